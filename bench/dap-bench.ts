@@ -1,0 +1,218 @@
+// Overhead and start-up benchmark for the core debugger.
+//
+// Every figure is measured in one run, side by side: the bare interpreter, tasklens, and
+// debugpy (Debian's python3-debugpy, which is built for 3.14) driving the same programs through
+// a real DAP client. The machine is noisy, so runs are interleaved and the median is reported,
+// and the table compares ratios rather than absolute times.
+//
+//   node dist/bench/dap-bench.js [--reps N] [--n ITERATIONS] [--out FILE]
+import { spawn, spawnSync, ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Readable, Writable } from 'node:stream';
+import { DebugClient } from '@vscode/debugadapter-testsupport';
+import { DebugProtocol } from '@vscode/debugprotocol';
+
+const repoRoot = path.resolve(__dirname, '..', '..');
+const programsDir = path.join(repoRoot, 'bench', 'programs');
+const cpuProgram = path.join(programsDir, 'cpu_bound.py');
+const startupProgram = path.join(programsDir, 'first_breakpoint.py');
+
+class StreamClient extends DebugClient {
+  attachStreams(readable: Readable, writable: Writable): void {
+    this.connect(readable, writable);
+  }
+}
+
+interface Adapter {
+  name: string;
+  start(python: string): ChildProcess;
+  launchArgs(python: string, program: string, args: string[]): DebugProtocol.LaunchRequestArguments;
+}
+
+const tasklens: Adapter = {
+  name: 'tasklens',
+  start: () => spawn(process.execPath, [path.join(repoRoot, 'dist', 'src', 'cli', 'main.js'), 'dap'], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  }),
+  launchArgs: (python, program, args) => ({ program, args, python, justMyCode: true }) as DebugProtocol.LaunchRequestArguments,
+};
+
+const debugpy: Adapter = {
+  name: 'debugpy',
+  start: (python) => spawn(python, ['-m', 'debugpy.adapter'], { stdio: ['pipe', 'pipe', 'inherit'] }),
+  launchArgs: (python, program, args) => ({
+    type: 'python', request: 'launch', program, args, python: [python],
+    console: 'internalConsole', justMyCode: true,
+  }) as DebugProtocol.LaunchRequestArguments,
+};
+
+function lineOf(file: string, marker: string): number {
+  const lines = fs.readFileSync(file, 'utf8').split('\n');
+  const index = lines.findIndex((l) => l.includes(marker));
+  if (index < 0) throw new Error(`${marker} not found in ${file}`);
+  return index + 1;
+}
+
+function parseElapsed(text: string): number {
+  const match = /elapsed=([0-9.]+)/.exec(text);
+  if (!match) throw new Error(`program printed no elapsed time: ${JSON.stringify(text.slice(0, 500))}`);
+  return Number(match[1]);
+}
+
+function bareRun(python: string, n: number): number {
+  const run = spawnSync(python, [cpuProgram, String(n)], { encoding: 'utf8' });
+  if (run.status !== 0) throw new Error(`bare run failed: ${run.stderr}`);
+  return parseElapsed(run.stdout);
+}
+
+async function withSession<T>(adapter: Adapter, python: string, body: (dc: StreamClient) => Promise<T>): Promise<T> {
+  const child = adapter.start(python);
+  const dc = new StreamClient('unused', 'unused', 'python');
+  dc.defaultTimeout = 600_000;
+  dc.attachStreams(child.stdout as Readable, child.stdin as Writable);
+  try {
+    await dc.initializeRequest({ adapterID: 'python', linesStartAt1: true, columnsStartAt1: true, pathFormat: 'path' });
+    return await body(dc);
+  } finally {
+    child.kill();
+  }
+}
+
+// Launches `program`, installs `breakpoints` once the adapter is ready, and finishes the
+// configuration; debugpy answers `launch` only after configurationDone, so both go together.
+async function configureAndLaunch(dc: StreamClient, adapter: Adapter, python: string, program: string, args: string[],
+  breakpoints: DebugProtocol.SourceBreakpoint[]): Promise<void> {
+  const initialized = dc.waitForEvent('initialized');
+  const launched = dc.launchRequest(adapter.launchArgs(python, program, args));
+  await initialized;
+  await dc.setBreakpointsRequest({ source: { path: program }, breakpoints });
+  await dc.configurationDoneRequest();
+  await launched;
+}
+
+async function debuggedRun(adapter: Adapter, python: string, n: number, bp: DebugProtocol.SourceBreakpoint): Promise<number> {
+  return withSession(adapter, python, async (dc) => {
+    let stdout = '';
+    dc.on('output', (e: DebugProtocol.OutputEvent) => {
+      if (e.body.category === 'stdout' || e.body.category === undefined) stdout += e.body.output;
+    });
+    const terminated = dc.waitForEvent('terminated');
+    await configureAndLaunch(dc, adapter, python, cpuProgram, [String(n)], [bp]);
+    await terminated;
+    return parseElapsed(stdout);
+  });
+}
+
+async function timeToFirstBreakpoint(adapter: Adapter, python: string): Promise<number> {
+  return withSession(adapter, python, async (dc) => {
+    const started = performance.now();
+    const stopped = dc.waitForEvent('stopped');
+    await configureAndLaunch(dc, adapter, python, startupProgram, [],
+      [{ line: lineOf(startupProgram, 'BREAK_LINE') }]);
+    await stopped;
+    const elapsed = (performance.now() - started) / 1000;
+    await dc.disconnectRequest({ terminateDebuggee: true }).catch(() => undefined);
+    return elapsed;
+  });
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+function pythonVersion(python: string): string {
+  const out = spawnSync(python, ['-c', 'import sys; print("%d.%d" % sys.version_info[:2])'], { encoding: 'utf8' });
+  if (out.status !== 0) throw new Error(`cannot run ${python}`);
+  return out.stdout.trim();
+}
+
+function matrix(): string[] {
+  const fromEnv = process.env.TASKLENS_PYTHONS;
+  if (fromEnv) return fromEnv.split(':').filter(Boolean);
+  const out = spawnSync('bash', [path.join(repoRoot, 'scripts', 'pythons.sh')], { encoding: 'utf8' });
+  if (out.status !== 0) throw new Error(`scripts/pythons.sh failed: ${out.stderr}`);
+  return out.stdout.split('\n').map((s) => s.trim()).filter(Boolean);
+}
+
+function hasDebugpy(python: string): boolean {
+  return spawnSync(python, ['-c', 'import debugpy'], { stdio: 'ignore' }).status === 0;
+}
+
+interface Row { python: string; scenario: string; n: number; bare: number; tasklens?: number; debugpy?: number }
+
+function option(name: string, fallback: number): number {
+  const at = process.argv.indexOf(name);
+  return at >= 0 ? Number(process.argv[at + 1]) : fallback;
+}
+
+function fmtRatio(value: number | undefined, base: number): string {
+  return value === undefined ? '—' : `${(value / base).toFixed(2)}×`;
+}
+
+async function main(): Promise<void> {
+  const reps = option('--reps', 3);
+  const hotN = option('--n', 10_000_000);
+  // debugpy pays its per-line cost on every one of these iterations; fewer keep the run short
+  // while the ratio against a bare run of the same size stays comparable.
+  const debugpyHotN = Math.min(hotN, option('--debugpy-n', 300_000));
+  const outAt = process.argv.indexOf('--out');
+  const never = { line: lineOf(cpuProgram, 'NEVER_LINE') };
+  const hotFalse = { line: lineOf(cpuProgram, 'HOT_LINE'), condition: 'i < 0' };
+  const rows: Row[] = [];
+  const startupRows: { python: string; tasklens: number; debugpy?: number }[] = [];
+
+  for (const python of matrix()) {
+    const version = pythonVersion(python);
+    const withDebugpy = hasDebugpy(python);
+    const idleBare: number[] = [], idleTl: number[] = [], idleDp: number[] = [];
+    const hotBare: number[] = [], hotTl: number[] = [], hotBareSmall: number[] = [], hotDp: number[] = [];
+    const startTl: number[] = [], startDp: number[] = [];
+    for (let r = 0; r < reps; r++) {
+      idleBare.push(bareRun(python, hotN));
+      idleTl.push(await debuggedRun(tasklens, python, hotN, never));
+      if (withDebugpy) idleDp.push(await debuggedRun(debugpy, python, hotN, never));
+      hotBare.push(bareRun(python, hotN));
+      hotTl.push(await debuggedRun(tasklens, python, hotN, hotFalse));
+      if (withDebugpy) {
+        hotBareSmall.push(bareRun(python, debugpyHotN));
+        hotDp.push(await debuggedRun(debugpy, python, debugpyHotN, hotFalse));
+      }
+      startTl.push(await timeToFirstBreakpoint(tasklens, python));
+      if (withDebugpy) startDp.push(await timeToFirstBreakpoint(debugpy, python));
+      process.stderr.write(`python ${version}: repetition ${r + 1}/${reps} done\n`);
+    }
+    rows.push({ python: version, scenario: 'breakpoint on a line never executed', n: hotN, bare: median(idleBare),
+      tasklens: median(idleTl), debugpy: withDebugpy ? median(idleDp) : undefined });
+    rows.push({ python: version, scenario: 'false conditional breakpoint on the hot line', n: hotN, bare: median(hotBare),
+      tasklens: median(hotTl) });
+    if (withDebugpy) {
+      rows.push({ python: version, scenario: 'false conditional breakpoint on the hot line (debugpy)', n: debugpyHotN,
+        bare: median(hotBareSmall), debugpy: median(hotDp) });
+    }
+    startupRows.push({ python: version, tasklens: median(startTl), debugpy: withDebugpy ? median(startDp) : undefined });
+  }
+
+  const lines: string[] = [];
+  lines.push(`Median of ${reps} interleaved runs; times are the program's own time in the workload (seconds).`, '');
+  lines.push('| Python | scenario | iterations | bare | tasklens | debugpy |', '| --- | --- | ---: | ---: | ---: | ---: |');
+  for (const row of rows) {
+    const tl = row.tasklens === undefined ? '—' : `${row.tasklens.toFixed(3)} s (${fmtRatio(row.tasklens, row.bare)})`;
+    const dp = row.debugpy === undefined ? '—' : `${row.debugpy.toFixed(3)} s (${fmtRatio(row.debugpy, row.bare)})`;
+    lines.push(`| ${row.python} | ${row.scenario} | ${row.n.toLocaleString('en-US')} | ${row.bare.toFixed(3)} s | ${tl} | ${dp} |`);
+  }
+  lines.push('', 'Time from the `launch` request to the first `stopped` event (seconds):', '');
+  lines.push('| Python | tasklens | debugpy |', '| --- | ---: | ---: |');
+  for (const row of startupRows) {
+    lines.push(`| ${row.python} | ${row.tasklens.toFixed(3)} | ${row.debugpy === undefined ? '—' : row.debugpy.toFixed(3)} |`);
+  }
+  const table = lines.join('\n') + '\n';
+  process.stdout.write(table);
+  if (outAt >= 0) fs.writeFileSync(process.argv[outAt + 1], table);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+});

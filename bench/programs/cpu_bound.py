@@ -1,0 +1,30 @@
+"""CPU-bound workload for the overhead benchmark.
+
+Prints the time spent in `work()` so that the harness can compare the program's own
+running time with and without a debugger, apart from start-up costs.
+"""
+import sys
+import time
+
+
+def never_called():
+    return "unreachable"  # NEVER_LINE
+
+
+def work(n):
+    total = 0
+    for i in range(n):
+        total += i % 7  # HOT_LINE
+    return total
+
+
+def main():
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000_000
+    started = time.perf_counter()
+    result = work(n)
+    elapsed = time.perf_counter() - started
+    print(f"result={result} elapsed={elapsed:.6f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
