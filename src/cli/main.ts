@@ -10,7 +10,9 @@ const program = new Command();
 program
   .name('tasklens')
   .description('An async-aware debugger and inspector for Python programs')
-  .version('0.1.0');
+  .version('0.1.0')
+  // `run` passes everything after the program to it, options included.
+  .enablePositionalOptions();
 
 registerDap(program);
 registerRun(program);

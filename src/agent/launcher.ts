@@ -1,0 +1,211 @@
+// Starting a debuggee under the agent (launch), or reaching one that already runs (attach).
+// Who runs where: the child is `python launch.py …` in its own process group (so the whole
+// tree can be ended and a Ctrl-C meant for the adapter does not reach it); it connects back to
+// a one-shot loopback server here. Its stdout/stderr are pipes read on Node's loop.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import { ErrorCode, UserError } from '../dap/errors';
+import type { LogSink } from '../dap/log';
+import { AgentClient } from './client';
+import { readDiscoveryToken } from './discovery';
+import { agentLauncher } from './paths';
+import { PROTOCOL_VERSION, type HelloBody } from './protocol';
+
+const HELLO_TIMEOUT_MS = 20_000;
+// After the process is gone, output still in the pipes is read for at most this long: a
+// grandchild that inherited the pipes must not hold `exited` back forever.
+const DRAIN_LIMIT_MS = 2_000;
+
+export interface ExitInfo {
+  exitCode: number;
+  signal?: NodeJS.Signals;
+}
+
+export interface LaunchSpec {
+  python: string;
+  program?: string;
+  module?: string;
+  args: string[];
+  cwd: string;
+  env: Record<string, string | null>;
+}
+
+export interface Debuggee {
+  client: AgentClient;
+  hello: HelloBody;
+  /** Resolves once the program is gone and all of its output has been delivered. */
+  exited: Promise<ExitInfo | undefined>;
+  process?: ChildProcess;
+}
+
+export type OutputSink = (category: 'stdout' | 'stderr', text: string) => void;
+
+export async function launchDebuggee(spec: LaunchSpec, onOutput: OutputSink, log: LogSink): Promise<Debuggee> {
+  const token = randomBytes(24).toString('hex');
+  const server = net.createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const port = (server.address() as net.AddressInfo).port;
+
+  const target = spec.module !== undefined ? ['--module', spec.module] : [];
+  const argv = [agentLauncher(), '--connect', `127.0.0.1:${port}`, ...target, '--', ...(spec.program !== undefined ? [spec.program] : []), ...spec.args];
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const [key, value] of Object.entries(spec.env)) {
+    if (value === null) delete env[key];
+    else env[key] = value;
+  }
+  env.TASKLENS_TOKEN = token;
+  log('agent', 'note', { spawn: spec.python, argv, cwd: spec.cwd });
+  const child = spawn(spec.python, argv, { cwd: spec.cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+
+  let startupStderr = '';
+  let connected = false;
+  const pipe = (stream: NodeJS.ReadableStream | null, category: 'stdout' | 'stderr') => {
+    stream?.setEncoding('utf8');
+    stream?.on('data', (text: string) => {
+      if (!connected && category === 'stderr') startupStderr = (startupStderr + text).slice(-4000);
+      onOutput(category, text);
+    });
+  };
+  pipe(child.stdout, 'stdout');
+  pipe(child.stderr, 'stderr');
+  const exited = watchExit(child);
+
+  try {
+    const socket = await Promise.race([
+      acceptAgent(server, token, log),
+      exited.then((info) => {
+        const how = info.signal ? `was killed by ${info.signal}` : `exited with code ${info.exitCode}`;
+        const tail = startupStderr.trim().split('\n').slice(-5).join('\n');
+        throw new UserError(ErrorCode.AgentFailed, `The debugger agent ${how} before connecting.${tail ? `\n${tail}` : ''}`);
+      }),
+      spawnError(child, spec.python),
+      timeout(HELLO_TIMEOUT_MS, 'The debugger agent did not connect'),
+    ]);
+    connected = true;
+    const client = socket.client;
+    await client.request('handshake', { token, protocol: PROTOCOL_VERSION });
+    return { client, hello: socket.hello, exited, process: child };
+  } catch (err) {
+    killTree(child, 'SIGKILL');
+    throw err;
+  } finally {
+    server.close();
+  }
+}
+
+export async function attachDebuggee(host: string, port: number, token: string | undefined, log: LogSink): Promise<Debuggee> {
+  const secret = token ?? (await readDiscoveryToken(host, port));
+  if (secret === undefined) {
+    throw new UserError(ErrorCode.AttachFailed, `No tasklens agent is listening on ${host}:${port} (no discovery file names that port); pass "connect.token" to attach anyway.`);
+  }
+  const socket = net.connect({ host, port });
+  await Promise.race([
+    new Promise<void>((resolve, reject) => {
+      socket.once('connect', () => resolve());
+      socket.once('error', (err) => reject(new UserError(ErrorCode.AttachFailed, `Cannot connect to ${host}:${port}: ${err.message}.`)));
+    }),
+    timeout(10_000, `Connecting to ${host}:${port}`),
+  ]);
+  const client = new AgentClient(socket, log);
+  const hello = await Promise.race([once(client, 'hello'), timeout(HELLO_TIMEOUT_MS, 'The agent did not greet')]);
+  checkProtocol(hello);
+  try {
+    await client.request('handshake', { token: secret, protocol: PROTOCOL_VERSION });
+  } catch (err) {
+    client.destroy();
+    throw new UserError(ErrorCode.AttachFailed, `The agent at ${host}:${port} refused the connection: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  const exited = new Promise<ExitInfo | undefined>((resolve) => {
+    let code: number | undefined;
+    client.on('programExited', (body) => (code = body.exitCode));
+    client.on('close', () => resolve(code === undefined ? undefined : { exitCode: code }));
+  });
+  return { client, hello, exited };
+}
+
+/** Ends the child and everything it started (its process group). */
+export function killTree(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    try {
+      child.kill(signal);
+    } catch {
+      /* already gone */
+    }
+  }
+}
+
+function acceptAgent(server: net.Server, token: string, log: LogSink): Promise<{ client: AgentClient; hello: HelloBody }> {
+  return new Promise((resolve, reject) => {
+    server.on('connection', (socket) => {
+      const client = new AgentClient(socket, log);
+      once(client, 'hello').then((hello) => {
+        if (hello.token !== token) {
+          log('agent', 'note', 'rejected a connection with a wrong token');
+          client.destroy();
+          return;
+        }
+        try {
+          checkProtocol(hello);
+        } catch (err) {
+          client.destroy();
+          reject(err);
+          return;
+        }
+        resolve({ client, hello });
+      }, () => undefined);
+    });
+  });
+}
+
+function checkProtocol(hello: HelloBody): void {
+  if (hello.protocol !== PROTOCOL_VERSION) {
+    throw new UserError(ErrorCode.AgentFailed, `The debugger agent speaks protocol ${hello.protocol}, this adapter speaks ${PROTOCOL_VERSION}; use matching versions of tasklens.`);
+  }
+}
+
+function watchExit(child: ChildProcess): Promise<ExitInfo> {
+  return new Promise((resolve) => {
+    let info: ExitInfo | undefined;
+    const finish = () => info && resolve(info);
+    child.once('exit', (code, signal) => {
+      info = signal ? { exitCode: 128 + (os.constants.signals[signal] ?? 0), signal } : { exitCode: code ?? 0 };
+      setTimeout(() => {
+        child.stdout?.destroy();
+        child.stderr?.destroy();
+        finish();
+      }, DRAIN_LIMIT_MS).unref();
+    });
+    child.once('close', finish);
+    child.once('error', () => {
+      info = info ?? { exitCode: 127 };
+      finish();
+    });
+  });
+}
+
+function spawnError(child: ChildProcess, python: string): Promise<never> {
+  return new Promise((_, reject) => {
+    child.once('error', (err) => reject(new UserError(ErrorCode.InterpreterNotFound, `Cannot start "${python}": ${err.message}.`)));
+  });
+}
+
+function once(client: AgentClient, event: 'hello'): Promise<HelloBody> {
+  return new Promise((resolve, reject) => {
+    client.once(event, (hello) => resolve(hello));
+    client.once('close', () => reject(new UserError(ErrorCode.AgentFailed, 'The agent closed the connection during the handshake.')));
+  });
+}
+
+function timeout(ms: number, what: string): Promise<never> {
+  return new Promise((_, reject) => {
+    setTimeout(() => reject(new UserError(ErrorCode.AgentTimeout, `${what} within ${ms / 1000} s.`)), ms).unref();
+  });
+}

@@ -1,0 +1,163 @@
+// The adapter side of docs/agent-protocol.md (version 1). Every message that crosses the socket
+// is typed here and nowhere else.
+
+export const PROTOCOL_VERSION = 1;
+
+export type AgentErrorCode =
+  | 'unknownCommand'
+  | 'badArguments'
+  | 'notStopped'
+  | 'invalidHandle'
+  | 'timeout'
+  | 'evalError'
+  | 'internal';
+
+export interface AgentRequest {
+  type: 'request';
+  seq: number;
+  command: string;
+  arguments: object;
+}
+
+export interface AgentResponse {
+  type: 'response';
+  request_seq: number;
+  command: string;
+  success: boolean;
+  body?: unknown;
+  message?: string;
+  error?: AgentErrorCode;
+}
+
+export interface AgentEvent {
+  type: 'event';
+  event: string;
+  body?: unknown;
+}
+
+export type AgentMessage = AgentResponse | AgentEvent;
+
+export interface HelloBody {
+  protocol: number;
+  token?: string;
+  pid: number;
+  pythonVersion: string;
+  versionInfo: number[];
+  executable: string;
+  backend: 'monitoring' | 'settrace';
+  mode: 'launch' | 'listen';
+}
+
+export interface SourceBreakpointArg {
+  line: number;
+  condition?: string;
+  hitCondition?: string;
+  logMessage?: string;
+}
+
+export interface AgentBreakpoint {
+  id: number;
+  verified: boolean;
+  line?: number;
+  message?: string;
+}
+
+export interface FunctionBreakpointArg {
+  name: string;
+  condition?: string;
+  hitCondition?: string;
+}
+
+export interface AgentFrame {
+  id: number;
+  name: string;
+  path: string;
+  line: number;
+  column: number;
+  sourceReference?: number;
+  library: boolean;
+}
+
+export interface AgentValue {
+  variablesReference: number;
+  indexedVariables?: number;
+  namedVariables?: number;
+  type?: string;
+}
+
+export interface AgentVariable extends AgentValue {
+  name: string;
+  value: string;
+  evaluateName?: string;
+}
+
+export interface AgentScope {
+  name: 'Locals' | 'Globals';
+  variablesReference: number;
+  namedVariables?: number;
+  expensive: boolean;
+}
+
+/** Request name → [arguments, response body]. */
+export interface AgentRequests {
+  handshake: [{ token: string; protocol: number }, object];
+  configure: [{ justMyCode: boolean; stopOnEntry: boolean; terminateOnDisconnect: boolean }, object];
+  setBreakpoints: [{ source: { path: string }; breakpoints: SourceBreakpointArg[] }, { breakpoints: AgentBreakpoint[] }];
+  setFunctionBreakpoints: [{ breakpoints: FunctionBreakpointArg[] }, { breakpoints: AgentBreakpoint[] }];
+  setExceptionBreakpoints: [{ filters: string[] }, object];
+  start: [object, object];
+  threads: [object, { threads: Array<{ id: number; name: string }> }];
+  pause: [{ threadId?: number }, object];
+  continue: [{ threadId?: number }, { allThreadsContinued?: boolean }];
+  next: [{ threadId: number }, object];
+  stepIn: [{ threadId: number }, object];
+  stepOut: [{ threadId: number }, object];
+  stackTrace: [
+    { threadId: number; startFrame?: number; levels?: number; justMyCode: boolean },
+    { stackFrames: AgentFrame[]; totalFrames?: number },
+  ];
+  scopes: [{ frameId: number }, { scopes: AgentScope[] }];
+  variables: [
+    { variablesReference: number; filter?: 'indexed' | 'named'; start?: number; count?: number },
+    { variables: AgentVariable[] },
+  ];
+  setVariable: [{ variablesReference: number; name: string; value: string }, AgentValue & { value: string }];
+  evaluate: [{ expression: string; frameId?: number; context: string }, AgentValue & { result: string }];
+  completions: [
+    { text: string; column: number; frameId?: number },
+    { targets: Array<{ label: string; type?: string; start?: number; length?: number }> },
+  ];
+  exceptionInfo: [
+    { threadId: number },
+    {
+      exceptionId: string;
+      description?: string;
+      breakMode: 'always' | 'unhandled';
+      details?: { message?: string; typeName?: string; fullTypeName?: string; stackTrace?: string };
+    },
+  ];
+  source: [{ sourceReference: number }, { content: string }];
+  loadedSources: [object, { sources: Array<{ path: string; name: string }> }];
+  disconnect: [{ terminate: boolean }, object];
+}
+
+export type AgentCommand = keyof AgentRequests;
+
+export interface StoppedBody {
+  reason: string;
+  threadId: number;
+  description?: string;
+  text?: string;
+  hitBreakpointIds?: number[];
+  allThreadsStopped?: boolean;
+}
+
+export interface AgentEvents {
+  hello: HelloBody;
+  stopped: StoppedBody;
+  continued: { threadId: number; allThreadsContinued?: boolean };
+  thread: { reason: 'started' | 'exited'; threadId: number; name?: string };
+  output: { category: 'console' | 'important'; output: string };
+  breakpoint: { reason: string; breakpoint: AgentBreakpoint };
+  programExited: { exitCode: number };
+}

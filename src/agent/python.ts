@@ -1,0 +1,43 @@
+// Finding and checking the interpreter before anything is spawned, so that a wrong `python`
+// gives a clear error response instead of a hang or an agent that dies on a syntax error.
+import { execFile } from 'node:child_process';
+import { ErrorCode, UserError } from '../dap/errors';
+
+export const MIN_VERSION: readonly [number, number] = [3, 11];
+const PROBE_TIMEOUT_MS = 10_000;
+const PROBE = 'import sys; print(".".join(map(str, sys.version_info[:3])))';
+
+export interface Interpreter {
+  path: string;
+  version: [number, number, number];
+}
+
+export function probeInterpreter(python: string, env: NodeJS.ProcessEnv = process.env): Promise<Interpreter> {
+  return new Promise((resolve, reject) => {
+    execFile(python, ['-c', PROBE], { timeout: PROBE_TIMEOUT_MS, env }, (err, stdout, stderr) => {
+      if (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT' || code === 'EACCES') {
+          reject(new UserError(ErrorCode.InterpreterNotFound, `Python interpreter not found: "${python}" (${code === 'ENOENT' ? 'no such file on PATH' : 'not executable'}).`));
+        } else if ((err as { killed?: boolean }).killed) {
+          reject(new UserError(ErrorCode.InterpreterNotFound, `Python interpreter "${python}" did not answer a version probe within ${PROBE_TIMEOUT_MS / 1000} s.`));
+        } else {
+          const detail = String(stderr).trim().split('\n').slice(-1)[0] ?? '';
+          reject(new UserError(ErrorCode.InterpreterNotFound, `Python interpreter "${python}" failed to start${detail ? `: ${detail}` : ''}.`));
+        }
+        return;
+      }
+      const match = /(\d+)\D+(\d+)\D+(\d+)/.exec(String(stdout));
+      if (!match) {
+        reject(new UserError(ErrorCode.InterpreterNotFound, `"${python}" does not look like a Python interpreter (it printed ${JSON.stringify(String(stdout).slice(0, 80))}).`));
+        return;
+      }
+      const version: [number, number, number] = [Number(match[1]), Number(match[2]), Number(match[3])];
+      if (version[0] < MIN_VERSION[0] || (version[0] === MIN_VERSION[0] && version[1] < MIN_VERSION[1])) {
+        reject(new UserError(ErrorCode.InterpreterTooOld, `Python ${version.join('.')} at "${python}" is too old: tasklens needs Python ${MIN_VERSION.join('.')} or newer.`));
+        return;
+      }
+      resolve({ path: python, version });
+    });
+  });
+}

@@ -1,0 +1,129 @@
+// One DAP connection: every request goes to exactly one async handler and gets exactly one
+// response, whatever happens (unknown command, malformed input, handler exception).
+// The connection knows nothing of what the requests mean; see src/session/ for that.
+import type { Readable, Writable } from 'node:stream';
+import type { DebugProtocol } from '@vscode/debugprotocol';
+import { ErrorCode, UserError } from './errors';
+import { FrameReader, writeFrame } from './framing';
+
+export type Handler = (args: unknown, request: DebugProtocol.Request) => Promise<object | undefined>;
+
+export type Traffic = (direction: 'in' | 'out', message: unknown) => void;
+
+export class DapConnection {
+  private readonly handlers = new Map<string, Handler>();
+  private seq = 1;
+  private closed = false;
+  private readonly closeListeners: Array<() => void> = [];
+
+  constructor(
+    input: Readable,
+    private readonly output: Writable,
+    private readonly trace: Traffic = () => undefined,
+  ) {
+    const reader = new FrameReader(input);
+    reader.on('message', (text) => this.receive(text));
+    reader.on('headerError', (problem) =>
+      this.sendError(0, 'unknown', new UserError(ErrorCode.MalformedMessage, `Malformed DAP input: ${problem}.`)),
+    );
+    reader.on('end', () => this.close());
+    output.on('error', () => this.close());
+  }
+
+  handle(command: string, handler: Handler): void {
+    this.handlers.set(command, handler);
+  }
+
+  onClose(listener: () => void): void {
+    this.closeListeners.push(listener);
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  sendEvent(event: string, body?: object): void {
+    const message: DebugProtocol.Event = { seq: this.seq++, type: 'event', event, body };
+    this.send(message);
+  }
+
+  private send(message: DebugProtocol.ProtocolMessage): void {
+    if (this.closed) return;
+    this.trace('out', message);
+    writeFrame(this.output, message);
+  }
+
+  private close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const listener of this.closeListeners) listener();
+  }
+
+  private receive(text: string): void {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      this.trace('in', text);
+      this.sendError(0, 'unknown', new UserError(ErrorCode.MalformedMessage, 'Malformed DAP input: the message is not valid JSON.'));
+      return;
+    }
+    this.trace('in', parsed);
+    const message = parsed as Partial<DebugProtocol.Request> | null;
+    const seq = typeof message?.seq === 'number' ? message.seq : 0;
+    const command = typeof message?.command === 'string' ? message.command : undefined;
+    if (message === null || typeof message !== 'object' || typeof message.seq !== 'number' || command === undefined) {
+      const missing = typeof message?.seq !== 'number' ? '"seq"' : '"command"';
+      this.sendError(seq, command ?? 'unknown', new UserError(ErrorCode.MalformedMessage, `Malformed DAP request: missing or invalid ${missing}.`));
+      return;
+    }
+    if (message.type !== 'request') {
+      this.sendError(seq, command, new UserError(ErrorCode.MalformedMessage, `Malformed DAP input: expected a request, got type ${JSON.stringify(message.type)}.`));
+      return;
+    }
+    const handler = this.handlers.get(command);
+    if (!handler) {
+      this.sendError(seq, command, new UserError(ErrorCode.UnknownCommand, `Unsupported request "${command}".`));
+      return;
+    }
+    const request = message as DebugProtocol.Request;
+    let pending: Promise<object | undefined>;
+    try {
+      pending = handler(request.arguments ?? {}, request);
+    } catch (err) {
+      pending = Promise.reject(err);
+    }
+    pending.then(
+      (body) => this.sendSuccess(seq, command, body),
+      (err: unknown) => this.sendError(seq, command, err),
+    );
+  }
+
+  private sendSuccess(requestSeq: number, command: string, body: object | undefined): void {
+    const response: DebugProtocol.Response = {
+      seq: this.seq++,
+      type: 'response',
+      request_seq: requestSeq,
+      command,
+      success: true,
+      body,
+    };
+    this.send(response);
+  }
+
+  private sendError(requestSeq: number, command: string, err: unknown): void {
+    const user = err instanceof UserError
+      ? err
+      : new UserError(ErrorCode.Internal, `Internal error in "${command}": ${err instanceof Error ? err.message : String(err)}`);
+    const response: DebugProtocol.ErrorResponse = {
+      seq: this.seq++,
+      type: 'response',
+      request_seq: requestSeq,
+      command,
+      success: false,
+      message: user.message,
+      body: { error: { id: user.code, format: user.message, showUser: true } },
+    };
+    this.send(response);
+  }
+}

@@ -1,0 +1,33 @@
+// One error type for everything a user may see: a stable code that scripts and tests can match,
+// and a message written for the person at the editor.
+
+export enum ErrorCode {
+  Internal = 1000,
+  MalformedMessage = 1001,
+  UnknownCommand = 1002,
+  BadArguments = 1003,
+  WrongState = 1004,
+  ProgramNotFound = 1010,
+  InterpreterNotFound = 1011,
+  InterpreterTooOld = 1012,
+  AgentFailed = 1013,
+  AgentTimeout = 1014,
+  AttachFailed = 1015,
+  NotStopped = 1020,
+  InvalidHandle = 1021,
+  EvaluationFailed = 1022,
+}
+
+export class UserError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'UserError';
+  }
+}
+
+export function userError(code: ErrorCode, message: string): UserError {
+  return new UserError(code, message);
+}

@@ -1,0 +1,17 @@
+// `--log FILE`: every DAP and agent message with a timestamp, one line each, so that a session
+// can be replayed by reading it. Writes are queued on a stream; nothing here blocks the loop.
+import * as fs from 'node:fs';
+
+export type LogSink = (channel: string, direction: 'in' | 'out' | 'note', message: unknown) => void;
+
+export const noLog: LogSink = () => undefined;
+
+export function fileLog(path: string): LogSink {
+  const stream = fs.createWriteStream(path, { flags: 'a' });
+  stream.on('error', (err) => process.stderr.write(`tasklens: cannot write log ${path}: ${err.message}\n`));
+  return (channel, direction, message) => {
+    const text = typeof message === 'string' ? message : JSON.stringify(message);
+    const arrow = direction === 'in' ? '<-' : direction === 'out' ? '->' : '--';
+    stream.write(`${new Date().toISOString()} ${channel} ${arrow} ${text}\n`);
+  };
+}

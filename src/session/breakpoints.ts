@@ -1,0 +1,44 @@
+// setBreakpoints, setFunctionBreakpoints, setExceptionBreakpoints.
+import type { DebugProtocol } from '@vscode/debugprotocol';
+import { ErrorCode, UserError } from '../dap/errors';
+import type { Session } from './session';
+
+export const EXCEPTION_FILTERS: DebugProtocol.ExceptionBreakpointsFilter[] = [
+  { filter: 'raised', label: 'Raised Exceptions', default: false, description: 'Stop whenever an exception is raised, even if it is caught.' },
+  { filter: 'uncaught', label: 'Uncaught Exceptions', default: true, description: 'Stop when an exception is not caught by the program.' },
+];
+
+export function registerBreakpoints(session: Session): void {
+  session.register<DebugProtocol.SetBreakpointsArguments>('setBreakpoints', async (args) => {
+    const file = args.source?.path;
+    if (typeof file !== 'string' || file === '') {
+      throw new UserError(ErrorCode.BadArguments, 'setBreakpoints needs "source.path": breakpoints in sources without a file are not supported.');
+    }
+    const requested = args.breakpoints ?? (args.lines ?? []).map((line) => ({ line }));
+    if (!Array.isArray(requested) || requested.some((bp) => typeof bp?.line !== 'number')) {
+      throw new UserError(ErrorCode.BadArguments, 'setBreakpoints: every breakpoint needs a numeric "line".');
+    }
+    const breakpoints = await session.breakpoints.setSource(file, requested);
+    return { breakpoints } satisfies DebugProtocol.SetBreakpointsResponse['body'];
+  });
+
+  session.register<DebugProtocol.SetFunctionBreakpointsArguments>('setFunctionBreakpoints', async (args) => {
+    const requested = args.breakpoints ?? [];
+    if (!Array.isArray(requested) || requested.some((bp) => typeof bp?.name !== 'string')) {
+      throw new UserError(ErrorCode.BadArguments, 'setFunctionBreakpoints: every breakpoint needs a "name".');
+    }
+    const breakpoints = await session.breakpoints.setFunctions(requested);
+    return { breakpoints } satisfies DebugProtocol.SetFunctionBreakpointsResponse['body'];
+  });
+
+  session.register<DebugProtocol.SetExceptionBreakpointsArguments>('setExceptionBreakpoints', async (args) => {
+    const filters = args.filters ?? [];
+    const known = new Set(EXCEPTION_FILTERS.map((f) => f.filter));
+    const unknown = filters.filter((f) => !known.has(f));
+    if (unknown.length > 0) {
+      throw new UserError(ErrorCode.BadArguments, `Unknown exception filter ${unknown.map((f) => JSON.stringify(f)).join(', ')}; use "raised" or "uncaught".`);
+    }
+    await session.breakpoints.setExceptions(filters);
+    return {};
+  });
+}

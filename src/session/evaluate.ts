@@ -1,0 +1,32 @@
+// evaluate (repl runs statements too; hover and watch are expressions only) and completions.
+import type { DebugProtocol } from '@vscode/debugprotocol';
+import type { Session } from './session';
+
+const CONTEXTS = new Set(['repl', 'watch', 'hover', 'variables']);
+
+export function registerEvaluate(session: Session): void {
+  session.register<DebugProtocol.EvaluateArguments>('evaluate', async (args) => {
+    // Contexts the agent does not know (e.g. "clipboard") are plain expression evaluations.
+    const context = args.context === undefined ? 'repl' : CONTEXTS.has(args.context) ? args.context : 'watch';
+    const body = await session.agent.request('evaluate', { expression: args.expression, frameId: args.frameId, context });
+    return {
+      result: body.result,
+      type: body.type,
+      variablesReference: body.variablesReference,
+      indexedVariables: body.indexedVariables,
+      namedVariables: body.namedVariables,
+    } satisfies DebugProtocol.EvaluateResponse['body'];
+  });
+
+  session.register<DebugProtocol.CompletionsArguments>('completions', async (args) => {
+    const column = session.columnsStartAt1 ? args.column : args.column + 1;
+    const body = await session.agent.request('completions', { text: args.text, column, frameId: args.frameId });
+    const targets: DebugProtocol.CompletionItem[] = body.targets.map((t) => ({
+      label: t.label,
+      type: t.type as DebugProtocol.CompletionItemType | undefined,
+      start: t.start,
+      length: t.length,
+    }));
+    return { targets } satisfies DebugProtocol.CompletionsResponse['body'];
+  });
+}

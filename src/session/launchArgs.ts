@@ -1,0 +1,93 @@
+// Validation of launch/attach arguments: every wrong field gets an error that names it.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { ErrorCode, UserError } from '../dap/errors';
+
+export interface LaunchConfig {
+  program?: string;
+  module?: string;
+  args: string[];
+  cwd: string;
+  env: Record<string, string | null>;
+  python: string;
+  stopOnEntry: boolean;
+  justMyCode: boolean;
+  terminateOnDisconnect: boolean;
+}
+
+export interface AttachConfig {
+  host: string;
+  port: number;
+  token?: string;
+  justMyCode: boolean;
+}
+
+function bad(message: string): UserError {
+  return new UserError(ErrorCode.BadArguments, message);
+}
+
+function optional<T>(args: Record<string, unknown>, name: string, type: string, fallback: T): T {
+  const value = args[name];
+  if (value === undefined || value === null) return fallback;
+  if (typeof value !== type) throw bad(`Launch argument "${name}" must be a ${type}, not ${JSON.stringify(value)}.`);
+  return value as T;
+}
+
+function record(value: unknown): Record<string, unknown> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw bad('The arguments must be an object.');
+  return value as Record<string, unknown>;
+}
+
+export function parseLaunch(raw: unknown): LaunchConfig {
+  const args = record(raw);
+  const cwd = path.resolve(optional(args, 'cwd', 'string', process.cwd()));
+  if (!fs.existsSync(cwd) || !fs.statSync(cwd).isDirectory()) {
+    throw new UserError(ErrorCode.BadArguments, `The working directory does not exist: ${cwd}`);
+  }
+  const program = optional<string | undefined>(args, 'program', 'string', undefined);
+  const module = optional<string | undefined>(args, 'module', 'string', undefined);
+  if (program === undefined && module === undefined) throw bad('Launch needs "program" (a path) or "module" (a module name).');
+  if (program !== undefined && module !== undefined) throw bad('Launch takes "program" or "module", not both.');
+  let programPath: string | undefined;
+  if (program !== undefined) {
+    programPath = path.resolve(cwd, program);
+    if (!fs.existsSync(programPath) || !fs.statSync(programPath).isFile()) {
+      throw new UserError(ErrorCode.ProgramNotFound, `Program not found: ${programPath}`);
+    }
+  }
+  if (module !== undefined && !/^[A-Za-z_][\w.]*$/.test(module)) throw bad(`"module" is not a module name: ${JSON.stringify(module)}.`);
+  const argv = args.args ?? [];
+  if (!Array.isArray(argv) || argv.some((a) => typeof a !== 'string')) throw bad('Launch argument "args" must be an array of strings.');
+  const env = args.env ?? {};
+  if (env === null || typeof env !== 'object' || Array.isArray(env) || Object.values(env).some((v) => v !== null && typeof v !== 'string')) {
+    throw bad('Launch argument "env" must be an object of strings.');
+  }
+  return {
+    program: programPath,
+    module,
+    args: argv as string[],
+    cwd,
+    env: env as Record<string, string | null>,
+    python: optional(args, 'python', 'string', 'python3'),
+    stopOnEntry: optional(args, 'stopOnEntry', 'boolean', false),
+    justMyCode: optional(args, 'justMyCode', 'boolean', true),
+    terminateOnDisconnect: optional(args, 'terminateOnDisconnect', 'boolean', false),
+  };
+}
+
+export function parseAttach(raw: unknown): AttachConfig {
+  const args = record(raw);
+  const connect = args.connect;
+  if (connect === undefined || connect === null || typeof connect !== 'object') {
+    throw bad('Attach needs "connect": {"host", "port"} of a program started with `tasklens run --listen`.');
+  }
+  const c = connect as Record<string, unknown>;
+  const port = c.port;
+  if (typeof port !== 'number' || !Number.isInteger(port) || port <= 0 || port > 65535) {
+    throw bad(`"connect.port" must be a TCP port number, not ${JSON.stringify(port)}.`);
+  }
+  const host = c.host ?? '127.0.0.1';
+  if (typeof host !== 'string') throw bad('"connect.host" must be a string.');
+  if (c.token !== undefined && typeof c.token !== 'string') throw bad('"connect.token" must be a string.');
+  return { host, port, token: c.token as string | undefined, justMyCode: optional(args, 'justMyCode', 'boolean', true) };
+}

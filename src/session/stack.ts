@@ -1,0 +1,48 @@
+// stackTrace and scopes. Frame ids are the agent's and die when the program resumes.
+import type { DebugProtocol } from '@vscode/debugprotocol';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { AgentFrame } from '../agent/protocol';
+import type { Session } from './session';
+
+export function registerStack(session: Session): void {
+  session.register<DebugProtocol.StackTraceArguments>('stackTrace', async (args) => {
+    const justMyCode = session.launchConfig?.justMyCode ?? session.attachConfig?.justMyCode ?? true;
+    const body = await session.agent.request('stackTrace', {
+      threadId: args.threadId,
+      startFrame: args.startFrame,
+      levels: args.levels === 0 ? undefined : args.levels,
+      justMyCode,
+    });
+    const stackFrames = body.stackFrames.map((frame) => toDapFrame(session, frame));
+    return { stackFrames, totalFrames: body.totalFrames ?? stackFrames.length } satisfies DebugProtocol.StackTraceResponse['body'];
+  });
+
+  session.register<DebugProtocol.ScopesArguments>('scopes', async (args) => {
+    const body = await session.agent.request('scopes', { frameId: args.frameId });
+    const scopes: DebugProtocol.Scope[] = body.scopes.map((scope) => ({
+      name: scope.name,
+      presentationHint: scope.name === 'Locals' ? 'locals' : undefined,
+      variablesReference: scope.variablesReference,
+      namedVariables: scope.namedVariables,
+      expensive: scope.expensive,
+    }));
+    return { scopes } satisfies DebugProtocol.ScopesResponse['body'];
+  });
+}
+
+function toDapFrame(session: Session, frame: AgentFrame): DebugProtocol.StackFrame {
+  const onDisk = frame.path !== '' && path.isAbsolute(frame.path) && fs.existsSync(frame.path);
+  const source: DebugProtocol.Source = onDisk
+    ? { name: path.basename(frame.path), path: frame.path }
+    : { name: frame.path || frame.name, sourceReference: frame.sourceReference ?? 0, origin: 'not on disk' };
+  if (frame.library) source.presentationHint = 'deemphasize';
+  return {
+    id: frame.id,
+    name: frame.name,
+    source,
+    line: session.clientLine(frame.line),
+    column: session.clientColumn(frame.column || 1),
+    presentationHint: frame.library ? 'subtle' : 'normal',
+  };
+}
