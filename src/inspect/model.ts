@@ -1,0 +1,59 @@
+// The task model shared by every way of looking at a process: read from its memory (procmem),
+// or — for programs run under tasklens — asked of its agent. Renderers only see this model.
+
+export interface Frame {
+  function: string;
+  file: string;
+  /** 1-based; -1 when the location table has no line for the instruction. */
+  line: number;
+}
+
+export type TaskState = 'running' | 'suspended' | 'not-started' | 'done' | 'unknown';
+
+export interface Task {
+  /** Stable for the snapshot: the object address (0x…) when read from memory. */
+  id: string;
+  name: string;
+  /** Native thread id of the thread owning the task's loop; 0 once that thread has ended. */
+  threadId: number;
+  interpreterId: number;
+  state: TaskState;
+  /** Coroutine frames, innermost first. */
+  stack: Frame[];
+  /** Ids of the tasks (or futures) awaiting this one. */
+  awaitedBy: string[];
+  /** Set when the task could not be read completely; the other fields are then best effort. */
+  error?: string;
+}
+
+export interface Snapshot {
+  pid: number;
+  source: 'memory' | 'agent';
+  pythonVersion: string;
+  tasks: Task[];
+  truncated: boolean;
+  warnings: string[];
+}
+
+export interface TaskSource {
+  readonly kind: Snapshot['source'];
+  /** Resolves to null when this source does not apply to the process (e.g. no agent there). */
+  snapshot(pid: number): Promise<Snapshot | null>;
+}
+
+export function taskIndex(s: Snapshot): Map<string, Task> {
+  return new Map(s.tasks.map((t) => [t.id, t]));
+}
+
+export function frameLabel(f: Frame): string {
+  return `${f.function} ${f.file}:${f.line}`;
+}
+
+/** Asks each source in turn; the first that applies answers. */
+export async function collect(pid: number, sources: TaskSource[]): Promise<Snapshot> {
+  for (const s of sources) {
+    const snap = await s.snapshot(pid);
+    if (snap) return snap;
+  }
+  throw new Error(`no way to read the tasks of process ${pid}`);
+}

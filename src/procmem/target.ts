@@ -1,0 +1,140 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { readElf, Section } from './elf';
+import { errnoCode, noSuchProcess, permissionDenied, ProcError } from './errors';
+import { mappedFiles, Mapping, readMaps } from './maps';
+import { BadRead, ProcessMemory } from './mem';
+import {
+  ASYNCIO_OFFSETS_SIZE, AsyncioOffsets, DebugOffsets, decodeAsyncioOffsets, decodeDebugOffsets,
+  MAX_DEBUG_OFFSETS_SIZE, parseVersion, supportedMinors,
+} from './offsets';
+
+export interface Target {
+  pid: number;
+  mem: ProcessMemory;
+  version: string;
+  minor: number;
+  freeThreaded: boolean;
+  executable: string;
+  runtimeAddr: number;
+  debug: DebugOffsets;
+  /** Null when the _asyncio module is not loaded: the process has no C tasks at all. */
+  asyncio: AsyncioOffsets | null;
+}
+
+interface Located {
+  file: string;
+  addr: number;
+  section: Section;
+}
+
+const COOKIE = 'xdebugpy';
+
+// The target may live in another mount namespace (a container): its files are reachable
+// through /proc/PID/root, with the plain path as the fallback for when that is not allowed.
+function hostPath(pid: number, file: string): string {
+  const viaRoot = `/proc/${pid}/root${file}`;
+  try {
+    fs.accessSync(viaRoot, fs.constants.R_OK);
+    return viaRoot;
+  } catch {
+    return file;
+  }
+}
+
+function findSection(pid: number, file: string, maps: Mapping[], names: string[]): Located | null {
+  let elf;
+  try {
+    elf = readElf(hostPath(pid, file.replace(/ \(deleted\)$/, '')));
+  } catch {
+    return null;
+  }
+  const section = names.map((n) => elf.sections.get(n)).find((s) => s !== undefined);
+  if (!section || section.addr === 0) return null;
+  const base = maps.filter((m) => m.offset === 0).reduce((lo, m) => Math.min(lo, m.start), Infinity);
+  if (!Number.isFinite(base)) return null;
+  return { file, addr: base + section.addr - elf.firstLoadVaddr, section };
+}
+
+function looksLikePython(file: string): RegExpExecArray | null {
+  return /(?:^|\/)(?:lib)?python(\d)\.(\d+)[a-z]*(?:\.so[.\d]*|$)/.exec(file);
+}
+
+export function openTarget(pid: number): Target {
+  if (!Number.isInteger(pid) || pid <= 0) throw new ProcError('no-such-process', `not a process id: ${pid}`);
+  try {
+    fs.statSync(`/proc/${pid}`);
+  } catch (err) {
+    if (errnoCode(err) === 'EACCES') throw permissionDenied(pid, '/proc entry');
+    throw noSuchProcess(pid);
+  }
+  const maps = readMaps(pid);
+  const files = mappedFiles(maps);
+  const ordered = [...files.keys()].sort((a, b) => Number(!looksLikePython(a)) - Number(!looksLikePython(b)));
+
+  let runtime: Located | null = null;
+  for (const f of ordered) {
+    runtime = findSection(pid, f, files.get(f) ?? [], ['.PyRuntime', 'PyRuntime']);
+    if (runtime) break;
+  }
+  if (!runtime) {
+    const named = ordered.map(looksLikePython).find((m) => m !== null);
+    if (named) {
+      throw unsupported(pid, `${named[1]}.${named[2]}`);
+    }
+    throw new ProcError('not-python', `process ${pid} is not a Python process (no CPython runtime is mapped into it)`);
+  }
+
+  const mem = new ProcessMemory(pid);
+  try {
+    let raw: Buffer;
+    try {
+      raw = mem.read(runtime.addr, Math.min(MAX_DEBUG_OFFSETS_SIZE, runtime.section.size));
+    } catch (err) {
+      if (err instanceof BadRead) throw new ProcError('read-failed', `cannot read the Python runtime of process ${pid}: ${err.message}`);
+      throw err;
+    }
+    if (raw.toString('latin1', 0, 8) !== COOKIE) {
+      throw new ProcError('unsupported-python', `process ${pid} maps a Python runtime without debug offsets (${runtime.file})`);
+    }
+    const v = parseVersion(Number(raw.readBigUInt64LE(8)));
+    const freeThreaded = raw.readBigUInt64LE(16) !== 0n;
+    if (v.major !== 3 || v.minor < 14) throw unsupported(pid, v.text);
+    if (!supportedMinors().includes(v.minor)) {
+      throw new ProcError('unsupported-python',
+        `process ${pid} runs Python ${v.text}, newer than this tasklens knows how to read ` +
+        `(it reads 3.${supportedMinors().join(', 3.')}). Run the program under \`tasklens run\` instead.`);
+    }
+    if (freeThreaded) {
+      throw new ProcError('free-threaded',
+        `process ${pid} runs a free-threaded build of Python ${v.text} (${path.basename(runtime.file)}): ` +
+        'its object layout differs and tasklens cannot read it from outside yet. ' +
+        'Run the program under `tasklens run` to inspect its tasks.');
+    }
+    const debug = decodeDebugOffsets(raw, v.minor);
+    return {
+      pid, mem, version: v.text, minor: v.minor, freeThreaded, executable: runtime.file,
+      runtimeAddr: runtime.addr, debug, asyncio: findAsyncio(pid, mem, files, runtime.file),
+    };
+  } catch (err) {
+    mem.close();
+    throw err;
+  }
+}
+
+function unsupported(pid: number, version: string): ProcError {
+  return new ProcError('unsupported-python',
+    `process ${pid} runs Python ${version}: only CPython 3.14 and newer publish the task lists ` +
+    'that tasklens reads from outside. Run the program under `tasklens run` (any Python 3.11+) ' +
+    'and `tasklens ps` will ask it instead.');
+}
+
+function findAsyncio(pid: number, mem: ProcessMemory, files: Map<string, Mapping[]>, runtimeFile: string): AsyncioOffsets | null {
+  const candidates = [runtimeFile, ...[...files.keys()].filter((f) => f !== runtimeFile && /_asyncio/.test(path.basename(f)))];
+  for (const f of candidates) {
+    const loc = findSection(pid, f, files.get(f) ?? [], ['.AsyncioDebug', 'AsyncioDebug']);
+    if (!loc) continue;
+    return decodeAsyncioOffsets(mem.read(loc.addr, ASYNCIO_OFFSETS_SIZE));
+  }
+  return null;
+}

@@ -1,0 +1,242 @@
+import { ProcError } from './errors';
+import { BadRead, ptrAt } from './mem';
+import { Limits, ObjectReader, untag } from './objects';
+import { Target } from './target';
+
+// Walks interpreters → threads → per-thread task lists (and each interpreter's list of tasks
+// whose thread has ended) → each task's coroutine chain and awaited-by set. The target keeps
+// running meanwhile, so every list is bounded and checked for loops, and a task whose objects
+// change under us is re-read a few times before it is reported with an error instead.
+
+export interface RawFrame {
+  func: string;
+  file: string;
+  line: number;
+}
+
+export type RawTaskState = 'running' | 'suspended' | 'not-started' | 'done' | 'unknown';
+
+export interface RawTask {
+  addr: number;
+  name: string;
+  /** Native thread id of the thread whose list holds the task; 0 for the interpreter's list. */
+  threadId: number;
+  interpreterId: number;
+  state: RawTaskState;
+  /** Innermost coroutine first. */
+  frames: RawFrame[];
+  awaitedBy: Array<{ addr: number; isTask: boolean }>;
+  error?: string;
+}
+
+export interface RawThread {
+  interpreterId: number;
+  threadId: number;
+  pthreadId: number;
+  runningTask: number;
+}
+
+export interface RawSnapshot {
+  pid: number;
+  pythonVersion: string;
+  executable: string;
+  asyncioLoaded: boolean;
+  threads: RawThread[];
+  tasks: RawTask[];
+  truncated: boolean;
+  warnings: string[];
+  memoryReads: number;
+}
+
+// Frame states from Include/internal/pycore_frame.h: 3.15 renumbered them (and dropped
+// COMPLETED, added YIELD_FROM_LOCKED for free-threaded builds).
+interface FrameStates { created: number; yieldFrom: number[]; executing: number; cleared: number; suspended: number[] }
+const STATES_314: FrameStates = { created: -3, suspended: [-2, -1], yieldFrom: [-1], executing: 0, cleared: 4 };
+const STATES_315: FrameStates = { created: 0, suspended: [1, 2, 3], yieldFrom: [2, 3], executing: 4, cleared: 5 };
+const FRAME_OWNED_BY_GENERATOR = 1;
+const MAX_INTERPRETERS = 256;
+const MAX_THREADS = 8192;
+const TASK_RETRIES = 3;
+
+export const DEFAULT_LIMITS: Limits = { maxTasks: 200_000, maxFrames: 256, maxString: 1024 };
+
+export function walk(t: Target, limits: Limits = DEFAULT_LIMITS): RawSnapshot {
+  const r = new ObjectReader(t.mem, t.debug, limits);
+  const d = t.debug;
+  const snap: RawSnapshot = {
+    pid: t.pid, pythonVersion: t.version, executable: t.executable, asyncioLoaded: t.asyncio !== null,
+    threads: [], tasks: [], truncated: false, warnings: [], memoryReads: 0,
+  };
+  const seenTasks = new Set<number>();
+  // The awaited object sits on the suspended frame's value stack: the top slot on 3.14, the one
+  // below it on 3.15 (where SEND keeps one more value above it).
+  const awaitSlot = t.minor >= 15 ? 2 : 1;
+  const states = t.minor >= 15 ? STATES_315 : STATES_314;
+
+  const seenInterps = new Set<number>();
+  let interp = t.mem.ptr(t.runtimeAddr + d.runtime_state.interpreters_head);
+  while (interp !== 0 && !seenInterps.has(interp) && seenInterps.size < MAX_INTERPRETERS) {
+    seenInterps.add(interp);
+    const interpId = Number(t.mem.read(interp + d.interpreter_state.id, 8).readBigInt64LE(0));
+    const seenThreads = new Set<number>();
+    let ts = t.mem.ptr(interp + d.interpreter_state.threads_head);
+    while (ts !== 0 && !seenThreads.has(ts) && seenThreads.size < MAX_THREADS) {
+      seenThreads.add(ts);
+      const tsBuf = t.mem.read(ts, d.thread_state.size);
+      const thread: RawThread = {
+        interpreterId: interpId,
+        threadId: ptrAt(tsBuf, d.thread_state.native_thread_id),
+        pthreadId: ptrAt(tsBuf, d.thread_state.thread_id),
+        runningTask: 0,
+      };
+      if (t.asyncio) {
+        const a = t.asyncio.thread;
+        const loop = t.mem.ptr(ts + a.runningLoop);
+        thread.runningTask = loop !== 0 ? untag(t.mem.ptr(ts + a.runningTask)) : 0;
+        snap.threads.push(thread);
+        walkList(ts + a.tasksHead, thread.threadId, interpId, thread.runningTask);
+      } else {
+        snap.threads.push(thread);
+      }
+      ts = ptrAt(tsBuf, d.thread_state.next);
+    }
+    if (t.asyncio) walkList(interp + t.asyncio.interp.tasksHead, 0, interpId, 0);
+    interp = t.mem.ptr(interp + d.interpreter_state.next);
+  }
+  snap.memoryReads = t.mem.reads;
+  return snap;
+
+  function walkList(head: number, threadId: number, interpId: number, running: number): void {
+    const a = t.asyncio;
+    if (!a) return;
+    const seen = new Set<number>();
+    let node = t.mem.ptr(head + d.llist_node.next);
+    while (node !== head) {
+      if (node === 0 || seen.has(node)) {
+        snap.warnings.push(`the task list of thread ${threadId} changed while it was read; some tasks may be missing`);
+        return;
+      }
+      if (snap.tasks.length >= limits.maxTasks) {
+        snap.truncated = true;
+        return;
+      }
+      seen.add(node);
+      const addr = node - a.task.node;
+      if (!seenTasks.has(addr)) {
+        seenTasks.add(addr);
+        snap.tasks.push(readTaskWithRetry(addr, threadId, interpId, addr === running));
+      }
+      try {
+        node = t.mem.ptr(node + d.llist_node.next);
+      } catch (err) {
+        if (!(err instanceof BadRead)) throw err;
+        snap.warnings.push(`the task list of thread ${threadId} ended in unreadable memory; some tasks may be missing`);
+        return;
+      }
+    }
+  }
+
+  function readTaskWithRetry(addr: number, threadId: number, interpId: number, running: boolean): RawTask {
+    let last = '';
+    for (let attempt = 0; attempt < TASK_RETRIES; attempt++) {
+      try {
+        return readTask(addr, threadId, interpId, running);
+      } catch (err) {
+        if (!(err instanceof BadRead)) throw err;
+        last = err.message;
+        t.mem.invalidate();
+      }
+    }
+    return {
+      addr, name: '?', threadId, interpreterId: interpId, state: 'unknown', frames: [], awaitedBy: [],
+      error: `task changed while being read: ${last}`,
+    };
+  }
+
+  function readTask(addr: number, threadId: number, interpId: number, running: boolean): RawTask {
+    const a = t.asyncio!;
+    const buf = t.mem.read(addr, a.task.size);
+    const nameAddr = untag(ptrAt(buf, a.task.name));
+    const coro = untag(ptrAt(buf, a.task.coro));
+    const task: RawTask = {
+      addr, name: nameAddr ? r.taskName(nameAddr) : '', threadId, interpreterId: interpId,
+      state: 'unknown', frames: [], awaitedBy: [],
+    };
+    if (coro !== 0) task.state = coroChain(coro, task.frames);
+    if (running) task.state = 'running';
+    task.frames.reverse();
+    const ab = untag(ptrAt(buf, a.task.awaitedBy));
+    if (ab !== 0) {
+      const members = buf[a.task.awaitedByIsSet] ? setMembers(ab) : [ab];
+      for (const m of members) {
+        task.awaitedBy.push({ addr: m, isTask: t.mem.read(m + a.task.isTask, 1)[0] !== 0 });
+      }
+    }
+    return task;
+  }
+
+  /** Appends outermost-first frames of a coroutine and what it awaits; returns the outer state. */
+  function coroChain(coro: number, out: RawFrame[]): RawTaskState {
+    let state: RawTaskState = 'unknown';
+    const g = d.gen_object;
+    const f = d.interpreter_frame;
+    for (let depth = 0; coro !== 0 && depth < limits.maxFrames; depth++) {
+      const gen = t.mem.read(coro, g.gi_iframe + f.size);
+      const frameState = gen.readInt8(g.gi_frame_state);
+      if (depth === 0) state = stateOf(frameState);
+      if (frameState === states.cleared) return state;
+      const iframe = g.gi_iframe;
+      const exe = untag(ptrAt(gen, iframe + f.executable));
+      if (exe === 0 || gen[iframe + f.owner] !== FRAME_OWNED_BY_GENERATOR) return state;
+      const code = r.code(exe);
+      out.push({ func: code.qualname, file: code.file, line: r.line(code, ptrAt(gen, iframe + f.instr_ptr)) });
+      if (!states.yieldFrom.includes(frameState)) return state;
+      const sp = untag(ptrAt(gen, iframe + f.stackpointer));
+      const type = ptrAt(gen, d.pyobject.ob_type);
+      const awaited = sp ? untag(t.mem.ptr(sp - 8 * awaitSlot)) : 0;
+      // Only a coroutine of the same type continues the chain; anything else (a Future, an
+      // iterator) is where the chain ends, as in CPython's own tools.
+      coro = awaited !== 0 && r.typeOf(awaited) === type ? awaited : 0;
+    }
+    return state;
+  }
+
+  function stateOf(frameState: number): RawTaskState {
+    if (frameState === states.created) return 'not-started';
+    if (frameState === states.executing) return 'running';
+    if (states.suspended.includes(frameState)) return 'suspended';
+    return 'done';
+  }
+
+  function setMembers(set: number): number[] {
+    const s = d.set_object;
+    const hdr = t.mem.read(set, s.size);
+    const used = ptrAt(hdr, s.used);
+    const mask = ptrAt(hdr, s.mask);
+    const table = ptrAt(hdr, s.table);
+    if (mask >= 1 << 16 || used > mask + 1) throw new BadRead(set, 0, 'implausible awaited-by set');
+    const entries = t.mem.read(table, (mask + 1) * 16);
+    const out: number[] = [];
+    for (let i = 0; i <= mask && out.length < used; i++) {
+      const key = ptrAt(entries, i * 16);
+      // A removed entry keeps a dummy key with hash -1.
+      const hashIsMinusOne = entries.readBigInt64LE(i * 16 + 8) === -1n;
+      if (key !== 0 && !hashIsMinusOne) out.push(untag(key));
+    }
+    return out;
+  }
+}
+
+export function snapshotWithRetries(t: Target, limits?: Limits): RawSnapshot {
+  let lastErr: unknown;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      return walk(t, limits);
+    } catch (err) {
+      if (!(err instanceof BadRead)) throw err;
+      lastErr = err;
+      t.mem.invalidate();
+    }
+  }
+  throw new ProcError('read-failed', `the process changed too fast to be read consistently: ${String(lastErr)}`);
+}
