@@ -1,0 +1,193 @@
+// A DebugClient on a real `tasklens dap` process, with every event recorded from the start so
+// a test can wait for "the next X after this point" without racing the adapter.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { DebugClient } from '@vscode/debugadapter-testsupport';
+import type { DebugProtocol } from '@vscode/debugprotocol';
+import type { Python } from './pythons';
+import { MAIN_JS } from './paths';
+
+export const EVENT_TIMEOUT_MS = 15_000;
+
+export type Stopped = DebugProtocol.StoppedEvent & { body: { threadId: number } };
+
+type Waiter = { name: string; since: number; resolve: (e: DebugProtocol.Event) => void };
+
+export class Harness {
+  readonly history: DebugProtocol.Event[] = [];
+  private waiters: Waiter[] = [];
+
+  private constructor(
+    readonly dc: DebugClient,
+    readonly adapter: ChildProcess,
+  ) {
+    const emit = dc.emit.bind(dc);
+    dc.emit = (name: string | symbol, ...args: unknown[]) => {
+      const event = args[0] as DebugProtocol.Event | undefined;
+      if (event?.type === 'event') this.record(event);
+      return emit(name, ...args);
+    };
+  }
+
+  /** Starts `node dist/src/cli/main.js dap` on stdio, or with `--port 0` over TCP. */
+  static async start(options: { tcp?: boolean; log?: string } = {}): Promise<Harness> {
+    const argv = [MAIN_JS, 'dap', ...(options.tcp ? ['--port', '0'] : []), ...(options.log ? ['--log', options.log] : [])];
+    const adapter = spawn(process.execPath, argv, { stdio: ['pipe', 'pipe', 'pipe'] });
+    const dc = new DebugClient(process.execPath, MAIN_JS, 'tasklens');
+    dc.defaultTimeout = EVENT_TIMEOUT_MS;
+    const harness = new Harness(dc, adapter);
+    if (options.tcp) {
+      const port = await new Promise<number>((resolve, reject) => {
+        let text = '';
+        adapter.stderr?.on('data', (chunk: Buffer) => {
+          text += chunk.toString();
+          const match = /listening on 127\.0\.0\.1:(\d+)/.exec(text);
+          if (match) resolve(Number(match[1]));
+        });
+        adapter.once('exit', () => reject(new Error(`adapter exited before listening: ${text}`)));
+      });
+      await dc.start(port);
+    } else {
+      // DebugClient would spawn the adapter without the `dap` sub-command; we own the process.
+      (dc as unknown as { connect(r: NodeJS.ReadableStream, w: NodeJS.WritableStream): void }).connect(adapter.stdout!, adapter.stdin!);
+    }
+    return harness;
+  }
+
+  mark(): number {
+    return this.history.length;
+  }
+
+  /** The first `name` event recorded at or after `since` (default: from now on). */
+  waitFor<E extends DebugProtocol.Event = DebugProtocol.Event>(name: string, since = this.mark(), ms = EVENT_TIMEOUT_MS): Promise<E> {
+    const seen = this.history.slice(since).find((e) => e.event === name);
+    if (seen) return Promise.resolve(seen as E);
+    return new Promise<E>((resolve, reject) => {
+      const waiter: Waiter = { name, since, resolve: (e) => resolve(e as E) };
+      this.waiters.push(waiter);
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w !== waiter);
+        reject(new Error(`no "${name}" event within ${ms} ms; events so far: ${this.summary()}`));
+      }, ms);
+      waiter.resolve = (e) => {
+        clearTimeout(timer);
+        resolve(e as E);
+      };
+    });
+  }
+
+  async waitStopped(since = this.mark(), ms = EVENT_TIMEOUT_MS): Promise<Stopped> {
+    const stop = await this.waitFor<DebugProtocol.StoppedEvent>('stopped', since, ms);
+    if (typeof stop.body.threadId !== 'number') throw new Error(`stopped event without threadId: ${JSON.stringify(stop.body)}`);
+    return stop as Stopped;
+  }
+
+  /** Everything the program wrote to one stream, in order. */
+  output(category: string, since = 0): string {
+    return this.history
+      .slice(since)
+      .filter((e): e is DebugProtocol.OutputEvent => e.event === 'output' && (e as DebugProtocol.OutputEvent).body.category === category)
+      .map((e) => e.body.output)
+      .join('');
+  }
+
+  async waitForOutput(category: string, pattern: RegExp, ms = EVENT_TIMEOUT_MS): Promise<string> {
+    const deadline = Date.now() + ms;
+    while (Date.now() < deadline) {
+      const text = this.output(category);
+      if (pattern.test(text)) return text;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`no ${category} output matching ${pattern} within ${ms} ms; got ${JSON.stringify(this.output(category).slice(-500))}`);
+  }
+
+  /** initialize → launch → initialized → (configure) → configurationDone. */
+  async launch(py: Python, args: Record<string, unknown>, configure?: () => Promise<void>): Promise<void> {
+    const since = this.mark();
+    const init = await this.dc.initializeRequest();
+    if (!init.body?.supportsConfigurationDoneRequest) throw new Error('adapter must support configurationDone');
+    await this.dc.launchRequest({ python: py.path, ...args } as DebugProtocol.LaunchRequestArguments);
+    await this.waitFor('initialized', since);
+    if (configure) await configure();
+    await this.dc.configurationDoneRequest();
+  }
+
+  /** Launches with line breakpoints and waits for the first stop. */
+  async launchToStop(py: Python, program: string, lines: number[], extra: Record<string, unknown> = {}): Promise<Stopped> {
+    const since = this.mark();
+    await this.launch(py, { program, ...extra }, async () => {
+      await this.dc.setBreakpointsRequest({ source: { path: program }, breakpoints: lines.map((line) => ({ line })) });
+    });
+    return this.waitStopped(since);
+  }
+
+  async topFrame(threadId: number): Promise<DebugProtocol.StackFrame> {
+    const trace = await this.dc.stackTraceRequest({ threadId, startFrame: 0, levels: 1 });
+    return trace.body.stackFrames[0];
+  }
+
+  /** The named variables of a frame's Locals scope, as name → variable. */
+  async locals(frameId: number): Promise<Map<string, DebugProtocol.Variable>> {
+    const scopes = await this.dc.scopesRequest({ frameId });
+    const locals = scopes.body.scopes.find((s) => s.name === 'Locals');
+    if (!locals) throw new Error(`no Locals scope: ${JSON.stringify(scopes.body.scopes)}`);
+    const vars = await this.dc.variablesRequest({ variablesReference: locals.variablesReference });
+    return new Map(vars.body.variables.map((v) => [v.name, v]));
+  }
+
+  /** Waits for `exited` then `terminated` from `since`, and returns the exit code. */
+  async exitCode(since: number, ms = EVENT_TIMEOUT_MS): Promise<number> {
+    const exited = await this.waitFor<DebugProtocol.ExitedEvent>('exited', since, ms);
+    await this.waitFor('terminated', since, ms);
+    const exitedAt = this.history.indexOf(exited);
+    const terminatedAt = this.history.findIndex((e, i) => i >= since && e.event === 'terminated');
+    if (terminatedAt < exitedAt) throw new Error('terminated came before exited');
+    return exited.body.exitCode;
+  }
+
+  async close(): Promise<void> {
+    if (this.adapter.exitCode === null && this.adapter.signalCode === null) {
+      await Promise.race([this.dc.disconnectRequest({}).catch(() => undefined), new Promise((r) => setTimeout(r, 4000))]);
+    }
+    const gone = new Promise((r) => (this.adapter.exitCode !== null || this.adapter.signalCode !== null ? r(undefined) : this.adapter.once('exit', r)));
+    await Promise.race([gone, new Promise((r) => setTimeout(r, 2000))]);
+    this.adapter.kill('SIGKILL');
+  }
+
+  private record(event: DebugProtocol.Event): void {
+    this.history.push(event);
+    const index = this.history.length - 1;
+    for (const waiter of [...this.waiters]) {
+      if (waiter.name === event.event && index >= waiter.since) {
+        this.waiters = this.waiters.filter((w) => w !== waiter);
+        waiter.resolve(event);
+      }
+    }
+  }
+
+  private summary(): string {
+    return this.history.map((e) => (e.event === 'output' ? `output(${JSON.stringify((e as DebugProtocol.OutputEvent).body.output.slice(0, 80))})` : e.event)).slice(-20).join(', ');
+  }
+}
+
+/** Runs `body` with a fresh adapter and always cleans up. */
+export async function withAdapter(body: (h: Harness) => Promise<void>, options: { tcp?: boolean } = {}): Promise<void> {
+  const h = await Harness.start(options);
+  try {
+    await body(h);
+  } finally {
+    await h.close();
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,22 @@
+// Runs a test body once per interpreter; the test name carries the interpreter's version.
+import * as assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { pythons, type Python } from './pythons';
+
+export const TEST_TIMEOUT_MS = 45_000;
+
+export function eachPython(suite: string, body: (py: Python) => void): void {
+  for (const py of pythons()) {
+    describe(`${suite} [${py.label}]`, () => {
+      if (py.problem !== undefined) {
+        test('interpreter is available', () => assert.fail(`cannot run ${py.path}: ${py.problem}`));
+        return;
+      }
+      body(py);
+    });
+  }
+}
+
+export function it(name: string, body: () => Promise<void>): void {
+  test(name, { timeout: TEST_TIMEOUT_MS }, body);
+}
