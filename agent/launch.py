@@ -1,0 +1,18 @@
+"""Start a Python program under the tasklens agent (see docs/agent-protocol.md).
+
+    python launch.py --connect HOST:PORT -- PROGRAM ARGS...
+    python launch.py --connect HOST:PORT --module NAME -- ARGS...
+    python launch.py --listen HOST:PORT [--no-wait] -- PROGRAM ARGS...
+    python launch.py -- PROGRAM ARGS...
+
+Python put this directory on sys.path[0]; the agent replaces it with the program's own entry
+before the program runs, so nothing here is importable by the program.
+"""
+import sys
+
+if sys.version_info < (3, 11):
+    sys.exit("tasklens needs Python 3.11 or newer, not %d.%d" % sys.version_info[:2])
+
+from tasklens_agent.main import main  # noqa: E402  (needs the version check first)
+
+main(sys.argv[1:])

@@ -1,0 +1,1 @@
+"""tasklens agent: runs inside the debugged Python program (stdlib only, CPython 3.11-3.15)."""

@@ -1,0 +1,126 @@
+"""sys.monitoring backend (3.12+), tool DEBUGGER_ID.
+
+Idle cost: with no breakpoints no event is enabled at all. With breakpoints, PY_START and
+PY_RESUME fire once per code object and return DISABLE unless the code has breakpoints; code
+with breakpoints gets LINE locally, and LINE returns DISABLE for lines without one. A step, a
+pause or a stop of all threads turns LINE on globally until the program resumes freely.
+Callbacks run on program threads; `refresh` runs on whichever thread changed the core state.
+"""
+import sys
+import threading
+
+mon = sys.monitoring
+E = mon.events
+DISABLE = mon.DISABLE
+_getframe = sys._getframe
+
+
+class MonitoringBackend:
+    name = "monitoring"
+
+    def __init__(self, core):
+        self.core = core
+        self.tool = self._claim_tool()
+        self.plans = {}           # id(code) -> (code, line table or None, function bps)
+        self.line_tables = {}     # id(code) -> {line: breakpoints} for instrumented code
+        self.instrumented = {}    # id(code) -> code with local LINE events
+        self.lock = threading.RLock()
+        cb = mon.register_callback
+        cb(self.tool, E.PY_START, self._on_start)
+        cb(self.tool, E.PY_RESUME, self._on_start)
+        cb(self.tool, E.LINE, self._on_line)
+        cb(self.tool, E.PY_RETURN, self._on_return)
+        cb(self.tool, E.PY_YIELD, self._on_return)
+        cb(self.tool, E.PY_UNWIND, self._on_unwind)
+        cb(self.tool, E.RAISE, self._on_raise)
+
+    @staticmethod
+    def _claim_tool():
+        for tool in (mon.DEBUGGER_ID, 2, 3, 4):
+            if mon.get_tool(tool) is None:
+                mon.use_tool_id(tool, "tasklens")
+                return tool
+        raise RuntimeError("every sys.monitoring tool id is taken")
+
+    def start(self):
+        self.refresh()
+
+    # --- callbacks (program threads) ---
+    def _plan(self, code, frame):
+        plan = self.plans.get(id(code))
+        if plan is None:
+            lines, funcs = self.core.code_plan(code, frame.f_globals.get("__name__"))
+            plan = self.plans[id(code)] = (code, lines, funcs)
+            if lines:
+                self.line_tables[id(code)] = lines
+                self.instrumented[id(code)] = code
+                mon.set_local_events(self.tool, code, E.LINE)
+        return plan
+
+    def _on_start(self, code, offset):
+        frame = _getframe(1)
+        plan = self._plan(code, frame)
+        if plan[2]:
+            self.core.on_call(frame, plan[2])
+            return None
+        return DISABLE
+
+    def _on_line(self, code, line):
+        table = self.line_tables.get(id(code))
+        bps = table.get(line) if table is not None else None
+        if bps is None and not self.core.hot:
+            return DISABLE
+        self.core.on_line(_getframe(1), bps)
+        return None
+
+    def _on_return(self, code, offset, value):
+        if self.core.step is not None:
+            self.core.on_return(_getframe(1))
+
+    def _on_unwind(self, code, offset, exc):
+        if self.core.step is not None:
+            self.core.on_return(_getframe(1))
+
+    def _on_raise(self, code, offset, exc):
+        self.core.on_raise(_getframe(1), exc)
+
+    # --- state changes ---
+    def refresh(self):
+        """Bring the enabled events in line with the core's breakpoints, step and pause state."""
+        core = self.core
+        with self.lock:
+            for code in self.instrumented.values():
+                mon.set_local_events(self.tool, code, 0)
+            self.plans = {}
+            self.line_tables = {}
+            self.instrumented = {}
+            events = 0
+            if core.bps.by_file or core.bps.functions or core.bps.pending:
+                events |= E.PY_START | E.PY_RESUME
+            if core.hot:
+                events |= E.PY_START | E.PY_RESUME | E.LINE
+            if core.step is not None:
+                events |= E.PY_RETURN | E.PY_YIELD | E.PY_UNWIND
+            if "raised" in core.exception_filters:
+                events |= E.RAISE
+            mon.set_events(self.tool, events)
+            if core.bps.by_file:
+                self._plan_running_frames()
+            mon.restart_events()
+
+    def _plan_running_frames(self):
+        """Frames already running never fire PY_START again: instrument their code now."""
+        for frame in list(sys._current_frames().values()):
+            while frame is not None:
+                self._plan(frame.f_code, frame)
+                frame = frame.f_back
+
+    def thread_resumed(self):
+        pass
+
+    def shutdown(self):
+        with self.lock:
+            mon.set_events(self.tool, 0)
+            for code in self.instrumented.values():
+                mon.set_local_events(self.tool, code, 0)
+            self.instrumented = {}

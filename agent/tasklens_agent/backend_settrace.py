@@ -1,0 +1,118 @@
+"""sys.settrace backend (3.11, or forced with TASKLENS_BACKEND=settrace).
+
+Every program thread runs `_global` on each call (installed for the main thread and, through
+threading.settrace, for every thread started later). Its fast path is one dict lookup per call
+returning None, so frames of code that needs nothing are never traced line by line. Frames that
+need line events get `_local`: code with breakpoints, every frame of the stepping thread, and
+every frame of every thread while a pause or a stop of all threads is under way (set on running
+frames from sys._current_frames(), because their call event has passed).
+"""
+import sys
+import threading
+
+from .threads import agent_idents
+
+_MISS = object()
+
+
+class SettraceBackend:
+    name = "settrace"
+
+    def __init__(self, core):
+        self.core = core
+        self.enabled = False
+        self.cache = {}           # id(code) -> _local or None, valid while nothing is hot
+        self.keep = {}            # id(code) -> code, so a cached id is never reused
+        self.tables = {}          # id(code) -> {line: breakpoints}
+        self.funcs = {}           # id(code) -> function breakpoints
+        self.lock = threading.RLock()
+        cache_get = self.cache.get
+        classify = self._classify
+
+        def global_trace(frame, event, arg):
+            r = cache_get(id(frame.f_code), _MISS)
+            if r is _MISS:
+                r = classify(frame)
+            return r
+        self._global = global_trace
+
+    def start(self):
+        self.enabled = True
+        threading.settrace(self._global)
+        sys.settrace(self._global)
+
+    def _classify(self, frame):
+        core = self.core
+        if not self.enabled or threading.get_ident() in agent_idents:
+            return None
+        code = frame.f_code
+        key = id(code)
+        with self.lock:
+            if key not in self.keep:
+                lines, funcs = core.code_plan(code, frame.f_globals.get("__name__"))
+                self.keep[key] = code
+                if lines:
+                    self.tables[key] = lines
+                if funcs:
+                    self.funcs[key] = funcs
+            wanted = key in self.tables or (
+                "raised" in core.exception_filters and core.eligible(code.co_filename))
+            if not core.hot and key not in self.funcs:
+                self.cache[key] = self._local if wanted else None
+        if key in self.funcs:
+            core.on_call(frame, self.funcs[key])
+        return self._local if wanted or core.hot else None
+
+    def _local(self, frame, event, arg):
+        if event == "line":
+            table = self.tables.get(id(frame.f_code))
+            self.core.on_line(frame, table.get(frame.f_lineno) if table else None)
+        elif event == "return":
+            if self.core.step is not None:
+                self.core.on_return(frame)
+        elif event == "exception":
+            self.core.on_raise(frame, arg[1])
+        return self._local
+
+    def refresh(self):
+        core = self.core
+        with self.lock:
+            self.cache.clear()
+            self.keep.clear()
+            self.tables.clear()
+            self.funcs.clear()
+        if not self.enabled:
+            return
+        if core.hot:
+            self._trace_running_frames(all_frames=True)
+        elif core.bps.by_file:
+            self._trace_running_frames(all_frames=False)
+
+    def _trace_running_frames(self, all_frames):
+        for ident, frame in list(sys._current_frames().items()):
+            if ident in agent_idents:
+                continue
+            while frame is not None:
+                if all_frames or self._classify(frame) is not None:
+                    frame.f_trace_lines = True
+                    frame.f_trace = self._local
+                frame = frame.f_back
+
+    def thread_resumed(self):
+        """On the resuming thread: a step needs its whole stack traced (callers included)."""
+        step = self.core.step
+        if step is not None and step.owner == threading.get_ident():
+            frame = sys._getframe(1)
+            while frame is not None:
+                frame.f_trace_lines = True
+                frame.f_trace = self._local
+                frame = frame.f_back
+
+    def shutdown(self):
+        self.enabled = False
+        threading.settrace(None)
+        sys.settrace(None)
+        for frame in list(sys._current_frames().values()):
+            while frame is not None:
+                frame.f_trace = None
+                frame = frame.f_back

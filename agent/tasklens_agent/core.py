@@ -1,0 +1,274 @@
+"""The debugger core: decides when a thread stops, parks it, and resumes everything.
+
+Who runs where:
+- traced program threads call `on_line` / `on_call` / `on_return` / `on_raise` from the backend's
+  callbacks; a thread that must stop calls `stop`, which parks it on its own queue, where it runs
+  S-request jobs handed to it until it is resumed;
+- the control thread (socket reader) calls `resume`, `request_pause`, `detach` and changes
+  breakpoints, then asks the backend to `refresh` what it traces;
+- the agent's own threads (control, repr workers, timers) are ignored everywhere.
+State shared between them changes under `self.lock`; hot paths only read attributes.
+"""
+import itertools
+import queue
+import threading
+
+from . import breakpoints as bpmod
+from . import frames as framemod
+from . import paths
+from .saferepr import safe_str
+from .stepping import Step, current_owner
+from .threads import agent_idents, current_user_thread, thread_id
+
+_IGNORED_RAISED = (StopIteration, StopAsyncIteration, GeneratorExit)
+
+
+class ThreadState:
+    def __init__(self, ident, thread):
+        self.ident = ident
+        self.thread = thread
+        self.jobs = queue.SimpleQueue()
+        self.parked = False
+        self.frames = None        # innermost-first frames shown while stopped
+        self.exc = None
+        self.break_mode = None
+
+
+class Debugger:
+    def __init__(self):
+        self.lock = threading.RLock()
+        self.conn = None
+        self.bps = bpmod.BreakpointStore()
+        self.just_my_code = True
+        self.terminate_on_disconnect = False
+        self.exception_filters = frozenset()
+        self.stopped = False          # the session is stopped (all threads are to park)
+        self.pause_requested = False
+        self.step = None
+        self.states = {}
+        self.handle_ids = itertools.count(1)
+        self.frame_handles = {}       # frameId -> (ThreadState, frame)
+        self.var_handles = {}         # variablesReference -> (ThreadState, kind, obj, name)
+        self.backend = None
+
+    # --- wire helpers (callable from any thread) ---
+    def event(self, name, body):
+        conn = self.conn
+        if conn is not None:
+            conn.event(name, body)
+
+    def output(self, text, category="console"):
+        self.event("output", {"category": category, "output": text})
+
+    @property
+    def hot(self):
+        """Line events are needed everywhere (a step, a pause, or all threads stopping)."""
+        return self.step is not None or self.pause_requested or self.stopped
+
+    # --- what to trace (called by backends, cached there per code object) ---
+    def eligible(self, filename):
+        k = paths.kind(filename)
+        return k == "user" or (k == "library" and not self.just_my_code)
+
+    def code_plan(self, code, module_name):
+        """(lines -> breakpoints or None, function breakpoints) for a code object first seen."""
+        filename = code.co_filename
+        if self.bps.pending and paths.canonical(filename) in self.bps.pending:
+            for bp in self.bps.mark_loaded(paths.canonical(filename)):
+                self.event("breakpoint", {"reason": "changed", "breakpoint": bp.as_json()})
+        if not self.eligible(filename):
+            return None, ()
+        funcs = self.bps.functions_for(code, module_name) if self.bps.functions else ()
+        return self.bps.lines_for_code(code), funcs
+
+    # --- events from traced threads ---
+    def on_line(self, frame, bps):
+        ident = threading.get_ident()
+        if ident in agent_idents:
+            return
+        if self.stopped or self.pause_requested:
+            if not paths.is_agent(frame.f_code.co_filename):
+                self.stop(frame, "pause")
+            return
+        if bps and self._hit(frame, bps, "breakpoint"):
+            return
+        step = self.step
+        if step is not None and step.stops_at(frame, current_owner()) \
+                and self.eligible(frame.f_code.co_filename):
+            self.stop(frame, step.reason)
+
+    def on_call(self, frame, bps):
+        if threading.get_ident() not in agent_idents:
+            self._hit(frame, bps, "function breakpoint")
+
+    def _hit(self, frame, bps, reason):
+        """Breakpoints at this place: run their conditions, counts and logpoints; maybe stop."""
+        hit_ids = []
+        for bp in bps:
+            if bp.condition is not None:
+                try:
+                    if not eval(bp.condition, frame.f_globals, frame.f_locals):
+                        continue
+                except Exception as e:
+                    self.output("Breakpoint condition raised %s: %s; stopping here.\n"
+                                % (type(e).__name__, e), "important")
+                    hit_ids.append(bp.id)
+                    continue
+            if not bpmod.hit_passes(bp):
+                continue
+            if bp.log_parts is not None:
+                self.output(self._log_text(frame, bp.log_parts) + "\n")
+            else:
+                hit_ids.append(bp.id)
+        if hit_ids:
+            self.stop(frame, reason, hit_ids=hit_ids)
+            return True
+        return False
+
+    def _log_text(self, frame, parts):
+        out = []
+        for part in parts:
+            if isinstance(part, str):
+                out.append(part)
+                continue
+            try:
+                out.append(safe_str(eval(part[1], frame.f_globals, frame.f_locals)))
+            except Exception as e:
+                out.append("<%s: %s>" % (type(e).__name__, e))
+        return "".join(out)
+
+    def on_return(self, frame):
+        step = self.step
+        if step is None or frame is not step.watch or step.owner != current_owner():
+            return
+        caller = frame.f_back
+        while caller is not None and not self.eligible(caller.f_code.co_filename):
+            caller = caller.f_back
+        with self.lock:
+            if self.step is step:
+                self.step = step.moved_out(caller)
+
+    def on_raise(self, frame, exc):
+        if "raised" not in self.exception_filters or threading.get_ident() in agent_idents:
+            return
+        if isinstance(exc, SystemExit) or not self.eligible(frame.f_code.co_filename):
+            return
+        if paths.kind(frame.f_code.co_filename) == "library" and _control_flow(exc):
+            return
+        tb = exc.__traceback__
+        tb = tb.tb_next if tb is not None and tb.tb_frame is frame else None
+        while tb is not None:   # an eligible deeper frame already had its chance to stop
+            if self.eligible(tb.tb_frame.f_code.co_filename):
+                return
+            tb = tb.tb_next
+        self.stop(frame, "exception", exc=exc, break_mode="always")
+
+    def on_uncaught(self, exc):
+        """An exception is about to end the program or a thread; its frames are still alive."""
+        if "uncaught" not in self.exception_filters or isinstance(exc, SystemExit):
+            return
+        frames = framemod.traceback_frames(exc.__traceback__)
+        if frames:
+            self.stop(frames[0], "exception", frames=frames, exc=exc, break_mode="unhandled")
+
+    # --- stopping and resuming ---
+    def stop(self, frame, reason, frames=None, exc=None, break_mode=None, hit_ids=None):
+        ident = threading.get_ident()
+        thread = current_user_thread()
+        if thread is None or ident in agent_idents:
+            return
+        with self.lock:
+            if self.conn is None or (reason == "pause" and not self.hot):
+                return
+            ts = self.states.get(ident)
+            if ts is None or ts.thread is not thread:
+                ts = self.states[ident] = ThreadState(ident, thread)
+            first = not self.stopped
+            if first:
+                self.stopped = True
+                self.pause_requested = False
+                self.step = None
+            ts.parked = True
+            ts.frames = frames or framemod.thread_stack(frame)
+            ts.exc, ts.break_mode = exc, break_mode
+        if first:
+            self.backend.refresh()
+            body = {"reason": reason, "threadId": thread_id(thread), "allThreadsStopped": True}
+            if hit_ids:
+                body["hitBreakpointIds"] = hit_ids
+            if exc is not None:
+                body["description"] = "%s: %s" % (type(exc).__name__, safe_str(exc, 500))
+                body["text"] = type(exc).__name__
+            self.event("stopped", body)
+        self._park(ts)
+
+    def _park(self, ts):
+        while True:
+            job = ts.jobs.get()
+            if job is None:
+                break
+            job()
+        ts.parked = False
+        ts.frames = ts.exc = ts.break_mode = None
+        self.backend.thread_resumed()
+
+    def resume(self, step_kind=None, ts=None):
+        """Resume every parked thread; with step_kind, `ts` starts a step from its top frame."""
+        with self.lock:
+            if not self.stopped:
+                return False
+            self.stopped = False
+            if step_kind is not None:
+                self.step = Step.start(step_kind, ts.ident, ts.frames[0])
+            self.frame_handles = {}
+            self.var_handles = {}
+            parked = [s for s in self.states.values() if s.parked]
+            live = threading._active
+            self.states = {i: s for i, s in self.states.items() if s.parked or i in live}
+        self.backend.refresh()
+        for s in parked:
+            s.jobs.put(None)
+        return True
+
+    def request_pause(self):
+        with self.lock:
+            if self.stopped or self.conn is None:
+                return
+            self.pause_requested = True
+        self.backend.refresh()
+
+    def detach(self):
+        """Adapter gone: forget breakpoints and steps, stop tracing, let every thread run."""
+        with self.lock:
+            self.conn = None
+            self.bps.clear()
+            self.exception_filters = frozenset()
+            self.step = None
+            self.pause_requested = False
+            self.stopped = False
+            parked = [s for s in self.states.values() if s.parked]
+        self.backend.refresh()
+        for s in parked:
+            s.jobs.put(None)
+
+    def state_for_thread(self, thread):
+        return self.states.get(thread.ident) if thread is not None else None
+
+    # --- handles (die on resume) ---
+    def frame_handle(self, ts, frame):
+        fid = next(self.handle_ids)
+        self.frame_handles[fid] = (ts, frame)
+        return fid
+
+    def var_handle(self, ts, kind, obj, name):
+        ref = next(self.handle_ids)
+        self.var_handles[ref] = (ts, kind, obj, name)
+        return ref
+
+
+def _control_flow(exc):
+    if isinstance(exc, _IGNORED_RAISED):
+        return True
+    t = type(exc)
+    return t.__name__ == "CancelledError" and t.__module__.startswith(("asyncio", "concurrent"))
+

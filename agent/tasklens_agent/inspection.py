@@ -1,0 +1,257 @@
+"""Requests that read or change a stopped program: stacks, scopes, variables, evaluation.
+
+Each handler runs on the thread that owns the frame or value (parked in `Debugger._park`), or on
+the control thread when that thread is not parked (e.g. stuck in native code). Handles are
+created here and die when the program resumes.
+"""
+import builtins
+import keyword
+import linecache
+import os
+import re
+import sys
+import traceback
+
+from . import frames as framemod
+from . import paths
+from . import values
+from .protocol import AgentError, BAD_ARGUMENTS, EVAL_ERROR, INVALID_HANDLE
+from .saferepr import safe_repr, safe_str
+from .threads import thread_by_id
+
+_source_refs = {}      # filename -> sourceReference, for code with no file on disk
+_source_names = {}
+
+
+def source_reference(filename):
+    ref = _source_refs.get(filename)
+    if ref is None:
+        ref = _source_refs[filename] = len(_source_refs) + 1
+        _source_names[ref] = filename
+    return ref
+
+
+class Inspector:
+    def __init__(self, core):
+        self.core = core
+
+    # --- lookups ---
+    def thread_state(self, args):
+        thread = thread_by_id(args.get("threadId"))
+        ts = self.core.state_for_thread(thread)
+        if thread is None:
+            raise AgentError(INVALID_HANDLE, "no thread with id %r" % args.get("threadId"))
+        return thread, ts
+
+    def frame(self, args):
+        entry = self.core.frame_handles.get(args.get("frameId"))
+        if entry is None:
+            raise AgentError(INVALID_HANDLE, "frame %r is no longer valid" % args.get("frameId"))
+        return entry
+
+    def default_frame(self, args):
+        if args.get("frameId") is not None:
+            return self.frame(args)[1]
+        for ts in list(self.core.states.values()):
+            if ts.parked and ts.frames:
+                return ts.frames[0]
+        return None
+
+    # --- handlers ---
+    def stackTrace(self, args):
+        thread, ts = self.thread_state(args)
+        if ts is not None and ts.parked:
+            stack = ts.frames
+        else:
+            top = sys._current_frames().get(thread.ident)
+            stack = framemod.thread_stack(top)
+        if args.get("justMyCode", self.core.just_my_code):
+            stack = [f for f in stack if paths.is_user(f.f_code.co_filename)]
+        start = int(args.get("startFrame") or 0)
+        levels = int(args.get("levels") or 0)
+        page = stack[start:start + levels] if levels else stack[start:]
+        out = []
+        for frame in page:
+            info = framemod.describe(frame)
+            on_disk = info.pop("on_disk")
+            info["id"] = self.core.frame_handle(ts, frame)
+            if not on_disk:
+                info["sourceReference"] = source_reference(frame.f_code.co_filename)
+            out.append(info)
+        return {"stackFrames": out, "totalFrames": len(stack)}
+
+    def scopes(self, args):
+        ts, frame = self.frame(args)
+        loc = self.core.var_handle(ts, "locals", frame, "")
+        glob = self.core.var_handle(ts, "globals", frame, "")
+        return {"scopes": [
+            {"name": "Locals", "variablesReference": loc,
+             "namedVariables": len(frame.f_locals), "expensive": False},
+            {"name": "Globals", "variablesReference": glob,
+             "namedVariables": len(frame.f_globals), "expensive": False},
+        ]}
+
+    def _var_entry(self, args):
+        entry = self.core.var_handles.get(args.get("variablesReference"))
+        if entry is None:
+            raise AgentError(INVALID_HANDLE, "variablesReference %r is no longer valid"
+                             % args.get("variablesReference"))
+        return entry
+
+    def value_body(self, ts, obj, name):
+        body = values.describe(obj)
+        body["variablesReference"] = (self.core.var_handle(ts, "object", obj, name)
+                                      if values.expandable(obj) else 0)
+        return body
+
+    def variables(self, args):
+        ts, kind, obj, parent = self._var_entry(args)
+        start, count, flt = args.get("start"), args.get("count"), args.get("filter")
+        if kind == "locals":
+            items = [(k, v, k) for k, v in list(obj.f_locals.items())]
+        elif kind == "globals":
+            items = [(k, v, k) for k, v in list(obj.f_globals.items()) if k != "__builtins__"]
+        else:
+            items = values.children(obj, parent, start, count, flt)
+            start = count = None
+        if start or count:
+            s = int(start or 0)
+            items = items[s:s + int(count)] if count else items[s:]
+        out = []
+        for name, value, evaluate_name in items:
+            body = self.value_body(ts, value, evaluate_name)
+            body["name"] = name
+            if evaluate_name:
+                body["evaluateName"] = evaluate_name
+            out.append(body)
+        return {"variables": out}
+
+    def setVariable(self, args):
+        ts, kind, obj, parent = self._var_entry(args)
+        name = args.get("name")
+        if not isinstance(name, str):
+            raise AgentError(BAD_ARGUMENTS, "setVariable needs a name")
+        frame = obj if kind in ("locals", "globals") else self.default_frame({})
+        new = self._eval_value(str(args.get("value", "")), frame)
+        try:
+            if kind == "locals":
+                framemod.set_local(obj, name, new)
+            elif kind == "globals":
+                obj.f_globals[name] = new
+            elif isinstance(obj, dict):
+                key = next((k for k in dict.keys(obj) if safe_repr(k, 200) == name), None)
+                if key is None:
+                    raise AgentError(BAD_ARGUMENTS, "no key %s in this dict" % name)
+                obj[key] = new
+            elif isinstance(obj, list):
+                obj[int(name)] = new
+            else:
+                setattr(obj, name, new)
+        except AgentError:
+            raise
+        except Exception as e:
+            raise AgentError(EVAL_ERROR, "cannot set %s: %s: %s" % (name, type(e).__name__, e))
+        return self.value_body(ts, new, None)
+
+    def _eval_value(self, text, frame):
+        g = frame.f_globals if frame is not None else sys.modules["__main__"].__dict__
+        loc = frame.f_locals if frame is not None else g
+        try:
+            return eval(compile(text, "<setVariable>", "eval", dont_inherit=True), g, loc)
+        except Exception as e:
+            raise AgentError(EVAL_ERROR, "%s: %s" % (type(e).__name__, e))
+
+    def evaluate(self, args):
+        text = args.get("expression")
+        if not isinstance(text, str):
+            raise AgentError(BAD_ARGUMENTS, "evaluate needs an expression")
+        frame = self.default_frame(args)
+        ts = self.frame(args)[0] if args.get("frameId") is not None else None
+        g = frame.f_globals if frame is not None else sys.modules["__main__"].__dict__
+        loc = frame.f_locals if frame is not None else g
+        try:
+            try:
+                code = compile(text, "<debug>", "eval", dont_inherit=True)
+            except SyntaxError:
+                if args.get("context") != "repl":
+                    raise
+                code = compile(text, "<debug>", "exec", dont_inherit=True)
+                exec(code, g, loc)
+                if frame is not None and loc is not g:
+                    framemod.commit_locals(frame)
+                return {"result": "", "type": "", "variablesReference": 0}
+            result = eval(code, g, loc)
+        except Exception as e:
+            raise AgentError(EVAL_ERROR, "".join(
+                traceback.format_exception_only(type(e), e)).strip())
+        body = self.value_body(ts, result, text if args.get("context") != "repl" else None)
+        body["result"] = body.pop("value")
+        return body
+
+    def completions(self, args):
+        text = str(args.get("text", ""))
+        column = int(args.get("column") or len(text) + 1)
+        head = text[:column - 1]
+        m = re.search(r"([A-Za-z_][\w.]*)?$", head)
+        token = m.group(0) if m else ""
+        frame = self.default_frame(args)
+        g = frame.f_globals if frame is not None else sys.modules["__main__"].__dict__
+        loc = frame.f_locals if frame is not None else g
+        if "." in token:
+            base, _, partial = token.rpartition(".")
+            try:
+                obj = eval(compile(base, "<completion>", "eval", dont_inherit=True), g, loc)
+                names = dir(obj)
+            except Exception:
+                names = []
+        else:
+            partial = token
+            names = set(loc) | set(g) | set(dir(builtins)) | set(keyword.kwlist)
+        labels = sorted(n for n in names if n.startswith(partial))
+        return {"targets": [{"label": n, "type": "variable", "start": len(head) - len(partial),
+                             "length": len(partial)} for n in labels[:500]]}
+
+    def exceptionInfo(self, args):
+        _, ts = self.thread_state(args)
+        exc = ts.exc if ts is not None else None
+        if exc is None:
+            raise AgentError(BAD_ARGUMENTS, "this thread did not stop on an exception")
+        t = type(exc)
+        full = t.__qualname__ if t.__module__ == "builtins" else "%s.%s" % (
+            t.__module__, t.__qualname__)
+        tb = exc.__traceback__
+        while tb is not None and paths.is_agent(tb.tb_frame.f_code.co_filename):
+            tb = tb.tb_next
+        stack = "".join(traceback.format_exception(t, exc, tb))
+        message = safe_str(exc, 2000)
+        return {"exceptionId": full, "description": message, "breakMode": ts.break_mode,
+                "details": {"message": message, "typeName": t.__name__,
+                            "fullTypeName": full, "stackTrace": stack}}
+
+
+def source(args):
+    ref = args.get("sourceReference")
+    filename = _source_names.get(ref)
+    if filename is None:
+        raise AgentError(INVALID_HANDLE, "unknown sourceReference %r" % ref)
+    lines = linecache.getlines(filename)
+    if not lines:
+        raise AgentError(BAD_ARGUMENTS, "no source is available for %s" % filename)
+    return {"content": "".join(lines)}
+
+
+def loaded_sources(main_path):
+    seen, out = set(), []
+    candidates = [main_path] if main_path else []
+    for mod in list(sys.modules.values()):
+        f = getattr(mod, "__file__", None)
+        if isinstance(f, str) and f.endswith(".py"):
+            candidates.append(f)
+    for f in candidates:
+        path = paths.display(f)
+        if path in seen or paths.is_agent(f):
+            continue
+        seen.add(path)
+        out.append({"path": path, "name": os.path.basename(path)})
+    return {"sources": out}
+

@@ -1,0 +1,178 @@
+"""Agent entry: parse the launcher's arguments, reach the adapter, run the program.
+
+Modes: `--connect HOST:PORT` (launch: connect back, token from TASKLENS_TOKEN, wait for
+`start`), `--listen HOST:PORT [--no-wait]` (attach: loopback listener, token in the discovery
+file), and no flag (`tasklens run`: ephemeral loopback listener, program runs at once).
+The main thread runs the program; sessions run on the control thread.
+"""
+import atexit
+import os
+import secrets
+import socket
+import sys
+import threading
+
+from . import discovery
+from . import runner
+from .core import Debugger
+from .protocol import Connection
+from .session import Session, run_control_thread
+from .stepping import IN, Step
+from .threads import AgentThread
+
+USAGE = ("usage: launch.py [--connect HOST:PORT | --listen HOST:PORT [--no-wait]] "
+         "(--module NAME | PROGRAM) [--] [ARGS...]")
+
+
+def parse(argv):
+    opts = {"connect": None, "listen": None, "wait": True, "module": None}
+    i = 0
+    while i < len(argv):
+        a = argv[i]
+        if a in ("--connect", "--listen", "--module"):
+            if i + 1 >= len(argv):
+                raise SystemExit(USAGE)
+            opts[a[2:]] = argv[i + 1]
+            i += 2
+        elif a == "--no-wait":
+            opts["wait"] = False
+            i += 1
+        elif a == "--":
+            i += 1
+            break
+        else:
+            break
+    rest = argv[i:]
+    if opts["module"] is None:
+        if not rest:
+            raise SystemExit(USAGE)
+        opts["program"], opts["args"] = rest[0], rest[1:]
+    else:
+        opts["program"], opts["args"] = None, rest
+    return opts
+
+
+def _address(text):
+    host, _, port = text.rpartition(":")
+    return host or "127.0.0.1", int(port)
+
+
+def make_backend(core):
+    if sys.version_info >= (3, 12) and os.environ.get("TASKLENS_BACKEND") != "settrace":
+        from .backend_monitoring import MonitoringBackend
+        return MonitoringBackend(core)
+    from .backend_settrace import SettraceBackend
+    return SettraceBackend(core)
+
+
+class Agent:
+    def __init__(self, opts):
+        self.opts = opts
+        self.core = Debugger()
+        self.core.backend = make_backend(self.core)
+        self.started = threading.Event()
+        self.stop_on_entry = False
+        self.session = None
+        self.exit_code = None
+        prog = opts["program"]
+        self.main_path = os.path.abspath(prog) if prog else None
+
+    # --- sessions ---
+    def start_program(self):
+        self.started.set()
+
+    def session_ended(self, session):
+        if self.session is session:
+            self.session = None
+            if self.core.terminate_on_disconnect and session.handshaken:
+                os._exit(1)
+            self.core.detach()
+        if not self.listening:
+            self.started.set()
+
+    def connect(self, address, token):
+        sock = socket.create_connection(_address(address))
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self._open_session(sock, "launch", token)
+
+    def _open_session(self, sock, mode, token):
+        session = Session(self, Connection(sock), mode, token)
+        self.session = session
+        session.hello()
+        run_control_thread(session)
+
+    def listen(self, address, token):
+        host, port = _address(address)
+        if host not in ("127.0.0.1", "localhost", "::1"):
+            raise SystemExit("tasklens: --listen binds loopback only, not %s" % host)
+        server = socket.create_server((host, port))
+        self.discovery = discovery.write(host, server.getsockname()[1], token, sys.executable,
+                                         self.opts["program"] or self.opts["module"])
+        pid = os.getpid()
+        atexit.register(discovery.remove, self.discovery, pid)
+
+        def accept_loop():
+            while True:
+                sock, _ = server.accept()
+                if self.session is not None:
+                    sock.close()
+                    continue
+                self._open_session(sock, "listen", token)
+        AgentThread(accept_loop, "tasklens-listen").start()
+
+    # --- program ---
+    def run(self):
+        opts = self.opts
+        env_token = os.environ.get("TASKLENS_TOKEN")
+        for key in [k for k in os.environ if k.startswith("TASKLENS_")]:
+            del os.environ[key]
+        self.listening = opts["connect"] is None
+        if opts["connect"]:
+            if not env_token:
+                raise SystemExit("tasklens: TASKLENS_TOKEN is not set")
+            self.connect(opts["connect"], env_token)
+            wait = True
+        else:
+            self.listen(opts["listen"] or "127.0.0.1:0", secrets.token_hex(16))
+            wait = bool(opts["listen"]) and opts["wait"]
+        if opts["module"]:
+            target = runner.prepare_module(opts["module"], opts["args"])
+        else:
+            target = runner.prepare_script(opts["program"], opts["args"])
+            self.core.bps.loaded_files.add(runner.framemod.paths.canonical(opts["program"]))
+        if wait:
+            self.started.wait()
+            if opts["connect"] and not (self.session and self.session.started):
+                raise SystemExit(3)
+        atexit.register(self._report_exit)
+        runner.unbuffer_stdio()
+        self._install_thread_hook()
+        if self.stop_on_entry:
+            self.core.step = Step.start(IN, threading.get_ident(), None, reason="entry")
+        self.core.backend.start()
+        try:
+            runner.run(target, bool(opts["module"]), self.core.on_uncaught)
+        except BaseException as exc:
+            self.exit_code = runner.exit_code_of(exc)
+            raise
+        self.exit_code = 0
+
+    def _install_thread_hook(self):
+        original = threading.excepthook
+        core = self.core
+
+        def hook(args):
+            if args.exc_value is not None and args.thread is not None \
+                    and not getattr(args.thread, "_tasklens_agent", False):
+                core.on_uncaught(args.exc_value)
+            original(args)
+        threading.excepthook = hook
+
+    def _report_exit(self):
+        """Registered before the program's own atexit handlers, so it runs after them."""
+        code = self.exit_code if self.exit_code is not None else 1
+        self.core.event("programExited", {"exitCode": code})
+
+
+def main(argv):
+    Agent(parse(argv)).run()

@@ -1,0 +1,80 @@
+"""Which files are the user's, the library's, or the agent's own; canonical paths for matching.
+
+Called on hot paths (first sight of each code object), so every answer is cached per filename.
+"""
+import os
+import sys
+import sysconfig
+
+AGENT_DIR = os.path.dirname(os.path.abspath(__file__))
+LAUNCHER = os.path.join(os.path.dirname(AGENT_DIR), "launch.py")
+_RUNPY = os.path.normcase(os.path.abspath(getattr(sys.modules.get("runpy"), "__file__", "") or ""))
+
+
+def _library_roots():
+    roots = set()
+    paths = sysconfig.get_paths()
+    for key in ("stdlib", "platstdlib", "purelib", "platlib"):
+        if paths.get(key):
+            roots.add(os.path.normcase(os.path.realpath(paths[key])) + os.sep)
+    for base in (sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix):
+        lib = os.path.join(base, "lib", "python%d.%d" % sys.version_info[:2])
+        roots.add(os.path.normcase(os.path.realpath(lib)) + os.sep)
+    return tuple(sorted(roots))
+
+
+_ROOTS = _library_roots()
+_canon = {}
+_kind = {}
+
+
+def canonical(filename):
+    """A path key for matching breakpoints against code objects (resolved once per name)."""
+    try:
+        return _canon[filename]
+    except KeyError:
+        pass
+    if filename.startswith("<") and filename.endswith(">"):
+        result = filename
+    else:
+        result = os.path.normcase(os.path.realpath(filename))
+    _canon[filename] = result
+    return result
+
+
+def display(filename):
+    if filename.startswith("<"):
+        return filename
+    return os.path.abspath(filename)
+
+
+def _classify(filename):
+    if filename.startswith("<"):
+        return "library"
+    path = canonical(filename)
+    if path.startswith(os.path.normcase(os.path.realpath(AGENT_DIR)) + os.sep) \
+            or path == os.path.normcase(os.path.realpath(LAUNCHER)) or path == _RUNPY:
+        return "agent"
+    parts = path.split(os.sep)
+    if "site-packages" in parts or "dist-packages" in parts:
+        return "library"
+    if path.startswith(_ROOTS):
+        return "library"
+    return "user"
+
+
+def kind(filename):
+    """'user', 'library' or 'agent' (the agent and runpy: never shown, never stopped in)."""
+    try:
+        return _kind[filename]
+    except KeyError:
+        result = _kind[filename] = _classify(filename)
+        return result
+
+
+def is_agent(filename):
+    return kind(filename) == "agent"
+
+
+def is_user(filename):
+    return kind(filename) == "user"

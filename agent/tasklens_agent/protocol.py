@@ -1,0 +1,101 @@
+"""The adapter <-> agent wire (docs/agent-protocol.md): framing, names, error codes.
+
+Reading happens on the control thread only; sending may happen from any thread (the control
+thread, a stopped thread serving a request, a thread hitting a logpoint), so `send` holds a lock.
+"""
+import json
+import socket
+import threading
+
+PROTOCOL_VERSION = 1
+
+# Requests legal while the program runs (R) and those that need a stopped thread (S).
+RUNNING_COMMANDS = frozenset({
+    "handshake", "configure", "setBreakpoints", "setFunctionBreakpoints",
+    "setExceptionBreakpoints", "start", "threads", "pause", "source", "loadedSources",
+    "disconnect",
+})
+STOPPED_COMMANDS = frozenset({
+    "continue", "next", "stepIn", "stepOut", "stackTrace", "scopes", "variables",
+    "setVariable", "evaluate", "completions", "exceptionInfo",
+})
+EVENTS = frozenset({
+    "hello", "stopped", "continued", "thread", "output", "breakpoint", "programExited",
+})
+
+UNKNOWN_COMMAND = "unknownCommand"
+BAD_ARGUMENTS = "badArguments"
+NOT_STOPPED = "notStopped"
+INVALID_HANDLE = "invalidHandle"
+TIMEOUT = "timeout"
+EVAL_ERROR = "evalError"
+INTERNAL = "internal"
+
+
+class AgentError(Exception):
+    """A request failure with a stable code and a message fit for a user."""
+
+    def __init__(self, code, message):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class Connection:
+    def __init__(self, sock):
+        self.sock = sock
+        self._send_lock = threading.Lock()
+        self._reader = sock.makefile("rb")
+        self.closed = False
+
+    def read_message(self):
+        """Next message as a dict, or None at end of stream. Bad lines raise ValueError."""
+        try:
+            line = self._reader.readline()
+        except OSError:
+            line = b""
+        if not line:
+            self.closed = True
+            return None
+        msg = json.loads(line.decode("utf-8"))
+        if not isinstance(msg, dict):
+            raise ValueError("message is not a JSON object")
+        return msg
+
+    def send(self, msg):
+        data = (json.dumps(msg, ensure_ascii=False, default=str) + "\n").encode("utf-8")
+        with self._send_lock:
+            if self.closed:
+                return False
+            try:
+                self.sock.sendall(data)
+            except OSError:
+                self.closed = True
+                return False
+        return True
+
+    def event(self, name, body):
+        return self.send({"type": "event", "event": name, "body": body})
+
+    def respond(self, request, body=None, error=None):
+        msg = {"type": "response", "request_seq": request.get("seq", 0),
+               "command": request.get("command", "")}
+        if error is None:
+            msg["success"] = True
+            msg["body"] = body if body is not None else {}
+        else:
+            msg["success"] = False
+            msg["message"] = error.message
+            msg["error"] = error.code
+        return self.send(msg)
+
+    def close(self):
+        self.closed = True
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        try:
+            self.sock.close()
+        except OSError:
+            pass

@@ -1,0 +1,113 @@
+"""Run the program exactly as `python -u PROGRAM ARGS` / `python -u -m MODULE ARGS` would.
+
+Same sys.argv, sys.path[0], a fresh `__main__`, unbuffered stdout/stderr (so nothing is lost on
+os._exit or a crash), the same exit codes and the same traceback text: an uncaught exception
+leaves through the interpreter's own top-level handling, with the agent's frames cut from its
+traceback by a one-shot wrapper around whatever sys.excepthook is at that moment.
+"""
+import builtins
+import importlib.machinery
+import io
+import os
+import runpy
+import sys
+import types
+
+from . import frames as framemod
+
+
+def unbuffer_stdio():
+    """Give the program `python -u` streams: FileIO under a write-through text layer."""
+    for name in ("stdout", "stderr"):
+        old = getattr(sys, name)
+        if old is None:
+            continue
+        try:
+            fd = old.fileno()
+            old.flush()
+        except (OSError, ValueError, AttributeError):
+            continue
+        raw = io.FileIO(fd, "w", closefd=False)
+        new = io.TextIOWrapper(raw, encoding=old.encoding, errors=old.errors, newline="\n",
+                               line_buffering=False, write_through=True)
+        setattr(sys, name, new)
+        setattr(sys, "__%s__" % name, new)
+
+
+def _fresh_main(original):
+    main = types.ModuleType("__main__")
+    if hasattr(original, "__annotations__"):
+        main.__annotations__ = {}
+    main.__builtins__ = builtins
+    sys.modules["__main__"] = main
+    return main
+
+
+def prepare_script(program, args):
+    """Set argv, path and __main__ for a script; returns the code to run."""
+    original = sys.modules["__main__"]
+    sys.argv[:] = [program] + list(args)
+    sys.path[0] = os.path.dirname(os.path.realpath(program))
+    with io.open_code(program) as f:
+        source = f.read()
+    code = compile(source, program, "exec", dont_inherit=True)
+    main = _fresh_main(original)
+    main.__file__ = program
+    main.__cached__ = None
+    main.__loader__ = importlib.machinery.SourceFileLoader("__main__", program)
+    main.__spec__ = None
+    main.__package__ = None
+    return code, main
+
+
+def prepare_module(module, args):
+    sys.argv[:] = ["-m"] + list(args)
+    sys.path[0] = os.getcwd()
+    _fresh_main(sys.modules["__main__"])
+    return module
+
+
+def exit_code_of(exc):
+    """The process exit code Python will use for this exception ending the main module."""
+    if isinstance(exc, SystemExit):
+        code = exc.code
+        if code is None:
+            return 0
+        return code if isinstance(code, int) else 1
+    if isinstance(exc, KeyboardInterrupt):
+        return -2
+    return 1
+
+
+def run(target, is_module, on_uncaught):
+    """Run the program; returns normally or re-raises what ends it, traceback trimmed."""
+    try:
+        if is_module:
+            runpy._run_module_as_main(target, alter_argv=True)
+        else:
+            code, main = target
+            exec(code, main.__dict__)
+    except SystemExit:
+        raise
+    except BaseException as exc:
+        exc.__traceback__ = _trimmed(exc.__traceback__)
+        on_uncaught(exc)
+        _trim_next_excepthook()
+        raise
+
+
+def _trimmed(tb):
+    while tb is not None and framemod.paths.is_agent(tb.tb_frame.f_code.co_filename):
+        tb = tb.tb_next
+    return tb
+
+
+def _trim_next_excepthook():
+    hook = sys.excepthook
+
+    def once(etype, value, tb):
+        sys.excepthook = hook
+        if value is not None:
+            value.__traceback__ = _trimmed(value.__traceback__)
+        hook(etype, value, value.__traceback__ if value is not None else _trimmed(tb))
+    sys.excepthook = once
