@@ -36,7 +36,7 @@ def unbuffer_stdio():
 
 def _fresh_main(original):
     main = types.ModuleType("__main__")
-    if hasattr(original, "__annotations__"):
+    if "__annotations__" in vars(original):
         main.__annotations__ = {}
     main.__builtins__ = builtins
     sys.modules["__main__"] = main
@@ -53,7 +53,8 @@ def prepare_script(program, args):
     code = compile(source, program, "exec", dont_inherit=True)
     main = _fresh_main(original)
     main.__file__ = program
-    main.__cached__ = None
+    if sys.version_info < (3, 15):   # 3.15 no longer sets __cached__ on modules
+        main.__cached__ = None
     main.__loader__ = importlib.machinery.SourceFileLoader("__main__", program)
     main.__spec__ = None
     main.__package__ = None
