@@ -41,10 +41,9 @@ class SettraceBackend:
         threading.settrace(self._global)
         sys.settrace(self._global)
 
-    def _classify(self, frame):
+    def _plan(self, frame):
+        """Whether frames of this code need line events while nothing is hot (cached)."""
         core = self.core
-        if not self.enabled or threading.get_ident() in agent_idents:
-            return None
         code = frame.f_code
         key = id(code)
         with self.lock:
@@ -59,9 +58,16 @@ class SettraceBackend:
                 "raised" in core.exception_filters and core.eligible(code.co_filename))
             if not core.hot and key not in self.funcs:
                 self.cache[key] = self._local if wanted else None
-        if key in self.funcs:
-            core.on_call(frame, self.funcs[key])
-        return self._local if wanted or core.hot else None
+        return wanted
+
+    def _classify(self, frame):
+        if not self.enabled or threading.get_ident() in agent_idents:
+            return None
+        wanted = self._plan(frame)
+        funcs = self.funcs.get(id(frame.f_code))
+        if funcs:
+            self.core.on_call(frame, funcs)
+        return self._local if wanted or self.core.hot else None
 
     def _local(self, frame, event, arg):
         if event == "line":
@@ -93,7 +99,7 @@ class SettraceBackend:
             if ident in agent_idents:
                 continue
             while frame is not None:
-                if all_frames or self._classify(frame) is not None:
+                if self._plan(frame) or all_frames:
                     frame.f_trace_lines = True
                     frame.f_trace = self._local
                 frame = frame.f_back
