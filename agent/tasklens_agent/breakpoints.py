@@ -30,7 +30,7 @@ def executable_lines(path):
 def _parse_hit_condition(text):
     m = _HIT_RE.match(text)
     if not m:
-        raise ValueError("hit condition must be N, == N, >= N, > N or % N, not %r" % text)
+        raise ValueError("hit condition must be N, == N, >= N, > N or %% N, not %r" % text)
     op, n = m.group(1) or "==", int(m.group(2))
     if op == "%" and n == 0:
         raise ValueError("hit condition % 0 divides by zero")

@@ -127,6 +127,11 @@ class Agent:
         for key in [k for k in os.environ if k.startswith("TASKLENS_")]:
             del os.environ[key]
         self.listening = opts["connect"] is None
+        if opts["module"]:
+            target = runner.prepare_module(opts["module"], opts["args"])
+        else:
+            target = runner.prepare_script(opts["program"], opts["args"])
+            self.core.bps.loaded_files.add(runner.framemod.paths.canonical(opts["program"]))
         if opts["connect"]:
             if not env_token:
                 raise SystemExit("tasklens: TASKLENS_TOKEN is not set")
@@ -135,11 +140,6 @@ class Agent:
         else:
             self.listen(opts["listen"] or "127.0.0.1:0", secrets.token_hex(16))
             wait = bool(opts["listen"]) and opts["wait"]
-        if opts["module"]:
-            target = runner.prepare_module(opts["module"], opts["args"])
-        else:
-            target = runner.prepare_script(opts["program"], opts["args"])
-            self.core.bps.loaded_files.add(runner.framemod.paths.canonical(opts["program"]))
         if wait:
             self.started.wait()
             if opts["connect"] and not (self.session and self.session.started):

@@ -11,6 +11,7 @@ import io
 import os
 import runpy
 import sys
+import traceback
 import types
 
 from . import frames as framemod
@@ -48,9 +49,18 @@ def prepare_script(program, args):
     original = sys.modules["__main__"]
     sys.argv[:] = [program] + list(args)
     sys.path[0] = os.path.dirname(os.path.realpath(program))
-    with io.open_code(program) as f:
-        source = f.read()
-    code = compile(source, program, "exec", dont_inherit=True)
+    try:
+        with io.open_code(program) as f:
+            source = f.read()
+    except OSError as e:
+        sys.stderr.write("%s: can't open file %r: [Errno %d] %s\n"
+                         % (sys.executable, program, e.errno, e.strerror))
+        raise SystemExit(2)
+    try:
+        code = compile(source, program, "exec", dont_inherit=True)
+    except SyntaxError as e:
+        traceback.print_exception(e.with_traceback(None))
+        raise SystemExit(1)
     main = _fresh_main(original)
     main.__file__ = program
     if sys.version_info < (3, 15):   # 3.15 no longer sets __cached__ on modules

@@ -191,8 +191,13 @@ class AgentSession:
 
 
 class AgentTestCase(unittest.TestCase):
+    backend_env = {}
+
     def launch(self, *program_args, **kw):
+        kw["env"] = {**self.backend_env, **(kw.get("env") or {})}
         session = AgentSession(list(program_args), **kw)
+        if self.backend_env:
+            self.assertEqual(session.hello["backend"], "settrace")
         self.addCleanup(session.close)
         return session
 
@@ -206,3 +211,12 @@ class AgentTestCase(unittest.TestCase):
         self.assertTrue(bps["breakpoints"][0]["verified"], bps)
         s.start()
         return s, s.stopped("breakpoint")
+
+
+def settrace_variant(cls):
+    """On 3.12+ (monitoring by default) also run a test class with the settrace backend."""
+    if sys.version_info < (3, 12):
+        return {}
+    name = cls.__name__ + "Settrace"
+    return {name: type(name, (cls,), {"backend_env": {"TASKLENS_BACKEND": "settrace"},
+                                 "__module__": cls.__module__})}

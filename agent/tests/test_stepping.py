@@ -1,0 +1,63 @@
+"""next / stepIn / stepOut, including leaving a function and generators; stopOnEntry."""
+from tests.harness import AgentTestCase, fixture, line_of, settrace_variant
+
+STEP = fixture("stepping.py")
+
+
+class SteppingTests(AgentTestCase):
+    def at(self, marker):
+        s, st = self.run_to("stepping.py", marker)
+        return s, st["threadId"]
+
+    def step(self, s, tid, command):
+        s.request(command, {"threadId": tid})
+        st = s.stopped("step")
+        self.assertEqual(st["threadId"], tid)
+        frame = s.top_frame(tid)
+        return frame["name"], frame["line"]
+
+    def where(self, marker):
+        return line_of(STEP, marker)
+
+    def test_next_stays_in_function(self):
+        s, tid = self.at("middle-call")
+        self.assertEqual(self.step(s, tid, "next"), ("middle", self.where("middle-after")))
+        self.assertEqual(self.step(s, tid, "next"), ("middle", self.where("middle-return")))
+
+    def test_next_over_last_line_lands_in_caller(self):
+        s, tid = self.at("leaf-last")
+        self.assertEqual(self.step(s, tid, "next"), ("middle", self.where("middle-after")))
+
+    def test_step_in_and_out(self):
+        s, tid = self.at("middle-call")
+        self.assertEqual(self.step(s, tid, "stepIn"), ("leaf", self.where("leaf-first")))
+        self.assertEqual(self.step(s, tid, "stepOut"), ("middle", self.where("middle-after")))
+        self.assertEqual(self.step(s, tid, "stepOut"), ("main", self.where("main-after")))
+
+    def test_step_in_on_line_without_call_goes_to_next_line(self):
+        s, tid = self.at("main-after")
+        self.assertEqual(self.step(s, tid, "stepIn"), ("main", self.where("main-for")))
+        self.assertEqual(self.step(s, tid, "stepIn"), ("numbers", self.where("gen-first")))
+        # stepping over a yield goes back to the consumer
+        self.assertEqual(self.step(s, tid, "next"), ("main", self.where("main-body")))
+
+    def test_breakpoint_wins_over_step(self):
+        s, tid = self.at("main-call")
+        s.request("setBreakpoints", {"source": {"path": STEP},
+                                     "breakpoints": [{"line": self.where("leaf-first")}]})
+        s.request("next", {"threadId": tid})
+        st = s.stopped("breakpoint")
+        self.assertEqual(s.top_frame(st["threadId"])["name"], "leaf")
+
+    def test_stop_on_entry(self):
+        s = self.launch(STEP)
+        s.handshake(stopOnEntry=True)
+        s.start()
+        st = s.stopped("entry")
+        frame = s.top_frame(st["threadId"])
+        self.assertEqual((frame["name"], frame["line"]), ("<module>", 1))
+        s.request("continue")
+        self.assertEqual(s.wait_event("programExited")["exitCode"], 0)
+
+
+globals().update(settrace_variant(SteppingTests))
