@@ -9,15 +9,52 @@ export interface Cycle {
 
 /** awaiter id → ids of the tasks it awaits, in snapshot order. */
 export function awaitEdges(s: Snapshot): Map<string, string[]> {
-  const g = new Map<string, string[]>();
+  const g = new Map<string, Set<string>>();
   for (const t of s.tasks) {
     for (const parent of t.awaitedBy) {
-      const kids = g.get(parent) ?? [];
-      if (!kids.includes(t.id)) kids.push(t.id);
-      g.set(parent, kids);
+      let kids = g.get(parent);
+      if (!kids) g.set(parent, (kids = new Set()));
+      kids.add(t.id);
     }
   }
-  return g;
+  return new Map([...g].map(([k, v]) => [k, [...v]]));
+}
+
+/** The await graph over dense integer ids: adjacency in compressed rows, awaiter → awaited. */
+interface Dense {
+  ids: string[];
+  start: Int32Array;
+  edges: Int32Array;
+}
+
+function dense(s: Snapshot): Dense {
+  const index = new Map<string, number>();
+  const ids: string[] = [];
+  const idOf = (id: string): number => {
+    let i = index.get(id);
+    if (i === undefined) {
+      index.set(id, (i = ids.length));
+      ids.push(id);
+    }
+    return i;
+  };
+  for (const t of s.tasks) idOf(t.id);
+  const from: number[] = [];
+  const to: number[] = [];
+  for (const t of s.tasks) {
+    const child = idOf(t.id);
+    for (const parent of t.awaitedBy) {
+      from.push(idOf(parent));
+      to.push(child);
+    }
+  }
+  const start = new Int32Array(ids.length + 1);
+  for (const f of from) start[f + 1]++;
+  for (let i = 0; i < ids.length; i++) start[i + 1] += start[i];
+  const fill = start.slice(0, ids.length);
+  const edges = new Int32Array(from.length);
+  for (let e = 0; e < from.length; e++) edges[fill[from[e]]++] = to[e];
+  return { ids, start, edges };
 }
 
 /**
@@ -25,73 +62,76 @@ export function awaitEdges(s: Snapshot): Map<string, string[]> {
  * that 100,000 tasks cannot overflow the stack), each given as one concrete loop through it.
  */
 export function findCycles(s: Snapshot): Cycle[] {
-  const g = awaitEdges(s);
-  const nodes = [...new Set([...s.tasks.map((t) => t.id), ...g.keys()])];
-  const index = new Map<string, number>();
-  const low = new Map<string, number>();
-  const onStack = new Set<string>();
-  const stack: string[] = [];
-  const components: string[][] = [];
+  const g = dense(s);
+  const n = g.ids.length;
+  const index = new Int32Array(n).fill(-1);
+  const low = new Int32Array(n);
+  const onStack = new Uint8Array(n);
+  const stack: number[] = [];
+  const work = new Int32Array(n);
+  const cursor = new Int32Array(n);
+  const components: number[][] = [];
   let counter = 0;
 
-  for (const root of nodes) {
-    if (index.has(root)) continue;
-    const work: Array<{ v: string; i: number }> = [{ v: root, i: 0 }];
-    index.set(root, counter);
-    low.set(root, counter++);
+  for (let root = 0; root < n; root++) {
+    if (index[root] >= 0) continue;
+    let depth = 0;
+    work[0] = root;
+    index[root] = low[root] = counter++;
+    cursor[root] = g.start[root];
     stack.push(root);
-    onStack.add(root);
-    while (work.length > 0) {
-      const top = work[work.length - 1];
-      const kids = g.get(top.v) ?? [];
-      if (top.i < kids.length) {
-        const w = kids[top.i++];
-        if (!index.has(w)) {
-          index.set(w, counter);
-          low.set(w, counter++);
+    onStack[root] = 1;
+    while (depth >= 0) {
+      const v = work[depth];
+      if (cursor[v] < g.start[v + 1]) {
+        const w = g.edges[cursor[v]++];
+        if (index[w] < 0) {
+          index[w] = low[w] = counter++;
+          cursor[w] = g.start[w];
           stack.push(w);
-          onStack.add(w);
-          work.push({ v: w, i: 0 });
-        } else if (onStack.has(w)) {
-          low.set(top.v, Math.min(low.get(top.v)!, index.get(w)!));
+          onStack[w] = 1;
+          work[++depth] = w;
+        } else if (onStack[w]) {
+          low[v] = Math.min(low[v], index[w]);
         }
         continue;
       }
-      work.pop();
-      if (work.length > 0) {
-        const parent = work[work.length - 1].v;
-        low.set(parent, Math.min(low.get(parent)!, low.get(top.v)!));
-      }
-      if (low.get(top.v) === index.get(top.v)) {
-        const comp: string[] = [];
-        let w: string;
+      depth--;
+      if (depth >= 0) low[work[depth]] = Math.min(low[work[depth]], low[v]);
+      if (low[v] === index[v]) {
+        const comp: number[] = [];
+        let w: number;
         do {
           w = stack.pop()!;
-          onStack.delete(w);
+          onStack[w] = 0;
           comp.push(w);
-        } while (w !== top.v);
-        const selfLoop = comp.length === 1 && (g.get(comp[0]) ?? []).includes(comp[0]);
-        if (comp.length > 1 || selfLoop) components.push(comp);
+        } while (w !== v);
+        if (comp.length > 1 || hasEdge(g, v, v)) components.push(comp);
       }
     }
   }
 
-  const order = new Map(nodes.map((n, i) => [n, i]));
   return components
-    .map((comp) => loopThrough(comp.sort((a, b) => order.get(a)! - order.get(b)!), g))
-    .sort((a, b) => order.get(a[0])! - order.get(b[0])!)
-    .map((tasks, i) => ({ name: `cycle ${i + 1}`, tasks }));
+    .map((comp) => loopThrough(comp.sort((a, b) => a - b), g))
+    .sort((a, b) => a[0] - b[0])
+    .map((loop, i) => ({ name: `cycle ${i + 1}`, tasks: loop.map((v) => g.ids[v]) }));
+}
+
+function hasEdge(g: Dense, from: number, to: number): boolean {
+  for (let e = g.start[from]; e < g.start[from + 1]; e++) if (g.edges[e] === to) return true;
+  return false;
 }
 
 /** A shortest loop from the first member back to itself, staying inside the component. */
-function loopThrough(comp: string[], g: Map<string, string[]>): string[] {
+function loopThrough(comp: number[], g: Dense): number[] {
   const inside = new Set(comp);
   const start = comp[0];
-  const prev = new Map<string, string>();
+  const prev = new Map<number, number>();
   const queue = [start];
   for (let qi = 0; qi < queue.length; qi++) {
     const v = queue[qi];
-    for (const w of g.get(v) ?? []) {
+    for (let e = g.start[v]; e < g.start[v + 1]; e++) {
+      const w = g.edges[e];
       if (!inside.has(w)) continue;
       if (w === start) {
         const path = [v];

@@ -25,7 +25,7 @@ export function fromRaw(raw: RawSnapshot): Snapshot {
       threadId: t.threadId,
       interpreterId: t.interpreterId,
       state: t.state,
-      stack: t.frames.map((f) => ({ function: f.func, file: f.file, line: f.line })),
+      stack: t.frames,
       awaitedBy: t.awaitedBy.map((a) => hex(a.addr)),
       ...(t.error ? { error: t.error } : {}),
     })),

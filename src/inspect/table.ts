@@ -1,5 +1,5 @@
 import { Cycle } from './graph';
-import { Snapshot, taskIndex } from './model';
+import { Snapshot, Task, taskIndex } from './model';
 
 export interface PsRow {
   threadId: number;
@@ -20,31 +20,34 @@ export function psRows(s: Snapshot, cycles: Cycle[]): PsRow[] {
   const byId = taskIndex(s);
   const cycleOf = new Map<string, string>();
   for (const c of cycles) for (const id of c.tasks) if (!cycleOf.has(id)) cycleOf.set(id, c.name);
+  const names = new Map<Task, string[]>();
+  const namesOf = (t: Task): string[] => {
+    let n = names.get(t);
+    if (!n) names.set(t, (n = t.stack.map((f) => f.function)));
+    return n;
+  };
   const rows: PsRow[] = [];
   for (const t of s.tasks) {
-    const base = {
-      threadId: t.threadId,
-      taskId: t.id,
-      taskName: t.name,
-      state: t.error ? `${t.state} (partial)` : t.state,
-      coroutineStack: t.stack.map((f) => f.function),
-      cycle: cycleOf.get(t.id) ?? null,
-    };
+    const state = t.error ? `${t.state} (partial)` : t.state;
+    const cycle = cycleOf.get(t.id) ?? null;
+    const stack = namesOf(t);
     if (t.awaitedBy.length === 0) {
-      rows.push({ ...base, awaiterChain: [], awaiterName: '', awaiterId: '0x0' });
+      rows.push(row(t, state, stack, [], '', '0x0', cycle));
       continue;
     }
     for (const a of t.awaitedBy) {
       const awaiter = byId.get(a);
-      rows.push({
-        ...base,
-        awaiterChain: awaiter ? awaiter.stack.map((f) => f.function) : [],
-        awaiterName: awaiter ? awaiter.name : 'Unknown',
-        awaiterId: a,
-      });
+      rows.push(row(t, state, stack, awaiter ? namesOf(awaiter) : [], awaiter ? awaiter.name : 'Unknown', a, cycle));
     }
   }
   return rows;
+}
+
+function row(t: Task, state: string, stack: string[], chain: string[], awaiterName: string, awaiterId: string, cycle: string | null): PsRow {
+  return {
+    threadId: t.threadId, taskId: t.id, taskName: t.name, state, coroutineStack: stack,
+    awaiterChain: chain, awaiterName, awaiterId, cycle,
+  };
 }
 
 const HEADERS = ['tid', 'task id', 'task name', 'state', 'coroutine stack', 'awaiter chain', 'awaiter name', 'awaiter id'];

@@ -47,13 +47,17 @@ function build(s: Snapshot): Graph {
     return cur;
   };
   const awaiting = new Set<string>();
+  const edges = new Set<string>();
   for (const t of s.tasks) {
     for (const parent of t.awaitedBy) {
       awaiting.add(parent);
       if (!byId.has(parent)) order.push(`T${parent}`);
       const at = descend(`T${parent}`, byId.get(parent)?.stack ?? []);
-      const kids = kidsOf(at);
-      if (!kids.includes(`T${t.id}`)) kids.push(`T${t.id}`);
+      const edge = `${at}>${t.id}`;
+      if (!edges.has(edge)) {
+        edges.add(edge);
+        kidsOf(at).push(`T${t.id}`);
+      }
     }
   }
   for (const t of s.tasks) if (!awaiting.has(t.id)) descend(`T${t.id}`, t.stack);

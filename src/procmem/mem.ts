@@ -41,6 +41,7 @@ export class ProcessMemory {
 
   invalidate(): void {
     this.pages.clear();
+    this.lastPageNo = -1;
   }
 
   private readDirect(addr: number, len: number): Buffer {
@@ -50,11 +51,7 @@ export class ProcessMemory {
       this.reads++;
       n = fs.readSync(this.fd, buf, 0, len, addr);
     } catch (err) {
-      const code = errnoCode(err);
-      if (code === 'ESRCH') throw noSuchProcess(this.pid);
-      if (code === 'EACCES' || code === 'EPERM') throw permissionDenied(this.pid, 'the memory');
-      if (code === 'EIO' || code === 'EFAULT' || code === 'EINVAL') throw new BadRead(addr, len, code);
-      throw new ProcError('read-failed', `reading memory of process ${this.pid}: ${String(err)}`);
+      throw this.readError(err, addr, len);
     }
     if (n !== len) throw new BadRead(addr, len, 'short read');
     return buf;
@@ -63,11 +60,45 @@ export class ProcessMemory {
   private page(base: number): Buffer {
     let p = this.pages.get(base);
     if (!p) {
-      if (this.pages.size >= MAX_CACHED_PAGES) this.pages.clear();
-      p = this.readDirect(base, PAGE);
+      if (this.pages.size >= MAX_CACHED_PAGES) {
+        this.pages.clear();
+        this.lastPageNo = -1;
+      }
+      p = this.readPage(base);
       this.pages.set(base, p);
     }
     return p;
+  }
+
+  // Pages are carved out of large slabs: thousands of separate 4 KiB ArrayBuffers would each
+  // count as external memory and drive V8 into needless full garbage collections.
+  private slab = Buffer.alloc(0);
+  private slabUsed = 0;
+
+  private readPage(base: number): Buffer {
+    if (this.slabUsed + PAGE > this.slab.length) {
+      this.slab = Buffer.allocUnsafe(PAGE * 256);
+      this.slabUsed = 0;
+    }
+    const p = this.slab.subarray(this.slabUsed, this.slabUsed + PAGE);
+    let n: number;
+    try {
+      this.reads++;
+      n = fs.readSync(this.fd, p, 0, PAGE, base);
+    } catch (err) {
+      throw this.readError(err, base, PAGE);
+    }
+    if (n !== PAGE) throw new BadRead(base, PAGE, 'short read');
+    this.slabUsed += PAGE;
+    return p;
+  }
+
+  private readError(err: unknown, addr: number, len: number): Error {
+    const code = errnoCode(err);
+    if (code === 'ESRCH') return noSuchProcess(this.pid);
+    if (code === 'EACCES' || code === 'EPERM') return permissionDenied(this.pid, 'the memory');
+    if (code === 'EIO' || code === 'EFAULT' || code === 'EINVAL') return new BadRead(addr, len, code);
+    return new ProcError('read-failed', `reading memory of process ${this.pid}: ${String(err)}`);
   }
 
   /**
@@ -76,13 +107,21 @@ export class ProcessMemory {
    * allocating (and garbage-collecting) one Buffer per field read.
    */
   at(addr: number, len: number): Buffer {
-    if (!(addr >= PAGE && len >= 0 && len <= MAX_READ && addr + len <= 2 ** 47) || addr % 1 !== 0) {
+    const pageNo = Math.floor(addr / PAGE);
+    const inPage = addr - pageNo * PAGE;
+    // Most reads land in the page read last (fields of one object, or its neighbour).
+    if (pageNo === this.lastPageNo && inPage + len <= PAGE && len >= 0) {
+      this.off = inPage;
+      return this.lastPage;
+    }
+    if (!(addr >= PAGE && len >= 0 && len <= MAX_READ && addr + len <= 2 ** 47) || inPage % 1 !== 0) {
       throw new BadRead(addr, len, 'address out of range');
     }
-    const first = addr - (addr % PAGE);
-    if (addr + len <= first + PAGE) {
-      this.off = addr - first;
-      return this.page(first);
+    if (inPage + len <= PAGE) {
+      this.off = inPage;
+      this.lastPage = this.page(pageNo * PAGE);
+      this.lastPageNo = pageNo;
+      return this.lastPage;
     }
     this.off = 0;
     if (len > 8 * PAGE) return this.readDirect(addr, len);
@@ -100,6 +139,8 @@ export class ProcessMemory {
   }
 
   off = 0;
+  private lastPageNo = -1;
+  private lastPage: Buffer = Buffer.alloc(0);
 
   /** A copy of the bytes at [addr, addr+len). */
   read(addr: number, len: number): Buffer {

@@ -29,6 +29,9 @@ export class ObjectReader {
   private readonly codes = new Map<number, CodeInfo>();
   private readonly strs = new Map<number, string>();
   private readonly typeFlags = new Map<number, number>();
+  // An instruction address belongs to one code object for the whole snapshot: thousands of
+  // tasks suspended at the same await share one line lookup.
+  private readonly lines = new Map<number, number>();
 
   constructor(
     readonly mem: ProcessMemory,
@@ -83,14 +86,15 @@ export class ObjectReader {
   /** Small ints only (task counters): up to two 30-bit digits. */
   int(addr: number): number {
     const l = this.o.long_object;
-    const tag = ptrAt(this.mem.read(addr + l.lv_tag, 8), 0);
+    const tag = this.mem.ptr(addr + l.lv_tag);
     const ndigits = Math.floor(tag / 8);
     const sign = (tag & 3) === 2 ? -1 : 1;
     if (ndigits === 0) return 0;
     if (ndigits > 2) throw new BadRead(addr, 0, 'int too large for a task number');
-    const d = this.mem.read(addr + l.ob_digit, 4 * ndigits);
-    let v = d.readUInt32LE(0);
-    if (ndigits === 2) v += d.readUInt32LE(4) * 2 ** 30;
+    const d = this.mem.at(addr + l.ob_digit, 4 * ndigits);
+    const o = this.mem.off;
+    let v = d.readUInt32LE(o);
+    if (ndigits === 2) v += d.readUInt32LE(o + 4) * 2 ** 30;
     return sign * v;
   }
 
@@ -124,6 +128,15 @@ export class ObjectReader {
   }
 
   line(code: CodeInfo, instrPtr: number): number {
+    let line = this.lines.get(instrPtr);
+    if (line === undefined) {
+      line = this.computeLine(code, instrPtr);
+      this.lines.set(instrPtr, line);
+    }
+    return line;
+  }
+
+  private computeLine(code: CodeInfo, instrPtr: number): number {
     const addrq = Math.floor((instrPtr - code.codeStart) / 2);
     if (addrq < 0 || addrq > 1 << 24) return code.firstLine;
     return lineForInstruction(code.linetable, code.firstLine, addrq);

@@ -9,7 +9,7 @@ import { Target } from './target';
 // change under us is re-read a few times before it is reported with an error instead.
 
 export interface RawFrame {
-  func: string;
+  function: string;
   file: string;
   line: number;
 }
@@ -68,6 +68,7 @@ export function walk(t: Target, limits: Limits = DEFAULT_LIMITS): RawSnapshot {
     threads: [], tasks: [], truncated: false, warnings: [], memoryReads: 0,
   };
   const seenTasks = new Set<number>();
+  const frames = new Map<number, { code: number; frame: RawFrame }>();
   // The awaited object sits on the suspended frame's value stack: the top slot on 3.14, the one
   // below it on 3.15 (where SEND keeps one more value above it).
   const awaitSlot = t.minor >= 15 ? 2 : 1;
@@ -155,9 +156,12 @@ export function walk(t: Target, limits: Limits = DEFAULT_LIMITS): RawSnapshot {
 
   function readTask(addr: number, threadId: number, interpId: number, running: boolean): RawTask {
     const a = t.asyncio!;
-    const buf = t.mem.read(addr, a.task.size);
-    const nameAddr = untag(ptrAt(buf, a.task.name));
-    const coro = untag(ptrAt(buf, a.task.coro));
+    const buf = t.mem.at(addr, a.task.size);
+    const o = t.mem.off;
+    const nameAddr = untag(ptrAt(buf, o + a.task.name));
+    const coro = untag(ptrAt(buf, o + a.task.coro));
+    const ab = untag(ptrAt(buf, o + a.task.awaitedBy));
+    const abIsSet = buf[o + a.task.awaitedByIsSet] !== 0;
     const task: RawTask = {
       addr, name: nameAddr ? r.taskName(nameAddr) : '', threadId, interpreterId: interpId,
       state: 'unknown', frames: [], awaitedBy: [],
@@ -165,11 +169,9 @@ export function walk(t: Target, limits: Limits = DEFAULT_LIMITS): RawSnapshot {
     if (coro !== 0) task.state = coroChain(coro, task.frames);
     if (running) task.state = 'running';
     task.frames.reverse();
-    const ab = untag(ptrAt(buf, a.task.awaitedBy));
     if (ab !== 0) {
-      const members = buf[a.task.awaitedByIsSet] ? setMembers(ab) : [ab];
-      for (const m of members) {
-        task.awaitedBy.push({ addr: m, isTask: t.mem.read(m + a.task.isTask, 1)[0] !== 0 });
+      for (const m of abIsSet ? setMembers(ab) : [ab]) {
+        task.awaitedBy.push({ addr: m, isTask: t.mem.u8(m + a.task.isTask) !== 0 });
       }
     }
     return task;
@@ -181,18 +183,27 @@ export function walk(t: Target, limits: Limits = DEFAULT_LIMITS): RawSnapshot {
     const g = d.gen_object;
     const f = d.interpreter_frame;
     for (let depth = 0; coro !== 0 && depth < limits.maxFrames; depth++) {
-      const gen = t.mem.read(coro, g.gi_iframe + f.size);
-      const frameState = gen.readInt8(g.gi_frame_state);
+      const gen = t.mem.at(coro, g.gi_iframe + f.size);
+      const o = t.mem.off;
+      const frameState = gen.readInt8(o + g.gi_frame_state);
       if (depth === 0) state = stateOf(frameState);
       if (frameState === states.cleared) return state;
-      const iframe = g.gi_iframe;
+      const iframe = o + g.gi_iframe;
       const exe = untag(ptrAt(gen, iframe + f.executable));
       if (exe === 0 || gen[iframe + f.owner] !== FRAME_OWNED_BY_GENERATOR) return state;
-      const code = r.code(exe);
-      out.push({ func: code.qualname, file: code.file, line: r.line(code, ptrAt(gen, iframe + f.instr_ptr)) });
+      const ip = ptrAt(gen, iframe + f.instr_ptr);
+      // Tasks suspended at the same instruction share one frame record (and the garbage
+      // collector is spared one object per frame of 10,000 identical stacks).
+      let frame = frames.get(ip);
+      if (!frame || frame.code !== exe) {
+        const code = r.code(exe);
+        frame = { code: exe, frame: { function: code.qualname, file: code.file, line: r.line(code, ip) } };
+        frames.set(ip, frame);
+      }
+      out.push(frame.frame);
       if (!states.yieldFrom.includes(frameState)) return state;
       const sp = untag(ptrAt(gen, iframe + f.stackpointer));
-      const type = ptrAt(gen, d.pyobject.ob_type);
+      const type = ptrAt(gen, o + d.pyobject.ob_type);
       const awaited = sp ? untag(t.mem.ptr(sp - 8 * awaitSlot)) : 0;
       // Only a coroutine of the same type continues the chain; anything else (a Future, an
       // iterator) is where the chain ends, as in CPython's own tools.
