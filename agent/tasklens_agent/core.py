@@ -18,8 +18,9 @@ from . import frames as framemod
 from . import paths
 from .saferepr import safe_str
 from .stepping import Step, current_owner
-from .threads import agent_idents, current_user_thread, thread_id
+from .threads import agent_idents, current_user_thread, is_agent_thread, thread_id
 
+_THREADING_FILE = threading.__file__
 _IGNORED_RAISED = (StopIteration, StopAsyncIteration, GeneratorExit)
 
 
@@ -87,7 +88,9 @@ class Debugger:
         if ident in agent_idents:
             return
         if self.stopped or self.pause_requested:
-            if not paths.is_agent(frame.f_code.co_filename):
+            # Parking inside threading's bootstrap could hold the lock that `threads` needs.
+            filename = frame.f_code.co_filename
+            if self.eligible(filename) and filename != _THREADING_FILE:
                 self.stop(frame, "pause")
             return
         if bps and self._hit(frame, bps, "breakpoint"):
@@ -175,7 +178,7 @@ class Debugger:
     def stop(self, frame, reason, frames=None, exc=None, break_mode=None, hit_ids=None):
         ident = threading.get_ident()
         thread = current_user_thread()
-        if thread is None or ident in agent_idents:
+        if thread is None or ident in agent_idents or is_agent_thread(thread):
             return
         with self.lock:
             if self.conn is None or (reason == "pause" and not self.hot):

@@ -7,7 +7,7 @@ When the socket closes the session detaches the debugger (or ends the process on
 """
 import os
 import sys
-import threading
+import time
 
 from . import inspection
 from .protocol import (AgentError, BAD_ARGUMENTS, INTERNAL, NOT_STOPPED, PROTOCOL_VERSION,
@@ -184,13 +184,11 @@ class Session:
 
     def r_pause(self, args):
         self.core.request_pause()
-        timer = threading.Timer(PAUSE_NOTICE_DELAY, self._pause_notice)
-        timer._tasklens_agent = True
-        timer.daemon = True
-        timer.start()
+        AgentThread(self._pause_notice, "tasklens-pause-notice").start()
         return {}
 
     def _pause_notice(self):
+        time.sleep(PAUSE_NOTICE_DELAY)
         core = self.core
         if not (core.pause_requested or core.stopped) or core.conn is not self.conn:
             return

@@ -1,0 +1,98 @@
+"""Threads: listing, breakpoints in threads started before/after, pause, disconnect."""
+import time
+
+from tests.harness import AgentTestCase, fixture, line_of, settrace_variant
+
+LATE = fixture("threads_late.py")
+
+
+class ThreadTests(AgentTestCase):
+    def test_threads_started_before_and_after_breakpoint_is_set(self):
+        s, st = self.run_to("threads_late.py", "main-ready")
+        names = {t["name"] for t in s.request("threads")["threads"]}
+        self.assertEqual(names, {"MainThread", "early-thread"})
+        s.request("setBreakpoints", {"source": {"path": LATE},
+                                     "breakpoints": [{"line": line_of(LATE, "work-line")}]})
+        s.request("continue")
+        hits = []
+        for _ in range(2):
+            st = s.stopped("breakpoint")
+            threads = {t["id"]: t["name"] for t in s.request("threads")["threads"]}
+            hits.append(threads[st["threadId"]])
+            frame = s.top_frame(st["threadId"])
+            self.assertEqual(frame["name"], "work")
+            s.request("continue")
+        self.assertEqual(hits, ["early-thread", "late-thread"])
+        self.assertEqual(s.wait_event("programExited")["exitCode"], 0)
+
+    def test_thread_ids_are_stable_and_agent_threads_hidden(self):
+        s, st = self.run_to("threads_late.py", "main-ready")
+        first = s.request("threads")["threads"]
+        again = s.request("threads")["threads"]
+        self.assertEqual(first, again)
+        self.assertTrue(all(not t["name"].startswith("tasklens") for t in first))
+        self.assertEqual(st["threadId"], [t["id"] for t in first
+                                          if t["name"] == "MainThread"][0])
+
+    def test_pause_tight_loop_stops_every_thread(self):
+        s = self.launch(fixture("spin.py"))
+        s.handshake()
+        s.start()
+        time.sleep(0.3)
+        s.request("pause")
+        st = s.stopped("pause")
+        self.assertTrue(st["allThreadsStopped"])
+        threads = {t["name"]: t["id"] for t in s.request("threads")["threads"]}
+        self.assertEqual(set(threads), {"MainThread", "sleeper"})
+        # the other thread comes to a stop too (it runs Python between sleeps)
+        deadline = time.monotonic() + 5
+        while True:
+            frames = s.request("stackTrace", {"threadId": threads["sleeper"]})["stackFrames"]
+            if frames and frames[0]["line"] == line_of(fixture("spin.py"), "sleeper-line"):
+                break
+            self.assertLess(time.monotonic(), deadline)
+            time.sleep(0.05)
+        main = s.top_frame(threads["MainThread"])
+        self.assertEqual(main["name"], "spin")
+        s.request("continue")
+        time.sleep(0.2)
+        s.request("pause")
+        s.stopped("pause")
+
+    def test_pause_in_sleep_reports_native_code_then_stops(self):
+        s = self.launch(fixture("sleep_main.py"))
+        s.handshake()
+        s.start()
+        time.sleep(0.2)
+        s.request("pause")
+        notice = s.wait_event("output", category="important", timeout=2)
+        self.assertIn("native code", notice["output"])
+        self.assertIn("sleep_main.py", notice["output"])
+        st = s.stopped("pause")
+        frame = s.top_frame(st["threadId"])
+        self.assertEqual(frame["line"], line_of(fixture("sleep_main.py"), "after-sleep"))
+
+    def test_disconnect_while_stopped_lets_program_finish(self):
+        s, _ = self.run_to("threads_late.py", "main-ready")
+        started = time.monotonic()
+        s.disconnect()
+        code, out, _ = s.finish()
+        self.assertEqual((code, out), (0, "done\n"))
+        self.assertLess(time.monotonic() - started, 3)
+
+    def test_disconnect_request_with_terminate_ends_program(self):
+        s, _ = self.run_to("threads_late.py", "main-ready")
+        s.request("disconnect", {"terminate": True})
+        code, out, _ = s.finish()
+        self.assertNotEqual(code, 0)
+        self.assertEqual(out, "")
+
+    def test_terminate_on_disconnect(self):
+        s, _ = self.run_to("threads_late.py", "main-ready", terminateOnDisconnect=True)
+        s.disconnect()
+        code, out, _ = s.finish()
+        self.assertNotEqual(code, 0)
+        self.assertEqual(out, "")
+
+
+globals().update(settrace_variant(ThreadTests))
