@@ -95,7 +95,9 @@ export function openTarget(pid: number): Target {
       throw err;
     }
     if (raw.toString('latin1', 0, 8) !== COOKIE) {
-      throw new ProcError('unsupported-python', `process ${pid} maps a Python runtime without debug offsets (${runtime.file})`);
+      // Before 3.13 the runtime carries no self-description; the file name tells the version.
+      const named = looksLikePython(runtime.file);
+      throw unsupported(pid, named ? `${named[1]}.${named[2]}` : 'older than 3.13');
     }
     const v = parseVersion(Number(raw.readBigUInt64LE(8)));
     const freeThreaded = raw.readBigUInt64LE(16) !== 0n;

@@ -1,0 +1,89 @@
+// Each way `tasklens ps|pstree` can fail to read a process gives one clear message and its own
+// non-zero exit status.
+import * as assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { describe, test } from 'node:test';
+import { pythons } from './support/pythons';
+import { fixture } from './support/paths';
+import { Running, startReady, tasklens } from './ps_fixture';
+
+async function withProcess(cmd: string, args: string[], body: (p: Running) => Promise<void>): Promise<void> {
+  const p = await startReady(cmd, args);
+  try {
+    await body(p);
+  } finally {
+    await p.stop();
+  }
+}
+
+const PARK = 'import asyncio, time; print("ready", flush=True); time.sleep(60)';
+
+describe('ps and pstree errors', () => {
+  test('no such process', async () => {
+    const child = spawn('true');
+    await once(child, 'exit');
+    for (const cmd of ['ps', 'pstree']) {
+      const r = await tasklens([cmd, String(child.pid)]);
+      assert.equal(r.code, 3);
+      assert.match(r.stderr, new RegExp(`no such process: ${child.pid}`));
+    }
+  });
+
+  test('not a Python process', async () => {
+    await withProcess('sh', ['-c', 'echo ready; exec sleep 60'], async (p) => {
+      const r = await tasklens(['ps', String(p.pid)]);
+      assert.equal(r.code, 5, r.stderr);
+      assert.match(r.stderr, /is not a Python process/);
+    });
+  });
+
+  for (const py of pythons().filter((p) => /^3\.1[1-3]\./.test(p.version))) {
+    test(`a Python too old to be read from outside (${py.version})`, async () => {
+      await withProcess(py.path, ['-c', PARK], async (p) => {
+        const r = await tasklens(['pstree', String(p.pid)]);
+        assert.equal(r.code, 6, r.stderr);
+        const minor = py.version.split('.').slice(0, 2).join('.');
+        assert.match(r.stderr, new RegExp(`runs Python ${minor.replace('.', '\\.')}`));
+        assert.match(r.stderr, /only CPython 3\.14 and newer/);
+        assert.match(r.stderr, /tasklens run/);
+      });
+    });
+  }
+
+  test('permission denied explains ptrace', async () => {
+    const py = pythons().find((p) => p.version.startsWith('3.14'));
+    assert.ok(py, 'CPython 3.14 is in the matrix');
+    // As root, read a root-owned target as an unprivileged user; otherwise read a process
+    // owned by root (pid 1) as ourselves.
+    const asRoot = process.getuid?.() === 0;
+    const prefix = asRoot ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'] : [];
+    const check = async (pid: number) => {
+      const r = await tasklens(['ps', String(pid)], prefix);
+      assert.equal(r.code, 4, r.stderr);
+      assert.match(r.stderr, /permission denied/);
+      assert.match(r.stderr, /ptrace_scope/);
+      assert.match(r.stderr, /CAP_SYS_PTRACE/);
+    };
+    if (asRoot) await withProcess(py.path, [fixture('ps_cycle.py')], (p) => check(p.pid));
+    else await check(1);
+  });
+
+  test('a Python process without asyncio has no tasks', async () => {
+    const py = pythons().find((p) => p.version.startsWith('3.15'));
+    assert.ok(py, 'CPython 3.15 is in the matrix');
+    await withProcess(py.path, ['-c', 'import time; print("ready", flush=True); time.sleep(60)'], async (p) => {
+      const r = await tasklens(['ps', '--json', String(p.pid)]);
+      assert.equal(r.code, 0, r.stderr);
+      const doc = JSON.parse(r.stdout) as { tasks: unknown[]; pythonVersion: string };
+      assert.deepEqual(doc.tasks, []);
+      assert.match(doc.pythonVersion, /^3\.15\./);
+    });
+  });
+
+  test('a bad pid argument is refused', async () => {
+    const r = await tasklens(['ps', 'abc']);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /positive integer/);
+  });
+});
