@@ -82,11 +82,15 @@ async function runDemo(python: string): Promise<void> {
   const relative = path.relative(process.cwd(), exampleProgram);
   const breakLine = lineOf(exampleProgram, 'the demo stops here');
   say(`tasklens demo: debugging ${relative} with ${python} (${(version.stdout || version.stderr).trim()})`);
+  // Output arrives in whatever pieces the program wrote; show it a whole line at a time.
+  const pending: Record<string, string> = { stdout: '', stderr: '' };
   client.onEvent('output', (e) => {
     const body = (e as DebugProtocol.OutputEvent).body;
-    if (body.category === 'stdout' || body.category === 'stderr') {
-      for (const line of body.output.replace(/\n$/, '').split('\n')) say(`  program ${body.category}| ${line}`);
-    }
+    const category = body.category ?? 'console';
+    if (category !== 'stdout' && category !== 'stderr') return;
+    const lines = (pending[category] + body.output).split('\n');
+    pending[category] = lines.pop() ?? '';
+    for (const line of lines) say(`  program ${category}| ${line}`);
   });
   try {
     await client.request('initialize', { adapterID: 'tasklens', clientID: 'tasklens-demo', linesStartAt1: true,
