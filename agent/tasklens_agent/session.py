@@ -68,7 +68,8 @@ class Session:
             if cmd in RUNNING_COMMANDS:
                 body = getattr(self, "r_" + cmd)(args)
             elif cmd in _STEPS or cmd == "continue":
-                body = self.resume(cmd, args)
+                self.resume(req, cmd, args)
+                return True
             elif cmd in STOPPED_COMMANDS:
                 self.hand_over(req, cmd, args)
                 return True
@@ -117,19 +118,21 @@ class Session:
             return core.state_for_thread(thread_by_id(args["threadId"]))
         return next((ts for ts in list(core.states.values()) if ts.parked), None)
 
-    def resume(self, cmd, args):
+    def resume(self, req, cmd, args):
+        """Answer first: once resumed, the program may end before a later answer is sent."""
         core = self.core
         if not core.stopped:
             raise AgentError(NOT_STOPPED, "%s needs the program to be stopped" % cmd)
         if cmd == "continue":
+            self.conn.respond(req, {"allThreadsContinued": True})
             core.resume()
-            return {"allThreadsContinued": True}
+            return
         ts = core.state_for_thread(thread_by_id(args.get("threadId")))
         if ts is None or not ts.parked:
             raise AgentError(BAD_ARGUMENTS, "thread %r is not stopped in Python code"
                              % args.get("threadId"))
+        self.conn.respond(req, {})
         core.resume(_STEPS[cmd], ts)
-        return {}
 
     # --- R-requests ---
     def r_handshake(self, args):
