@@ -13,7 +13,8 @@ DEST="$ROOT/.cache/pythons"
 SUITE=forky
 VERSIONS=(3.13 3.14 3.15)
 C_LIBS=(libc6 libexpat1 zlib1g libffi8 libssl3t64 libsqlite3-0 libbz2-1.0 liblzma5 libmpdec4
-        libzstd1 libuuid1 libncursesw6 libtinfo6 libreadline8t64 libcrypt1 libgcc-s1)
+        libzstd1 libuuid1 libncursesw6 libtinfo6 libreadline8t64 libcrypt1 libgcc-s1
+        libdb5.3t64)
 # Built for 3.14 in forky: a peer debugger to benchmark against and a real uvloop to test with.
 EXTRAS_314=(python3-debugpy python3-uvloop libuv1t64)
 STAMP=.tasklens-installed
@@ -150,8 +151,8 @@ deb_of() {
     printf '%s' "${f[0]}"
 }
 
-# Builds the prefix under a temporary name and renames it into place, so that a test run going
-# on at the same time never sees a half-unpacked interpreter.
+# Builds the prefix under a temporary name and swaps it in with two renames, so that a test run
+# going on at the same time never sees a half-unpacked interpreter.
 install_version() {
     local v=$1 prefix="$DEST/$v" stage="$DEST/.stage-$v" pkg
     rm -rf "$stage"
@@ -164,8 +165,10 @@ install_version() {
     [[ -f $stage/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2 ]] || die "$v: no loader unpacked"
     patchelf --set-interpreter "$libdir/ld-linux-x86-64.so.2" --force-rpath --set-rpath "$libdir" \
         "$stage/usr/bin/python$v"
-    rm -rf "$prefix"
+    rm -rf "$DEST/.old-$v"
+    [[ -e $prefix ]] && mv "$prefix" "$DEST/.old-$v"
     mv "$stage" "$prefix"
+    rm -rf "$DEST/.old-$v"
     verify "$v" || die "$v: the installed interpreter fails its checks"
     packages_for "$v" >"$prefix/$STAMP"
     say "installed $(python_of "$v")"
