@@ -94,7 +94,8 @@ eachPython('breakpoints', (py) => {
       assert.equal(stop.body.reason, 'function breakpoint');
       const top = await h.topFrame(stop.body.threadId);
       assert.equal(top.name, 'compute');
-      assert.equal(top.line, 2);
+      // The call itself (the `def` line, as pydevd reports it) or the first line of the body.
+      assert.ok(top.line === 1 || top.line === 2, `stopped at the start of compute, line ${top.line}`);
       const locals = await h.locals(top.id);
       assert.equal(locals.get('n')?.value, '6');
     });

@@ -55,7 +55,7 @@ eachPython('inspect', (py) => {
       const selfref = locals.get('selfref');
       assert.ok(selfref && selfref.variablesReference > 0);
       const inner = await timed('self-referencing dict', 2000, h.dc.variablesRequest({ variablesReference: selfref.variablesReference }));
-      const me = inner.body.variables.find((v) => v.name.includes('me'));
+      const me = inner.body.variables.find((v) => v.name === "'me'" || v.name === 'me');
       assert.ok(me && me.variablesReference > 0, 'the self reference can be expanded again');
     });
   });

@@ -2,6 +2,9 @@
 // program's output, and a program that runs exactly as under plain python.
 import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { test } from 'node:test';
 import { withAdapter } from './support/harness';
 import { eachPython, it } from './support/matrix';
@@ -87,6 +90,19 @@ eachPython('launch', (py) => {
       assert.equal(await h.exitCode(0), 0);
       assert.equal(h.output('stdout'), "module main __main__ ['x', 'y']\n");
     });
+  });
+
+  it('--log records DAP and agent traffic with timestamps', async () => {
+    const log = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'tasklens-log-')), 'dap.log');
+    await withAdapter(async (h) => {
+      await h.launch(py, { program: fixture('crash_os_exit.py') });
+      assert.equal(await h.exitCode(0), 3);
+    }, { log });
+    const text = fs.readFileSync(log, 'utf8');
+    assert.match(text, /^\d{4}-\d\d-\d\dT[\d:.]+Z dap <- \{.*"command":"launch"/m);
+    assert.match(text, /^\S+ agent <- \{.*"event":"hello"/m);
+    assert.match(text, /^\S+ agent -> \{.*"command":"start"/m);
+    assert.match(text, /^\S+ dap -> \{.*"event":"exited"/m);
   });
 
   it('stops on entry when asked', async () => {

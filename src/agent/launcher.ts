@@ -89,7 +89,14 @@ export async function launchDebuggee(spec: LaunchSpec, onOutput: OutputSink, log
     connected = true;
     const client = socket.client;
     await client.request('handshake', { token, protocol: PROTOCOL_VERSION });
-    return { client, hello: socket.hello, exited, process: child };
+    // The agent's last messages (logpoint output, programExited) travel on the socket, which may
+    // be read after the process's exit is seen: wait for the socket to drain too, briefly.
+    const closed = new Promise<void>((resolve) => client.once('close', resolve));
+    const drained = exited.then(async (info) => {
+      await Promise.race([closed, delay(DRAIN_LIMIT_MS)]);
+      return info;
+    });
+    return { client, hello: socket.hello, exited: drained, process: child };
   } catch (err) {
     killTree(child, 'SIGKILL');
     throw err;
@@ -202,6 +209,10 @@ function once(client: AgentClient, event: 'hello'): Promise<HelloBody> {
     client.once(event, (hello) => resolve(hello));
     client.once('close', () => reject(new UserError(ErrorCode.AgentFailed, 'The agent closed the connection during the handshake.')));
   });
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }
 
 function timeout(ms: number, what: string): Promise<never> {

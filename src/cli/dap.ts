@@ -1,7 +1,7 @@
 // `tasklens dap`: a Debug Adapter Protocol server for one session, on stdio or loopback TCP.
 import { Command, InvalidArgumentError } from 'commander';
 import { DapConnection } from '../dap/connection';
-import { fileLog, noLog } from '../dap/log';
+import { fileLog, noLog, type Log } from '../dap/log';
 import { acceptOneTcpClient, stdioTransport, type Transport } from '../dap/transport';
 import { startSession } from '../session';
 
@@ -34,21 +34,21 @@ export function register(program: Command): void {
         options.port === undefined
           ? stdioTransport()
           : await acceptOneTcpClient(options.port, (port) => process.stderr.write(`tasklens dap: listening on 127.0.0.1:${port}\n`));
-      serve(transport, (channel, direction, message) => log(channel, direction, message));
+      serve(transport, log);
     });
 }
 
-function serve(transport: Transport, log: ReturnType<typeof fileLog>): void {
-  const conn = new DapConnection(transport.input, transport.output, (direction, message) => log('dap', direction, message));
+function serve(transport: Transport, log: Log): void {
+  const conn = new DapConnection(transport.input, transport.output, (direction, message) => log.sink('dap', direction, message));
   let ending = false;
   const end = () => {
     if (ending) return;
     ending = true;
-    transport.flush().finally(() => process.exit(0));
+    Promise.allSettled([transport.flush(), log.close()]).finally(() => process.exit(0));
     // The debuggee is in its own process group and outlives us; its agent sees the socket close.
     setTimeout(() => process.exit(0), 2000).unref();
   };
-  const session = startSession(conn, log, end);
+  const session = startSession(conn, log.sink, end);
   conn.onClose(() => {
     session.debuggee?.client.destroy();
     end();

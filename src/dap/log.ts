@@ -4,14 +4,23 @@ import * as fs from 'node:fs';
 
 export type LogSink = (channel: string, direction: 'in' | 'out' | 'note', message: unknown) => void;
 
-export const noLog: LogSink = () => undefined;
+export interface Log {
+  sink: LogSink;
+  /** Resolves once everything logged so far is on disk. */
+  close(): Promise<void>;
+}
 
-export function fileLog(path: string): LogSink {
+export const noLog: Log = { sink: () => undefined, close: () => Promise.resolve() };
+
+export function fileLog(path: string): Log {
   const stream = fs.createWriteStream(path, { flags: 'a' });
   stream.on('error', (err) => process.stderr.write(`tasklens: cannot write log ${path}: ${err.message}\n`));
-  return (channel, direction, message) => {
-    const text = typeof message === 'string' ? message : JSON.stringify(message);
-    const arrow = direction === 'in' ? '<-' : direction === 'out' ? '->' : '--';
-    stream.write(`${new Date().toISOString()} ${channel} ${arrow} ${text}\n`);
+  return {
+    sink: (channel, direction, message) => {
+      const text = typeof message === 'string' ? message : JSON.stringify(message);
+      const arrow = direction === 'in' ? '<-' : direction === 'out' ? '->' : '--';
+      stream.write(`${new Date().toISOString()} ${channel} ${arrow} ${text}\n`);
+    },
+    close: () => new Promise((resolve) => stream.end(() => resolve())),
   };
 }

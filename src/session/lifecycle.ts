@@ -55,7 +55,7 @@ export function registerLifecycle(session: Session): void {
   session.register<DebugProtocol.ConfigurationDoneArguments>('configurationDone', async () => {
     session.configurationDone = true;
     session.state = 'running';
-    await session.agent.request('start', {});
+    await startProgram(session);
     return {};
   });
 
@@ -103,10 +103,20 @@ export function registerLifecycle(session: Session): void {
     }
     if (session.configurationDone) {
       session.state = 'running';
-      await session.agent.request('start', {});
+      await startProgram(session);
     }
     return {};
   });
+}
+
+/** A program that ends at once may take its socket with it before `start` is answered. */
+async function startProgram(session: Session): Promise<void> {
+  const client = session.agent;
+  try {
+    await client.request('start', {});
+  } catch (err) {
+    if (!client.isClosed) throw err;
+  }
 }
 
 async function start(session: Session, config: LaunchConfig): Promise<void> {

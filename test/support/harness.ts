@@ -170,7 +170,7 @@ export class Harness {
 }
 
 /** Runs `body` with a fresh adapter and always cleans up. */
-export async function withAdapter(body: (h: Harness) => Promise<void>, options: { tcp?: boolean } = {}): Promise<void> {
+export async function withAdapter(body: (h: Harness) => Promise<void>, options: { tcp?: boolean; log?: string } = {}): Promise<void> {
   const h = await Harness.start(options);
   try {
     await body(h);
