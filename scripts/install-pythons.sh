@@ -154,7 +154,8 @@ deb_of() {
 # Builds the prefix under a temporary name and swaps it in with two renames, so that a test run
 # going on at the same time never sees a half-unpacked interpreter.
 install_version() {
-    local v=$1 prefix="$DEST/$v" stage="$DEST/.stage-$v" pkg
+    local v=$1 pkg
+    local prefix="$DEST/$v" stage="$DEST/.stage-$v"
     rm -rf "$stage"
     mkdir -p "$stage"
     say "unpacking $v"
@@ -175,8 +176,9 @@ install_version() {
 }
 
 main() {
-    command -v dpkg-deb >/dev/null && command -v apt-get >/dev/null \
-        || die "needs a Debian-based machine (apt-get, dpkg-deb)"
+    if ! command -v dpkg-deb >/dev/null || ! command -v apt-get >/dev/null; then
+        die "needs a Debian-based machine (apt-get, dpkg-deb)"
+    fi
     [[ $(uname -m) == x86_64 ]] || die "only x86_64 is supported (the loader path is fixed)"
     mkdir -p "$DEST"
     # One installer at a time: several test runs may ask for the interpreters at once.

@@ -21,8 +21,11 @@ fi
 if [[ -n ${TASKLENS_PYTHONS:-} ]]; then
     IFS=: read -r -a pythons <<<"$TASKLENS_PYTHONS"
 else
-    mapfile -t pythons < <(bash "$ROOT/scripts/pythons.sh" --ensure) \
-        && ((${#pythons[@]})) || { echo "test-agent: no interpreters" >&2; exit 1; }
+    mapfile -t pythons < <(bash "$ROOT/scripts/pythons.sh" --ensure)
+fi
+if ((${#pythons[@]} == 0)); then
+    echo "test-agent: no interpreters" >&2
+    exit 1
 fi
 
 # With agent/tests a package, tests may import each other as tests.x; otherwise the test
