@@ -10,6 +10,7 @@ import linecache
 import os
 import re
 import sys
+import time
 import traceback
 
 from . import frames as framemod
@@ -19,6 +20,7 @@ from .protocol import AgentError, BAD_ARGUMENTS, EVAL_ERROR, INVALID_HANDLE
 from .saferepr import safe_repr, safe_str
 from .threads import thread_by_id
 
+REQUEST_BUDGET = 1.5   # seconds of user __repr__ time one variables request may spend
 _source_refs = {}      # filename -> sourceReference, for code with no file on disk
 _source_names = {}
 
@@ -98,8 +100,8 @@ class Inspector:
                              % args.get("variablesReference"))
         return entry
 
-    def value_body(self, ts, obj, name):
-        body = values.describe(obj)
+    def value_body(self, ts, obj, name, deadline=None):
+        body = values.describe(obj, deadline)
         body["variablesReference"] = (self.core.var_handle(ts, "object", obj, name)
                                       if values.expandable(obj) else 0)
         return body
@@ -118,8 +120,9 @@ class Inspector:
             s = int(start or 0)
             items = items[s:s + int(count)] if count else items[s:]
         out = []
+        deadline = time.monotonic() + REQUEST_BUDGET
         for name, value, evaluate_name in items:
-            body = self.value_body(ts, value, evaluate_name)
+            body = self.value_body(ts, value, evaluate_name, deadline)
             body["name"] = name
             if evaluate_name:
                 body["evaluateName"] = evaluate_name

@@ -6,6 +6,7 @@ a daemon worker thread with a deadline; a worker that misses it is abandoned (it
 return) and a fresh one serves the next call.
 """
 import collections
+import ctypes
 import queue
 import threading
 import time
@@ -20,19 +21,31 @@ _SCALARS = (int, float, complex, bool, type(None), str, bytes, bytearray)
 _CONTAINERS = (list, tuple, set, frozenset, dict, collections.deque)
 
 
+class _Abandoned(BaseException):
+    """Raised asynchronously in a worker whose job missed its deadline."""
+
+
 class _Worker:
     def __init__(self):
         self.jobs = queue.SimpleQueue()
-        AgentThread(self._loop, "tasklens-repr").start()
+        self.abandoned = False
+        self.thread = AgentThread(self._loop, "tasklens-repr")
+        self.thread.start()
 
     def _loop(self):
-        while True:
+        while not self.abandoned:
             fn, box, done = self.jobs.get()
             try:
                 box.append((True, fn()))
             except BaseException as e:  # a user __repr__ may raise anything, even SystemExit
                 box.append((False, e))
             done.set()
+
+    def abandon(self):
+        """Stop a job that runs Python code (a sleeping one ends whenever its call returns)."""
+        self.abandoned = True
+        ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(self.thread.ident),
+                                                   ctypes.py_object(_Abandoned))
 
 
 _worker = None
@@ -52,6 +65,7 @@ def call_with_deadline(fn, timeout):
         with _worker_lock:
             if _worker is worker:
                 _worker = None
+        worker.abandon()
         return None
     return box[0]
 
@@ -88,7 +102,9 @@ class _Renderer:
     def value(self, obj):
         if self.full():
             return
-        if not _builtin_repr(obj):
+        if type(obj).__repr__ is object.__repr__:
+            self.emit(object.__repr__(obj))
+        elif not _builtin_repr(obj):
             self.emit(self.user(obj))
         elif isinstance(obj, (str, bytes, bytearray)):
             self.emit(repr(obj[:self.limit - self.size + 1]) if len(obj) > self.limit else
@@ -146,7 +162,7 @@ class _Renderer:
             return "<repr skipped: time budget spent>"
         result = call_with_deadline(lambda: repr(obj), remaining)
         if result is None:
-            return "<repr timed out after %.1f s>" % TIMEOUT
+            return "<repr timed out after %.1f s>" % remaining
         ok, value = result
         if not ok:
             return "<repr failed: %s: %s>" % (type(value).__name__, _short(value))
@@ -169,7 +185,10 @@ def safe_repr(obj, limit=LIMIT, timeout=TIMEOUT):
         r.value(obj)
     except Exception as e:  # e.g. a container mutated by another thread while we iterate
         return "<repr failed: %s: %s>" % (type(e).__name__, _short(e))
-    return "".join(r.out)
+    text = "".join(r.out)
+    if r.full() and not text.endswith(ELLIPSIS):
+        text += ELLIPSIS
+    return text
 
 
 def safe_str(obj, limit=LIMIT, timeout=TIMEOUT):

@@ -6,8 +6,9 @@ properties. Counting is O(1) and a page costs O(start + count) at worst (dicts a
 """
 import collections
 import itertools
+import time
 
-from .saferepr import safe_repr, type_name
+from .saferepr import TIMEOUT, safe_repr, type_name
 
 _SCALARS = (int, float, complex, bool, type(None), str, bytes, bytearray, range)
 _SEQUENCES = (list, tuple, collections.deque)
@@ -98,9 +99,15 @@ def _index(parent_name, i):
     return "%s[%d]" % (parent_name, i) if parent_name else None
 
 
-def describe(obj):
+def describe(obj, deadline=None):
     """value/type/counts for one value (variablesReference is added by the caller)."""
-    body = {"value": safe_repr(obj), "type": type_name(obj)}
+    if deadline is None:
+        text = safe_repr(obj)
+    else:
+        remaining = deadline - time.monotonic()
+        text = safe_repr(obj, timeout=min(TIMEOUT, remaining)) if remaining > 0.05 else \
+            "<repr skipped: this request's time budget is spent>"
+    body = {"value": text, "type": type_name(obj)}
     n_idx, n_named = indexed_count(obj), named_count(obj)
     if n_idx:
         body["indexedVariables"] = n_idx

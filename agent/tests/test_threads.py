@@ -50,7 +50,7 @@ class ThreadTests(AgentTestCase):
             frames = s.request("stackTrace", {"threadId": threads["sleeper"]})["stackFrames"]
             if frames and frames[0]["line"] == line_of(fixture("spin.py"), "sleeper-line"):
                 break
-            self.assertLess(time.monotonic(), deadline)
+            self.assertLess(time.monotonic(), deadline, frames)
             time.sleep(0.05)
         main = s.top_frame(threads["MainThread"])
         self.assertEqual(main["name"], "spin")
