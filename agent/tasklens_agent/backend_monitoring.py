@@ -82,7 +82,7 @@ class MonitoringBackend:
             self.core.on_return(_getframe(1))
 
     def _on_raise(self, code, offset, exc):
-        self.core.on_raise(_getframe(1), exc)
+        self.core.on_raise(_getframe(1), exc, exc.__traceback__)
 
     # --- state changes ---
     def refresh(self):

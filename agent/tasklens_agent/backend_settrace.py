@@ -77,7 +77,7 @@ class SettraceBackend:
             if self.core.step is not None:
                 self.core.on_return(frame)
         elif event == "exception":
-            self.core.on_raise(frame, arg[1])
+            self.core.on_raise(frame, arg[1], arg[2])
         return self._local
 
     def refresh(self):

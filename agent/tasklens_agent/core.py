@@ -151,14 +151,14 @@ class Debugger:
             if self.step is step:
                 self.step = step.moved_out(caller)
 
-    def on_raise(self, frame, exc):
+    def on_raise(self, frame, exc, tb):
+        """`tb` is the traceback so far (3.11 updates exc.__traceback__ only later)."""
         if "raised" not in self.exception_filters or threading.get_ident() in agent_idents:
             return
         if isinstance(exc, SystemExit) or not self.eligible(frame.f_code.co_filename):
             return
         if paths.kind(frame.f_code.co_filename) == "library" and _control_flow(exc):
             return
-        tb = exc.__traceback__
         tb = tb.tb_next if tb is not None and tb.tb_frame is frame else None
         while tb is not None:   # an eligible deeper frame already had its chance to stop
             if self.eligible(tb.tb_frame.f_code.co_filename):
