@@ -26,6 +26,24 @@ eachPython('breakpoints', (py) => {
     });
   });
 
+  it('forwards breakpoints set before launch and reports their verification as events', async () => {
+    await withAdapter(async (h) => {
+      const program = fixture('basic_add.py');
+      await h.dc.initializeRequest();
+      const early = (await h.dc.setBreakpointsRequest({ source: { path: program }, breakpoints: [{ line: 5 }] })).body.breakpoints[0];
+      assert.equal(early.verified, false);
+      assert.match(early.message ?? '', /Pending/);
+      await h.dc.launchRequest({ program, python: py.path } as never);
+      await h.waitFor('initialized', 0);
+      await h.dc.configurationDoneRequest();
+      const stop = await h.waitStopped(0);
+      const change = h.history.find((e): e is DebugProtocol.BreakpointEvent => e.event === 'breakpoint');
+      assert.equal(change?.body.breakpoint.id, early.id);
+      assert.equal(change?.body.breakpoint.verified, true);
+      assert.deepEqual(stop.body.hitBreakpointIds, [early.id]);
+    });
+  });
+
   it('verifies a breakpoint in a module imported after the program started', async () => {
     await withAdapter(async (h) => {
       const module = fixture('late_pkg/imported_later.py');

@@ -79,7 +79,7 @@ eachPython('stepping', (py) => {
 
   it('lists threads with their live names, all stopped together', async () => {
     await withAdapter(async (h) => {
-      const stop = await h.launchToStop(py, fixture('named_threads.py'), [17]);
+      const stop = await h.launchToStop(py, fixture('named_threads.py'), [16]);
       assert.equal(stop.body.allThreadsStopped, true);
       const threads = (await h.dc.threadsRequest()).body.threads;
       const names = threads.map((t) => t.name).sort();
