@@ -64,6 +64,31 @@ eachPython('attach', (py) => {
     }
   });
 
+  it('disconnecting from an attached program while stopped lets it run on', async () => {
+    const port = await freePort();
+    const program = fixture('attach_target.py');
+    const run = spawn(process.execPath, [MAIN_JS, 'run', '--listen', `127.0.0.1:${port}`, '--python', py.path, program], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let stdout = '';
+    run.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    const runExit = new Promise<number | null>((resolve) => run.once('exit', (code) => resolve(code)));
+    try {
+      await waitForListener(port, 10_000);
+      await withAdapter(async (h) => {
+        await h.dc.initializeRequest();
+        await h.dc.attachRequest({ connect: { host: '127.0.0.1', port } } as never);
+        await h.waitFor('initialized', 0);
+        await h.dc.setBreakpointsRequest({ source: { path: program }, breakpoints: [{ line: 5 }] });
+        await h.dc.configurationDoneRequest();
+        await h.waitStopped(0);
+        await h.dc.disconnectRequest({});
+      });
+      assert.equal(await runExit, 5);
+      assert.equal(stdout, 'attached result 42\n');
+    } finally {
+      run.kill('SIGKILL');
+    }
+  });
+
   it('`tasklens run` without --listen runs the program with its exit code and argv', async () => {
     const run = spawn(process.execPath, [MAIN_JS, 'run', '--python', py.path, fixture('argv_probe.py'), '9', '--flag'], { stdio: ['ignore', 'pipe', 'inherit'] });
     let stdout = '';

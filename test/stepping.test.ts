@@ -77,6 +77,19 @@ eachPython('stepping', (py) => {
     });
   });
 
+  it('says so when a paused thread is inside native code, and stops when it returns', async () => {
+    await withAdapter(async (h) => {
+      await h.launch(py, { program: fixture('long_sleep.py') });
+      await new Promise((r) => setTimeout(r, 300));
+      const since = h.mark();
+      const threads = (await h.dc.threadsRequest()).body.threads;
+      await h.dc.pauseRequest({ threadId: threads[0].id });
+      const stop = await h.waitStopped(since, 4000);
+      assert.match(h.output('important', since), /MainThread.*native code/);
+      assert.equal((await h.topFrame(stop.body.threadId)).name, 'nap');
+    });
+  });
+
   it('lists threads with their live names, all stopped together', async () => {
     await withAdapter(async (h) => {
       const stop = await h.launchToStop(py, fixture('named_threads.py'), [16]);
