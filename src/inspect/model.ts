@@ -18,8 +18,8 @@ export interface Task {
   threadId: number;
   interpreterId: number;
   state: TaskState;
-  /** Coroutine frames, innermost first. */
-  stack: Frame[];
+  /** Coroutine frames, innermost first; tasks with the same stack may share one array. */
+  stack: readonly Frame[];
   /** Ids of the tasks (or futures) awaiting this one. */
   awaitedBy: string[];
   /** Set when the task could not be read completely; the other fields are then best effort. */

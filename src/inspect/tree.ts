@@ -29,7 +29,7 @@ function build(s: Snapshot): Graph {
     if (!l) children.set(k, (l = []));
     return l;
   };
-  const descend = (from: string, stack: Frame[]): string => {
+  const descend = (from: string, stack: readonly Frame[]): string => {
     let cur = from;
     for (let i = stack.length - 1; i >= 0; i--) {
       const label = frameLabel(stack[i]);

@@ -46,7 +46,8 @@ export class ObjectReader {
   flagsOfType(type: number): number {
     let f = this.typeFlags.get(type);
     if (f === undefined) {
-      f = Number(this.mem.read(type + this.o.type_object.tp_flags, 8).readBigUInt64LE(0) & 0xffffffffn);
+      // The flags this reader tests are all in the low word of the 64-bit tp_flags.
+      f = this.mem.u32(type + this.o.type_object.tp_flags);
       this.typeFlags.set(type, f);
     }
     return f;
@@ -57,9 +58,8 @@ export class ObjectReader {
     const cached = this.strs.get(addr);
     if (cached !== undefined) return cached;
     const u = this.o.unicode_object;
-    const head = this.mem.read(addr, u.asciiobject_size);
-    const length = ptrAt(head, u.length);
-    const state = head.readUInt32LE(u.state);
+    const length = this.mem.ptr(addr + u.length);
+    const state = this.mem.u32(addr + u.state);
     const kind = (state >> 2) & 7;
     const compact = (state >> 5) & 1;
     const ascii = (state >> 6) & 1;
@@ -91,10 +91,8 @@ export class ObjectReader {
     const sign = (tag & 3) === 2 ? -1 : 1;
     if (ndigits === 0) return 0;
     if (ndigits > 2) throw new BadRead(addr, 0, 'int too large for a task number');
-    const d = this.mem.at(addr + l.ob_digit, 4 * ndigits);
-    const o = this.mem.off;
-    let v = d.readUInt32LE(o);
-    if (ndigits === 2) v += d.readUInt32LE(o + 4) * 2 ** 30;
+    let v = this.mem.u32(addr + l.ob_digit);
+    if (ndigits === 2) v += this.mem.u32(addr + l.ob_digit + 4) * 2 ** 30;
     return sign * v;
   }
 

@@ -1,3 +1,4 @@
+import { AddrMap, AddrSet } from './addrtable';
 import { ProcError } from './errors';
 import { BadRead, ptrAt } from './mem';
 import { Limits, ObjectReader, untag } from './objects';
@@ -23,9 +24,10 @@ export interface RawTask {
   threadId: number;
   interpreterId: number;
   state: RawTaskState;
-  /** Innermost coroutine first. */
-  frames: RawFrame[];
-  awaitedBy: Array<{ addr: number; isTask: boolean }>;
+  /** Innermost coroutine first; shared by tasks with the same stack, so never to be changed. */
+  frames: readonly RawFrame[];
+  /** Addresses of the tasks (or futures) awaiting this one. */
+  awaitedBy: number[];
   error?: string;
 }
 
@@ -57,6 +59,12 @@ const FRAME_OWNED_BY_GENERATOR = 1;
 const MAX_INTERPRETERS = 256;
 const MAX_THREADS = 8192;
 const TASK_RETRIES = 3;
+const NO_FRAMES: readonly RawFrame[] = [];
+
+interface StackNode {
+  frames: readonly RawFrame[];
+  next: Map<RawFrame, StackNode> | null;
+}
 
 export const DEFAULT_LIMITS: Limits = { maxTasks: 200_000, maxFrames: 256, maxString: 1024 };
 
@@ -67,8 +75,11 @@ export function walk(t: Target, limits: Limits = DEFAULT_LIMITS): RawSnapshot {
     pid: t.pid, pythonVersion: t.version, executable: t.executable, asyncioLoaded: t.asyncio !== null,
     threads: [], tasks: [], truncated: false, warnings: [], memoryReads: 0,
   };
-  const seenTasks = new Set<number>();
-  const frames = new Map<number, { code: number; frame: RawFrame }>();
+  const seenTasks = new AddrSet();
+  const frames = new AddrMap<{ code: number; frame: RawFrame }>();
+  const stackRoot: StackNode = { frames: [], next: null };
+  const chain: RawFrame[] = [];
+  let chainLength = 0;
   // The awaited object sits on the suspended frame's value stack: the top slot on 3.14, the one
   // below it on 3.15 (where SEND keeps one more value above it).
   const awaitSlot = t.minor >= 15 ? 2 : 1;
@@ -110,10 +121,10 @@ export function walk(t: Target, limits: Limits = DEFAULT_LIMITS): RawSnapshot {
   function walkList(head: number, threadId: number, interpId: number, running: number): void {
     const a = t.asyncio;
     if (!a) return;
-    const seen = new Set<number>();
+    const seen = new AddrSet();
     let node = t.mem.ptr(head + d.llist_node.next);
     while (node !== head) {
-      if (node === 0 || seen.has(node)) {
+      if (node === 0 || !seen.add(node)) {
         snap.warnings.push(`the task list of thread ${threadId} changed while it was read; some tasks may be missing`);
         return;
       }
@@ -121,10 +132,8 @@ export function walk(t: Target, limits: Limits = DEFAULT_LIMITS): RawSnapshot {
         snap.truncated = true;
         return;
       }
-      seen.add(node);
       const addr = node - a.task.node;
-      if (!seenTasks.has(addr)) {
-        seenTasks.add(addr);
+      if (seenTasks.add(addr)) {
         snap.tasks.push(readTaskWithRetry(addr, threadId, interpId, addr === running));
       }
       try {
@@ -149,49 +158,47 @@ export function walk(t: Target, limits: Limits = DEFAULT_LIMITS): RawSnapshot {
       }
     }
     return {
-      addr, name: '?', threadId, interpreterId: interpId, state: 'unknown', frames: [], awaitedBy: [],
+      addr, name: '?', threadId, interpreterId: interpId, state: 'unknown', frames: NO_FRAMES, awaitedBy: [],
       error: `task changed while being read: ${last}`,
     };
   }
 
   function readTask(addr: number, threadId: number, interpId: number, running: boolean): RawTask {
     const a = t.asyncio!;
-    const buf = t.mem.at(addr, a.task.size);
-    const o = t.mem.off;
-    const nameAddr = untag(ptrAt(buf, o + a.task.name));
-    const coro = untag(ptrAt(buf, o + a.task.coro));
-    const ab = untag(ptrAt(buf, o + a.task.awaitedBy));
-    const abIsSet = buf[o + a.task.awaitedByIsSet] !== 0;
+    const nameAddr = untag(t.mem.ptr(addr + a.task.name));
+    const coro = untag(t.mem.ptr(addr + a.task.coro));
+    const ab = untag(t.mem.ptr(addr + a.task.awaitedBy));
+    const abIsSet = ab !== 0 && t.mem.u8(addr + a.task.awaitedByIsSet) !== 0;
     const task: RawTask = {
       addr, name: nameAddr ? r.taskName(nameAddr) : '', threadId, interpreterId: interpId,
-      state: 'unknown', frames: [], awaitedBy: [],
+      state: 'unknown', frames: NO_FRAMES, awaitedBy: ab === 0 ? [] : abIsSet ? setMembers(ab) : [ab],
     };
-    if (coro !== 0) task.state = coroChain(coro, task.frames);
-    if (running) task.state = 'running';
-    task.frames.reverse();
-    if (ab !== 0) {
-      for (const m of abIsSet ? setMembers(ab) : [ab]) {
-        task.awaitedBy.push({ addr: m, isTask: t.mem.u8(m + a.task.isTask) !== 0 });
-      }
+    if (coro !== 0) {
+      task.state = coroChain(coro);
+      task.frames = internStack();
     }
+    if (running) task.state = 'running';
     return task;
   }
 
-  /** Appends outermost-first frames of a coroutine and what it awaits; returns the outer state. */
-  function coroChain(coro: number, out: RawFrame[]): RawTaskState {
+  /**
+   * Reads a coroutine and what it awaits into `chain` (outermost first, `chainLength` frames);
+   * returns the outer coroutine's state.
+   */
+  function coroChain(coro: number): RawTaskState {
+    chainLength = 0;
     let state: RawTaskState = 'unknown';
     const g = d.gen_object;
     const f = d.interpreter_frame;
     for (let depth = 0; coro !== 0 && depth < limits.maxFrames; depth++) {
-      const gen = t.mem.at(coro, g.gi_iframe + f.size);
-      const o = t.mem.off;
-      const frameState = gen.readInt8(o + g.gi_frame_state);
+      const frameState = t.mem.i8(coro + g.gi_frame_state);
       if (depth === 0) state = stateOf(frameState);
       if (frameState === states.cleared) return state;
-      const iframe = o + g.gi_iframe;
-      const exe = untag(ptrAt(gen, iframe + f.executable));
-      if (exe === 0 || gen[iframe + f.owner] !== FRAME_OWNED_BY_GENERATOR) return state;
-      const ip = ptrAt(gen, iframe + f.instr_ptr);
+      const iframe = coro + g.gi_iframe;
+      const exe = untag(t.mem.ptr(iframe + f.executable));
+      if (exe === 0 || t.mem.u8(iframe + f.owner) !== FRAME_OWNED_BY_GENERATOR) return state;
+      const ip = t.mem.ptr(iframe + f.instr_ptr);
+      if (ip === 0) return state;
       // Tasks suspended at the same instruction share one frame record (and the garbage
       // collector is spared one object per frame of 10,000 identical stacks).
       let frame = frames.get(ip);
@@ -200,16 +207,35 @@ export function walk(t: Target, limits: Limits = DEFAULT_LIMITS): RawSnapshot {
         frame = { code: exe, frame: { function: code.qualname, file: code.file, line: r.line(code, ip) } };
         frames.set(ip, frame);
       }
-      out.push(frame.frame);
+      chain[chainLength++] = frame.frame;
       if (!states.yieldFrom.includes(frameState)) return state;
-      const sp = untag(ptrAt(gen, iframe + f.stackpointer));
-      const type = ptrAt(gen, o + d.pyobject.ob_type);
+      const sp = untag(t.mem.ptr(iframe + f.stackpointer));
+      const type = t.mem.ptr(coro + d.pyobject.ob_type);
       const awaited = sp ? untag(t.mem.ptr(sp - 8 * awaitSlot)) : 0;
       // Only a coroutine of the same type continues the chain; anything else (a Future, an
       // iterator) is where the chain ends, as in CPython's own tools.
       coro = awaited !== 0 && r.typeOf(awaited) === type ? awaited : 0;
     }
     return state;
+  }
+
+  /**
+   * The frames of `chain`, innermost first, as an array shared by every task with the same
+   * stack: 10,000 tasks parked at the same await then cost one array, not 10,000.
+   */
+  function internStack(): readonly RawFrame[] {
+    let node = stackRoot;
+    for (let i = chainLength - 1; i >= 0; i--) {
+      const f = chain[i];
+      if (!node.next) node.next = new Map();
+      let child = node.next.get(f);
+      if (!child) {
+        child = { frames: [...node.frames, f], next: null };
+        node.next.set(f, child);
+      }
+      node = child;
+    }
+    return node.frames;
   }
 
   function stateOf(frameState: number): RawTaskState {
@@ -221,17 +247,16 @@ export function walk(t: Target, limits: Limits = DEFAULT_LIMITS): RawSnapshot {
 
   function setMembers(set: number): number[] {
     const s = d.set_object;
-    const hdr = t.mem.read(set, s.size);
-    const used = ptrAt(hdr, s.used);
-    const mask = ptrAt(hdr, s.mask);
-    const table = ptrAt(hdr, s.table);
+    const used = t.mem.ptr(set + s.used);
+    const mask = t.mem.ptr(set + s.mask);
+    const table = t.mem.ptr(set + s.table);
     if (mask >= 1 << 16 || used > mask + 1) throw new BadRead(set, 0, 'implausible awaited-by set');
     const entries = t.mem.read(table, (mask + 1) * 16);
     const out: number[] = [];
     for (let i = 0; i <= mask && out.length < used; i++) {
       const key = ptrAt(entries, i * 16);
       // A removed entry keeps a dummy key with hash -1.
-      const hashIsMinusOne = entries.readBigInt64LE(i * 16 + 8) === -1n;
+      const hashIsMinusOne = entries.readInt32LE(i * 16 + 8) === -1 && entries.readInt32LE(i * 16 + 12) === -1;
       if (key !== 0 && !hashIsMinusOne) out.push(untag(key));
     }
     return out;
