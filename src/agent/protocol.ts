@@ -161,3 +161,16 @@ export interface AgentEvents {
   breakpoint: { reason: string; breakpoint: AgentBreakpoint };
   programExited: { exitCode: number };
 }
+
+// Runtime lists of the names above; the Record types make the compiler keep them complete.
+const COMMANDS: Record<AgentCommand, true> = {
+  handshake: true, configure: true, setBreakpoints: true, setFunctionBreakpoints: true,
+  setExceptionBreakpoints: true, start: true, threads: true, pause: true, continue: true, next: true,
+  stepIn: true, stepOut: true, stackTrace: true, scopes: true, variables: true, setVariable: true,
+  evaluate: true, completions: true, exceptionInfo: true, source: true, loadedSources: true, disconnect: true,
+};
+const EVENTS: Record<keyof AgentEvents, true> = {
+  hello: true, stopped: true, continued: true, thread: true, output: true, breakpoint: true, programExited: true,
+};
+export const AGENT_COMMANDS = Object.keys(COMMANDS) as AgentCommand[];
+export const AGENT_EVENTS = Object.keys(EVENTS) as Array<keyof AgentEvents>;
