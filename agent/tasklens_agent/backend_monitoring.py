@@ -9,6 +9,8 @@ Callbacks run on program threads; `refresh` runs on whichever thread changed the
 import sys
 import threading
 
+from .conditions import line_checks
+
 mon = sys.monitoring
 E = mon.events
 DISABLE = mon.DISABLE
@@ -22,13 +24,14 @@ class MonitoringBackend:
         self.core = core
         self.tool = self._claim_tool()
         self.plans = {}           # id(code) -> (code, line table or None, function bps)
-        self.line_tables = {}     # id(code) -> {line: breakpoints} for instrumented code
+        self.line_tables = {}     # id(code) -> {line: (code, breakpoints, fast check)}
+        self.first_at_line = {}   # line -> one such entry, to skip id() on the hot path
         self.instrumented = {}    # id(code) -> code with local LINE events
         self.lock = threading.RLock()
         cb = mon.register_callback
         cb(self.tool, E.PY_START, self._on_start)
         cb(self.tool, E.PY_RESUME, self._on_start)
-        cb(self.tool, E.LINE, self._on_line)
+        cb(self.tool, E.LINE, self._make_line_callback())
         cb(self.tool, E.PY_RETURN, self._on_return)
         cb(self.tool, E.PY_YIELD, self._on_return)
         cb(self.tool, E.PY_UNWIND, self._on_unwind)
@@ -52,7 +55,12 @@ class MonitoringBackend:
             lines, funcs = self.core.code_plan(code, frame.f_globals.get("__name__"))
             plan = self.plans[id(code)] = (code, lines, funcs)
             if lines:
-                self.line_tables[id(code)] = lines
+                table = self.line_tables[id(code)] = {}
+                for line, bps in lines.items():
+                    checks = line_checks(bps, code, frame.f_globals)
+                    entry = (code, bps, checks[0] if checks and len(checks) == 1 else None)
+                    table[line] = entry
+                    self.first_at_line.setdefault(line, entry)
                 self.instrumented[id(code)] = code
                 mon.set_local_events(self.tool, code, E.LINE)
         return plan
@@ -65,13 +73,32 @@ class MonitoringBackend:
             return None
         return DISABLE
 
-    def _on_line(self, code, line):
-        table = self.line_tables.get(id(code))
-        bps = table.get(line) if table is not None else None
-        if bps is None and not self.core.hot:
-            return DISABLE
-        self.core.on_line(_getframe(1), bps)
-        return None
+    def _make_line_callback(self):
+        core = self.core
+        first_at_line = self.first_at_line.get
+        tables = self.line_tables.get
+
+        def on_line(code, line):
+            # The hot path of a false conditional breakpoint: every operation here counts.
+            entry = first_at_line(line)
+            if entry is None or entry[0] is not code:
+                table = tables(id(code))
+                entry = table.get(line) if table is not None else None
+            if entry is not None:
+                check = entry[2]
+                if check is not None and not core.hot:
+                    try:
+                        if not check(_getframe(1).f_locals):
+                            return None
+                    except Exception:
+                        pass    # the general path reports it
+                core.on_line(_getframe(1), entry[1])
+                return None
+            if not core.hot:
+                return DISABLE
+            core.on_line(_getframe(1), None)
+            return None
+        return on_line
 
     def _on_return(self, code, offset, value):
         if self.core.step is not None:
@@ -92,7 +119,8 @@ class MonitoringBackend:
             for code in self.instrumented.values():
                 mon.set_local_events(self.tool, code, 0)
             self.plans = {}
-            self.line_tables = {}
+            self.line_tables.clear()     # cleared in place: the LINE callback holds them
+            self.first_at_line.clear()
             self.instrumented = {}
             events = 0
             if core.bps.by_file or core.bps.functions or core.bps.pending:

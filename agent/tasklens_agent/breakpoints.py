@@ -66,6 +66,7 @@ def _parse_log_message(text):
 
 class Breakpoint:
     __slots__ = ("id", "line", "requested_line", "verified", "message", "condition",
+                 "condition_text",
                  "hit_test", "log_parts", "hits", "valid", "name", "kind")
 
     def __init__(self, spec, kind="line"):
@@ -76,10 +77,11 @@ class Breakpoint:
         self.verified = False
         self.valid = True
         self.message = None
-        self.condition = self.hit_test = self.log_parts = None
+        self.condition = self.hit_test = self.log_parts = self.condition_text = None
         self.hits = 0
         try:
             if spec.get("condition"):
+                self.condition_text = spec["condition"]
                 self.condition = compile(spec["condition"].strip(), "<condition>", "eval",
                                          dont_inherit=True)
             if spec.get("hitCondition"):

@@ -17,7 +17,7 @@ from . import breakpoints as bpmod
 from . import frames as framemod
 from . import paths
 from .saferepr import safe_str
-from .stepping import Step, current_owner
+from .stepping import IN, Step, current_owner
 from .threads import agent_idents, current_user_thread, is_agent_thread, thread_id
 
 _THREADING_FILE = threading.__file__
@@ -46,6 +46,7 @@ class Debugger:
         self.stopped = False          # the session is stopped (all threads are to park)
         self.pause_requested = False
         self.step = None
+        self.hot = False
         self.states = {}
         self.handle_ids = itertools.count(1)
         self.frame_handles = {}       # frameId -> (ThreadState, frame)
@@ -61,10 +62,9 @@ class Debugger:
     def output(self, text, category="console"):
         self.event("output", {"category": category, "output": text})
 
-    @property
-    def hot(self):
-        """Line events are needed everywhere (a step, a pause, or all threads stopping)."""
-        return self.step is not None or self.pause_requested or self.stopped
+    def _rehot(self):
+        """`hot`: line events are needed everywhere (a step, a pause, or a stop of all)."""
+        self.hot = self.step is not None or self.pause_requested or self.stopped
 
     # --- what to trace (called by backends, cached there per code object) ---
     def eligible(self, filename):
@@ -150,6 +150,7 @@ class Debugger:
         with self.lock:
             if self.step is step:
                 self.step = step.moved_out(caller)
+                self._rehot()
 
     def on_raise(self, frame, exc, tb):
         """`tb` is the traceback so far (3.11 updates exc.__traceback__ only later)."""
@@ -191,6 +192,7 @@ class Debugger:
                 self.stopped = True
                 self.pause_requested = False
                 self.step = None
+                self._rehot()
             ts.parked = True
             ts.frames = frames or framemod.thread_stack(frame)
             ts.exc, ts.break_mode = exc, break_mode
@@ -223,6 +225,7 @@ class Debugger:
             self.stopped = False
             if step_kind is not None:
                 self.step = Step.start(step_kind, ts.ident, ts.frames[0])
+            self._rehot()
             self.frame_handles = {}
             self.var_handles = {}
             parked = [s for s in self.states.values() if s.parked]
@@ -238,6 +241,7 @@ class Debugger:
             if self.stopped or self.conn is None:
                 return
             self.pause_requested = True
+            self._rehot()
         self.backend.refresh()
 
     def detach(self):
@@ -249,10 +253,17 @@ class Debugger:
             self.step = None
             self.pause_requested = False
             self.stopped = False
+            self._rehot()
             parked = [s for s in self.states.values() if s.parked]
         self.backend.refresh()
         for s in parked:
             s.jobs.put(None)
+
+    def step_on_entry(self):
+        """stopOnEntry: the first eligible line the main thread runs stops with `entry`."""
+        with self.lock:
+            self.step = Step.start(IN, current_owner(), None, reason="entry")
+            self._rehot()
 
     def state_for_thread(self, thread):
         return self.states.get(thread.ident) if thread is not None else None

@@ -17,7 +17,6 @@ from . import runner
 from .core import Debugger
 from .protocol import Connection
 from .session import Session, run_control_thread
-from .stepping import IN, Step
 from .threads import AgentThread
 
 USAGE = ("usage: launch.py [--connect HOST:PORT | --listen HOST:PORT [--no-wait]] "
@@ -148,7 +147,7 @@ class Agent:
         runner.unbuffer_stdio()
         self._install_thread_hook()
         if self.stop_on_entry:
-            self.core.step = Step.start(IN, threading.get_ident(), None, reason="entry")
+            self.core.step_on_entry()
         self.core.backend.start()
         try:
             runner.run(target, bool(opts["module"]), self.core.on_uncaught)

@@ -82,6 +82,8 @@ class Session:
             self.conn.respond(req, error=AgentError(INTERNAL, "%s: %s" % (type(e).__name__, e)))
             return True
         self.conn.respond(req, body)
+        if cmd == "start":      # only now: the program may end before a later answer is sent
+            self.agent.start_program()
         if cmd == "disconnect":
             return self.finish_disconnect(args)
         return True
@@ -179,7 +181,6 @@ class Session:
 
     def r_start(self, args):
         self.started = True
-        self.agent.start_program()
         return {}
 
     def r_threads(self, args):
