@@ -40,33 +40,17 @@ class ProtocolError(AssertionError):
     pass
 
 
-class AgentSession:
-    def __init__(self, program_args, env=None, token=None, send_token=None, cwd=None):
-        self.server = socket.create_server(("127.0.0.1", 0))
-        port = self.server.getsockname()[1]
-        self.token = token or secrets.token_hex(8)
-        full_env = dict(os.environ)
-        full_env["TASKLENS_TOKEN"] = self.token
-        full_env.update(env or {})
-        self.proc = subprocess.Popen(
-            [PYTHON, LAUNCH, "--connect", "127.0.0.1:%d" % port] + list(program_args),
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=full_env, cwd=cwd)
-        self.stdout, self.stderr = [], []
-        for stream, sink in ((self.proc.stdout, self.stdout), (self.proc.stderr, self.stderr)):
-            threading.Thread(target=self._drain, args=(stream, sink), daemon=True).start()
-        self.server.settimeout(TIMEOUT)
-        self.sock, _ = self.server.accept()
-        self.server.close()
+class ProtocolClient:
+    """The adapter side of one agent connection (`sock` already connected)."""
+
+    def __init__(self, sock, token):
+        self.sock = sock
+        self.token = token
         self.inbox = queue.Queue()
         self.pending = []
         self.seq = 0
         threading.Thread(target=self._read, daemon=True).start()
         self.hello = self.wait_event("hello")
-
-    @staticmethod
-    def _drain(stream, sink):
-        for chunk in iter(lambda: stream.read1(65536), b""):
-            sink.append(chunk)
 
     def _read(self):
         f = self.sock.makefile("rb")
@@ -167,12 +151,6 @@ class AgentSession:
         return {v["name"]: v for v in self.request("variables",
                                                    {"variablesReference": ref})["variables"]}
 
-    def finish(self, timeout=TIMEOUT):
-        """Wait for the process to end; returns (exit code, stdout text, stderr text)."""
-        code = self.proc.wait(timeout)
-        time.sleep(0.05)
-        return code, b"".join(self.stdout).decode(), b"".join(self.stderr).decode()
-
     def disconnect(self):
         """Drop the connection the way a killed adapter does."""
         try:
@@ -180,6 +158,41 @@ class AgentSession:
             self.sock.close()
         except OSError:
             pass
+
+
+class AgentSession(ProtocolClient):
+    """A real agent started as `python launch.py --connect ...`, and its connection."""
+
+    def __init__(self, program_args, env=None, token=None, cwd=None):
+        server = socket.create_server(("127.0.0.1", 0))
+        port = server.getsockname()[1]
+        token = token or secrets.token_hex(8)
+        full_env = dict(os.environ)
+        full_env["TASKLENS_TOKEN"] = token
+        full_env.update(env or {})
+        self.proc = subprocess.Popen(
+            [PYTHON, LAUNCH, "--connect", "127.0.0.1:%d" % port] + list(program_args),
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=full_env, cwd=cwd)
+        self.stdout, self.stderr = [], []
+        for stream, sink in ((self.proc.stdout, self.stdout), (self.proc.stderr, self.stderr)):
+            threading.Thread(target=self._drain, args=(stream, sink), daemon=True).start()
+        server.settimeout(TIMEOUT)
+        try:
+            sock, _ = server.accept()
+        finally:
+            server.close()
+        super().__init__(sock, token)
+
+    @staticmethod
+    def _drain(stream, sink):
+        for chunk in iter(lambda: stream.read1(65536), b""):
+            sink.append(chunk)
+
+    def finish(self, timeout=TIMEOUT):
+        """Wait for the process to end; returns (exit code, stdout text, stderr text)."""
+        code = self.proc.wait(timeout)
+        time.sleep(0.05)
+        return code, b"".join(self.stdout).decode(), b"".join(self.stderr).decode()
 
     def close(self):
         self.disconnect()
