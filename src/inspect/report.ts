@@ -18,7 +18,7 @@ interface Header {
 }
 
 function header(s: Snapshot, cycles: Cycle[]): Header {
-  const names = new Map(s.tasks.map((t) => [t.id, t.name]));
+  const names = new Map(cycles.length === 0 ? [] : s.tasks.map((t) => [t.id, t.name]));
   return {
     schema: JSON_SCHEMA_VERSION,
     pid: s.pid,

@@ -56,6 +56,28 @@ export class AddrMap<V> {
     return this.get(key) !== undefined;
   }
 
+  delete(key: number): void {
+    const mask = this.keys.length - 1;
+    let i = slotFor(key, this.shift);
+    while (this.keys[i] !== key) {
+      if (this.keys[i] === EMPTY) return;
+      i = (i + 1) & mask;
+    }
+    // Backward-shift deletion: pull later members of the probe run into the hole, so that
+    // lookups never need tombstones.
+    for (let j = (i + 1) & mask; this.keys[j] !== EMPTY; j = (j + 1) & mask) {
+      const home = slotFor(this.keys[j], this.shift);
+      if (((j - home) & mask) >= ((j - i) & mask)) {
+        this.keys[i] = this.keys[j];
+        this.vals[i] = this.vals[j];
+        i = j;
+      }
+    }
+    this.keys[i] = EMPTY;
+    this.vals[i] = undefined;
+    this.size--;
+  }
+
   clear(): void {
     this.keys.fill(EMPTY);
     this.vals.fill(undefined);
@@ -75,20 +97,45 @@ export class AddrMap<V> {
 
 /** A set of non-zero integers below 2^53. */
 export class AddrSet {
-  private readonly map = new AddrMap<true>();
+  private keys: Float64Array;
+  private shift: number;
+  size = 0;
 
-  get size(): number {
-    return this.map.size;
+  constructor(capacityLog2 = 10) {
+    this.keys = new Float64Array(1 << capacityLog2);
+    this.shift = 32 - capacityLog2;
   }
 
   has(key: number): boolean {
-    return this.map.get(key) !== undefined;
+    const mask = this.keys.length - 1;
+    for (let i = slotFor(key, this.shift); ; i = (i + 1) & mask) {
+      const k = this.keys[i];
+      if (k === key) return true;
+      if (k === EMPTY) return false;
+    }
   }
 
   /** Adds `key`; false when it was already there. */
   add(key: number): boolean {
-    if (this.map.get(key) !== undefined) return false;
-    this.map.set(key, true);
-    return true;
+    if (key === EMPTY) throw new RangeError('AddrSet keys must be non-zero');
+    if ((this.size + 1) * 2 > this.keys.length) this.grow();
+    const mask = this.keys.length - 1;
+    for (let i = slotFor(key, this.shift); ; i = (i + 1) & mask) {
+      const k = this.keys[i];
+      if (k === key) return false;
+      if (k === EMPTY) {
+        this.keys[i] = key;
+        this.size++;
+        return true;
+      }
+    }
+  }
+
+  private grow(): void {
+    const old = this.keys;
+    this.keys = new Float64Array(old.length * 2);
+    this.shift--;
+    this.size = 0;
+    for (let i = 0; i < old.length; i++) if (old[i] !== EMPTY) this.add(old[i]);
   }
 }

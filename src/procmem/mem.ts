@@ -11,38 +11,43 @@ export class BadRead extends Error {
 }
 
 const PAGE = 4096;
-const SLAB_PAGES = 256;
-/** The page cache stops at 64 MiB; past it, it starts over (a walk then re-reads some pages). */
-const MAX_CACHED_PAGES = 16384;
+/**
+ * Pages kept (1 MiB), replaced first in, first out. Tasks and their coroutines sit in a few
+ * pymalloc pools at a time, so on a 10,000-task walk this re-reads about 5% more pages than an
+ * unbounded cache would, and the reader's memory stays the same for any number of tasks.
+ */
+const CACHE_PAGES = 256;
 const MAX_READ = 1 << 20;
 const TOP = 2 ** 47;
 const U32 = 2 ** 32;
 
 /**
- * Positional reads of another process's memory through /proc/PID/mem. Pages are cached for the
- * length of one snapshot because asyncio objects are packed densely by pymalloc: one page read
- * serves many tasks, which is what makes a 10,000-task walk cheap. `invalidate()` drops the cache
- * before a retry so that a torn read is not served again.
+ * Positional reads of another process's memory through /proc/PID/mem, through a small page
+ * cache: asyncio objects are packed densely by pymalloc, so one page read serves many tasks.
+ * `invalidate()` drops the cache before a retry so that a torn read is not served again.
  *
- * The hot readers (`ptr`, `u8`, `i8`) index a 32-bit view of the cached page directly: a walk
+ * The hot readers (`ptr`, `u8`, `words`) index a 32-bit view of the cached page directly: a walk
  * makes tens of thousands of them, and each must cost no allocation and no Buffer bounds logic.
+ * A view handed out by `at` or `words` stays valid until CACHE_PAGES more pages have been read:
+ * callers take the fields they need from it at once.
  */
 export class ProcessMemory {
   private readonly fd: number;
-  /** Page number → slot; slot s lives in slabs[s >> 8] at page (s & 255). */
-  private readonly slotOf = new AddrMap<number>(12);
-  private readonly slabs: Buffer[] = [];
-  private readonly words: Uint32Array[] = [];
-  private slots = 0;
+  /** Page number → cache slot. */
+  private readonly slotOf = new AddrMap<number>(10);
+  private readonly pageOf = new Float64Array(CACHE_PAGES).fill(-1);
+  private readonly cache = Buffer.allocUnsafeSlow(PAGE * CACHE_PAGES);
+  private readonly cacheWords = new Uint32Array(this.cache.buffer, this.cache.byteOffset, this.cache.length / 4);
+  private nextSlot = 0;
   // The page read last: most reads are fields of one object or of its neighbour.
   private lastPageNo = -1;
-  private lastBytes: Buffer = Buffer.alloc(0);
-  private lastWords: Uint32Array = new Uint32Array(0);
-  /** Byte offset of the last page inside lastBytes / lastWords (as a byte offset). */
+  /** Byte offset of the last page in the cache. */
   private lastBase = 0;
   reads = 0;
   /** Where the bytes asked of `at` start in the buffer it returned. */
   off = 0;
+  /** Where the object asked of `words` starts in the array it returned. */
+  woff = 0;
 
   constructor(readonly pid: number) {
     try {
@@ -61,11 +66,9 @@ export class ProcessMemory {
 
   invalidate(): void {
     this.slotOf.clear();
-    this.slots = 0;
+    this.pageOf.fill(-1);
+    this.nextSlot = 0;
     this.lastPageNo = -1;
-    // New slabs, not reused ones: a buffer handed out by `at` must not change under its reader.
-    this.slabs.length = 0;
-    this.words.length = 0;
   }
 
   /** Makes page `pageNo` the last page, reading it if it is not cached. */
@@ -73,32 +76,26 @@ export class ProcessMemory {
     if (!(addr >= PAGE && addr < TOP && addr % 1 === 0)) throw new BadRead(addr, 0, 'address out of range');
     let slot = this.slotOf.get(pageNo);
     if (slot === undefined) {
-      if (this.slots >= MAX_CACHED_PAGES) this.invalidate();
-      slot = this.slots;
-      const slab = slot >> 8;
-      if (slab === this.slabs.length) {
-        // One large buffer per 256 pages: thousands of separate 4 KiB ArrayBuffers would each
-        // count as external memory and drive V8 into needless full garbage collections.
-        const b = Buffer.allocUnsafeSlow(PAGE * SLAB_PAGES);
-        this.slabs.push(b);
-        this.words.push(new Uint32Array(b.buffer, b.byteOffset, b.length / 4));
-      }
-      const at = (slot & 255) * PAGE;
+      slot = this.nextSlot;
+      // The slot may hold the last page: until the read succeeds, nothing is the last page.
+      this.lastPageNo = -1;
+      const evicted = this.pageOf[slot];
+      if (evicted >= 0) this.slotOf.delete(evicted);
+      this.pageOf[slot] = -1;
       let n: number;
       try {
         this.reads++;
-        n = fs.readSync(this.fd, this.slabs[slab], at, PAGE, pageNo * PAGE);
+        n = fs.readSync(this.fd, this.cache, slot * PAGE, PAGE, pageNo * PAGE);
       } catch (err) {
         throw this.readError(err, pageNo * PAGE, PAGE);
       }
       if (n !== PAGE) throw new BadRead(pageNo * PAGE, PAGE, 'short read');
-      this.slots++;
+      this.pageOf[slot] = pageNo;
       this.slotOf.set(pageNo, slot);
+      this.nextSlot = (slot + 1) % CACHE_PAGES;
     }
     this.lastPageNo = pageNo;
-    this.lastBytes = this.slabs[slot >> 8];
-    this.lastWords = this.words[slot >> 8];
-    this.lastBase = (slot & 255) * PAGE;
+    this.lastBase = slot * PAGE;
   }
 
   private readError(err: unknown, addr: number, len: number): Error {
@@ -116,7 +113,7 @@ export class ProcessMemory {
     const inPage = addr - pageNo * PAGE;
     if ((inPage & 7) === 0) {
       const w = (this.lastBase + inPage) >> 2;
-      return this.lastWords[w] + this.lastWords[w + 1] * U32;
+      return this.cacheWords[w] + this.cacheWords[w + 1] * U32;
     }
     const b = this.at(addr, 8);
     return ptrAt(b, this.off);
@@ -126,7 +123,7 @@ export class ProcessMemory {
     const pageNo = Math.floor(addr / PAGE);
     if (pageNo !== this.lastPageNo) this.load(pageNo, addr);
     const inPage = addr - pageNo * PAGE;
-    if ((inPage & 3) === 0) return this.lastWords[(this.lastBase + inPage) >> 2];
+    if ((inPage & 3) === 0) return this.cacheWords[(this.lastBase + inPage) >> 2];
     const b = this.at(addr, 4);
     return b.readUInt32LE(this.off);
   }
@@ -134,12 +131,33 @@ export class ProcessMemory {
   u8(addr: number): number {
     const pageNo = Math.floor(addr / PAGE);
     if (pageNo !== this.lastPageNo) this.load(pageNo, addr);
-    return this.lastBytes[this.lastBase + addr - pageNo * PAGE];
+    return this.cache[this.lastBase + addr - pageNo * PAGE];
   }
 
   i8(addr: number): number {
     const v = this.u8(addr);
     return v > 127 ? v - 256 : v;
+  }
+
+  /**
+   * The 32-bit words of the 8-aligned object at [addr, addr+len): the cached page itself when the
+   * object lies in one page (its first word at index `woff`), else a copy. Reading an object's
+   * fields out of one view costs a walk one page lookup per object instead of one per field.
+   */
+  words(addr: number, len: number): Uint32Array {
+    if (addr % 8 !== 0) throw new BadRead(addr, len, 'misaligned object');
+    const pageNo = Math.floor(addr / PAGE);
+    if (pageNo !== this.lastPageNo) this.load(pageNo, addr);
+    const inPage = addr - pageNo * PAGE;
+    if (inPage + len <= PAGE) {
+      this.woff = (this.lastBase + inPage) >> 2;
+      return this.cacheWords;
+    }
+    const bytes = this.at(addr, len);
+    const copy = new Uint32Array((len + 3) >> 2);
+    new Uint8Array(copy.buffer).set(bytes.subarray(this.off, this.off + len));
+    this.woff = 0;
+    return copy;
   }
 
   /**
@@ -153,7 +171,7 @@ export class ProcessMemory {
     const inPage = addr - pageNo * PAGE;
     if (inPage + len <= PAGE) {
       this.off = this.lastBase + inPage;
-      return this.lastBytes;
+      return this.cache;
     }
     this.off = 0;
     if (addr + len > TOP) throw new BadRead(addr, len, 'address out of range');
@@ -166,7 +184,7 @@ export class ProcessMemory {
       if (p !== this.lastPageNo) this.load(p, a);
       const from = this.lastBase + (a - p * PAGE);
       const n = Math.min(len - done, (p + 1) * PAGE - a);
-      this.lastBytes.copy(out, done, from, from + n);
+      this.cache.copy(out, done, from, from + n);
       done += n;
     }
     return out;
@@ -190,6 +208,17 @@ export class ProcessMemory {
     const b = this.at(addr, len);
     return Buffer.from(b.subarray(this.off, this.off + len));
   }
+}
+
+/** The 64-bit field at byte offset `off` (a multiple of 4) of an object whose words start at `wo`. */
+export function wordsU64(w: Uint32Array, wo: number, off: number): number {
+  const i = wo + (off >> 2);
+  return w[i] + w[i + 1] * U32;
+}
+
+/** The byte at offset `off` of an object whose words start at `wo` (little-endian). */
+export function wordsU8(w: Uint32Array, wo: number, off: number): number {
+  return (w[wo + (off >> 2)] >>> ((off & 3) << 3)) & 255;
 }
 
 /** Reads a pointer-sized field out of an already-read buffer. */

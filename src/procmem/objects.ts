@@ -1,3 +1,4 @@
+import { AddrMap } from './addrtable';
 import { lineForInstruction } from './linetable';
 import { BadRead, ProcessMemory, ptrAt } from './mem';
 import { DebugOffsets } from './offsets';
@@ -26,12 +27,12 @@ export interface Limits {
 }
 
 export class ObjectReader {
-  private readonly codes = new Map<number, CodeInfo>();
-  private readonly strs = new Map<number, string>();
-  private readonly typeFlags = new Map<number, number>();
+  private readonly codes = new AddrMap<CodeInfo>();
+  private readonly strs = new AddrMap<string>();
+  private readonly typeFlags = new AddrMap<number>();
   // An instruction address belongs to one code object for the whole snapshot: thousands of
   // tasks suspended at the same await share one line lookup.
-  private readonly lines = new Map<number, number>();
+  private readonly lines = new AddrMap<number>();
 
   constructor(
     readonly mem: ProcessMemory,

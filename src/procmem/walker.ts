@@ -1,6 +1,6 @@
 import { AddrMap, AddrSet } from './addrtable';
 import { ProcError } from './errors';
-import { BadRead, ptrAt } from './mem';
+import { BadRead, ptrAt, wordsU64, wordsU8 } from './mem';
 import { Limits, ObjectReader, untag } from './objects';
 import { Target } from './target';
 
@@ -52,9 +52,11 @@ export interface RawSnapshot {
 
 // Frame states from Include/internal/pycore_frame.h: 3.15 renumbered them (and dropped
 // COMPLETED, added YIELD_FROM_LOCKED for free-threaded builds).
-interface FrameStates { created: number; yieldFrom: number[]; executing: number; cleared: number; suspended: number[] }
-const STATES_314: FrameStates = { created: -3, suspended: [-2, -1], yieldFrom: [-1], executing: 0, cleared: 4 };
-const STATES_315: FrameStates = { created: 0, suspended: [1, 2, 3], yieldFrom: [2, 3], executing: 4, cleared: 5 };
+// `suspended` and `yieldFrom` are inclusive ranges.
+type Range = readonly [number, number];
+interface FrameStates { created: number; yieldFrom: Range; executing: number; cleared: number; suspended: Range }
+const STATES_314: FrameStates = { created: -3, suspended: [-2, -1], yieldFrom: [-1, -1], executing: 0, cleared: 4 };
+const STATES_315: FrameStates = { created: 0, suspended: [1, 3], yieldFrom: [2, 3], executing: 4, cleared: 5 };
 const FRAME_OWNED_BY_GENERATOR = 1;
 const MAX_INTERPRETERS = 256;
 const MAX_THREADS = 8192;
@@ -66,6 +68,20 @@ interface StackNode {
   next: Map<RawFrame, StackNode> | null;
 }
 
+/** The task and coroutine fields are read as whole words: a layout that misaligns one is refused. */
+function checkAlignment(t: Target): void {
+  const g = t.debug.gen_object;
+  const f = t.debug.interpreter_frame;
+  const a = t.asyncio;
+  const pointers = [
+    t.debug.pyobject.ob_type, g.gi_iframe + f.executable, g.gi_iframe + f.instr_ptr, g.gi_iframe + f.stackpointer,
+    ...(a ? [a.task.name, a.task.coro, a.task.awaitedBy, a.task.node] : []),
+  ];
+  if (pointers.some((o) => o % 8 !== 0)) {
+    throw new ProcError('bad-layout', `the task or coroutine fields of this Python ${t.version} are not 8-byte aligned`);
+  }
+}
+
 export const DEFAULT_LIMITS: Limits = { maxTasks: 200_000, maxFrames: 256, maxString: 1024 };
 
 export function walk(t: Target, limits: Limits = DEFAULT_LIMITS): RawSnapshot {
@@ -75,7 +91,8 @@ export function walk(t: Target, limits: Limits = DEFAULT_LIMITS): RawSnapshot {
     pid: t.pid, pythonVersion: t.version, executable: t.executable, asyncioLoaded: t.asyncio !== null,
     threads: [], tasks: [], truncated: false, warnings: [], memoryReads: 0,
   };
-  const seenTasks = new AddrSet();
+  // Sized for 10,000-task processes from the start: growing rehashes every address.
+  const seenTasks = new AddrSet(15);
   const frames = new AddrMap<{ code: number; frame: RawFrame }>();
   const stackRoot: StackNode = { frames: [], next: null };
   const chain: RawFrame[] = [];
@@ -84,6 +101,11 @@ export function walk(t: Target, limits: Limits = DEFAULT_LIMITS): RawSnapshot {
   // below it on 3.15 (where SEND keeps one more value above it).
   const awaitSlot = t.minor >= 15 ? 2 : 1;
   const states = t.minor >= 15 ? STATES_315 : STATES_314;
+  const yieldFrom = states.yieldFrom;
+  const g = d.gen_object;
+  const f = d.interpreter_frame;
+  const genSize = g.gi_iframe + f.size;
+  checkAlignment(t);
 
   const seenInterps = new Set<number>();
   let interp = t.mem.ptr(t.runtimeAddr + d.runtime_state.interpreters_head);
@@ -121,7 +143,7 @@ export function walk(t: Target, limits: Limits = DEFAULT_LIMITS): RawSnapshot {
   function walkList(head: number, threadId: number, interpId: number, running: number): void {
     const a = t.asyncio;
     if (!a) return;
-    const seen = new AddrSet();
+    const seen = new AddrSet(15);
     let node = t.mem.ptr(head + d.llist_node.next);
     while (node !== head) {
       if (node === 0 || !seen.add(node)) {
@@ -165,10 +187,12 @@ export function walk(t: Target, limits: Limits = DEFAULT_LIMITS): RawSnapshot {
 
   function readTask(addr: number, threadId: number, interpId: number, running: boolean): RawTask {
     const a = t.asyncio!;
-    const nameAddr = untag(t.mem.ptr(addr + a.task.name));
-    const coro = untag(t.mem.ptr(addr + a.task.coro));
-    const ab = untag(t.mem.ptr(addr + a.task.awaitedBy));
-    const abIsSet = ab !== 0 && t.mem.u8(addr + a.task.awaitedByIsSet) !== 0;
+    const w = t.mem.words(addr, a.task.size);
+    const wo = t.mem.woff;
+    const nameAddr = untag(wordsU64(w, wo, a.task.name));
+    const coro = untag(wordsU64(w, wo, a.task.coro));
+    const ab = untag(wordsU64(w, wo, a.task.awaitedBy));
+    const abIsSet = ab !== 0 && wordsU8(w, wo, a.task.awaitedByIsSet) !== 0;
     const task: RawTask = {
       addr, name: nameAddr ? r.taskName(nameAddr) : '', threadId, interpreterId: interpId,
       state: 'unknown', frames: NO_FRAMES, awaitedBy: ab === 0 ? [] : abIsSet ? setMembers(ab) : [ab],
@@ -188,16 +212,18 @@ export function walk(t: Target, limits: Limits = DEFAULT_LIMITS): RawSnapshot {
   function coroChain(coro: number): RawTaskState {
     chainLength = 0;
     let state: RawTaskState = 'unknown';
-    const g = d.gen_object;
-    const f = d.interpreter_frame;
     for (let depth = 0; coro !== 0 && depth < limits.maxFrames; depth++) {
-      const frameState = t.mem.i8(coro + g.gi_frame_state);
+      const w = t.mem.words(coro, genSize);
+      const wo = t.mem.woff;
+      const frameState = (wordsU8(w, wo, g.gi_frame_state) << 24) >> 24;
       if (depth === 0) state = stateOf(frameState);
       if (frameState === states.cleared) return state;
-      const iframe = coro + g.gi_iframe;
-      const exe = untag(t.mem.ptr(iframe + f.executable));
-      if (exe === 0 || t.mem.u8(iframe + f.owner) !== FRAME_OWNED_BY_GENERATOR) return state;
-      const ip = t.mem.ptr(iframe + f.instr_ptr);
+      const exe = untag(wordsU64(w, wo, g.gi_iframe + f.executable));
+      if (exe === 0 || wordsU8(w, wo, g.gi_iframe + f.owner) !== FRAME_OWNED_BY_GENERATOR) return state;
+      const ip = wordsU64(w, wo, g.gi_iframe + f.instr_ptr);
+      // Taken now: reading the code object below may recycle the page `w` views.
+      const sp = untag(wordsU64(w, wo, g.gi_iframe + f.stackpointer));
+      const type = wordsU64(w, wo, d.pyobject.ob_type);
       if (ip === 0) return state;
       // Tasks suspended at the same instruction share one frame record (and the garbage
       // collector is spared one object per frame of 10,000 identical stacks).
@@ -208,9 +234,7 @@ export function walk(t: Target, limits: Limits = DEFAULT_LIMITS): RawSnapshot {
         frames.set(ip, frame);
       }
       chain[chainLength++] = frame.frame;
-      if (!states.yieldFrom.includes(frameState)) return state;
-      const sp = untag(t.mem.ptr(iframe + f.stackpointer));
-      const type = t.mem.ptr(coro + d.pyobject.ob_type);
+      if (frameState < yieldFrom[0] || frameState > yieldFrom[1]) return state;
       const awaited = sp ? untag(t.mem.ptr(sp - 8 * awaitSlot)) : 0;
       // Only a coroutine of the same type continues the chain; anything else (a Future, an
       // iterator) is where the chain ends, as in CPython's own tools.
@@ -241,7 +265,7 @@ export function walk(t: Target, limits: Limits = DEFAULT_LIMITS): RawSnapshot {
   function stateOf(frameState: number): RawTaskState {
     if (frameState === states.created) return 'not-started';
     if (frameState === states.executing) return 'running';
-    if (states.suspended.includes(frameState)) return 'suspended';
+    if (frameState >= states.suspended[0] && frameState <= states.suspended[1]) return 'suspended';
     return 'done';
   }
 

@@ -1,0 +1,43 @@
+// The address tables behind the memory walk, against a plain Map: keys that collide, growth,
+// and deletion from the middle of a probe run (which must not hide the keys after it).
+import * as assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { AddrMap, AddrSet } from '../src/procmem/addrtable';
+
+function random(seed: number): () => number {
+  let x = seed;
+  return () => {
+    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+    return x;
+  };
+}
+
+test('AddrMap agrees with Map through inserts, overwrites and deletes of address-like keys', () => {
+  const next = random(7);
+  const mine = new AddrMap<number>(4);
+  const ref = new Map<number, number>();
+  // Page numbers near 2^35 and 16-aligned addresses near 2^46: both shapes the walker uses.
+  const keyOf = (i: number): number => (i % 2 === 0 ? 0x7f0000000 + (i % 3000) : 0x7f1529000000 + (i % 3000) * 16);
+  for (let step = 0; step < 50_000; step++) {
+    const k = keyOf(next() % 6000);
+    const op = next() % 3;
+    if (op === 0) {
+      mine.delete(k);
+      ref.delete(k);
+    } else {
+      mine.set(k, step);
+      ref.set(k, step);
+    }
+    if (step % 997 === 0) for (const [key, v] of ref) assert.equal(mine.get(key), v);
+  }
+  assert.equal(mine.size, ref.size);
+  for (let i = 0; i < 6000; i++) assert.equal(mine.get(keyOf(i)), ref.get(keyOf(i)));
+});
+
+test('AddrSet reports each key as new once, across growth', () => {
+  const s = new AddrSet(2);
+  for (let i = 1; i <= 5000; i++) assert.equal(s.add(0x7f0000000000 + i * 8), true);
+  for (let i = 1; i <= 5000; i++) assert.equal(s.add(0x7f0000000000 + i * 8), false);
+  assert.equal(s.size, 5000);
+  assert.equal(s.has(0x7f0000000000), false);
+});
