@@ -1,9 +1,5 @@
 // `tasklens dap`: a Debug Adapter Protocol server for one session, on stdio or loopback TCP.
 import { Command, InvalidArgumentError } from 'commander';
-import { DapConnection } from '../dap/connection';
-import { fileLog, noLog, type Log } from '../dap/log';
-import { acceptOneTcpClient, stdioTransport, type Transport } from '../dap/transport';
-import { startSession } from '../session';
 
 interface DapOptions {
   port?: number;
@@ -29,28 +25,8 @@ export function register(program: Command): void {
         'connect: {host, port[, token]} for a program started with `tasklens run --listen HOST:PORT`.',
     )
     .action(async (options: DapOptions) => {
-      const log = options.log ? fileLog(options.log) : noLog;
-      const transport: Transport =
-        options.port === undefined
-          ? stdioTransport()
-          : await acceptOneTcpClient(options.port, (port) => process.stderr.write(`tasklens dap: listening on 127.0.0.1:${port}\n`));
-      serve(transport, log);
+      // Loaded on use: the other sub-commands start without the adapter's modules.
+      const { runDap } = await import('./dapServe.js');
+      await runDap(options);
     });
-}
-
-function serve(transport: Transport, log: Log): void {
-  const conn = new DapConnection(transport.input, transport.output, (direction, message) => log.sink('dap', direction, message));
-  let ending = false;
-  const end = () => {
-    if (ending) return;
-    ending = true;
-    Promise.allSettled([transport.flush(), log.close()]).finally(() => process.exit(0));
-    // The debuggee is in its own process group and outlives us; its agent sees the socket close.
-    setTimeout(() => process.exit(0), 2000).unref();
-  };
-  const session = startSession(conn, log.sink, end);
-  conn.onClose(() => {
-    session.debuggee?.client.destroy();
-    end();
-  });
 }

@@ -122,11 +122,19 @@ async function startProgram(session: Session): Promise<void> {
 async function start(session: Session, config: LaunchConfig): Promise<void> {
   await probeInterpreter(config.python);
   const debuggee = await launchDebuggee(config, (category, text) => session.output(category, text), session.log);
-  await connect(session, debuggee, {
-    justMyCode: config.justMyCode,
-    stopOnEntry: config.stopOnEntry,
-    terminateOnDisconnect: config.terminateOnDisconnect,
-  });
+  try {
+    await connect(session, debuggee, {
+      justMyCode: config.justMyCode,
+      stopOnEntry: config.stopOnEntry,
+      terminateOnDisconnect: config.terminateOnDisconnect,
+    });
+  } catch (err) {
+    // A program the client was never told about must not run on unseen, nor report its end.
+    session.debuggee = undefined;
+    debuggee.client.destroy();
+    if (debuggee.process) killTree(debuggee.process, 'SIGKILL');
+    throw err;
+  }
 }
 
 async function connect(

@@ -1,0 +1,32 @@
+// The body of `tasklens dap`, kept apart so that other sub-commands start without loading the
+// adapter.
+import { DapConnection } from '../dap/connection';
+import { fileLog, noLog, type Log } from '../dap/log';
+import { acceptOneTcpClient, stdioTransport, type Transport } from '../dap/transport';
+import { startSession } from '../session';
+
+export async function runDap(options: { port?: number; log?: string }): Promise<void> {
+  const log = options.log ? fileLog(options.log) : noLog;
+  const transport: Transport =
+    options.port === undefined
+      ? stdioTransport()
+      : await acceptOneTcpClient(options.port, (port) => process.stderr.write(`tasklens dap: listening on 127.0.0.1:${port}\n`));
+  serve(transport, log);
+}
+
+function serve(transport: Transport, log: Log): void {
+  const conn = new DapConnection(transport.input, transport.output, (direction, message) => log.sink('dap', direction, message));
+  let ending = false;
+  const end = () => {
+    if (ending) return;
+    ending = true;
+    Promise.allSettled([transport.flush(), log.close()]).finally(() => process.exit(0));
+    // The debuggee is in its own process group and outlives us; its agent sees the socket close.
+    setTimeout(() => process.exit(0), 2000).unref();
+  };
+  const session = startSession(conn, log.sink, end);
+  conn.onClose(() => {
+    session.debuggee?.client.destroy();
+    end();
+  });
+}
