@@ -4,7 +4,7 @@ import * as assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { findCycles } from '../src/inspect/graph';
 import { Snapshot, Task } from '../src/inspect/model';
-import { psReport, pstreeReport, pstreeText } from '../src/inspect/report';
+import { psReport, psText, pstreeReport, pstreeText } from '../src/inspect/report';
 import { TreeNode } from '../src/inspect/tree';
 
 function snap(edges: Array<[string, string[]]>): Snapshot {
@@ -59,4 +59,32 @@ describe('task model', () => {
     assert.equal(countTasks(pstreeReport(s).roots).size, n);
     assert.equal(psReport(s).rows.length, n);
   });
+
+  test('the text table shows exactly the cells of the JSON rows, aligned under the headers', () => {
+    // Cycles, a task read only in part, an awaiter that is no task, two awaiters, a wide name.
+    const s = snap([['a', ['c']], ['b', ['a']], ['c', ['b']], ['d', []], ['e', ['d', '0xfeed']], ['f', ['e']]]);
+    s.tasks[3].name = 'dé ünïcode — wide';
+    s.tasks[4].error = 'task changed while being read';
+    s.tasks[4].stack = [{ function: 'inner', file: 'x.py', line: 1 }, { function: 'outer', file: 'x.py', line: 9 }];
+    s.tasks[5].threadId = 12345;
+    const report = psReport(s);
+    for (const width of [undefined, 6]) {
+      const lines = psText(s, width).split('\n');
+      const cut = (c: string): string => (width !== undefined && c.length > width ? `${c.slice(0, width - 1)}…` : c);
+      // Every column starts where its header does; the last runs to the end of the line.
+      const starts = [0, ...[...lines[1].matchAll(/  (?=-)/g)].map((m) => m.index + 2)];
+      report.rows.forEach((r, i) => {
+        const line = lines[i + 2];
+        const cells = starts.map((at, c) => line.slice(at, c + 1 < starts.length ? starts[c + 1] - 2 : undefined).trimEnd());
+        assert.deepEqual(cells, [
+          String(r.threadId), r.taskId, r.taskName, r.cycle ? `${r.state} [${r.cycle}]` : r.state,
+          r.coroutineStack.join(' -> '), r.awaiterChain.join(' -> '), r.awaiterName, r.awaiterId,
+        ].map(cut), `row ${i} at width ${width}`);
+        assert.equal(line, line.trimEnd());
+      });
+      assert.equal(lines.length, report.rows.length + 2 + report.cycles.length + 1);
+      assert.equal(lines.at(-2), 'cycle 1: n-a → n-b → n-c → n-a');
+    }
+  });
 });
+

@@ -1,17 +1,8 @@
 import { Command, InvalidArgumentError } from 'commander';
-import { ProcError, ProcErrorCode } from '../procmem/errors';
-import { collect, Snapshot } from '../inspect/model';
-import { memorySource } from '../inspect/memorySource';
-import { psReport, psText } from '../inspect/report';
+import type { InspectOptions } from '../inspect/command';
 
-// `ps`, and what `pstree` shares with it: the PID argument, the read limits, and how a failure
-// to read the target becomes one message and an exit status.
-
-export interface InspectOptions {
-  json?: boolean;
-  maxTasks: number;
-  maxFrames: number;
-}
+// `ps`, and what `pstree` shares with it: the PID argument and the read limits. The work itself
+// is loaded only when one of them runs, so that every other command starts without it.
 
 function positiveInt(v: string): number {
   const n = Number(v);
@@ -29,40 +20,13 @@ export function inspectCommand(program: Command, name: string, description: stri
     .option('--max-frames <n>', 'coroutine frames to follow per task', positiveInt, 256);
 }
 
-const EXIT: Record<ProcErrorCode, number> = {
-  'no-such-process': 3,
-  'permission-denied': 4,
-  'not-python': 5,
-  'unsupported-python': 6,
-  'free-threaded': 6,
-  'no-asyncio': 5,
-  'bad-layout': 7,
-  'read-failed': 7,
-};
-
-export async function takeSnapshot(pid: number, o: InspectOptions): Promise<Snapshot> {
-  try {
-    return await collect(pid, [memorySource({ maxTasks: o.maxTasks, maxFrames: o.maxFrames })]);
-  } catch (err) {
-    if (err instanceof ProcError) {
-      process.stderr.write(`tasklens: ${err.message}\n`);
-      process.exit(EXIT[err.code]);
-    }
-    throw err;
-  }
+export function inspectImpl(): typeof import('../inspect/command') {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('../inspect/command') as typeof import('../inspect/command');
 }
-
-export function emit(text: string, warnings: string[], json: boolean): void {
-  if (!json) for (const w of warnings) process.stderr.write(`tasklens: warning: ${w}\n`);
-  process.stdout.write(text);
-}
-
 
 export function register(program: Command): void {
   inspectCommand(program, 'ps', 'list the asyncio tasks of a running Python process: one row per task and awaiter')
     .option('--width <n>', 'cut table cells longer than this (default: never)', Number)
-    .action(async (pid: number, o: InspectOptions & { width?: number }) => {
-      const report = psReport(await takeSnapshot(pid, o));
-      emit(o.json ? `${JSON.stringify(report, null, 2)}\n` : psText(report, o.width), report.warnings, !!o.json);
-    });
+    .action((pid: number, o: InspectOptions & { width?: number }) => inspectImpl().ps(pid, o));
 }

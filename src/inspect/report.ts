@@ -1,6 +1,6 @@
 import { Cycle, findCycles } from './graph';
 import { Snapshot } from './model';
-import { psRows, PsRow, renderTable } from './table';
+import { psRows, PsRow, psTable } from './table';
 import { buildTree, renderTree, TreeNode } from './tree';
 
 // The --json documents of `ps` and `pstree` (schema in docs/ps.md). `schema` changes only when a
@@ -17,8 +17,12 @@ interface Header {
   cycles: Array<Cycle & { taskNames: string[] }>;
 }
 
-function header(s: Snapshot, cycles: Cycle[]): Header {
+function named(s: Snapshot, cycles: Cycle[]): Header['cycles'] {
   const names = new Map(cycles.length === 0 ? [] : s.tasks.map((t) => [t.id, t.name]));
+  return cycles.map((c) => ({ ...c, taskNames: c.tasks.map((id) => names.get(id) ?? id) }));
+}
+
+function header(s: Snapshot, cycles: Cycle[]): Header {
   return {
     schema: JSON_SCHEMA_VERSION,
     pid: s.pid,
@@ -26,7 +30,7 @@ function header(s: Snapshot, cycles: Cycle[]): Header {
     pythonVersion: s.pythonVersion,
     truncated: s.truncated,
     warnings: s.warnings,
-    cycles: cycles.map((c) => ({ ...c, taskNames: c.tasks.map((id) => names.get(id) ?? id) })),
+    cycles: named(s, cycles),
   };
 }
 
@@ -49,14 +53,16 @@ export function pstreeReport(s: Snapshot): PstreeReport {
   return { ...header(s, cycles), roots: buildTree(s, cycles) };
 }
 
-function cycleLines(r: Header): string {
-  return r.cycles.map((c) => `${c.name}: ${[...c.taskNames, c.taskNames[0]].join(' → ')}\n`).join('');
+function cycleLines(cycles: Header['cycles']): string {
+  return cycles.map((c) => `${c.name}: ${[...c.taskNames, c.taskNames[0]].join(' → ')}\n`).join('');
 }
 
-export function psText(r: PsReport, maxWidth?: number): string {
-  return renderTable(r.rows, maxWidth) + cycleLines(r);
+/** The table of `psReport(s).rows`, then one line per cycle. */
+export function psText(s: Snapshot, maxWidth?: number): string {
+  const cycles = findCycles(s);
+  return psTable(s, cycles, maxWidth) + cycleLines(named(s, cycles));
 }
 
 export function pstreeText(r: PstreeReport): string {
-  return renderTree(r.roots) + cycleLines(r);
+  return renderTree(r.roots) + cycleLines(r.cycles);
 }

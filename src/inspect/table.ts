@@ -56,65 +56,89 @@ function row(t: Task, state: string, stack: string[], chain: string[], awaiterNa
 
 const HEADERS = ['tid', 'task id', 'task name', 'state', 'coroutine stack', 'awaiter chain', 'awaiter name', 'awaiter id'];
 const COLUMNS = HEADERS.length;
+const LAST = COLUMNS - 1;
 
 /**
- * A plain aligned table: columns as wide as their widest cell up to `maxWidth`, longer cells cut
- * with "…" so that one deep stack cannot push every other row off the screen.
+ * The rows of `psRows` as a plain aligned table: columns as wide as their widest cell up to
+ * `maxWidth`, longer cells cut with "…" so that one deep stack cannot push every other row off
+ * the screen. The last column is not padded.
  *
- * Most cells repeat (a stack, an awaiter, a thread id shared by hundreds of rows), so each
- * distinct cell text is joined and padded once.
+ * Built straight from the snapshot, without row objects: with 10,000 tasks most cells repeat (a
+ * stack, an awaiter, a thread id shared by hundreds of rows), so each distinct cell is joined
+ * and padded once, and a line is one concatenation of ready-made cells.
  */
-export function renderTable(rows: PsRow[], maxWidth = Infinity): string {
-  const joined = new Map<string[], string>();
-  const join = (names: string[]): string => {
-    let j = joined.get(names);
-    if (j === undefined) joined.set(names, (j = names.join(' -> ')));
+export function psTable(s: Snapshot, cycles: Cycle[], maxWidth = Infinity): string {
+  const byId = new Map<string, Task>();
+  for (const t of s.tasks) byId.set(t.id, t);
+  const cycleOf = new Map<string, string>();
+  for (const c of cycles) for (const id of c.tasks) if (!cycleOf.has(id)) cycleOf.set(id, c.name);
+  const joined = new Map<readonly Frame[], string>();
+  const stackOf = (t: Task | undefined): string => {
+    if (!t) return '';
+    let j = joined.get(t.stack);
+    if (j === undefined) joined.set(t.stack, (j = t.stack.map((f) => f.function).join(' -> ')));
     return j;
   };
   const tids = new Map<number, string>();
-  const body: string[] = new Array<string>(rows.length * COLUMNS);
+  const tidOf = (t: Task): string => {
+    let x = tids.get(t.threadId);
+    if (x === undefined) tids.set(t.threadId, (x = String(t.threadId)));
+    return x;
+  };
+  const stateOf = (t: Task): string => {
+    const state = t.error ? `${t.state} (partial)` : t.state;
+    const cycle = cycles.length === 0 ? undefined : cycleOf.get(t.id);
+    return cycle ? `${state} [${cycle}]` : state;
+  };
+
+  // Pass 1: column widths.
   const widths = HEADERS.map((h) => h.length);
-  for (let r = 0; r < rows.length; r++) {
-    const x = rows[r];
-    let tid = tids.get(x.threadId);
-    if (tid === undefined) tids.set(x.threadId, (tid = String(x.threadId)));
-    const b = r * COLUMNS;
-    body[b] = tid;
-    body[b + 1] = x.taskId;
-    body[b + 2] = x.taskName;
-    body[b + 3] = x.cycle ? `${x.state} [${x.cycle}]` : x.state;
-    body[b + 4] = join(x.coroutineStack);
-    body[b + 5] = join(x.awaiterChain);
-    body[b + 6] = x.awaiterName;
-    body[b + 7] = x.awaiterId;
-    for (let c = 0; c < COLUMNS; c++) if (body[b + c].length > widths[c]) widths[c] = body[b + c].length;
+  const widen = (c: number, text: string): void => {
+    if (text.length > widths[c]) widths[c] = text.length;
+  };
+  for (const t of s.tasks) {
+    widen(0, tidOf(t));
+    widen(1, t.id);
+    widen(2, t.name);
+    widen(3, stateOf(t));
+    widen(4, stackOf(t));
+    if (t.awaitedBy.length === 0) widen(LAST, '0x0');
+    for (const a of t.awaitedBy) {
+      const awaiter = byId.get(a);
+      widen(5, stackOf(awaiter));
+      widen(6, awaiter ? awaiter.name : 'Unknown');
+      widen(LAST, a);
+    }
   }
   for (let c = 0; c < COLUMNS; c++) widths[c] = Math.min(maxWidth, widths[c]);
 
-  const cut = (text: string, w: number): string => (text.length > w ? `${text.slice(0, w - 1)}…` : text.padEnd(w));
-  // Task ids and names are unique to their task: not worth remembering.
-  const padded = widths.map((_, c) => (c === 1 || c === 2 ? null : new Map<string, string>()));
-  const fit = (text: string, c: number): string => {
-    const w = widths[c];
-    if (text.length === w) return text;
-    const cache = padded[c];
-    if (!cache) return cut(text, w);
-    let p = cache.get(text);
-    if (p === undefined) cache.set(text, (p = cut(text, w)));
+  // Pass 2: the lines. A cell is padded and followed by its two separating blanks.
+  const fit = (text: string, w: number): string => (text.length > w ? `${text.slice(0, w - 1)}…` : text.padEnd(w));
+  const padded = widths.map(() => new Map<string, string>());
+  const cell = (c: number, text: string): string => {
+    let p = padded[c].get(text);
+    if (p === undefined) padded[c].set(text, (p = `${fit(text, widths[c])}  `));
     return p;
   };
-  const last = COLUMNS - 1;
-  const line = (cell: (c: number) => string): string => {
-    let s = '';
-    for (let c = 0; c < last; c++) s += `${fit(cell(c), c)}  `;
-    const end = cell(last);
-    // The last column is not padded, so a line carries no trailing blanks unless it is empty.
-    return end === '' ? s.trimEnd() : s + (end.length > widths[last] ? fit(end, last) : end);
-  };
-  const out: string[] = [line((c) => HEADERS[c]), widths.map((w) => '-'.repeat(w)).join('  ')];
-  for (let r = 0; r < rows.length; r++) {
-    const b = r * COLUMNS;
-    out.push(line((c) => body[b + c]));
+  // Task ids and names are each task's own: padding them is not worth remembering.
+  const own = (c: number, text: string): string => `${fit(text, widths[c])}  `;
+  const end = (text: string): string => (text.length > widths[LAST] ? fit(text, widths[LAST]) : text);
+  const out: string[] = [
+    HEADERS.map((h, c) => (c === LAST ? end(h) : fit(h, widths[c]))).join('  '),
+    widths.map((w) => '-'.repeat(w)).join('  '),
+  ];
+  for (const t of s.tasks) {
+    const head = cell(0, tidOf(t)) + own(1, t.id) + own(2, t.name) + cell(3, stateOf(t)) + cell(4, stackOf(t));
+    if (t.awaitedBy.length === 0) {
+      out.push(head + cell(5, '') + cell(6, '') + end('0x0'));
+      continue;
+    }
+    for (const a of t.awaitedBy) {
+      const awaiter = byId.get(a);
+      const line = head + cell(5, stackOf(awaiter)) + cell(6, awaiter ? awaiter.name : 'Unknown') + end(a);
+      // Only an empty last cell could leave blanks at the end of a line.
+      out.push(a === '' ? line.trimEnd() : line);
+    }
   }
   out.push('');
   return out.join('\n');

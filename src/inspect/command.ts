@@ -1,0 +1,55 @@
+import { ProcError, ProcErrorCode } from '../procmem/errors';
+import { memorySource } from './memorySource';
+import { collect, Snapshot } from './model';
+import { psReport, psText, pstreeReport, pstreeText } from './report';
+
+// What `tasklens ps` and `pstree` do once their arguments are parsed. Kept apart from the
+// command-line declarations so that `tasklens` loads it only when one of them runs.
+
+export interface InspectOptions {
+  json?: boolean;
+  maxTasks: number;
+  maxFrames: number;
+}
+
+const EXIT: Record<ProcErrorCode, number> = {
+  'no-such-process': 3,
+  'permission-denied': 4,
+  'not-python': 5,
+  'unsupported-python': 6,
+  'free-threaded': 6,
+  'no-asyncio': 5,
+  'bad-layout': 7,
+  'read-failed': 7,
+};
+
+async function takeSnapshot(pid: number, o: InspectOptions): Promise<Snapshot> {
+  try {
+    return await collect(pid, [memorySource({ maxTasks: o.maxTasks, maxFrames: o.maxFrames })]);
+  } catch (err) {
+    if (err instanceof ProcError) {
+      process.stderr.write(`tasklens: ${err.message}\n`);
+      process.exit(EXIT[err.code]);
+    }
+    throw err;
+  }
+}
+
+function emit(text: string, warnings: string[], json: boolean): void {
+  if (!json) for (const w of warnings) process.stderr.write(`tasklens: warning: ${w}\n`);
+  process.stdout.write(text);
+}
+
+export async function ps(pid: number, o: InspectOptions & { width?: number }): Promise<void> {
+  const snap = await takeSnapshot(pid, o);
+  if (o.json) {
+    emit(`${JSON.stringify(psReport(snap), null, 2)}\n`, snap.warnings, true);
+  } else {
+    emit(psText(snap, o.width), snap.warnings, false);
+  }
+}
+
+export async function pstree(pid: number, o: InspectOptions): Promise<void> {
+  const report = pstreeReport(await takeSnapshot(pid, o));
+  emit(o.json ? `${JSON.stringify(report, null, 2)}\n` : pstreeText(report), report.warnings, !!o.json);
+}
