@@ -72,7 +72,7 @@ describe('task model', () => {
       const lines = psText(s, width).split('\n');
       const cut = (c: string): string => (width !== undefined && c.length > width ? `${c.slice(0, width - 1)}…` : c);
       // Every column starts where its header does; the last runs to the end of the line.
-      const starts = [0, ...[...lines[1].matchAll(/  (?=-)/g)].map((m) => m.index + 2)];
+      const starts = [0, ...[...lines[1].matchAll(/ {2}(?=-)/g)].map((m) => m.index + 2)];
       report.rows.forEach((r, i) => {
         const line = lines[i + 2];
         const cells = starts.map((at, c) => line.slice(at, c + 1 < starts.length ? starts[c + 1] - 2 : undefined).trimEnd());
