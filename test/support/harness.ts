@@ -15,6 +15,8 @@ type Waiter = { name: string; since: number; resolve: (e: DebugProtocol.Event) =
 export class Harness {
   readonly history: DebugProtocol.Event[] = [];
   private waiters: Waiter[] = [];
+  private stderr = '';
+  private closing = false;
 
   private constructor(
     readonly dc: DebugClient,
@@ -26,6 +28,17 @@ export class Harness {
       if (event?.type === 'event') this.record(event);
       return emit(name, ...args);
     };
+    adapter.stderr?.on('data', (chunk: Buffer) => (this.stderr = (this.stderr + chunk.toString()).slice(-2000)));
+    // A dead adapter answers nothing: fail whatever waits on it, with its last words.
+    adapter.once('exit', (code, signal) => {
+      if (this.closing) return;
+      const message = `the adapter exited (${signal ?? code}): ${this.stderr.trim() || 'no stderr'}`;
+      const pending = (dc as unknown as { pendingRequests: Map<number, (r: object) => void> }).pendingRequests;
+      for (const [seq, callback] of pending) {
+        pending.delete(seq);
+        callback({ success: false, message });
+      }
+    });
   }
 
   /** Starts `node dist/src/cli/main.js dap` on stdio, or with `--port 0` over TCP. */
@@ -145,6 +158,7 @@ export class Harness {
   }
 
   async close(): Promise<void> {
+    this.closing = true;
     if (this.adapter.exitCode === null && this.adapter.signalCode === null) {
       await Promise.race([this.dc.disconnectRequest({}).catch(() => undefined), new Promise((r) => setTimeout(r, 4000))]);
     }
