@@ -46,7 +46,7 @@ class MonitoringBackend:
         raise RuntimeError("every sys.monitoring tool id is taken")
 
     def start(self):
-        self.refresh()
+        self.refresh(plans_changed=True)
 
     # --- callbacks (program threads) ---
     def _plan(self, code, frame):
@@ -112,16 +112,19 @@ class MonitoringBackend:
         self.core.on_raise(_getframe(1), exc, exc.__traceback__)
 
     # --- state changes ---
-    def refresh(self):
-        """Bring the enabled events in line with the core's breakpoints, step and pause state."""
+    def refresh(self, plans_changed=False):
+        """Bring the enabled events in line with the core's state. Plans (which code has
+        breakpoints) are rebuilt only when breakpoints or filters changed: a LINE callback
+        racing with a rebuild would miss its breakpoint."""
         core = self.core
         with self.lock:
-            for code in self.instrumented.values():
-                mon.set_local_events(self.tool, code, 0)
-            self.plans = {}
-            self.line_tables.clear()     # cleared in place: the LINE callback holds them
-            self.first_at_line.clear()
-            self.instrumented = {}
+            if plans_changed:
+                for code in self.instrumented.values():
+                    mon.set_local_events(self.tool, code, 0)
+                self.plans = {}
+                self.line_tables.clear()     # cleared in place: the LINE callback holds them
+                self.first_at_line.clear()
+                self.instrumented = {}
             events = 0
             if core.bps.by_file or core.bps.functions or core.bps.pending:
                 events |= E.PY_START | E.PY_RESUME
@@ -132,7 +135,7 @@ class MonitoringBackend:
             if "raised" in core.exception_filters:
                 events |= E.RAISE
             mon.set_events(self.tool, events)
-            if core.bps.by_file:
+            if plans_changed and core.bps.by_file:
                 self._plan_running_frames()
             mon.restart_events()
 

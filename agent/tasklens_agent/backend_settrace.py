@@ -80,18 +80,21 @@ class SettraceBackend:
             self.core.on_raise(frame, arg[1], arg[2])
         return self._local
 
-    def refresh(self):
+    def refresh(self, plans_changed=False):
+        """Forget cached decisions; rebuild plans only when breakpoints or filters changed
+        (a line event racing with a rebuild would miss its breakpoint)."""
         core = self.core
         with self.lock:
             self.cache.clear()
-            self.keep.clear()
-            self.tables.clear()
-            self.funcs.clear()
+            if plans_changed:
+                self.keep.clear()
+                self.tables.clear()
+                self.funcs.clear()
         if not self.enabled:
             return
         if core.hot:
             self._trace_running_frames(all_frames=True)
-        elif core.bps.by_file:
+        elif plans_changed and core.bps.by_file:
             self._trace_running_frames(all_frames=False)
 
     def _trace_running_frames(self, all_frames):

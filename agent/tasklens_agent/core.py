@@ -87,13 +87,13 @@ class Debugger:
         ident = threading.get_ident()
         if ident in agent_idents:
             return
+        if bps and self._hit(frame, bps, "breakpoint"):
+            return
         if self.stopped or self.pause_requested:
             # Parking inside threading's bootstrap could hold the lock that `threads` needs.
             filename = frame.f_code.co_filename
             if self.eligible(filename) and filename != _THREADING_FILE:
                 self.stop(frame, "pause")
-            return
-        if bps and self._hit(frame, bps, "breakpoint"):
             return
         step = self.step
         if step is not None and step.stops_at(frame, current_owner()) \
@@ -181,31 +181,39 @@ class Debugger:
         thread = current_user_thread()
         if thread is None or ident in agent_idents or is_agent_thread(thread):
             return
-        with self.lock:
-            if self.conn is None or (reason == "pause" and not self.hot):
-                return
-            ts = self.states.get(ident)
-            if ts is None or ts.thread is not thread:
-                ts = self.states[ident] = ThreadState(ident, thread)
-            first = not self.stopped
+        while True:
+            with self.lock:
+                if self.conn is None or (reason == "pause" and not self.hot):
+                    return
+                ts = self.states.get(ident)
+                if ts is None or ts.thread is not thread:
+                    ts = self.states[ident] = ThreadState(ident, thread)
+                first = not self.stopped
+                if first:
+                    self.stopped = True
+                    self.pause_requested = False
+                    self.step = None
+                    self._rehot()
+                ts.parked = True
+                ts.frames = frames or framemod.thread_stack(frame)
+                ts.exc, ts.break_mode = exc, break_mode
             if first:
-                self.stopped = True
-                self.pause_requested = False
-                self.step = None
-                self._rehot()
-            ts.parked = True
-            ts.frames = frames or framemod.thread_stack(frame)
-            ts.exc, ts.break_mode = exc, break_mode
-        if first:
-            self.backend.refresh()
-            body = {"reason": reason, "threadId": thread_id(thread), "allThreadsStopped": True}
-            if hit_ids:
-                body["hitBreakpointIds"] = hit_ids
-            if exc is not None:
-                body["description"] = "%s: %s" % (type(exc).__name__, safe_str(exc, 500))
-                body["text"] = type(exc).__name__
-            self.event("stopped", body)
-        self._park(ts)
+                self.backend.refresh()
+                self._report_stop(thread, reason, exc, hit_ids)
+            self._park(ts)
+            # A breakpoint or exception met while another thread's stop held everyone was
+            # not reported: report it now rather than run past it.
+            if first or reason == "pause":
+                return
+
+    def _report_stop(self, thread, reason, exc, hit_ids):
+        body = {"reason": reason, "threadId": thread_id(thread), "allThreadsStopped": True}
+        if hit_ids:
+            body["hitBreakpointIds"] = hit_ids
+        if exc is not None:
+            body["description"] = "%s: %s" % (type(exc).__name__, safe_str(exc, 500))
+            body["text"] = type(exc).__name__
+        self.event("stopped", body)
 
     def _park(self, ts):
         while True:
@@ -255,7 +263,7 @@ class Debugger:
             self.stopped = False
             self._rehot()
             parked = [s for s in self.states.values() if s.parked]
-        self.backend.refresh()
+        self.backend.refresh(plans_changed=True)
         for s in parked:
             s.jobs.put(None)
 

@@ -72,6 +72,7 @@ class Agent:
         self.started = threading.Event()
         self.stop_on_entry = False
         self.session = None
+        self.claim_lock = threading.Lock()
         self.exit_code = None
         prog = opts["program"]
         self.main_path = os.path.abspath(prog) if prog else None
@@ -82,10 +83,10 @@ class Agent:
 
     def session_ended(self, session):
         if self.session is session:
-            self.session = None
-            if self.core.terminate_on_disconnect and session.handshaken:
+            if self.core.terminate_on_disconnect:
                 os._exit(1)
             self.core.detach()
+            self.session = None
         if not self.listening:
             self.started.set()
 
@@ -94,9 +95,16 @@ class Agent:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._open_session(sock, "launch", token)
 
+    def claim(self, session):
+        """The first connection to pass the handshake owns the debugger until it ends."""
+        with self.claim_lock:
+            if self.session is not None:
+                return False
+            self.session = session
+            return True
+
     def _open_session(self, sock, mode, token):
         session = Session(self, Connection(sock), mode, token)
-        self.session = session
         session.hello()
         run_control_thread(session)
 
@@ -113,9 +121,6 @@ class Agent:
         def accept_loop():
             while True:
                 sock, _ = server.accept()
-                if self.session is not None:
-                    sock.close()
-                    continue
                 self._open_session(sock, "listen", token)
         AgentThread(accept_loop, "tasklens-listen").start()
 
@@ -144,6 +149,7 @@ class Agent:
             if opts["connect"] and not (self.session and self.session.started):
                 raise SystemExit(3)
         atexit.register(self._report_exit)
+        os.register_at_fork(after_in_child=self._forked)
         runner.unbuffer_stdio()
         self._install_thread_hook()
         if self.stop_on_entry:
@@ -155,6 +161,12 @@ class Agent:
             self.exit_code = runner.exit_code_of(exc)
             raise
         self.exit_code = 0
+
+    def _forked(self):
+        """A forked child has no control thread: it must never stop or talk on our socket."""
+        self.session = None
+        self.exit_code = 0
+        self.core.detach()
 
     def _install_thread_hook(self):
         original = threading.excepthook
@@ -168,7 +180,9 @@ class Agent:
         threading.excepthook = hook
 
     def _report_exit(self):
-        """Registered before the program's own atexit handlers, so it runs after them."""
+        """Registered before the program's own atexit handlers, so it runs after them.
+
+        In a forked child, detach() has cleared the connection, so nothing is sent."""
         code = self.exit_code if self.exit_code is not None else 1
         self.core.event("programExited", {"exitCode": code})
 

@@ -143,6 +143,8 @@ class Session:
         if args.get("protocol") != PROTOCOL_VERSION:
             raise AgentError(BAD_ARGUMENTS, "protocol %r is not supported (this agent speaks %d)"
                              % (args.get("protocol"), PROTOCOL_VERSION))
+        if not self.agent.claim(self):
+            raise AgentError(BAD_ARGUMENTS, "another adapter is already attached")
         self.handshaken = True
         self.core.conn = self.conn
         return {}
@@ -152,7 +154,7 @@ class Session:
         core.just_my_code = bool(args.get("justMyCode", True))
         core.terminate_on_disconnect = bool(args.get("terminateOnDisconnect", False))
         self.agent.stop_on_entry = bool(args.get("stopOnEntry", False))
-        core.backend.refresh()
+        core.backend.refresh(plans_changed=True)
         return {}
 
     def r_setBreakpoints(self, args):
@@ -161,12 +163,12 @@ class Session:
             raise AgentError(BAD_ARGUMENTS, "setBreakpoints needs source.path")
         specs = args.get("breakpoints") or []
         bps = self.core.bps.set_line_breakpoints(src["path"], specs)
-        self.core.backend.refresh()
+        self.core.backend.refresh(plans_changed=True)
         return {"breakpoints": [bp.as_json() for bp in bps]}
 
     def r_setFunctionBreakpoints(self, args):
         bps = self.core.bps.set_function_breakpoints(args.get("breakpoints") or [])
-        self.core.backend.refresh()
+        self.core.backend.refresh(plans_changed=True)
         return {"breakpoints": [{k: v for k, v in bp.as_json().items() if k != "line"}
                                 for bp in bps]}
 
@@ -176,7 +178,7 @@ class Session:
         if unknown:
             raise AgentError(BAD_ARGUMENTS, "unknown exception filter(s): %s" % ", ".join(unknown))
         self.core.exception_filters = frozenset(filters)
-        self.core.backend.refresh()
+        self.core.backend.refresh(plans_changed=True)
         return {}
 
     def r_start(self, args):

@@ -25,6 +25,15 @@ class ThreadTests(AgentTestCase):
         self.assertEqual(hits, ["early-thread", "late-thread"])
         self.assertEqual(s.wait_event("programExited")["exitCode"], 0)
 
+    def test_simultaneous_hits_are_each_reported(self):
+        s, first = self.run_to("two_hits.py", "both-line")
+        s.request("continue")
+        second = s.stopped("breakpoint")
+        self.assertNotEqual(first["threadId"], second["threadId"])
+        s.request("continue")
+        self.assertEqual(s.wait_event("programExited")["exitCode"], 0)
+        self.assertEqual(s.events("stopped"), [])
+
     def test_thread_ids_are_stable_and_agent_threads_hidden(self):
         s, st = self.run_to("threads_late.py", "main-ready")
         first = s.request("threads")["threads"]
@@ -96,3 +105,20 @@ class ThreadTests(AgentTestCase):
 
 
 globals().update(settrace_variant(ThreadTests))
+
+
+class ForkTests(AgentTestCase):
+    def test_forked_child_never_stops_and_parent_still_does(self):
+        path = fixture("forks.py")
+        s = self.launch(path)
+        s.handshake()
+        s.request("setBreakpoints", {"source": {"path": path},
+                                     "breakpoints": [{"line": line_of(path, "child-line")}]})
+        s.start()
+        st = s.stopped("breakpoint")
+        frames = s.request("stackTrace", {"threadId": st["threadId"]})["stackFrames"]
+        self.assertEqual(frames[1]["line"], line_of(path, "parent-call"))
+        s.request("continue")
+        self.assertEqual(s.wait_event("programExited")["exitCode"], 0)
+        self.assertEqual(s.events("stopped"), [])
+        self.assertEqual(s.finish()[1], "parent 42\n")
