@@ -65,14 +65,14 @@ def _parse_log_message(text):
 
 
 class Breakpoint:
-    __slots__ = ("id", "line", "requested_line", "verified", "message", "condition",
+    __slots__ = ("id", "line", "verified", "message", "condition",
                  "condition_text",
                  "hit_test", "log_parts", "hits", "valid", "name", "kind")
 
     def __init__(self, spec, kind="line"):
         self.id = next(_ids)
         self.kind = kind
-        self.requested_line = self.line = spec.get("line")
+        self.line = spec.get("line")
         self.name = spec.get("name")
         self.verified = False
         self.valid = True

@@ -31,10 +31,10 @@ def traceback_frames(tb):
     return frames
 
 
-def describe(frame, lineno=None):
+def describe(frame):
     code = frame.f_code
     filename = code.co_filename
-    line = lineno if lineno is not None else frame.f_lineno
+    line = frame.f_lineno
     return {
         "name": code.co_name,
         "path": paths.display(filename),

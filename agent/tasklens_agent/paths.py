@@ -3,12 +3,13 @@
 Called on hot paths (first sight of each code object), so every answer is cached per filename.
 """
 import os
+import runpy
 import sys
 import sysconfig
 
 AGENT_DIR = os.path.dirname(os.path.abspath(__file__))
 LAUNCHER = os.path.join(os.path.dirname(AGENT_DIR), "launch.py")
-_RUNPY = os.path.normcase(os.path.abspath(getattr(sys.modules.get("runpy"), "__file__", "") or ""))
+_RUNPY = os.path.normcase(os.path.realpath(runpy.__file__))
 
 
 def _library_roots():

@@ -151,5 +151,24 @@ class InspectionTests(AgentTestCase):
         self.assertFalse(any("tasklens_agent" in p for p in paths))
 
 
+class GeneratedSourceTests(AgentTestCase):
+    def test_code_without_file_has_source_reference(self):
+        path = fixture("generated_code.py")
+        s = self.launch(path)
+        s.handshake(justMyCode=False)
+        s.request("setFunctionBreakpoints", {"breakpoints": [{"name": "generated"}]})
+        s.start()
+        st = s.stopped("function breakpoint")
+        frames = s.request("stackTrace", {"threadId": st["threadId"],
+                                          "justMyCode": False})["stackFrames"]
+        self.assertEqual((frames[0]["name"], frames[0]["path"]), ("generated", "<generated>"))
+        self.assertTrue(frames[0]["library"])
+        content = s.request("source", {"sourceReference": frames[0]["sourceReference"]})
+        self.assertIn("value = 5", content["content"])
+        self.assertNotIn("sourceReference", frames[1])
+        bad = s.request_raw("source", {"sourceReference": 999})
+        self.assertEqual(bad["error"], "invalidHandle")
+
+
 globals().update(settrace_variant(InspectionTests))
 assert line_of(VALUES, "inspect-here")
