@@ -6,6 +6,7 @@ import { findCycles } from '../src/inspect/graph';
 import { Snapshot, Task } from '../src/inspect/model';
 import { psReport, psText, pstreeReport, pstreeText } from '../src/inspect/report';
 import { TreeNode } from '../src/inspect/tree';
+import { quickInspectArgs } from '../src/inspect/options';
 
 function snap(edges: Array<[string, string[]]>): Snapshot {
   const tasks: Task[] = edges.map(([id, awaitedBy]) => ({
@@ -88,3 +89,23 @@ describe('task model', () => {
   });
 });
 
+
+describe('the quick parser of `ps` / `pstree` arguments', () => {
+  test('takes the plain forms, with the same defaults as the full parser', () => {
+    const defaults = { maxTasks: 200_000, maxFrames: 256 };
+    assert.deepEqual(quickInspectArgs(['ps', '42']), { command: 'ps', pid: 42, options: defaults });
+    assert.deepEqual(quickInspectArgs(['pstree', '--json', '7', '--max-frames', '3']),
+      { command: 'pstree', pid: 7, options: { ...defaults, json: true, maxFrames: 3 } });
+    assert.deepEqual(quickInspectArgs(['ps', '--width', '40', '--max-tasks', '10', '9']),
+      { command: 'ps', pid: 9, options: { ...defaults, width: 40, maxTasks: 10 } });
+  });
+
+  test('leaves everything else to the full parser', () => {
+    for (const argv of [
+      [], ['ps'], ['run', 'x.py'], ['ps', '--help'], ['ps', '0'], ['ps', '-1'], ['ps', '1', '2'], ['ps', '1x'],
+      ['ps', '--width', '0', '1'], ['ps', '--width=5', '1'], ['pstree', '--width', '5', '1'], ['ps', '1', '--max-tasks'],
+    ]) {
+      assert.equal(quickInspectArgs(argv), null, argv.join(' '));
+    }
+  });
+});

@@ -1,5 +1,5 @@
 import { Command, InvalidArgumentError } from 'commander';
-import type { InspectOptions } from '../inspect/command';
+import { DEFAULT_MAX_FRAMES, DEFAULT_MAX_TASKS, type InspectOptions } from '../inspect/options';
 
 // `ps`, and what `pstree` shares with it: the PID argument and the read limits. The work itself
 // is loaded only when one of them runs, so that every other command starts without it.
@@ -16,8 +16,8 @@ export function inspectCommand(program: Command, name: string, description: stri
     .description(description)
     .argument('<pid>', 'process id of a running Python program', positiveInt)
     .option('--json', 'print a JSON document (schema in docs/ps.md)')
-    .option('--max-tasks <n>', 'stop after this many tasks', positiveInt, 200_000)
-    .option('--max-frames <n>', 'coroutine frames to follow per task', positiveInt, 256);
+    .option('--max-tasks <n>', 'stop after this many tasks', positiveInt, DEFAULT_MAX_TASKS)
+    .option('--max-frames <n>', 'coroutine frames to follow per task', positiveInt, DEFAULT_MAX_FRAMES);
 }
 
 export function inspectImpl(): typeof import('../inspect/command') {
@@ -28,5 +28,5 @@ export function inspectImpl(): typeof import('../inspect/command') {
 export function register(program: Command): void {
   inspectCommand(program, 'ps', 'list the asyncio tasks of a running Python process: one row per task and awaiter')
     .option('--width <n>', 'cut table cells longer than this (default: never)', Number)
-    .action((pid: number, o: InspectOptions & { width?: number }) => inspectImpl().ps(pid, o));
+    .action((pid: number, o: InspectOptions) => inspectImpl().ps(pid, o));
 }

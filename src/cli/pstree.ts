@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import type { InspectOptions } from '../inspect/command';
+import type { InspectOptions } from '../inspect/options';
 import { inspectCommand, inspectImpl } from './ps';
 
 export function register(program: Command): void {

@@ -1,16 +1,12 @@
 import { ProcError, ProcErrorCode } from '../procmem/errors';
 import { memorySource } from './memorySource';
 import { collect, Snapshot } from './model';
+import type { InspectOptions } from './options';
 import { psReport, psText, pstreeReport, pstreeText } from './report';
 
 // What `tasklens ps` and `pstree` do once their arguments are parsed. Kept apart from the
 // command-line declarations so that `tasklens` loads it only when one of them runs.
 
-export interface InspectOptions {
-  json?: boolean;
-  maxTasks: number;
-  maxFrames: number;
-}
 
 const EXIT: Record<ProcErrorCode, number> = {
   'no-such-process': 3,
@@ -40,7 +36,7 @@ function emit(text: string, warnings: string[], json: boolean): void {
   process.stdout.write(text);
 }
 
-export async function ps(pid: number, o: InspectOptions & { width?: number }): Promise<void> {
+export async function ps(pid: number, o: InspectOptions): Promise<void> {
   const snap = await takeSnapshot(pid, o);
   if (o.json) {
     emit(`${JSON.stringify(psReport(snap), null, 2)}\n`, snap.warnings, true);

@@ -1,4 +1,4 @@
-// Hash tables keyed by addresses (or page numbers) of the target. Addresses are above 2^31, so
+// A hash table keyed by addresses (or page numbers) of the target. Addresses are above 2^31, so
 // in a JS Map they are heap numbers, and each lookup costs a boxed key and a slow hash: a walk of
 // 10,000 tasks makes some 100,000 of them. Open addressing over a Float64Array keeps keys unboxed.
 
@@ -92,50 +92,5 @@ export class AddrMap<V> {
     this.shift--;
     this.size = 0;
     for (let i = 0; i < oldKeys.length; i++) if (oldKeys[i] !== EMPTY) this.set(oldKeys[i], oldVals[i] as V);
-  }
-}
-
-/** A set of non-zero integers below 2^53. */
-export class AddrSet {
-  private keys: Float64Array;
-  private shift: number;
-  size = 0;
-
-  constructor(capacityLog2 = 10) {
-    this.keys = new Float64Array(1 << capacityLog2);
-    this.shift = 32 - capacityLog2;
-  }
-
-  has(key: number): boolean {
-    const mask = this.keys.length - 1;
-    for (let i = slotFor(key, this.shift); ; i = (i + 1) & mask) {
-      const k = this.keys[i];
-      if (k === key) return true;
-      if (k === EMPTY) return false;
-    }
-  }
-
-  /** Adds `key`; false when it was already there. */
-  add(key: number): boolean {
-    if (key === EMPTY) throw new RangeError('AddrSet keys must be non-zero');
-    if ((this.size + 1) * 2 > this.keys.length) this.grow();
-    const mask = this.keys.length - 1;
-    for (let i = slotFor(key, this.shift); ; i = (i + 1) & mask) {
-      const k = this.keys[i];
-      if (k === key) return false;
-      if (k === EMPTY) {
-        this.keys[i] = key;
-        this.size++;
-        return true;
-      }
-    }
-  }
-
-  private grow(): void {
-    const old = this.keys;
-    this.keys = new Float64Array(old.length * 2);
-    this.shift--;
-    this.size = 0;
-    for (let i = 0; i < old.length; i++) if (old[i] !== EMPTY) this.add(old[i]);
   }
 }

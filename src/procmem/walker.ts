@@ -1,4 +1,4 @@
-import { AddrMap, AddrSet } from './addrtable';
+import { AddrMap } from './addrtable';
 import { ProcError } from './errors';
 import { BadRead, ptrAt, wordsU64, wordsU8 } from './mem';
 import { Limits, ObjectReader, untag } from './objects';
@@ -18,16 +18,17 @@ export interface RawFrame {
 export type RawTaskState = 'running' | 'suspended' | 'not-started' | 'done' | 'unknown';
 
 export interface RawTask {
-  addr: number;
+  /** The task object's address as `0x…`. */
+  id: string;
   name: string;
   /** Native thread id of the thread whose list holds the task; 0 for the interpreter's list. */
   threadId: number;
   interpreterId: number;
   state: RawTaskState;
   /** Innermost coroutine first; shared by tasks with the same stack, so never to be changed. */
-  frames: readonly RawFrame[];
-  /** Addresses of the tasks (or futures) awaiting this one. */
-  awaitedBy: number[];
+  stack: readonly RawFrame[];
+  /** Ids (`0x…` addresses) of the tasks or futures awaiting this one. */
+  awaitedBy: string[];
   error?: string;
 }
 
@@ -82,6 +83,21 @@ function checkAlignment(t: Target): void {
   }
 }
 
+/**
+ * `0x…` of an address. Number#toString(16) on a 47-bit value takes V8's slow double path, and a
+ * snapshot names 20,000 addresses; they share their top bits, so only the low 24 are converted.
+ */
+function hexer(): (n: number) => string {
+  const prefixes = new Map<number, string>();
+  return (n) => {
+    const hi = Math.floor(n / 0x1000000);
+    let p = prefixes.get(hi);
+    if (p === undefined) prefixes.set(hi, (p = hi === 0 ? '0x' : `0x${hi.toString(16)}`));
+    const lo = n - hi * 0x1000000;
+    return hi === 0 ? p + lo.toString(16) : p + (lo + 0x1000000).toString(16).slice(1);
+  };
+}
+
 export const DEFAULT_LIMITS: Limits = { maxTasks: 200_000, maxFrames: 256, maxString: 1024 };
 
 export function walk(t: Target, limits: Limits = DEFAULT_LIMITS): RawSnapshot {
@@ -91,10 +107,20 @@ export function walk(t: Target, limits: Limits = DEFAULT_LIMITS): RawSnapshot {
     pid: t.pid, pythonVersion: t.version, executable: t.executable, asyncioLoaded: t.asyncio !== null,
     threads: [], tasks: [], truncated: false, warnings: [], memoryReads: 0,
   };
-  // Sized for 10,000-task processes from the start: growing rehashes every address.
-  const seenTasks = new AddrSet(15);
+  // Task address → the list it was found in (1, 2, …): a task met again in the same list means
+  // the list loops; met in another, it moved while we read. Sized for 10,000 tasks from the start.
+  const listOf = new AddrMap<number>(15);
+  let lists = 0;
   const frames = new AddrMap<{ code: number; frame: RawFrame }>();
   const stackRoot: StackNode = { frames: [], next: null };
+  // One string per address, shared by the task and every mention of it as an awaiter.
+  const ids = new AddrMap<string>(14);
+  const hex = hexer();
+  const idOf = (addr: number): string => {
+    let id = ids.get(addr);
+    if (id === undefined) ids.set(addr, (id = hex(addr)));
+    return id;
+  };
   const chain: RawFrame[] = [];
   let chainLength = 0;
   // The awaited object sits on the suspended frame's value stack: the top slot on 3.14, the one
@@ -141,12 +167,15 @@ export function walk(t: Target, limits: Limits = DEFAULT_LIMITS): RawSnapshot {
   return snap;
 
   function walkList(head: number, threadId: number, interpId: number, running: number): void {
-    const a = t.asyncio;
-    if (!a) return;
-    const seen = new AddrSet(15);
-    let node = t.mem.ptr(head + d.llist_node.next);
+    if (!t.asyncio) return;
+    const list = ++lists;
+    const nodeOffset = t.asyncio.task.node;
+    const nextOffset = d.llist_node.next;
+    let node = t.mem.ptr(head + nextOffset);
     while (node !== head) {
-      if (node === 0 || !seen.add(node)) {
+      const addr = node - nodeOffset;
+      const seenIn = node === 0 ? list : listOf.get(addr);
+      if (seenIn === list) {
         snap.warnings.push(`the task list of thread ${threadId} changed while it was read; some tasks may be missing`);
         return;
       }
@@ -154,12 +183,12 @@ export function walk(t: Target, limits: Limits = DEFAULT_LIMITS): RawSnapshot {
         snap.truncated = true;
         return;
       }
-      const addr = node - a.task.node;
-      if (seenTasks.add(addr)) {
+      if (seenIn === undefined) {
+        listOf.set(addr, list);
         snap.tasks.push(readTaskWithRetry(addr, threadId, interpId, addr === running));
       }
       try {
-        node = t.mem.ptr(node + d.llist_node.next);
+        node = t.mem.ptr(node + nextOffset);
       } catch (err) {
         if (!(err instanceof BadRead)) throw err;
         snap.warnings.push(`the task list of thread ${threadId} ended in unreadable memory; some tasks may be missing`);
@@ -180,7 +209,7 @@ export function walk(t: Target, limits: Limits = DEFAULT_LIMITS): RawSnapshot {
       }
     }
     return {
-      addr, name: '?', threadId, interpreterId: interpId, state: 'unknown', frames: NO_FRAMES, awaitedBy: [],
+      id: idOf(addr), name: '?', threadId, interpreterId: interpId, state: 'unknown', stack: NO_FRAMES, awaitedBy: [],
       error: `task changed while being read: ${last}`,
     };
   }
@@ -194,12 +223,12 @@ export function walk(t: Target, limits: Limits = DEFAULT_LIMITS): RawSnapshot {
     const ab = untag(wordsU64(w, wo, a.task.awaitedBy));
     const abIsSet = ab !== 0 && wordsU8(w, wo, a.task.awaitedByIsSet) !== 0;
     const task: RawTask = {
-      addr, name: nameAddr ? r.taskName(nameAddr) : '', threadId, interpreterId: interpId,
-      state: 'unknown', frames: NO_FRAMES, awaitedBy: ab === 0 ? [] : abIsSet ? setMembers(ab) : [ab],
+      id: idOf(addr), name: nameAddr ? r.taskName(nameAddr) : '', threadId, interpreterId: interpId,
+      state: 'unknown', stack: NO_FRAMES, awaitedBy: ab === 0 ? [] : abIsSet ? setMembers(ab).map(idOf) : [idOf(ab)],
     };
     if (coro !== 0) {
       task.state = coroChain(coro);
-      task.frames = internStack();
+      task.stack = internStack();
     }
     if (running) task.state = 'running';
     return task;
