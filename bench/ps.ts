@@ -1,19 +1,25 @@
-// Benchmark: `tasklens ps PID` against `python3.14 -m asyncio ps PID` on one process holding
-// 10,000 tasks in a TaskGroup tree. Each command runs alternately RUNS times; wall time and
-// peak RSS come from GNU time (/usr/bin/time), else from polling /proc/PID/status.
+// Benchmark: `tasklens ps|pstree PID` against `python3.14 -m asyncio ps|pstree PID` on one
+// process holding 10,000 tasks in a TaskGroup tree. The commands run in turn, RUNS rounds; wall
+// time is taken around each run, peak RSS from GNU time (/usr/bin/time) or, without it, by
+// polling /proc/PID/status.
 //
-//   npx tsc -p . && node dist/bench/ps.js [tasks=10000] [runs=7] [python=.cache/pythons/3.14/usr/bin/python3.14]
+//   npx tsc -p . && node dist/bench/ps.js [tasks=10000] [runs=11] [python=.cache/pythons/3.14/usr/bin/python3.14]
+//
+// NODE_EXTRA_CA_CERTS makes Node parse that certificate file at start-up, before any of
+// tasklens runs (tens of milliseconds for a system bundle; tasklens makes no TLS connection).
+// When it is set, tasklens is measured both without it and as the environment has it.
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const TASKS = Number(process.argv[2] ?? 10_000);
-const RUNS = Number(process.argv[3] ?? 7);
+const RUNS = Number(process.argv[3] ?? 11);
 const PYTHON = path.resolve(ROOT, process.argv[4] ?? '.cache/pythons/3.14/usr/bin/python3.14');
 const GNU_TIME = '/usr/bin/time';
 
 interface Sample { wall: number; rssKb: number }
+interface Case { name: string; cmd: string[]; env: NodeJS.ProcessEnv }
 
 async function startTarget(): Promise<{ pid: number; stop: () => void }> {
   const child = spawn(PYTHON, [path.join(ROOT, 'test/fixtures/ps_many.py'), String(TASKS)], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -24,35 +30,55 @@ async function startTarget(): Promise<{ pid: number; stop: () => void }> {
   return { pid: child.pid!, stop: () => child.kill('SIGKILL') };
 }
 
-function measure(cmd: string[]): Sample {
-  if (fs.existsSync(GNU_TIME)) {
-    const r = spawnSync(GNU_TIME, ['-f', '%e %M', ...cmd], { encoding: 'utf8', maxBuffer: 256 << 20 });
-    if (r.status !== 0) throw new Error(`${cmd.join(' ')} failed: ${r.stderr}`);
-    const [wall, rss] = r.stderr.trim().split('\n').pop()!.split(' ').map(Number);
-    return { wall, rssKb: rss };
-  }
+function measure(c: Case): Sample {
+  const useTime = fs.existsSync(GNU_TIME);
   const start = process.hrtime.bigint();
-  const child = spawnSync('sh', ['-c', `"$@" >/dev/null & p=$!; m=0; while kill -0 $p 2>/dev/null; do v=$(awk '/VmHWM/{print $2}' /proc/$p/status 2>/dev/null); [ -n "$v" ] && [ "$v" -gt "$m" ] && m=$v; done; echo $m`, 'sh', ...cmd], { encoding: 'utf8' });
-  return { wall: Number(process.hrtime.bigint() - start) / 1e9, rssKb: Number(child.stdout.trim()) };
+  const r = useTime
+    ? spawnSync(GNU_TIME, ['-f', '%M', ...c.cmd], { env: c.env, encoding: 'utf8', maxBuffer: 256 << 20 })
+    : spawnSync('sh', ['-c', `"$@" >/dev/null & p=$!; m=0; while kill -0 $p 2>/dev/null; do v=$(awk '/VmHWM/{print $2}' /proc/$p/status 2>/dev/null); [ -n "$v" ] && [ "$v" -gt "$m" ] && m=$v; done; echo $m >&2`, 'sh', ...c.cmd],
+      { env: c.env, encoding: 'utf8', maxBuffer: 256 << 20 });
+  const wall = Number(process.hrtime.bigint() - start) / 1e9;
+  if (r.status !== 0) throw new Error(`${c.cmd.join(' ')} failed: ${r.stderr}`);
+  return { wall, rssKb: Number(r.stderr.trim().split('\n').pop()) };
 }
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
 
 async function main(): Promise<void> {
   const target = await startTarget();
+  const pid = String(target.pid);
+  const py = `python${path.basename(PYTHON).replace('python', '')}`;
+  const withoutCerts = { ...process.env };
+  delete withoutCerts.NODE_EXTRA_CA_CERTS;
+  const tasklens = (sub: string): string[] => [process.execPath, path.join(ROOT, 'dist/src/cli/main.js'), sub, pid];
+  const cases: Case[] = [];
+  for (const sub of ['ps', 'pstree']) {
+    cases.push({ name: `\`tasklens ${sub}\``, cmd: tasklens(sub), env: withoutCerts });
+    if (process.env.NODE_EXTRA_CA_CERTS) {
+      cases.push({ name: `\`tasklens ${sub}\`, NODE_EXTRA_CA_CERTS set`, cmd: tasklens(sub), env: process.env });
+    }
+    cases.push({ name: `\`${py} -m asyncio ${sub}\``, cmd: [PYTHON, '-m', 'asyncio', sub, pid], env: process.env });
+  }
   try {
-    const commands: Record<string, string[]> = {
-      'tasklens ps': [process.execPath, path.join(ROOT, 'dist/src/cli/main.js'), 'ps', String(target.pid)],
-      [`python${path.basename(PYTHON).replace('python', '')} -m asyncio ps`]: [PYTHON, '-m', 'asyncio', 'ps', String(target.pid)],
-    };
-    const samples = new Map<string, Sample[]>(Object.keys(commands).map((k) => [k, []]));
-    for (let i = 0; i < RUNS; i++) for (const [name, cmd] of Object.entries(commands)) samples.get(name)!.push(measure(cmd));
+    const samples = cases.map(() => [] as Sample[]);
+    for (let i = 0; i < RUNS; i++) cases.forEach((c, k) => samples[k].push(measure(c)));
     console.log(`${TASKS} tasks, ${RUNS} runs each, ${new Date().toISOString().slice(0, 10)}\n`);
-    console.log('| command | median wall (s) | min wall (s) | median max RSS (MB) |');
-    console.log('| --- | --- | --- | --- |');
-    for (const [name, s] of samples) {
-      const walls = s.map((x) => x.wall);
-      console.log(`| \`${name}\` | ${median(walls).toFixed(2)} | ${Math.min(...walls).toFixed(2)} | ${(median(s.map((x) => x.rssKb)) / 1024).toFixed(0)} |`);
+    console.log('| command | median wall (s) | min wall (s) | median max RSS (MB) | max max RSS (MB) |');
+    console.log('| --- | --- | --- | --- | --- |');
+    const medians = new Map<string, number>();
+    cases.forEach((c, k) => {
+      const walls = samples[k].map((x) => x.wall);
+      const rss = samples[k].map((x) => x.rssKb / 1024);
+      medians.set(c.name, median(walls));
+      console.log(`| ${c.name} | ${median(walls).toFixed(3)} | ${Math.min(...walls).toFixed(3)} | ${median(rss).toFixed(0)} | ${Math.max(...rss).toFixed(0)} |`);
+    });
+    console.log('');
+    for (const sub of ['ps', 'pstree']) {
+      const ratio = medians.get(`\`tasklens ${sub}\``)! / medians.get(`\`${py} -m asyncio ${sub}\``)!;
+      console.log(`tasklens ${sub} / ${py} -m asyncio ${sub}, median wall: ${ratio.toFixed(2)}`);
     }
   } finally {
     target.stop();
