@@ -7,53 +7,46 @@ export interface Cycle {
   tasks: string[];
 }
 
-/** awaiter id → ids of the tasks it awaits, in snapshot order. */
-export function awaitEdges(s: Snapshot): Map<string, string[]> {
-  const g = new Map<string, Set<string>>();
-  for (const t of s.tasks) {
-    for (const parent of t.awaitedBy) {
-      let kids = g.get(parent);
-      if (!kids) g.set(parent, (kids = new Set()));
-      kids.add(t.id);
-    }
-  }
-  return new Map([...g].map(([k, v]) => [k, [...v]]));
+/** Task id → position in `s.tasks`: built once and shared by the cycle search and the table. */
+export function indexTasks(s: Snapshot): Map<string, number> {
+  const index = new Map<string, number>();
+  for (let i = 0; i < s.tasks.length; i++) index.set(s.tasks[i].id, i);
+  return index;
 }
 
-/** The await graph over dense integer ids: adjacency in compressed rows, awaiter → awaited. */
-interface Dense {
+/**
+ * The awaited-by graph over dense integer ids, straight from the tasks' `awaitedBy` lists:
+ * node i < tasks.length is task i, with edges to its awaiters at edges[start[i] .. start[i+1]);
+ * awaiters that are not listed tasks come after the tasks, with no edges. Strongly connected
+ * components do not depend on the direction of the edges, so the cycle search runs on this.
+ */
+interface AwaitedBy {
   ids: string[];
   start: Int32Array;
   edges: Int32Array;
 }
 
-function dense(s: Snapshot): Dense {
-  const index = new Map<string, number>();
-  const ids: string[] = [];
-  const idOf = (id: string): number => {
-    let i = index.get(id);
-    if (i === undefined) {
-      index.set(id, (i = ids.length));
-      ids.push(id);
-    }
-    return i;
-  };
-  for (const t of s.tasks) idOf(t.id);
-  const from: number[] = [];
-  const to: number[] = [];
-  for (const t of s.tasks) {
-    const child = idOf(t.id);
-    for (const parent of t.awaitedBy) {
-      from.push(idOf(parent));
-      to.push(child);
+function awaitedByGraph(s: Snapshot, index: Map<string, number>): AwaitedBy {
+  const n = s.tasks.length;
+  const ids = s.tasks.map((t) => t.id);
+  let m = 0;
+  for (const t of s.tasks) m += t.awaitedBy.length;
+  const start = new Int32Array(n + 1);
+  const edges = new Int32Array(m);
+  const others = new Map<string, number>();
+  let e = 0;
+  for (let i = 0; i < n; i++) {
+    start[i] = e;
+    for (const a of s.tasks[i].awaitedBy) {
+      let j = index.get(a) ?? others.get(a);
+      if (j === undefined) {
+        others.set(a, (j = ids.length));
+        ids.push(a);
+      }
+      edges[e++] = j;
     }
   }
-  const start = new Int32Array(ids.length + 1);
-  for (const f of from) start[f + 1]++;
-  for (let i = 0; i < ids.length; i++) start[i + 1] += start[i];
-  const fill = start.slice(0, ids.length);
-  const edges = new Int32Array(from.length);
-  for (let e = 0; e < from.length; e++) edges[fill[from[e]]++] = to[e];
+  start[n] = e;
   return { ids, start, edges };
 }
 
@@ -61,9 +54,12 @@ function dense(s: Snapshot): Dense {
  * Every await cycle, one per strongly connected component (Tarjan's algorithm, iterative so
  * that 100,000 tasks cannot overflow the stack), each given as one concrete loop through it.
  */
-export function findCycles(s: Snapshot): Cycle[] {
-  const g = dense(s);
+export function findCycles(s: Snapshot, taskIndex: Map<string, number> = indexTasks(s)): Cycle[] {
+  const g = awaitedByGraph(s, taskIndex);
+  const tasks = s.tasks.length;
   const n = g.ids.length;
+  const edgesFrom = (v: number): number => (v < tasks ? g.start[v] : 0);
+  const edgesTo = (v: number): number => (v < tasks ? g.start[v + 1] : 0);
   const index = new Int32Array(n).fill(-1);
   const low = new Int32Array(n);
   const onStack = new Uint8Array(n);
@@ -78,16 +74,16 @@ export function findCycles(s: Snapshot): Cycle[] {
     let depth = 0;
     work[0] = root;
     index[root] = low[root] = counter++;
-    cursor[root] = g.start[root];
+    cursor[root] = edgesFrom(root);
     stack.push(root);
     onStack[root] = 1;
     while (depth >= 0) {
       const v = work[depth];
-      if (cursor[v] < g.start[v + 1]) {
+      if (cursor[v] < edgesTo(v)) {
         const w = g.edges[cursor[v]++];
         if (index[w] < 0) {
           index[w] = low[w] = counter++;
-          cursor[w] = g.start[w];
+          cursor[w] = edgesFrom(w);
           stack.push(w);
           onStack[w] = 1;
           work[++depth] = w;
@@ -106,7 +102,7 @@ export function findCycles(s: Snapshot): Cycle[] {
           onStack[w] = 0;
           comp.push(w);
         } while (w !== v);
-        if (comp.length > 1 || hasEdge(g, v, v)) components.push(comp);
+        if (comp.length > 1 || awaitsItself(g, v, tasks)) components.push(comp);
       }
     }
   }
@@ -117,22 +113,35 @@ export function findCycles(s: Snapshot): Cycle[] {
     .map((loop, i) => ({ name: `cycle ${i + 1}`, tasks: loop.map((v) => g.ids[v]) }));
 }
 
-function hasEdge(g: Dense, from: number, to: number): boolean {
-  for (let e = g.start[from]; e < g.start[from + 1]; e++) if (g.edges[e] === to) return true;
+function awaitsItself(g: AwaitedBy, v: number, tasks: number): boolean {
+  if (v >= tasks) return false;
+  for (let e = g.start[v]; e < g.start[v + 1]; e++) if (g.edges[e] === v) return true;
   return false;
 }
 
-/** A shortest loop from the first member back to itself, staying inside the component. */
-function loopThrough(comp: number[], g: Dense): number[] {
+/**
+ * A shortest loop from the first member back to itself, staying inside the component, along
+ * the await direction (awaiter → awaited): each awaiter's edges in listing order of the tasks
+ * it awaits.
+ */
+function loopThrough(comp: number[], g: AwaitedBy): number[] {
   const inside = new Set(comp);
+  const awaits = new Map<number, number[]>();
+  for (const w of comp) {
+    for (let e = g.start[w]; e < g.start[w + 1]; e++) {
+      const v = g.edges[e];
+      if (!inside.has(v)) continue;
+      let l = awaits.get(v);
+      if (!l) awaits.set(v, (l = []));
+      l.push(w);
+    }
+  }
   const start = comp[0];
   const prev = new Map<number, number>();
   const queue = [start];
   for (let qi = 0; qi < queue.length; qi++) {
     const v = queue[qi];
-    for (let e = g.start[v]; e < g.start[v + 1]; e++) {
-      const w = g.edges[e];
-      if (!inside.has(w)) continue;
+    for (const w of awaits.get(v) ?? []) {
       if (w === start) {
         const path = [v];
         while (path[0] !== start) path.unshift(prev.get(path[0])!);

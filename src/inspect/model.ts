@@ -41,10 +41,6 @@ export interface TaskSource {
   snapshot(pid: number): Promise<Snapshot | null>;
 }
 
-export function taskIndex(s: Snapshot): Map<string, Task> {
-  return new Map(s.tasks.map((t) => [t.id, t]));
-}
-
 export function frameLabel(f: Frame): string {
   return `${f.function} ${f.file}:${f.line}`;
 }

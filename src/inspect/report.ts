@@ -1,4 +1,4 @@
-import { Cycle, findCycles } from './graph';
+import { Cycle, findCycles, indexTasks } from './graph';
 import { Snapshot } from './model';
 import { psRows, PsRow, psTable } from './table';
 import { buildTree, renderTree, TreeNode } from './tree';
@@ -59,8 +59,9 @@ function cycleLines(cycles: Header['cycles']): string {
 
 /** The table of `psReport(s).rows`, then one line per cycle. */
 export function psText(s: Snapshot, maxWidth?: number): string {
-  const cycles = findCycles(s);
-  return psTable(s, cycles, maxWidth) + cycleLines(named(s, cycles));
+  const index = indexTasks(s);
+  const cycles = findCycles(s, index);
+  return psTable(s, cycles, maxWidth, index) + cycleLines(named(s, cycles));
 }
 
 export function pstreeText(r: PstreeReport): string {

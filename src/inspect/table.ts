@@ -1,4 +1,4 @@
-import { Cycle } from './graph';
+import { Cycle, indexTasks } from './graph';
 import { Frame, Snapshot, Task } from './model';
 
 export interface PsRow {
@@ -67,9 +67,11 @@ const LAST = COLUMNS - 1;
  * stack, an awaiter, a thread id shared by hundreds of rows), so each distinct cell is joined
  * and padded once, and a line is one concatenation of ready-made cells.
  */
-export function psTable(s: Snapshot, cycles: Cycle[], maxWidth = Infinity): string {
-  const byId = new Map<string, Task>();
-  for (const t of s.tasks) byId.set(t.id, t);
+export function psTable(s: Snapshot, cycles: Cycle[], maxWidth = Infinity, index = indexTasks(s)): string {
+  const byId = (id: string): Task | undefined => {
+    const i = index.get(id);
+    return i === undefined ? undefined : s.tasks[i];
+  };
   const cycleOf = new Map<string, string>();
   for (const c of cycles) for (const id of c.tasks) if (!cycleOf.has(id)) cycleOf.set(id, c.name);
   const joined = new Map<readonly Frame[], string>();
@@ -104,7 +106,7 @@ export function psTable(s: Snapshot, cycles: Cycle[], maxWidth = Infinity): stri
     widen(4, stackOf(t));
     if (t.awaitedBy.length === 0) widen(LAST, '0x0');
     for (const a of t.awaitedBy) {
-      const awaiter = byId.get(a);
+      const awaiter = byId(a);
       widen(5, stackOf(awaiter));
       widen(6, awaiter ? awaiter.name : 'Unknown');
       widen(LAST, a);
@@ -134,7 +136,7 @@ export function psTable(s: Snapshot, cycles: Cycle[], maxWidth = Infinity): stri
       continue;
     }
     for (const a of t.awaitedBy) {
-      const awaiter = byId.get(a);
+      const awaiter = byId(a);
       const line = head + cell(5, stackOf(awaiter)) + cell(6, awaiter ? awaiter.name : 'Unknown') + end(a);
       // Only an empty last cell could leave blanks at the end of a line.
       out.push(a === '' ? line.trimEnd() : line);

@@ -48,6 +48,11 @@ export class ProcessMemory {
   off = 0;
   /** Where the object asked of `words` starts in the array it returned. */
   woff = 0;
+  /**
+   * Where `words` puts an object that straddles two pages: reused, so such a view is good only
+   * until the next `words` call (callers take their fields at once anyway).
+   */
+  private readonly straddle = new Uint32Array(64);
 
   constructor(readonly pid: number) {
     try {
@@ -153,6 +158,18 @@ export class ProcessMemory {
       this.woff = (this.lastBase + inPage) >> 2;
       return this.cacheWords;
     }
+    if (len > PAGE) return this.wordsCopy(addr, len);
+    // Across a page boundary (a few percent of objects): the two pieces, copied word by word.
+    const copy = this.straddle.length >= (len + 3) >> 2 ? this.straddle : new Uint32Array((len + 3) >> 2);
+    const first = (PAGE - inPage) >> 2;
+    copy.set(this.cacheWords.subarray((this.lastBase + inPage) >> 2, (this.lastBase + PAGE) >> 2), 0);
+    this.load(pageNo + 1, (pageNo + 1) * PAGE);
+    copy.set(this.cacheWords.subarray(this.lastBase >> 2, (this.lastBase >> 2) + ((len + 3) >> 2) - first), first);
+    this.woff = 0;
+    return copy;
+  }
+
+  private wordsCopy(addr: number, len: number): Uint32Array {
     const bytes = this.at(addr, len);
     const copy = new Uint32Array((len + 3) >> 2);
     new Uint8Array(copy.buffer).set(bytes.subarray(this.off, this.off + len));
