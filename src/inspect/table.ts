@@ -31,7 +31,8 @@ export function psRows(s: Snapshot, cycles: Cycle[]): PsRow[] {
     return n;
   };
   const rows: PsRow[] = [];
-  for (const t of s.tasks) {
+  for (let ti = 0; ti < s.tasks.length; ti++) {
+    const t = s.tasks[ti];
     const state = t.error ? `${t.state} (partial)` : t.state;
     const cycle = cycles.length === 0 ? null : cycleOf.get(t.id) ?? null;
     const stack = namesOf(t);
@@ -39,7 +40,8 @@ export function psRows(s: Snapshot, cycles: Cycle[]): PsRow[] {
       rows.push(row(t, state, stack, NONE, '', '0x0', cycle));
       continue;
     }
-    for (const a of t.awaitedBy) {
+    for (let ai = 0; ai < t.awaitedBy.length; ai++) {
+      const a = t.awaitedBy[ai];
       const awaiter = byId.get(a);
       rows.push(row(t, state, stack, awaiter ? namesOf(awaiter) : NONE, awaiter ? awaiter.name : 'Unknown', a, cycle));
     }
@@ -98,14 +100,16 @@ export function psTable(s: Snapshot, cycles: Cycle[], maxWidth = Infinity, index
   const widen = (c: number, text: string): void => {
     if (text.length > widths[c]) widths[c] = text.length;
   };
-  for (const t of s.tasks) {
+  for (let ti = 0; ti < s.tasks.length; ti++) {
+    const t = s.tasks[ti];
     widen(0, tidOf(t));
     widen(1, t.id);
     widen(2, t.name);
     widen(3, stateOf(t));
     widen(4, stackOf(t));
     if (t.awaitedBy.length === 0) widen(LAST, '0x0');
-    for (const a of t.awaitedBy) {
+    for (let ai = 0; ai < t.awaitedBy.length; ai++) {
+      const a = t.awaitedBy[ai];
       const awaiter = byId(a);
       widen(5, stackOf(awaiter));
       widen(6, awaiter ? awaiter.name : 'Unknown');
@@ -129,13 +133,15 @@ export function psTable(s: Snapshot, cycles: Cycle[], maxWidth = Infinity, index
     HEADERS.map((h, c) => (c === LAST ? end(h) : fit(h, widths[c]))).join('  '),
     widths.map((w) => '-'.repeat(w)).join('  '),
   ];
-  for (const t of s.tasks) {
+  for (let ti = 0; ti < s.tasks.length; ti++) {
+    const t = s.tasks[ti];
     const head = cell(0, tidOf(t)) + own(1, t.id) + own(2, t.name) + cell(3, stateOf(t)) + cell(4, stackOf(t));
     if (t.awaitedBy.length === 0) {
       out.push(head + cell(5, '') + cell(6, '') + end('0x0'));
       continue;
     }
-    for (const a of t.awaitedBy) {
+    for (let ai = 0; ai < t.awaitedBy.length; ai++) {
+      const a = t.awaitedBy[ai];
       const awaiter = byId(a);
       const line = head + cell(5, stackOf(awaiter)) + cell(6, awaiter ? awaiter.name : 'Unknown') + end(a);
       // Only an empty last cell could leave blanks at the end of a line.

@@ -48,8 +48,10 @@ function build(s: Snapshot): Graph {
   };
   const awaiting = new Set<string>();
   const edges = new Set<string>();
-  for (const t of s.tasks) {
-    for (const parent of t.awaitedBy) {
+  for (let ti = 0; ti < s.tasks.length; ti++) {
+    const t = s.tasks[ti];
+    for (let pi = 0; pi < t.awaitedBy.length; pi++) {
+      const parent = t.awaitedBy[pi];
       awaiting.add(parent);
       if (!byId.has(parent)) order.push(`T${parent}`);
       const at = descend(`T${parent}`, byId.get(parent)?.stack ?? []);
@@ -96,7 +98,8 @@ export function buildTree(s: Snapshot, cycles: Cycle[]): TreeNode[] {
       drawn.add(key);
       const kids = g.children.get(key) ?? [];
       const pending: typeof work = [];
-      for (const k of kids) {
+      for (let ki = 0; ki < kids.length; ki++) {
+        const k = kids[ki];
         if (count >= MAX_NODES) break;
         const closes = k.startsWith('T') && path.has(k);
         const child = make(k, closes);
@@ -111,7 +114,8 @@ export function buildTree(s: Snapshot, cycles: Cycle[]): TreeNode[] {
   };
 
   const roots = g.order.filter((k) => !isChild.has(k)).map((k) => expand(k));
-  for (const k of g.order) {
+  for (let ki = 0; ki < g.order.length; ki++) {
+    const k = g.order[ki];
     if (!drawn.has(k)) roots.push(expand(k));
   }
   return roots;
