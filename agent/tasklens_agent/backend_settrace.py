@@ -61,7 +61,10 @@ class SettraceBackend:
         return wanted
 
     def _classify(self, frame):
-        if not self.enabled or threading.get_ident() in agent_idents:
+        if not self.enabled:
+            sys.settrace(None)      # tracing was shut down: each thread drops it on its own
+            return None
+        if threading.get_ident() in agent_idents:
             return None
         wanted = self._plan(frame)
         funcs = self.funcs.get(id(frame.f_code))

@@ -17,7 +17,7 @@ from . import runner
 from .core import Debugger
 from .protocol import Connection
 from .session import Session, run_control_thread
-from .threads import AgentThread
+from .threads import AgentThread, thread_id
 
 USAGE = ("usage: launch.py [--connect HOST:PORT | --listen HOST:PORT [--no-wait]] "
          "(--module NAME | PROGRAM) [--] [ARGS...]")
@@ -87,6 +87,8 @@ class Agent:
                 os._exit(1)
             self.core.detach()
             self.session = None
+            if not self.listening:      # nobody can attach again: stop tracing for good
+                self.core.backend.shutdown()
         if not self.listening:
             self.started.set()
 
@@ -170,6 +172,19 @@ class Agent:
     def _install_thread_hook(self):
         original = threading.excepthook
         core = self.core
+        bootstrap = threading.Thread._bootstrap_inner
+
+        def announced_bootstrap(thread):
+            """`thread` events, sent from the thread itself as it starts and ends."""
+            if getattr(thread, "_tasklens_agent", False):
+                return bootstrap(thread)
+            tid = thread_id(thread)
+            core.event("thread", {"reason": "started", "threadId": tid, "name": thread.name})
+            try:
+                return bootstrap(thread)
+            finally:
+                core.event("thread", {"reason": "exited", "threadId": tid, "name": thread.name})
+        threading.Thread._bootstrap_inner = announced_bootstrap
 
         def hook(args):
             if args.exc_value is not None and args.thread is not None \

@@ -24,6 +24,9 @@ class ThreadTests(AgentTestCase):
             s.request("continue")
         self.assertEqual(hits, ["early-thread", "late-thread"])
         self.assertEqual(s.wait_event("programExited")["exitCode"], 0)
+        events = [(e["reason"], e["name"]) for e in s.events("thread")]
+        self.assertEqual(events, [("started", "early-thread"), ("exited", "early-thread"),
+                                  ("started", "late-thread"), ("exited", "late-thread")])
 
     def test_simultaneous_hits_are_each_reported(self):
         s, first = self.run_to("two_hits.py", "both-line")
