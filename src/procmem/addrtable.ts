@@ -52,38 +52,6 @@ export class AddrMap<V> {
     }
   }
 
-  has(key: number): boolean {
-    return this.get(key) !== undefined;
-  }
-
-  delete(key: number): void {
-    const mask = this.keys.length - 1;
-    let i = slotFor(key, this.shift);
-    while (this.keys[i] !== key) {
-      if (this.keys[i] === EMPTY) return;
-      i = (i + 1) & mask;
-    }
-    // Backward-shift deletion: pull later members of the probe run into the hole, so that
-    // lookups never need tombstones.
-    for (let j = (i + 1) & mask; this.keys[j] !== EMPTY; j = (j + 1) & mask) {
-      const home = slotFor(this.keys[j], this.shift);
-      if (((j - home) & mask) >= ((j - i) & mask)) {
-        this.keys[i] = this.keys[j];
-        this.vals[i] = this.vals[j];
-        i = j;
-      }
-    }
-    this.keys[i] = EMPTY;
-    this.vals[i] = undefined;
-    this.size--;
-  }
-
-  clear(): void {
-    this.keys.fill(EMPTY);
-    this.vals.fill(undefined);
-    this.size = 0;
-  }
-
   private grow(): void {
     const oldKeys = this.keys;
     const oldVals = this.vals;

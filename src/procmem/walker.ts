@@ -114,7 +114,7 @@ export function walk(t: Target, limits: Limits = DEFAULT_LIMITS): RawSnapshot {
   const frames = new AddrMap<{ code: number; frame: RawFrame }>();
   const stackRoot: StackNode = { frames: [], next: null };
   // One string per address, shared by the task and every mention of it as an awaiter.
-  const ids = new AddrMap<string>(14);
+  const ids = new AddrMap<string>(15);
   const hex = hexer();
   const idOf = (addr: number): string => {
     let id = ids.get(addr);
