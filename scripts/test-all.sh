@@ -51,9 +51,13 @@ drop_stale_tests() {
 
 build() { drop_stale_tests && "$BIN/tsc" -p .; }
 
+# Only *.test.js files: given a directory, node's runner would also run every helper module.
 e2e() {
+    local files
+    mapfile -t files < <(find dist/test -name '*.test.js' | sort)
+    ((${#files[@]})) || { echo "no end-to-end test files in dist/test"; return 1; }
     timeout --kill-after=30 "$E2E_LIMIT" node --test --test-concurrency=1 --test-reporter=spec \
-        --test-timeout="$TEST_TIMEOUT_MS" dist/test/
+        --test-timeout="$TEST_TIMEOUT_MS" "${files[@]}"
 }
 
 # Counts from the closing lines: test-agent.sh's "agent: N passed, N failed[, N skipped]" and
