@@ -13,6 +13,7 @@ import sys
 import threading
 
 from . import discovery
+from . import paths
 from . import runner
 from .core import Debugger
 from .protocol import Connection
@@ -114,7 +115,8 @@ class Agent:
         host, port = _address(address)
         if host not in ("127.0.0.1", "localhost", "::1"):
             raise SystemExit("tasklens: --listen binds loopback only, not %s" % host)
-        server = socket.create_server((host, port))
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        server = socket.create_server((host, port), family=family)
         self.discovery = discovery.write(host, server.getsockname()[1], token, sys.executable,
                                          self.opts["program"] or self.opts["module"])
         pid = os.getpid()
@@ -132,11 +134,8 @@ class Agent:
         env_token = os.environ.pop("TASKLENS_TOKEN", None)
         os.environ.pop("TASKLENS_BACKEND", None)   # read by make_backend already
         self.listening = opts["connect"] is None
-        if opts["module"]:
-            target = runner.prepare_module(opts["module"], opts["args"])
-        else:
-            target = runner.prepare_script(opts["program"], opts["args"])
-            self.core.bps.loaded_files.add(runner.framemod.paths.canonical(opts["program"]))
+        if opts["program"]:     # before any adapter can set breakpoints in it
+            self.core.bps.loaded_files.add(paths.canonical(opts["program"]))
         if opts["connect"]:
             if not env_token:
                 raise SystemExit("tasklens: TASKLENS_TOKEN is not set")
@@ -145,10 +144,22 @@ class Agent:
         else:
             self.listen(opts["listen"] or "127.0.0.1:0", secrets.token_hex(16))
             wait = bool(opts["listen"]) and opts["wait"]
+        try:
+            if opts["module"]:
+                target = runner.prepare_module(opts["module"], opts["args"])
+            else:
+                target = runner.prepare_script(opts["program"], opts["args"])
+            failure = None
+        except SystemExit as e:     # unreadable or invalid program, reported like python
+            failure = e
         if wait:
             self.started.wait()
             if opts["connect"] and not (self.session and self.session.started):
                 raise SystemExit(3)
+        if failure is not None:
+            self.exit_code = runner.exit_code_of(failure)
+            self._report_exit()
+            raise failure
         atexit.register(self._report_exit)
         os.register_at_fork(after_in_child=self._forked)
         runner.unbuffer_stdio()

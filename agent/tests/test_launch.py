@@ -86,6 +86,16 @@ class ParityTest(AgentTestCase):
         self.assertNotIn("launch.py", err)
         self.assertNotIn("runpy", err)
 
+    def test_syntax_error_and_missing_program_like_plain_python(self):
+        for name, code in (("syntax_error.py", 1), ("no_such_file.py", 2)):
+            path = fixture(name)
+            (got, out, err, reported), ref = self.run_both([path])
+            self.assertEqual((got, reported, ref.returncode), (code, code, code), name)
+            if code == 1:
+                self.assertEqual(err, ref.stderr)
+            else:
+                self.assertIn("can't open file %r" % path, err)
+
     def test_output_before_os_exit_is_not_lost(self):
         s = self.launch(fixture("output_then_os_exit.py"))
         s.handshake()
