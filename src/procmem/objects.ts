@@ -30,6 +30,8 @@ export class ObjectReader {
   private readonly codes = new AddrMap<CodeInfo>();
   private readonly strs = new AddrMap<string>();
   private readonly typeFlags = new AddrMap<number>();
+  private lastType = 0;
+  private lastFlags = 0;
   // An instruction address belongs to one code object for the whole snapshot: thousands of
   // tasks suspended at the same await share one line lookup.
   private readonly lines = new AddrMap<number>();
@@ -45,12 +47,16 @@ export class ObjectReader {
   }
 
   flagsOfType(type: number): number {
+    // Task names are nearly all of one type (int, for Task-N): one remembered type saves a lookup.
+    if (type === this.lastType) return this.lastFlags;
     let f = this.typeFlags.get(type);
     if (f === undefined) {
       // The flags this reader tests are all in the low word of the 64-bit tp_flags.
       f = this.mem.u32(type + this.o.type_object.tp_flags);
       this.typeFlags.set(type, f);
     }
+    this.lastType = type;
+    this.lastFlags = f;
     return f;
   }
 
