@@ -96,9 +96,11 @@ class Debugger:
                 self.stop(frame, "pause")
             return
         step = self.step
-        if step is not None and step.stops_at(frame, current_owner()) \
-                and self.eligible(frame.f_code.co_filename):
-            self.stop(frame, step.reason)
+        if step is not None and step.stops_at(frame, current_owner()):
+            filename = frame.f_code.co_filename
+            # The entry stop is the program's first line, even without justMyCode.
+            if paths.is_user(filename) if step.reason == "entry" else self.eligible(filename):
+                self.stop(frame, step.reason)
 
     def on_call(self, frame, bps):
         if threading.get_ident() not in agent_idents:

@@ -50,6 +50,8 @@ def display(filename):
 
 
 def _classify(filename):
+    if filename == "<frozen runpy>":    # how runpy's frames are named since 3.11
+        return "agent"
     if filename.startswith("<"):
         return "library"
     path = canonical(filename)

@@ -1,5 +1,5 @@
 """next / stepIn / stepOut, including leaving a function and generators; stopOnEntry."""
-from tests.harness import AgentTestCase, fixture, line_of, settrace_variant
+from tests.harness import FIXTURES, AgentTestCase, fixture, line_of, settrace_variant
 
 STEP = fixture("stepping.py")
 
@@ -58,6 +58,16 @@ class SteppingTests(AgentTestCase):
         self.assertEqual((frame["name"], frame["line"]), ("<module>", 1))
         s.request("continue")
         self.assertEqual(s.wait_event("programExited")["exitCode"], 0)
+
+
+    def test_stop_on_entry_in_module_mode_hides_runpy(self):
+        s = self.launch("--module", "showmod", cwd=FIXTURES)
+        s.handshake(stopOnEntry=True, justMyCode=False)
+        s.start()
+        st = s.stopped("entry")
+        frames = s.request("stackTrace", {"threadId": st["threadId"], "justMyCode": False})
+        self.assertEqual([(f["name"], f["path"]) for f in frames["stackFrames"]],
+                         [("<module>", fixture("showmod.py"))])
 
 
 globals().update(settrace_variant(SteppingTests))
