@@ -91,6 +91,14 @@ class ThreadTests(AgentTestCase):
         self.assertEqual((code, out), (0, "done\n"))
         self.assertLess(time.monotonic() - started, 3)
 
+    def test_disconnect_request_without_terminate_detaches(self):
+        s, _ = self.run_to("threads_late.py", "main-ready")
+        s.request("setBreakpoints", {"source": {"path": LATE},
+                                     "breakpoints": [{"line": line_of(LATE, "work-line")}]})
+        self.assertEqual(s.request("disconnect", {"terminate": False}), {})
+        code, out, _ = s.finish()
+        self.assertEqual((code, out), (0, "done\n"))
+
     def test_disconnect_request_with_terminate_ends_program(self):
         s, _ = self.run_to("threads_late.py", "main-ready")
         s.request("disconnect", {"terminate": True})
