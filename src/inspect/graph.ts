@@ -16,9 +16,10 @@ export function indexTasks(s: Snapshot): Map<string, number> {
 
 /**
  * The awaited-by graph over dense integer ids, straight from the tasks' `awaitedBy` lists:
- * node i < tasks.length is task i, with edges to its awaiters at edges[start[i] .. start[i+1]);
- * awaiters that are not listed tasks come after the tasks, with no edges. Strongly connected
- * components do not depend on the direction of the edges, so the cycle search runs on this.
+ * node v has edges to its awaiters at edges[start[v] .. start[v+1]); nodes below
+ * `s.tasks.length` are the tasks, and awaiters that are not listed tasks come after them, with
+ * no edges. Strongly connected components do not depend on the direction of the edges, so the
+ * cycle search runs on this.
  */
 interface AwaitedBy {
   ids: string[];
@@ -51,7 +52,10 @@ function awaitedByGraph(s: Snapshot, index: Map<string, number>): AwaitedBy {
     }
   }
   start[n] = e;
-  return { ids, start, edges };
+  if (ids.length === n) return { ids, start, edges };
+  const all = new Int32Array(ids.length + 1).fill(e);
+  all.set(start);
+  return { ids, start: all, edges };
 }
 
 /**
@@ -60,14 +64,13 @@ function awaitedByGraph(s: Snapshot, index: Map<string, number>): AwaitedBy {
  */
 export function findCycles(s: Snapshot, taskIndex: Map<string, number> = indexTasks(s)): Cycle[] {
   const g = awaitedByGraph(s, taskIndex);
-  const tasks = s.tasks.length;
+  const { start, edges } = g;
   const n = g.ids.length;
-  const edgesFrom = (v: number): number => (v < tasks ? g.start[v] : 0);
-  const edgesTo = (v: number): number => (v < tasks ? g.start[v + 1] : 0);
   const index = new Int32Array(n).fill(-1);
   const low = new Int32Array(n);
   const onStack = new Uint8Array(n);
-  const stack: number[] = [];
+  const stack = new Int32Array(n);
+  let top = 0;
   const work = new Int32Array(n);
   const cursor = new Int32Array(n);
   const components: number[][] = [];
@@ -78,35 +81,41 @@ export function findCycles(s: Snapshot, taskIndex: Map<string, number> = indexTa
     let depth = 0;
     work[0] = root;
     index[root] = low[root] = counter++;
-    cursor[root] = edgesFrom(root);
-    stack.push(root);
+    cursor[root] = start[root];
+    stack[top++] = root;
     onStack[root] = 1;
     while (depth >= 0) {
       const v = work[depth];
-      if (cursor[v] < edgesTo(v)) {
-        const w = g.edges[cursor[v]++];
+      if (cursor[v] < start[v + 1]) {
+        const w = edges[cursor[v]++];
         if (index[w] < 0) {
           index[w] = low[w] = counter++;
-          cursor[w] = edgesFrom(w);
-          stack.push(w);
+          cursor[w] = start[w];
+          stack[top++] = w;
           onStack[w] = 1;
           work[++depth] = w;
-        } else if (onStack[w]) {
-          low[v] = Math.min(low[v], index[w]);
+        } else if (onStack[w] && index[w] < low[v]) {
+          low[v] = index[w];
         }
         continue;
       }
       depth--;
-      if (depth >= 0) low[work[depth]] = Math.min(low[work[depth]], low[v]);
+      if (depth >= 0 && low[v] < low[work[depth]]) low[work[depth]] = low[v];
       if (low[v] === index[v]) {
+        if (stack[top - 1] === v && !awaitsItself(g, v)) {
+          // The usual case: a task in no cycle is a component of its own.
+          onStack[v] = 0;
+          top--;
+          continue;
+        }
         const comp: number[] = [];
         let w: number;
         do {
-          w = stack.pop()!;
+          w = stack[--top];
           onStack[w] = 0;
           comp.push(w);
         } while (w !== v);
-        if (comp.length > 1 || awaitsItself(g, v, tasks)) components.push(comp);
+        components.push(comp);
       }
     }
   }
@@ -117,8 +126,7 @@ export function findCycles(s: Snapshot, taskIndex: Map<string, number> = indexTa
     .map((loop, i) => ({ name: `cycle ${i + 1}`, tasks: loop.map((v) => g.ids[v]) }));
 }
 
-function awaitsItself(g: AwaitedBy, v: number, tasks: number): boolean {
-  if (v >= tasks) return false;
+function awaitsItself(g: AwaitedBy, v: number): boolean {
   for (let e = g.start[v]; e < g.start[v + 1]; e++) if (g.edges[e] === v) return true;
   return false;
 }
