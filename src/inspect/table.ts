@@ -70,15 +70,10 @@ const LAST = COLUMNS - 1;
  * and padded once, and a line is one concatenation of ready-made cells.
  */
 export function psTable(s: Snapshot, cycles: Cycle[], maxWidth = Infinity, index = indexTasks(s)): string {
-  const byId = (id: string): Task | undefined => {
-    const i = index.get(id);
-    return i === undefined ? undefined : s.tasks[i];
-  };
   const cycleOf = new Map<string, string>();
   for (const c of cycles) for (const id of c.tasks) if (!cycleOf.has(id)) cycleOf.set(id, c.name);
   const joined = new Map<readonly Frame[], string>();
-  const stackOf = (t: Task | undefined): string => {
-    if (!t) return '';
+  const stackOf = (t: Task): string => {
     let j = joined.get(t.stack);
     if (j === undefined) joined.set(t.stack, (j = t.stack.map((f) => f.function).join(' -> ')));
     return j;
@@ -95,24 +90,33 @@ export function psTable(s: Snapshot, cycles: Cycle[], maxWidth = Infinity, index
     return cycle ? `${state} [${cycle}]` : state;
   };
 
-  // Pass 1: column widths.
+  // Pass 1: column widths, keeping each task's cells and each awaiter's position for pass 2.
   const widths = HEADERS.map((h) => h.length);
   const widen = (c: number, text: string): void => {
     if (text.length > widths[c]) widths[c] = text.length;
   };
-  for (let ti = 0; ti < s.tasks.length; ti++) {
+  const n = s.tasks.length;
+  const tidCells: string[] = new Array<string>(n);
+  const stateCells: string[] = new Array<string>(n);
+  const stackCells: string[] = new Array<string>(n);
+  let edges = 0;
+  for (let ti = 0; ti < n; ti++) edges += s.tasks[ti].awaitedBy.length;
+  const awaiters = new Int32Array(edges);
+  let e = 0;
+  for (let ti = 0; ti < n; ti++) {
     const t = s.tasks[ti];
-    widen(0, tidOf(t));
+    widen(0, (tidCells[ti] = tidOf(t)));
     widen(1, t.id);
     widen(2, t.name);
-    widen(3, stateOf(t));
-    widen(4, stackOf(t));
+    widen(3, (stateCells[ti] = stateOf(t)));
+    widen(4, (stackCells[ti] = stackOf(t)));
     if (t.awaitedBy.length === 0) widen(LAST, '0x0');
     for (let ai = 0; ai < t.awaitedBy.length; ai++) {
       const a = t.awaitedBy[ai];
-      const awaiter = byId(a);
-      widen(5, stackOf(awaiter));
-      widen(6, awaiter ? awaiter.name : 'Unknown');
+      const i = index.get(a);
+      awaiters[e++] = i === undefined ? -1 : i;
+      widen(5, i === undefined ? '' : stackOf(s.tasks[i]));
+      widen(6, i === undefined ? 'Unknown' : s.tasks[i].name);
       widen(LAST, a);
     }
   }
@@ -133,17 +137,18 @@ export function psTable(s: Snapshot, cycles: Cycle[], maxWidth = Infinity, index
     HEADERS.map((h, c) => (c === LAST ? end(h) : fit(h, widths[c]))).join('  '),
     widths.map((w) => '-'.repeat(w)).join('  '),
   ];
-  for (let ti = 0; ti < s.tasks.length; ti++) {
+  e = 0;
+  for (let ti = 0; ti < n; ti++) {
     const t = s.tasks[ti];
-    const head = cell(0, tidOf(t)) + own(1, t.id) + own(2, t.name) + cell(3, stateOf(t)) + cell(4, stackOf(t));
+    const head = cell(0, tidCells[ti]) + own(1, t.id) + own(2, t.name) + cell(3, stateCells[ti]) + cell(4, stackCells[ti]);
     if (t.awaitedBy.length === 0) {
       out.push(head + cell(5, '') + cell(6, '') + end('0x0'));
       continue;
     }
     for (let ai = 0; ai < t.awaitedBy.length; ai++) {
       const a = t.awaitedBy[ai];
-      const awaiter = byId(a);
-      const line = head + cell(5, stackOf(awaiter)) + cell(6, awaiter ? awaiter.name : 'Unknown') + end(a);
+      const i = awaiters[e++];
+      const line = head + cell(5, i < 0 ? '' : stackOf(s.tasks[i])) + cell(6, i < 0 ? 'Unknown' : s.tasks[i].name) + end(a);
       // Only an empty last cell could leave blanks at the end of a line.
       out.push(a === '' ? line.trimEnd() : line);
     }
