@@ -2,14 +2,16 @@
 
 Idle cost: with no breakpoints no event is enabled at all. With breakpoints, PY_START and
 PY_RESUME fire once per code object and return DISABLE unless the code has breakpoints; code
-with breakpoints gets LINE locally, and LINE returns DISABLE for lines without one. A step, a
-pause or a stop of all threads turns LINE on globally until the program resumes freely.
+with breakpoints gets LINE locally, and LINE returns DISABLE for lines without one. A step over
+or out gets LINE and PY_RETURN/PY_YIELD locally on the code of the frames it can end in; a step
+in, a pause or a stop of all threads turns LINE on globally until the program resumes freely.
 Callbacks run on program threads; `refresh` runs on whichever thread changed the core state.
 """
 import sys
 import threading
 
 from .conditions import line_checks
+from .stepping import IN
 
 mon = sys.monitoring
 E = mon.events
@@ -27,6 +29,7 @@ class MonitoringBackend:
         self.line_tables = {}     # id(code) -> {line: (code, breakpoints, fast check)}
         self.first_at_line = {}   # line -> one such entry, to skip id() on the hot path
         self.instrumented = {}    # id(code) -> code with local LINE events
+        self.step_codes = {}      # id(code) -> code with local events for a step
         self.lock = threading.RLock()
         cb = mon.register_callback
         cb(self.tool, E.PY_START, self._on_start)
@@ -62,7 +65,7 @@ class MonitoringBackend:
                     table[line] = entry
                     self.first_at_line.setdefault(line, entry)
                 self.instrumented[id(code)] = code
-                mon.set_local_events(self.tool, code, E.LINE)
+                self._apply_local(code)
         return plan
 
     def _on_start(self, code, offset):
@@ -125,19 +128,45 @@ class MonitoringBackend:
                 self.line_tables.clear()     # cleared in place: the LINE callback holds them
                 self.first_at_line.clear()
                 self.instrumented = {}
+            self._update_step_codes()
             events = 0
             if core.bps.by_file or core.bps.functions or core.bps.pending:
                 events |= E.PY_START | E.PY_RESUME
-            if core.hot:
+            if core.everywhere:
                 events |= E.PY_START | E.PY_RESUME | E.LINE
-            if core.step is not None:
-                events |= E.PY_RETURN | E.PY_YIELD | E.PY_UNWIND
+            elif core.step is not None:
+                events |= E.PY_UNWIND   # cannot be local; leaving the watched frame by a raise
             if "raised" in core.exception_filters:
                 events |= E.RAISE
             mon.set_events(self.tool, events)
             if plans_changed and core.bps.by_file:
                 self._plan_running_frames()
             mon.restart_events()
+
+    def _apply_local(self, code):
+        key = id(code)
+        events = E.LINE if key in self.line_tables else 0
+        if key in self.step_codes:
+            events |= E.LINE | E.PY_RETURN | E.PY_YIELD
+        mon.set_local_events(self.tool, code, events)
+
+    def _update_step_codes(self):
+        """A step over/out needs line and return events only in the watched frame's code and
+        its callers' (the frames it can end in), not everywhere."""
+        core = self.core
+        step = core.step
+        wanted = {}
+        if step is not None and step.kind != IN and not core.stopped:
+            frame = step.watch
+            while frame is not None:
+                wanted[id(frame.f_code)] = frame.f_code
+                frame = frame.f_back
+        old, self.step_codes = self.step_codes, wanted
+        for key, code in old.items():
+            if key not in wanted:
+                self._apply_local(code)
+        for code in wanted.values():
+            self._apply_local(code)
 
     def _plan_running_frames(self):
         """Frames already running never fire PY_START again: instrument their code now."""
@@ -152,6 +181,7 @@ class MonitoringBackend:
     def shutdown(self):
         with self.lock:
             mon.set_events(self.tool, 0)
-            for code in self.instrumented.values():
+            for code in list(self.instrumented.values()) + list(self.step_codes.values()):
                 mon.set_local_events(self.tool, code, 0)
             self.instrumented = {}
+            self.step_codes = {}

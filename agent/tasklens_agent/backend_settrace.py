@@ -3,9 +3,9 @@
 Every program thread runs `_global` on each call (installed for the main thread and, through
 threading.settrace, for every thread started later). Its fast path is one dict lookup per call
 returning None, so frames of code that needs nothing are never traced line by line. Frames that
-need line events get `_local`: code with breakpoints, every frame of the stepping thread, and
-every frame of every thread while a pause or a stop of all threads is under way (set on running
-frames from sys._current_frames(), because their call event has passed).
+need line events get `_local`: code with breakpoints, the stepping thread's stack for a step
+over/out, and every frame of every thread during a step in, a pause or a stop of all threads
+(set on running frames from sys._current_frames(), because their call event has passed).
 """
 import sys
 import threading
@@ -70,7 +70,7 @@ class SettraceBackend:
         funcs = self.funcs.get(id(frame.f_code))
         if funcs:
             self.core.on_call(frame, funcs)
-        return self._local if wanted or self.core.hot else None
+        return self._local if wanted or self.core.everywhere else None
 
     def _local(self, frame, event, arg):
         if event == "line":
@@ -95,7 +95,7 @@ class SettraceBackend:
                 self.funcs.clear()
         if not self.enabled:
             return
-        if core.hot:
+        if core.everywhere:
             self._trace_running_frames(all_frames=True)
         elif plans_changed and core.bps.by_file:
             self._trace_running_frames(all_frames=False)

@@ -46,7 +46,7 @@ class Debugger:
         self.stopped = False          # the session is stopped (all threads are to park)
         self.pause_requested = False
         self.step = None
-        self.hot = False
+        self.hot = self.everywhere = False
         self.states = {}
         self.handle_ids = itertools.count(1)
         self.frame_handles = {}       # frameId -> (ThreadState, frame)
@@ -63,8 +63,12 @@ class Debugger:
         self.event("output", {"category": category, "output": text})
 
     def _rehot(self):
-        """`hot`: line events are needed everywhere (a step, a pause, or a stop of all)."""
+        """`hot`: some line events are needed outside breakpoints (a step, a pause, a stop
+        of all); `everywhere`: in every frame (all but a step over/out, which needs only the
+        frames it can end in)."""
         self.hot = self.step is not None or self.pause_requested or self.stopped
+        self.everywhere = self.pause_requested or self.stopped or (
+            self.step is not None and self.step.kind == IN)
 
     # --- what to trace (called by backends, cached there per code object) ---
     def eligible(self, filename):
@@ -150,9 +154,11 @@ class Debugger:
         while caller is not None and not self.eligible(caller.f_code.co_filename):
             caller = caller.f_back
         with self.lock:
-            if self.step is step:
-                self.step = step.moved_out(caller)
-                self._rehot()
+            if self.step is not step:
+                return
+            self.step = step.moved_out(caller)
+            self._rehot()
+        self.backend.refresh()      # the frames the step can end in have changed
 
     def on_raise(self, frame, exc, tb):
         """`tb` is the traceback so far (3.11 updates exc.__traceback__ only later)."""

@@ -1,4 +1,6 @@
 """next / stepIn / stepOut, including leaving a function and generators; stopOnEntry."""
+import time
+
 from tests.harness import FIXTURES, AgentTestCase, fixture, line_of, settrace_variant
 
 STEP = fixture("stepping.py")
@@ -40,6 +42,16 @@ class SteppingTests(AgentTestCase):
         self.assertEqual(self.step(s, tid, "stepIn"), ("numbers", self.where("gen-first")))
         # stepping over a yield goes back to the consumer
         self.assertEqual(self.step(s, tid, "next"), ("main", self.where("main-body")))
+
+    def test_next_out_of_a_raise_stops_in_the_handler(self):
+        s, tid = self.at("raiser-line")
+        self.assertEqual(self.step(s, tid, "next"), ("catcher", self.where("catcher-except")))
+
+    def test_next_over_a_long_call_does_not_trace_it(self):
+        s, tid = self.at("main-long")
+        started = time.monotonic()
+        self.assertEqual(self.step(s, tid, "next"), ("main", self.where("main-call")))
+        self.assertLess(time.monotonic() - started, 3.0)
 
     def test_breakpoint_wins_over_step(self):
         s, tid = self.at("main-call")
