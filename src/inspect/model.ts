@@ -20,8 +20,8 @@ export interface Task {
   state: TaskState;
   /** Coroutine frames, innermost first; tasks with the same stack may share one array. */
   stack: readonly Frame[];
-  /** Ids of the tasks (or futures) awaiting this one. */
-  awaitedBy: string[];
+  /** Ids of the tasks (or futures) awaiting this one; tasks with the same awaiters may share it. */
+  awaitedBy: readonly string[];
   /** Set when the task could not be read completely; the other fields are then best effort. */
   error?: string;
 }

@@ -27,8 +27,11 @@ export interface RawTask {
   state: RawTaskState;
   /** Innermost coroutine first; shared by tasks with the same stack, so never to be changed. */
   stack: readonly RawFrame[];
-  /** Ids (`0x…` addresses) of the tasks or futures awaiting this one. */
-  awaitedBy: string[];
+  /**
+   * Ids (`0x…` addresses) of the tasks or futures awaiting this one; a single awaiter's list is
+   * shared by all the tasks it awaits, so never to be changed.
+   */
+  awaitedBy: readonly string[];
   error?: string;
 }
 
@@ -63,6 +66,7 @@ const MAX_INTERPRETERS = 256;
 const MAX_THREADS = 8192;
 const TASK_RETRIES = 3;
 const NO_FRAMES: readonly RawFrame[] = [];
+const NO_AWAITERS: readonly string[] = [];
 
 interface StackNode {
   frames: readonly RawFrame[];
@@ -120,6 +124,13 @@ export function walk(t: Target, limits: Limits = DEFAULT_LIMITS): RawSnapshot {
     let id = ids.get(addr);
     if (id === undefined) ids.set(addr, (id = hex(addr)));
     return id;
+  };
+  // The hundred children of a TaskGroup share one `[parent]` list.
+  const onlyAwaiter = new AddrMap<readonly string[]>();
+  const awaitedByOne = (addr: number): readonly string[] => {
+    let list = onlyAwaiter.get(addr);
+    if (list === undefined) onlyAwaiter.set(addr, (list = [idOf(addr)]));
+    return list;
   };
   const chain: RawFrame[] = [];
   let chainLength = 0;
@@ -209,7 +220,7 @@ export function walk(t: Target, limits: Limits = DEFAULT_LIMITS): RawSnapshot {
       }
     }
     return {
-      id: idOf(addr), name: '?', threadId, interpreterId: interpId, state: 'unknown', stack: NO_FRAMES, awaitedBy: [],
+      id: idOf(addr), name: '?', threadId, interpreterId: interpId, state: 'unknown', stack: NO_FRAMES, awaitedBy: NO_AWAITERS,
       error: `task changed while being read: ${last}`,
     };
   }
@@ -224,7 +235,7 @@ export function walk(t: Target, limits: Limits = DEFAULT_LIMITS): RawSnapshot {
     const abIsSet = ab !== 0 && wordsU8(w, wo, a.task.awaitedByIsSet) !== 0;
     const task: RawTask = {
       id: idOf(addr), name: nameAddr ? r.taskName(nameAddr) : '', threadId, interpreterId: interpId,
-      state: 'unknown', stack: NO_FRAMES, awaitedBy: ab === 0 ? [] : abIsSet ? setMembers(ab).map(idOf) : [idOf(ab)],
+      state: 'unknown', stack: NO_FRAMES, awaitedBy: ab === 0 ? NO_AWAITERS : abIsSet ? setMembers(ab).map(idOf) : awaitedByOne(ab),
     };
     if (coro !== 0) {
       task.state = coroChain(coro);
