@@ -24,7 +24,7 @@ test('initialize returns honest capabilities', async () => {
     assert.equal(caps.supportsValueFormattingOptions, false);
     assert.deepEqual(
       caps.exceptionBreakpointFilters?.map((f) => [f.filter, f.label, f.default]),
-      [['raised', 'Raised Exceptions', false], ['uncaught', 'Uncaught Exceptions', true]],
+      [['raised', 'Raised Exceptions', false], ['uncaught', 'Uncaught Exceptions', true], ['taskUnhandled', 'Unhandled Task Exceptions', false]],
     );
   });
 });

@@ -71,11 +71,32 @@ export interface FunctionBreakpointArg {
 export interface AgentFrame {
   id: number;
   name: string;
-  path: string;
+  /** Absent on label frames ("awaited by Task: …"), which have no source. */
+  path?: string;
   line: number;
-  column: number;
+  column?: number;
   sourceReference?: number;
-  library: boolean;
+  library?: boolean;
+  presentationHint?: 'normal' | 'label' | 'subtle';
+}
+
+export interface AgentThread {
+  id: number;
+  name: string;
+}
+
+export interface AgentTask {
+  threadId: number;
+  taskId: number;
+  name: string;
+  coroutine: string;
+  state: 'pending' | 'running' | 'done' | 'cancelled';
+  osThreadId: number;
+  stack: Array<{ name: string; path: string; line: number }>;
+  awaitedBy: number[];
+  createdAt?: { path: string; line: number };
+  waitingOn?: string;
+  ageSeconds?: number;
 }
 
 export interface AgentValue {
@@ -106,7 +127,7 @@ export interface AgentRequests {
   setFunctionBreakpoints: [{ breakpoints: FunctionBreakpointArg[] }, { breakpoints: AgentBreakpoint[] }];
   setExceptionBreakpoints: [{ filters: string[] }, object];
   start: [object, object];
-  threads: [object, { threads: Array<{ id: number; name: string }> }];
+  threads: [{ maxTaskThreads?: number }, { threads: AgentThread[]; tasksOmitted?: number }];
   pause: [{ threadId?: number }, object];
   continue: [{ threadId?: number }, { allThreadsContinued?: boolean }];
   next: [{ threadId: number }, object];
@@ -139,6 +160,7 @@ export interface AgentRequests {
   source: [{ sourceReference: number }, { content: string }];
   loadedSources: [object, { sources: Array<{ path: string; name: string }> }];
   disconnect: [{ terminate: boolean }, object];
+  taskTable: [object, { tasks: AgentTask[] }];
 }
 
 export type AgentCommand = keyof AgentRequests;
@@ -168,6 +190,7 @@ const COMMANDS: Record<AgentCommand, true> = {
   setExceptionBreakpoints: true, start: true, threads: true, pause: true, continue: true, next: true,
   stepIn: true, stepOut: true, stackTrace: true, scopes: true, variables: true, setVariable: true,
   evaluate: true, completions: true, exceptionInfo: true, source: true, loadedSources: true, disconnect: true,
+  taskTable: true,
 };
 const EVENTS: Record<keyof AgentEvents, true> = {
   hello: true, stopped: true, continued: true, thread: true, output: true, breakpoint: true, programExited: true,

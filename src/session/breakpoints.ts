@@ -6,6 +6,12 @@ import type { Session } from './session';
 export const EXCEPTION_FILTERS: DebugProtocol.ExceptionBreakpointsFilter[] = [
   { filter: 'raised', label: 'Raised Exceptions', default: false, description: 'Stop whenever an exception is raised, even if it is caught.' },
   { filter: 'uncaught', label: 'Uncaught Exceptions', default: true, description: 'Stop when an exception is not caught by the program.' },
+  {
+    filter: 'taskUnhandled',
+    label: 'Unhandled Task Exceptions',
+    default: false,
+    description: 'Stop where an exception is about to escape an asyncio task that nothing awaits, before asyncio hides it in "Task exception was never retrieved".',
+  },
 ];
 
 export function registerBreakpoints(session: Session): void {
@@ -36,7 +42,7 @@ export function registerBreakpoints(session: Session): void {
     const known = new Set(EXCEPTION_FILTERS.map((f) => f.filter));
     const unknown = filters.filter((f) => !known.has(f));
     if (unknown.length > 0) {
-      throw new UserError(ErrorCode.BadArguments, `Unknown exception filter ${unknown.map((f) => JSON.stringify(f)).join(', ')}; use "raised" or "uncaught".`);
+      throw new UserError(ErrorCode.BadArguments, `Unknown exception filter ${unknown.map((f) => JSON.stringify(f)).join(', ')}; use ${EXCEPTION_FILTERS.map((f) => `"${f.filter}"`).join(', ')}.`);
     }
     await session.breakpoints.setExceptions(filters);
     return {};

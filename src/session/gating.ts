@@ -32,6 +32,7 @@ export const GATES: Readonly<Record<string, readonly RunState[]>> = {
   exceptionInfo: STOPPED,
   source: ALL,
   loadedSources: LIVE,
+  'tasklens/taskTable': LIVE,
 };
 
 const WHY_NOT: Record<RunState, string> = {

@@ -13,6 +13,7 @@ export interface LaunchConfig {
   stopOnEntry: boolean;
   justMyCode: boolean;
   terminateOnDisconnect: boolean;
+  maxTaskThreads: number;
 }
 
 export interface AttachConfig {
@@ -20,7 +21,10 @@ export interface AttachConfig {
   port: number;
   token?: string;
   justMyCode: boolean;
+  maxTaskThreads: number;
 }
+
+export const DEFAULT_MAX_TASK_THREADS = 1000;
 
 function bad(message: string): UserError {
   return new UserError(ErrorCode.BadArguments, message);
@@ -31,6 +35,12 @@ function optional<T>(args: Record<string, unknown>, name: string, type: string, 
   if (value === undefined || value === null) return fallback;
   if (typeof value !== type) throw bad(`Launch argument "${name}" must be a ${type}, not ${JSON.stringify(value)}.`);
   return value as T;
+}
+
+function maxTaskThreads(args: Record<string, unknown>): number {
+  const value = optional(args, 'maxTaskThreads', 'number', DEFAULT_MAX_TASK_THREADS);
+  if (!Number.isInteger(value) || value < 0) throw bad(`Launch argument "maxTaskThreads" must be a whole number ≥ 0, not ${value}.`);
+  return value;
 }
 
 function record(value: unknown): Record<string, unknown> {
@@ -72,6 +82,7 @@ export function parseLaunch(raw: unknown): LaunchConfig {
     stopOnEntry: optional(args, 'stopOnEntry', 'boolean', false),
     justMyCode: optional(args, 'justMyCode', 'boolean', true),
     terminateOnDisconnect: optional(args, 'terminateOnDisconnect', 'boolean', false),
+    maxTaskThreads: maxTaskThreads(args),
   };
 }
 
@@ -89,5 +100,6 @@ export function parseAttach(raw: unknown): AttachConfig {
   const host = c.host ?? '127.0.0.1';
   if (typeof host !== 'string') throw bad('"connect.host" must be a string.');
   if (c.token !== undefined && typeof c.token !== 'string') throw bad('"connect.token" must be a string.');
-  return { host, port, token: c.token as string | undefined, justMyCode: optional(args, 'justMyCode', 'boolean', true) };
+  return { host, port, token: c.token as string | undefined, justMyCode: optional(args, 'justMyCode', 'boolean', true),
+    maxTaskThreads: maxTaskThreads(args) };
 }

@@ -32,17 +32,23 @@ export function registerStack(session: Session): void {
 }
 
 function toDapFrame(session: Session, frame: AgentFrame): DebugProtocol.StackFrame {
-  const onDisk = frame.path !== '' && path.isAbsolute(frame.path) && fs.existsSync(frame.path);
+  // "awaited by Task: …" separators between a task's chain and its awaiter's: no source, no line.
+  if (frame.presentationHint === 'label') {
+    return { id: frame.id, name: frame.name, line: 0, column: 0, presentationHint: 'label' };
+  }
+  const file = frame.path ?? '';
+  const onDisk = file !== '' && path.isAbsolute(file) && fs.existsSync(file);
   const source: DebugProtocol.Source = onDisk
-    ? { name: path.basename(frame.path), path: frame.path }
-    : { name: frame.path || frame.name, sourceReference: frame.sourceReference ?? 0, origin: 'not on disk' };
-  if (frame.library) source.presentationHint = 'deemphasize';
+    ? { name: path.basename(file), path: file }
+    : { name: file || frame.name, sourceReference: frame.sourceReference ?? 0, origin: 'not on disk' };
+  const subtle = frame.library === true || frame.presentationHint === 'subtle';
+  if (subtle) source.presentationHint = 'deemphasize';
   return {
     id: frame.id,
     name: frame.name,
     source,
     line: session.clientLine(frame.line),
     column: session.clientColumn(frame.column || 1),
-    presentationHint: frame.library ? 'subtle' : 'normal',
+    presentationHint: subtle ? 'subtle' : 'normal',
   };
 }
