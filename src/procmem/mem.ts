@@ -82,10 +82,11 @@ export class ProcessMemory {
 
   /** Makes page `pageNo` the last page, reading it if it is not cached. */
   private load(pageNo: number, addr: number): void {
-    if (!(addr >= PAGE && addr < TOP && addr % 1 === 0)) throw new BadRead(addr, 0, 'address out of range');
+    if (!(addr >= PAGE && addr < TOP && Math.floor(addr) === addr)) throw new BadRead(addr, 0, 'address out of range');
     const block = Math.floor(pageNo / BLOCK_PAGES);
     const page = pageNo - block * BLOCK_PAGES;
-    const set = block % SETS;
+    // Remainders by floor and multiply: `%` on addresses above 2^31 is a call into C in V8.
+    const set = block - Math.floor(block / SETS) * SETS;
     let slot = set * 2;
     if (!(this.blockOf[slot] === block && this.valid[slot] & (1 << page))) {
       slot++;
@@ -178,7 +179,7 @@ export class ProcessMemory {
    * fields out of one view costs a walk one page lookup per object instead of one per field.
    */
   words(addr: number, len: number): Uint32Array {
-    if (addr % 8 !== 0) throw new BadRead(addr, len, 'misaligned object');
+    if (Math.floor(addr / 8) * 8 !== addr) throw new BadRead(addr, len, 'misaligned object');
     const pageNo = Math.floor(addr / PAGE);
     if (pageNo !== this.lastPageNo) this.load(pageNo, addr);
     const inPage = addr - pageNo * PAGE;
