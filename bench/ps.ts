@@ -62,6 +62,8 @@ async function main(): Promise<void> {
     }
     cases.push({ name: `\`${py} -m asyncio ${sub}\``, cmd: [PYTHON, '-m', 'asyncio', sub, pid], env: process.env });
   }
+  // For scale: what starting Node alone costs here.
+  cases.push({ name: '`node -e 0` (Node start alone)', cmd: [process.execPath, '-e', '0'], env: withoutCerts });
   try {
     const samples = cases.map(() => [] as Sample[]);
     for (let i = 0; i < RUNS; i++) cases.forEach((c, k) => samples[k].push(measure(c)));
@@ -76,9 +78,11 @@ async function main(): Promise<void> {
       console.log(`| ${c.name} | ${median(walls).toFixed(3)} | ${Math.min(...walls).toFixed(3)} | ${median(rss).toFixed(0)} | ${Math.max(...rss).toFixed(0)} |`);
     });
     console.log('');
-    for (const sub of ['ps', 'pstree']) {
-      const ratio = medians.get(`\`tasklens ${sub}\``)! / medians.get(`\`${py} -m asyncio ${sub}\``)!;
-      console.log(`tasklens ${sub} / ${py} -m asyncio ${sub}, median wall: ${ratio.toFixed(2)}`);
+    for (const c of cases) {
+      const sub = c.name.startsWith('`tasklens ps') ? 'ps' : c.name.startsWith('`tasklens pstree') ? 'pstree' : null;
+      if (!sub) continue;
+      const ratio = medians.get(c.name)! / medians.get(`\`${py} -m asyncio ${sub}\``)!;
+      console.log(`${c.name} / \`${py} -m asyncio ${sub}\`, median wall: ${ratio.toFixed(2)}`);
     }
   } finally {
     target.stop();
