@@ -79,7 +79,7 @@ async function main(): Promise<void> {
     });
     console.log('');
     for (const c of cases) {
-      const sub = c.name.startsWith('`tasklens ps') ? 'ps' : c.name.startsWith('`tasklens pstree') ? 'pstree' : null;
+      const sub = c.name.startsWith('`tasklens pstree') ? 'pstree' : c.name.startsWith('`tasklens ps') ? 'ps' : null;
       if (!sub) continue;
       const ratio = medians.get(c.name)! / medians.get(`\`${py} -m asyncio ${sub}\``)!;
       console.log(`${c.name} / \`${py} -m asyncio ${sub}\`, median wall: ${ratio.toFixed(2)}`);
