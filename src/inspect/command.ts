@@ -46,6 +46,6 @@ export async function ps(pid: number, o: InspectOptions): Promise<void> {
 }
 
 export async function pstree(pid: number, o: InspectOptions): Promise<void> {
-  const report = pstreeReport(await takeSnapshot(pid, o));
-  emit(o.json ? `${JSON.stringify(report, null, 2)}\n` : pstreeText(report), report.warnings, !!o.json);
+  const snap = await takeSnapshot(pid, o);
+  emit(o.json ? `${JSON.stringify(pstreeReport(snap), null, 2)}\n` : pstreeText(snap), snap.warnings, !!o.json);
 }

@@ -1,7 +1,7 @@
 import { Cycle, findCycles, indexTasks } from './graph';
 import { Snapshot } from './model';
 import { psRows, PsRow, psTable } from './table';
-import { buildTree, renderTree, TreeNode } from './tree';
+import { buildTree, TreeNode, treeText } from './tree';
 
 // The --json documents of `ps` and `pstree` (schema in docs/ps.md). `schema` changes only when a
 // field changes meaning or goes away; new fields may be added.
@@ -64,6 +64,8 @@ export function psText(s: Snapshot, maxWidth?: number): string {
   return psTable(s, cycles, maxWidth, index) + cycleLines(named(s, cycles));
 }
 
-export function pstreeText(r: PstreeReport): string {
-  return renderTree(r.roots) + cycleLines(r.cycles);
+export function pstreeText(s: Snapshot): string {
+  const index = indexTasks(s);
+  const cycles = findCycles(s, index);
+  return treeText(s, cycles, index) + cycleLines(named(s, cycles));
 }

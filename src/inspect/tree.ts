@@ -1,5 +1,5 @@
 import { Cycle, indexTasks } from './graph';
-import { Frame, frameLabel, Snapshot } from './model';
+import { Frame, frameLabel, Snapshot, Task } from './model';
 
 // The await tree as CPython's `pstree` draws it: a task's coroutine frames (outermost first)
 // hang under the task, and each task hangs under the innermost frame of the task awaiting it.
@@ -84,7 +84,14 @@ function build(s: Snapshot, index: Map<string, number>): Graph {
   return { tasks, taskIds, frames, children };
 }
 
-export function buildTree(s: Snapshot, cycles: Cycle[], index = indexTasks(s)): TreeNode[] {
+/**
+ * Draws the tree: calls `visit` for every node in drawing order (depth first, children in
+ * order), with the handle `visit` returned for its parent (null for a root) and whether it is
+ * its parent's last child. A task met again on its own path is drawn once more, closing the
+ * cycle, and not expanded. Iterative: await chains can be thousands of tasks deep.
+ */
+function draw<H>(s: Snapshot, cycles: Cycle[], index: Map<string, number>,
+  visit: (node: DrawnNode, parent: H | null, last: boolean) => H): void {
   const g = build(s, index);
   const cycleOf = new Map<string, string>();
   for (const c of cycles) for (const id of c.tasks) if (!cycleOf.has(id)) cycleOf.set(id, c.name);
@@ -93,79 +100,89 @@ export function buildTree(s: Snapshot, cycles: Cycle[], index = indexTasks(s)): 
   const isChild = new Uint8Array(nodes);
   for (const kids of g.children) for (let i = 0; i < kids.length; i++) isChild[kids[i]] = 1;
   const drawn = new Uint8Array(nodes);
-  // Whether each task is on the path being expanded (a task met again there closes a cycle).
+  // Whether each task is on the path being expanded: from its expansion until the exit mark
+  // pushed under its children pops.
   const onPath = new Uint8Array(nodes);
   let count = 0;
 
-  const make = (k: number, closes: boolean): TreeNode => {
-    count++;
+  const describe = (k: number, closes: boolean): DrawnNode => {
     const f = g.frames[k];
-    if (f) return { kind: 'frame', function: f.function, file: f.file, line: f.line, children: [] };
+    if (f) return { frame: f };
     const id = g.taskIds[k];
-    const t = k < g.tasks ? s.tasks[k] : undefined;
-    return {
-      kind: 'task', id, name: t ? t.name : `Unknown ${id}`, state: t ? t.state : 'unknown',
-      cycle: cycleOf.get(id) ?? null, closesCycle: closes, children: [],
-    };
+    return { id, task: k < g.tasks ? s.tasks[k] : undefined, cycle: cycleOf.get(id) ?? null, closes };
   };
 
-  // Iterative depth-first expansion (await chains can be thousands of tasks deep). A task is
-  // on the path from when it is expanded until the exit mark pushed under its children pops.
-  const expand = (root: number): TreeNode => {
-    const top = make(root, false);
-    const work: Array<{ k: number; node: TreeNode | null }> = [{ k: root, node: top }];
+  interface Work { k: number; closes: boolean; parent: H | null; last: boolean; exit: boolean }
+  const expand = (root: number): void => {
+    count++;
+    const work: Work[] = [{ k: root, closes: false, parent: null, last: true, exit: false }];
     while (work.length > 0) {
-      const { k, node } = work.pop()!;
-      if (!node) {
+      const { k, closes, parent, last, exit } = work.pop()!;
+      if (exit) {
         onPath[k]--;
         continue;
       }
+      const handle = visit(describe(k, closes), parent, last);
+      if (closes) continue;
       drawn[k] = 1;
       if (isTask(k)) {
         onPath[k]++;
-        work.push({ k, node: null });
+        work.push({ k, closes: false, parent: null, last: false, exit: true });
       }
       const kids = g.children[k];
-      const pending: typeof work = [];
-      for (let ki = 0; ki < kids.length; ki++) {
-        if (count >= MAX_NODES) break;
-        const c = kids[ki];
-        const closes = isTask(c) && onPath[c] > 0;
-        const child = make(c, closes);
-        node.children.push(child);
-        if (!closes) pending.push({ k: c, node: child });
+      let made = 0;
+      while (made < kids.length && count < MAX_NODES) {
+        made++;
+        count++;
       }
-      for (let i = pending.length - 1; i >= 0; i--) work.push(pending[i]);
+      for (let i = made - 1; i >= 0; i--) {
+        const c = kids[i];
+        work.push({ k: c, closes: isTask(c) && onPath[c] > 0, parent: handle, last: i === made - 1, exit: false });
+      }
     }
-    return top;
   };
 
   const order: number[] = [];
   for (let k = 0; k < nodes; k++) if (isTask(k)) order.push(k);
+  for (const k of order) if (!isChild[k]) expand(k);
+  for (const k of order) if (!drawn[k]) expand(k);
+}
+
+/** A node as `draw` hands it out: a coroutine frame, or a task (listed or not). */
+type DrawnNode = { frame: Frame } | { frame?: undefined; id: string; task: Task | undefined; cycle: string | null; closes: boolean };
+
+export function buildTree(s: Snapshot, cycles: Cycle[], index = indexTasks(s)): TreeNode[] {
   const roots: TreeNode[] = [];
-  for (const k of order) if (!isChild[k]) roots.push(expand(k));
-  for (const k of order) if (!drawn[k]) roots.push(expand(k));
+  draw<TreeNode>(s, cycles, index, (n, parent) => {
+    const node: TreeNode = n.frame
+      ? { kind: 'frame', function: n.frame.function, file: n.frame.file, line: n.frame.line, children: [] }
+      : {
+        kind: 'task', id: n.id, name: n.task ? n.task.name : `Unknown ${n.id}`, state: n.task ? n.task.state : 'unknown',
+        cycle: n.cycle, closesCycle: n.closes, children: [],
+      };
+    (parent ? parent.children : roots).push(node);
+    return node;
+  });
   return roots;
 }
 
-function label(n: TreeNode): string {
-  if (n.kind === 'frame') return `${n.function} ${n.file}:${n.line}`;
-  const mark = n.cycle ? (n.closesCycle ? `  ↺ closes ${n.cycle}` : `  [${n.cycle}]`) : '';
-  return `(T) ${n.name}${mark}`;
-}
-
-export function renderTree(roots: TreeNode[]): string {
+/** The tree as text, drawn straight from the graph (no tree of objects in between). */
+export function treeText(s: Snapshot, cycles: Cycle[], index = indexTasks(s)): string {
   const out: string[] = [];
-  for (const root of roots) {
-    const work: Array<{ n: TreeNode; prefix: string; last: boolean }> = [{ n: root, prefix: '', last: true }];
-    while (work.length > 0) {
-      const { n, prefix, last } = work.pop()!;
-      out.push(`${prefix}${last ? '└── ' : '├── '}${label(n)}`);
-      const childPrefix = prefix + (last ? '    ' : '│   ');
-      for (let i = n.children.length - 1; i >= 0; i--) {
-        work.push({ n: n.children[i], prefix: childPrefix, last: i === n.children.length - 1 });
-      }
+  const labels = new Map<Frame, string>();
+  // A node's handle is the prefix of its children's lines.
+  draw<string>(s, cycles, index, (n, parent, last) => {
+    let label: string;
+    if (n.frame) {
+      label = labels.get(n.frame) ?? '';
+      if (!label) labels.set(n.frame, (label = frameLabel(n.frame)));
+    } else {
+      const mark = n.cycle ? (n.closes ? `  ↺ closes ${n.cycle}` : `  [${n.cycle}]`) : '';
+      label = `(T) ${n.task ? n.task.name : `Unknown ${n.id}`}${mark}`;
     }
-  }
+    const prefix = parent ?? '';
+    out.push(`${prefix}${last ? '└── ' : '├── '}${label}`);
+    return prefix + (last ? '    ' : '│   ');
+  });
   return out.length > 0 ? `${out.join('\n')}\n` : '';
 }

@@ -22,8 +22,16 @@ export class AddrMap<V> {
 
   constructor(capacityLog2 = 10) {
     this.keys = new Float64Array(1 << capacityLog2);
-    this.vals = new Array<V | undefined>(1 << capacityLog2);
+    this.vals = AddrMap.slots<V>(1 << capacityLog2);
     this.shift = 32 - capacityLog2;
+  }
+
+  /**
+   * Values filled in, not holes: every map then has the same elements kind whatever it holds
+   * (numbers, strings, records), and `get` and `set` stay monomorphic across maps.
+   */
+  private static slots<V>(n: number): Array<V | undefined> {
+    return new Array<V | undefined>(n).fill(undefined);
   }
 
   get(key: number): V | undefined {
@@ -58,7 +66,7 @@ export class AddrMap<V> {
     const oldKeys = this.keys;
     const oldVals = this.vals;
     this.keys = new Float64Array(oldKeys.length * 2);
-    this.vals = new Array<V | undefined>(oldKeys.length * 2);
+    this.vals = AddrMap.slots<V>(oldKeys.length * 2);
     this.shift--;
     this.size = 0;
     for (let i = 0; i < oldKeys.length; i++) if (oldKeys[i] !== EMPTY) this.set(oldKeys[i], oldVals[i] as V);
