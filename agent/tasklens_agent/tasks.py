@@ -1,0 +1,253 @@
+"""Asyncio tasks as pseudo-threads: every loop of every thread, every live task, stable ids.
+
+The agent never imports asyncio itself. `install` (before user code runs) wraps
+`asyncio.events._set_running_loop` as soon as asyncio is imported, so each loop that starts
+running, the thread it runs on, and uvloop's loops (uvloop binds `asyncio._set_running_loop` at
+its own import, after ours) are known. The wrapper runs twice per `run_forever`, nothing per task.
+Loops started before the hook are found by scanning thread stacks for `run_forever` frames.
+
+Where live tasks are: 3.11 `tasks._all_tasks` (every loop); 3.12-3.13 `_scheduled_tasks` plus
+`_eager_tasks`; 3.14+ C tasks sit on per-thread lists that only `all_tasks(loop)` walks, once per
+known loop. Ids come from a counter kept per task object (never `id()`), starting at
+TASK_ID_BASE, never reused.
+"""
+import itertools
+import sys
+import threading
+import weakref
+
+TASK_ID_BASE = 1_000_000
+_PER_LOOP = sys.version_info >= (3, 14)
+
+_ids = itertools.count(TASK_ID_BASE)
+_by_task = weakref.WeakKeyDictionary()
+_by_id = weakref.WeakValueDictionary()
+_id_lock = threading.Lock()
+_loops = {}         # id(loop) -> loop, until the loop is closed
+_running = {}       # thread ident -> the loop running on it
+_get_ident = threading.get_ident
+_hooks = {"get_loop": None, "current_task": None}
+
+
+# --- finding loops ---
+class _EventsImportHook:
+    """A meta-path finder that only waits for `asyncio.events` to be executed, then wraps."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name != "asyncio.events":
+            return None
+        for finder in sys.meta_path:
+            if finder is self or not hasattr(finder, "find_spec"):
+                continue
+            spec = finder.find_spec(name, path, target)
+            if spec is not None:
+                break
+        else:
+            return None
+        loader = spec.loader
+        original = getattr(loader, "exec_module", None)
+        if original is None:
+            return None
+
+        def exec_module(module):
+            original(module)
+            _wrap_events(module)
+        loader.exec_module = exec_module   # an instance attribute: __loader__ stays the same
+        return spec
+
+
+def install():
+    events = sys.modules.get("asyncio.events")
+    if events is not None:
+        _wrap_events(events)
+    elif not any(isinstance(f, _EventsImportHook) for f in sys.meta_path):
+        sys.meta_path.insert(0, _EventsImportHook())
+
+
+def _wrap_events(events):
+    original = events._set_running_loop
+    if getattr(original, "_tasklens", False):
+        return
+    running, loops, get_ident = _running, _loops, _get_ident
+
+    def _set_running_loop(loop):
+        if loop is None:
+            running.pop(get_ident(), None)
+        else:
+            running[get_ident()] = loop
+            loops[id(loop)] = loop
+        original(loop)
+    _set_running_loop._tasklens = True
+    events._set_running_loop = _set_running_loop
+    package = sys.modules.get("asyncio")
+    if package is not None and getattr(package, "_set_running_loop", None) is original:
+        package._set_running_loop = _set_running_loop
+    _hooks["get_loop"] = events._get_running_loop
+
+
+def _scan_running_loops():
+    """Loops whose run_forever frame is on some thread's stack (started before the hook)."""
+    for ident, frame in list(sys._current_frames().items()):
+        while frame is not None:
+            code = frame.f_code
+            if code.co_name in ("run_forever", "_run_forever_setup") \
+                    and "asyncio" in code.co_filename:
+                loop = frame.f_locals.get("self")
+                if loop is not None:
+                    _loops.setdefault(id(loop), loop)
+                    _running.setdefault(ident, loop)
+                break
+            frame = frame.f_back
+
+
+def known_loops():
+    _scan_running_loops()
+    for key, loop in list(_loops.items()):
+        try:
+            closed = loop.is_closed()
+        except Exception:
+            closed = True
+        if closed:
+            _loops.pop(key, None)
+    return list(_loops.values())
+
+
+def loop_threads():
+    """id(loop) -> ident of the thread running it now."""
+    return {id(loop): ident for ident, loop in list(_running.items())}
+
+
+# --- the running task of a thread (hot: called on line events of a step) ---
+def _current_task_fn():
+    fn = _hooks["current_task"]
+    if fn is None:
+        mod = sys.modules.get("asyncio.tasks")
+        if mod is None:
+            return None
+        fn = _hooks["current_task"] = mod.current_task
+    return fn
+
+
+def current_task():
+    """The task running on the calling thread, or None."""
+    get_loop = _hooks["get_loop"]
+    if get_loop is None:
+        events = sys.modules.get("asyncio.events")
+        if events is None:
+            return None
+        get_loop = _hooks["get_loop"] = events._get_running_loop
+    loop = get_loop()
+    if loop is None:
+        return None
+    fn = _current_task_fn()
+    return fn(loop) if fn is not None else None
+
+
+def current_owner():
+    """The logical thread running here: the current task, or the OS thread's ident."""
+    task = current_task()
+    return task if task is not None else _get_ident()
+
+
+def top_frame(task):
+    coro = task.get_coro()
+    return getattr(coro, "cr_frame", None) or getattr(coro, "gi_frame", None)
+
+
+def task_of_frame(frame):
+    """The current task if `frame` runs inside its coroutine chain (not a loop callback)."""
+    task = current_task()
+    if task is None:
+        return None
+    top = top_frame(task)
+    while frame is not None:
+        if frame is top:
+            return task
+        frame = frame.f_back
+    return None
+
+
+def running_task_of_loop(loop):
+    fn = _current_task_fn()
+    try:
+        return fn(loop) if fn is not None else None
+    except Exception:
+        return None
+
+
+# --- enumerating tasks ---
+def live_tasks():
+    """Every task not yet done, of every loop, in creation order where the source keeps it."""
+    mod = sys.modules.get("asyncio.tasks")
+    if mod is None:
+        return []
+    if _PER_LOOP:
+        found = []
+        for loop in known_loops():
+            for _ in range(3):      # a set changing in another thread mid-copy: try again
+                try:
+                    found.extend(mod.all_tasks(loop))
+                    break
+                except RuntimeError:
+                    continue
+        return _ordered(found)
+    if sys.version_info < (3, 12):
+        refs = list(mod._all_tasks.data)
+        found = [r() for r in refs]
+    else:
+        refs = list(mod._scheduled_tasks.data)
+        found = [r() for r in refs] + list(mod._eager_tasks)
+    return _ordered(t for t in found if t is not None and not t.done())
+
+
+def _ordered(tasks):
+    """Unique tasks, those with ids first in id order, then new ones (which get ids here)."""
+    seen = set()
+    known, new = [], []
+    get = _by_task.get
+    for t in tasks:
+        if id(t) in seen:
+            continue
+        seen.add(id(t))
+        tid = get(t)
+        if tid is None:
+            new.append(t)
+        else:
+            known.append((tid, t))
+    known.sort(key=lambda p: p[0])
+    out = [t for _, t in known]
+    for t in new:
+        task_id(t)
+        out.append(t)
+    return out
+
+
+def task_id(task):
+    tid = _by_task.get(task)
+    if tid is None:
+        with _id_lock:
+            tid = _by_task.get(task)
+            if tid is None:
+                tid = _by_task[task] = next(_ids)
+                _by_id[tid] = task
+    return tid
+
+
+def task_by_id(tid):
+    return _by_id.get(tid)
+
+
+def is_task_id(tid):
+    return isinstance(tid, int) and tid >= TASK_ID_BASE
+
+
+def coroutine_name(task):
+    coro = task.get_coro()
+    if coro is None:
+        return "<no coroutine>"
+    return getattr(coro, "__qualname__", None) or getattr(coro, "__name__", None) \
+        or type(coro).__name__
+
+
+def task_name(task):
+    return "Task: %s (%s)" % (coroutine_name(task), task.get_name())
