@@ -2,7 +2,7 @@ import { ProcError, ProcErrorCode } from '../procmem/errors';
 import { memorySource } from './memorySource';
 import { collect, Snapshot } from './model';
 import type { InspectOptions } from './options';
-import { psReport, psText, pstreeReport, pstreeText } from './report';
+import { psReport, psWrite, pstreeReport, pstreeText } from './report';
 
 // What `tasklens ps` and `pstree` do once their arguments are parsed. Kept apart from the
 // command-line declarations so that `tasklens` loads it only when one of them runs.
@@ -31,21 +31,27 @@ async function takeSnapshot(pid: number, o: InspectOptions): Promise<Snapshot> {
   }
 }
 
-function emit(text: string, warnings: string[], json: boolean): void {
-  if (!json) for (const w of warnings) process.stderr.write(`tasklens: warning: ${w}\n`);
-  process.stdout.write(text);
+/** Warnings go to stderr with the text output; a JSON document carries its own. */
+function warn(s: Snapshot): void {
+  for (const w of s.warnings) process.stderr.write(`tasklens: warning: ${w}\n`);
 }
 
 export async function ps(pid: number, o: InspectOptions): Promise<void> {
   const snap = await takeSnapshot(pid, o);
   if (o.json) {
-    emit(`${JSON.stringify(psReport(snap), null, 2)}\n`, snap.warnings, true);
+    process.stdout.write(`${JSON.stringify(psReport(snap), null, 2)}\n`);
   } else {
-    emit(psText(snap, o.width), snap.warnings, false);
+    warn(snap);
+    psWrite(snap, (chunk) => process.stdout.write(chunk), o.width);
   }
 }
 
 export async function pstree(pid: number, o: InspectOptions): Promise<void> {
   const snap = await takeSnapshot(pid, o);
-  emit(o.json ? `${JSON.stringify(pstreeReport(snap), null, 2)}\n` : pstreeText(snap), snap.warnings, !!o.json);
+  if (o.json) {
+    process.stdout.write(`${JSON.stringify(pstreeReport(snap), null, 2)}\n`);
+  } else {
+    warn(snap);
+    process.stdout.write(pstreeText(snap));
+  }
 }

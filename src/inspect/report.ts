@@ -57,11 +57,18 @@ function cycleLines(cycles: Header['cycles']): string {
   return cycles.map((c) => `${c.name}: ${[...c.taskNames, c.taskNames[0]].join(' → ')}\n`).join('');
 }
 
-/** The table of `psReport(s).rows`, then one line per cycle. */
-export function psText(s: Snapshot, maxWidth?: number): string {
+/** The table of `psReport(s).rows`, then one line per cycle, handed to `write` in pieces. */
+export function psWrite(s: Snapshot, write: (chunk: string) => void, maxWidth?: number): void {
   const index = indexTasks(s);
   const cycles = findCycles(s, index);
-  return psTable(s, cycles, maxWidth, index) + cycleLines(named(s, cycles));
+  psTable(s, cycles, write, maxWidth, index);
+  if (cycles.length > 0) write(cycleLines(named(s, cycles)));
+}
+
+export function psText(s: Snapshot, maxWidth?: number): string {
+  const chunks: string[] = [];
+  psWrite(s, (c) => chunks.push(c), maxWidth);
+  return chunks.join('');
 }
 
 export function pstreeText(s: Snapshot): string {

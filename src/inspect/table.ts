@@ -59,6 +59,7 @@ function row(t: Task, state: string, stack: string[], chain: string[], awaiterNa
 const HEADERS = ['tid', 'task id', 'task name', 'state', 'coroutine stack', 'awaiter chain', 'awaiter name', 'awaiter id'];
 const COLUMNS = HEADERS.length;
 const LAST = COLUMNS - 1;
+const CHUNK_LINES = 1024;
 
 /**
  * The rows of `psRows` as a plain aligned table: columns as wide as their widest cell up to
@@ -69,7 +70,9 @@ const LAST = COLUMNS - 1;
  * stack, an awaiter, a thread id shared by hundreds of rows), so each distinct cell is joined
  * and padded once, and a line is one concatenation of ready-made cells.
  */
-export function psTable(s: Snapshot, cycles: Cycle[], maxWidth = Infinity, index = indexTasks(s)): string {
+export function psTable(
+  s: Snapshot, cycles: Cycle[], write: (chunk: string) => void, maxWidth = Infinity, index = indexTasks(s),
+): void {
   const cycleOf = new Map<string, string>();
   for (const c of cycles) for (const id of c.tasks) if (!cycleOf.has(id)) cycleOf.set(id, c.name);
   const joined = new Map<readonly Frame[], string>();
@@ -133,12 +136,20 @@ export function psTable(s: Snapshot, cycles: Cycle[], maxWidth = Infinity, index
   // Task ids and names are each task's own: padding them is not worth remembering.
   const own = (c: number, text: string): string => `${fit(text, widths[c])}  `;
   const end = (text: string): string => (text.length > widths[LAST] ? fit(text, widths[LAST]) : text);
-  const out: string[] = [
+  let out: string[] = [
     HEADERS.map((h, c) => (c === LAST ? end(h) : fit(h, widths[c]))).join('  '),
     widths.map((w) => '-'.repeat(w)).join('  '),
   ];
+  const flush = (): void => {
+    out.push('');
+    write(out.join('\n'));
+    out = [];
+  };
   e = 0;
   for (let ti = 0; ti < n; ti++) {
+    // Written out every thousand lines or so: the lines then die young, and the garbage
+    // collector does not copy the whole table again at every pass.
+    if (out.length >= CHUNK_LINES) flush();
     const t = s.tasks[ti];
     const head = cell(0, tidCells[ti]) + own(1, t.id) + own(2, t.name) + cell(3, stateCells[ti]) + cell(4, stackCells[ti]);
     if (t.awaitedBy.length === 0) {
@@ -153,6 +164,5 @@ export function psTable(s: Snapshot, cycles: Cycle[], maxWidth = Infinity, index
       out.push(a === '' ? line.trimEnd() : line);
     }
   }
-  out.push('');
-  return out.join('\n');
+  flush();
 }
