@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { describe, test } from 'node:test';
 import { pythons } from './support/pythons';
-import { fixture } from './support/paths';
+import { fixture, MAIN_JS } from './support/paths';
 import { Running, startReady, tasklens } from './ps_fixture';
 
 async function withProcess(cmd: string, args: string[], body: (p: Running) => Promise<void>): Promise<void> {
@@ -85,5 +85,22 @@ describe('ps and pstree errors', () => {
     const r = await tasklens(['ps', 'abc']);
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, /positive integer/);
+  });
+
+  test('a reader that stops early (`tasklens ps PID | head`) ends tasklens quietly', async () => {
+    const py = pythons().find((p) => p.version.startsWith('3.14'));
+    assert.ok(py, 'CPython 3.14 is in the matrix');
+    // 2,000 tasks: far more output than a pipe holds, so tasklens is still writing when it goes.
+    await withProcess(py.path, [fixture('ps_many.py'), '2000'], async (p) => {
+      for (const cmd of ['ps', 'pstree']) {
+        const child = spawn(process.execPath, [MAIN_JS, cmd, String(p.pid)], { stdio: ['ignore', 'pipe', 'pipe'] });
+        let stderr = '';
+        child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+        child.stdout.once('data', () => child.stdout.destroy());
+        const [code] = (await once(child, 'exit')) as [number | null];
+        assert.equal(code, 0, `${cmd}: ${stderr}`);
+        assert.equal(stderr, '', cmd);
+      }
+    });
   });
 });

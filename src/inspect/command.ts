@@ -36,7 +36,16 @@ function warn(s: Snapshot): void {
   for (const w of s.warnings) process.stderr.write(`tasklens: warning: ${w}\n`);
 }
 
+// `tasklens ps PID | head`: once the reader is gone, stop quietly rather than with a stack trace.
+function quietWhenReaderLeaves(): void {
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    throw err;
+  });
+}
+
 export async function ps(pid: number, o: InspectOptions): Promise<void> {
+  quietWhenReaderLeaves();
   const snap = await takeSnapshot(pid, o);
   if (o.json) {
     process.stdout.write(`${JSON.stringify(psReport(snap), null, 2)}\n`);
@@ -47,6 +56,7 @@ export async function ps(pid: number, o: InspectOptions): Promise<void> {
 }
 
 export async function pstree(pid: number, o: InspectOptions): Promise<void> {
+  quietWhenReaderLeaves();
   const snap = await takeSnapshot(pid, o);
   if (o.json) {
     process.stdout.write(`${JSON.stringify(pstreeReport(snap), null, 2)}\n`);
