@@ -42,10 +42,23 @@ function hostPath(pid: number, file: string): string {
   }
 }
 
+const DELETED = ' (deleted)';
+
+/**
+ * Where to read a mapped file's ELF headers. A file replaced or removed since it was mapped (a
+ * Python upgraded in place under a running service) shows as "(deleted)": its mappings still
+ * lead to the original through /proc/PID/map_files, where the path would give the new file.
+ */
+function elfPath(pid: number, file: string, maps: Mapping[]): string {
+  if (!file.endsWith(DELETED) || maps.length === 0) return hostPath(pid, file);
+  const m = maps.find((x) => x.offset === 0) ?? maps[0];
+  return `/proc/${pid}/map_files/${m.start.toString(16)}-${m.end.toString(16)}`;
+}
+
 function findSection(pid: number, file: string, maps: Mapping[], names: string[]): Located | null {
   let elf;
   try {
-    elf = readElf(hostPath(pid, file.replace(/ \(deleted\)$/, '')));
+    elf = readElf(elfPath(pid, file, maps));
   } catch {
     return null;
   }
@@ -57,7 +70,8 @@ function findSection(pid: number, file: string, maps: Mapping[], names: string[]
 }
 
 function looksLikePython(file: string): RegExpExecArray | null {
-  return /(?:^|\/)(?:lib)?python(\d)\.(\d+)[a-z]*(?:\.so[.\d]*|$)/.exec(file);
+  const path = file.endsWith(DELETED) ? file.slice(0, -DELETED.length) : file;
+  return /(?:^|\/)(?:lib)?python(\d)\.(\d+)[a-z]*(?:\.so[.\d]*|$)/.exec(path);
 }
 
 export function openTarget(pid: number): Target {
