@@ -10,6 +10,7 @@ Callbacks run on program threads; `refresh` runs on whichever thread changed the
 import sys
 import threading
 
+from .async_step import suspends
 from .conditions import line_checks
 from .stepping import IN
 
@@ -36,7 +37,7 @@ class MonitoringBackend:
         cb(self.tool, E.PY_RESUME, self._on_start)
         cb(self.tool, E.LINE, self._make_line_callback())
         cb(self.tool, E.PY_RETURN, self._on_return)
-        cb(self.tool, E.PY_YIELD, self._on_return)
+        cb(self.tool, E.PY_YIELD, self._on_yield)
         cb(self.tool, E.PY_UNWIND, self._on_unwind)
         cb(self.tool, E.RAISE, self._on_raise)
 
@@ -107,9 +108,14 @@ class MonitoringBackend:
         if self.core.step is not None:
             self.core.on_return(_getframe(1))
 
-    def _on_unwind(self, code, offset, exc):
+    def _on_yield(self, code, offset, value):
         if self.core.step is not None:
-            self.core.on_return(_getframe(1))
+            self.core.on_return(_getframe(1), "suspend" if suspends(code, value) else "return")
+
+    def _on_unwind(self, code, offset, exc):
+        core = self.core
+        if core.step is not None or "taskUnhandled" in core.exception_filters:
+            core.on_return(_getframe(1), "unwind", exc)
 
     def _on_raise(self, code, offset, exc):
         self.core.on_raise(_getframe(1), exc, exc.__traceback__)
@@ -136,6 +142,8 @@ class MonitoringBackend:
                 events |= E.PY_START | E.PY_RESUME | E.LINE
             elif core.step is not None:
                 events |= E.PY_UNWIND   # cannot be local; leaving the watched frame by a raise
+            if "taskUnhandled" in core.exception_filters:
+                events |= E.PY_UNWIND   # an exception leaving a task's top coroutine
             if "raised" in core.exception_filters:
                 events |= E.RAISE
             mon.set_events(self.tool, events)
@@ -156,11 +164,12 @@ class MonitoringBackend:
         core = self.core
         step = core.step
         wanted = {}
-        if step is not None and step.kind != IN and not core.stopped:
+        if step is not None and not core.stopped:
             frame = step.watch
             while frame is not None:
                 wanted[id(frame.f_code)] = frame.f_code
-                frame = frame.f_back
+                # a step in has line events everywhere; it only follows the end of a task
+                frame = frame.f_back if step.kind != IN else None
         old, self.step_codes = self.step_codes, wanted
         for key, code in old.items():
             if key not in wanted:

@@ -13,15 +13,17 @@ import itertools
 import queue
 import threading
 
+from . import async_step
+from . import awaits
 from . import breakpoints as bpmod
 from . import frames as framemod
 from . import paths
+from . import tasks as taskmod
 from .saferepr import safe_str
 from .stepping import IN, Step, current_owner
 from .threads import agent_idents, current_user_thread, is_agent_thread, thread_id
 
 _THREADING_FILE = threading.__file__
-_IGNORED_RAISED = (StopIteration, StopAsyncIteration, GeneratorExit)
 
 
 class ThreadState:
@@ -31,6 +33,7 @@ class ThreadState:
         self.jobs = queue.SimpleQueue()
         self.parked = False
         self.frames = None        # innermost-first frames shown while stopped
+        self.task = None          # the asyncio task whose step runs those frames
         self.exc = None
         self.break_mode = None
 
@@ -75,6 +78,10 @@ class Debugger:
         k = paths.kind(filename)
         return k == "user" or (k == "library" and not self.just_my_code)
 
+    def steppable(self, filename):
+        """Where a step may stop: eligible, and not event-loop or executor machinery."""
+        return self.eligible(filename) and not async_step.invisible(filename)
+
     def code_plan(self, code, module_name):
         """(lines -> breakpoints or None, function breakpoints) for a code object first seen."""
         filename = code.co_filename
@@ -100,10 +107,10 @@ class Debugger:
                 self.stop(frame, "pause")
             return
         step = self.step
-        if step is not None and step.stops_at(frame, current_owner()):
+        if step is not None and step.stops_at(frame, current_owner):
             filename = frame.f_code.co_filename
             # The entry stop is the program's first line, even without justMyCode.
-            if paths.is_user(filename) if step.reason == "entry" else self.eligible(filename):
+            if paths.is_user(filename) if step.reason == "entry" else self.steppable(filename):
                 self.stop(frame, step.reason)
 
     def on_call(self, frame, bps):
@@ -146,19 +153,52 @@ class Debugger:
                 out.append("<%s: %s>" % (type(e).__name__, e))
         return "".join(out)
 
-    def on_return(self, frame):
+    def on_return(self, frame, how="return", exc=None, tb=None):
+        """`frame` returns, unwinds (`how` 'unwind', raising `exc`) or yields ('suspend': a
+        coroutine waits, it is not left). A step watching it moves outward: to the caller, or
+        at the end of a task's top coroutine to the tasks awaiting the task."""
+        if how == "unwind" and "taskUnhandled" in self.exception_filters:
+            self._task_unhandled(frame, exc, tb)
         step = self.step
-        if step is None or frame is not step.watch or step.owner != current_owner():
+        if step is None or frame is not step.watch or how == "suspend":
             return
-        caller = frame.f_back
-        while caller is not None and not self.eligible(caller.f_code.co_filename):
-            caller = caller.f_back
+        owner = current_owner()
+        if not step.owns(owner):
+            return
+        if type(owner) is not int and frame is taskmod.top_frame(owner):
+            new = step.to_awaiters(awaits.awaiters(owner))
+        elif step.kind == IN:
+            return
+        else:
+            new = self._moved_out(step, frame.f_back)
         with self.lock:
             if self.step is not step:
                 return
-            self.step = step.moved_out(caller)
+            self.step = new
             self._rehot()
         self.backend.refresh()      # the frames the step can end in have changed
+
+    def _moved_out(self, step, caller):
+        while caller is not None and not self.steppable(caller.f_code.co_filename):
+            if async_step.executor_frames(caller):
+                return None     # the end of a job run by an executor thread: a continue
+            caller = caller.f_back
+        return step.moved_out(caller)
+
+    def _task_unhandled(self, frame, exc, tb):
+        """An exception leaves a coroutine: stop if it ends a task that nobody awaits."""
+        if exc is None or not frame.f_code.co_flags & async_step.CO_COROUTINE \
+                or threading.get_ident() in agent_idents:
+            return
+        task = taskmod.current_task()
+        if task is None or frame is not taskmod.top_frame(task) \
+                or not async_step.ends_task_unhandled(task, exc):
+            return
+        frames = framemod.traceback_frames(tb if tb is not None else exc.__traceback__)
+        if frame not in frames:
+            frames.append(frame)
+        self.stop(frames[0], "exception", frames=frames, exc=exc, break_mode="unhandled",
+                  task=task)
 
     def on_raise(self, frame, exc, tb):
         """`tb` is the traceback so far (3.11 updates exc.__traceback__ only later)."""
@@ -166,8 +206,10 @@ class Debugger:
             return
         if isinstance(exc, SystemExit) or not self.eligible(frame.f_code.co_filename):
             return
-        if paths.kind(frame.f_code.co_filename) == "library" and _control_flow(exc):
-            return
+        if async_step.is_control_flow(exc) and (
+                paths.kind(frame.f_code.co_filename) == "library"
+                or not async_step.raised_by_statement(frame)):
+            return      # asyncio's and the interpreter's own signalling, not a user raise
         tb = tb.tb_next if tb is not None and tb.tb_frame is frame else None
         while tb is not None:   # an eligible deeper frame already had its chance to stop
             if self.eligible(tb.tb_frame.f_code.co_filename):
@@ -184,7 +226,8 @@ class Debugger:
             self.stop(frames[0], "exception", frames=frames, exc=exc, break_mode="unhandled")
 
     # --- stopping and resuming ---
-    def stop(self, frame, reason, frames=None, exc=None, break_mode=None, hit_ids=None):
+    def stop(self, frame, reason, frames=None, exc=None, break_mode=None, hit_ids=None,
+             task=None):
         ident = threading.get_ident()
         thread = current_user_thread()
         if thread is None or ident in agent_idents or is_agent_thread(thread):
@@ -204,18 +247,20 @@ class Debugger:
                     self._rehot()
                 ts.parked = True
                 ts.frames = frames or framemod.thread_stack(frame)
+                ts.task = task if task is not None else taskmod.task_of_frame(frame)
                 ts.exc, ts.break_mode = exc, break_mode
             if first:
                 self.backend.refresh()
-                self._report_stop(thread, reason, exc, hit_ids)
+                tid = taskmod.task_id(ts.task) if ts.task is not None else thread_id(thread)
+                self._report_stop(tid, reason, exc, hit_ids)
             self._park(ts)
             # A breakpoint or exception met while another thread's stop held everyone was
             # not reported: report it now rather than run past it.
             if first or reason == "pause":
                 return
 
-    def _report_stop(self, thread, reason, exc, hit_ids):
-        body = {"reason": reason, "threadId": thread_id(thread), "allThreadsStopped": True}
+    def _report_stop(self, tid, reason, exc, hit_ids):
+        body = {"reason": reason, "threadId": tid, "allThreadsStopped": True}
         if hit_ids:
             body["hitBreakpointIds"] = hit_ids
         if exc is not None:
@@ -230,17 +275,21 @@ class Debugger:
                 break
             job()
         ts.parked = False
-        ts.frames = ts.exc = ts.break_mode = None
+        ts.frames = ts.exc = ts.break_mode = ts.task = None
         self.backend.thread_resumed()
 
-    def resume(self, step_kind=None, ts=None):
-        """Resume every parked thread; with step_kind, `ts` starts a step from its top frame."""
+    def resume(self, step_kind=None, ts=None, task=None):
+        """Resume every parked thread; with step_kind, a step starts from the top frame of
+        `ts` (owned by the task it runs, if any) or of the suspended `task`."""
         with self.lock:
             if not self.stopped:
                 return False
             self.stopped = False
-            if step_kind is not None:
-                self.step = Step.start(step_kind, ts.ident, ts.frames[0])
+            if step_kind is not None and ts is not None:
+                owner = ts.task if ts.task is not None else ts.ident
+                self.step = Step.start(step_kind, owner, ts.frames[0])
+            elif step_kind is not None:
+                self.step = Step.start(step_kind, task, self._resume_frame(task))
             self._rehot()
             self.frame_handles = {}
             self.var_handles = {}
@@ -251,6 +300,12 @@ class Debugger:
         for s in parked:
             s.jobs.put(None)
         return True
+
+    def _resume_frame(self, task):
+        """The innermost frame of a suspended task's chain where a step may stop."""
+        chain = awaits.coroutine_chain(task)
+        return next((f for f in chain if self.steppable(f.f_code.co_filename)),
+                    chain[0] if chain else None)
 
     def request_pause(self):
         with self.lock:
@@ -294,11 +349,3 @@ class Debugger:
         ref = next(self.handle_ids)
         self.var_handles[ref] = (ts, kind, obj, name)
         return ref
-
-
-def _control_flow(exc):
-    if isinstance(exc, _IGNORED_RAISED):
-        return True
-    t = type(exc)
-    return t.__name__ == "CancelledError" and t.__module__.startswith(("asyncio", "concurrent"))
-

@@ -15,6 +15,8 @@ import traceback
 
 from . import frames as framemod
 from . import paths
+from . import task_views
+from . import tasks as taskmod
 from . import values
 from .protocol import AgentError, BAD_ARGUMENTS, EVAL_ERROR, INVALID_HANDLE
 from .saferepr import safe_repr, safe_str
@@ -39,6 +41,11 @@ class Inspector:
 
     # --- lookups ---
     def thread_state(self, args):
+        if taskmod.is_task_id(args.get("threadId")):
+            task, ts = task_views.resolve(self.core, args["threadId"])
+            if task is None:
+                raise AgentError(INVALID_HANDLE, "task %r has finished" % args["threadId"])
+            return None, ts if ts is not None and ts.task is task else None
         thread = thread_by_id(args.get("threadId"))
         ts = self.core.state_for_thread(thread)
         if thread is None:
@@ -61,6 +68,8 @@ class Inspector:
 
     # --- handlers ---
     def stackTrace(self, args):
+        if taskmod.is_task_id(args.get("threadId")):
+            return task_views.stack_trace(self.core, args, source_reference)
         thread, ts = self.thread_state(args)
         if ts is not None and ts.parked:
             stack = ts.frames

@@ -19,6 +19,8 @@ STOPPED_COMMANDS = frozenset({
     "continue", "next", "stepIn", "stepOut", "stackTrace", "scopes", "variables",
     "setVariable", "evaluate", "completions", "exceptionInfo",
 })
+# Asyncio additions ("Asyncio tasks" in the protocol page), legal running or stopped.
+TASK_COMMANDS = frozenset({"taskTable"})
 EVENTS = frozenset({
     "hello", "stopped", "continued", "thread", "output", "breakpoint", "programExited",
 })

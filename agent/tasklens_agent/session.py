@@ -10,13 +10,16 @@ import sys
 import time
 
 from . import inspection
+from . import task_views
+from . import tasks as taskmod
 from .protocol import (AgentError, BAD_ARGUMENTS, INTERNAL, NOT_STOPPED, PROTOCOL_VERSION,
-                       RUNNING_COMMANDS, STOPPED_COMMANDS, UNKNOWN_COMMAND)
+                       RUNNING_COMMANDS, STOPPED_COMMANDS, TASK_COMMANDS, UNKNOWN_COMMAND)
 from .stepping import IN, OUT, OVER
-from .threads import AgentThread, thread_by_id, thread_id, user_threads
+from .threads import AgentThread, thread_by_id, user_threads
 
 PAUSE_NOTICE_DELAY = 0.3
 _STEPS = {"next": OVER, "stepIn": IN, "stepOut": OUT}
+_FILTERS = ("raised", "uncaught", "taskUnhandled")
 
 
 class Session:
@@ -65,7 +68,7 @@ class Session:
         try:
             if not self.handshaken and cmd != "handshake":
                 raise AgentError(BAD_ARGUMENTS, "the first request must be handshake")
-            if cmd in RUNNING_COMMANDS:
+            if cmd in RUNNING_COMMANDS or cmd in TASK_COMMANDS:
                 body = getattr(self, "r_" + cmd)(args)
             elif cmd in _STEPS or cmd == "continue":
                 self.resume(req, cmd, args)
@@ -117,6 +120,8 @@ class Session:
         if "variablesReference" in args and args["variablesReference"] in core.var_handles:
             return core.var_handles[args["variablesReference"]][0]
         if "threadId" in args:
+            if taskmod.is_task_id(args["threadId"]):
+                return task_views.resolve(core, args["threadId"])[1]
             return core.state_for_thread(thread_by_id(args["threadId"]))
         return next((ts for ts in list(core.states.values()) if ts.parked), None)
 
@@ -129,7 +134,15 @@ class Session:
             self.conn.respond(req, {"allThreadsContinued": True})
             core.resume()
             return
-        ts = core.state_for_thread(thread_by_id(args.get("threadId")))
+        tid = args.get("threadId")
+        if taskmod.is_task_id(tid):
+            task, ts = task_views.resolve(core, tid)
+            if task is None or task.done():
+                raise AgentError(BAD_ARGUMENTS, "task %r has finished" % tid)
+            self.conn.respond(req, {})
+            core.resume(_STEPS[cmd], ts if ts is not None and ts.task is task else None, task)
+            return
+        ts = core.state_for_thread(thread_by_id(tid))
         if ts is None or not ts.parked:
             raise AgentError(BAD_ARGUMENTS, "thread %r is not stopped in Python code"
                              % args.get("threadId"))
@@ -174,7 +187,7 @@ class Session:
 
     def r_setExceptionBreakpoints(self, args):
         filters = args.get("filters") or []
-        unknown = [f for f in filters if f not in ("raised", "uncaught")]
+        unknown = [f for f in filters if f not in _FILTERS]
         if unknown:
             raise AgentError(BAD_ARGUMENTS, "unknown exception filter(s): %s" % ", ".join(unknown))
         self.core.exception_filters = frozenset(filters)
@@ -186,7 +199,10 @@ class Session:
         return {}
 
     def r_threads(self, args):
-        return {"threads": [{"id": thread_id(t), "name": t.name} for t in user_threads()]}
+        return task_views.threads_body(self.core, args)
+
+    def r_taskTable(self, args):
+        return task_views.task_table(self.core)
 
     def r_pause(self, args):
         self.core.request_pause()

@@ -1,16 +1,15 @@
 """The step record: set in one place (`Step.start` / `Step.moved_out`), read in one place
 (`Step.stops_at`), like bdb's _set_stopinfo / stop_here.
 
-A step belongs to one logical thread (`owner`): today the OS thread ident; asyncio task steps
-will put the task there, so a line run by another task or thread never ends the step.
+A step belongs to one logical thread (`owner`): the asyncio task running the stopped frame, or
+the OS thread's ident outside tasks, so a line run by another task or thread never ends the
+step. After a task's top coroutine ends, the step belongs to the tasks awaiting it (a tuple).
 """
-import threading
+from .tasks import current_owner
 
 IN, OVER, OUT = "in", "over", "out"
 
-
-def current_owner():
-    return threading.get_ident()
+__all__ = ["IN", "OVER", "OUT", "Step", "current_owner"]
 
 
 class Step:
@@ -19,14 +18,15 @@ class Step:
     def __init__(self, kind, owner, watch, stop_in, reason):
         self.kind = kind          # IN: any eligible line of the owner stops
         self.owner = owner
-        self.watch = watch        # when this frame returns or yields, the step moves outward
+        self.watch = watch        # when this frame returns (or a generator yields), the step
+                                  # moves outward; a suspended coroutine is not left
         self.stop_in = stop_in    # a line event in this frame stops (OVER, and after moving out)
         self.reason = reason
 
     @classmethod
     def start(cls, kind, owner, frame, reason="step"):
-        if kind == IN:
-            return cls(IN, owner, None, None, reason)
+        if kind == IN:    # the frame is watched only to follow the end of a task
+            return cls(IN, owner, frame, None, reason)
         return cls(kind, owner, frame, frame if kind == OVER else None, reason)
 
     def moved_out(self, caller):
@@ -35,8 +35,21 @@ class Step:
             return Step(IN, self.owner, None, None, self.reason)
         return Step(self.kind, self.owner, caller, caller, self.reason)
 
+    def to_awaiters(self, tasks):
+        """The owner's task ended: stop where a task awaiting it next runs; none: no step."""
+        if not tasks:
+            return None
+        return Step(IN, tuple(tasks), None, None, self.reason)
+
+    def owns(self, owner):
+        mine = self.owner
+        if type(mine) is tuple:
+            return any(owner is t for t in mine)
+        return owner is mine or (type(owner) is int and owner == mine)
+
     def stops_at(self, frame, owner):
-        """Whether an eligible line event in `frame`, run by `owner`, ends this step."""
-        if owner != self.owner:
-            return False
-        return self.kind == IN or frame is self.stop_in
+        """Whether an eligible line event in `frame` ends this step; `owner()` names the
+        logical thread running it (a frame belongs to one, so OVER/OUT need not ask)."""
+        if self.kind == IN:
+            return self.owns(owner())
+        return frame is self.stop_in
