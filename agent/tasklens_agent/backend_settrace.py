@@ -49,6 +49,7 @@ class SettraceBackend:
         with self.lock:
             if key not in self.keep:
                 lines, funcs = core.code_plan(code, frame.f_globals.get("__name__"))
+                lines = self._traced_lines(code, lines)
                 self.keep[key] = code
                 if lines:
                     self.tables[key] = lines
@@ -59,6 +60,10 @@ class SettraceBackend:
             if not core.hot and key not in self.funcs:
                 self.cache[key] = self._local if wanted else None
         return wanted
+
+    def _traced_lines(self, code, lines):
+        """The breakpoint lines of `code` that need line events."""
+        return lines
 
     def _classify(self, frame):
         if not self.enabled:
@@ -128,3 +133,6 @@ class SettraceBackend:
             while frame is not None:
                 frame.f_trace = None
                 frame = frame.f_back
+
+    def program_code(self, code, path):
+        return code

@@ -61,6 +61,13 @@ def make_backend(core):
     if sys.version_info >= (3, 12) and os.environ.get("TASKLENS_BACKEND") != "settrace":
         from .backend_monitoring import MonitoringBackend
         return MonitoringBackend(core)
+    if sys.version_info < (3, 12):
+        from .backend_hooked import HookedSettraceBackend
+        from .threadtrace import Unsupported
+        try:
+            return HookedSettraceBackend(core)
+        except (Unsupported, AttributeError):    # an unexpected build: trace the old way
+            pass
     from .backend_settrace import SettraceBackend
     return SettraceBackend(core)
 
@@ -166,6 +173,8 @@ class Agent:
         self._install_thread_hook()
         if self.stop_on_entry:
             self.core.step_on_entry()
+        if not opts["module"]:
+            target = (self.core.backend.program_code(target[0], opts["program"]), target[1])
         self.core.backend.start()
         try:
             runner.run(target, bool(opts["module"]), self.core.on_uncaught)
