@@ -133,6 +133,3 @@ class SettraceBackend:
             while frame is not None:
                 frame.f_trace = None
                 frame = frame.f_back
-
-    def program_code(self, code, path):
-        return code

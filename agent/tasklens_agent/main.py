@@ -173,8 +173,9 @@ class Agent:
         self._install_thread_hook()
         if self.stop_on_entry:
             self.core.step_on_entry()
-        if not opts["module"]:
-            target = (self.core.backend.program_code(target[0], opts["program"]), target[1])
+        compile_hooks = getattr(self.core.backend, "program_code", None)   # 3.11 backend
+        if compile_hooks is not None and not opts["module"]:
+            target = (compile_hooks(target[0], opts["program"]), target[1])
         self.core.backend.start()
         try:
             runner.run(target, bool(opts["module"]), self.core.on_uncaught)
