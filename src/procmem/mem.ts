@@ -30,7 +30,7 @@ const U32 = 2 ** 32;
  * cache: asyncio objects are packed densely by pymalloc, so one page read serves many tasks.
  * `invalidate()` drops the cache before a retry so that a torn read is not served again.
  *
- * The hot readers (`ptr`, `u8`, `words`) index a 32-bit view of the cached page directly: a walk
+ * The hot readers (`ptr`, `u32`, `words`) index a 32-bit view of the cached page directly: a walk
  * makes tens of thousands of them, and each must cost no allocation and no Buffer bounds logic.
  * A view handed out by `at` or `words` stays valid only until another page is read: callers
  * take the fields they need from it at once.
@@ -160,17 +160,6 @@ export class ProcessMemory {
     if ((inPage & 3) === 0) return this.cacheWords[(this.lastBase + inPage) >> 2];
     const b = this.at(addr, 4);
     return b.readUInt32LE(this.off);
-  }
-
-  u8(addr: number): number {
-    const pageNo = Math.floor(addr / PAGE);
-    if (pageNo !== this.lastPageNo) this.load(pageNo, addr);
-    return this.cache[this.lastBase + addr - pageNo * PAGE];
-  }
-
-  i8(addr: number): number {
-    const v = this.u8(addr);
-    return v > 127 ? v - 256 : v;
   }
 
   /**
