@@ -169,6 +169,16 @@ class Debugger:
             new = step.to_awaiters(awaits.awaiters(owner))
         elif step.kind == IN:
             return
+        elif how == "return" and _awaited_by_caller(frame):
+            # The awaiting coroutine goes on with the rest of its `await` line, where no line
+            # event comes: stop now, showing it at the line that awaited.
+            with self.lock:
+                if self.step is not step:
+                    return
+                self.step = None
+                self._rehot()
+            self.stop(frame.f_back, step.reason)
+            return
         else:
             new = self._moved_out(step, frame.f_back)
         with self.lock:
@@ -349,3 +359,9 @@ class Debugger:
         ref = next(self.handle_ids)
         self.var_handles[ref] = (ts, kind, obj, name)
         return ref
+
+
+def _awaited_by_caller(frame):
+    caller = frame.f_back
+    return caller is not None and bool(frame.f_code.co_flags & caller.f_code.co_flags
+                                       & async_step.CO_COROUTINE)
