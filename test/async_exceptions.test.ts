@@ -5,13 +5,13 @@ import * as assert from 'node:assert/strict';
 import { withAdapter, type Harness, type Stopped } from './support/harness';
 import { it } from './support/matrix';
 import { fixture } from './support/paths';
-import { assertAt, eachPythonAndLoop, launchAsync, lineOf, threads } from './async_support';
+import { assertAt, topOf, eachPythonAndLoop, launchAsync, lineOf, threads } from './async_support';
 
 const raisedProgram = fixture('async_raised.py');
 const unhandledProgram = fixture('async_unhandled.py');
 
 async function where(h: Harness, stop: Stopped): Promise<string> {
-  const top = await h.topFrame(stop.body.threadId);
+  const top = await topOf(h, stop.body.threadId);
   const info = await h.dc.exceptionInfoRequest({ threadId: stop.body.threadId }).then((r) => r.body.exceptionId, () => '?');
   return `${stop.body.reason} ${info} in ${top.name} ${top.source?.path}:${top.line}`;
 }
@@ -26,7 +26,7 @@ eachPythonAndLoop('async exception filters', true, (py, loop) => {
           await h.dc.setExceptionBreakpointsRequest({ filters: ['raised'] });
         });
         const stop = await h.waitStopped(since);
-        const top = await h.topFrame(stop.body.threadId);
+        const top = await topOf(h, stop.body.threadId);
         assert.equal(top.line, lineOf(raisedProgram, 'RAISE_LINE'), `first stop: ${await where(h, stop)}`);
         assert.equal(stop.body.reason, 'exception');
         const resumed = h.mark();

@@ -6,7 +6,7 @@ import { withAdapter, type Harness, type Stopped } from './support/harness';
 import { it } from './support/matrix';
 import { fixture } from './support/paths';
 import type { Python } from './support/pythons';
-import { assertAt, eachPythonAndLoop, evaluate, launchAsync, lineOf, setBreakpoints, stepTo, threads, type Loop, TASK_ID_BASE } from './async_support';
+import { assertAt, topOf, eachPythonAndLoop, evaluate, launchAsync, lineOf, setBreakpoints, stepTo, threads, type Loop, TASK_ID_BASE } from './async_support';
 
 const program = fixture('async_steps.py');
 const L = (marker: string) => lineOf(program, marker);
@@ -57,7 +57,7 @@ eachPythonAndLoop('async stepping', true, (py, loop) => {
       // The block's exit is reported on the `async with` line on some versions: one step more.
       for (let i = 0; i < 3 && line !== L('TG_AFTER'); i++) {
         const step = await stepTo(h, 'next', stop.body.threadId, program, { name: 'scenario', lines: [L('TG_ENTER'), L('TG_AFTER')], n: '2' });
-        line = (await h.topFrame(step.body.threadId)).line;
+        line = (await topOf(h, step.body.threadId)).line;
       }
       assert.equal(line, L('TG_AFTER'));
     });
@@ -83,7 +83,7 @@ eachPythonAndLoop('async stepping', true, (py, loop) => {
     await withAdapter(async (h) => {
       const stop = await stopWorker2(h, py, loop, 'ASYNC_WITH');
       const step = await stepTo(h, 'stepIn', stop.body.threadId, program, { name: ['__aenter__', 'Resource.__aenter__'], lines: [L('AENTER_FIRST')] });
-      const self = await evaluate(h, (await h.topFrame(step.body.threadId)).id, 'self.n');
+      const self = await evaluate(h, (await topOf(h, step.body.threadId)).id, 'self.n');
       assert.equal(self, '2', 'inside the __aenter__ of worker-2');
     });
   });
@@ -170,7 +170,7 @@ eachPythonAndLoop('async stepping', true, (py, loop) => {
       const since = h.mark();
       await h.dc.nextRequest({ threadId: stop.body.threadId });
       const next = await h.waitStopped(since);
-      const top = await h.topFrame(next.body.threadId);
+      const top = await topOf(h, next.body.threadId);
       assert.equal(top.source?.path, program, `stopped in ${top.name} ${top.source?.path}:${top.line}`);
     });
   });

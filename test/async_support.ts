@@ -91,9 +91,16 @@ export interface Where {
   n?: string;
 }
 
+/** The innermost frame of a thread; an empty stack fails with the thread's id. */
+export async function topOf(h: Harness, threadId: number): Promise<DebugProtocol.StackFrame> {
+  const top = await h.topFrame(threadId);
+  assert.ok(top, `thread ${threadId} has an empty stack`);
+  return top;
+}
+
 /** Where the top frame of `threadId` is, checked against `where` and the fixture file. */
 export async function assertAt(h: Harness, threadId: number, program: string, where: Where, context: string): Promise<DebugProtocol.StackFrame> {
-  const top = await h.topFrame(threadId);
+  const top = await topOf(h, threadId);
   const at = `${top.name} ${top.source?.path ?? '<no source>'}:${top.line}`;
   assert.equal(top.source?.path, program, `${context}: stopped in ${at}, not in the program (event loop or library?)`);
   const names = typeof where.name === 'string' ? [where.name] : where.name;
