@@ -42,7 +42,6 @@ class HookedSettraceBackend(SettraceBackend):
         self.hooked = {}         # canonical path -> lines hooked in every copy compiled so far
         self.hook_files = {}     # co_filename -> canonical path, for files compiled with hooks
         self.hook_tables = {}    # co_filename -> {line: (breakpoints, {id(code): check})}
-        self.hook_sites = {}     # id(code) -> (code, offsets where a hooked line begins)
         self.hook_parked = set()  # idents of threads stopped in a hook
         self.trace_all = False
         self.owner = None        # the stepping thread, traced even when the others are not
@@ -156,21 +155,6 @@ class HookedSettraceBackend(SettraceBackend):
             lines = {ln: bps for ln, bps in lines.items() if ln not in sites[2]} or None
         return lines
 
-    def _local(self, frame, event, arg):
-        if event == "line":
-            code = frame.f_code
-            sites = self.hook_sites.get(id(code))
-            if sites is not None and sites[0] is code and frame.f_lasti in sites[1]:
-                return self._local      # the hook that starts this line handles it
-            table = self.tables.get(id(code))
-            self.core.on_line(frame, table.get(frame.f_lineno) if table else None)
-        elif event == "return":
-            if self.core.step is not None:
-                self.core.on_return(frame)
-        elif event == "exception":
-            self.core.on_raise(frame, arg[1], arg[2])
-        return self._local
-
     # --- state changes ---
     def refresh(self, plans_changed=False):
         if plans_changed:
@@ -202,7 +186,8 @@ class HookedSettraceBackend(SettraceBackend):
         core = self.core
         step = core.step
         everything = (core.everywhere or bool(core.bps.functions)
-                      or "raised" in core.exception_filters or self._uncovered()
+                      or "raised" in core.exception_filters
+                      or "taskUnhandled" in core.exception_filters or self._uncovered()
                       or (step is not None and not isinstance(step.owner, int)))
         self.trace_all = everything
         self.owner = step.owner if step is not None else None

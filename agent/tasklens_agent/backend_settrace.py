@@ -25,6 +25,7 @@ class SettraceBackend:
         self.keep = {}            # id(code) -> code, so a cached id is never reused
         self.tables = {}          # id(code) -> {line: breakpoints}
         self.funcs = {}           # id(code) -> function breakpoints
+        self.hook_sites = {}      # id(code) -> (code, offsets of lines hooks handle); 3.11
         self.lock = threading.RLock()
         cache_get = self.cache.get
         classify = self._classify
@@ -79,7 +80,11 @@ class SettraceBackend:
 
     def _local(self, frame, event, arg):
         if event == "line":
-            table = self.tables.get(id(frame.f_code))
+            code = frame.f_code
+            sites = self.hook_sites.get(id(code))
+            if sites is not None and sites[0] is code and frame.f_lasti in sites[1]:
+                return self._local      # the hook compiled at the start of this line runs it
+            table = self.tables.get(id(code))
             self.core.on_line(frame, table.get(frame.f_lineno) if table else None)
         elif event == "return":
             if self.core.step is not None:
