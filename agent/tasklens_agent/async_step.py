@@ -17,7 +17,8 @@ CO_COROUTINE = 0x80
 CO_ITERABLE_COROUTINE = 0x100
 CO_ASYNC_GENERATOR = 0x200
 _AWAITING = CO_COROUTINE | CO_ITERABLE_COROUTINE
-_YIELD = dis.opmap["YIELD_VALUE"]
+# 3.13 reports a yield's 'return' event at the RESUME that follows the YIELD_VALUE
+_YIELDS = frozenset(dis.opmap[n] for n in ("YIELD_VALUE", "RESUME"))
 _RETURNS = frozenset(dis.opmap[n] for n in ("RETURN_VALUE", "RETURN_CONST") if n in dis.opmap)
 _RAISES = frozenset(dis.opmap[n] for n in ("RAISE_VARARGS", "RERAISE") if n in dis.opmap)
 _STDLIB = os.path.dirname(os.path.realpath(os.__file__))
@@ -47,7 +48,7 @@ def _opcode(frame):
 def return_kind(frame, value):
     """For a trace 'return' event: 'suspend', 'return' or 'unwind' (an exception leaves)."""
     op = _opcode(frame)
-    if op == _YIELD:
+    if op in _YIELDS:
         return "suspend" if suspends(frame.f_code, value) else "return"
     if op in _RETURNS:
         return "return"

@@ -10,6 +10,8 @@ over/out, and every frame of every thread during a step in, a pause or a stop of
 import sys
 import threading
 
+from . import async_step
+from .stepping import current_owner
 from .threads import agent_idents
 
 _MISS = object()
@@ -26,6 +28,7 @@ class SettraceBackend:
         self.tables = {}          # id(code) -> {line: breakpoints}
         self.funcs = {}           # id(code) -> function breakpoints
         self.hook_sites = {}      # id(code) -> (code, offsets of lines hooks handle); 3.11
+        self.unwinding = {}       # id(frame) -> (frame, f_lasti, exc, tb) of a coroutine raising
         self.lock = threading.RLock()
         cache_get = self.cache.get
         classify = self._classify
@@ -56,8 +59,11 @@ class SettraceBackend:
                     self.tables[key] = lines
                 if funcs:
                     self.funcs[key] = funcs
+            filters = core.exception_filters
             wanted = key in self.tables or (
-                "raised" in core.exception_filters and core.eligible(code.co_filename))
+                ("raised" in filters or ("taskUnhandled" in filters
+                                         and code.co_flags & async_step.CO_COROUTINE))
+                and core.eligible(code.co_filename))
             if not core.hot and key not in self.funcs:
                 self.cache[key] = self._local if wanted else None
         return wanted
@@ -87,11 +93,24 @@ class SettraceBackend:
             table = self.tables.get(id(code))
             self.core.on_line(frame, table.get(frame.f_lineno) if table else None)
         elif event == "return":
-            if self.core.step is not None:
-                self.core.on_return(frame)
+            self._returned(frame, arg)
         elif event == "exception":
-            self.core.on_raise(frame, arg[1], arg[2])
+            self._raised(frame, arg)
         return self._local
+
+    def _raised(self, frame, arg):
+        if frame.f_code.co_flags & async_step.CO_COROUTINE:
+            self.unwinding[id(frame)] = (frame, frame.f_lasti, arg[1], arg[2])
+        self.core.on_raise(frame, arg[1], arg[2])
+
+    def _returned(self, frame, value):
+        """A 'return' event is a return, a coroutine suspending, or an exception leaving: an
+        exception met at this very instruction (even a yield it was thrown in at) leaves."""
+        pending = self.unwinding.pop(id(frame), None) if self.unwinding else None
+        if pending is not None and pending[0] is frame and pending[1] == frame.f_lasti:
+            self.core.on_return(frame, "unwind", pending[2], pending[3])
+        elif self.core.step is not None:
+            self.core.on_return(frame, async_step.return_kind(frame, value))
 
     def refresh(self, plans_changed=False):
         """Forget cached decisions; rebuild plans only when breakpoints or filters changed
@@ -123,7 +142,11 @@ class SettraceBackend:
     def thread_resumed(self):
         """On the resuming thread: a step needs its whole stack traced (callers included)."""
         step = self.core.step
-        if step is not None and step.owner == threading.get_ident():
+        if step is not None and step.watch is not None:
+            # a suspended task's frame, stepped from the threads view, resumes traced
+            step.watch.f_trace_lines = True
+            step.watch.f_trace = self._local
+        if step is not None and step.owns(current_owner()):
             frame = sys._getframe(1)
             while frame is not None:
                 frame.f_trace_lines = True

@@ -33,16 +33,23 @@ _hooks = {"get_loop": None, "current_task": None}
 class _EventsImportHook:
     """A meta-path finder that only waits for `asyncio.events` to be executed, then wraps."""
 
+    searching = False
+
     def find_spec(self, name, path=None, target=None):
-        if name != "asyncio.events":
+        # Other finders that also ask the rest of sys.meta_path come back here: not again.
+        if name != "asyncio.events" or self.searching:
             return None
-        for finder in sys.meta_path:
-            if finder is self or not hasattr(finder, "find_spec"):
-                continue
-            spec = finder.find_spec(name, path, target)
-            if spec is not None:
-                break
-        else:
+        self.searching = True
+        try:
+            spec = None
+            for finder in list(sys.meta_path):
+                if finder is not self and hasattr(finder, "find_spec"):
+                    spec = finder.find_spec(name, path, target)
+                    if spec is not None:
+                        break
+        finally:
+            self.searching = False
+        if spec is None:
             return None
         loader = spec.loader
         original = getattr(loader, "exec_module", None)
