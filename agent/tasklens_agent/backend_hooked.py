@@ -52,7 +52,6 @@ class HookedSettraceBackend(SettraceBackend):
         self.control.start(is_agent_thread)
         os.register_at_fork(after_in_child=self.control.forked)
         sys.meta_path.insert(0, self.finder)
-        self.finder.active = True
         self._apply()
 
     # --- compiling with hooks ---
@@ -74,8 +73,8 @@ class HookedSettraceBackend(SettraceBackend):
     def _module_hooked(self, path, hooked, code, module_name):
         canon = paths.canonical(path)
         plain = canon in self.core.bps.loaded_files or any(
-            paths.canonical(f) == canon for name, m in list(sys.modules.items())
-            if name != module_name and isinstance(f := getattr(m, "__file__", None), str))
+            name != module_name and _file_of(module) == canon
+            for name, module in list(sys.modules.items()))
         self._record_hooks(path, hooked, plain_copy=plain)
         self.core.code_plan(code, module_name)      # verifies breakpoints waiting for the file
 
@@ -189,6 +188,7 @@ class HookedSettraceBackend(SettraceBackend):
                       or "raised" in core.exception_filters
                       or "taskUnhandled" in core.exception_filters or self._uncovered()
                       or (step is not None and not isinstance(step.owner, int)))
+        self.finder.active = bool(core.bps.by_file)    # imports go untouched otherwise
         self.trace_all = everything
         self.owner = step.owner if step is not None else None
         threading.settrace(self._global if everything else None)
@@ -198,11 +198,12 @@ class HookedSettraceBackend(SettraceBackend):
         return (self.trace_all or ident == self.owner) and ident not in self.hook_parked
 
     def shutdown(self):
-        self.finder.active = False
+        super().shutdown()
+        self.finder.active = self.trace_all = False
+        self.owner = None
         with self.lock:
             self.hook_tables = {}
-        self.control.apply(lambda ident: False)
-        super().shutdown()
+        self.control.apply(self._traced)
 
 
 def _hook_sites(code):
@@ -216,3 +217,8 @@ def _hook_sites(code):
             lines.add(ins.positions.lineno)
         prev = ins
     return frozenset(offsets), frozenset(lines)
+
+
+def _file_of(module):
+    f = getattr(module, "__file__", None)
+    return paths.canonical(f) if isinstance(f, str) else None
