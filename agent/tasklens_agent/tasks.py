@@ -16,6 +16,8 @@ import sys
 import threading
 import weakref
 
+from . import paths
+
 TASK_ID_BASE = 1_000_000
 _PER_LOOP = sys.version_info >= (3, 14)
 
@@ -249,9 +251,18 @@ def is_task_id(tid):
 
 
 def coroutine_name(task):
+    """The task's coroutine; past a library wrapper (uvloop.run's) to the user's coroutine."""
     coro = task.get_coro()
     if coro is None:
         return "<no coroutine>"
+    inner = coro
+    for _ in range(4):
+        code = getattr(inner, "cr_code", None)
+        if code is None or paths.is_user(code.co_filename):
+            break
+        inner = inner.cr_await
+    if getattr(inner, "cr_code", None) is not None and paths.is_user(inner.cr_code.co_filename):
+        coro = inner
     return getattr(coro, "__qualname__", None) or getattr(coro, "__name__", None) \
         or type(coro).__name__
 
