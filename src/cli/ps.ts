@@ -1,4 +1,4 @@
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_MAX_FRAMES, DEFAULT_MAX_TASKS, type InspectOptions } from '../inspect/options';
 
 // `ps`, and what `pstree` shares with it: the PID argument and the read limits. The work itself
@@ -17,7 +17,9 @@ export function inspectCommand(program: Command, name: string, description: stri
     .argument('<pid>', 'process id of a running Python program', positiveInt)
     .option('--json', 'print a JSON document (schema in docs/ps.md)')
     .option('--max-tasks <n>', 'stop after this many tasks', positiveInt, DEFAULT_MAX_TASKS)
-    .option('--max-frames <n>', 'coroutine frames to follow per task', positiveInt, DEFAULT_MAX_FRAMES);
+    .option('--max-frames <n>', 'coroutine frames to follow per task', positiveInt, DEFAULT_MAX_FRAMES)
+    .addOption(new Option('--source <source>', 'ask the agent of a program run under `tasklens run`, read memory, or the agent when there is one')
+      .choices(['auto', 'memory', 'agent']).default('auto'));
 }
 
 export function inspectImpl(): typeof import('../inspect/command') {

@@ -1,8 +1,8 @@
 import { ProcError, ProcErrorCode } from '../procmem/errors';
-import { memorySource } from './memorySource';
-import { collect, Snapshot } from './model';
+import { Snapshot } from './model';
 import type { InspectOptions } from './options';
 import { psReport, psWrite, pstreeReport, pstreeText } from './report';
+import { agentNote, chooseSnapshot, NoAgent } from './sourceChoice';
 
 // What `tasklens ps` and `pstree` do once their arguments are parsed. Kept apart from the
 // command-line declarations so that `tasklens` loads it only when one of them runs.
@@ -19,13 +19,23 @@ const EXIT: Record<ProcErrorCode, number> = {
   'read-failed': 7,
 };
 
+/** `--source agent` with no agent to ask. */
+const EXIT_NO_AGENT = 8;
+
 async function takeSnapshot(pid: number, o: InspectOptions): Promise<Snapshot> {
   try {
-    return await collect(pid, [memorySource({ maxTasks: o.maxTasks, maxFrames: o.maxFrames })]);
+    const { snap, agentProblem } = await chooseSnapshot(pid, o);
+    if (agentProblem !== null) {
+      const note = `${agentNote(pid, agentProblem)}; read its memory instead`;
+      process.stderr.write(`tasklens: ${note}\n`);
+      // A JSON document carries its own warnings; the text output prints them to stderr.
+      if (o.json) snap.warnings.push(note);
+    }
+    return snap;
   } catch (err) {
-    if (err instanceof ProcError) {
+    if (err instanceof ProcError || err instanceof NoAgent) {
       process.stderr.write(`tasklens: ${err.message}\n`);
-      process.exit(EXIT[err.code]);
+      process.exit(err instanceof ProcError ? EXIT[err.code] : EXIT_NO_AGENT);
     }
     throw err;
   }

@@ -24,6 +24,11 @@ export interface Task {
   awaitedBy: readonly string[];
   /** Set when the task could not be read completely; the other fields are then best effort. */
   error?: string;
+  /** Only the program's agent knows these (source `agent`), and only when it could tell. */
+  createdAt?: { file: string; line: number };
+  /** What a suspended task waits for: a sleep and its deadline, a future, a queue, a lock… */
+  waitingOn?: string;
+  ageSeconds?: number;
 }
 
 export interface Snapshot {
@@ -45,11 +50,3 @@ export function frameLabel(f: Frame): string {
   return `${f.function} ${f.file}:${f.line}`;
 }
 
-/** Asks each source in turn; the first that applies answers. */
-export async function collect(pid: number, sources: TaskSource[]): Promise<Snapshot> {
-  for (const s of sources) {
-    const snap = await s.snapshot(pid);
-    if (snap) return snap;
-  }
-  throw new Error(`no way to read the tasks of process ${pid}`);
-}

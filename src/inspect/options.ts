@@ -8,6 +8,8 @@ export const DEFAULT_MAX_FRAMES = 256;
 
 export interface InspectOptions {
   json?: boolean;
+  /** Who answers: the program's agent, its memory, or the agent when there is one (default). */
+  source?: 'auto' | 'memory' | 'agent';
   maxTasks: number;
   maxFrames: number;
   /** `ps` only. */
@@ -32,6 +34,12 @@ export function quickInspectArgs(argv: string[]): InspectCall | null {
     const arg = rest[i];
     if (arg === '--json') {
       options.json = true;
+      continue;
+    }
+    if (arg === '--source') {
+      const v = rest[++i];
+      if (v !== 'auto' && v !== 'memory' && v !== 'agent') return null;
+      options.source = v;
       continue;
     }
     const valued = arg === '--max-tasks' || arg === '--max-frames' || (arg === '--width' && command === 'ps');

@@ -1,3 +1,4 @@
+import { detailColumns } from './details';
 import { Cycle, indexTasks } from './graph';
 import { Frame, Snapshot, Task } from './model';
 
@@ -13,6 +14,10 @@ export interface PsRow {
   /** "0x0" when nothing awaits the task, as in CPython's table. */
   awaiterId: string;
   cycle: string | null;
+  /** From the program's agent only, when it knows them (see Task). */
+  waitingOn?: string;
+  createdAt?: Task['createdAt'];
+  ageSeconds?: number;
 }
 
 const NONE: string[] = [];
@@ -50,21 +55,24 @@ export function psRows(s: Snapshot, cycles: Cycle[]): PsRow[] {
 }
 
 function row(t: Task, state: string, stack: string[], chain: string[], awaiterName: string, awaiterId: string, cycle: string | null): PsRow {
-  return {
+  const r: PsRow = {
     threadId: t.threadId, taskId: t.id, taskName: t.name, state, coroutineStack: stack,
     awaiterChain: chain, awaiterName, awaiterId, cycle,
   };
+  if (t.waitingOn !== undefined) r.waitingOn = t.waitingOn;
+  if (t.createdAt) r.createdAt = t.createdAt;
+  if (t.ageSeconds !== undefined) r.ageSeconds = t.ageSeconds;
+  return r;
 }
 
 const HEADERS = ['tid', 'task id', 'task name', 'state', 'coroutine stack', 'awaiter chain', 'awaiter name', 'awaiter id'];
-const COLUMNS = HEADERS.length;
-const LAST = COLUMNS - 1;
 const CHUNK_LINES = 1024;
 
 /**
  * The rows of `psRows` as a plain aligned table: columns as wide as their widest cell up to
  * `maxWidth`, longer cells cut with "…" so that one deep stack cannot push every other row off
- * the screen. The last column is not padded.
+ * the screen. The last column is not padded. What the program's agent adds (details.ts) comes
+ * after the state.
  *
  * Built straight from the snapshot, without row objects: with 10,000 tasks most cells repeat (a
  * stack, an awaiter, a thread id shared by hundreds of rows), so each distinct cell is joined
@@ -93,8 +101,17 @@ export function psTable(
     return cycle ? `${state} [${cycle}]` : state;
   };
 
+  const details = detailColumns(s);
+  const K = details.length;
+  const headers = [...HEADERS.slice(0, 4), ...details.map((d) => d.header), ...HEADERS.slice(4)];
+  const COLUMNS = headers.length;
+  const STACK = 4 + K;
+  const CHAIN = STACK + 1;
+  const AWAITER = STACK + 2;
+  const LAST = COLUMNS - 1;
+
   // Pass 1: column widths, keeping each task's cells and each awaiter's position for pass 2.
-  const widths = HEADERS.map((h) => h.length);
+  const widths = headers.map((h) => h.length);
   const widen = (c: number, text: string): void => {
     if (text.length > widths[c]) widths[c] = text.length;
   };
@@ -102,6 +119,7 @@ export function psTable(
   const tidCells: string[] = new Array<string>(n);
   const stateCells: string[] = new Array<string>(n);
   const stackCells: string[] = new Array<string>(n);
+  const detailCells: string[] = new Array<string>(n * K);
   let edges = 0;
   for (let ti = 0; ti < n; ti++) edges += s.tasks[ti].awaitedBy.length;
   const awaiters = new Int32Array(edges);
@@ -112,14 +130,15 @@ export function psTable(
     widen(1, t.id);
     widen(2, t.name);
     widen(3, (stateCells[ti] = stateOf(t)));
-    widen(4, (stackCells[ti] = stackOf(t)));
+    for (let d = 0; d < K; d++) widen(4 + d, (detailCells[ti * K + d] = details[d].cell(t)));
+    widen(STACK, (stackCells[ti] = stackOf(t)));
     if (t.awaitedBy.length === 0) widen(LAST, '0x0');
     for (let ai = 0; ai < t.awaitedBy.length; ai++) {
       const a = t.awaitedBy[ai];
       const i = index.get(a);
       awaiters[e++] = i === undefined ? -1 : i;
-      widen(5, i === undefined ? '' : stackOf(s.tasks[i]));
-      widen(6, i === undefined ? 'Unknown' : s.tasks[i].name);
+      widen(CHAIN, i === undefined ? '' : stackOf(s.tasks[i]));
+      widen(AWAITER, i === undefined ? 'Unknown' : s.tasks[i].name);
       widen(LAST, a);
     }
   }
@@ -137,7 +156,7 @@ export function psTable(
   const own = (c: number, text: string): string => `${fit(text, widths[c])}  `;
   const end = (text: string): string => (text.length > widths[LAST] ? fit(text, widths[LAST]) : text);
   let out: string[] = [
-    HEADERS.map((h, c) => (c === LAST ? end(h) : fit(h, widths[c]))).join('  '),
+    headers.map((h, c) => (c === LAST ? end(h) : fit(h, widths[c]))).join('  '),
     widths.map((w) => '-'.repeat(w)).join('  '),
   ];
   const flush = (): void => {
@@ -151,15 +170,17 @@ export function psTable(
     // collector does not copy the whole table again at every pass.
     if (out.length >= CHUNK_LINES) flush();
     const t = s.tasks[ti];
-    const head = cell(0, tidCells[ti]) + own(1, t.id) + own(2, t.name) + cell(3, stateCells[ti]) + cell(4, stackCells[ti]);
+    let head = cell(0, tidCells[ti]) + own(1, t.id) + own(2, t.name) + cell(3, stateCells[ti]);
+    for (let d = 0; d < K; d++) head += own(4 + d, detailCells[ti * K + d]);
+    head += cell(STACK, stackCells[ti]);
     if (t.awaitedBy.length === 0) {
-      out.push(head + cell(5, '') + cell(6, '') + end('0x0'));
+      out.push(head + cell(CHAIN, '') + cell(AWAITER, '') + end('0x0'));
       continue;
     }
     for (let ai = 0; ai < t.awaitedBy.length; ai++) {
       const a = t.awaitedBy[ai];
       const i = awaiters[e++];
-      const line = head + cell(5, i < 0 ? '' : stackOf(s.tasks[i])) + cell(6, i < 0 ? 'Unknown' : s.tasks[i].name) + end(a);
+      const line = head + cell(CHAIN, i < 0 ? '' : stackOf(s.tasks[i])) + cell(AWAITER, i < 0 ? 'Unknown' : s.tasks[i].name) + end(a);
       // Only an empty last cell could leave blanks at the end of a line.
       out.push(a === '' ? line.trimEnd() : line);
     }

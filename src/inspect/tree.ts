@@ -1,3 +1,4 @@
+import { detailNote } from './details';
 import { Cycle, indexTasks } from './graph';
 import { Frame, frameLabel, Snapshot, Task } from './model';
 
@@ -6,7 +7,10 @@ import { Frame, frameLabel, Snapshot, Task } from './model';
 // Where CPython gives up on a cycle, this one draws every task and marks where a cycle closes.
 
 export type TreeNode =
-  | { kind: 'task'; id: string; name: string; state: string; cycle: string | null; closesCycle: boolean; children: TreeNode[] }
+  | {
+    kind: 'task'; id: string; name: string; state: string; cycle: string | null; closesCycle: boolean; children: TreeNode[];
+    waitingOn?: string; createdAt?: Task['createdAt']; ageSeconds?: number;
+  }
   | { kind: 'frame'; function: string; file: string; line: number; children: TreeNode[] };
 
 const MAX_NODES = 500_000;
@@ -154,12 +158,19 @@ type DrawnNode = { frame: Frame } | { frame?: undefined; id: string; task: Task 
 export function buildTree(s: Snapshot, cycles: Cycle[], index = indexTasks(s)): TreeNode[] {
   const roots: TreeNode[] = [];
   draw<TreeNode>(s, cycles, index, (n, parent) => {
-    const node: TreeNode = n.frame
-      ? { kind: 'frame', function: n.frame.function, file: n.frame.file, line: n.frame.line, children: [] }
-      : {
-        kind: 'task', id: n.id, name: n.task ? n.task.name : `Unknown ${n.id}`, state: n.task ? n.task.state : 'unknown',
+    let node: TreeNode;
+    if (n.frame) {
+      node = { kind: 'frame', function: n.frame.function, file: n.frame.file, line: n.frame.line, children: [] };
+    } else {
+      const t = n.task;
+      node = {
+        kind: 'task', id: n.id, name: t ? t.name : `Unknown ${n.id}`, state: t ? t.state : 'unknown',
         cycle: n.cycle, closesCycle: n.closes, children: [],
       };
+      if (t?.waitingOn !== undefined) node.waitingOn = t.waitingOn;
+      if (t?.createdAt) node.createdAt = t.createdAt;
+      if (t?.ageSeconds !== undefined) node.ageSeconds = t.ageSeconds;
+    }
     (parent ? parent.children : roots).push(node);
     return node;
   });
@@ -178,7 +189,8 @@ export function treeText(s: Snapshot, cycles: Cycle[], index = indexTasks(s)): s
       if (!label) labels.set(n.frame, (label = frameLabel(n.frame)));
     } else {
       const mark = n.cycle ? (n.closes ? `  ↺ closes ${n.cycle}` : `  [${n.cycle}]`) : '';
-      label = `(T) ${n.task ? n.task.name : `Unknown ${n.id}`}${mark}`;
+      const note = n.task && !n.closes ? detailNote(n.task) : '';
+      label = `(T) ${n.task ? n.task.name : `Unknown ${n.id}`}${mark}${note ? `  (${note})` : ''}`;
     }
     const prefix = parent ?? '';
     out.push(`${prefix}${last ? '└── ' : '├── '}${label}`);
