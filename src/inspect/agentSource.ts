@@ -31,15 +31,17 @@ function within<T>(ms: number, what: string, p: Promise<T>): Promise<T> {
 
 function connect(a: AgentAddress, client: (socket: net.Socket) => AgentClient): Promise<{ c: AgentClient; hello: HelloBody }> {
   const socket = net.connect({ host: a.host, port: a.port });
+  let failure: AgentUnavailable | undefined;
+  // Registered before the client's own listeners, which turn an error into a bare `close`.
+  socket.once('error', (err: NodeJS.ErrnoException) => {
+    failure = new AgentUnavailable(err.code === 'ECONNREFUSED'
+      ? `nothing listens on ${a.host}:${a.port} (the discovery file ${a.file} is stale)`
+      : `cannot connect to ${a.host}:${a.port}: ${err.message}`);
+  });
   const c = client(socket);
   return new Promise((resolve, reject) => {
-    socket.once('error', (err: NodeJS.ErrnoException) => {
-      reject(new AgentUnavailable(err.code === 'ECONNREFUSED'
-        ? `nothing listens on ${a.host}:${a.port} (the discovery file ${a.file} is stale)`
-        : `cannot connect to ${a.host}:${a.port}: ${err.message}`));
-    });
     c.once('hello', (hello) => resolve({ c, hello }));
-    c.once('close', () => reject(new AgentUnavailable(`the agent at ${a.host}:${a.port} closed the connection before greeting`)));
+    c.once('close', () => reject(failure ?? new AgentUnavailable(`the agent at ${a.host}:${a.port} closed the connection before greeting`)));
   });
 }
 
