@@ -167,17 +167,19 @@ class Debugger:
             return
         if type(owner) is not int and frame is taskmod.top_frame(owner):
             new = step.to_awaiters(awaits.awaiters(owner))
-        elif step.kind == IN:
-            return
-        elif how == "return" and _awaited_by_caller(frame):
+        elif how == "return" and _awaited_by_caller(frame) \
+                and self.steppable(frame.f_back.f_code.co_filename):
             # The awaiting coroutine goes on with the rest of its `await` line, where no line
-            # event comes: stop now, showing it at the line that awaited.
+            # event comes: stop now, showing it at the line that awaited (any step kind: a
+            # step in on a line that calls nothing ends where a step over does).
             with self.lock:
                 if self.step is not step:
                     return
                 self.step = None
                 self._rehot()
             self.stop(frame.f_back, step.reason)
+            return
+        elif step.kind == IN:
             return
         else:
             new = self._moved_out(step, frame.f_back)

@@ -24,6 +24,11 @@ class AsyncSteppingTests(AsyncTestCase):
         self.step(s, tid, "next", WORKERS, "worker-helper", 2, "worker")
         self.step(s, tid, "next", WORKERS, "worker-after", 2)
 
+    def test_step_in_at_the_end_of_awaited_coroutine_stops_at_the_awaiting_line(self):
+        s, tid = self.at(WORKERS, "helper-return", "n == 2")
+        self.assertEqual(self.step(s, tid, "stepIn", WORKERS, "worker-helper", 2, "worker"), tid)
+        self.step(s, tid, "stepIn", WORKERS, "worker-after", 2)
+
     def test_step_out_of_awaited_coroutine(self):
         s, tid = self.at(WORKERS, "helper-first", "n == 3")
         self.assertEqual(self.step(s, tid, "stepOut", WORKERS, "worker-helper", 3, "worker"), tid)
