@@ -142,6 +142,11 @@ def _behind(cb, found, seen, depth):
 
 def _through(values, found, seen, depth):
     for v in values:
+        if _is_task(v):
+            # Only its own coroutine completes a task, so a task a callback holds is never fed
+            # by the finishing future: it is bookkeeping (3.14's awaited-by discards in gather,
+            # shield, wait and as_completed close over the awaiting task), not a way onward.
+            continue
         if _is_future(v):
             _collect(v, found, seen, depth + 1)
         elif hasattr(v, "_getters") and type(v).__module__.startswith("asyncio"):

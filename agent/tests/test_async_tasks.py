@@ -9,6 +9,7 @@ from tests.harness import fixture, line_of, settrace_variant
 WORKERS = fixture("async_workers.py")
 KINDS = fixture("async_kinds.py")
 MISC = fixture("async_misc.py")
+TREE = fixture("async_tree.py")
 
 
 def tasks_of(body):
@@ -112,6 +113,31 @@ class AsyncTaskTests(AsyncTestCase):
             self.assertEqual(row["awaitedBy"], [main["threadId"]])
             self.assertRegex(row["waitingOn"], r"asyncio\.sleep\(0\.0\d+\) until loop time")
             self.assertEqual(row["osThreadId"], 1)
+
+    def test_awaiters_are_direct_through_task_group_nested_gathers_and_shield(self):
+        s, tid = self.at(TREE, "tree-ready")
+        rows = s.request("taskTable")["tasks"]
+        by_id = {r["threadId"]: r for r in rows}
+
+        def label(row):
+            return row["name"] if not row["name"].startswith("Task-") else row["coroutine"]
+        edges = sorted("%s <- %s" % (label(r), label(by_id[a])) for r in rows
+                       for a in r["awaitedBy"])
+        self.assertEqual(edges, sorted(
+            ["pair <- group", "nested <- group", "shield-owner <- group",
+             "worker <- pair", "worker <- pair", "gather_pair <- nested", "worker <- nested",
+             "worker <- gather_pair", "worker <- gather_pair",
+             "inner-shielded <- shield-owner"]))
+        pair_worker = next(r for r in rows if r["coroutine"] == "worker"
+                           and label(by_id[r["awaitedBy"][0]]) == "pair")
+        stack = s.request("stackTrace", {"threadId": pair_worker["threadId"]})["stackFrames"]
+        self.assertEqual([f["name"] for f in stack if f.get("presentationHint") == "label"],
+                         ["awaited by Task: gather_pair (pair)", "awaited by Task: group (group)"])
+        inner = next(r for r in rows if r["name"] == "inner-shielded")
+        stack = s.request("stackTrace", {"threadId": inner["threadId"]})["stackFrames"]
+        self.assertEqual([f["name"] for f in stack],
+                         ["leaf", "worker", "awaited by Task: shielded (shield-owner)", "shielded",
+                          "awaited by Task: group (group)", "group"])
 
     def test_task_unhandled_stops_at_the_raise_in_the_task(self):
         s = self.launch_async(MISC, "unhandled")
