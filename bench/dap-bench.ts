@@ -2,8 +2,8 @@
 //
 // Every figure is measured in one run, side by side: the bare interpreter, tasklens, and
 // debugpy (Debian's python3-debugpy, which is built for 3.14) driving the same programs through
-// a real DAP client. The machine is noisy, so runs are interleaved and the median is reported,
-// and the table compares ratios rather than absolute times.
+// a real DAP client. The machine is noisy, so runs are interleaved, the best of N is reported
+// (as timeit does: noise only ever adds time), and the table compares ratios.
 //
 //   node dist/bench/dap-bench.js [--reps N] [--n ITERATIONS] [--out FILE]
 import { spawn, spawnSync, ChildProcess } from 'node:child_process';
@@ -117,9 +117,8 @@ async function timeToFirstBreakpoint(adapter: Adapter, python: string): Promise<
   });
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
+function best(values: number[]): number {
+  return Math.min(...values);
 }
 
 function pythonVersion(python: string): string {
@@ -183,19 +182,19 @@ async function main(): Promise<void> {
       if (withDebugpy) startDp.push(await timeToFirstBreakpoint(debugpy, python));
       process.stderr.write(`python ${version}: repetition ${r + 1}/${reps} done\n`);
     }
-    rows.push({ python: version, scenario: 'breakpoint on a line never executed', n: hotN, bare: median(idleBare),
-      tasklens: median(idleTl), debugpy: withDebugpy ? median(idleDp) : undefined });
-    rows.push({ python: version, scenario: 'false conditional breakpoint on the hot line', n: hotN, bare: median(hotBare),
-      tasklens: median(hotTl) });
+    rows.push({ python: version, scenario: 'breakpoint on a line never executed', n: hotN, bare: best(idleBare),
+      tasklens: best(idleTl), debugpy: withDebugpy ? best(idleDp) : undefined });
+    rows.push({ python: version, scenario: 'false conditional breakpoint on the hot line', n: hotN, bare: best(hotBare),
+      tasklens: best(hotTl) });
     if (withDebugpy) {
       rows.push({ python: version, scenario: 'false conditional breakpoint on the hot line (debugpy)', n: debugpyHotN,
-        bare: median(hotBareSmall), debugpy: median(hotDp) });
+        bare: best(hotBareSmall), debugpy: best(hotDp) });
     }
-    startupRows.push({ python: version, tasklens: median(startTl), debugpy: withDebugpy ? median(startDp) : undefined });
+    startupRows.push({ python: version, tasklens: best(startTl), debugpy: withDebugpy ? best(startDp) : undefined });
   }
 
   const lines: string[] = [];
-  lines.push(`Median of ${reps} interleaved runs; times are the program's own time in the workload (seconds).`, '');
+  lines.push(`Best of ${reps} interleaved runs; times are the program's own time in the workload (seconds).`, '');
   lines.push('| Python | scenario | iterations | bare | tasklens | debugpy |', '| --- | --- | ---: | ---: | ---: | ---: |');
   for (const row of rows) {
     const tl = row.tasklens === undefined ? '—' : `${row.tasklens.toFixed(3)} s (${fmtRatio(row.tasklens, row.bare)})`;
