@@ -110,7 +110,8 @@ async function runDemo(python: string): Promise<void> {
     const threads = await client.request<DebugProtocol.ThreadsResponse>('threads');
     const name = threads.body.threads.find((t) => t.id === threadId)?.name ?? String(threadId);
     say(`* stopped (${stop.body.reason}) in thread "${name}"`);
-    say(`  threads: ${threads.body.threads.map((t) => `${t.name} [${t.id}]`).join(', ')}`);
+    say('  threads:');
+    for (const t of threads.body.threads) say(`    ${String(t.id).padStart(8)}  ${t.name}`);
     await showStack(client, threadId);
     say('> evaluate: unit * order.quantity');
     const stack = await client.request<DebugProtocol.StackTraceResponse>('stackTrace', { threadId, levels: 1 });
@@ -118,17 +119,33 @@ async function runDemo(python: string): Promise<void> {
     const value = await client.request<DebugProtocol.EvaluateResponse>('evaluate',
       { expression: 'unit * order.quantity', frameId, context: 'repl' });
     say(`  = ${value.body.result}`);
-    for (const step of ['next', 'stepOut'] as const) {
-      say(`> ${step}`);
+    // Other workers would hit the same breakpoint while this one steps (a breakpoint ends a step).
+    say('> remove the breakpoint');
+    await client.request('setBreakpoints', { source: { path: exampleProgram }, breakpoints: [] });
+    const stepOnce = async (step: 'next' | 'stepOut'): Promise<DebugProtocol.StackFrame> => {
       const stepped = client.event<DebugProtocol.StoppedEvent>('stopped');
       await client.request(step, { threadId });
-      await stepped;
-      const top = await client.request<DebugProtocol.StackTraceResponse>('stackTrace', { threadId, levels: 1 });
+      const where = await stepped;
+      const top = await client.request<DebugProtocol.StackTraceResponse>('stackTrace',
+        { threadId: where.body.threadId, levels: 1 });
       const frame = top.body.stackFrames[0];
-      say(`  now in ${frame.name} at ${path.basename(frame.source?.path ?? '?')}:${frame.line}`);
-    }
-    say('> remove the breakpoint and continue');
-    await client.request('setBreakpoints', { source: { path: exampleProgram }, breakpoints: [] });
+      const names = await client.request<DebugProtocol.ThreadsResponse>('threads');
+      const thread = names.body.threads.find((t) => t.id === where.body.threadId)?.name ?? '?';
+      say(`> ${step}: now in ${frame.name} at ${path.basename(frame.source?.path ?? '?')}:${frame.line} ("${thread}")`);
+      return frame;
+    };
+    let frame = await stepOnce('next');
+    frame = await stepOnce('stepOut');
+    // Walk to the `await asyncio.sleep(...)` line, then step over it: the other workers run
+    // meanwhile, and the step still ends in this task, at its next line.
+    const awaitLine = lineOf(exampleProgram, 'await asyncio.sleep');
+    for (let i = 0; i < 8 && frame.line !== awaitLine; i++) frame = await stepOnce('next');
+    say('  (stepping over the await: the other workers run meanwhile)');
+    frame = await stepOnce('next');
+    const order = await client.request<DebugProtocol.EvaluateResponse>('evaluate',
+      { expression: 'order', frameId: frame.id, context: 'hover' });
+    say(`  order = ${order.body.result}`);
+    say('> continue');
     const exited = client.event<DebugProtocol.ExitedEvent>('exited');
     const terminated = client.event('terminated');
     await client.request('continue', { threadId });
