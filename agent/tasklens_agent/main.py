@@ -15,6 +15,7 @@ import threading
 from . import discovery
 from . import paths
 from . import runner
+from . import task_origins
 from . import tasks as taskmod
 from .core import Debugger
 from .protocol import Connection
@@ -172,6 +173,7 @@ class Agent:
         os.register_at_fork(after_in_child=self._forked)
         runner.unbuffer_stdio()
         self._install_thread_hook()
+        task_origins.enabled = self.listening
         taskmod.install()     # before user code imports asyncio (and uvloop binds it)
         if self.stop_on_entry:
             self.core.step_on_entry()

@@ -4,6 +4,7 @@ The control thread (an AgentThread) reads every request. R-requests run there. S
 handed to the parked thread that owns the thread, frame or value they name and answered from
 there; when that thread is not parked (it is in native code) the control thread answers itself.
 When the socket closes the session detaches the debugger (or ends the process on request).
+A read-only connection (`ps`) may only read, claims nothing and detaches nothing.
 """
 import os
 import sys
@@ -20,6 +21,8 @@ from .threads import AgentThread, thread_by_id, user_threads
 PAUSE_NOTICE_DELAY = 0.3
 _STEPS = {"next": OVER, "stepIn": IN, "stepOut": OUT}
 _FILTERS = ("raised", "uncaught", "taskUnhandled")
+# What a read-only client (`ps`) may ask: reads that change nothing, and leaving.
+READ_ONLY_COMMANDS = frozenset({"threads", "taskTable", "loadedSources", "source", "disconnect"})
 
 
 class Session:
@@ -31,6 +34,7 @@ class Session:
         self.token = token
         self.inspector = inspection.Inspector(self.core)
         self.handshaken = False
+        self.read_only = False
         self.started = False
 
     def hello(self):
@@ -68,6 +72,9 @@ class Session:
         try:
             if not self.handshaken and cmd != "handshake":
                 raise AgentError(BAD_ARGUMENTS, "the first request must be handshake")
+            if self.read_only and cmd not in READ_ONLY_COMMANDS:
+                raise AgentError(BAD_ARGUMENTS, "%s is not allowed on a read-only connection"
+                                 % cmd)
             if cmd in RUNNING_COMMANDS or cmd in TASK_COMMANDS:
                 body = getattr(self, "r_" + cmd)(args)
             elif cmd in _STEPS or cmd == "continue":
@@ -156,6 +163,13 @@ class Session:
         if args.get("protocol") != PROTOCOL_VERSION:
             raise AgentError(BAD_ARGUMENTS, "protocol %r is not supported (this agent speaks %d)"
                              % (args.get("protocol"), PROTOCOL_VERSION))
+        if self.handshaken:
+            raise AgentError(BAD_ARGUMENTS, "handshake was already done")
+        if args.get("readOnly") is True:
+            # Claims nothing and gets no events: a debugger may be attached meanwhile, and
+            # the end of this connection leaves the debugger's state alone.
+            self.read_only = self.handshaken = True
+            return {}
         if not self.agent.claim(self):
             raise AgentError(BAD_ARGUMENTS, "another adapter is already attached")
         self.handshaken = True
@@ -240,7 +254,7 @@ class Session:
         return {}
 
     def finish_disconnect(self, args):
-        if args.get("terminate"):
+        if args.get("terminate") and not self.read_only:
             self.conn.close()
             os._exit(1)
         return False

@@ -10,6 +10,7 @@ import sys
 from . import awaits
 from . import frames as framemod
 from . import paths
+from . import task_origins
 from . import tasks as taskmod
 from .protocol import AgentError, INVALID_HANDLE
 from .threads import thread_id, user_threads
@@ -147,7 +148,7 @@ def task_state(task):
 
 
 def task_table(core):
-    threads_by_ident = {t.ident: thread_id(t) for t in user_threads()}
+    threads_by_ident = {t.ident: t for t in user_threads()}
     loop_threads = taskmod.loop_threads()
     rows = []
     for task in taskmod.live_tasks():
@@ -160,21 +161,25 @@ def task_table(core):
 
 def _row(core, task, threads_by_ident, loop_threads):
     own = own_frames(core, task)
-    ident = loop_threads.get(id(task.get_loop()))
+    thread = threads_by_ident.get(loop_threads.get(id(task.get_loop())))
     row = {
         "threadId": taskmod.task_id(task),
         "taskId": id(task),
         "name": task.get_name(),
         "coroutine": taskmod.coroutine_name(task),
         "state": task_state(task),
-        "osThreadId": threads_by_ident.get(ident),
-        "stack": [{"name": f.f_code.co_name, "path": paths.display(f.f_code.co_filename),
+        "osThreadId": thread.native_id if thread is not None else None,
+        "threadIdOfLoop": thread_id(thread) if thread is not None else None,
+        "stack": [{"name": f.f_code.co_qualname, "path": paths.display(f.f_code.co_filename),
                    "line": f.f_lineno or 0} for f in own],
         "awaitedBy": [taskmod.task_id(a) for a in awaits.awaiters(task)],
     }
-    created = awaits.created_at(task)
+    created = task_origins.created_at(task) or awaits.created_at(task)
     if created is not None:
         row["createdAt"] = created
+    age = task_origins.age_seconds(task)
+    if age is not None:
+        row["ageSeconds"] = age
     if row["state"] == "pending":
         waiting = awaits.waiting_on(task, awaits.coroutine_chain(task))
         if waiting:

@@ -3,7 +3,8 @@
 The agent never imports asyncio itself. `install` (before user code runs) wraps
 `asyncio.events._set_running_loop` as soon as asyncio is imported, so each loop that starts
 running, the thread it runs on, and uvloop's loops (uvloop binds `asyncio._set_running_loop` at
-its own import, after ours) are known. The wrapper runs twice per `run_forever`, nothing per task.
+its own import, after ours) are known, and under `tasklens run` each loop's tasks are dated as
+they are created (task_origins.py). The wrapper runs twice per `run_forever`.
 Loops started before the hook are found by scanning thread stacks for `run_forever` frames.
 
 Where live tasks are: 3.11 `tasks._all_tasks` (every loop); 3.12-3.13 `_scheduled_tasks` plus
@@ -17,6 +18,7 @@ import threading
 import weakref
 
 from . import paths
+from . import task_origins
 
 TASK_ID_BASE = 1_000_000
 _PER_LOOP = sys.version_info >= (3, 14)
@@ -78,6 +80,7 @@ def _wrap_events(events):
     if getattr(original, "_tasklens", False):
         return
     running, loops, get_ident = _running, _loops, _get_ident
+    watch = task_origins.watch if task_origins.enabled else None
 
     def _set_running_loop(loop):
         if loop is None:
@@ -85,6 +88,8 @@ def _wrap_events(events):
         else:
             running[get_ident()] = loop
             loops[id(loop)] = loop
+            if watch is not None:
+                watch(loop)
         original(loop)
     _set_running_loop._tasklens = True
     events._set_running_loop = _set_running_loop

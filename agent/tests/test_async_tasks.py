@@ -112,7 +112,7 @@ class AsyncTaskTests(AsyncTestCase):
         for row in sleeping:
             self.assertEqual(row["awaitedBy"], [main["threadId"]])
             self.assertRegex(row["waitingOn"], r"asyncio\.sleep\(0\.0\d+\) until loop time")
-            self.assertEqual(row["osThreadId"], 1)
+            self.assertEqual((row["osThreadId"], row["threadIdOfLoop"]), (s.proc.pid, 1))
 
     def test_awaiters_are_direct_through_task_group_nested_gathers_and_shield(self):
         s, tid = self.at(TREE, "tree-ready")

@@ -92,6 +92,7 @@ export interface AgentTask {
   coroutine: string;
   state: 'pending' | 'running' | 'done' | 'cancelled';
   osThreadId: number;
+  threadIdOfLoop?: number;
   stack: Array<{ name: string; path: string; line: number }>;
   awaitedBy: number[];
   createdAt?: { path: string; line: number };
@@ -121,7 +122,7 @@ export interface AgentScope {
 
 /** Request name → [arguments, response body]. */
 export interface AgentRequests {
-  handshake: [{ token: string; protocol: number }, object];
+  handshake: [{ token: string; protocol: number; readOnly?: boolean }, object];
   configure: [{ justMyCode: boolean; stopOnEntry: boolean; terminateOnDisconnect: boolean }, object];
   setBreakpoints: [{ source: { path: string }; breakpoints: SourceBreakpointArg[] }, { breakpoints: AgentBreakpoint[] }];
   setFunctionBreakpoints: [{ breakpoints: FunctionBreakpointArg[] }, { breakpoints: AgentBreakpoint[] }];

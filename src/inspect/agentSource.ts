@@ -1,5 +1,6 @@
-// The task table of a program run under `tasklens run`, asked of its agent: connect, greet,
-// `taskTable`, leave. One short visit on the agent's client socket; the program never stops.
+// The task table of a program run under `tasklens run`, asked of its agent: connect, greet
+// read-only, `taskTable`, leave. One short visit on the agent's client socket; the program never
+// stops, and an attached debugger keeps its state.
 import * as net from 'node:net';
 import { AgentClient } from '../agent/client';
 import { AgentTask, HelloBody, PROTOCOL_VERSION } from '../agent/protocol';
@@ -61,7 +62,7 @@ export async function askAgent(pid: number, a: AgentAddress, limits: ReadLimits 
       throw new AgentUnavailable(`the agent speaks protocol ${hello.protocol}, this tasklens speaks ${PROTOCOL_VERSION}`);
     }
     try {
-      await within(CONNECT_TIMEOUT_MS, 'handshake', c.request('handshake', { token: a.token, protocol: PROTOCOL_VERSION }, CONNECT_TIMEOUT_MS));
+      await within(CONNECT_TIMEOUT_MS, 'handshake', c.request('handshake', { token: a.token, protocol: PROTOCOL_VERSION, readOnly: true }, CONNECT_TIMEOUT_MS));
     } catch (err) {
       throw new AgentUnavailable(`the agent refused the connection: ${reason(err)}`);
     }
