@@ -13,13 +13,16 @@ import os
 
 from . import paths
 
+CO_GENERATOR = 0x20
 CO_COROUTINE = 0x80
 CO_ITERABLE_COROUTINE = 0x100
 CO_ASYNC_GENERATOR = 0x200
 _AWAITING = CO_COROUTINE | CO_ITERABLE_COROUTINE
+RESUMABLE = CO_GENERATOR | _AWAITING | CO_ASYNC_GENERATOR   # a frame that may yield
 # 3.13 reports a yield's 'return' event at the RESUME that follows the YIELD_VALUE
 _YIELDS = frozenset(dis.opmap[n] for n in ("YIELD_VALUE", "RESUME"))
 _RETURNS = frozenset(dis.opmap[n] for n in ("RETURN_VALUE", "RETURN_CONST") if n in dis.opmap)
+_RESUME = dis.opmap["RESUME"]
 _RAISES = frozenset(dis.opmap[n] for n in ("RAISE_VARARGS", "RERAISE") if n in dis.opmap)
 _STDLIB = os.path.dirname(os.path.realpath(os.__file__))
 _INVISIBLE_DIRS = tuple(os.path.join(_STDLIB, d) + os.sep for d in ("asyncio", "concurrent"))
@@ -43,6 +46,14 @@ def _opcode(frame):
         return frame.f_code.co_code[frame.f_lasti]
     except (IndexError, AttributeError):
         return None
+
+
+def starts(frame):
+    """Whether a call event is a function starting, not a generator or coroutine resuming:
+    the frame is at a RESUME whose kind (low two bits of its argument) is "start"."""
+    code = frame.f_code.co_code
+    i = frame.f_lasti
+    return not (0 <= i < len(code) - 1 and code[i] == _RESUME and code[i + 1] & 3)
 
 
 def return_kind(frame, value):

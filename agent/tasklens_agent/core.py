@@ -111,14 +111,34 @@ class Debugger:
             filename = frame.f_code.co_filename
             # The entry stop is the program's first line, even without justMyCode.
             if paths.is_user(filename) if step.reason == "entry" else self.steppable(filename):
-                self.stop(frame, step.reason)
+                self.stop(frame, step.reason, hit_ids=step.hit_ids)
 
     def on_call(self, frame, bps):
-        if threading.get_ident() not in agent_idents:
-            self._hit(frame, bps, "function breakpoint")
+        """A function with function breakpoints starts (or a coroutine of it resumes: ignored).
+        Conditions see the arguments now; the stop is at the first line of the body, as pdb's
+        `break func`: the next line this logical thread runs."""
+        if threading.get_ident() in agent_idents or not async_step.starts(frame):
+            return
+        hit_ids = self._hits(frame, bps)
+        if not hit_ids:
+            return
+        with self.lock:
+            if self.conn is None:
+                return
+            self.step = Step(IN, current_owner(), None, None, "function breakpoint", hit_ids)
+            self._rehot()
+        self.backend.refresh()
 
     def _hit(self, frame, bps, reason):
         """Breakpoints at this place: run their conditions, counts and logpoints; maybe stop."""
+        hit_ids = self._hits(frame, bps)
+        if hit_ids:
+            self.stop(frame, reason, hit_ids=hit_ids)
+            return True
+        return False
+
+    def _hits(self, frame, bps):
+        """The ids of the breakpoints that stop here, after conditions, counts and logpoints."""
         hit_ids = []
         for bp in bps:
             if bp.condition is not None:
@@ -136,10 +156,7 @@ class Debugger:
                 self.output(self._log_text(frame, bp.log_parts) + "\n")
             else:
                 hit_ids.append(bp.id)
-        if hit_ids:
-            self.stop(frame, reason, hit_ids=hit_ids)
-            return True
-        return False
+        return hit_ids
 
     def _log_text(self, frame, parts):
         out = []
@@ -167,11 +184,10 @@ class Debugger:
             return
         if type(owner) is not int and frame is taskmod.top_frame(owner):
             new = step.to_awaiters(awaits.awaiters(owner))
-        elif how == "return" and _awaited_by_caller(frame) \
+        elif how == "return" and _stops_at_call_site(step, frame) \
                 and self.steppable(frame.f_back.f_code.co_filename):
-            # The awaiting coroutine goes on with the rest of its `await` line, where no line
-            # event comes: stop now, showing it at the line that awaited (any step kind: a
-            # step in on a line that calls nothing ends where a step over does).
+            # The caller goes on with the rest of the line that called or awaited this frame,
+            # where no line event comes: stop now, showing it at that line, as debugpy does.
             with self.lock:
                 if self.step is not step:
                     return
@@ -363,7 +379,15 @@ class Debugger:
         return ref
 
 
-def _awaited_by_caller(frame):
+def _stops_at_call_site(step, frame):
+    """Whether a step watching `frame` ends at the caller's line when `frame` returns: a
+    coroutine awaited directly (any step kind: a step in on a line that calls nothing ends
+    where a step over does), or a plain function left by a step over or out. A generator
+    hands its value back to whoever resumes it next, so the step moves on to the next line."""
     caller = frame.f_back
-    return caller is not None and bool(frame.f_code.co_flags & caller.f_code.co_flags
-                                       & async_step.CO_COROUTINE)
+    if caller is None:
+        return False
+    flags = frame.f_code.co_flags
+    if flags & caller.f_code.co_flags & async_step.CO_COROUTINE:
+        return True
+    return step.kind != IN and not flags & async_step.RESUMABLE

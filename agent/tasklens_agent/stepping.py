@@ -13,15 +13,16 @@ __all__ = ["IN", "OVER", "OUT", "Step", "current_owner"]
 
 
 class Step:
-    __slots__ = ("kind", "owner", "watch", "stop_in", "reason")
+    __slots__ = ("kind", "owner", "watch", "stop_in", "reason", "hit_ids")
 
-    def __init__(self, kind, owner, watch, stop_in, reason):
+    def __init__(self, kind, owner, watch, stop_in, reason, hit_ids=None):
         self.kind = kind          # IN: any eligible line of the owner stops
         self.owner = owner
         self.watch = watch        # when this frame returns (or a generator yields), the step
                                   # moves outward; a suspended coroutine is not left
         self.stop_in = stop_in    # a line event in this frame stops (OVER, and after moving out)
         self.reason = reason
+        self.hit_ids = hit_ids    # a function breakpoint's, reported when the step stops
 
     @classmethod
     def start(cls, kind, owner, frame, reason="step"):

@@ -99,9 +99,13 @@ class BreakpointTests(AgentTestCase):
                                               {"name": "not a name"}])
         s.start()
         names = []
+        first_lines = {"bump": line_of(BASIC, "bump-body"), "add": line_of(BASIC, "add-body"),
+                       "work": line_of(LATE, "late-line")}
         for _ in range(3):
             st, frame = self.stop_line(s, "function breakpoint")
             names.append(frame["name"])
+            self.assertEqual(frame["line"], first_lines[frame["name"]])   # the body, not `def`
+            self.assertEqual(len(st["hitBreakpointIds"]), 1)
             if frame["name"] == "add":
                 self.assertEqual(s.locals(frame["id"])["a"]["value"], "4")
             if frame["name"] == "bump":
@@ -109,6 +113,20 @@ class BreakpointTests(AgentTestCase):
                     {"name": "late_module.work"}, {"name": "add", "condition": "a == 4"}]})
             s.request("continue")
         self.assertEqual(names, ["bump", "add", "work"])
+
+    def test_function_breakpoint_on_a_coroutine_stops_once_per_call(self):
+        path = fixture("async_workers.py")
+        s = self.launch(path)
+        s.handshake()
+        s.request("setFunctionBreakpoints", {"breakpoints": [{"name": "helper",
+                                                              "condition": "n == 2"}]})
+        s.start()
+        st = s.stopped("function breakpoint")
+        frame = s.top_frame(st["threadId"])
+        self.assertEqual((frame["name"], frame["line"]), ("helper", line_of(path, "helper-first")))
+        s.request("continue")     # its resumption after the sleep is no new call
+        self.assertEqual(s.wait_event("programExited")["exitCode"], 0)
+        self.assertEqual(s.events("stopped"), [])
 
     def test_function_breakpoint_with_bad_name_is_not_verified(self):
         s = self.launch(BASIC)
