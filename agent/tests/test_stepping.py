@@ -1,9 +1,11 @@
 """next / stepIn / stepOut, including leaving a function and generators; stopOnEntry."""
 import time
 
+from tests.async_support import TASK_ID_BASE, AsyncTestCase
 from tests.harness import FIXTURES, AgentTestCase, fixture, line_of, settrace_variant
 
 STEP = fixture("stepping.py")
+TASKS = fixture("stepping_tasks.py")
 
 
 class SteppingTests(AgentTestCase):
@@ -21,20 +23,36 @@ class SteppingTests(AgentTestCase):
     def where(self, marker):
         return line_of(STEP, marker)
 
+    @staticmethod
+    def local(s, tid, name):
+        return s.locals(s.top_frame(tid)["id"])[name]["value"]
+
     def test_next_stays_in_function(self):
         s, tid = self.at("middle-call")
         self.assertEqual(self.step(s, tid, "next"), ("middle", self.where("middle-after")))
         self.assertEqual(self.step(s, tid, "next"), ("middle", self.where("middle-return")))
 
-    def test_next_over_last_line_lands_in_caller(self):
+    def test_next_over_last_line_stops_at_the_call_then_the_callers_next_line(self):
         s, tid = self.at("leaf-last")
+        self.assertEqual(self.step(s, tid, "next"), ("middle", self.where("middle-call")))
         self.assertEqual(self.step(s, tid, "next"), ("middle", self.where("middle-after")))
 
     def test_step_in_and_out(self):
         s, tid = self.at("middle-call")
         self.assertEqual(self.step(s, tid, "stepIn"), ("leaf", self.where("leaf-first")))
-        self.assertEqual(self.step(s, tid, "stepOut"), ("middle", self.where("middle-after")))
-        self.assertEqual(self.step(s, tid, "stepOut"), ("main", self.where("main-after")))
+        self.assertEqual(self.step(s, tid, "stepOut"), ("middle", self.where("middle-call")))
+        self.assertEqual(self.step(s, tid, "stepOut"), ("main", self.where("main-call")))
+        self.assertEqual(self.step(s, tid, "next"), ("main", self.where("main-after")))
+
+    def test_step_out_leaves_the_rest_of_the_calling_line_to_run(self):
+        s, tid = self.at("main-two-calls")
+        self.assertEqual(self.step(s, tid, "stepIn"), ("leaf", self.where("leaf-first")))
+        self.assertEqual(self.step(s, tid, "stepOut"), ("main", self.where("main-two-calls")))
+        self.assertEqual(self.local(s, tid, "b"), "7")      # not assigned yet
+        self.assertEqual(self.step(s, tid, "stepIn"), ("middle", self.where("middle-call")))
+        self.assertEqual(self.step(s, tid, "stepOut"), ("main", self.where("main-two-calls")))
+        self.assertEqual(self.step(s, tid, "next"), ("main", self.where("main-return")))
+        self.assertEqual(self.local(s, tid, "b"), "29")
 
     def test_step_in_on_line_without_call_goes_to_next_line(self):
         s, tid = self.at("main-after")
@@ -82,4 +100,20 @@ class SteppingTests(AgentTestCase):
                          [("<module>", fixture("showmod.py"))])
 
 
+class CallSiteInTaskTests(AsyncTestCase):
+    """A plain function called from a coroutine: leaving it stops at the calling line in the
+    same task (other tasks run the same code)."""
+
+    def test_step_out_and_next_at_the_last_line(self):
+        for command, marker in (("stepOut", "price-first"), ("next", "price-last")):
+            s, tid = self.at(TASKS, marker, "n == 2")
+            self.assertGreaterEqual(tid, TASK_ID_BASE)
+            self.assertEqual(self.step(s, tid, command, TASKS, "worker-call", 2, "worker"), tid)
+            self.assertEqual(self.local(s, s.top_frame(tid)["id"], "totals"), "{1: 4}")
+            self.assertEqual(self.step(s, tid, "next", TASKS, "worker-after", 2), tid)
+            self.assertEqual(self.local(s, s.top_frame(tid)["id"], "totals"), "{1: 4, 2: 7}")
+            s.close()
+
+
 globals().update(settrace_variant(SteppingTests))
+globals().update(settrace_variant(CallSiteInTaskTests))
