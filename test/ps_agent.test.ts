@@ -15,7 +15,7 @@ const APP = 'psagent_app.py';
 const appText = fs.readFileSync(fixture(APP), 'utf8').split('\n');
 const lineOf = (text: string): number => appText.findIndex((l) => l.includes(text)) + 1;
 
-/** The code's own name: the agent gives `co_name`, a memory read the qualified name. */
+/** The last part of a qualified name (`TaskGroup._aexit` → `_aexit`). */
 const short = (f: string): string => f.slice(f.lastIndexOf('.') + 1);
 const names = (t: Task): string[] => t.stack.map((f) => short(f.function));
 /** Unnamed tasks (Task-N, numbered differently on each run) go by their outermost function. */
@@ -95,14 +95,19 @@ for (const py of pythons()) {
         assert.ok(Number(sleep[2]) > 3500 && Number(sleep[2]) <= 3600, 'the deadline is an hour away');
         // Debug mode: asyncio kept where each task was created.
         assert.deepEqual(taskNamed(report, 'consumer').createdAt, { file: fixture(APP), line: lineOf('consume(queue), name="consumer"') });
+        // The agent dates every task (the app waited 0.3 s before saying it was ready).
+        for (const t of report.tasks) assert.ok((t.ageSeconds ?? -1) >= 0.25 && (t.ageSeconds ?? 0) < 60, `${t.name} age ${t.ageSeconds}`);
+        // Native thread ids (the main thread's is the pid); qualified function names.
+        assert.ok(report.tasks.every((t) => t.threadId === app.pid), 'every loop runs on the main thread');
+        assert.equal(taskNamed(report, 'consumer').stack[0].function, 'Queue.get');
         const row = report.rows.find((x) => x.taskName === 'locker');
         assert.equal(row?.waitingOn, 'Lock.acquire()');
 
         const text = await lens(['ps', String(app.pid)], xdg);
         assert.equal(text.code, 0, text.stderr);
         const [header] = text.stdout.split('\n');
-        assert.match(header, /^tid\s+task id\s+task name\s+state\s+waiting on\s+created at\s+coroutine stack\s+awaiter chain\s+awaiter name\s+awaiter id$/);
-        assert.match(text.stdout, /consumer\s+suspended\s+Queue\.get\(\) \(0 items\)\s+\S+psagent_app\.py:\d+\s+get -> consume/);
+        assert.match(header, /^tid\s+task id\s+task name\s+state\s+age\s+waiting on\s+created at\s+coroutine stack\s+awaiter chain\s+awaiter name\s+awaiter id$/);
+        assert.match(text.stdout, /consumer\s+suspended\s+\d+\.\d s\s+Queue\.get\(\) \(0 items\)\s+\S+psagent_app\.py:\d+\s+Queue\.get -> consume/);
 
         const tree = await lens(['pstree', '--json', String(app.pid)], xdg);
         assert.equal(tree.code, 0, tree.stderr);
@@ -112,7 +117,7 @@ for (const py of pythons()) {
         assert.equal(nodes.find((n) => n.name === 'event-waiter')?.waitingOn, 'Event.wait()');
         assert.deepEqual(nodes.find((n) => n.name === 'locker')?.createdAt, { file: fixture(APP), line: lineOf('take(lock), name="locker"') });
         const treeText = await lens(['pstree', String(app.pid)], xdg);
-        assert.match(treeText.stdout, /\(T\) consumer {2}\(waiting on Queue\.get\(\) \(0 items\); created at \S+psagent_app\.py:\d+\)\n/);
+        assert.match(treeText.stdout, /\(T\) consumer {2}\(waiting on Queue\.get\(\) \(0 items\); created at \S+psagent_app\.py:\d+; age \d+\.\d s\)\n/);
 
         // The visits left the program as it was: it still runs, and ends as it would have.
         app.send('stop');
@@ -146,8 +151,8 @@ for (const py of pythons()) {
           const parked = (r: PsReport): Task[] => r.tasks.filter((t) => t.name !== 'ticker');
           check(parked(agent), parked(memory));
       });
-      const view = (t: Task): string => `${t.id} ${t.name} ${t.stack.map((f) => `${short(f.function)} ${f.file}:${f.line}`).join(' | ')}`;
-      test('the agent agrees with a memory read on tasks and stacks', { timeout: 60_000 },
+      const view = (t: Task): string => `${t.id} ${t.name} ${t.threadId} ${t.stack.map((f) => `${f.function} ${f.file}:${f.line}`).join(' | ')}`;
+      test('the agent agrees with a memory read on tasks, threads and stacks', { timeout: 60_000 },
         both((agent, memory) => assert.deepEqual(agent.map(view).sort(), memory.map(view).sort())));
       test('the agent agrees with a memory read on awaiter edges', { timeout: 60_000 },
         both((agent, memory) => assert.deepEqual(edges(agent), edges(memory))));
