@@ -112,8 +112,8 @@ eachPython('breakpoints', (py) => {
       assert.equal(stop.body.reason, 'function breakpoint');
       const top = await h.topFrame(stop.body.threadId);
       assert.equal(top.name, 'compute');
-      // The call itself (the `def` line, as pydevd reports it) or the first line of the body.
-      assert.ok(top.line === 1 || top.line === 2, `stopped at the start of compute, line ${top.line}`);
+      // The first line of the body, as pdb's `break compute` (not the `def` line).
+      assert.equal(top.line, 2, `stopped at the first line of compute's body, line ${top.line}`);
       const locals = await h.locals(top.id);
       assert.equal(locals.get('n')?.value, '6');
     });
