@@ -26,7 +26,6 @@ from . import paths
 from .backend_settrace import SettraceBackend
 from .conditions import line_checks
 from .threadtrace import ThreadTraceControl
-from .threads import is_agent_thread
 
 _getframe = sys._getframe
 _HOOK = linehooks.HOOK_NAME
@@ -49,7 +48,7 @@ class HookedSettraceBackend(SettraceBackend):
     def start(self):
         self.enabled = True
         builtins.__dict__[_HOOK] = self._hook
-        self.control.start(is_agent_thread)
+        self.control.start()
         os.register_at_fork(after_in_child=self.control.forked)
         sys.meta_path.insert(0, self.finder)
         self._apply()

@@ -21,7 +21,7 @@ from . import paths
 from . import tasks as taskmod
 from .saferepr import safe_str
 from .stepping import IN, Step, current_owner
-from .threads import agent_idents, current_user_thread, is_agent_thread, thread_id
+from .threads import agent_idents, current_user_thread, thread_id
 
 _THREADING_FILE = threading.__file__
 
@@ -258,7 +258,7 @@ class Debugger:
              task=None):
         ident = threading.get_ident()
         thread = current_user_thread()
-        if thread is None or ident in agent_idents or is_agent_thread(thread):
+        if thread is None or ident in agent_idents:
             return
         while True:
             with self.lock:

@@ -11,7 +11,7 @@ import queue
 import threading
 import time
 
-from .threads import AgentThread
+from .threads import AgentThread, forget_dummy
 
 LIMIT = 4096
 TIMEOUT = 1.0
@@ -39,6 +39,7 @@ class _Worker:
                 box.append((True, fn()))
             except BaseException as e:  # a user __repr__ may raise anything, even SystemExit
                 box.append((False, e))
+            forget_dummy()
             done.set()
 
     def abandon(self):

@@ -2,9 +2,14 @@
 
 Ids are small ints kept in a WeakKeyDictionary on Thread objects: stable for a thread's life and
 never reused (ids >= 1,000,000 are reserved for asyncio task pseudo-threads).
+
+The agent's threads are started with `_thread`, not `threading`: the program sees no Thread
+object for them, so `threading.enumerate()` and `threading.active_count()` are what they are
+under plain python, and threading's start-up hooks (thread events, per-thread tracing) never
+run for them.
 """
+import _thread
 import itertools
-import sys
 import threading
 import weakref
 
@@ -28,12 +33,9 @@ def thread_by_id(tid):
     return _by_id.get(tid)
 
 
-def is_agent_thread(thread):
-    return getattr(thread, "_tasklens_agent", False)
-
-
 def user_threads():
-    return [t for t in threading.enumerate() if not is_agent_thread(t)]
+    # A _DummyThread registered from an agent thread (see forget_dummy) is not the program's.
+    return [t for t in threading.enumerate() if t.ident not in agent_idents]
 
 
 def current_user_thread():
@@ -41,18 +43,35 @@ def current_user_thread():
     return threading._active.get(threading.get_ident())
 
 
-class AgentThread(threading.Thread):
-    """A daemon thread the debugger never traces, stops or lists."""
+def forget_dummy():
+    """Unregister the _DummyThread that `threading.current_thread()` leaves behind when code
+    run on an agent thread (a user `__repr__`) calls it: the program would list it."""
+    ident = threading.get_ident()
+    with threading._active_limbo_lock:
+        if isinstance(threading._active.get(ident), threading._DummyThread):
+            del threading._active[ident]
 
-    _tasklens_agent = True
+
+class AgentThread:
+    """A daemon thread the debugger never traces, stops or lists, invisible to `threading`.
+
+    Daemon as `_thread` threads are: interpreter shutdown neither waits for it nor joins it."""
 
     def __init__(self, target, name):
-        super().__init__(target=target, name=name, daemon=True)
+        self.name = name
+        self.ident = None
+        self._target = target
 
-    def run(self):
-        sys.settrace(None)
-        agent_idents.add(threading.get_ident())
+    def start(self):
+        self.ident = _thread.start_new_thread(self._run, ())
+
+    def _run(self):
+        ident = _thread.get_ident()
+        agent_idents.add(ident)
+        set_name = getattr(_thread, "set_name", None)   # 3.14+: shown by ps, gdb, py-spy
+        if set_name is not None:
+            set_name(self.name)
         try:
-            super().run()
+            self._target()
         finally:
-            agent_idents.discard(threading.get_ident())
+            agent_idents.discard(ident)

@@ -72,15 +72,14 @@ class ThreadTraceControl:
             raise Unsupported("unexpected PyThreadState layout")
         return trampoline
 
-    def start(self, is_agent_thread):
-        """Record the calling (main) thread and every program thread started from now on."""
+    def start(self):
+        """Record the calling (main) thread and every program thread started from now on (the
+        agent's own threads do not start through threading)."""
         self._record()
         bootstrap = threading.Thread._bootstrap_inner
         record, forget = self._record, self._forget
 
         def recorded_bootstrap(thread):
-            if is_agent_thread(thread):
-                return bootstrap(thread)
             record()
             try:
                 return bootstrap(thread)
