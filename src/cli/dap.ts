@@ -15,7 +15,7 @@ function parsePort(text: string): number {
 export function register(program: Command): void {
   program
     .command('dap')
-    .description('Serve the Debug Adapter Protocol for one debug session (stdin/stdout by default)')
+    .description('serve the Debug Adapter Protocol for one debug session (stdin/stdout by default)')
     .option('--port <N>', 'serve one client on 127.0.0.1:N instead of stdio (0 picks a free port, printed on stderr)', parsePort)
     .option('--log <FILE>', 'append every DAP and agent message, with timestamps, to FILE')
     .addHelpText(

@@ -15,7 +15,7 @@ interface RunOptions {
 export function register(program: Command): void {
   program
     .command('run')
-    .description('Run a Python program under the tasklens agent')
+    .description('run a Python program under the tasklens agent (discoverable by ps, attachable with --listen)')
     .usage('[options] (program | -m module) [args...]')
     .argument('[program]', 'the Python file to run (omit with -m)')
     .argument('[args...]', 'arguments for the program')
