@@ -1,5 +1,5 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { DEFAULT_MAX_FRAMES, DEFAULT_MAX_TASKS, type InspectOptions } from '../inspect/options';
+import { DEFAULT_MAX_FRAMES, DEFAULT_MAX_TASKS, SOURCE_CHOICES, type InspectOptions } from '../inspect/options';
 
 // `ps`, and what `pstree` shares with it: the PID argument and the read limits. The work itself
 // is loaded only when one of them runs, so that every other command starts without it.
@@ -19,7 +19,7 @@ export function inspectCommand(program: Command, name: string, description: stri
     .option('--max-tasks <n>', 'stop after this many tasks', positiveInt, DEFAULT_MAX_TASKS)
     .option('--max-frames <n>', 'coroutine frames to follow per task', positiveInt, DEFAULT_MAX_FRAMES)
     .addOption(new Option('--source <source>', 'ask the agent of a program run under `tasklens run`, read memory, or the agent when there is one')
-      .choices(['auto', 'memory', 'agent']).default('auto'));
+      .choices(SOURCE_CHOICES).default('auto'));
 }
 
 export function inspectImpl(): typeof import('../inspect/command') {

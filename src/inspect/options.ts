@@ -6,10 +6,13 @@
 export const DEFAULT_MAX_TASKS = 200_000;
 export const DEFAULT_MAX_FRAMES = 256;
 
+export type SourceChoice = 'auto' | 'memory' | 'agent';
+export const SOURCE_CHOICES: readonly SourceChoice[] = ['auto', 'memory', 'agent'];
+
 export interface InspectOptions {
   json?: boolean;
   /** Who answers: the program's agent, its memory, or the agent when there is one (default). */
-  source?: 'auto' | 'memory' | 'agent';
+  source?: SourceChoice;
   maxTasks: number;
   maxFrames: number;
   /** `ps` only. */
@@ -38,8 +41,9 @@ export function quickInspectArgs(argv: string[]): InspectCall | null {
     }
     if (arg === '--source') {
       const v = rest[++i];
-      if (v !== 'auto' && v !== 'memory' && v !== 'agent') return null;
-      options.source = v;
+      const choice = SOURCE_CHOICES.find((c) => c === v);
+      if (choice === undefined) return null;
+      options.source = choice;
       continue;
     }
     const valued = arg === '--max-tasks' || arg === '--max-frames' || (arg === '--width' && command === 'ps');

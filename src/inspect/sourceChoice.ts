@@ -6,9 +6,6 @@ import { memorySource, ReadLimits } from './memorySource';
 import type { Snapshot, TaskSource } from './model';
 import type { InspectOptions } from './options';
 
-export type SourceChoice = 'auto' | 'memory' | 'agent';
-export const SOURCE_CHOICES: readonly SourceChoice[] = ['auto', 'memory', 'agent'];
-
 /** `--source agent` and the agent could not be asked. */
 export class NoAgent extends Error {
   constructor(message: string) {
