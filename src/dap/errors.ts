@@ -27,7 +27,3 @@ export class UserError extends Error {
     this.name = 'UserError';
   }
 }
-
-export function userError(code: ErrorCode, message: string): UserError {
-  return new UserError(code, message);
-}

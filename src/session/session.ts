@@ -14,8 +14,6 @@ import { BreakpointTable } from './breakpointTable';
 import { GATES, refusal, type RunState } from './gating';
 import type { AttachConfig, LaunchConfig } from './launchArgs';
 
-export type RequestHandler = (args: never) => Promise<object | undefined>;
-
 export class Session {
   state: RunState = 'idle';
   kind?: 'launch' | 'attach';
