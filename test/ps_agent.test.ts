@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import { describe, test } from 'node:test';
 import { pythons } from './support/pythons';
 import { fixture } from './support/paths';
-import { startApp, lens, runtimeDir, UnderRun } from './ps_agent_fixture';
+import { lens, withApp } from './ps_agent_fixture';
 import type { Task } from '../src/inspect/model';
 import type { PsReport, PstreeReport } from '../src/inspect/report';
 import type { TreeNode } from '../src/inspect/tree';
@@ -49,22 +49,11 @@ function treeTasks(nodes: TreeNode[], out: Array<TreeNode & { kind: 'task' }> = 
   return out;
 }
 
-async function withApp(python: string, body: (app: UnderRun, xdg: string) => Promise<void>): Promise<void> {
-  const xdg = runtimeDir();
-  const app = await startApp(python, APP, xdg);
-  try {
-    await body(app, xdg);
-  } finally {
-    await app.kill();
-    fs.rmSync(xdg, { recursive: true, force: true });
-  }
-}
-
 for (const py of pythons()) {
   const readable = /^3\.(1[4-9])\./.test(py.version);
   describe(`ps / pstree ask the agent [${py.label}]`, () => {
     test('tasks, stacks and what each task waits on, from the agent; the program runs on', { timeout: 90_000 }, () =>
-      withApp(py.path, async (app, xdg) => {
+      withApp(py.path, APP, false, async (app, xdg) => {
         const r = await lens(['ps', '--json', String(app.pid)], xdg);
         assert.equal(r.code, 0, r.stderr);
         assert.equal(r.stderr, '');
@@ -127,7 +116,7 @@ for (const py of pythons()) {
       }));
 
     test('awaiter edges are the program\'s own (TaskGroup, nested gathers, shield)', { timeout: 60_000 }, () =>
-      withApp(py.path, async (app, xdg) => {
+      withApp(py.path, APP, false, async (app, xdg) => {
         const r = await lens(['ps', '--json', String(app.pid)], xdg);
         assert.equal(r.code, 0, r.stderr);
         const report = JSON.parse(r.stdout) as PsReport;
@@ -136,7 +125,7 @@ for (const py of pythons()) {
       }));
 
     if (readable) {
-      const both = (check: (agent: Task[], memory: Task[]) => void) => () => withApp(py.path, async (app, xdg) => {
+      const both = (check: (agent: Task[], memory: Task[]) => void) => () => withApp(py.path, APP, false, async (app, xdg) => {
           const [a, m] = await Promise.all([
             lens(['ps', '--json', String(app.pid)], xdg),
             lens(['ps', '--json', '--source', 'memory', String(app.pid)], xdg),

@@ -5,23 +5,12 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { describe, test } from 'node:test';
 import { pythons } from './support/pythons';
-import { closedPort, Debugger, lens, runtimeDir, startApp, UnderRun, writeDiscovery } from './ps_agent_fixture';
+import { closedPort, Debugger, lens, withApp, writeDiscovery } from './ps_agent_fixture';
 import { fixture } from './support/paths';
 import type { PsReport } from '../src/inspect/report';
 
 const APP = 'psagent_app.py';
 const MARKED_LINE = fs.readFileSync(fixture(APP), 'utf8').split('\n').findIndex((l) => l.includes('return ticks')) + 1;
-
-async function withApp(python: string, bare: boolean, body: (app: UnderRun, xdg: string) => Promise<void>): Promise<void> {
-  const xdg = runtimeDir();
-  const app = await startApp(python, APP, xdg, bare);
-  try {
-    await body(app, xdg);
-  } finally {
-    await app.kill();
-    fs.rmSync(xdg, { recursive: true, force: true });
-  }
-}
 
 for (const py of pythons()) {
   const readable = /^3\.(1[4-9])\./.test(py.version);
@@ -48,7 +37,7 @@ for (const py of pythons()) {
 
   describe(`ps when the agent cannot be asked [${py.label}]`, () => {
     test('a stale discovery file (nothing listens on its port)', { timeout: 60_000 }, () =>
-      withApp(py.path, true, async (app, xdg) => {
+      withApp(py.path, APP, true, async (app, xdg) => {
         const port = await closedPort();
         writeDiscovery(xdg, app.pid, port);
         await expectFallback(app.pid, xdg, new RegExp(`nothing listens on 127\\.0\\.0\\.1:${port}`));
@@ -58,7 +47,7 @@ for (const py of pythons()) {
       }));
 
     test('a discovery file older than the process, or readable by others, is not used', { timeout: 60_000 }, () =>
-      withApp(py.path, true, async (app, xdg) => {
+      withApp(py.path, APP, true, async (app, xdg) => {
         const file = writeDiscovery(xdg, app.pid, await closedPort());
         fs.utimesSync(file, new Date(2000, 0, 1), new Date(2000, 0, 1));
         await expectFallback(app.pid, xdg, /is older than process \d+: an earlier process with the same id left it/);
@@ -67,7 +56,7 @@ for (const py of pythons()) {
       }));
 
     test('no agent at all', { timeout: 60_000 }, () =>
-      withApp(py.path, true, async (app, xdg) => {
+      withApp(py.path, APP, true, async (app, xdg) => {
         const r = await lens(['ps', '--json', String(app.pid)], xdg);
         assert.doesNotMatch(r.stderr, /agent of process/);
         if (readable) assert.equal((JSON.parse(r.stdout) as PsReport).source, 'memory');
@@ -79,7 +68,7 @@ for (const py of pythons()) {
       }));
 
     test('an agent that does not answer (its process is stopped)', { timeout: 60_000 }, () =>
-      withApp(py.path, false, async (app, xdg) => {
+      withApp(py.path, APP, false, async (app, xdg) => {
         process.kill(app.pid, 'SIGSTOP');
         try {
           const started = Date.now();
@@ -95,7 +84,7 @@ for (const py of pythons()) {
       }));
 
     test('ps asks the agent while a debugger is attached; the debugger keeps its breakpoints', { timeout: 60_000 }, () =>
-      withApp(py.path, false, async (app, xdg) => {
+      withApp(py.path, APP, false, async (app, xdg) => {
         const dbg = await Debugger.attach(xdg, app.pid);
         try {
           await dbg.request('configure', { justMyCode: true, stopOnEntry: false, terminateOnDisconnect: false });

@@ -71,6 +71,23 @@ export async function startApp(python: string, name: string, xdg: string, bare =
   };
 }
 
+/** Runs `body` against the fixture `name`, then ends the program and removes its runtime dir. */
+export async function withApp(
+  python: string,
+  name: string,
+  bare: boolean,
+  body: (app: UnderRun, xdg: string) => Promise<void>,
+): Promise<void> {
+  const xdg = runtimeDir();
+  const app = await startApp(python, name, xdg, bare);
+  try {
+    await body(app, xdg);
+  } finally {
+    await app.kill();
+    fs.rmSync(xdg, { recursive: true, force: true });
+  }
+}
+
 export function lens(args: string[], xdg: string): Promise<Result> {
   return new Promise((resolve) => {
     execFile(process.execPath, [MAIN_JS, ...args], { timeout: 60_000, env: { ...process.env, XDG_RUNTIME_DIR: xdg } },
