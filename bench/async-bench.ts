@@ -10,18 +10,11 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
-import { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
+import { lineOf, matrix, repoRoot, StreamClient } from './support';
 
-const repoRoot = path.resolve(__dirname, '..', '..');
 const pendingProgram = path.join(repoRoot, 'bench', 'programs', 'async_pending.py');
 const throughputProgram = path.join(repoRoot, 'bench', 'programs', 'async_throughput.py');
-
-class StreamClient extends DebugClient {
-  attach(readable: Readable, writable: Writable): void {
-    this.connect(readable, writable);
-  }
-}
 
 type AdapterName = 'tasklens' | 'debugpy';
 
@@ -45,7 +38,7 @@ async function session<T>(name: AdapterName, python: string, program: string, br
   const child = startAdapter(name, python);
   const dc = new StreamClient('unused', 'unused', 'python');
   dc.defaultTimeout = 120_000;
-  dc.attach(child.stdout as Readable, child.stdin as Writable);
+  dc.attachStreams(child.stdout as Readable, child.stdin as Writable);
   let out = '';
   dc.on('output', (e: DebugProtocol.OutputEvent) => {
     if (e.body.category === 'stdout' || e.body.category === undefined) out += e.body.output;
@@ -64,12 +57,6 @@ async function session<T>(name: AdapterName, python: string, program: string, br
     await dc.disconnectRequest({ terminateDebuggee: true }).catch(() => undefined);
     child.kill('SIGKILL');
   }
-}
-
-function lineOf(file: string, marker: string): number {
-  const index = fs.readFileSync(file, 'utf8').split('\n').findIndex((l) => l.includes(`# ${marker}`));
-  if (index < 0) throw new Error(`${marker} not in ${file}`);
-  return index + 1;
 }
 
 function median(values: number[]): number {
@@ -151,14 +138,6 @@ async function throughput(python: string, version: string, reps: number): Promis
     return { hops: median(list.map((t) => t.hops)), pipeline: median(list.map((t) => t.pipeline)), elapsed: median(list.map((t) => t.elapsed)) };
   };
   return { python: version, bare: pick('bare'), tasklens: pick('tasklens'), debugpy: pick('debugpy') };
-}
-
-function matrix(): string[] {
-  const fromEnv = process.env.TASKLENS_PYTHONS;
-  if (fromEnv) return fromEnv.split(':').filter(Boolean);
-  const out = spawnSync('bash', [path.join(repoRoot, 'scripts', 'pythons.sh')], { encoding: 'utf8' });
-  if (out.status !== 0) throw new Error(`scripts/pythons.sh failed: ${out.stderr}`);
-  return out.stdout.split('\n').map((s) => s.trim()).filter(Boolean);
 }
 
 function option(name: string): string | undefined {

@@ -10,19 +10,12 @@ import { spawn, spawnSync, ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Readable, Writable } from 'node:stream';
-import { DebugClient } from '@vscode/debugadapter-testsupport';
 import { DebugProtocol } from '@vscode/debugprotocol';
+import { lineOf, matrix, repoRoot, StreamClient } from './support';
 
-const repoRoot = path.resolve(__dirname, '..', '..');
 const programsDir = path.join(repoRoot, 'bench', 'programs');
 const cpuProgram = path.join(programsDir, 'cpu_bound.py');
 const startupProgram = path.join(programsDir, 'first_breakpoint.py');
-
-class StreamClient extends DebugClient {
-  attachStreams(readable: Readable, writable: Writable): void {
-    this.connect(readable, writable);
-  }
-}
 
 interface Adapter {
   name: string;
@@ -46,13 +39,6 @@ const debugpy: Adapter = {
     console: 'internalConsole', justMyCode: true,
   }) as DebugProtocol.LaunchRequestArguments,
 };
-
-function lineOf(file: string, marker: string): number {
-  const lines = fs.readFileSync(file, 'utf8').split('\n');
-  const index = lines.findIndex((l) => l.includes(marker));
-  if (index < 0) throw new Error(`${marker} not found in ${file}`);
-  return index + 1;
-}
 
 function parseElapsed(text: string): number {
   const match = /elapsed=([0-9.]+)/.exec(text);
@@ -125,14 +111,6 @@ function pythonVersion(python: string): string {
   const out = spawnSync(python, ['-c', 'import sys; print("%d.%d" % sys.version_info[:2])'], { encoding: 'utf8' });
   if (out.status !== 0) throw new Error(`cannot run ${python}`);
   return out.stdout.trim();
-}
-
-function matrix(): string[] {
-  const fromEnv = process.env.TASKLENS_PYTHONS;
-  if (fromEnv) return fromEnv.split(':').filter(Boolean);
-  const out = spawnSync('bash', [path.join(repoRoot, 'scripts', 'pythons.sh')], { encoding: 'utf8' });
-  if (out.status !== 0) throw new Error(`scripts/pythons.sh failed: ${out.stderr}`);
-  return out.stdout.split('\n').map((s) => s.trim()).filter(Boolean);
 }
 
 function hasDebugpy(python: string): boolean {

@@ -1,0 +1,31 @@
+// What the benchmarks share: where things are, the interpreter matrix, and a DAP client driven
+// over an adapter's own pipes.
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Readable, Writable } from 'node:stream';
+import { DebugClient } from '@vscode/debugadapter-testsupport';
+
+export const repoRoot = path.resolve(__dirname, '..', '..');
+
+export class StreamClient extends DebugClient {
+  attachStreams(readable: Readable, writable: Writable): void {
+    this.connect(readable, writable);
+  }
+}
+
+/** TASKLENS_PYTHONS (colon-separated), else scripts/pythons.sh. */
+export function matrix(): string[] {
+  const fromEnv = process.env.TASKLENS_PYTHONS;
+  if (fromEnv) return fromEnv.split(':').filter(Boolean);
+  const out = spawnSync('bash', [path.join(repoRoot, 'scripts', 'pythons.sh')], { encoding: 'utf8' });
+  if (out.status !== 0) throw new Error(`scripts/pythons.sh failed: ${out.stderr}`);
+  return out.stdout.split('\n').map((s) => s.trim()).filter(Boolean);
+}
+
+/** The 1-based line of `file` marked with the comment `# marker`. */
+export function lineOf(file: string, marker: string): number {
+  const index = fs.readFileSync(file, 'utf8').split('\n').findIndex((l) => l.includes(`# ${marker}`));
+  if (index < 0) throw new Error(`${marker} not in ${file}`);
+  return index + 1;
+}
