@@ -201,8 +201,6 @@ class Agent:
 
         def announced_bootstrap(thread):
             """`thread` events, sent from the thread itself as it starts and ends."""
-            if getattr(thread, "_tasklens_agent", False):
-                return bootstrap(thread)
             tid = thread_id(thread)
             core.event("thread", {"reason": "started", "threadId": tid, "name": thread.name})
             try:
@@ -212,8 +210,7 @@ class Agent:
         threading.Thread._bootstrap_inner = announced_bootstrap
 
         def hook(args):
-            if args.exc_value is not None and args.thread is not None \
-                    and not getattr(args.thread, "_tasklens_agent", False):
+            if args.exc_value is not None and args.thread is not None:
                 core.on_uncaught(args.exc_value)
             original(args)
         threading.excepthook = hook
