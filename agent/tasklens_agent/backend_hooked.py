@@ -24,7 +24,7 @@ import threading
 from . import linehooks
 from . import paths
 from .backend_settrace import SettraceBackend
-from .conditions import line_checks
+from .conditions import line_check
 from .threadtrace import ThreadTraceControl
 
 _getframe = sys._getframe
@@ -114,9 +114,7 @@ class HookedSettraceBackend(SettraceBackend):
             code = frame.f_code
             cached = entry[1].get(id(code))
             if cached is None or cached[0] is not code:
-                checks = line_checks(entry[0], code, frame.f_globals)
-                cached = entry[1][id(code)] = (code, checks[0] if checks and len(checks) == 1
-                                               else None)
+                cached = entry[1][id(code)] = (code, line_check(entry[0], code, frame.f_globals))
             if cached[1] is not None:
                 try:
                     if not cached[1](frame.f_locals):

@@ -11,7 +11,7 @@ import sys
 import threading
 
 from .async_step import suspends
-from .conditions import line_checks
+from .conditions import line_check
 from .stepping import IN
 
 mon = sys.monitoring
@@ -61,8 +61,7 @@ class MonitoringBackend:
             if lines:
                 table = self.line_tables[id(code)] = {}
                 for line, bps in lines.items():
-                    checks = line_checks(bps, code, frame.f_globals)
-                    entry = (code, bps, checks[0] if checks and len(checks) == 1 else None)
+                    entry = (code, bps, line_check(bps, code, frame.f_globals))
                     table[line] = entry
                     self.first_at_line.setdefault(line, entry)
                 self.instrumented[id(code)] = code

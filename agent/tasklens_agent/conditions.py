@@ -51,14 +51,11 @@ def fast_condition(text, code, f_globals):
     return eval(compile(lam, "<condition>", "eval", dont_inherit=True), f_globals)
 
 
-def line_checks(bps, code, f_globals):
-    """Fast checks for a line when every breakpoint on it is a plain conditional one."""
-    fns = []
-    for bp in bps:
-        if bp.condition_text is None or bp.hit_test is not None or bp.log_parts is not None:
-            return None
-        fn = fast_condition(bp.condition_text, code, f_globals)
-        if fn is None:
-            return None
-        fns.append(fn)
-    return tuple(fns)
+def line_check(bps, code, f_globals):
+    """The fast check of a line whose only breakpoint is a plain conditional one, or None."""
+    if len(bps) != 1:
+        return None
+    bp = bps[0]
+    if bp.condition_text is None or bp.hit_test is not None or bp.log_parts is not None:
+        return None
+    return fast_condition(bp.condition_text, code, f_globals)
