@@ -21,35 +21,35 @@ export function registerLifecycle(session: Session): void {
     return capabilities();
   });
 
-  session.register<unknown>('launch', async (args) => {
-    const config = parseLaunch(args);
-    session.kind = 'launch';
-    session.launchConfig = config;
+  // launch and attach: the session is starting until the agent is connected; a failure leaves
+  // it idle for another try, and success announces `initialized` right after the response.
+  const startSession = async (connectAgent: () => Promise<void>): Promise<object> => {
     session.state = 'starting';
     try {
-      await start(session, config);
+      await connectAgent();
     } catch (err) {
       session.state = 'idle';
       throw err;
     }
     setImmediate(() => session.event<DebugProtocol.InitializedEvent>('initialized', undefined));
     return {};
+  };
+
+  session.register<unknown>('launch', async (args) => {
+    const config = parseLaunch(args);
+    session.kind = 'launch';
+    session.launchConfig = config;
+    return startSession(() => start(session, config));
   });
 
   session.register<unknown>('attach', async (args) => {
     const config = parseAttach(args);
     session.kind = 'attach';
     session.attachConfig = config;
-    session.state = 'starting';
-    try {
+    return startSession(async () => {
       const debuggee = await attachDebuggee(config.host, config.port, config.token, session.log);
       await connect(session, debuggee, { justMyCode: config.justMyCode, stopOnEntry: false, terminateOnDisconnect: false });
-    } catch (err) {
-      session.state = 'idle';
-      throw err;
-    }
-    setImmediate(() => session.event<DebugProtocol.InitializedEvent>('initialized', undefined));
-    return {};
+    });
   });
 
   session.register<DebugProtocol.ConfigurationDoneArguments>('configurationDone', async () => {
