@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# Prints the interpreters of the test matrix, one path per line: the system python3 (3.11),
-# then CPython 3.13, 3.14 and 3.15 from .cache/pythons (see install-pythons.sh).
+# Prints the interpreters of the test matrix, one path per line: the system python3 (any
+# CPython 3.11 or newer), then 3.12 from pyenv when the machine has one (the machine image's
+# pyenv ships 3.12.1; a machine without it says so on stderr and the matrix goes on without
+# it), then CPython 3.13, 3.14 and 3.15 from .cache/pythons (see install-pythons.sh).
+# A minor version appears once: the system python3 wins over a later entry of the same minor.
 # --ensure installs whatever is missing first. Tests read the same list from TASKLENS_PYTHONS
 # (colon-separated) when it is set.
 set -euo pipefail
@@ -32,9 +35,25 @@ fi
 # A version manager's shim resolves by the current directory; the real binary does not.
 system=$(python3 -c 'import sys; print(sys.executable)') || { echo "pythons.sh: no python3 on PATH" >&2; exit 1; }
 sysver=$("$system" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
-if [[ $sysver != 3.11 ]]; then
-    echo "pythons.sh: python3 on PATH is $sysver ($system); the matrix starts at 3.11" >&2
+if ! "$system" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+    echo "pythons.sh: python3 on PATH is $sysver ($system); tasklens needs CPython 3.11 or newer" >&2
     exit 1
 fi
 echo "$system"
-for v in "${VERSIONS[@]}"; do echo "$ROOT/.cache/pythons/$v/usr/bin/python$v"; done
+
+# 3.12 has no Debian build in the suite the others come from; the image's pyenv has one.
+pyenv_root=${PYENV_ROOT:-$HOME/.pyenv}
+py312=
+for candidate in "$pyenv_root"/versions/3.12.*/bin/python3.12; do
+    [[ -x $candidate ]] && py312=$candidate
+done
+if [[ $sysver != 3.12 ]]; then
+    if [[ -n $py312 ]]; then
+        echo "$py312"
+    else
+        echo "pythons.sh: no CPython 3.12 on this machine (looked in $pyenv_root/versions); the matrix runs without it" >&2
+    fi
+fi
+for v in "${VERSIONS[@]}"; do
+    [[ $v == "$sysver" ]] || echo "$ROOT/.cache/pythons/$v/usr/bin/python$v"
+done
