@@ -4,7 +4,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { AGENT_COMMANDS, AGENT_EVENTS, PROTOCOL_VERSION } from '../src/agent/protocol';
+import { AGENT_BACKENDS, AGENT_COMMANDS, AGENT_EVENTS, PROTOCOL_VERSION } from '../src/agent/protocol';
 import { ROOT } from './support/paths';
 
 const doc = fs.readFileSync(path.join(ROOT, 'docs', 'agent-protocol.md'), 'utf8');
@@ -32,4 +32,11 @@ test('the adapter knows every request of the document, and no other', () => {
 
 test('the adapter knows every event of the document, and no other', () => {
   assert.deepEqual([...AGENT_EVENTS].sort(), tableNames('## Events'));
+});
+
+test('the adapter knows every tracing backend the hello message may name, and no other', () => {
+  const values = /"backend":((?:"\w+"\|?)+)/.exec(doc);
+  assert.ok(values, 'the hello message in the document lists its backends');
+  const documented = [...values[1].matchAll(/"(\w+)"/g)].map((m) => m[1]);
+  assert.deepEqual([...AGENT_BACKENDS].sort(), documented.sort());
 });

@@ -1,4 +1,4 @@
-"""The 3.11 backend: sys.settrace only where and while something needs line events.
+"""The `hooked` backend (3.11): sys.settrace only where and while something needs line events.
 
 On 3.11 an installed trace function sends a thread through the eval loop's slow path even when
 it returns None, so while nothing needs line events no thread has one:
@@ -31,8 +31,8 @@ _getframe = sys._getframe
 _HOOK = linehooks.HOOK_NAME
 
 
-class HookedSettraceBackend(SettraceBackend):
-    name = "settrace"
+class HookedBackend(SettraceBackend):
+    name = "hooked"
 
     def __init__(self, core):
         super().__init__(core)

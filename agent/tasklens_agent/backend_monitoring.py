@@ -11,6 +11,7 @@ import sys
 import threading
 
 from .async_step import suspends
+from .backend import Backend
 from .conditions import line_check
 from .stepping import IN
 
@@ -20,11 +21,11 @@ DISABLE = mon.DISABLE
 _getframe = sys._getframe
 
 
-class MonitoringBackend:
+class MonitoringBackend(Backend):
     name = "monitoring"
 
     def __init__(self, core):
-        self.core = core
+        super().__init__(core)
         self.tool = self._claim_tool()
         self.plans = {}           # id(code) -> (code, line table or None, function bps)
         self.line_tables = {}     # id(code) -> {line: (code, breakpoints, fast check)}
@@ -182,9 +183,6 @@ class MonitoringBackend:
             while frame is not None:
                 self._plan(frame.f_code, frame)
                 frame = frame.f_back
-
-    def thread_resumed(self):
-        pass
 
     def shutdown(self):
         with self.lock:

@@ -1,4 +1,4 @@
-"""sys.settrace backend (3.11, or forced with TASKLENS_BACKEND=settrace).
+"""sys.settrace backend (3.11 builds the hooked backend cannot drive, or TASKLENS_BACKEND=settrace).
 
 Every program thread runs `_global` on each call (installed for the main thread and, through
 threading.settrace, for every thread started later). Its fast path is one dict lookup per call
@@ -11,17 +11,18 @@ import sys
 import threading
 
 from . import async_step
+from .backend import Backend
 from .stepping import current_owner
 from .threads import agent_idents
 
 _MISS = object()
 
 
-class SettraceBackend:
+class SettraceBackend(Backend):
     name = "settrace"
 
     def __init__(self, core):
-        self.core = core
+        super().__init__(core)
         self.enabled = False
         self.cache = {}           # id(code) -> _local or None, valid while nothing is hot
         self.keep = {}            # id(code) -> code, so a cached id is never reused

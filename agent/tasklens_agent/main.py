@@ -64,10 +64,10 @@ def make_backend(core):
         from .backend_monitoring import MonitoringBackend
         return MonitoringBackend(core)
     if sys.version_info < (3, 12):
-        from .backend_hooked import HookedSettraceBackend
+        from .backend_hooked import HookedBackend
         from .threadtrace import Unsupported
         try:
-            return HookedSettraceBackend(core)
+            return HookedBackend(core)
         except (Unsupported, AttributeError):    # an unexpected build: trace the old way
             pass
     from .backend_settrace import SettraceBackend
@@ -177,9 +177,8 @@ class Agent:
         taskmod.install()     # before user code imports asyncio (and uvloop binds it)
         if self.stop_on_entry:
             self.core.step_on_entry()
-        compile_hooks = getattr(self.core.backend, "program_code", None)   # 3.11 backend
-        if compile_hooks is not None and not opts["module"]:
-            target = (compile_hooks(target[0], opts["program"]), target[1])
+        if not opts["module"]:
+            target = (self.core.backend.program_code(target[0], opts["program"]), target[1])
         self.core.backend.start()
         try:
             runner.run(target, bool(opts["module"]), self.core.on_uncaught)

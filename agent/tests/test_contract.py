@@ -1,6 +1,7 @@
 """The agent side of the protocol contract: docs/agent-protocol.md against the code."""
 import os
 import re
+import sys
 import unittest
 
 from tasklens_agent import protocol
@@ -67,3 +68,15 @@ class HelloContractTest(AgentTestCase):
         self.assertEqual(set(s.hello), {"protocol", "token", "pid", "pythonVersion",
                                         "versionInfo", "executable", "backend", "mode"})
         self.assertEqual(".".join(map(str, s.hello["versionInfo"])), s.hello["pythonVersion"])
+
+    def test_hello_names_the_backend_that_runs(self):
+        with open(DOC, encoding="utf-8") as f:
+            documented = re.findall(r'"(\w+)"', re.search(r'"backend":((?:"\w+"\|?)+)',
+                                                          f.read()).group(1))
+        self.assertEqual(sorted(documented), ["hooked", "monitoring", "settrace"])
+        s = self.launch(fixture("show_env.py"))
+        self.assertEqual(s.hello["backend"],
+                         "monitoring" if sys.version_info >= (3, 12) else "hooked")
+        if sys.version_info >= (3, 12):
+            forced = self.launch(fixture("show_env.py"), env={"TASKLENS_BACKEND": "settrace"})
+            self.assertEqual(forced.hello["backend"], "settrace")

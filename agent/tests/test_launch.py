@@ -21,7 +21,7 @@ class HandshakeTest(AgentTestCase):
         self.assertEqual(s.hello["token"], s.token)
         self.assertEqual(s.hello["mode"], "launch")
         self.assertEqual(s.hello["pid"], s.proc.pid)
-        self.assertIn(s.hello["backend"], ("monitoring", "settrace"))
+        self.assertIn(s.hello["backend"], ("monitoring", "hooked", "settrace"))
         s.handshake()
         s.start()
         self.assertEqual(s.wait_event("programExited"), {"exitCode": 0})

@@ -37,6 +37,9 @@ export interface AgentEvent {
 
 export type AgentMessage = AgentResponse | AgentEvent;
 
+/** The agent's tracing backends (agent/tasklens_agent/backend.py), as `hello` names them. */
+export type AgentBackend = 'monitoring' | 'hooked' | 'settrace';
+
 export interface HelloBody {
   protocol: number;
   token?: string;
@@ -44,7 +47,7 @@ export interface HelloBody {
   pythonVersion: string;
   versionInfo: number[];
   executable: string;
-  backend: 'monitoring' | 'settrace';
+  backend: AgentBackend;
   mode: 'launch' | 'listen';
 }
 
@@ -196,5 +199,7 @@ const COMMANDS: Record<AgentCommand, true> = {
 const EVENTS: Record<keyof AgentEvents, true> = {
   hello: true, stopped: true, continued: true, thread: true, output: true, breakpoint: true, programExited: true,
 };
+const BACKENDS: Record<AgentBackend, true> = { monitoring: true, hooked: true, settrace: true };
 export const AGENT_COMMANDS = Object.keys(COMMANDS) as AgentCommand[];
 export const AGENT_EVENTS = Object.keys(EVENTS) as Array<keyof AgentEvents>;
+export const AGENT_BACKENDS = Object.keys(BACKENDS) as AgentBackend[];
