@@ -13,6 +13,8 @@ import sys
 if sys.version_info < (3, 11):
     sys.exit("tasklens needs Python 3.11 or newer, not %d.%d" % sys.version_info[:2])
 
-from tasklens_agent.main import main  # noqa: E402  (needs the version check first)
+from tasklens_agent import log  # noqa: E402  (needs the version check first)
+from tasklens_agent.main import main  # noqa: E402
 
+log.open_from_env()
 main(sys.argv[1:])

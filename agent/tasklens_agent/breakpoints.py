@@ -67,7 +67,7 @@ def _parse_log_message(text):
 class Breakpoint:
     __slots__ = ("id", "line", "verified", "message", "condition",
                  "condition_text",
-                 "hit_test", "log_parts", "hits", "valid", "name", "kind")
+                 "hit_test", "log_parts", "hit_counter", "valid", "name", "kind")
 
     def __init__(self, spec, kind="line"):
         self.id = next(_ids)
@@ -78,7 +78,7 @@ class Breakpoint:
         self.valid = True
         self.message = None
         self.condition = self.hit_test = self.log_parts = self.condition_text = None
-        self.hits = 0
+        self.hit_counter = itertools.count(1)
         try:
             if spec.get("condition"):
                 self.condition_text = spec["condition"]
@@ -206,6 +206,6 @@ class BreakpointStore:
 
 
 def hit_passes(bp):
-    """Count a hit whose condition held; True when the hit condition lets it stop or log."""
-    bp.hits += 1
-    return bp.hit_test is None or bp.hit_test(bp.hits)
+    """Count a hit whose condition held; True when the hit condition lets it stop or log.
+    Threads may hit the same breakpoint at once: each takes its own number from the counter."""
+    return bp.hit_test is None or bp.hit_test(next(bp.hit_counter))

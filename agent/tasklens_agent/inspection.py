@@ -5,11 +5,13 @@ the control thread when that thread is not parked (e.g. stuck in native code). H
 created here and die when the program resumes.
 """
 import builtins
+import itertools
 import keyword
 import linecache
 import os
 import re
 import sys
+import threading
 import time
 import traceback
 
@@ -25,13 +27,20 @@ from .threads import thread_by_id
 REQUEST_BUDGET = 1.5   # seconds of user __repr__ time one variables request may spend
 _source_refs = {}      # filename -> sourceReference, for code with no file on disk
 _source_names = {}
+# Stack traces of different threads are built at once (parked threads answer on their own).
+_source_lock = threading.Lock()
+_source_ids = itertools.count(1)
 
 
 def source_reference(filename):
     ref = _source_refs.get(filename)
     if ref is None:
-        ref = _source_refs[filename] = len(_source_refs) + 1
-        _source_names[ref] = filename
+        with _source_lock:
+            ref = _source_refs.get(filename)
+            if ref is None:
+                ref = next(_source_ids)
+                _source_names[ref] = filename
+                _source_refs[filename] = ref
     return ref
 
 

@@ -6,6 +6,9 @@ thread, a stopped thread serving a request, a thread hitting a logpoint), so `se
 import json
 import socket
 import threading
+import traceback
+
+from . import log
 
 PROTOCOL_VERSION = 1
 
@@ -35,12 +38,21 @@ INTERNAL = "internal"
 
 
 class AgentError(Exception):
-    """A request failure with a stable code and a message fit for a user."""
+    """A request failure with a stable code and a message fit for a user; an internal error
+    also carries the agent's traceback, sent beside the message for the adapter's log."""
 
-    def __init__(self, code, message):
+    def __init__(self, code, message, trace=None):
         super().__init__(message)
         self.code = code
         self.message = message
+        self.trace = trace
+
+
+def internal_error(exc):
+    """The AgentError for an unexpected exception `exc`, called in its `except` block."""
+    trace = traceback.format_exc()
+    log.write("internal error:\n" + trace.rstrip())
+    return AgentError(INTERNAL, "%s: %s" % (type(exc).__name__, exc), trace)
 
 
 class Connection:
@@ -58,14 +70,20 @@ class Connection:
             line = b""
         if not line:
             self.closed = True
+            log.write("the connection closed")
             return None
+        if log.enabled():
+            log.write("<- " + line.decode("utf-8", "replace").rstrip("\n"))
         msg = json.loads(line.decode("utf-8"))
         if not isinstance(msg, dict):
             raise ValueError("message is not a JSON object")
         return msg
 
     def send(self, msg):
-        data = (json.dumps(msg, ensure_ascii=False, default=str) + "\n").encode("utf-8")
+        text = json.dumps(msg, ensure_ascii=False, default=str)
+        if log.enabled():
+            log.write("-> " + text)
+        data = (text + "\n").encode("utf-8")
         with self._send_lock:
             if self.closed:
                 return False
@@ -89,6 +107,8 @@ class Connection:
             msg["success"] = False
             msg["message"] = error.message
             msg["error"] = error.code
+            if error.trace is not None:
+                msg["traceback"] = error.trace
         return self.send(msg)
 
     def close(self):

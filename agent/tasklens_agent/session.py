@@ -13,8 +13,9 @@ import time
 from . import inspection
 from . import task_views
 from . import tasks as taskmod
-from .protocol import (AgentError, BAD_ARGUMENTS, INTERNAL, NOT_STOPPED, PROTOCOL_VERSION,
-                       RUNNING_COMMANDS, STOPPED_COMMANDS, TASK_COMMANDS, UNKNOWN_COMMAND)
+from .protocol import (AgentError, BAD_ARGUMENTS, NOT_STOPPED, PROTOCOL_VERSION,
+                       RUNNING_COMMANDS, STOPPED_COMMANDS, TASK_COMMANDS, UNKNOWN_COMMAND,
+                       internal_error)
 from .stepping import IN, OUT, OVER
 from .threads import AgentThread, thread_by_id, user_threads
 
@@ -89,7 +90,7 @@ class Session:
             self.conn.respond(req, error=e)
             return not (cmd == "handshake")
         except Exception as e:
-            self.conn.respond(req, error=AgentError(INTERNAL, "%s: %s" % (type(e).__name__, e)))
+            self.conn.respond(req, error=internal_error(e))
             return True
         self.conn.respond(req, body)
         if cmd == "start":      # only now: the program may end before a later answer is sent
@@ -111,8 +112,7 @@ class Session:
             except AgentError as e:
                 self.conn.respond(req, error=e)
             except Exception as e:
-                self.conn.respond(req, error=AgentError(INTERNAL, "%s: %s" % (
-                    type(e).__name__, e)))
+                self.conn.respond(req, error=internal_error(e))
             else:
                 self.conn.respond(req, body)
         if owner is not None and owner.parked:

@@ -142,6 +142,7 @@ export class AgentClient extends EventEmitter<ClientEvents> {
     if (response.success) {
       pending.resolve(response.body ?? {});
     } else {
+      if (response.traceback) this.log('agent', 'note', `the agent failed on "${response.command}":\n${response.traceback}`);
       const code = response.error ? codeMap[response.error] ?? ErrorCode.AgentFailed : ErrorCode.AgentFailed;
       pending.reject(new UserError(code, response.message ?? `The agent could not do "${response.command}".`));
     }

@@ -14,6 +14,8 @@ import { agentLauncher } from './paths';
 import { PROTOCOL_VERSION, type HelloBody } from './protocol';
 
 const HELLO_TIMEOUT_MS = 20_000;
+/** Names the file the agent logs to (docs/agent-protocol.md); set when the adapter logs. */
+const AGENT_LOG_ENV = 'TASKLENS_AGENT_LOG';
 // After the process is gone, output still in the pipes is read for at most this long: a
 // grandchild that inherited the pipes must not hold `exited` back forever.
 const DRAIN_LIMIT_MS = 2_000;
@@ -59,6 +61,7 @@ export async function launchDebuggee(spec: LaunchSpec, onOutput: OutputSink, log
     else env[key] = value;
   }
   env.TASKLENS_TOKEN = token;
+  if (log.file !== undefined) env[AGENT_LOG_ENV] = `${log.file}.agent`;
   log('agent', 'note', { spawn: spec.python, argv, cwd: spec.cwd });
   const child = spawn(spec.python, argv, { cwd: spec.cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
 

@@ -27,6 +27,8 @@ export interface AgentResponse {
   body?: unknown;
   message?: string;
   error?: AgentErrorCode;
+  /** With `internal`: the agent's traceback, for the log only (never shown to the user). */
+  traceback?: string;
 }
 
 export interface AgentEvent {
