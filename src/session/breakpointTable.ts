@@ -3,8 +3,17 @@
 // the adapter's own; the agent's ids map onto them and change with each agent.
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import * as path from 'node:path';
+import type { AgentClient } from '../agent/client';
 import type { AgentBreakpoint } from '../agent/protocol';
-import type { Session } from './session';
+
+/** What the table needs of its session: the agent once one is connected, line numbers, events. */
+export interface BreakpointHost {
+  readonly hasAgent: boolean;
+  readonly agent: AgentClient;
+  line(clientLine: number): number;
+  clientLine(agentLine: number): number;
+  event<E extends DebugProtocol.Event>(event: E['event'], body: E['body']): void;
+}
 
 interface SourceEntry {
   path: string;
@@ -24,7 +33,7 @@ export class BreakpointTable {
   private readonly fromAgent = new Map<number, number>();
   private readonly pathOf = new Map<number, string>();
 
-  constructor(private readonly session: Session) {}
+  constructor(private readonly session: BreakpointHost) {}
 
   dapId(agentId: number): number | undefined {
     return this.fromAgent.get(agentId);

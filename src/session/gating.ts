@@ -1,4 +1,5 @@
-// Which request is legal in which run state: one table, read in one place (Session.register).
+// Which request is legal in which run state (GATES, read in Session.register) and which run state
+// may follow which (TRANSITIONS, read in Session.setState): two tables, each read in one place.
 
 export type RunState = 'idle' | 'starting' | 'configuring' | 'running' | 'stopped' | 'ended';
 
@@ -33,6 +34,26 @@ export const GATES: Readonly<Record<string, readonly RunState[]>> = {
   source: ALL,
   loadedSources: LIVE,
   'tasklens/taskTable': LIVE,
+};
+
+/**
+ * Every change of run state the session makes. Besides the requests' own (launch/attach start,
+ * configurationDone runs, a resume runs, restart starts again), the agent's events may arrive
+ * whenever a program is connected: a stop (an attached program that runs already can hit a
+ * breakpoint while the session is still starting or configuring) and the program's end.
+ */
+export const TRANSITIONS: Readonly<Record<RunState, readonly RunState[]>> = {
+  // a program adopted by an attach that failed afterwards still ends
+  idle: ['starting', 'ended'],
+  // connected, or failed (ready for another try)
+  starting: ['configuring', 'idle', 'stopped', 'ended'],
+  configuring: ['running', 'stopped', 'starting', 'ended'],
+  // stopped; or a resume the agent refused
+  running: ['stopped', 'starting', 'ended'],
+  // resumed; `configuring` or `idle` when the stop came while an attach was still connecting
+  stopped: ['running', 'configuring', 'idle', 'starting', 'ended'],
+  // restart; or a start that failed while its program ended
+  ended: ['starting', 'idle'],
 };
 
 const WHY_NOT: Record<RunState, string> = {

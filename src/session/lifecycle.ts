@@ -24,11 +24,11 @@ export function registerLifecycle(session: Session): void {
   // launch and attach: the session is starting until the agent is connected; a failure leaves
   // it idle for another try, and success announces `initialized` right after the response.
   const startSession = async (connectAgent: () => Promise<void>): Promise<object> => {
-    session.state = 'starting';
+    session.setState('starting');
     try {
       await connectAgent();
     } catch (err) {
-      session.state = 'idle';
+      session.setState('idle');
       throw err;
     }
     setImmediate(() => session.event<DebugProtocol.InitializedEvent>('initialized', undefined));
@@ -54,7 +54,7 @@ export function registerLifecycle(session: Session): void {
 
   session.register<DebugProtocol.ConfigurationDoneArguments>('configurationDone', async () => {
     session.configurationDone = true;
-    session.state = 'running';
+    session.setState('running');
     await startProgram(session);
     return {};
   });
@@ -93,16 +93,16 @@ export function registerLifecycle(session: Session): void {
     if (old) await stopProgram(old);
     session.quiet = false;
     session.launchConfig = config;
-    session.state = 'starting';
+    session.setState('starting');
     try {
       await start(session, config);
     } catch (err) {
-      session.state = 'ended';
+      session.setState('ended');
       session.event<DebugProtocol.TerminatedEvent>('terminated', {});
       throw err;
     }
     if (session.configurationDone) {
-      session.state = 'running';
+      session.setState('running');
       await startProgram(session);
     }
     return {};
@@ -145,7 +145,7 @@ async function connect(
   session.adopt(debuggee);
   await debuggee.client.request('configure', options);
   await session.breakpoints.replay();
-  session.state = 'configuring';
+  session.setState('configuring');
 }
 
 /** Asks the agent to end the program, then signals the process group, harder each time. */

@@ -11,11 +11,11 @@ import { ErrorCode, UserError } from '../dap/errors';
 import type { DapConnection } from '../dap/connection';
 import type { LogSink } from '../dap/log';
 import { BreakpointTable } from './breakpointTable';
-import { GATES, refusal, type RunState } from './gating';
+import { GATES, refusal, TRANSITIONS, type RunState } from './gating';
 import type { AttachConfig, LaunchConfig } from './launchArgs';
 
 export class Session {
-  state: RunState = 'idle';
+  private runState: RunState = 'idle';
   kind?: 'launch' | 'attach';
   launchConfig?: LaunchConfig;
   attachConfig?: AttachConfig;
@@ -46,6 +46,19 @@ export class Session {
       }
       return handler(args as A);
     });
+  }
+
+  get state(): RunState {
+    return this.runState;
+  }
+
+  /** The one way the run state changes: a change the table does not list is a bug here. */
+  setState(next: RunState): void {
+    if (next === this.runState) return;
+    if (!TRANSITIONS[this.runState].includes(next)) {
+      throw new Error(`the run state cannot go from ${this.runState} to ${next}`);
+    }
+    this.runState = next;
   }
 
   get agent(): AgentClient {
@@ -85,11 +98,11 @@ export class Session {
    */
   async resume<T>(send: () => Promise<T>): Promise<T> {
     const before = ++this.epoch;
-    this.state = 'running';
+    this.setState('running');
     try {
       return await send();
     } catch (err) {
-      if (this.epoch === before && this.state === 'running') this.state = 'stopped';
+      if (this.epoch === before && this.state === 'running') this.setState('stopped');
       throw err;
     }
   }
@@ -100,7 +113,7 @@ export class Session {
     const client = debuggee.client;
     client.on('stopped', (body) => {
       this.epoch++;
-      this.state = 'stopped';
+      this.setState('stopped');
       this.event<DebugProtocol.StoppedEvent>('stopped', {
         reason: body.reason,
         threadId: body.threadId,
@@ -112,7 +125,7 @@ export class Session {
     });
     client.on('continued', (body) => {
       this.epoch++;
-      this.state = 'running';
+      this.setState('running');
       this.event<DebugProtocol.ContinuedEvent>('continued', { threadId: body.threadId, allThreadsContinued: true });
     });
     client.on('thread', (body) => this.event<DebugProtocol.ThreadEvent>('thread', { reason: body.reason, threadId: body.threadId }));
@@ -124,7 +137,7 @@ export class Session {
   }
 
   private programGone(info: ExitInfo | undefined): void {
-    this.state = 'ended';
+    this.setState('ended');
     if (this.quiet) return;
     if (info?.signal) {
       this.output('important', `The program was killed by signal ${info.signal} (exit code ${info.exitCode}).\n`);
