@@ -9,9 +9,10 @@ import * as os from 'node:os';
 import { ErrorCode, UserError } from '../dap/errors';
 import type { LogSink } from '../dap/log';
 import { AgentClient } from './client';
-import { readDiscoveryToken } from './discovery';
+import { AgentConnectError, checkProtocol, connectAgent, greeting, handshake } from './connect';
+import { findListener } from './discovery';
 import { agentLauncher } from './paths';
-import { PROTOCOL_VERSION, type HelloBody } from './protocol';
+import type { HelloBody } from './protocol';
 
 const HELLO_TIMEOUT_MS = 20_000;
 /** Names the file the agent logs to (docs/agent-protocol.md); set when the adapter logs. */
@@ -91,7 +92,9 @@ export async function launchDebuggee(spec: LaunchSpec, onOutput: OutputSink, log
     ]);
     connected = true;
     const client = socket.client;
-    await client.request('handshake', { token, protocol: PROTOCOL_VERSION });
+    await handshake(client, token).catch((err: unknown) => {
+      throw agentFailure(err);
+    });
     // The agent's last messages (logpoint output, programExited) travel on the socket, which may
     // be read after the process's exit is seen: wait for the socket to drain too, briefly.
     const closed = new Promise<void>((resolve) => client.once('close', resolve));
@@ -109,27 +112,23 @@ export async function launchDebuggee(spec: LaunchSpec, onOutput: OutputSink, log
 }
 
 export async function attachDebuggee(host: string, port: number, token: string | undefined, log: LogSink): Promise<Debuggee> {
-  const secret = token ?? (await readDiscoveryToken(host, port));
-  if (secret === undefined) {
+  const listener = token === undefined ? findListener(host, port) : { token };
+  if (listener === null) {
     throw new UserError(ErrorCode.AttachFailed, `No tasklens agent is listening on ${host}:${port} (no discovery file names that port); pass "connect.token" to attach anyway.`);
   }
-  const socket = net.connect({ host, port });
-  await Promise.race([
-    new Promise<void>((resolve, reject) => {
-      socket.once('connect', () => resolve());
-      socket.once('error', (err) => reject(new UserError(ErrorCode.AttachFailed, `Cannot connect to ${host}:${port}: ${err.message}.`)));
-    }),
-    timeout(10_000, `Connecting to ${host}:${port}`),
-  ]);
-  const client = new AgentClient(socket, log);
-  const hello = await Promise.race([once(client, 'hello'), timeout(HELLO_TIMEOUT_MS, 'The agent did not greet')]);
-  checkProtocol(hello);
-  try {
-    await client.request('handshake', { token: secret, protocol: PROTOCOL_VERSION });
-  } catch (err) {
-    client.destroy();
-    throw new UserError(ErrorCode.AttachFailed, `The agent at ${host}:${port} refused the connection: ${err instanceof Error ? err.message : String(err)}`);
+  if (listener.problem !== undefined) {
+    throw new UserError(ErrorCode.AttachFailed, `Cannot attach to ${host}:${port}: ${listener.problem}; pass "connect.token" to attach anyway.`);
   }
+  let connected;
+  try {
+    connected = await connectAgent(host, port, log, { token: listener.token, greetMs: HELLO_TIMEOUT_MS });
+  } catch (err) {
+    if (!(err instanceof AgentConnectError)) throw err;
+    if (err.stage === 'connect') throw new UserError(ErrorCode.AttachFailed, `Cannot connect to ${host}:${port}: ${err.message}.`);
+    if (err.stage === 'handshake') throw new UserError(ErrorCode.AttachFailed, `The agent at ${host}:${port} refused the connection: ${err.message}`);
+    throw agentFailure(err);
+  }
+  const { client, hello } = connected;
   const exited = new Promise<ExitInfo | undefined>((resolve) => {
     let code: number | undefined;
     client.on('programExited', (body) => (code = body.exitCode));
@@ -156,7 +155,7 @@ function acceptAgent(server: net.Server, token: string, log: LogSink): Promise<{
   return new Promise((resolve, reject) => {
     server.on('connection', (socket) => {
       const client = new AgentClient(socket, log);
-      once(client, 'hello').then((hello) => {
+      greeting(client).then((hello) => {
         if (hello.token !== token) {
           log('agent', 'note', 'rejected a connection with a wrong token');
           client.destroy();
@@ -166,7 +165,7 @@ function acceptAgent(server: net.Server, token: string, log: LogSink): Promise<{
           checkProtocol(hello);
         } catch (err) {
           client.destroy();
-          reject(err);
+          reject(agentFailure(err));
           return;
         }
         resolve({ client, hello });
@@ -175,9 +174,18 @@ function acceptAgent(server: net.Server, token: string, log: LogSink): Promise<{
   });
 }
 
-function checkProtocol(hello: HelloBody): void {
-  if (hello.protocol !== PROTOCOL_VERSION) {
-    throw new UserError(ErrorCode.AgentFailed, `The debugger agent speaks protocol ${hello.protocol}, this adapter speaks ${PROTOCOL_VERSION}; use matching versions of tasklens.`);
+/** A failure to greet the agent, worded for the DAP client. */
+function agentFailure(err: unknown): Error {
+  if (!(err instanceof AgentConnectError)) return err instanceof Error ? err : new Error(String(err));
+  switch (err.stage) {
+    case 'protocol':
+      return new UserError(ErrorCode.AgentFailed, `The debugger ${err.message.replace(/^the /, '')}; use matching versions of tasklens.`);
+    case 'timeout':
+      return new UserError(ErrorCode.AgentTimeout, `The agent did not greet within ${HELLO_TIMEOUT_MS / 1000} s.`);
+    case 'closed':
+      return new UserError(ErrorCode.AgentFailed, 'The agent closed the connection during the handshake.');
+    default:
+      return new UserError(ErrorCode.AgentFailed, `The debugger agent refused the connection: ${err.message}.`);
   }
 }
 
@@ -204,13 +212,6 @@ function watchExit(child: ChildProcess): Promise<ExitInfo> {
 function spawnError(child: ChildProcess, python: string): Promise<never> {
   return new Promise((_, reject) => {
     child.once('error', (err) => reject(new UserError(ErrorCode.InterpreterNotFound, `Cannot start "${python}": ${err.message}.`)));
-  });
-}
-
-function once(client: AgentClient, event: 'hello'): Promise<HelloBody> {
-  return new Promise((resolve, reject) => {
-    client.once(event, (hello) => resolve(hello));
-    client.once('close', () => reject(new UserError(ErrorCode.AgentFailed, 'The agent closed the connection during the handshake.')));
   });
 }
 

@@ -1,10 +1,10 @@
 // The task table of a program run under `tasklens run`, asked of its agent: connect, greet
 // read-only, `taskTable`, leave. One short visit on the agent's client socket; the program never
 // stops, and an attached debugger keeps its state.
-import * as net from 'node:net';
-import { AgentClient } from '../agent/client';
-import { AgentTask, HelloBody, PROTOCOL_VERSION } from '../agent/protocol';
-import type { AgentAddress } from './agentDiscovery';
+import type { AgentClient } from '../agent/client';
+import { AgentConnectError, connectAgent } from '../agent/connect';
+import type { AgentAddress } from '../agent/discovery';
+import type { AgentTask } from '../agent/protocol';
 import type { ReadLimits } from './memorySource';
 import { Frame, Snapshot, Task, TaskSource, TaskState } from './model';
 
@@ -30,22 +30,6 @@ function within<T>(ms: number, what: string, p: Promise<T>): Promise<T> {
   return Promise.race([p, late]).finally(() => clearTimeout(timer));
 }
 
-function connect(a: AgentAddress, client: (socket: net.Socket) => AgentClient): Promise<{ c: AgentClient; hello: HelloBody }> {
-  const socket = net.connect({ host: a.host, port: a.port });
-  let failure: AgentUnavailable | undefined;
-  // Registered before the client's own listeners, which turn an error into a bare `close`.
-  socket.once('error', (err: NodeJS.ErrnoException) => {
-    failure = new AgentUnavailable(err.code === 'ECONNREFUSED'
-      ? `nothing listens on ${a.host}:${a.port} (the discovery file ${a.file} is stale)`
-      : `cannot connect to ${a.host}:${a.port}: ${err.message}`);
-  });
-  const c = client(socket);
-  return new Promise((resolve, reject) => {
-    c.once('hello', (hello) => resolve({ c, hello }));
-    c.once('close', () => reject(failure ?? new AgentUnavailable(`the agent at ${a.host}:${a.port} closed the connection before greeting`)));
-  });
-}
-
 async function leave(c: AgentClient): Promise<void> {
   // `disconnect` without terminate, as a debugger leaves: the agent lets the program run on.
   await within(LEAVE_TIMEOUT_MS, 'disconnect', c.request('disconnect', { terminate: false }, LEAVE_TIMEOUT_MS)).catch(() => undefined);
@@ -53,34 +37,43 @@ async function leave(c: AgentClient): Promise<void> {
 }
 
 export async function askAgent(pid: number, a: AgentAddress, limits: ReadLimits = {}): Promise<Snapshot> {
-  let client: AgentClient | undefined;
-  const start = connect(a, (socket) => (client = new AgentClient(socket, () => undefined)));
+  let c: AgentClient;
+  let pythonVersion: string;
   try {
-    const { c, hello } = await within(CONNECT_TIMEOUT_MS, `the agent at ${a.host}:${a.port}`, start);
-    if (hello.pid !== pid) throw new AgentUnavailable(`the agent at ${a.host}:${a.port} runs in process ${hello.pid}, not ${pid}`);
-    if (hello.protocol !== PROTOCOL_VERSION) {
-      throw new AgentUnavailable(`the agent speaks protocol ${hello.protocol}, this tasklens speaks ${PROTOCOL_VERSION}`);
-    }
-    try {
-      await within(CONNECT_TIMEOUT_MS, 'handshake', c.request('handshake', { token: a.token, protocol: PROTOCOL_VERSION, readOnly: true }, CONNECT_TIMEOUT_MS));
-    } catch (err) {
-      throw new AgentUnavailable(`the agent refused the connection: ${reason(err)}`);
-    }
-    let body: { tasks: AgentTask[] };
-    try {
-      body = await within(TABLE_TIMEOUT_MS, 'taskTable', c.request('taskTable', {}, TABLE_TIMEOUT_MS));
-    } catch (err) {
-      throw new AgentUnavailable(`the agent did not give its task table: ${reason(err)}`);
-    } finally {
-      await leave(c);
-    }
-    return toSnapshot(pid, hello.pythonVersion, body.tasks, limits);
+    const connected = await connectAgent(a.host, a.port, () => undefined, {
+      token: a.token, greetMs: CONNECT_TIMEOUT_MS, handshakeMs: CONNECT_TIMEOUT_MS, readOnly: true, pid,
+    });
+    c = connected.client;
+    pythonVersion = connected.hello.pythonVersion;
   } catch (err) {
-    client?.destroy();
-    // A connection that never came up may still fail later; nobody listens any more.
-    start.catch(() => undefined);
-    if (err instanceof AgentUnavailable) throw err;
-    throw new AgentUnavailable(reason(err));
+    throw unavailable(a, err);
+  }
+  let body: { tasks: AgentTask[] };
+  try {
+    body = await within(TABLE_TIMEOUT_MS, 'taskTable', c.request('taskTable', {}, TABLE_TIMEOUT_MS));
+  } catch (err) {
+    throw new AgentUnavailable(`the agent did not give its task table: ${reason(err)}`);
+  } finally {
+    await leave(c);
+  }
+  return toSnapshot(pid, pythonVersion, body.tasks, limits);
+}
+
+function unavailable(a: AgentAddress, err: unknown): AgentUnavailable {
+  if (!(err instanceof AgentConnectError)) return new AgentUnavailable(reason(err));
+  switch (err.stage) {
+    case 'connect':
+      return new AgentUnavailable(err.errno === 'ECONNREFUSED'
+        ? `nothing listens on ${a.host}:${a.port} (the discovery file ${a.file} is stale)`
+        : `cannot connect to ${a.host}:${a.port}: ${err.message}`);
+    case 'timeout':
+      return new AgentUnavailable(`the agent at ${a.host}:${a.port}: ${err.message}`);
+    case 'closed':
+      return new AgentUnavailable(`the agent at ${a.host}:${a.port} closed the connection before greeting`);
+    case 'handshake':
+      return new AgentUnavailable(`the agent refused the connection: ${err.message}`);
+    default:
+      return new AgentUnavailable(err.message);
   }
 }
 

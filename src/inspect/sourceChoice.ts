@@ -1,7 +1,7 @@
 // Which source answers `ps` / `pstree`: the agent of a program run under `tasklens run` when it
 // has one (it knows more, and it is the only way on Python 3.11-3.13), else the process's memory.
 import { ProcError } from '../procmem/errors';
-import { locateAgent } from './agentDiscovery';
+import { locateAgent, removeStaleDiscoveryFiles } from '../agent/discovery';
 import { memorySource, ReadLimits } from './memorySource';
 import type { Snapshot, TaskSource } from './model';
 import type { InspectOptions } from './options';
@@ -22,6 +22,8 @@ export async function chooseSnapshot(pid: number, o: InspectOptions): Promise<{ 
   const limits: ReadLimits = { maxTasks: o.maxTasks, maxFrames: o.maxFrames };
   const source = o.source ?? 'auto';
   let problem: string | null = null;
+  // Agents killed without a chance to clean up leave their files behind; `ps` tidies them.
+  removeStaleDiscoveryFiles();
   if (source !== 'memory') {
     const found = locateAgent(pid);
     if (found?.address) {
