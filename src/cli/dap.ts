@@ -17,7 +17,7 @@ export function register(program: Command): void {
     .command('dap')
     .description('serve the Debug Adapter Protocol for one debug session (stdin/stdout by default)')
     .option('--port <N>', 'serve one client on 127.0.0.1:N instead of stdio (0 picks a free port, printed on stderr)', parsePort)
-    .option('--log <FILE>', 'append every DAP and agent message, with timestamps, to FILE')
+    .option('--log <FILE>', 'append every DAP and agent message, with timestamps, to FILE; a launched program\'s agent logs to FILE.agent')
     .addHelpText(
       'after',
       '\nEditors start this command as their debug adapter. Launch arguments: program | module, args, cwd,\n' +
