@@ -125,7 +125,7 @@ class Debugger:
         with self.lock:
             if self.conn is None:
                 return
-            self.step = Step(IN, current_owner(), None, None, "function breakpoint", hit_ids)
+            self.step = Step.start(IN, current_owner(), None, "function breakpoint", hit_ids)
             self._rehot()
         self.backend.refresh()
 

@@ -1,5 +1,6 @@
-"""The step record: set in one place (`Step.start` / `Step.moved_out`), read in one place
-(`Step.stops_at`), like bdb's _set_stopinfo / stop_here.
+"""The step record, like bdb's _set_stopinfo / stop_here: made only here (`Step.start` for a
+step the user or a function breakpoint begins, `moved_out` / `to_awaiters` as it follows the
+program outward), never changed once made, and read in one place (`Step.stops_at`).
 
 A step belongs to one logical thread (`owner`): the asyncio task running the stopped frame, or
 the OS thread's ident outside tasks, so a line run by another task or thread never ends the
@@ -25,9 +26,9 @@ class Step:
         self.hit_ids = hit_ids    # a function breakpoint's, reported when the step stops
 
     @classmethod
-    def start(cls, kind, owner, frame, reason="step"):
+    def start(cls, kind, owner, frame, reason="step", hit_ids=None):
         if kind == IN:    # the frame is watched only to follow the end of a task
-            return cls(IN, owner, frame, None, reason)
+            return cls(IN, owner, frame, None, reason, hit_ids)
         return cls(kind, owner, frame, frame if kind == OVER else None, reason)
 
     def moved_out(self, caller):
