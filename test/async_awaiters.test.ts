@@ -1,5 +1,5 @@
 // Task stacks name who awaits a task through `shield`, `wait_for`, `wait` and `as_completed`
-// (async-semantics.md, "Stack of a task"), whether the task is the one stopped at a breakpoint or
+// (docs/async-semantics.md S1-S2), whether the task is the one stopped at a breakpoint or
 // a suspended one; a task that has not started yet shows its coroutine at its first line.
 import * as assert from 'node:assert/strict';
 import type { DebugProtocol } from '@vscode/debugprotocol';

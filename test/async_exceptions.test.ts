@@ -1,6 +1,6 @@
-// Exception filters on asyncio programs: `raised` ignores asyncio's control-flow exceptions
-// (async-semantics.md rule 6); `taskUnhandled` stops where an exception is about to escape a task
-// that nothing awaits, and not for a cancellation or an awaited task's failure.
+// Exception filters on asyncio programs (docs/async-semantics.md rule 6 and E3): `raised` ignores
+// asyncio's control-flow exceptions; `taskUnhandled` stops where an exception is about to escape
+// a task that nothing awaits, and not for a cancellation or an awaited task's failure.
 import * as assert from 'node:assert/strict';
 import { withAdapter, type Harness, type Stopped } from './support/harness';
 import { it } from './support/matrix';

@@ -1,6 +1,7 @@
-// async-semantics.md rules 1-5 and 7: a step belongs to the task that stopped. Three workers run
-// the same coroutine; worker-2 (conditional breakpoints `n == 2`) is always the slowest to
-// resume, so a step that ends in another task shows up as another thread id and another `n`.
+// docs/async-semantics.md rules 1-5 and 7: a step belongs to the task that stopped. Three
+// workers run the same coroutine; worker-2 (conditional breakpoints `n == 2`) is always the
+// slowest to resume, so a step that ends in another task shows up as another thread id and
+// another `n`.
 import * as assert from 'node:assert/strict';
 import { withAdapter, type Harness, type Stopped } from './support/harness';
 import { it } from './support/matrix';

@@ -1,6 +1,6 @@
 // Tasks as threads: the threads list, task stacks with `awaited by` labels, variables in
-// suspended tasks, and the custom request tasklens/taskTable (async-semantics.md, "Threads view"
-// and "Stack of a task").
+// suspended tasks, and the custom request tasklens/taskTable (docs/async-semantics.md T1-T3
+// and S1-S3).
 import * as assert from 'node:assert/strict';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { withAdapter, type Harness } from './support/harness';

@@ -1,5 +1,6 @@
-"""Async-aware stepping, async-semantics.md rules 1-7. Several tasks run the same coroutine at
-once (with different delays), so a step that lands in another task at the same line fails."""
+"""Async-aware stepping, docs/async-semantics.md rules 1-7. Several tasks run the same
+coroutine at once (with different delays), so a step that lands in another task at the same
+line fails."""
 from tests.async_support import HAVE_UVLOOP, TASK_ID_BASE, AsyncTestCase
 from tests.harness import fixture, line_of, settrace_variant
 
