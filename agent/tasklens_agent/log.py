@@ -30,8 +30,15 @@ def open_from_env():
         # A log that cannot be written must not keep the program from running.
         sys.stderr.write("tasklens: cannot write the agent log %s: %s\n" % (path, e.strerror))
         return
+    os.register_at_fork(after_in_child=_forked)
     write("agent started: Python %s (%s), argv %r" % (sys.version.split()[0], sys.executable,
                                                       sys.argv))
+
+
+def _forked():
+    """Another thread may have held the lock at the fork: in the child it never lets go."""
+    global _lock
+    _lock = threading.Lock()
 
 
 def enabled():

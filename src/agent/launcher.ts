@@ -179,7 +179,7 @@ function agentFailure(err: unknown): Error {
   if (!(err instanceof AgentConnectError)) return err instanceof Error ? err : new Error(String(err));
   switch (err.stage) {
     case 'protocol':
-      return new UserError(ErrorCode.AgentFailed, `The debugger ${err.message.replace(/^the /, '')}; use matching versions of tasklens.`);
+      return new UserError(ErrorCode.AgentFailed, `${err.message[0].toUpperCase()}${err.message.slice(1)}; use matching versions of tasklens.`);
     case 'timeout':
       return new UserError(ErrorCode.AgentTimeout, `The agent did not greet within ${HELLO_TIMEOUT_MS / 1000} s.`);
     case 'closed':
