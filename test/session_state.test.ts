@@ -1,6 +1,8 @@
 // The run state changes only along the transition table beside GATES (src/session/gating.ts).
 import * as assert from 'node:assert/strict';
+import { EventEmitter } from 'node:events';
 import { test } from 'node:test';
+import type { Debuggee } from '../src/agent/launcher';
 import type { DapConnection } from '../src/dap/connection';
 import { GATES, TRANSITIONS, type RunState } from '../src/session/gating';
 import { Session } from '../src/session/session';
@@ -55,4 +57,17 @@ test('every state a gate names can be reached from idle', () => {
   for (const [command, states] of Object.entries(GATES)) {
     for (const state of states) assert.ok(reached.has(state), `${command} is legal in ${state}, which nothing reaches`);
   }
+});
+
+test('an agent event that asks for a change the table refuses is logged, and the adapter lives on', () => {
+  const notes: unknown[] = [];
+  const sent: string[] = [];
+  const conn = { sendEvent: (event: string) => sent.push(event) } as unknown as DapConnection;
+  const s = new Session(conn, (_channel, direction, message) => direction === 'note' && notes.push(message), () => undefined);
+  const client = new EventEmitter();
+  s.adopt({ client, exited: new Promise(() => undefined) } as unknown as Debuggee);
+  client.emit('continued', { threadId: 1 });
+  assert.equal(s.state, 'idle');
+  assert.deepEqual(notes, ['the run state cannot go from idle to running']);
+  assert.deepEqual(sent, ['continued'], 'the client still hears of the event');
 });

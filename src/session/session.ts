@@ -61,6 +61,18 @@ export class Session {
     this.runState = next;
   }
 
+  /**
+   * A change the agent's events ask for. One the table refuses is a bug too, but thrown from an
+   * event listener it would end the adapter: it is logged and the state stays as it was.
+   */
+  private follow(next: RunState): void {
+    try {
+      this.setState(next);
+    } catch (err) {
+      this.log('session', 'note', err instanceof Error ? err.message : String(err));
+    }
+  }
+
   get agent(): AgentClient {
     if (!this.debuggee || this.debuggee.client.isClosed) {
       throw new UserError(ErrorCode.WrongState, 'No program is connected.');
@@ -113,7 +125,7 @@ export class Session {
     const client = debuggee.client;
     client.on('stopped', (body) => {
       this.epoch++;
-      this.setState('stopped');
+      this.follow('stopped');
       this.event<DebugProtocol.StoppedEvent>('stopped', {
         reason: body.reason,
         threadId: body.threadId,
@@ -125,7 +137,7 @@ export class Session {
     });
     client.on('continued', (body) => {
       this.epoch++;
-      this.setState('running');
+      this.follow('running');
       this.event<DebugProtocol.ContinuedEvent>('continued', { threadId: body.threadId, allThreadsContinued: true });
     });
     client.on('thread', (body) => this.event<DebugProtocol.ThreadEvent>('thread', { reason: body.reason, threadId: body.threadId }));
@@ -137,7 +149,7 @@ export class Session {
   }
 
   private programGone(info: ExitInfo | undefined): void {
-    this.setState('ended');
+    this.follow('ended');
     if (this.quiet) return;
     if (info?.signal) {
       this.output('important', `The program was killed by signal ${info.signal} (exit code ${info.exitCode}).\n`);
