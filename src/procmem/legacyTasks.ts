@@ -72,6 +72,7 @@ export function walkLegacy(t: Target, limits: Limits): RawSnapshot {
         threadId: mem.ptr(ts + L.thread_state.native_thread_id),
         pthreadId: mem.ptr(ts + L.thread_state.thread_id),
         runningTask: 0,
+        runningLoop: 0,
       };
       identToNative.set(thread.pthreadId, thread.threadId);
       snap.threads.push(thread);
@@ -109,6 +110,10 @@ export function walkLegacy(t: Target, limits: Limits): RawSnapshot {
     for (const th of snap.threads) {
       if (th.interpreterId !== interp.id) continue;
       for (const addr of running) if (fields.get(addr)?.task.threadId === th.threadId) th.runningTask = addr;
+      for (const addr of order) {
+        const tf = fields.get(addr)!;
+        if (tf.task.threadId === th.threadId && tf.loop !== 0) th.runningLoop = tf.loop;
+      }
     }
   }
   linkAwaiters();

@@ -48,8 +48,14 @@ export class PyObjects {
   }
 
   cstr(addr: number, max: number): string {
-    const b = this.mem.read(addr, Math.min(max, 4096 - (addr % 4096)));
-    const end = b.indexOf(0);
+    // Up to the page's end first: the next page may be unmapped, and most names end before it.
+    const inPage = Math.min(max, 4096 - (addr % 4096));
+    let b = this.mem.read(addr, inPage);
+    let end = b.indexOf(0);
+    if (end < 0 && inPage < max) {
+      b = this.mem.read(addr, max);
+      end = b.indexOf(0);
+    }
     if (end < 0) throw new BadRead(addr, max, 'unterminated C string');
     return b.toString('utf8', 0, end);
   }

@@ -1,6 +1,6 @@
 import type { Frame, Task, TaskState } from '../inspect/model';
 import { AddrMap } from './addrtable';
-import { ProcError } from './errors';
+import { exitedMidRead, ProcError, processGone } from './errors';
 import { BadRead, ptrAt, wordsU64, wordsU8 } from './mem';
 import { DEFAULT_MAX_FRAMES, DEFAULT_MAX_TASKS } from './limits';
 import { Limits, ObjectReader, untag } from './objects';
@@ -17,6 +17,8 @@ export interface RawThread {
   threadId: number;
   pthreadId: number;
   runningTask: number;
+  /** The event loop running in the thread (its address), 0 when none. */
+  runningLoop: number;
 }
 
 export interface RawSnapshot {
@@ -138,11 +140,13 @@ export function walk(t: Target, limits: Limits = DEFAULT_LIMITS): RawSnapshot {
         threadId: ptrAt(tsBuf, d.thread_state.native_thread_id),
         pthreadId: ptrAt(tsBuf, d.thread_state.thread_id),
         runningTask: 0,
+        runningLoop: 0,
       };
       if (t.asyncio) {
         const a = t.asyncio.thread;
         const loop = t.mem.ptr(ts + a.runningLoop);
         thread.runningTask = loop !== 0 ? untag(t.mem.ptr(ts + a.runningTask)) : 0;
+        thread.runningLoop = untag(loop);
         snap.threads.push(thread);
         walkList(ts + a.tasksHead, thread.threadId, interpId, thread.runningTask);
       } else {
@@ -312,10 +316,12 @@ export function snapshotWithRetries(t: Target, limits?: Limits): RawSnapshot {
     try {
       return t.asyncio === null && t.minor <= 13 ? walkLegacy(t, limits ?? DEFAULT_LIMITS) : walk(t, limits);
     } catch (err) {
+      if (err instanceof ProcError && err.code === 'no-such-process') throw exitedMidRead(t.pid);
       if (!(err instanceof BadRead)) throw err;
       lastErr = err;
       t.mem.invalidate();
     }
   }
+  if (processGone(t.pid)) throw exitedMidRead(t.pid);
   throw new ProcError('read-failed', `the process changed too fast to be read consistently: ${String(lastErr)}`);
 }
