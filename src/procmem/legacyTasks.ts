@@ -17,7 +17,7 @@ import { Limits, ObjectReader, untag } from './objects';
 import { StackInterner } from './stacks';
 import type { Target } from './target';
 import { ThreadReader } from './threads';
-import type { RawSnapshot, RawThread } from './walker';
+import { hexer, type RawSnapshot, type RawThread } from './walker';
 
 const TASK_RETRIES = 3;
 const NO_FRAMES: readonly Frame[] = [];
@@ -54,7 +54,9 @@ export function walkLegacy(t: Target, limits: Limits): RawSnapshot {
   };
   const isTaskType = new AddrMap<boolean>();
   const isCoroType = new AddrMap<boolean>();
-  const frames = new AddrMap<{ code: number; frame: Frame }>();
+  // Per instruction address: its frame record, and whether the next instruction is a RESUME
+  // after an await (3.11/3.12 tell a suspended `await` by that).
+  const frames = new AddrMap<{ code: number; frame: Frame; resumeNext: boolean }>();
   const stacks = new StackInterner();
   const chain: Frame[] = [];
   const fields = new AddrMap<TaskFields>(15);
@@ -63,6 +65,7 @@ export function walkLegacy(t: Target, limits: Limits): RawSnapshot {
   const f = L.interpreter_frame;
   const st = L.frame_state;
   const genSize = gs.gi_iframe + f.localsplus;
+  const hex = hexer();
 
   for (const interp of tr.interpreters()) {
     const identToNative = new Map<number, number>();
@@ -95,6 +98,9 @@ export function walkLegacy(t: Target, limits: Limits): RawSnapshot {
     const current = py.dictGet(g, '_current_tasks');
     if (current !== 0) for (const [, task] of py.dictItems(current)) running.add(task);
     const loopThread = new AddrMap<number>();
+    // Tasks and their coroutines are allocated together: read in address order, they come in
+    // runs from the page cache, as 3.14's list order gives its walker.
+    found.sort((a, b) => a - b);
     for (const addr of found) {
       if (fields.get(addr) !== undefined) continue;
       if (!isTask(addr)) continue;
@@ -126,9 +132,6 @@ export function walkLegacy(t: Target, limits: Limits): RawSnapshot {
   snap.memoryReads = mem.reads;
   return snap;
 
-  function hex(addr: number): string {
-    return `0x${addr.toString(16)}`;
-  }
 
   /** `_asyncio.Task` or a subclass of it: C tasks are the only ones whose fields we know. */
   function isTask(addr: number): boolean {
@@ -249,11 +252,11 @@ export function walkLegacy(t: Target, limits: Limits): RawSnapshot {
       if (!frame || frame.code !== exe) {
         if (py.typeName(exe) !== 'code') throw new BadRead(exe, 0, 'not a code object');
         const code = r.code(exe);
-        frame = { code: exe, frame: { function: code.qualname, file: code.file, line: r.line(code, ip) } };
+        frame = { code: exe, frame: { function: code.qualname, file: code.file, line: r.line(code, ip) }, resumeNext: resumeAfter(ip) };
         frames.set(ip, frame);
       }
       chain[length++] = frame.frame;
-      if (!awaitsSubiterator(frameState, ip) || stacktop <= 0 || stacktop > 1 << 16) break;
+      if (!awaitsSubiterator(frameState, frame.resumeNext) || stacktop <= 0 || stacktop > 1 << 16) break;
       const awaited = untag(mem.ptr(coro + gs.gi_iframe + f.localsplus + (stacktop - 1) * 8));
       coro = awaited !== 0 && isCoroutine(awaited) ? awaited : 0;
     }
@@ -261,13 +264,18 @@ export function walkLegacy(t: Target, limits: Limits): RawSnapshot {
   }
 
   /** Suspended in `await` (yield from): the awaited object is then on top of the value stack. */
-  function awaitsSubiterator(frameState: number, ip: number): boolean {
+  function awaitsSubiterator(frameState: number, resumeNext: boolean): boolean {
     if (st.yield_from !== 99) return frameState === st.yield_from;
-    if (frameState < st.suspended_lo || frameState > st.suspended_hi) return false;
-    // 3.11/3.12 (`_PyGen_yf`): the instruction after the one last run is a RESUME with arg >= 2.
-    const next = mem.read(ip + 2, 2);
+    return frameState >= st.suspended_lo && frameState <= st.suspended_hi && resumeNext;
+  }
+
+  /** 3.11/3.12 (`_PyGen_yf`): the instruction after the one last run is a RESUME with arg >= 2. */
+  function resumeAfter(ip: number): boolean {
+    if (st.yield_from !== 99) return false;
+    const b = mem.at(ip + 2, 2);
     const op = L.opcodes;
-    return (next[0] === op.resume || next[0] === op.resume_alt1 || next[0] === op.resume_alt2) && next[1] >= 2;
+    const code = b[mem.off];
+    return (code === op.resume || code === op.resume_alt1 || code === op.resume_alt2) && b[mem.off + 1] >= 2;
   }
 
   function stateOf(frameState: number): TaskState {
@@ -278,13 +286,16 @@ export function walkLegacy(t: Target, limits: Limits): RawSnapshot {
   }
 
   function linkAwaiters(): void {
-    const edges = new AddrMap<Set<number>>();
+    // Child → its awaiters; most children have one, and the hundred children of one awaiter
+    // then share one `[awaiter]` list.
+    const edges = new AddrMap<number[]>();
     const add = (child: number, awaiter: number): void => {
       if (fields.get(child) === undefined || child === awaiter) return;
-      let s = edges.get(child);
-      if (!s) edges.set(child, (s = new Set()));
-      s.add(awaiter);
+      const list = edges.get(child);
+      if (!list) edges.set(child, [awaiter]);
+      else if (!list.includes(awaiter)) list.push(awaiter);
     };
+    const onlyAwaiter = new AddrMap<readonly string[]>();
     const gatherChildren = (fut: number, awaiter: number, depth: number): void => {
       const children = py.attr(fut, '_children');
       if (children === 0) return;
@@ -294,6 +305,8 @@ export function walkLegacy(t: Target, limits: Limits): RawSnapshot {
       }
     };
     const shapes = new AddrMap<string>();
+    // A hundred children share one TaskGroup: its parent is looked up once.
+    const groupParent = new AddrMap<number>();
     for (const addr of order) {
       const tf = fields.get(addr)!;
       try {
@@ -308,7 +321,8 @@ export function walkLegacy(t: Target, limits: Limits): RawSnapshot {
           else if (kind === 'method') {
             const self = mem.ptr(cb + L.method.im_self);
             if (py.typeName(self) === 'TaskGroup') {
-              const parent = py.attr(self, '_parent_task');
+              let parent = groupParent.get(self);
+              if (parent === undefined) groupParent.set(self, (parent = py.attr(self, '_parent_task')));
               if (parent !== 0) add(addr, parent);
             } else {
               noteShape(addr, mem.ptr(cb + L.method.im_func));
@@ -324,7 +338,11 @@ export function walkLegacy(t: Target, limits: Limits): RawSnapshot {
     for (const addr of order) {
       const task = fields.get(addr)!.task;
       const by = edges.get(addr);
-      if (by) task.awaitedBy = [...by].map(hex);
+      if (by && by.length === 1) {
+        let list = onlyAwaiter.get(by[0]);
+        if (list === undefined) onlyAwaiter.set(by[0], (list = [hex(by[0])]));
+        task.awaitedBy = list;
+      } else if (by) task.awaitedBy = by.map(hex);
       else {
         const shape = shapes.get(addr);
         if (shape !== undefined) task.awaiterUnknown = shape;

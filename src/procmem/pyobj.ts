@@ -173,7 +173,9 @@ export class PyObjects {
     const data = this.attr(ws, 'data');
     if (data === 0) throw new BadRead(ws, 0, 'a WeakSet without data');
     const out: number[] = [];
-    for (const ref of this.setMembers(data)) {
+    // In address order: the references sit in a few pymalloc pools, so the page cache serves
+    // them in runs (hash order would make each one a fresh read).
+    for (const ref of this.setMembers(data).sort((a, b) => a - b)) {
       const target = this.mem.ptr(ref + this.l.weakref.wr_object);
       if (target !== 0 && this.typeName(target) !== 'NoneType') out.push(target);
     }

@@ -70,7 +70,7 @@ function checkAlignment(t: Target): void {
  * `0x…` of an address. Number#toString(16) on a 47-bit value takes V8's slow double path, and a
  * snapshot names 20,000 addresses; they share their top bits, so only the low 24 are converted.
  */
-function hexer(): (n: number) => string {
+export function hexer(): (n: number) => string {
   const prefixes = new Map<number, string>();
   return (n) => {
     const hi = Math.floor(n / 0x1000000);
