@@ -47,7 +47,7 @@ for (const py of pythons()) {
         assert.equal(out.match(/holds the GIL/g)?.length, 1, 'one GIL holder');
         const main = out.slice(out.indexOf(`Thread ${p.pid} `));
         assert.match(main, /in epoll_wait/);
-        assert.match(main, /^  <module> \S*dump_deadlock\.py:\d+$/m);
+        assert.match(main, /^ {2}<module> \S*dump_deadlock\.py:\d+$/m);
         assert.match(main, /event loop 0x[0-9a-f]+: 2 task\(s\)/);
         assert.match(main, new RegExp(`idle \\S*${FIXTURE}:${lineOf('IDLE_TASK')}`));
       }));
