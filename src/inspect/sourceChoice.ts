@@ -1,5 +1,6 @@
 // Which source answers `ps` / `pstree`: the agent of a program run under `tasklens run` when it
-// has one (it knows more, and it is the only way on Python 3.11-3.13), else the process's memory.
+// has one (it knows more: what a task waits on, where it was made, its age), else the process's
+// memory.
 import { ProcError } from '../procmem/errors';
 import { locateAgent } from './agentDiscovery';
 import { memorySource, ReadLimits } from './memorySource';

@@ -52,6 +52,7 @@ export function walkLegacy(t: Target, limits: Limits): RawSnapshot {
     pid: t.pid, pythonVersion: t.version, executable: t.executable, asyncioLoaded: false,
     threads: [], tasks: [], truncated: false, warnings: [], memoryReads: 0,
   };
+  const readsBefore = mem.reads;
   const isTaskType = new AddrMap<boolean>();
   const isCoroType = new AddrMap<boolean>();
   // Per instruction address: its frame record, and whether the next instruction is a RESUME
@@ -129,7 +130,7 @@ export function walkLegacy(t: Target, limits: Limits): RawSnapshot {
     const shapes = [...new Set(unknown.map((x) => x.awaiterUnknown))].join(', ');
     snap.warnings.push(`${unknown.length} task(s) are awaited through ${shapes}, which Python ${t.version} does not record in memory: awaiter unknown`);
   }
-  snap.memoryReads = mem.reads;
+  snap.memoryReads = mem.reads - readsBefore;
   return snap;
 
 

@@ -92,6 +92,7 @@ export function walk(t: Target, limits: Limits = DEFAULT_LIMITS): RawSnapshot {
     pid: t.pid, pythonVersion: t.version, executable: t.executable, asyncioLoaded: t.asyncio !== null,
     threads: [], tasks: [], truncated: false, warnings: [], memoryReads: 0,
   };
+  const readsBefore = t.mem.reads;
   // Task address → the list it was found in (1, 2, …): a task met again in the same list means
   // the list loops; met in another, it moved while we read. Sized for 10,000 tasks from the start.
   const listOf = new AddrMap<number>(15);
@@ -157,7 +158,7 @@ export function walk(t: Target, limits: Limits = DEFAULT_LIMITS): RawSnapshot {
     if (t.asyncio) walkList(interp + t.asyncio.interp.tasksHead, 0, interpId, 0);
     interp = t.mem.ptr(interp + d.interpreter_state.next);
   }
-  snap.memoryReads = t.mem.reads;
+  snap.memoryReads = t.mem.reads - readsBefore;
   return snap;
 
   function walkList(head: number, threadId: number, interpId: number, running: number): void {
