@@ -85,6 +85,7 @@ export function readSymbols(path: string, names: readonly string[]): Map<string,
   const fd = fs.openSync(path, 'r');
   try {
     for (const [tab, str] of [['.dynsym', '.dynstr'], ['.symtab', '.strtab']]) {
+      if (out.size === wanted.size) break;
       const s = elf.sections.get(tab);
       const t = elf.sections.get(str);
       if (!s || !t || s.size > 64 << 20 || t.size > 64 << 20) continue;

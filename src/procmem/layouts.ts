@@ -108,7 +108,7 @@ export function layoutFromDebug(d: DebugOffsets, minor: number): Layout {
     ...d,
     thread_state: { ...d.thread_state, cframe: -1 },
     interpreter_frame: { ...d.interpreter_frame, instr_is_prev: 0, stacktop: -1 },
-    // The stack references of 3.14+ are tagged: the low bits of `executable` are not the pointer.
+    // Frames owned by the C stack or the interpreter itself are entry shims, not Python code.
     frame_owner: { generator: 1, cstack: 3, interpreter: minor >= 14 ? 4 : -1 },
     gil: {
       interp_gil: d.interpreter_state.ceval_gil,

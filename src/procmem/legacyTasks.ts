@@ -133,7 +133,6 @@ export function walkLegacy(t: Target, limits: Limits): RawSnapshot {
   snap.memoryReads = mem.reads - readsBefore;
   return snap;
 
-
   /** `_asyncio.Task` or a subclass of it: C tasks are the only ones whose fields we know. */
   function isTask(addr: number): boolean {
     const type = mem.ptr(addr + 8);
@@ -308,34 +307,30 @@ export function walkLegacy(t: Target, limits: Limits): RawSnapshot {
     const shapes = new AddrMap<string>();
     // A hundred children share one TaskGroup: its parent is looked up once.
     const groupParent = new AddrMap<number>();
+    // The futures awaited and the callbacks are scattered objects: visited in address order,
+    // the page cache serves them in runs.
+    const waiters: Array<[number, number]> = [];
+    const callbacks: Array<[number, number]> = [];
     for (const addr of order) {
       const tf = fields.get(addr)!;
+      if (tf.waiter !== 0) waiters.push([tf.waiter, addr]);
+      for (const cb of tf.callbacks) callbacks.push([cb, addr]);
+    }
+    const byObject = (a: [number, number], b: [number, number]): number => a[0] - b[0];
+    const guarded = (addr: number, read: () => void): void => {
       try {
-        if (tf.waiter !== 0) {
-          if (fields.get(tf.waiter) !== undefined) add(tf.waiter, addr);
-          else if (py.typeName(tf.waiter) === '_GatheringFuture') gatherChildren(tf.waiter, addr, 0);
-        }
-        for (const cb of tf.callbacks) {
-          const kind = py.typeName(cb);
-          if (kind === 'TaskWakeupMethWrapper') add(addr, mem.ptr(cb + 16));
-          else if (kind === 'builtin_function_or_method') add(addr, mem.ptr(cb + L.cfunction.m_self));
-          else if (kind === 'method') {
-            const self = mem.ptr(cb + L.method.im_self);
-            if (py.typeName(self) === 'TaskGroup') {
-              let parent = groupParent.get(self);
-              if (parent === undefined) groupParent.set(self, (parent = py.attr(self, '_parent_task')));
-              if (parent !== 0) add(addr, parent);
-            } else {
-              noteShape(addr, mem.ptr(cb + L.method.im_func));
-            }
-          } else if (kind === 'function') noteShape(addr, cb);
-          else if (kind === 'functools.partial') noteShape(addr, mem.ptr(cb + 16));
-        }
+        read();
       } catch (err) {
         if (!(err instanceof BadRead)) throw err;
-        tf.task.error ??= `its awaiters could not be read: ${err.message}`;
+        const task = fields.get(addr)!.task;
+        task.error ??= `its awaiters could not be read: ${err.message}`;
       }
+    };
+    for (const [waiter, addr] of waiters.sort(byObject)) {
+      if (fields.get(waiter) !== undefined) add(waiter, addr);
+      else guarded(addr, () => py.typeName(waiter) === '_GatheringFuture' && gatherChildren(waiter, addr, 0));
     }
+    for (const [cb, addr] of callbacks.sort(byObject)) guarded(addr, () => callback(cb, addr));
     for (const addr of order) {
       const task = fields.get(addr)!.task;
       const by = edges.get(addr);
@@ -348,6 +343,23 @@ export function walkLegacy(t: Target, limits: Limits): RawSnapshot {
         const shape = shapes.get(addr);
         if (shape !== undefined) task.awaiterUnknown = shape;
       }
+    }
+
+    function callback(cb: number, addr: number): void {
+      const kind = py.typeName(cb);
+      if (kind === 'TaskWakeupMethWrapper') add(addr, mem.ptr(cb + 16));
+      else if (kind === 'builtin_function_or_method') add(addr, mem.ptr(cb + L.cfunction.m_self));
+      else if (kind === 'method') {
+        const self = mem.ptr(cb + L.method.im_self);
+        if (py.typeName(self) === 'TaskGroup') {
+          let parent = groupParent.get(self);
+          if (parent === undefined) groupParent.set(self, (parent = py.attr(self, '_parent_task')));
+          if (parent !== 0) add(addr, parent);
+        } else {
+          noteShape(addr, mem.ptr(cb + L.method.im_func));
+        }
+      } else if (kind === 'function') noteShape(addr, cb);
+      else if (kind === 'functools.partial') noteShape(addr, mem.ptr(cb + 16));
     }
 
     function noteShape(addr: number, fn: number): void {

@@ -168,7 +168,10 @@ export class PyObjects {
     return out;
   }
 
-  /** The live members of a weakref.WeakSet (its `data` set holds weak references). */
+  /**
+   * The referents of a weakref.WeakSet (its `data` set holds weak references). A dead reference
+   * points at None: callers check the type of what they get anyway.
+   */
   weakSetMembers(ws: number): number[] {
     const data = this.attr(ws, 'data');
     if (data === 0) throw new BadRead(ws, 0, 'a WeakSet without data');
@@ -177,7 +180,7 @@ export class PyObjects {
     // them in runs (hash order would make each one a fresh read).
     for (const ref of this.setMembers(data).sort((a, b) => a - b)) {
       const target = this.mem.ptr(ref + this.l.weakref.wr_object);
-      if (target !== 0 && this.typeName(target) !== 'NoneType') out.push(target);
+      if (target !== 0) out.push(target);
     }
     return out;
   }

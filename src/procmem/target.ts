@@ -100,9 +100,10 @@ export function openTarget(pid: number): Target {
   }
   if (!runtime) {
     const named = ordered.map(looksLikePython).find((m) => m !== null);
-    if (named) {
-      throw unsupported(pid, `${named[1]}.${named[2]}`);
+    if (named && named[1] === '3' && Number(named[2]) >= 11) {
+      throw unknownBuild(pid, `${named[1]}.${named[2]}`, 'no .PyRuntime section in its interpreter');
     }
+    if (named) throw unsupported(pid, `${named[1]}.${named[2]}`);
     throw new ProcError('not-python', `process ${pid} is not a Python process (no CPython runtime is mapped into it)`);
   }
 
@@ -158,7 +159,6 @@ function openUndescribed(pid: number, mem: ProcessMemory, runtime: Located, maps
   if (v.major !== 3 || v.minor < 11) throw unsupported(pid, v.text);
   const row = ROWS.get(v.minor);
   if (!row) throw unknownBuild(pid, v.text, 'no layout for this version');
-  if (/t(?:\.so|$)/.test(named?.[0] ?? '')) throw freeThreadedBuild(pid, v.text, runtime.file);
   return {
     pid, mem, version: v.text, minor: v.minor, freeThreaded: false, executable: runtime.file,
     runtimeAddr: runtime.addr, debug: row, layout: row, asyncio: null,
@@ -170,7 +170,7 @@ function unsupported(pid: number, version: string): ProcError {
     `process ${pid} runs Python ${version}: tasklens reads CPython 3.11 and newer from outside.`);
 }
 
-export function unknownBuild(pid: number, version: string, why: string): ProcError {
+function unknownBuild(pid: number, version: string, why: string): ProcError {
   return new ProcError('bad-layout', `unsupported CPython build ${version} in process ${pid} (${why})`);
 }
 
