@@ -88,7 +88,13 @@ export function readDump(t: Target, limits: Limits, o: DumpOptions): RawDump {
 function readOnce(t: Target, limits: Limits, o: DumpOptions): RawDump {
   t.mem.invalidate();
   const kernel = new Map<number, KernelView | null>();
-  for (const tid of fs.readdirSync(`/proc/${t.pid}/task`).map(Number)) kernel.set(tid, kernelView(t.pid, tid));
+  let tids: number[];
+  try {
+    tids = fs.readdirSync(`/proc/${t.pid}/task`).map(Number);
+  } catch {
+    throw exitedMidRead(t.pid);
+  }
+  for (const tid of tids) kernel.set(tid, kernelView(t.pid, tid));
   const r = new ObjectReader(t.mem, t.layout, limits);
   const threads = new ThreadReader(t.mem, t.layout, r, t.runtimeAddr).threads({ maxFrames: limits.maxFrames, locals: o.locals });
   const tasks = snapshotWithRetries(t, limits);
