@@ -70,6 +70,8 @@ for (const py of pythons()) {
         assert.match(spinner.stack[0].locals?.find((l) => l.name === 'count')?.value ?? '', /^\d+$/);
         const main = doc.threads.find((t) => t.threadId === p.pid);
         assert.ok(main?.loop?.startsWith('0x'));
+        assert.equal(main?.name, 'MainThread', 'the threading name, read from memory');
+        assert.equal(one.name, 'locker-one');
         assert.deepEqual(doc.tasks.map((t) => t.name).sort(), ['Task-1', 'idler']);
         assert.ok(doc.tasks.every((t) => t.threadId === p.pid));
       }));

@@ -119,6 +119,8 @@ export function layoutFromDebug(d: DebugOffsets, minor: number): Layout {
     unicode_object: { ...d.unicode_object, compact_size: d.unicode_object.asciiobject_size + 16 },
     long_object: { ...d.long_object, signed_size: 0 },
     dict_object: { ...ROW_313.dict_object, ...d.dict_object },
+    // 3.15 grew PyHeapTypeObject by one word before the cached keys (checked on 3.15.0).
+    heap_type: { ht_cached_keys: minor >= 15 ? 888 : ROW_313.heap_type.ht_cached_keys },
     type_object: { ...ROW_313.type_object, ...d.type_object },
   };
 }
