@@ -114,13 +114,16 @@ export function walkLegacy(t: Target, limits: Limits): RawSnapshot {
       fields.set(addr, tf);
       order.push(addr);
     }
+    // A thread's loop is the one its tasks name; its running task, the one _current_tasks names.
+    const loopOf = new Map<number, number>();
+    for (const addr of order) {
+      const tf = fields.get(addr)!;
+      if (tf.task.interpreterId === interp.id && tf.task.threadId !== 0) loopOf.set(tf.task.threadId, tf.loop);
+    }
     for (const th of snap.threads) {
       if (th.interpreterId !== interp.id) continue;
+      th.runningLoop = loopOf.get(th.threadId) ?? 0;
       for (const addr of running) if (fields.get(addr)?.task.threadId === th.threadId) th.runningTask = addr;
-      for (const addr of order) {
-        const tf = fields.get(addr)!;
-        if (tf.task.threadId === th.threadId && tf.loop !== 0) th.runningLoop = tf.loop;
-      }
     }
   }
   linkAwaiters();
