@@ -62,11 +62,13 @@ describe('ps and pstree errors', () => {
     const asRoot = process.getuid?.() === 0;
     const prefix = asRoot ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'] : [];
     const check = async (pid: number) => {
-      const r = await tasklens(['ps', String(pid)], prefix);
-      assert.equal(r.code, 4, r.stderr);
-      assert.match(r.stderr, /permission denied/);
-      assert.match(r.stderr, /ptrace_scope/);
-      assert.match(r.stderr, /CAP_SYS_PTRACE/);
+      for (const cmd of ['ps', 'dump']) {
+        const r = await tasklens([cmd, String(pid)], prefix);
+        assert.equal(r.code, 4, r.stderr);
+        assert.match(r.stderr, /permission denied/);
+        assert.match(r.stderr, /ptrace_scope/);
+        assert.match(r.stderr, /CAP_SYS_PTRACE/);
+      }
     };
     if (asRoot) await withProcess(py.path, [fixture('ps_cycle.py')], (p) => check(p.pid));
     else await check(1);
