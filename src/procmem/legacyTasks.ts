@@ -38,7 +38,11 @@ interface TaskFields {
   task: Task;
   loop: number;
   waiter: number;
-  callbacks: number[];
+  /** The waiter's type when the coroutine chain already read it, else 0. */
+  waiterType: number;
+  /** The first done callback (fut_callback0), and the list of the others (fut_callbacks). */
+  callback0: number;
+  callbackList: number;
 }
 
 export function walkLegacy(t: Target, limits: Limits): RawSnapshot {
@@ -60,6 +64,11 @@ export function walkLegacy(t: Target, limits: Limits): RawSnapshot {
   const frames = new AddrMap<{ code: number; frame: Frame; resumeNext: boolean }>();
   const stacks = new StackInterner();
   const chain: Frame[] = [];
+  let chainLength = 0;
+  // The object the innermost coroutine awaits, and its type: usually the task's fut_waiter,
+  // whose type the awaiter links then need without reading it again.
+  let lastAwaited = 0;
+  let lastAwaitedType = 0;
   const fields = new AddrMap<TaskFields>(15);
   const order: number[] = [];
   const gs = L.gen_object;
@@ -191,7 +200,7 @@ export function walkLegacy(t: Target, limits: Limits): RawSnapshot {
         id: hex(addr), name: '?', threadId: 0, interpreterId: interpId, state: 'unknown', stack: NO_FRAMES,
         awaitedBy: NO_AWAITERS, error: `task changed while being read: ${last}`,
       },
-      loop: 0, waiter: 0, callbacks: [],
+      loop: 0, waiter: 0, waiterType: 0, callback0: 0, callbackList: 0,
     };
   }
 
@@ -209,25 +218,21 @@ export function walkLegacy(t: Target, limits: Limits): RawSnapshot {
       id: hex(addr), name: nameAddr ? r.taskName(nameAddr) : '', threadId: 0, interpreterId: interpId,
       state: 'unknown', stack: NO_FRAMES, awaitedBy: NO_AWAITERS,
     };
+    lastAwaited = 0;
     if (coro !== 0) {
-      const { state, length } = coroChain(coro);
-      task.state = state;
-      task.stack = stacks.intern(chain, length);
+      task.state = coroChain(coro);
+      task.stack = stacks.intern(chain, chainLength);
     }
     if (futState !== L.fut_states.pending) task.state = 'done';
     else if (running) task.state = 'running';
-    const callbacks = cb0 !== 0 ? [cb0] : [];
-    if (cbs !== 0) {
-      for (const pair of py.items(cbs)) {
-        const cb = py.items(pair)[0];
-        if (cb !== undefined) callbacks.push(cb);
-      }
-    }
-    return { task, loop, waiter, callbacks };
+    const waiterType = waiter !== 0 && waiter === lastAwaited ? lastAwaitedType : 0;
+    return { task, loop, waiter, waiterType, callback0: cb0, callbackList: cbs };
   }
 
   function isCoroutine(obj: number): boolean {
     const type = mem.ptr(obj + 8);
+    lastAwaited = obj;
+    lastAwaitedType = type;
     let yes = isCoroType.get(type);
     if (yes === undefined) {
       const name = py.typeName(obj);
@@ -237,7 +242,8 @@ export function walkLegacy(t: Target, limits: Limits): RawSnapshot {
     return yes;
   }
 
-  function coroChain(coro: number): { state: TaskState; length: number } {
+  /** Reads a coroutine chain into `chain` (outermost first, `chainLength` frames); the outer one's state. */
+  function coroChain(coro: number): TaskState {
     let state: TaskState = 'unknown';
     let length = 0;
     for (let depth = 0; coro !== 0 && depth < limits.maxFrames; depth++) {
@@ -263,7 +269,8 @@ export function walkLegacy(t: Target, limits: Limits): RawSnapshot {
       const awaited = untag(mem.ptr(coro + gs.gi_iframe + f.localsplus + (stacktop - 1) * 8));
       coro = awaited !== 0 && isCoroutine(awaited) ? awaited : 0;
     }
-    return { state, length };
+    chainLength = length;
+    return state;
   }
 
   /** Suspended in `await` (yield from): the awaited object is then on top of the value stack. */
@@ -312,14 +319,6 @@ export function walkLegacy(t: Target, limits: Limits): RawSnapshot {
     const groupParent = new AddrMap<number>();
     // The futures awaited and the callbacks are scattered objects: visited in address order,
     // the page cache serves them in runs.
-    const waiters: Array<[number, number]> = [];
-    const callbacks: Array<[number, number]> = [];
-    for (const addr of order) {
-      const tf = fields.get(addr)!;
-      if (tf.waiter !== 0) waiters.push([tf.waiter, addr]);
-      for (const cb of tf.callbacks) callbacks.push([cb, addr]);
-    }
-    const byObject = (a: [number, number], b: [number, number]): number => a[0] - b[0];
     const guarded = (addr: number, read: () => void): void => {
       try {
         read();
@@ -329,9 +328,32 @@ export function walkLegacy(t: Target, limits: Limits): RawSnapshot {
         task.error ??= `its awaiters could not be read: ${err.message}`;
       }
     };
+    const waiters: Array<[number, number]> = [];
+    const known = new AddrMap<number>();
+    const callbacks: Array<[number, number]> = [];
+    for (const addr of order) {
+      const tf = fields.get(addr)!;
+      if (tf.waiter !== 0) waiters.push([tf.waiter, addr]);
+      if (tf.waiterType !== 0) known.set(tf.waiter, tf.waiterType);
+      if (tf.callback0 !== 0) callbacks.push([tf.callback0, addr]);
+      if (tf.callbackList !== 0) {
+        guarded(addr, () => {
+          for (const pair of py.items(tf.callbackList)) {
+            const cb = py.items(pair)[0];
+            if (cb !== undefined) callbacks.push([cb, addr]);
+          }
+        });
+      }
+    }
+    const byObject = (a: [number, number], b: [number, number]): number => a[0] - b[0];
     for (const [waiter, addr] of waiters.sort(byObject)) {
       if (fields.get(waiter) !== undefined) add(waiter, addr);
-      else guarded(addr, () => py.typeName(waiter) === '_GatheringFuture' && gatherChildren(waiter, addr, 0));
+      else {
+        guarded(addr, () => {
+          const type = known.get(waiter) ?? py.typeOf(waiter);
+          if (py.nameOfType(type) === '_GatheringFuture') gatherChildren(waiter, addr, 0);
+        });
+      }
     }
     for (const [cb, addr] of callbacks.sort(byObject)) guarded(addr, () => callback(cb, addr));
     for (const addr of order) {

@@ -38,7 +38,10 @@ export class PyObjects {
 
   /** The type's tp_name: `int`, `_asyncio.Task`, `TaskGroup`… */
   typeName(obj: number): string {
-    const type = this.typeOf(obj);
+    return this.nameOfType(this.typeOf(obj));
+  }
+
+  nameOfType(type: number): string {
     let name = this.names.get(type);
     if (name === undefined) {
       name = this.cstr(this.mem.ptr(type + this.l.type_object.tp_name), 200);
