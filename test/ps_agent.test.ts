@@ -50,7 +50,7 @@ function treeTasks(nodes: TreeNode[], out: Array<TreeNode & { kind: 'task' }> = 
 }
 
 for (const py of pythons()) {
-  const readable = /^3\.(1[4-9])\./.test(py.version);
+  const readable = /^3\.(1[1-9])\./.test(py.version);
   describe(`ps / pstree ask the agent [${py.label}]`, () => {
     test('tasks, stacks and what each task waits on, from the agent; the program runs on', { timeout: 90_000 }, () =>
       withApp(py.path, APP, false, async (app, xdg) => {
@@ -143,8 +143,16 @@ for (const py of pythons()) {
       const view = (t: Task): string => `${t.id} ${t.name} ${t.threadId} ${t.stack.map((f) => `${f.function} ${f.file}:${f.line}`).join(' | ')}`;
       test('the agent agrees with a memory read on tasks, threads and stacks', { timeout: 60_000 },
         both((agent, memory) => assert.deepEqual(agent.map(view).sort(), memory.map(view).sort())));
+      // 3.11-3.13 keep no trace of a shield's awaiter in memory (docs/ps.md): the memory read
+      // marks that task "awaiter unknown" where the agent, which watches the program, has the edge.
+      const legacy = /^3\.1[1-3]\./.test(py.version);
       test('the agent agrees with a memory read on awaiter edges', { timeout: 60_000 },
-        both((agent, memory) => assert.deepEqual(edges(agent), edges(memory))));
+        both((agent, memory) => {
+          const shielded = 'inner-shielded <- shield-owner';
+          assert.ok(edges(agent).includes(shielded));
+          assert.deepEqual(edges(agent).filter((e) => !legacy || e !== shielded), edges(memory));
+          if (legacy) assert.equal(memory.find((t) => t.name === 'inner-shielded')?.awaiterUnknown, 'asyncio.shield');
+        }));
     }
   });
 }

@@ -22,6 +22,7 @@ if (quick) {
     (require('./run') as typeof import('./run')).register,
     (require('./ps') as typeof import('./ps')).register,
     (require('./pstree') as typeof import('./pstree')).register,
+    (require('./dump') as typeof import('./dump')).register,
     (require('./demo') as typeof import('./demo')).register,
   ];
   /* eslint-enable @typescript-eslint/no-require-imports */

@@ -79,7 +79,8 @@ function unavailable(a: AgentAddress, err: unknown): AgentUnavailable {
 
 /** Throws AgentUnavailable rather than resolving to null: the caller says why it fell back. */
 export function agentSource(a: AgentAddress, limits: ReadLimits = {}): TaskSource {
-  return { kind: 'agent', snapshot: (pid) => askAgent(pid, a, limits) };
+  // Each snapshot is one short visit: a connection kept open would hold a client slot of the agent.
+  return { kind: 'agent', open: async (pid) => ({ snapshot: () => askAgent(pid, a, limits), close: () => undefined }) };
 }
 
 function reason(err: unknown): string {

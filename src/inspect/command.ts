@@ -8,7 +8,7 @@ import { agentNote, chooseSnapshot, NoAgent } from './sourceChoice';
 // command-line declarations so that `tasklens` loads it only when one of them runs.
 
 
-const EXIT: Record<ProcErrorCode, number> = {
+export const EXIT: Record<ProcErrorCode, number> = {
   'no-such-process': 3,
   'permission-denied': 4,
   'not-python': 5,
@@ -17,6 +17,7 @@ const EXIT: Record<ProcErrorCode, number> = {
   'no-asyncio': 5,
   'bad-layout': 7,
   'read-failed': 7,
+  exited: 9,
 };
 
 /** `--source agent` with no agent to ask. */

@@ -1,6 +1,9 @@
-import { openTarget } from '../procmem/target';
+// The memory source: a process's tasks read from outside, without running code in it. `open`
+// reads the maps, the ELF facts and the layout once; each snapshot then only walks memory.
+import { Limits } from '../procmem/objects';
+import { openTarget, Target } from '../procmem/target';
 import { DEFAULT_LIMITS, RawSnapshot, snapshotWithRetries } from '../procmem/walker';
-import { Snapshot, TaskSource } from './model';
+import { OpenSource, Snapshot, TaskSource } from './model';
 
 export interface ReadLimits {
   maxTasks?: number;
@@ -17,20 +20,40 @@ export function fromRaw(raw: RawSnapshot): Snapshot {
     pythonVersion: raw.pythonVersion,
     truncated: raw.truncated,
     warnings,
-    // The walker's tasks already have the model's shape (and the fields in the JSON order).
     tasks: raw.tasks,
   };
 }
 
-export function readFromMemory(pid: number, limits: ReadLimits = {}): Snapshot {
+/** An open target, for callers that read more than tasks (`dump`). */
+export interface OpenMemory extends OpenSource {
+  readonly target: Target;
+  readonly limits: Limits;
+  /** The snapshot in the reader's own form (threads included). */
+  raw(): RawSnapshot;
+}
+
+export function openMemory(pid: number, limits: ReadLimits = {}): OpenMemory {
   const target = openTarget(pid);
+  const all: Limits = { ...DEFAULT_LIMITS, ...limits };
+  const raw = (): RawSnapshot => snapshotWithRetries(target, all);
+  return {
+    target,
+    limits: all,
+    raw,
+    snapshot: async () => fromRaw(raw()),
+    close: () => target.mem.close(),
+  };
+}
+
+export function readFromMemory(pid: number, limits: ReadLimits = {}): Snapshot {
+  const open = openMemory(pid, limits);
   try {
-    return fromRaw(snapshotWithRetries(target, { ...DEFAULT_LIMITS, ...limits }));
+    return fromRaw(open.raw());
   } finally {
-    target.mem.close();
+    open.close();
   }
 }
 
 export function memorySource(limits: ReadLimits = {}): TaskSource {
-  return { kind: 'memory', snapshot: async (pid) => readFromMemory(pid, limits) };
+  return { kind: 'memory', open: async (pid) => openMemory(pid, limits) };
 }

@@ -22,6 +22,11 @@ export interface Task {
   stack: readonly Frame[];
   /** Ids of the tasks (or futures) awaiting this one; tasks with the same awaiters may share it. */
   awaitedBy: readonly string[];
+  /**
+   * Set (to the helper's name, e.g. `asyncio.wait`) when the task is awaited in a way its
+   * Python does not record in memory (3.11–3.13): it then has no awaitedBy, rightly or not.
+   */
+  awaiterUnknown?: string;
   /** Set when the task could not be read completely; the other fields are then best effort. */
   error?: string;
   /** Only the program's agent knows these (source `agent`), and only when it could tell. */
@@ -40,10 +45,16 @@ export interface Snapshot {
   warnings: string[];
 }
 
+/** One process, open for as many snapshots as wanted (a live view refreshes without reopening). */
+export interface OpenSource {
+  snapshot(): Promise<Snapshot>;
+  close(): void;
+}
+
 export interface TaskSource {
   readonly kind: Snapshot['source'];
   /** Resolves to null when this source does not apply to the process (e.g. no agent there). */
-  snapshot(pid: number): Promise<Snapshot | null>;
+  open(pid: number): Promise<OpenSource | null>;
 }
 
 export function frameLabel(f: Frame): string {

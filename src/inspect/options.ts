@@ -3,8 +3,8 @@
 // the full command-line parser would cost it a tenth of its time. Anything this parser does not
 // recognise (help, a bad value, `--opt=value`) goes to the full parser, which has the last word.
 
-export const DEFAULT_MAX_TASKS = 200_000;
-export const DEFAULT_MAX_FRAMES = 256;
+export { DEFAULT_MAX_FRAMES, DEFAULT_MAX_TASKS } from '../procmem/limits';
+import { DEFAULT_MAX_FRAMES, DEFAULT_MAX_TASKS } from '../procmem/limits';
 
 export type SourceChoice = 'auto' | 'memory' | 'agent';
 export const SOURCE_CHOICES: readonly SourceChoice[] = ['auto', 'memory', 'agent'];

@@ -1,5 +1,6 @@
 // Which source answers `ps` / `pstree`: the agent of a program run under `tasklens run` when it
-// has one (it knows more, and it is the only way on Python 3.11-3.13), else the process's memory.
+// has one (it knows more: what a task waits on, where it was made, its age), else the process's
+// memory.
 import { ProcError } from '../procmem/errors';
 import { locateAgent, removeStaleDiscoveryFiles } from '../agent/discovery';
 import { memorySource, ReadLimits } from './memorySource';
@@ -31,8 +32,8 @@ export async function chooseSnapshot(pid: number, o: InspectOptions): Promise<{ 
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const agent = require('./agentSource') as typeof import('./agentSource');
       try {
-        const snap = await agent.agentSource(found.address, limits).snapshot(pid);
-        if (snap) return { snap, agentProblem: null };
+        const open = await agent.agentSource(found.address, limits).open(pid);
+        if (open) return { snap: await open.snapshot(), agentProblem: null };
       } catch (err) {
         if (!(err instanceof agent.AgentUnavailable)) throw err;
         problem = err.message;
@@ -48,7 +49,12 @@ export async function chooseSnapshot(pid: number, o: InspectOptions): Promise<{ 
   }
   const memory: TaskSource = memorySource(limits);
   try {
-    return { snap: (await memory.snapshot(pid))!, agentProblem: problem };
+    const open = (await memory.open(pid))!;
+    try {
+      return { snap: await open.snapshot(), agentProblem: problem };
+    } finally {
+      open.close();
+    }
   } catch (err) {
     // Tell why the agent was not used before the reason memory cannot be read either.
     if (err instanceof ProcError && problem !== null) err.message = `${agentNote(pid, problem)}; and ${err.message}`;

@@ -73,3 +73,35 @@ export function readElf(path: string): ElfInfo {
     fs.closeSync(fd);
   }
 }
+
+/**
+ * Values (link-time addresses) of the named symbols, from `.dynsym` and, where the file is not
+ * stripped, `.symtab` (which alone holds static symbols). Missing names are absent from the map.
+ */
+export function readSymbols(path: string, names: readonly string[]): Map<string, number> {
+  const wanted = new Set(names);
+  const out = new Map<string, number>();
+  const elf = readElf(path);
+  const fd = fs.openSync(path, 'r');
+  try {
+    for (const [tab, str] of [['.dynsym', '.dynstr'], ['.symtab', '.strtab']]) {
+      if (out.size === wanted.size) break;
+      const s = elf.sections.get(tab);
+      const t = elf.sections.get(str);
+      if (!s || !t || s.size > 64 << 20 || t.size > 64 << 20) continue;
+      const syms = readAt(fd, s.offset, s.size);
+      const strs = readAt(fd, t.offset, t.size);
+      for (let p = 0; p + 24 <= syms.length && out.size < wanted.size; p += 24) {
+        const nameOff = syms.readUInt32LE(p);
+        const value = Number(syms.readBigUInt64LE(p + 8));
+        if (nameOff === 0 || value === 0) continue;
+        const end = strs.indexOf(0, nameOff);
+        const name = strs.toString('latin1', nameOff, end < 0 ? strs.length : end);
+        if (wanted.has(name) && !out.has(name)) out.set(name, value);
+      }
+    }
+    return out;
+  } finally {
+    fs.closeSync(fd);
+  }
+}

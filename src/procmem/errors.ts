@@ -1,5 +1,7 @@
 // Every failure to read a target is one of these codes, so the CLI can print one clear message
 // and pick an exit status without parsing text.
+import * as fs from 'node:fs';
+
 export type ProcErrorCode =
   | 'no-such-process'
   | 'permission-denied'
@@ -8,7 +10,8 @@ export type ProcErrorCode =
   | 'free-threaded'
   | 'no-asyncio'
   | 'bad-layout'
-  | 'read-failed';
+  | 'read-failed'
+  | 'exited';
 
 export class ProcError extends Error {
   constructor(
@@ -35,6 +38,20 @@ export function permissionDenied(pid: number, what: string): ProcError {
 
 export function noSuchProcess(pid: number): ProcError {
   return new ProcError('no-such-process', `no such process: ${pid}`);
+}
+
+/** True when the process is gone or a zombie: a read that failed may be the reason why. */
+export function processGone(pid: number): boolean {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
+    return /\) [ZX] /.test(stat);
+  } catch {
+    return true;
+  }
+}
+
+export function exitedMidRead(pid: number): ProcError {
+  return new ProcError('exited', `process ${pid} exited while it was being read`);
 }
 
 export function errnoCode(err: unknown): string | undefined {

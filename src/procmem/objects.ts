@@ -76,7 +76,7 @@ export class ObjectReader {
     }
     const n = Math.min(length, this.limits.maxString);
     // Compact non-ASCII strings keep two more words (utf8 length and pointer) before the data.
-    const dataAt = addr + u.asciiobject_size + (ascii ? 0 : 16);
+    const dataAt = addr + (ascii ? u.asciiobject_size : u.compact_size ?? u.asciiobject_size + 16);
     const raw = this.mem.read(dataAt, n * kind);
     let s: string;
     if (kind === 1) s = raw.toString('latin1');
@@ -94,9 +94,18 @@ export class ObjectReader {
   /** Small ints only (task counters): up to two 30-bit digits. */
   int(addr: number): number {
     const l = this.o.long_object;
-    const tag = this.mem.ptr(addr + l.lv_tag);
-    const ndigits = Math.floor(tag / 8);
-    const sign = (tag & 3) === 2 ? -1 : 1;
+    let ndigits: number;
+    let sign: number;
+    if (l.signed_size) {
+      // 3.11: ob_size is the digit count, negative for negative numbers.
+      const size = Number(this.mem.read(addr + l.lv_tag, 8).readBigInt64LE(0));
+      ndigits = Math.abs(size);
+      sign = size < 0 ? -1 : 1;
+    } else {
+      const tag = this.mem.ptr(addr + l.lv_tag);
+      ndigits = Math.floor(tag / 8);
+      sign = (tag & 3) === 2 ? -1 : 1;
+    }
     if (ndigits === 0) return 0;
     if (ndigits > 2) throw new BadRead(addr, 0, 'int too large for a task number');
     let v = this.mem.u32(addr + l.ob_digit);

@@ -6,6 +6,30 @@ import { ProcError } from './errors';
 // real interpreters by `validate` (sizes and offsets that cannot differ on x86-64).
 type Layout = ReadonlyArray<readonly [string, readonly string[]]>;
 
+// 3.13, the first to describe itself, describes threads, frames and code but not coroutines;
+// target.ts uses it to check the 3.13 row of layouts.ts, which has the rest.
+const LAYOUT_313: Layout = [
+  ['header', ['version', 'free_threaded']],
+  ['runtime_state', ['size', 'finalizing', 'interpreters_head']],
+  ['interpreter_state', ['size', 'id', 'next', 'threads_head', 'gc', 'imports_modules', 'sysdict', 'builtins',
+    'ceval_gil', 'gil_runtime_state', 'gil_runtime_state_enabled', 'gil_runtime_state_locked', 'gil_runtime_state_holder']],
+  ['thread_state', ['size', 'prev', 'next', 'interp', 'current_frame', 'thread_id', 'native_thread_id',
+    'datastack_chunk', 'status']],
+  ['interpreter_frame', ['size', 'previous', 'executable', 'instr_ptr', 'localsplus', 'owner']],
+  ['code_object', ['size', 'filename', 'name', 'qualname', 'linetable', 'firstlineno', 'argcount',
+    'localsplusnames', 'localspluskinds', 'co_code_adaptive']],
+  ['pyobject', ['size', 'ob_type']],
+  ['type_object', ['size', 'tp_name', 'tp_repr', 'tp_flags']],
+  ['tuple_object', ['size', 'ob_item', 'ob_size']],
+  ['list_object', ['size', 'ob_item', 'ob_size']],
+  ['dict_object', ['size', 'ma_keys', 'ma_values']],
+  ['float_object', ['size', 'ob_fval']],
+  ['long_object', ['size', 'lv_tag', 'ob_digit']],
+  ['bytes_object', ['size', 'ob_size', 'ob_sval']],
+  ['unicode_object', ['size', 'state', 'length', 'asciiobject_size']],
+  ['gc', ['size', 'collecting']],
+];
+
 const LAYOUT_314: Layout = [
   ['header', ['version', 'free_threaded']],
   ['runtime_state', ['size', 'finalizing', 'interpreters_head']],
@@ -50,6 +74,7 @@ const LAYOUT_315: Layout = LAYOUT_314.flatMap(([group, fields]): Array<readonly 
 });
 
 const LAYOUTS: ReadonlyMap<number, Layout> = new Map([
+  [13, LAYOUT_313],
   [14, LAYOUT_314],
   [15, LAYOUT_315],
 ]);
@@ -90,19 +115,20 @@ export function decodeDebugOffsets(buf: Buffer, minor: number): DebugOffsets {
 }
 
 function validate(o: DebugOffsets, minor: number): void {
+  const has = (group: string): boolean => group in o;
   const facts: Array<[string, boolean]> = [
     ['pyobject.size == 16', o.pyobject.size === 16],
     ['pyobject.ob_type == 8', o.pyobject.ob_type === 8],
     ['tuple_object.ob_size == 16', o.tuple_object.ob_size === 16],
-    ['set_object.used == 24', o.set_object.used === 24],
+    ['set_object.used == 24', !has('set_object') || o.set_object.used === 24],
     ['type_object.tp_flags == 168', o.type_object.tp_flags === 168],
     ['thread_state.next == 8', o.thread_state.next === 8],
     ['list_object.ob_size == 16', o.list_object.ob_size === 16],
     ['float_object.ob_fval == 16', o.float_object.ob_fval === 16],
     ['bytes_object.ob_sval == 32', o.bytes_object.ob_sval === 32],
     ['unicode_object.length == 16', o.unicode_object.length === 16],
-    ['llist_node.prev == 8', o.llist_node.prev === 8],
-    ['gen_object.gi_iframe < gen_object.size', o.gen_object.gi_iframe < o.gen_object.size],
+    ['llist_node.prev == 8', !has('llist_node') || o.llist_node.prev === 8],
+    ['gen_object.gi_iframe < gen_object.size', !has('gen_object') || o.gen_object.gi_iframe < o.gen_object.size],
     ['interpreter_frame.owner < size', o.interpreter_frame.owner < o.interpreter_frame.size],
     ['code_object.co_code_adaptive < 512', o.code_object.co_code_adaptive < 512],
   ];

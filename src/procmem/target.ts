@@ -1,8 +1,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { readElf, Section } from './elf';
+import { readElf, readSymbols, Section } from './elf';
 import { errnoCode, noSuchProcess, permissionDenied, ProcError } from './errors';
 import { mappedFiles, Mapping, readMaps } from './maps';
+import { checkAgainstDebug, Layout, layoutFromDebug, ROWS } from './layouts';
 import { BadRead, ProcessMemory } from './mem';
 import {
   ASYNCIO_OFFSETS_SIZE, AsyncioOffsets, DebugOffsets, decodeAsyncioOffsets, decodeDebugOffsets,
@@ -17,8 +18,14 @@ export interface Target {
   freeThreaded: boolean;
   executable: string;
   runtimeAddr: number;
+  /** 3.14+: the interpreter's own debug offsets; 3.11–3.13: the layout row, in the same shape. */
   debug: DebugOffsets;
-  /** Null when the _asyncio module is not loaded: the process has no C tasks at all. */
+  /** Where every object this reader knows lives in this version (layouts.ts). */
+  layout: Layout;
+  /**
+   * 3.14+: the _asyncio module's task-list offsets; null when the module is not loaded (the
+   * process has no C tasks at all) and always on 3.11–3.13, which keep no task lists.
+   */
   asyncio: AsyncioOffsets | null;
 }
 
@@ -93,9 +100,10 @@ export function openTarget(pid: number): Target {
   }
   if (!runtime) {
     const named = ordered.map(looksLikePython).find((m) => m !== null);
-    if (named) {
-      throw unsupported(pid, `${named[1]}.${named[2]}`);
+    if (named && named[1] === '3' && Number(named[2]) >= 11) {
+      throw unknownBuild(pid, `${named[1]}.${named[2]}`, 'no .PyRuntime section in its interpreter');
     }
+    if (named) throw unsupported(pid, `${named[1]}.${named[2]}`);
     throw new ProcError('not-python', `process ${pid} is not a Python process (no CPython runtime is mapped into it)`);
   }
 
@@ -108,41 +116,69 @@ export function openTarget(pid: number): Target {
       if (err instanceof BadRead) throw new ProcError('read-failed', `cannot read the Python runtime of process ${pid}: ${err.message}`);
       throw err;
     }
-    if (raw.toString('latin1', 0, 8) !== COOKIE) {
-      // Before 3.13 the runtime carries no self-description; the file name tells the version.
-      const named = looksLikePython(runtime.file);
-      throw unsupported(pid, named ? `${named[1]}.${named[2]}` : 'older than 3.13');
-    }
+    if (raw.toString('latin1', 0, 8) !== COOKIE) return openUndescribed(pid, mem, runtime, files.get(runtime.file) ?? []);
     const v = parseVersion(Number(raw.readBigUInt64LE(8)));
     const freeThreaded = raw.readBigUInt64LE(16) !== 0n;
-    if (v.major !== 3 || v.minor < 14) throw unsupported(pid, v.text);
-    if (!supportedMinors().includes(v.minor)) {
+    if (v.major !== 3 || v.minor < 13) throw unsupported(pid, v.text);
+    if (v.minor > Math.max(...supportedMinors())) {
       throw new ProcError('unsupported-python',
         `process ${pid} runs Python ${v.text}, newer than this tasklens knows how to read ` +
-        `(it reads 3.${supportedMinors().join(', 3.')}). Run the program under \`tasklens run\` instead.`);
+        `(it reads 3.11 to 3.${Math.max(...supportedMinors())}). Run the program under \`tasklens run\` instead.`);
     }
-    if (freeThreaded) {
-      throw new ProcError('free-threaded',
-        `process ${pid} runs a free-threaded build of Python ${v.text} (${path.basename(runtime.file)}): ` +
-        'its object layout differs and tasklens cannot read it from outside yet. ' +
-        'Run the program under `tasklens run` to inspect its tasks.');
+    if (freeThreaded) throw freeThreadedBuild(pid, v.text, runtime.file);
+    const base = { pid, mem, version: v.text, minor: v.minor, freeThreaded, executable: runtime.file, runtimeAddr: runtime.addr };
+    if (v.minor === 13) {
+      // 3.13 describes its threads and frames but not its coroutines or tasks: its row must
+      // agree with what it does describe, or the rest of the row cannot be trusted either.
+      const row = ROWS.get(13)!;
+      const mismatch = checkAgainstDebug(row, decodeDebugOffsets(raw, 13));
+      if (mismatch.length > 0) throw unknownBuild(pid, v.text, mismatch.join(', '));
+      return { ...base, debug: row, layout: row, asyncio: null };
     }
     const debug = decodeDebugOffsets(raw, v.minor);
-    return {
-      pid, mem, version: v.text, minor: v.minor, freeThreaded, executable: runtime.file,
-      runtimeAddr: runtime.addr, debug, asyncio: findAsyncio(pid, mem, files, runtime.file),
-    };
+    return { ...base, debug, layout: layoutFromDebug(debug, v.minor), asyncio: findAsyncio(pid, mem, files, runtime.file) };
   } catch (err) {
     mem.close();
     throw err;
   }
 }
 
+/** 3.11 and 3.12 carry no description of themselves: `Py_Version` names the version. */
+function openUndescribed(pid: number, mem: ProcessMemory, runtime: Located, maps: Mapping[]): Target {
+  const file = elfPath(pid, runtime.file, maps);
+  let hex: number | undefined;
+  try {
+    const sym = readSymbols(file, ['Py_Version']).get('Py_Version');
+    if (sym !== undefined) hex = mem.u32(runtime.addr - runtime.section.addr + sym);
+  } catch (err) {
+    if (!(err instanceof BadRead)) throw err;
+  }
+  const named = looksLikePython(runtime.file);
+  if (hex === undefined) throw unsupported(pid, named ? `${named[1]}.${named[2]}` : 'older than 3.11');
+  const v = parseVersion(hex);
+  if (v.major !== 3 || v.minor < 11) throw unsupported(pid, v.text);
+  const row = ROWS.get(v.minor);
+  if (!row) throw unknownBuild(pid, v.text, 'no layout for this version');
+  return {
+    pid, mem, version: v.text, minor: v.minor, freeThreaded: false, executable: runtime.file,
+    runtimeAddr: runtime.addr, debug: row, layout: row, asyncio: null,
+  };
+}
+
 function unsupported(pid: number, version: string): ProcError {
   return new ProcError('unsupported-python',
-    `process ${pid} runs Python ${version}: only CPython 3.14 and newer publish the task lists ` +
-    'that tasklens reads from outside. Run the program under `tasklens run` (any Python 3.11+) ' +
-    'and `tasklens ps` will ask it instead.');
+    `process ${pid} runs Python ${version}: tasklens reads CPython 3.11 and newer from outside.`);
+}
+
+function unknownBuild(pid: number, version: string, why: string): ProcError {
+  return new ProcError('bad-layout', `unsupported CPython build ${version} in process ${pid} (${why})`);
+}
+
+function freeThreadedBuild(pid: number, version: string, file: string): ProcError {
+  return new ProcError('free-threaded',
+    `process ${pid} runs a free-threaded build of Python ${version} (${path.basename(file)}): ` +
+    'its object layout differs and tasklens cannot read it from outside yet. ' +
+    'Run the program under `tasklens run` to inspect its tasks.');
 }
 
 function findAsyncio(pid: number, mem: ProcessMemory, files: Map<string, Mapping[]>, runtimeFile: string): AsyncioOffsets | null {

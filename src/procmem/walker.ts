@@ -1,7 +1,10 @@
+import type { Frame, Task, TaskState } from '../inspect/model';
 import { AddrMap } from './addrtable';
-import { ProcError } from './errors';
+import { exitedMidRead, ProcError, processGone } from './errors';
 import { BadRead, ptrAt, wordsU64, wordsU8 } from './mem';
+import { DEFAULT_MAX_FRAMES, DEFAULT_MAX_TASKS } from './limits';
 import { Limits, ObjectReader, untag } from './objects';
+import { walkLegacy } from './legacyTasks';
 import { Target } from './target';
 
 // Walks interpreters → threads → per-thread task lists (and each interpreter's list of tasks
@@ -9,37 +12,13 @@ import { Target } from './target';
 // running meanwhile, so every list is bounded and checked for loops, and a task whose objects
 // change under us is re-read a few times before it is reported with an error instead.
 
-export interface RawFrame {
-  function: string;
-  file: string;
-  line: number;
-}
-
-export type RawTaskState = 'running' | 'suspended' | 'not-started' | 'done' | 'unknown';
-
-export interface RawTask {
-  /** The task object's address as `0x…`. */
-  id: string;
-  name: string;
-  /** Native thread id of the thread whose list holds the task; 0 for the interpreter's list. */
-  threadId: number;
-  interpreterId: number;
-  state: RawTaskState;
-  /** Innermost coroutine first; shared by tasks with the same stack, so never to be changed. */
-  stack: readonly RawFrame[];
-  /**
-   * Ids (`0x…` addresses) of the tasks or futures awaiting this one; a single awaiter's list is
-   * shared by all the tasks it awaits, so never to be changed.
-   */
-  awaitedBy: readonly string[];
-  error?: string;
-}
-
 export interface RawThread {
   interpreterId: number;
   threadId: number;
   pthreadId: number;
   runningTask: number;
+  /** The event loop running in the thread (its address), 0 when none. */
+  runningLoop: number;
 }
 
 export interface RawSnapshot {
@@ -48,7 +27,7 @@ export interface RawSnapshot {
   executable: string;
   asyncioLoaded: boolean;
   threads: RawThread[];
-  tasks: RawTask[];
+  tasks: Task[];
   truncated: boolean;
   warnings: string[];
   memoryReads: number;
@@ -65,12 +44,12 @@ const FRAME_OWNED_BY_GENERATOR = 1;
 const MAX_INTERPRETERS = 256;
 const MAX_THREADS = 8192;
 const TASK_RETRIES = 3;
-const NO_FRAMES: readonly RawFrame[] = [];
+const NO_FRAMES: readonly Frame[] = [];
 const NO_AWAITERS: readonly string[] = [];
 
 interface StackNode {
-  frames: readonly RawFrame[];
-  next: Map<RawFrame, StackNode> | null;
+  frames: readonly Frame[];
+  next: Map<Frame, StackNode> | null;
 }
 
 /** The task and coroutine fields are read as whole words: a layout that misaligns one is refused. */
@@ -91,7 +70,7 @@ function checkAlignment(t: Target): void {
  * `0x…` of an address. Number#toString(16) on a 47-bit value takes V8's slow double path, and a
  * snapshot names 20,000 addresses; they share their top bits, so only the low 24 are converted.
  */
-function hexer(): (n: number) => string {
+export function hexer(): (n: number) => string {
   const prefixes = new Map<number, string>();
   return (n) => {
     const hi = Math.floor(n / 0x1000000);
@@ -102,20 +81,23 @@ function hexer(): (n: number) => string {
   };
 }
 
-export const DEFAULT_LIMITS: Limits = { maxTasks: 200_000, maxFrames: 256, maxString: 1024 };
+export const DEFAULT_LIMITS: Limits = { maxTasks: DEFAULT_MAX_TASKS, maxFrames: DEFAULT_MAX_FRAMES, maxString: 1024 };
 
 export function walk(t: Target, limits: Limits = DEFAULT_LIMITS): RawSnapshot {
+  // The target outlives one snapshot (TaskSource.open): nothing read before is trusted now.
+  t.mem.invalidate();
   const r = new ObjectReader(t.mem, t.debug, limits);
   const d = t.debug;
   const snap: RawSnapshot = {
     pid: t.pid, pythonVersion: t.version, executable: t.executable, asyncioLoaded: t.asyncio !== null,
     threads: [], tasks: [], truncated: false, warnings: [], memoryReads: 0,
   };
+  const readsBefore = t.mem.reads;
   // Task address → the list it was found in (1, 2, …): a task met again in the same list means
   // the list loops; met in another, it moved while we read. Sized for 10,000 tasks from the start.
   const listOf = new AddrMap<number>(15);
   let lists = 0;
-  const frames = new AddrMap<{ code: number; frame: RawFrame }>();
+  const frames = new AddrMap<{ code: number; frame: Frame }>();
   const stackRoot: StackNode = { frames: [], next: null };
   // One string per address, shared by the task and every mention of it as an awaiter.
   const ids = new AddrMap<string>(15);
@@ -132,7 +114,7 @@ export function walk(t: Target, limits: Limits = DEFAULT_LIMITS): RawSnapshot {
     if (list === undefined) onlyAwaiter.set(addr, (list = [idOf(addr)]));
     return list;
   };
-  const chain: RawFrame[] = [];
+  const chain: Frame[] = [];
   let chainLength = 0;
   // The awaited object sits on the suspended frame's value stack: the top slot on 3.14, the one
   // below it on 3.15 (where SEND keeps one more value above it).
@@ -159,11 +141,13 @@ export function walk(t: Target, limits: Limits = DEFAULT_LIMITS): RawSnapshot {
         threadId: ptrAt(tsBuf, d.thread_state.native_thread_id),
         pthreadId: ptrAt(tsBuf, d.thread_state.thread_id),
         runningTask: 0,
+        runningLoop: 0,
       };
       if (t.asyncio) {
         const a = t.asyncio.thread;
         const loop = t.mem.ptr(ts + a.runningLoop);
         thread.runningTask = loop !== 0 ? untag(t.mem.ptr(ts + a.runningTask)) : 0;
+        thread.runningLoop = untag(loop);
         snap.threads.push(thread);
         walkList(ts + a.tasksHead, thread.threadId, interpId, thread.runningTask);
       } else {
@@ -174,7 +158,7 @@ export function walk(t: Target, limits: Limits = DEFAULT_LIMITS): RawSnapshot {
     if (t.asyncio) walkList(interp + t.asyncio.interp.tasksHead, 0, interpId, 0);
     interp = t.mem.ptr(interp + d.interpreter_state.next);
   }
-  snap.memoryReads = t.mem.reads;
+  snap.memoryReads = t.mem.reads - readsBefore;
   return snap;
 
   function walkList(head: number, threadId: number, interpId: number, running: number): void {
@@ -208,7 +192,7 @@ export function walk(t: Target, limits: Limits = DEFAULT_LIMITS): RawSnapshot {
     }
   }
 
-  function readTaskWithRetry(addr: number, threadId: number, interpId: number, running: boolean): RawTask {
+  function readTaskWithRetry(addr: number, threadId: number, interpId: number, running: boolean): Task {
     let last = '';
     for (let attempt = 0; attempt < TASK_RETRIES; attempt++) {
       try {
@@ -225,7 +209,7 @@ export function walk(t: Target, limits: Limits = DEFAULT_LIMITS): RawSnapshot {
     };
   }
 
-  function readTask(addr: number, threadId: number, interpId: number, running: boolean): RawTask {
+  function readTask(addr: number, threadId: number, interpId: number, running: boolean): Task {
     const a = t.asyncio!;
     const w = t.mem.words(addr, a.task.size);
     const wo = t.mem.woff;
@@ -233,7 +217,7 @@ export function walk(t: Target, limits: Limits = DEFAULT_LIMITS): RawSnapshot {
     const coro = untag(wordsU64(w, wo, a.task.coro));
     const ab = untag(wordsU64(w, wo, a.task.awaitedBy));
     const abIsSet = ab !== 0 && wordsU8(w, wo, a.task.awaitedByIsSet) !== 0;
-    const task: RawTask = {
+    const task: Task = {
       id: idOf(addr), name: nameAddr ? r.taskName(nameAddr) : '', threadId, interpreterId: interpId,
       state: 'unknown', stack: NO_FRAMES, awaitedBy: ab === 0 ? NO_AWAITERS : abIsSet ? setMembers(ab).map(idOf) : awaitedByOne(ab),
     };
@@ -249,9 +233,9 @@ export function walk(t: Target, limits: Limits = DEFAULT_LIMITS): RawSnapshot {
    * Reads a coroutine and what it awaits into `chain` (outermost first, `chainLength` frames);
    * returns the outer coroutine's state.
    */
-  function coroChain(coro: number): RawTaskState {
+  function coroChain(coro: number): TaskState {
     chainLength = 0;
-    let state: RawTaskState = 'unknown';
+    let state: TaskState = 'unknown';
     for (let depth = 0; coro !== 0 && depth < limits.maxFrames; depth++) {
       const w = t.mem.words(coro, genSize);
       const wo = t.mem.woff;
@@ -287,7 +271,7 @@ export function walk(t: Target, limits: Limits = DEFAULT_LIMITS): RawSnapshot {
    * The frames of `chain`, innermost first, as an array shared by every task with the same
    * stack: 10,000 tasks parked at the same await then cost one array, not 10,000.
    */
-  function internStack(): readonly RawFrame[] {
+  function internStack(): readonly Frame[] {
     let node = stackRoot;
     for (let i = chainLength - 1; i >= 0; i--) {
       const f = chain[i];
@@ -302,7 +286,7 @@ export function walk(t: Target, limits: Limits = DEFAULT_LIMITS): RawSnapshot {
     return node.frames;
   }
 
-  function stateOf(frameState: number): RawTaskState {
+  function stateOf(frameState: number): TaskState {
     if (frameState === states.created) return 'not-started';
     if (frameState === states.executing) return 'running';
     if (frameState >= states.suspended[0] && frameState <= states.suspended[1]) return 'suspended';
@@ -331,12 +315,14 @@ export function snapshotWithRetries(t: Target, limits?: Limits): RawSnapshot {
   let lastErr: unknown;
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
-      return walk(t, limits);
+      return t.asyncio === null && t.minor <= 13 ? walkLegacy(t, limits ?? DEFAULT_LIMITS) : walk(t, limits);
     } catch (err) {
+      if (err instanceof ProcError && err.code === 'no-such-process') throw exitedMidRead(t.pid);
       if (!(err instanceof BadRead)) throw err;
       lastErr = err;
       t.mem.invalidate();
     }
   }
+  if (processGone(t.pid)) throw exitedMidRead(t.pid);
   throw new ProcError('read-failed', `the process changed too fast to be read consistently: ${String(lastErr)}`);
 }

@@ -1,0 +1,396 @@
+// The asyncio tasks of a CPython 3.11–3.13 process. Those versions keep no task list in the
+// runtime (3.14 added one): their tasks live in Python containers of the asyncio.tasks module —
+// `_all_tasks` (3.11) or `_scheduled_tasks` and `_eager_tasks` (3.12+), the first a WeakSet —
+// and they record no awaiter. The awaiter edges are rebuilt from what memory does hold:
+//   - a task suspended in `await other_task` has `other_task` as its fut_waiter;
+//   - one in `await gather(...)` has the _GatheringFuture, whose `_children` are the children;
+//   - a TaskGroup child carries the group's `_on_task_done` as a done callback, and the group
+//     knows its `_parent_task`;
+//   - a task awaited directly has the awaiter's wakeup as a done callback.
+// Shapes that leave no such trace (asyncio.wait, shield, as_completed, 3.11's wait_for) show the
+// task with "awaiter unknown" instead of a guessed edge (docs/ps.md).
+import type { Frame, Task, TaskState } from '../inspect/model';
+import { AddrMap } from './addrtable';
+import { ProcError } from './errors';
+import { BadRead, wordsU64, wordsU8 } from './mem';
+import { Limits, ObjectReader, untag } from './objects';
+import { StackInterner } from './stacks';
+import type { Target } from './target';
+import { ThreadReader } from './threads';
+import { hexer, type RawSnapshot, type RawThread } from './walker';
+
+const TASK_RETRIES = 3;
+const NO_FRAMES: readonly Frame[] = [];
+const NO_AWAITERS: readonly string[] = [];
+const TP_BASE = 256;
+
+/** Which asyncio helper left a done callback that names no awaiter (by the callback's qualname). */
+function unknownShape(qualname: string): string | null {
+  if (qualname.includes('shield')) return 'asyncio.shield';
+  if (qualname.startsWith('_wait.')) return 'asyncio.wait';
+  if (qualname.includes('as_completed') || qualname.includes('AsCompleted')) return 'asyncio.as_completed';
+  if (qualname === '_release_waiter') return 'asyncio.wait_for';
+  if (qualname.startsWith('gather.')) return 'asyncio.gather';
+  return null;
+}
+
+interface TaskFields {
+  task: Task;
+  loop: number;
+  waiter: number;
+  /** The waiter's type when the coroutine chain already read it, else 0. */
+  waiterType: number;
+  /** The first done callback (fut_callback0), and the list of the others (fut_callbacks). */
+  callback0: number;
+  callbackList: number;
+}
+
+export function walkLegacy(t: Target, limits: Limits): RawSnapshot {
+  t.mem.invalidate();
+  const L = t.layout;
+  const r = new ObjectReader(t.mem, L, limits);
+  const tr = new ThreadReader(t.mem, L, r, t.runtimeAddr);
+  const py = tr.py;
+  const mem = t.mem;
+  const snap: RawSnapshot = {
+    pid: t.pid, pythonVersion: t.version, executable: t.executable, asyncioLoaded: false,
+    threads: [], tasks: [], truncated: false, warnings: [], memoryReads: 0,
+  };
+  const readsBefore = mem.reads;
+  const isTaskType = new AddrMap<boolean>();
+  const isCoroType = new AddrMap<boolean>();
+  // Per instruction address: its frame record, and whether the next instruction is a RESUME
+  // after an await (3.11/3.12 tell a suspended `await` by that).
+  const frames = new AddrMap<{ code: number; frame: Frame; resumeNext: boolean }>();
+  const stacks = new StackInterner();
+  const chain: Frame[] = [];
+  let chainLength = 0;
+  // The object the innermost coroutine awaits, and its type: usually the task's fut_waiter,
+  // whose type the awaiter links then need without reading it again.
+  let lastAwaited = 0;
+  let lastAwaitedType = 0;
+  const fields = new AddrMap<TaskFields>(15);
+  const order: number[] = [];
+  const gs = L.gen_object;
+  const f = L.interpreter_frame;
+  const st = L.frame_state;
+  const genSize = gs.gi_iframe + f.localsplus;
+  const hex = hexer();
+
+  for (const interp of tr.interpreters()) {
+    const identToNative = new Map<number, number>();
+    for (const ts of tr.threadStates(interp.addr)) {
+      const thread: RawThread = {
+        interpreterId: interp.id,
+        threadId: mem.ptr(ts + L.thread_state.native_thread_id),
+        pthreadId: mem.ptr(ts + L.thread_state.thread_id),
+        runningTask: 0,
+        runningLoop: 0,
+      };
+      identToNative.set(thread.pthreadId, thread.threadId);
+      snap.threads.push(thread);
+    }
+    const modules = mem.ptr(interp.addr + L.interpreter_state.imports_modules);
+    if (modules === 0 || py.typeName(modules) !== 'dict') {
+      throw new ProcError('bad-layout', `unsupported CPython build ${t.version}: sys.modules is not where this version keeps it`);
+    }
+    const g = py.moduleDict(modules, 'asyncio.tasks');
+    if (g === 0) continue;
+    snap.asyncioLoaded = true;
+    const found: number[] = [];
+    for (const name of t.minor === 11 ? ['_all_tasks'] : ['_scheduled_tasks', '_eager_tasks']) {
+      const container = py.dictGet(g, name);
+      if (container === 0) continue;
+      const kind = py.typeName(container);
+      found.push(...(kind === 'set' ? py.setMembers(container) : py.weakSetMembers(container)));
+    }
+    const running = new Set<number>();
+    const current = py.dictGet(g, '_current_tasks');
+    if (current !== 0) for (const [, task] of py.dictItems(current)) running.add(task);
+    const loopThread = new AddrMap<number>();
+    // Tasks and their coroutines are allocated together: read in address order, they come in
+    // runs from the page cache, as 3.14's list order gives its walker.
+    found.sort((a, b) => a - b);
+    for (const addr of found) {
+      if (fields.get(addr) !== undefined) continue;
+      if (!isTask(addr)) continue;
+      if (order.length >= limits.maxTasks) {
+        snap.truncated = true;
+        break;
+      }
+      const tf = readTaskWithRetry(addr, interp.id, running.has(addr));
+      tf.task.threadId = threadOfLoop(tf.loop, loopThread, identToNative);
+      fields.set(addr, tf);
+      order.push(addr);
+    }
+    // A thread's loop is the one its tasks name; its running task, the one _current_tasks names.
+    const loopOf = new Map<number, number>();
+    for (const addr of order) {
+      const tf = fields.get(addr)!;
+      if (tf.task.interpreterId === interp.id && tf.task.threadId !== 0) loopOf.set(tf.task.threadId, tf.loop);
+    }
+    for (const th of snap.threads) {
+      if (th.interpreterId !== interp.id) continue;
+      th.runningLoop = loopOf.get(th.threadId) ?? 0;
+      for (const addr of running) if (fields.get(addr)?.task.threadId === th.threadId) th.runningTask = addr;
+    }
+  }
+  linkAwaiters();
+  snap.tasks = order.map((a) => fields.get(a)!.task);
+  const unknown = snap.tasks.filter((x) => x.awaiterUnknown !== undefined);
+  if (unknown.length > 0) {
+    const shapes = [...new Set(unknown.map((x) => x.awaiterUnknown))].join(', ');
+    snap.warnings.push(`${unknown.length} task(s) are awaited through ${shapes}, which Python ${t.version} does not record in memory: awaiter unknown`);
+  }
+  snap.memoryReads = mem.reads - readsBefore;
+  return snap;
+
+  /** `_asyncio.Task` or a subclass of it: C tasks are the only ones whose fields we know. */
+  function isTask(addr: number): boolean {
+    const type = mem.ptr(addr + 8);
+    let yes = isTaskType.get(type);
+    if (yes === undefined) {
+      yes = false;
+      let ty = type;
+      for (let depth = 0; ty !== 0 && depth < 32; depth++) {
+        if (py.cstr(mem.ptr(ty + L.type_object.tp_name), 100) === '_asyncio.Task') {
+          const size = mem.ptr(ty + L.type_object.tp_basicsize);
+          if (size !== L.task.size) {
+            throw new ProcError('bad-layout', `unsupported CPython build ${t.version}: _asyncio.Task is ${size} bytes, expected ${L.task.size}`);
+          }
+          yes = true;
+          break;
+        }
+        ty = mem.ptr(ty + TP_BASE);
+      }
+      isTaskType.set(type, yes);
+    }
+    return yes;
+  }
+
+  function threadOfLoop(loop: number, cache: AddrMap<number>, identToNative: Map<number, number>): number {
+    if (loop === 0) return 0;
+    let tid = cache.get(loop);
+    if (tid === undefined) {
+      tid = 0;
+      try {
+        const ident = py.attr(loop, '_thread_id');
+        if (ident !== 0 && py.typeName(ident) === 'int') tid = identToNative.get(r.int(ident)) ?? 0;
+      } catch (err) {
+        if (!(err instanceof BadRead)) throw err;
+      }
+      cache.set(loop, tid);
+    }
+    return tid;
+  }
+
+  function readTaskWithRetry(addr: number, interpId: number, running: boolean): TaskFields {
+    let last = '';
+    for (let attempt = 0; attempt < TASK_RETRIES; attempt++) {
+      try {
+        return readTask(addr, interpId, running);
+      } catch (err) {
+        if (!(err instanceof BadRead)) throw err;
+        last = err.message;
+        mem.invalidate();
+      }
+    }
+    return {
+      task: {
+        id: hex(addr), name: '?', threadId: 0, interpreterId: interpId, state: 'unknown', stack: NO_FRAMES,
+        awaitedBy: NO_AWAITERS, error: `task changed while being read: ${last}`,
+      },
+      loop: 0, waiter: 0, waiterType: 0, callback0: 0, callbackList: 0,
+    };
+  }
+
+  function readTask(addr: number, interpId: number, running: boolean): TaskFields {
+    const w = mem.words(addr, L.task.size);
+    const wo = mem.woff;
+    const loop = untag(wordsU64(w, wo, L.future.loop));
+    const futState = w[wo + (L.future.state >> 2)];
+    const cb0 = wordsU64(w, wo, L.future.callback0);
+    const cbs = wordsU64(w, wo, L.future.callbacks);
+    const waiter = wordsU64(w, wo, L.task.fut_waiter);
+    const coro = wordsU64(w, wo, L.task.coro);
+    const nameAddr = wordsU64(w, wo, L.task.name);
+    const task: Task = {
+      id: hex(addr), name: nameAddr ? r.taskName(nameAddr) : '', threadId: 0, interpreterId: interpId,
+      state: 'unknown', stack: NO_FRAMES, awaitedBy: NO_AWAITERS,
+    };
+    lastAwaited = 0;
+    if (coro !== 0) {
+      task.state = coroChain(coro);
+      task.stack = stacks.intern(chain, chainLength);
+    }
+    if (futState !== L.fut_states.pending) task.state = 'done';
+    else if (running) task.state = 'running';
+    const waiterType = waiter !== 0 && waiter === lastAwaited ? lastAwaitedType : 0;
+    return { task, loop, waiter, waiterType, callback0: cb0, callbackList: cbs };
+  }
+
+  function isCoroutine(obj: number): boolean {
+    const type = mem.ptr(obj + 8);
+    lastAwaited = obj;
+    lastAwaitedType = type;
+    let yes = isCoroType.get(type);
+    if (yes === undefined) {
+      const name = py.typeName(obj);
+      yes = name === 'coroutine' || name === 'generator';
+      isCoroType.set(type, yes);
+    }
+    return yes;
+  }
+
+  /** Reads a coroutine chain into `chain` (outermost first, `chainLength` frames); the outer one's state. */
+  function coroChain(coro: number): TaskState {
+    let state: TaskState = 'unknown';
+    let length = 0;
+    for (let depth = 0; coro !== 0 && depth < limits.maxFrames; depth++) {
+      if (!isCoroutine(coro)) break;
+      const w = mem.words(coro, genSize);
+      const wo = mem.woff;
+      const frameState = (wordsU8(w, wo, gs.gi_frame_state) << 24) >> 24;
+      if (depth === 0) state = stateOf(frameState);
+      if (frameState >= 1) break;
+      const exe = untag(wordsU64(w, wo, gs.gi_iframe + f.executable));
+      const ip = wordsU64(w, wo, gs.gi_iframe + f.instr_ptr);
+      const stacktop = w[wo + ((gs.gi_iframe + f.stacktop) >> 2)] | 0;
+      if (exe === 0 || ip === 0) break;
+      let frame = frames.get(ip);
+      if (!frame || frame.code !== exe) {
+        if (py.typeName(exe) !== 'code') throw new BadRead(exe, 0, 'not a code object');
+        const code = r.code(exe);
+        frame = { code: exe, frame: { function: code.qualname, file: code.file, line: r.line(code, ip) }, resumeNext: resumeAfter(ip) };
+        frames.set(ip, frame);
+      }
+      chain[length++] = frame.frame;
+      if (!awaitsSubiterator(frameState, frame.resumeNext) || stacktop <= 0 || stacktop > 1 << 16) break;
+      const awaited = untag(mem.ptr(coro + gs.gi_iframe + f.localsplus + (stacktop - 1) * 8));
+      coro = awaited !== 0 && isCoroutine(awaited) ? awaited : 0;
+    }
+    chainLength = length;
+    return state;
+  }
+
+  /** Suspended in `await` (yield from): the awaited object is then on top of the value stack. */
+  function awaitsSubiterator(frameState: number, resumeNext: boolean): boolean {
+    if (st.yield_from !== 99) return frameState === st.yield_from;
+    return frameState >= st.suspended_lo && frameState <= st.suspended_hi && resumeNext;
+  }
+
+  /** 3.11/3.12 (`_PyGen_yf`): the instruction after the one last run is a RESUME with arg >= 2. */
+  function resumeAfter(ip: number): boolean {
+    if (st.yield_from !== 99) return false;
+    const b = mem.at(ip + 2, 2);
+    const op = L.opcodes;
+    const code = b[mem.off];
+    return (code === op.resume || code === op.resume_alt1 || code === op.resume_alt2) && b[mem.off + 1] >= 2;
+  }
+
+  function stateOf(frameState: number): TaskState {
+    if (frameState === st.created) return 'not-started';
+    if (frameState === st.executing) return 'running';
+    if (frameState >= st.suspended_lo && frameState <= st.suspended_hi) return 'suspended';
+    return 'done';
+  }
+
+  function linkAwaiters(): void {
+    // Child → its awaiters; most children have one, and the hundred children of one awaiter
+    // then share one `[awaiter]` list.
+    const edges = new AddrMap<number[]>();
+    const add = (child: number, awaiter: number): void => {
+      if (fields.get(child) === undefined || child === awaiter) return;
+      const list = edges.get(child);
+      if (!list) edges.set(child, [awaiter]);
+      else if (!list.includes(awaiter)) list.push(awaiter);
+    };
+    const onlyAwaiter = new AddrMap<readonly string[]>();
+    const gatherChildren = (fut: number, awaiter: number, depth: number): void => {
+      const children = py.attr(fut, '_children');
+      if (children === 0) return;
+      for (const c of py.items(children)) {
+        if (fields.get(c) !== undefined) add(c, awaiter);
+        else if (depth < 8 && py.typeName(c) === '_GatheringFuture') gatherChildren(c, awaiter, depth + 1);
+      }
+    };
+    const shapes = new AddrMap<string>();
+    // A hundred children share one TaskGroup: its parent is looked up once.
+    const groupParent = new AddrMap<number>();
+    // The futures awaited and the callbacks are scattered objects: visited in address order,
+    // the page cache serves them in runs.
+    const guarded = (addr: number, read: () => void): void => {
+      try {
+        read();
+      } catch (err) {
+        if (!(err instanceof BadRead)) throw err;
+        const task = fields.get(addr)!.task;
+        task.error ??= `its awaiters could not be read: ${err.message}`;
+      }
+    };
+    const waiters: Array<[number, number]> = [];
+    const known = new AddrMap<number>();
+    const callbacks: Array<[number, number]> = [];
+    for (const addr of order) {
+      const tf = fields.get(addr)!;
+      if (tf.waiter !== 0) waiters.push([tf.waiter, addr]);
+      if (tf.waiterType !== 0) known.set(tf.waiter, tf.waiterType);
+      if (tf.callback0 !== 0) callbacks.push([tf.callback0, addr]);
+      if (tf.callbackList !== 0) {
+        guarded(addr, () => {
+          for (const pair of py.items(tf.callbackList)) {
+            const cb = py.items(pair)[0];
+            if (cb !== undefined) callbacks.push([cb, addr]);
+          }
+        });
+      }
+    }
+    const byObject = (a: [number, number], b: [number, number]): number => a[0] - b[0];
+    for (const [waiter, addr] of waiters.sort(byObject)) {
+      if (fields.get(waiter) !== undefined) add(waiter, addr);
+      else {
+        guarded(addr, () => {
+          const type = known.get(waiter) ?? py.typeOf(waiter);
+          if (py.nameOfType(type) === '_GatheringFuture') gatherChildren(waiter, addr, 0);
+        });
+      }
+    }
+    for (const [cb, addr] of callbacks.sort(byObject)) guarded(addr, () => callback(cb, addr));
+    for (const addr of order) {
+      const task = fields.get(addr)!.task;
+      const by = edges.get(addr);
+      if (by && by.length === 1) {
+        let list = onlyAwaiter.get(by[0]);
+        if (list === undefined) onlyAwaiter.set(by[0], (list = [hex(by[0])]));
+        task.awaitedBy = list;
+      } else if (by) task.awaitedBy = by.map(hex);
+      else {
+        const shape = shapes.get(addr);
+        if (shape !== undefined) task.awaiterUnknown = shape;
+      }
+    }
+
+    function callback(cb: number, addr: number): void {
+      const kind = py.typeName(cb);
+      if (kind === 'TaskWakeupMethWrapper') add(addr, mem.ptr(cb + 16));
+      else if (kind === 'builtin_function_or_method') add(addr, mem.ptr(cb + L.cfunction.m_self));
+      else if (kind === 'method') {
+        const self = mem.ptr(cb + L.method.im_self);
+        if (py.typeName(self) === 'TaskGroup') {
+          let parent = groupParent.get(self);
+          if (parent === undefined) groupParent.set(self, (parent = py.attr(self, '_parent_task')));
+          if (parent !== 0) add(addr, parent);
+        } else {
+          noteShape(addr, mem.ptr(cb + L.method.im_func));
+        }
+      } else if (kind === 'function') noteShape(addr, cb);
+      else if (kind === 'functools.partial') noteShape(addr, mem.ptr(cb + 16));
+    }
+
+    function noteShape(addr: number, fn: number): void {
+      if (fn === 0 || py.typeName(fn) !== 'function') return;
+      const shape = unknownShape(r.str(mem.ptr(fn + L.function.qualname)));
+      if (shape !== null) shapes.set(addr, shape);
+    }
+  }
+}
