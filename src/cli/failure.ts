@@ -1,0 +1,86 @@
+// How every command ends when something goes wrong: a mistake of the user (a bad option, a
+// missing interpreter) is one or two lines and a documented exit status; anything else is a bug
+// in tasklens, whose trace goes to a file the user can attach to a report instead of onto the
+// terminal. The exit statuses are listed in `tasklens --help` and the README.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { discoveryDir } from '../agent/discovery';
+import { ErrorCode, UserError } from '../dap/errors';
+
+export const EXIT = {
+  ok: 0,
+  /** The command ran and failed (demo's session, a doctor check that matters). */
+  failed: 1,
+  /** Unknown command or option, bad value, missing or unreadable file. */
+  usage: 2,
+  /** No CPython 3.11+ to use: none found, too old, does not run. */
+  noPython: 9,
+  /** A bug in tasklens. */
+  internal: 70,
+} as const;
+
+export const EXIT_STATUS_HELP = `
+Exit status: 0 success; 1 the command failed (see its message); 2 bad usage (unknown command
+or option, bad value, unreadable file); 3-8 ps/pstree could not read the process (docs/ps.md);
+9 no usable Python (3.11 or newer); 70 an internal error (its trace is saved to a file: please
+report it). \`run\` exits with the program's own status.`;
+
+/** An error whose message is meant for the user as it is, with the exit status to end with. */
+export class CliError extends Error {
+  constructor(message: string, readonly exitCode: number = EXIT.failed) {
+    super(message);
+    this.name = 'CliError';
+  }
+}
+
+function exitFor(err: UserError): number {
+  switch (err.code) {
+    case ErrorCode.InterpreterNotFound:
+    case ErrorCode.InterpreterTooOld:
+      return EXIT.noPython;
+    case ErrorCode.BadArguments:
+    case ErrorCode.ProgramNotFound:
+      return EXIT.usage;
+    default:
+      return EXIT.failed;
+  }
+}
+
+/** Where the trace went, or undefined when no file could be written. */
+export function saveTrace(err: unknown, argv: string[] = process.argv.slice(2)): string | undefined {
+  const text = [
+    `tasklens ${argv.join(' ')}`,
+    `node ${process.version}, ${process.platform}-${process.arch}, ${new Date().toISOString()}`,
+    err instanceof Error ? (err.stack ?? `${err.name}: ${err.message}`) : String(err),
+    '',
+  ].join('\n');
+  // The runtime directory is private: a trace may hold paths and values of the user's program.
+  const dir = discoveryDir();
+  try {
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const file = path.join(dir, `crash-${process.pid}-${Date.now()}.txt`);
+    fs.writeFileSync(file, text, { mode: 0o600 });
+    return file;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Prints what the user needs to know about `err` and ends the process. */
+export function fail(err: unknown): never {
+  if (err instanceof CliError || err instanceof UserError) {
+    process.stderr.write(`tasklens: ${err.message.trimEnd()}\n`);
+    process.exit(err instanceof CliError ? err.exitCode : exitFor(err));
+  }
+  const file = saveTrace(err);
+  const message = err instanceof Error ? err.message : String(err);
+  process.stderr.write(`tasklens: internal error: ${message.split('\n')[0]}\n` +
+    (file ? `The full trace is in ${file}; please report it with that file.\n` : 'Please report it.\n'));
+  process.exit(EXIT.internal);
+}
+
+/** Anything that escapes a command (a stray rejection, a throw in a callback) ends through `fail`. */
+export function failOnEscape(): void {
+  process.on('uncaughtException', fail);
+  process.on('unhandledRejection', fail);
+}
