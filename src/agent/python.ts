@@ -23,8 +23,8 @@ export function probeVersion(python: string, env: NodeJS.ProcessEnv = process.en
         } else if ((err as { killed?: boolean }).killed) {
           reject(new UserError(ErrorCode.InterpreterNotFound, `Python interpreter "${python}" did not answer a version probe within ${PROBE_TIMEOUT_MS / 1000} s.`));
         } else {
-          const detail = String(stderr).trim().split('\n').slice(-1)[0] ?? '';
-          reject(new UserError(ErrorCode.InterpreterNotFound, `Python interpreter "${python}" failed to start${detail ? `: ${detail}` : ''}.`));
+          const detail = (String(stderr).trim().split('\n').slice(-1)[0] ?? '').slice(0, 160);
+          reject(new UserError(ErrorCode.InterpreterNotFound, `"${python}" failed the Python version probe (\`${python} -c …\`)${detail ? `: ${detail}` : ''}.`));
         }
         return;
       }
