@@ -27,22 +27,30 @@ report it). \`run\` exits with the program's own status.`;
 
 /** An error whose message is meant for the user as it is, with the exit status to end with. */
 export class CliError extends Error {
-  constructor(message: string, readonly exitCode: number = EXIT.failed) {
+  constructor(message: string, readonly exitCode: number = EXIT.failed, readonly code = 'failed') {
     super(message);
     this.name = 'CliError';
   }
 }
 
-function exitFor(err: UserError): number {
+// A script that asked for --json reads stdout: it gets the failure there too, as one object.
+const wantsJson = (): boolean => process.argv.slice(2).includes('--json');
+
+export function jsonError(code: string, message: string, exitStatus: number, extra: Record<string, unknown> = {}): void {
+  if (!wantsJson()) return;
+  process.stdout.write(`${JSON.stringify({ schema: 1, error: { code, message, exitStatus, ...extra } }, null, 2)}\n`);
+}
+
+function exitFor(err: UserError): [number, string] {
   switch (err.code) {
     case ErrorCode.InterpreterNotFound:
     case ErrorCode.InterpreterTooOld:
-      return EXIT.noPython;
+      return [EXIT.noPython, 'no-python'];
     case ErrorCode.BadArguments:
     case ErrorCode.ProgramNotFound:
-      return EXIT.usage;
+      return [EXIT.usage, 'usage'];
     default:
-      return EXIT.failed;
+      return [EXIT.failed, 'failed'];
   }
 }
 
@@ -69,13 +77,16 @@ export function saveTrace(err: unknown, argv: string[] = process.argv.slice(2)):
 /** Prints what the user needs to know about `err` and ends the process. */
 export function fail(err: unknown): never {
   if (err instanceof CliError || err instanceof UserError) {
+    const [status, code] = err instanceof CliError ? [err.exitCode, err.code] : exitFor(err);
     process.stderr.write(`tasklens: ${err.message.trimEnd()}\n`);
-    process.exit(err instanceof CliError ? err.exitCode : exitFor(err));
+    jsonError(code, err.message.trimEnd(), status);
+    process.exit(status);
   }
   const file = saveTrace(err);
-  const message = err instanceof Error ? err.message : String(err);
-  process.stderr.write(`tasklens: internal error: ${message.split('\n')[0]}\n` +
+  const message = `internal error: ${(err instanceof Error ? err.message : String(err)).split('\n')[0]}`;
+  process.stderr.write(`tasklens: ${message}\n` +
     (file ? `The full trace is in ${file}; please report it with that file.\n` : 'Please report it.\n'));
+  jsonError('internal', message, EXIT.internal, file ? { trace: file } : {});
   process.exit(EXIT.internal);
 }
 

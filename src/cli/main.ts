@@ -1,7 +1,7 @@
 // Entry point of the `tasklens` command: one sub-command per file, each exporting `register`.
 import type { Command as CommandType, CommanderError } from 'commander';
 import { quickInspectArgs } from '../inspect/options';
-import { EXIT, EXIT_STATUS_HELP, fail, failOnEscape } from './failure';
+import { EXIT, EXIT_STATUS_HELP, fail, failOnEscape, jsonError } from './failure';
 
 failOnEscape();
 
@@ -41,7 +41,9 @@ if (quick) {
   program.parseAsync(process.argv).catch((err: unknown) => {
     const e = err as Partial<CommanderError>;
     if (typeof e.code === 'string' && e.code.startsWith('commander.')) {
-      process.exit(e.exitCode === 0 ? EXIT.ok : EXIT.usage);
+      if (e.exitCode === 0) process.exit(EXIT.ok);
+      jsonError('usage', (e.message ?? '').replace(/^error: /, ''), EXIT.usage);
+      process.exit(EXIT.usage);
     }
     fail(err);
   });
