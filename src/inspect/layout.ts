@@ -76,8 +76,8 @@ export const STACK_JOIN = ' -> ';
 
 /**
  * A coroutine stack (innermost first) in `width` columns: library frames go first, innermost
- * first, then the user's own innermost ones, so what stays is the outer, user end; each run of
- * frames left out is one "…".
+ * first; then the user's own frames from the outer end, down to the innermost user frame (where
+ * the user's code waits). Each run of frames left out is one "…".
  */
 export function fitStack(frames: readonly Frame[], width: number): string {
   const names = frames.map((f) => escapeText(f.function));
@@ -95,7 +95,7 @@ export function fitStack(frames: readonly Frame[], width: number): string {
   while (displayWidth(text) > width && left > 1) {
     let drop = -1;
     for (let i = 0; i < names.length && drop < 0; i++) if (shown[i] && isLibraryFrame(frames[i])) drop = i;
-    if (drop < 0) drop = shown.indexOf(true);
+    if (drop < 0) drop = shown.lastIndexOf(true);
     shown[drop] = false;
     left--;
     text = render();

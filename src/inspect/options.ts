@@ -22,7 +22,7 @@ export interface InspectOptions {
 }
 
 /** Narrower than this, no table row or tree line can show a task and its state. */
-export const MIN_WIDTH = 20;
+export const MIN_WIDTH = 40;
 
 export interface InspectCall {
   command: 'ps' | 'pstree';

@@ -79,7 +79,7 @@ const BASE: Array<{ kind: Kind; min: number; comfortable?: number; dropRank?: nu
   { kind: 'end', min: 9 },
   { kind: 'stack', min: 14, comfortable: 48 },
   { kind: 'chain', min: 14, comfortable: 30, dropRank: 2 },
-  { kind: 'end', min: 8, comfortable: 16 },
+  { kind: 'end', min: 8, comfortable: 16, dropRank: 8 },
   { kind: 'end', min: 10, dropRank: 0 },
 ];
 // The agent's details, more telling than ids: where the task was created most of all.

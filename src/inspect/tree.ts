@@ -181,13 +181,16 @@ export function buildTree(s: Snapshot, cycles: Cycle[], index = indexTasks(s)): 
 // A label never gets narrower than this, however deep the tree: past it the line overflows.
 const MIN_LABEL = 12;
 
-/** `function …/file.py:12` within `width`: the path gives way first, from its start. */
+/** `function …/file.py:12` within `width`: the path gives way first, from its start, then the function name. */
 function frameText(f: Frame, width: number): string {
-  const head = `${escapeText(f.function)} `;
+  const fn = escapeText(f.function);
   const loc = `${escapeText(f.file)}:${f.line}`;
-  if (displayWidth(head) + displayWidth(loc) <= width) return head + loc;
-  const label = head + cutPath(loc, Math.max(width - displayWidth(head), MIN_LABEL));
-  return cutEnd(label, width);
+  if (displayWidth(fn) + 1 + displayWidth(loc) <= width) return `${fn} ${loc}`;
+  const base = displayWidth(loc.slice(loc.lastIndexOf('/') + 1));
+  const short = cutPath(loc, Math.max(width - displayWidth(fn) - 1, Math.min(displayWidth(loc), base + 2)));
+  const fnRoom = width - displayWidth(short) - 1;
+  if (displayWidth(fn) <= fnRoom) return `${fn} ${short}`;
+  return fnRoom >= 4 ? `${cutEnd(fn, fnRoom)} ${short}` : cutEnd(`${fn} ${short}`, width);
 }
 
 /** `(T) name [cycle]  (notes)` within `width`: the notes give way first, then the name. */
