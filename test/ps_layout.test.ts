@@ -34,6 +34,7 @@ function hostileSnapshot(source: Snapshot['source'] = 'memory'): Snapshot {
 }
 
 // Any C0/C1 control character or bidi override left raw would reach the terminal.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const RAW_CONTROL = /[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/;
 
 describe('terminal text', () => {
