@@ -28,22 +28,28 @@ export function orderTasks(s: Snapshot): Snapshot {
       awaited.add(t);
     }
   }
-  const treeOrder = new Map<Task, number>();
+  const inTreeOrder: Task[] = [];
+  const seen = new Set<Task>();
   const visit = (root: Task): void => {
     const stack = [root];
     while (stack.length > 0) {
       const t = stack.pop()!;
-      if (treeOrder.has(t)) continue;
-      treeOrder.set(t, treeOrder.size);
+      if (seen.has(t)) continue;
+      seen.add(t);
+      inTreeOrder.push(t);
       const kids = awaits.get(t);
-      if (kids) for (let i = kids.length - 1; i >= 0; i--) if (!treeOrder.has(kids[i])) stack.push(kids[i]);
+      if (kids) for (let i = kids.length - 1; i >= 0; i--) if (!seen.has(kids[i])) stack.push(kids[i]);
     }
   };
   for (const t of created) if (!awaited.has(t)) visit(t);
   // Tasks inside an await cycle have no root: each cycle starts at its oldest task.
   for (const t of created) visit(t);
-  const threadRank = new Map<number, number>();
-  for (const t of created) if (!threadRank.has(t.threadId)) threadRank.set(t.threadId, t.threadId === 0 ? Infinity : threadRank.size);
-  const tasks = [...created].sort((a, b) => threadRank.get(a.threadId)! - threadRank.get(b.threadId)! || treeOrder.get(a)! - treeOrder.get(b)!);
+  // One bucket per thread, made in the order the threads' first tasks were created.
+  const byThread = new Map<number, Task[]>();
+  for (const t of created) if (!byThread.has(t.threadId)) byThread.set(t.threadId, []);
+  for (const t of inTreeOrder) byThread.get(t.threadId)!.push(t);
+  const ended = byThread.get(0) ?? [];
+  byThread.delete(0);
+  const tasks = [...byThread.values(), ended].flat();
   return { ...s, tasks };
 }
