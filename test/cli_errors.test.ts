@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
+import { withAdapter } from './support/harness';
 import { fixture, MAIN_JS } from './support/paths';
 
 interface Ran { code: number; stdout: string; stderr: string }
@@ -121,6 +122,25 @@ fs.readFileSync = function (p, ...rest) { if (String(p).endsWith('/maps')) throw
         assert.equal(fs.statSync(m[1]).mode & 0o777, 0o600);
         if (json) assert.equal((JSON.parse(r.stdout) as { error: { trace: string } }).error.trace, m[1]);
       }
+    } finally {
+      fs.rmSync(xdg, { recursive: true, force: true });
+    }
+  });
+
+  test('in a DAP request: an error response that says where the trace is', async () => {
+    const xdg = fs.mkdtempSync(path.join(os.tmpdir(), 'tasklens-crash-'));
+    fs.chmodSync(xdg, 0o700);
+    const preload = path.join(xdg, 'break.js');
+    fs.writeFileSync(preload, `const fs = require('node:fs'); const exists = fs.existsSync;
+fs.existsSync = function (p) { if (p === '/tasklens-breaks-here') throw new TypeError('boom in launch'); return exists.call(this, p); };`);
+    try {
+      await withAdapter(async (h) => {
+        await h.dc.initializeRequest();
+        const failure = await h.dc.launchRequest({ program: fixture('basic_add.py'), cwd: '/tasklens-breaks-here' } as never).then(() => null, (e: Error) => e);
+        const m = /^Internal error in "launch": boom in launch \(a bug: the full trace is in (\S+); please report it with that file\)$/.exec(failure?.message ?? '');
+        assert.ok(m, failure?.message);
+        assert.match(fs.readFileSync(m[1], 'utf8'), /TypeError: boom in launch\n\s+at /);
+      }, { env: { ...process.env, XDG_RUNTIME_DIR: xdg, NODE_OPTIONS: `--require ${preload}` } });
     } finally {
       fs.rmSync(xdg, { recursive: true, force: true });
     }

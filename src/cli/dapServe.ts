@@ -5,7 +5,7 @@ import { DapConnection } from '../dap/connection';
 import { fileLog, noLog, type Log } from '../dap/log';
 import { acceptOneTcpClient, stdioTransport, type Transport } from '../dap/transport';
 import { startSession } from '../session';
-import { CliError, EXIT } from './failure';
+import { CliError, EXIT, saveTrace } from './failure';
 
 export async function runDap(options: { port?: number; log?: string }): Promise<void> {
   if (options.log) {
@@ -25,7 +25,11 @@ export async function runDap(options: { port?: number; log?: string }): Promise<
 }
 
 function serve(transport: Transport, log: Log): void {
-  const conn = new DapConnection(transport.input, transport.output, (direction, message) => log.sink('dap', direction, message));
+  const conn = new DapConnection(transport.input, transport.output, (direction, message) => log.sink('dap', direction, message),
+    (err) => {
+      log.sink('dap', 'note', { internalError: err instanceof Error ? err.stack : String(err) });
+      return saveTrace(err);
+    });
   let ending = false;
   const end = () => {
     if (ending) return;
