@@ -23,7 +23,7 @@ interface Ran { code: number; stdout: string; stderr: string }
 
 function tasklens(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<Ran> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [MAIN_JS, ...args], { env, timeout: 60_000 }, (err, stdout, stderr) => {
+    execFile(process.execPath, [MAIN_JS, ...args], { env, timeout: 150_000 }, (err, stdout, stderr) => {
       resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
     });
   });
@@ -122,7 +122,7 @@ describe('doctor: a Python', () => {
 });
 
 describe('tasklens doctor on this machine', () => {
-  test('text: every check ✓ or ✗, exit status 0 where tasklens can debug', async () => {
+  test('text: every check ✓ or ✗, exit status 0 where tasklens can debug', { timeout: 180_000 }, async () => {
     const r = await tasklens(['doctor']);
     assert.equal(r.code, 0, r.stdout + r.stderr);
     const lines = r.stdout.trim().split('\n');
@@ -136,7 +136,7 @@ describe('tasklens doctor on this machine', () => {
     assert.equal(lines.at(-1), 'tasklens can debug on this machine.');
   });
 
-  test('--json: the same checks for a script', async () => {
+  test('--json: the same checks for a script', { timeout: 180_000 }, async () => {
     const r = await tasklens(['doctor', '--json']);
     assert.equal(r.code, 0);
     const doc = JSON.parse(r.stdout) as { schema: number; ok: boolean; checks: Array<{ id: string; ok: boolean; data?: Record<string, unknown> }> };

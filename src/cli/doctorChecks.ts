@@ -109,13 +109,18 @@ function orphanSleep(): Promise<number> {
   });
 }
 
-/** stdout, or null and the first line of stderr (a version manager's shim says why there). */
+const RUN_TIMEOUT_MS = 30_000;
+
+/** stdout, or null and why not: the first line of stderr (a version manager's shim says why there). */
 function run(file: string, args: string[]): Promise<{ stdout: string | null; why: string }> {
   return new Promise((resolve) => {
-    execFile(file, args, { timeout: 10_000 }, (err, stdout, stderr) => resolve({
-      stdout: err ? null : String(stdout),
-      why: String(stderr).trim().split('\n')[0] || (err ? err.message : ''),
-    }));
+    execFile(file, args, { timeout: RUN_TIMEOUT_MS }, (err, stdout, stderr) => {
+      if (!err) return resolve({ stdout: String(stdout), why: '' });
+      const e = err as NodeJS.ErrnoException & { killed?: boolean };
+      const why = e.killed ? `no answer within ${RUN_TIMEOUT_MS / 1000} s`
+        : String(stderr).trim().split('\n')[0] || (typeof e.code === 'string' ? e.code : `exit status ${String(e.code)}`);
+      resolve({ stdout: null, why });
+    });
   });
 }
 
@@ -194,6 +199,12 @@ interface PythonFacts {
   uvloop: boolean;
 }
 
+async function inBatches<T, R>(items: T[], size: number, f: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = [];
+  for (let i = 0; i < items.length; i += size) out.push(...(await Promise.all(items.slice(i, i + size).map(f))));
+  return out;
+}
+
 /** One check per interpreter file on PATH; names that lead to the same file share it. */
 export async function pythonChecks(defaultPath: string | undefined, env: NodeJS.ProcessEnv = process.env): Promise<Check[]> {
   const byFile = new Map<string, { names: string[]; path: string }>();
@@ -208,8 +219,8 @@ export async function pythonChecks(defaultPath: string | undefined, env: NodeJS.
     if (entry) entry.names.push(p.name);
     else byFile.set(real, { names: [p.name], path: p.path });
   }
-  const checks: Check[] = [];
-  for (const [real, { names, path: file }] of byFile) {
+  // A few at a time: a version manager's shims can take a second each to answer.
+  const checks = await inBatches([...byFile], 4, async ([real, { names, path: file }]) => {
     const { stdout, why } = await run(file, ['-c', PYTHON_PROBE]);
     let facts: PythonFacts | string;
     try {
@@ -217,8 +228,8 @@ export async function pythonChecks(defaultPath: string | undefined, env: NodeJS.
     } catch {
       facts = 'it does not answer like a Python';
     }
-    checks.push(pythonCheck(names, file, real, facts, defaultPath !== undefined && fs.realpathSync(defaultPath) === real));
-  }
+    return pythonCheck(names, file, real, facts, defaultPath !== undefined && fs.realpathSync(defaultPath) === real);
+  });
   if (checks.length === 0) {
     checks.push({ id: 'python', ok: false, required: true, summary: 'no python3 or python3.N on PATH', fix: `install CPython ${MIN_VERSION.join('.')} or newer (Debian: python3)` });
   }

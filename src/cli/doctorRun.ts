@@ -24,13 +24,18 @@ export function render(checks: Check[], ok: boolean): string {
 }
 
 export async function runDoctor(json: boolean): Promise<boolean> {
-  const picked = await findPython().catch(() => undefined);
+  // The slow parts (starting interpreters, a test process, gdb) run side by side.
+  const [pythons, ptraceRead, gdb] = await Promise.all([
+    findPython().catch(() => undefined).then((picked) => pythonChecks(picked?.interpreter.path)),
+    ptraceReadCheck(),
+    gdbCheck(),
+  ]);
   const checks: Check[] = [
     nodeCheck(),
-    ...(await pythonChecks(picked?.interpreter.path)),
+    ...pythons,
     ptraceScopeCheck(readPtraceScope(), hasPtraceCapability()),
-    await ptraceReadCheck(),
-    await gdbCheck(),
+    ptraceRead,
+    gdb,
     runtimeDirCheck(),
   ];
   const ok = verdict(checks);
