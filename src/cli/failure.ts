@@ -94,4 +94,6 @@ export function fail(err: unknown): never {
 export function failOnEscape(): void {
   process.on('uncaughtException', fail);
   process.on('unhandledRejection', fail);
+  // `tasklens … | head`: once the reader is gone, stop quietly; that is no error.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => (err.code === 'EPIPE' ? process.exit(EXIT.ok) : fail(err)));
 }

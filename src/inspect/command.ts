@@ -56,16 +56,7 @@ function warn(s: Snapshot): void {
   for (const w of s.warnings) process.stderr.write(`tasklens: warning: ${w}\n`);
 }
 
-// `tasklens ps PID | head`: once the reader is gone, stop quietly rather than with a stack trace.
-function quietWhenReaderLeaves(): void {
-  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code === 'EPIPE') process.exit(0);
-    throw err;
-  });
-}
-
 export async function ps(pid: number, o: InspectOptions): Promise<void> {
-  quietWhenReaderLeaves();
   const snap = orderTasks(await takeSnapshot(pid, o));
   if (o.json) {
     process.stdout.write(`${JSON.stringify(psReport(snap), null, 2)}\n`);
@@ -80,7 +71,6 @@ export async function ps(pid: number, o: InspectOptions): Promise<void> {
 }
 
 export async function pstree(pid: number, o: InspectOptions): Promise<void> {
-  quietWhenReaderLeaves();
   const snap = orderTasks(await takeSnapshot(pid, o));
   if (o.json) {
     process.stdout.write(`${JSON.stringify(pstreeReport(snap), null, 2)}\n`);
