@@ -2,7 +2,7 @@
 // documented exit status, never a stack trace; `--json` gets the failure on stdout as well; a
 // real internal error leaves its trace in a file and says where.
 import * as assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -78,6 +78,16 @@ describe('bad input: one or two clear lines, the documented status, no stack tra
     assert.notEqual(r.code, 0);
     assert.doesNotMatch(r.stderr, STACK_TRACE);
   });
+});
+
+test('`tasklens demo | head -1`: the reader leaves, tasklens stops quietly with status 0', { timeout: 120_000 }, async () => {
+  const child = spawn(process.execPath, [MAIN_JS, 'demo'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  child.stdout.once('data', () => child.stdout.destroy());
+  const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+  assert.equal(code, 0, stderr);
+  assert.doesNotMatch(stderr, /internal error|EPIPE/);
 });
 
 describe('--json failures', () => {
