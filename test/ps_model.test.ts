@@ -96,12 +96,15 @@ describe('the quick parser of `ps` / `pstree` arguments', () => {
       { command: 'pstree', pid: 7, options: { ...defaults, json: true, maxFrames: 3 } });
     assert.deepEqual(quickInspectArgs(['ps', '--width', '40', '--max-tasks', '10', '9']),
       { command: 'ps', pid: 9, options: { ...defaults, width: 40, maxTasks: 10 } });
+    assert.deepEqual(quickInspectArgs(['pstree', '--width', '80', '9']), { command: 'pstree', pid: 9, options: { ...defaults, width: 80 } });
+    assert.deepEqual(quickInspectArgs(['ps', '--wide', '9']), { command: 'ps', pid: 9, options: { ...defaults, wide: true } });
   });
 
   test('leaves everything else to the full parser', () => {
     for (const argv of [
       [], ['ps'], ['run', 'x.py'], ['ps', '--help'], ['ps', '0'], ['ps', '-1'], ['ps', '1', '2'], ['ps', '1x'],
-      ['ps', '--width', '0', '1'], ['ps', '--width=5', '1'], ['pstree', '--width', '5', '1'], ['ps', '1', '--max-tasks'],
+      ['ps', '--width', '0', '1'], ['ps', '--width=5', '1'], ['pstree', '--width', '5', '1'], ['ps', '--width', '39', '1'],
+      ['ps', '1', '--max-tasks'],
     ]) {
       assert.equal(quickInspectArgs(argv), null, argv.join(' '));
     }
