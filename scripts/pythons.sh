@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Prints the interpreters of the test matrix, one path per line: the system python3 (any
-# CPython 3.11 or newer), then 3.12 from pyenv when the machine has one (the machine image's
-# pyenv ships 3.12.1; a machine without it says so on stderr and the matrix goes on without
-# it), then CPython 3.13, 3.14 and 3.15 from .cache/pythons (see install-pythons.sh).
+# CPython 3.11 or newer; else the newest python3.N on PATH), then 3.12 from pyenv when the
+# machine has one (the machine image's pyenv ships 3.12.1; a machine without it says so on
+# stderr and the matrix goes on without it), then CPython 3.13, 3.14 and 3.15 from
+# .cache/pythons (see install-pythons.sh).
 # A minor version appears once: the system python3 wins over a later entry of the same minor.
 # --ensure installs whatever is missing first. Tests read the same list from TASKLENS_PYTHONS
 # (colon-separated) when it is set.
@@ -32,13 +33,24 @@ if ((${#missing[@]})); then
     fi
 fi
 
-# A version manager's shim resolves by the current directory; the real binary does not.
-system=$(python3 -c 'import sys; print(sys.executable)') || { echo "pythons.sh: no python3 on PATH" >&2; exit 1; }
-sysver=$("$system" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
-if ! "$system" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
-    echo "pythons.sh: python3 on PATH is $sysver ($system); tasklens needs CPython 3.11 or newer" >&2
+# The rule tasklens itself follows (src/agent/findPython.ts): python3 when it is 3.11 or newer,
+# else the newest python3.N on PATH. Printed is sys.executable: a version manager's shim
+# resolves by the current directory, the real binary does not.
+NEW_ENOUGH='import sys; print(sys.executable) if sys.version_info >= (3, 11) else sys.exit(1)'
+system=$(python3 -c "$NEW_ENOUGH" 2>/dev/null) || system=
+if [[ -z $system ]]; then
+    for minor in $(compgen -c python3. | sed -n 's/^python3\.\([0-9][0-9]*\)$/\1/p' | sort -rnu); do
+        ((minor >= 11)) || continue
+        system=$("python3.$minor" -c "$NEW_ENOUGH" 2>/dev/null) || continue
+        echo "pythons.sh: python3 on PATH is missing or older than 3.11; using python3.$minor ($system)" >&2
+        break
+    done
+fi
+if [[ -z $system ]]; then
+    echo "pythons.sh: no CPython 3.11 or newer on PATH (python3, python3.N); install one, or set TASKLENS_PYTHONS" >&2
     exit 1
 fi
+sysver=$("$system" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 echo "$system"
 
 # 3.12 has no Debian build in the suite the others come from; the image's pyenv has one.

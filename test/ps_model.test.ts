@@ -69,23 +69,21 @@ describe('task model', () => {
     s.tasks[4].stack = [{ function: 'inner', file: 'x.py', line: 1 }, { function: 'outer', file: 'x.py', line: 9 }];
     s.tasks[5].threadId = 12345;
     const report = psReport(s);
-    for (const width of [undefined, 6]) {
-      const lines = psText(s, width).split('\n');
-      const cut = (c: string): string => (width !== undefined && c.length > width ? `${c.slice(0, width - 1)}…` : c);
-      // Every column starts where its header does; the last runs to the end of the line.
-      const starts = [0, ...[...lines[1].matchAll(/ {2}(?=-)/g)].map((m) => m.index + 2)];
-      report.rows.forEach((r, i) => {
-        const line = lines[i + 2];
-        const cells = starts.map((at, c) => line.slice(at, c + 1 < starts.length ? starts[c + 1] - 2 : undefined).trimEnd());
-        assert.deepEqual(cells, [
-          String(r.threadId), r.taskId, r.taskName, r.cycle ? `${r.state} [${r.cycle}]` : r.state,
-          r.coroutineStack.join(' -> '), r.awaiterChain.join(' -> '), r.awaiterName, r.awaiterId,
-        ].map(cut), `row ${i} at width ${width}`);
-        assert.equal(line, line.trimEnd());
-      });
-      assert.equal(lines.length, report.rows.length + 2 + report.cycles.length + 1);
-      assert.equal(lines.at(-2), 'cycle 1: n-a → n-b → n-c → n-a');
-    }
+    // Unlimited width (a pipe): every cell whole.
+    const lines = psText(s).split('\n');
+    // Every column starts where its header does; the last runs to the end of the line.
+    const starts = [0, ...[...lines[1].matchAll(/ {2}(?=-)/g)].map((m) => m.index + 2)];
+    report.rows.forEach((r, i) => {
+      const line = lines[i + 2];
+      const cells = starts.map((at, c) => line.slice(at, c + 1 < starts.length ? starts[c + 1] - 2 : undefined).trimEnd());
+      assert.deepEqual(cells, [
+        String(r.threadId), r.taskId, r.taskName, r.cycle ? `${r.state} [${r.cycle}]` : r.state,
+        r.coroutineStack.join(' -> '), r.awaiterChain.join(' -> '), r.awaiterName, r.awaiterId,
+      ], `row ${i}`);
+      assert.equal(line, line.trimEnd());
+    });
+    assert.equal(lines.length, report.rows.length + 2 + report.cycles.length + 1);
+    assert.equal(lines.at(-2), 'cycle 1: n-a → n-b → n-c → n-a');
   });
 });
 
@@ -98,12 +96,15 @@ describe('the quick parser of `ps` / `pstree` arguments', () => {
       { command: 'pstree', pid: 7, options: { ...defaults, json: true, maxFrames: 3 } });
     assert.deepEqual(quickInspectArgs(['ps', '--width', '40', '--max-tasks', '10', '9']),
       { command: 'ps', pid: 9, options: { ...defaults, width: 40, maxTasks: 10 } });
+    assert.deepEqual(quickInspectArgs(['pstree', '--width', '80', '9']), { command: 'pstree', pid: 9, options: { ...defaults, width: 80 } });
+    assert.deepEqual(quickInspectArgs(['ps', '--wide', '9']), { command: 'ps', pid: 9, options: { ...defaults, wide: true } });
   });
 
   test('leaves everything else to the full parser', () => {
     for (const argv of [
       [], ['ps'], ['run', 'x.py'], ['ps', '--help'], ['ps', '0'], ['ps', '-1'], ['ps', '1', '2'], ['ps', '1x'],
-      ['ps', '--width', '0', '1'], ['ps', '--width=5', '1'], ['pstree', '--width', '5', '1'], ['ps', '1', '--max-tasks'],
+      ['ps', '--width', '0', '1'], ['ps', '--width=5', '1'], ['pstree', '--width', '5', '1'], ['ps', '--width', '39', '1'],
+      ['ps', '1', '--max-tasks'],
     ]) {
       assert.equal(quickInspectArgs(argv), null, argv.join(' '));
     }

@@ -187,8 +187,10 @@ def _known_wait(frame):
         handle = loc.get("h")
         loop = loc.get("loop")
         if handle is not None and loop is not None:
-            return "asyncio.sleep(%s) until loop time %.3f (in %.3f s)" % (
-                loc.get("delay"), handle.when(), handle.when() - loop.time())
+            left = handle.when() - loop.time()
+            # A timer past its deadline whose loop has not run it yet (a busy or blocked loop).
+            due = "(in %.3f s)" % left if left >= 0 else "(overdue %.1f s)" % -left
+            return "asyncio.sleep(%s) until loop time %.3f %s" % (loc.get("delay"), handle.when(), due)
         return "asyncio.sleep(%s)" % loc.get("delay")
     if module[1] == "tasks.py" and name == "__sleep0":
         return "asyncio.sleep(0)"

@@ -93,9 +93,15 @@ def _date_existing(loop):
             _created[task] = (now, site)
 
 
-def age_seconds(task):
+def clock():
+    return _monotonic()
+
+
+def age_seconds(task, now=None):
+    """Seconds since `task` was created, as of `now` (one `now` for a whole table keeps the ages
+    of tasks created in one burst in creation order: `ps` sorts by them)."""
     record = _created.get(task)
-    return None if record is None else round(_monotonic() - record[0], 3)
+    return None if record is None else round((_monotonic() if now is None else now) - record[0], 6)
 
 
 def created_at(task):

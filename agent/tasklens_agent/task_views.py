@@ -151,15 +151,16 @@ def task_table(core):
     threads_by_ident = {t.ident: t for t in user_threads()}
     loop_threads = taskmod.loop_threads()
     rows = []
+    now = task_origins.clock()
     for task in taskmod.live_tasks():
         try:
-            rows.append(_row(core, task, threads_by_ident, loop_threads))
+            rows.append(_row(core, task, threads_by_ident, loop_threads, now))
         except Exception:   # finished or changed under us while the program runs
             continue
     return {"tasks": rows}
 
 
-def _row(core, task, threads_by_ident, loop_threads):
+def _row(core, task, threads_by_ident, loop_threads, now):
     own = own_frames(core, task)
     thread = threads_by_ident.get(loop_threads.get(id(task.get_loop())))
     row = {
@@ -177,7 +178,7 @@ def _row(core, task, threads_by_ident, loop_threads):
     created = task_origins.created_at(task) or awaits.created_at(task)
     if created is not None:
         row["createdAt"] = created
-    age = task_origins.age_seconds(task)
+    age = task_origins.age_seconds(task, now)
     if age is not None:
         row["ageSeconds"] = age
     if row["state"] == "pending":

@@ -21,7 +21,8 @@ export function register(program: Command): void {
     .addHelpText(
       'after',
       '\nEditors start this command as their debug adapter. Launch arguments: program | module, args, cwd,\n' +
-        'env, python (default python3), stopOnEntry, justMyCode (default true). Attach arguments:\n' +
+        'env, python (default: python3 when it is 3.11+, else the newest python3.N on PATH), stopOnEntry,\n' +
+        'justMyCode (default true), maxTaskThreads (default 1000). Attach arguments:\n' +
         'connect: {host, port[, token]} for a program started with `tasklens run --listen HOST:PORT`.',
     )
     .action(async (options: DapOptions) => {

@@ -1,11 +1,21 @@
 // The body of `tasklens dap`, kept apart so that other sub-commands start without loading the
 // adapter.
+import * as fs from 'node:fs';
 import { DapConnection } from '../dap/connection';
 import { fileLog, noLog, type Log } from '../dap/log';
 import { acceptOneTcpClient, stdioTransport, type Transport } from '../dap/transport';
 import { startSession } from '../session';
+import { CliError, EXIT, saveTrace } from './failure';
 
 export async function runDap(options: { port?: number; log?: string }): Promise<void> {
+  if (options.log) {
+    // Checked before any client connects: a log that cannot be written is a usage error.
+    try {
+      fs.closeSync(fs.openSync(options.log, 'a'));
+    } catch (err) {
+      throw new CliError(`cannot write the log file ${options.log}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, EXIT.usage);
+    }
+  }
   const log = options.log ? fileLog(options.log) : noLog;
   const transport: Transport =
     options.port === undefined
@@ -15,7 +25,11 @@ export async function runDap(options: { port?: number; log?: string }): Promise<
 }
 
 function serve(transport: Transport, log: Log): void {
-  const conn = new DapConnection(transport.input, transport.output, (direction, message) => log.sink('dap', direction, message));
+  const conn = new DapConnection(transport.input, transport.output, (direction, message) => log.sink('dap', direction, message),
+    (err) => {
+      log.sink('dap', 'note', { internalError: err instanceof Error ? err.stack : String(err) });
+      return saveTrace(err);
+    });
   let ending = false;
   const end = () => {
     if (ending) return;

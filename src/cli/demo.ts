@@ -2,13 +2,15 @@
 //
 // It runs the real adapter (`tasklens dap`) as a child process and talks DAP to it over stdio,
 // exactly as an editor would, so the transcript shows what an editor user sees.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Writable } from 'node:stream';
 import { Command } from 'commander';
 import type { DebugProtocol } from '@vscode/debugprotocol';
+import { findPython } from '../agent/findPython';
 import { FrameReader, writeFrame } from '../dap/framing';
+import { CliError } from './failure';
 
 const repoRoot = path.resolve(__dirname, '..', '..', '..');
 const exampleProgram = path.join(repoRoot, 'examples', 'orders.py');
@@ -31,7 +33,7 @@ class ScriptedClient {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.listeners = this.listeners.filter((l) => l !== listener);
-        reject(new Error(`timed out waiting for ${what}`));
+        reject(new CliError(`demo: timed out waiting for ${what}`));
       }, timeoutMs);
       const listener: Listener = (m) => {
         if (!match(m)) return;
@@ -59,7 +61,7 @@ class ScriptedClient {
       `the ${command} response`);
     writeFrame(this.input, { seq, type: 'request', command, arguments: args });
     const result = await response;
-    if (!result.success) throw new Error(`${command} failed: ${result.message}`);
+    if (!result.success) throw new CliError(`demo: ${command} failed: ${result.message}`);
     return result;
   }
 }
@@ -72,16 +74,17 @@ function say(text: string): void {
   process.stdout.write(`${text}\n`);
 }
 
-async function runDemo(python: string): Promise<void> {
-  const version = spawnSync(python, ['--version'], { encoding: 'utf8' });
-  if (version.error || version.status !== 0) throw new Error(`cannot run the Python interpreter '${python}'`);
+async function runDemo(requested: string | undefined): Promise<void> {
+  const { interpreter, note } = await findPython(requested);
+  if (note) process.stderr.write(`tasklens demo: ${note}\n`);
+  const python = interpreter.path;
   const adapter = spawn(process.execPath, [path.join(repoRoot, 'dist', 'src', 'cli', 'main.js'), 'dap'], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
   const client = new ScriptedClient(adapter.stdin, new FrameReader(adapter.stdout));
   const relative = path.relative(process.cwd(), exampleProgram);
   const breakLine = lineOf(exampleProgram, 'the demo stops here');
-  say(`tasklens demo: debugging ${relative} with ${python} (${(version.stdout || version.stderr).trim()})`);
+  say(`tasklens demo: debugging ${relative} with ${requested ?? path.basename(python)} (Python ${interpreter.version.join('.')})`);
   // Output arrives in whatever pieces the program wrote; show it a whole line at a time.
   const pending: Record<string, string> = { stdout: '', stderr: '' };
   client.onEvent('output', (e) => {
@@ -97,7 +100,7 @@ async function runDemo(python: string): Promise<void> {
       columnsStartAt1: true, pathFormat: 'path' });
     const initialized = client.event('initialized');
     const launched = client.request('launch', { program: exampleProgram, python, justMyCode: true });
-    await initialized;
+    await Promise.race([initialized, launched]);
     const bps = await client.request<DebugProtocol.SetBreakpointsResponse>('setBreakpoints',
       { source: { path: exampleProgram }, breakpoints: [{ line: breakLine }] });
     say(`> set a breakpoint at ${path.basename(exampleProgram)}:${breakLine} ` +
@@ -177,8 +180,8 @@ export function register(program: Command): void {
   program
     .command('demo')
     .description('run a short, printed debugging session on the bundled example (examples/orders.py)')
-    .option('--python <path>', 'Python interpreter to debug with', 'python3')
-    .action(async (options: { python: string }) => {
+    .option('--python <path>', 'Python interpreter to debug with (default: python3 when 3.11+, else the newest python3.N on PATH)')
+    .action(async (options: { python?: string }) => {
       await runDemo(options.python);
     });
 }

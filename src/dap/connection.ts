@@ -20,6 +20,8 @@ export class DapConnection {
     input: Readable,
     private readonly output: Writable,
     private readonly trace: Traffic = () => undefined,
+    /** Keeps the stack of a handler's bug somewhere; returns where, for the error message. */
+    private readonly keepTrace: (err: unknown) => string | undefined = () => undefined,
   ) {
     const reader = new FrameReader(input);
     reader.on('message', (text) => this.receive(text));
@@ -112,9 +114,14 @@ export class DapConnection {
   }
 
   private sendError(requestSeq: number, command: string, err: unknown): void {
-    const user = err instanceof UserError
-      ? err
-      : new UserError(ErrorCode.Internal, `Internal error in "${command}": ${err instanceof Error ? err.message : String(err)}`);
+    let user: UserError;
+    if (err instanceof UserError) {
+      user = err;
+    } else {
+      const where = this.keepTrace(err);
+      user = new UserError(ErrorCode.Internal, `Internal error in "${command}": ${err instanceof Error ? err.message : String(err)}` +
+        (where ? ` (a bug: the full trace is in ${where}; please report it with that file)` : ''));
+    }
     const response: DebugProtocol.ErrorResponse = {
       seq: this.seq++,
       type: 'response',

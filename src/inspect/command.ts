@@ -1,6 +1,8 @@
 import { ProcError, ProcErrorCode } from '../procmem/errors';
 import { Snapshot } from './model';
-import type { InspectOptions } from './options';
+import { CliError } from '../cli/failure';
+import { MIN_WIDTH, type InspectOptions } from './options';
+import { orderTasks } from './order';
 import { psReport, psWrite, pstreeReport, pstreeText } from './report';
 import { agentNote, chooseSnapshot, NoAgent } from './sourceChoice';
 
@@ -17,7 +19,7 @@ export const EXIT: Record<ProcErrorCode, number> = {
   'no-asyncio': 5,
   'bad-layout': 7,
   'read-failed': 7,
-  exited: 9,
+  exited: 10,
 };
 
 /** `--source agent` with no agent to ask. */
@@ -34,12 +36,20 @@ async function takeSnapshot(pid: number, o: InspectOptions): Promise<Snapshot> {
     }
     return snap;
   } catch (err) {
-    if (err instanceof ProcError || err instanceof NoAgent) {
-      process.stderr.write(`tasklens: ${err.message}\n`);
-      process.exit(err instanceof ProcError ? EXIT[err.code] : EXIT_NO_AGENT);
-    }
+    if (err instanceof ProcError) throw new CliError(err.message, EXIT[err.code], err.code);
+    if (err instanceof NoAgent) throw new CliError(err.message, EXIT_NO_AGENT, 'no-agent');
     throw err;
   }
+}
+
+/** `--width`, else `--wide`, else $COLUMNS, else the terminal's width; unlimited into a pipe or file. */
+export function lineWidth(o: InspectOptions, env: NodeJS.ProcessEnv = process.env, out: { isTTY?: boolean; columns?: number } = process.stdout): number {
+  if (o.width !== undefined) return o.width;
+  if (o.wide) return Infinity;
+  const columns = Number(env.COLUMNS);
+  if (Number.isInteger(columns) && columns > 0) return Math.max(columns, MIN_WIDTH);
+  if (out.isTTY) return Math.max(out.columns || 80, MIN_WIDTH);
+  return Infinity;
 }
 
 /** Warnings go to stderr with the text output; a JSON document carries its own. */
@@ -47,32 +57,26 @@ function warn(s: Snapshot): void {
   for (const w of s.warnings) process.stderr.write(`tasklens: warning: ${w}\n`);
 }
 
-// `tasklens ps PID | head`: once the reader is gone, stop quietly rather than with a stack trace.
-function quietWhenReaderLeaves(): void {
-  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code === 'EPIPE') process.exit(0);
-    throw err;
-  });
-}
-
 export async function ps(pid: number, o: InspectOptions): Promise<void> {
-  quietWhenReaderLeaves();
-  const snap = await takeSnapshot(pid, o);
+  const snap = orderTasks(await takeSnapshot(pid, o));
   if (o.json) {
     process.stdout.write(`${JSON.stringify(psReport(snap), null, 2)}\n`);
   } else {
     warn(snap);
-    psWrite(snap, (chunk) => process.stdout.write(chunk), o.width);
+    const width = lineWidth(o);
+    const hidden = psWrite(snap, (chunk) => process.stdout.write(chunk), width);
+    if (hidden.length > 0) {
+      process.stderr.write(`tasklens: left out to fit ${width} columns: ${hidden.join(', ')} (--wide shows everything)\n`);
+    }
   }
 }
 
 export async function pstree(pid: number, o: InspectOptions): Promise<void> {
-  quietWhenReaderLeaves();
-  const snap = await takeSnapshot(pid, o);
+  const snap = orderTasks(await takeSnapshot(pid, o));
   if (o.json) {
     process.stdout.write(`${JSON.stringify(pstreeReport(snap), null, 2)}\n`);
   } else {
     warn(snap);
-    process.stdout.write(pstreeText(snap));
+    process.stdout.write(pstreeText(snap, lineWidth(o)));
   }
 }

@@ -5,6 +5,8 @@ import { Snapshot, Task } from './model';
 
 export interface DetailColumn {
   header: string;
+  /** Cut from the start when too wide, so that a path's file name and line survive. */
+  cutStart?: boolean;
   cell(t: Task): string;
 }
 
@@ -15,7 +17,7 @@ const waiting = (t: Task): string => t.waitingOn ?? '';
 const COLUMNS: Array<DetailColumn & { has(t: Task): boolean }> = [
   { header: 'age', cell: age, has: (t) => t.ageSeconds !== undefined },
   { header: 'waiting on', cell: waiting, has: (t) => t.waitingOn !== undefined },
-  { header: 'created at', cell: created, has: (t) => t.createdAt !== undefined },
+  { header: 'created at', cutStart: true, cell: created, has: (t) => t.createdAt !== undefined },
 ];
 
 /** The columns some task of `s` has a value for, in a fixed order. */

@@ -15,9 +15,14 @@ export interface InspectOptions {
   source?: SourceChoice;
   maxTasks: number;
   maxFrames: number;
-  /** `ps` only. */
+  /** The line width of the text output (`--width`); otherwise the terminal's, or unlimited. */
   width?: number;
+  /** `--wide`: never shorten or leave out anything. */
+  wide?: boolean;
 }
+
+/** Narrower than this, no table row or tree line can show a task and its state. */
+export const MIN_WIDTH = 40;
 
 export interface InspectCall {
   command: 'ps' | 'pstree';
@@ -35,8 +40,8 @@ export function quickInspectArgs(argv: string[]): InspectCall | null {
   let pid: number | undefined;
   for (let i = 0; i < rest.length; i++) {
     const arg = rest[i];
-    if (arg === '--json') {
-      options.json = true;
+    if (arg === '--json' || arg === '--wide') {
+      options[arg === '--json' ? 'json' : 'wide'] = true;
       continue;
     }
     if (arg === '--source') {
@@ -46,10 +51,10 @@ export function quickInspectArgs(argv: string[]): InspectCall | null {
       options.source = choice;
       continue;
     }
-    const valued = arg === '--max-tasks' || arg === '--max-frames' || (arg === '--width' && command === 'ps');
+    const valued = arg === '--max-tasks' || arg === '--max-frames' || arg === '--width';
     if (valued) {
       const v = rest[++i];
-      if (v === undefined || !POSITIVE.test(v)) return null;
+      if (v === undefined || !POSITIVE.test(v) || (arg === '--width' && Number(v) < MIN_WIDTH)) return null;
       if (arg === '--max-tasks') options.maxTasks = Number(v);
       else if (arg === '--max-frames') options.maxFrames = Number(v);
       else options.width = Number(v);

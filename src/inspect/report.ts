@@ -1,6 +1,7 @@
 import { Cycle, findCycles, indexTasks } from './graph';
 import { Snapshot } from './model';
 import { psRows, PsRow, psTable } from './table';
+import { escapeText } from './text';
 import { buildTree, TreeNode, treeText } from './tree';
 
 // The --json documents of `ps` and `pstree` (schema in docs/ps.md). `schema` changes only when a
@@ -54,25 +55,29 @@ export function pstreeReport(s: Snapshot): PstreeReport {
 }
 
 function cycleLines(cycles: Header['cycles']): string {
-  return cycles.map((c) => `${c.name}: ${[...c.taskNames, c.taskNames[0]].join(' → ')}\n`).join('');
+  return cycles.map((c) => `${c.name}: ${[...c.taskNames, c.taskNames[0]].map(escapeText).join(' → ')}\n`).join('');
 }
 
-/** The table of `psReport(s).rows`, then one line per cycle, handed to `write` in pieces. */
-export function psWrite(s: Snapshot, write: (chunk: string) => void, maxWidth?: number): void {
+/**
+ * The table of `psReport(s).rows` in lines of at most `lineWidth` columns, then one line per
+ * cycle, handed to `write` in pieces. Returns the headers of the columns left out to fit.
+ */
+export function psWrite(s: Snapshot, write: (chunk: string) => void, lineWidth?: number): string[] {
   const index = indexTasks(s);
   const cycles = findCycles(s, index);
-  psTable(s, cycles, write, maxWidth, index);
+  const hidden = psTable(s, cycles, write, lineWidth, index);
   if (cycles.length > 0) write(cycleLines(named(s, cycles)));
+  return hidden;
 }
 
-export function psText(s: Snapshot, maxWidth?: number): string {
+export function psText(s: Snapshot, lineWidth?: number): string {
   const chunks: string[] = [];
-  psWrite(s, (c) => chunks.push(c), maxWidth);
+  psWrite(s, (c) => chunks.push(c), lineWidth);
   return chunks.join('');
 }
 
-export function pstreeText(s: Snapshot): string {
+export function pstreeText(s: Snapshot, lineWidth?: number): string {
   const index = indexTasks(s);
   const cycles = findCycles(s, index);
-  return treeText(s, cycles, index) + cycleLines(named(s, cycles));
+  return treeText(s, cycles, index, lineWidth) + cycleLines(named(s, cycles));
 }

@@ -1,6 +1,8 @@
 import { detailColumns } from './details';
 import { Cycle, indexTasks } from './graph';
+import { fitColumns, fitStack, GAP, STACK_JOIN } from './layout';
 import { Frame, Snapshot, Task } from './model';
+import { cutEnd, cutPath, displayWidth, escapeText, padTo } from './text';
 
 export interface PsRow {
   threadId: number;
@@ -68,25 +70,44 @@ function row(t: Task, state: string, stack: string[], chain: string[], awaiterNa
 const HEADERS = ['tid', 'task id', 'task name', 'state', 'coroutine stack', 'awaiter chain', 'awaiter name', 'awaiter id'];
 const CHUNK_LINES = 1024;
 
+/** How a column is fitted: the columns around the details, and how each cell is cut. */
+type Kind = 'end' | 'start' | 'stack' | 'chain';
+const BASE: Array<{ kind: Kind; min: number; comfortable?: number; dropRank?: number }> = [
+  { kind: 'end', min: 3, dropRank: 3 },
+  { kind: 'end', min: 10, dropRank: 1 },
+  { kind: 'end', min: 10, comfortable: 24 },
+  { kind: 'end', min: 9 },
+  { kind: 'stack', min: 14, comfortable: 48 },
+  { kind: 'chain', min: 14, comfortable: 30, dropRank: 2 },
+  { kind: 'end', min: 8, comfortable: 16, dropRank: 8 },
+  { kind: 'end', min: 10, dropRank: 0 },
+];
+// The agent's details, more telling than ids: where the task was created most of all.
+const DETAILS: Record<string, { min: number; comfortable?: number; dropRank: number }> = {
+  age: { min: 5, dropRank: 4 },
+  'waiting on': { min: 12, comfortable: 30, dropRank: 5 },
+  'created at': { min: 14, comfortable: 30, dropRank: 6 },
+};
+
 /**
- * The rows of `psRows` as a plain aligned table: columns as wide as their widest cell up to
- * `maxWidth`, longer cells cut with "…" so that one deep stack cannot push every other row off
- * the screen. The last column is not padded. What the program's agent adds (details.ts) comes
- * after the state.
+ * The rows of `psRows` as an aligned table at most `lineWidth` columns wide (fitColumns decides
+ * which columns stay and how wide; cut cells end or start with "…", stacks lose library frames
+ * first). Program-supplied text is escaped. The last column is not padded. What the program's
+ * agent adds (details.ts) comes after the state. Returns the headers of the columns left out.
  *
  * Built straight from the snapshot, without row objects: with 10,000 tasks most cells repeat (a
- * stack, an awaiter, a thread id shared by hundreds of rows), so each distinct cell is joined
- * and padded once, and a line is one concatenation of ready-made cells.
+ * stack, an awaiter, a thread id shared by hundreds of rows), so each distinct cell is escaped,
+ * cut and padded once, and a line is one concatenation of ready-made cells.
  */
 export function psTable(
-  s: Snapshot, cycles: Cycle[], write: (chunk: string) => void, maxWidth = Infinity, index = indexTasks(s),
-): void {
+  s: Snapshot, cycles: Cycle[], write: (chunk: string) => void, lineWidth = Infinity, index = indexTasks(s),
+): string[] {
   const cycleOf = new Map<string, string>();
   for (const c of cycles) for (const id of c.tasks) if (!cycleOf.has(id)) cycleOf.set(id, c.name);
   const joined = new Map<readonly Frame[], string>();
-  const stackOf = (t: Task): string => {
-    let j = joined.get(t.stack);
-    if (j === undefined) joined.set(t.stack, (j = t.stack.map((f) => f.function).join(' -> ')));
+  const stackOf = (frames: readonly Frame[]): string => {
+    let j = joined.get(frames);
+    if (j === undefined) joined.set(frames, (j = frames.map((f) => escapeText(f.function)).join(STACK_JOIN)));
     return j;
   };
   const tids = new Map<number, string>();
@@ -104,21 +125,24 @@ export function psTable(
   const details = detailColumns(s);
   const K = details.length;
   const headers = [...HEADERS.slice(0, 4), ...details.map((d) => d.header), ...HEADERS.slice(4)];
+  const kinds: Kind[] = [...BASE.slice(0, 4).map((b) => b.kind), ...details.map((d): Kind => (d.cutStart ? 'start' : 'end')),
+    ...BASE.slice(4).map((b) => b.kind)];
   const COLUMNS = headers.length;
   const STACK = 4 + K;
   const CHAIN = STACK + 1;
   const AWAITER = STACK + 2;
   const LAST = COLUMNS - 1;
 
-  // Pass 1: column widths, keeping each task's cells and each awaiter's position for pass 2.
-  const widths = headers.map((h) => h.length);
+  // Pass 1: natural column widths, keeping each task's cells and each awaiter's position for pass 2.
+  const natural = headers.map((h) => h.length);
   const widen = (c: number, text: string): void => {
-    if (text.length > widths[c]) widths[c] = text.length;
+    const w = displayWidth(text);
+    if (w > natural[c]) natural[c] = w;
   };
   const n = s.tasks.length;
   const tidCells: string[] = new Array<string>(n);
+  const nameCells: string[] = new Array<string>(n);
   const stateCells: string[] = new Array<string>(n);
-  const stackCells: string[] = new Array<string>(n);
   const detailCells: string[] = new Array<string>(n * K);
   let edges = 0;
   for (let ti = 0; ti < n; ti++) edges += s.tasks[ti].awaitedBy.length;
@@ -128,36 +152,55 @@ export function psTable(
     const t = s.tasks[ti];
     widen(0, (tidCells[ti] = tidOf(t)));
     widen(1, t.id);
-    widen(2, t.name);
+    widen(2, (nameCells[ti] = escapeText(t.name)));
     widen(3, (stateCells[ti] = stateOf(t)));
-    for (let d = 0; d < K; d++) widen(4 + d, (detailCells[ti * K + d] = details[d].cell(t)));
-    widen(STACK, (stackCells[ti] = stackOf(t)));
+    for (let d = 0; d < K; d++) widen(4 + d, (detailCells[ti * K + d] = escapeText(details[d].cell(t))));
+    widen(STACK, stackOf(t.stack));
     if (t.awaitedBy.length === 0) widen(LAST, '0x0');
     for (let ai = 0; ai < t.awaitedBy.length; ai++) {
       const a = t.awaitedBy[ai];
       const i = index.get(a);
       awaiters[e++] = i === undefined ? -1 : i;
-      widen(CHAIN, i === undefined ? '' : stackOf(s.tasks[i]));
-      widen(AWAITER, i === undefined ? 'Unknown' : s.tasks[i].name);
-      widen(LAST, a);
+      widen(CHAIN, i === undefined ? '' : stackOf(s.tasks[i].stack));
+      widen(AWAITER, i === undefined ? 'Unknown' : nameCells[i] ?? escapeText(s.tasks[i].name));
+      widen(LAST, escapeText(a));
     }
   }
-  for (let c = 0; c < COLUMNS; c++) widths[c] = Math.min(maxWidth, widths[c]);
+  const specs = headers.map((h, c) => ({ natural: natural[c], ...(c < 4 ? BASE[c] : c >= STACK ? BASE[c - K] : DETAILS[h]) }));
+  const widths = fitColumns(specs, lineWidth);
+  const shown = widths.map((w) => w > 0);
+  const lastShown = shown.lastIndexOf(true);
 
-  // Pass 2: the lines. A cell is padded and followed by its two separating blanks.
-  const fit = (text: string, w: number): string => (text.length > w ? `${text.slice(0, w - 1)}…` : text.padEnd(w));
+  // Pass 2: the lines. A cell is cut, padded and followed by its two separating blanks.
+  const fit = (c: number, text: string): string => {
+    const w = widths[c];
+    if (kinds[c] === 'start') return cutPath(text, w);
+    return cutEnd(text, w);
+  };
+  const finish = (c: number, text: string): string => (c === lastShown ? text : `${padTo(text, widths[c])}${' '.repeat(GAP)}`);
   const padded = widths.map(() => new Map<string, string>());
   const cell = (c: number, text: string): string => {
+    if (!shown[c]) return '';
     let p = padded[c].get(text);
-    if (p === undefined) padded[c].set(text, (p = `${fit(text, widths[c])}  `));
+    if (p === undefined) padded[c].set(text, (p = finish(c, fit(c, text))));
     return p;
   };
-  // Task ids and names are each task's own: padding them is not worth remembering.
-  const own = (c: number, text: string): string => `${fit(text, widths[c])}  `;
-  const end = (text: string): string => (text.length > widths[LAST] ? fit(text, widths[LAST]) : text);
+  const stackCells = new Map<readonly Frame[], string>();
+  const chainCells = new Map<readonly Frame[], string>();
+  const frames = (c: number, f: readonly Frame[] | undefined): string => {
+    if (!shown[c]) return '';
+    if (f === undefined) return cell(c, '');
+    const cache = c === STACK ? stackCells : chainCells;
+    let p = cache.get(f);
+    if (p === undefined) cache.set(f, (p = finish(c, widths[c] >= natural[c] ? stackOf(f) : fitStack(f, widths[c]))));
+    return p;
+  };
+  // Task ids, names and details are each task's own: padding them is not worth remembering.
+  const own = (c: number, text: string): string => (shown[c] ? finish(c, fit(c, text)) : '');
+  const header = headers.map((h, c) => (shown[c] ? finish(c, cutEnd(h, widths[c])) : '')).join('');
   let out: string[] = [
-    headers.map((h, c) => (c === LAST ? end(h) : fit(h, widths[c]))).join('  '),
-    widths.map((w) => '-'.repeat(w)).join('  '),
+    header.trimEnd(),
+    widths.map((w, c) => (shown[c] ? finish(c, '-'.repeat(w)) : '')).join(''),
   ];
   const flush = (): void => {
     out.push('');
@@ -170,20 +213,21 @@ export function psTable(
     // collector does not copy the whole table again at every pass.
     if (out.length >= CHUNK_LINES) flush();
     const t = s.tasks[ti];
-    let head = cell(0, tidCells[ti]) + own(1, t.id) + own(2, t.name) + cell(3, stateCells[ti]);
+    let head = cell(0, tidCells[ti]) + own(1, t.id) + own(2, nameCells[ti]) + cell(3, stateCells[ti]);
     for (let d = 0; d < K; d++) head += own(4 + d, detailCells[ti * K + d]);
-    head += cell(STACK, stackCells[ti]);
+    head += frames(STACK, t.stack);
     if (t.awaitedBy.length === 0) {
-      out.push(head + cell(CHAIN, '') + cell(AWAITER, '') + end('0x0'));
+      out.push((head + frames(CHAIN, undefined) + cell(AWAITER, '') + cell(LAST, '0x0')).trimEnd());
       continue;
     }
     for (let ai = 0; ai < t.awaitedBy.length; ai++) {
       const a = t.awaitedBy[ai];
       const i = awaiters[e++];
-      const line = head + cell(CHAIN, i < 0 ? '' : stackOf(s.tasks[i])) + cell(AWAITER, i < 0 ? 'Unknown' : s.tasks[i].name) + end(a);
-      // Only an empty last cell could leave blanks at the end of a line.
-      out.push(a === '' ? line.trimEnd() : line);
+      const line = head + frames(CHAIN, i < 0 ? undefined : s.tasks[i].stack) +
+        cell(AWAITER, i < 0 ? 'Unknown' : nameCells[i]) + cell(LAST, escapeText(a));
+      out.push(line.trimEnd());
     }
   }
   flush();
+  return headers.filter((_, c) => !shown[c]);
 }

@@ -1,6 +1,7 @@
 import { detailNote } from './details';
 import { Cycle, indexTasks } from './graph';
 import { Frame, frameLabel, Snapshot, Task } from './model';
+import { cutEnd, cutPath, displayWidth, escapeText } from './text';
 
 // The await tree as CPython's `pstree` draws it: a task's coroutine frames (outermost first)
 // hang under the task, and each task hangs under the innermost frame of the task awaiting it.
@@ -177,22 +178,54 @@ export function buildTree(s: Snapshot, cycles: Cycle[], index = indexTasks(s)): 
   return roots;
 }
 
-/** The tree as text, drawn straight from the graph (no tree of objects in between). */
-export function treeText(s: Snapshot, cycles: Cycle[], index = indexTasks(s)): string {
+// A label never gets narrower than this, however deep the tree: past it the line overflows.
+const MIN_LABEL = 12;
+
+/** `function …/file.py:12` within `width`: the path gives way first, from its start, then the function name. */
+function frameText(f: Frame, width: number): string {
+  const fn = escapeText(f.function);
+  const loc = `${escapeText(f.file)}:${f.line}`;
+  if (displayWidth(fn) + 1 + displayWidth(loc) <= width) return `${fn} ${loc}`;
+  const base = displayWidth(loc.slice(loc.lastIndexOf('/') + 1));
+  const short = cutPath(loc, Math.max(width - displayWidth(fn) - 1, Math.min(displayWidth(loc), base + 2)));
+  const fnRoom = width - displayWidth(short) - 1;
+  if (displayWidth(fn) <= fnRoom) return `${fn} ${short}`;
+  return fnRoom >= 4 ? `${cutEnd(fn, fnRoom)} ${short}` : cutEnd(`${fn} ${short}`, width);
+}
+
+/** `(T) name [cycle]  (notes)` within `width`: the notes give way first, then the name. */
+function taskText(base: string, note: string, width: number): string {
+  const full = note ? `${base}  (${note})` : base;
+  if (displayWidth(full) <= width) return full;
+  const room = width - displayWidth(base) - 2;
+  if (note && room >= MIN_LABEL) return `${base}  ${cutEnd(`(${note})`, room)}`;
+  return cutEnd(base, width);
+}
+
+/**
+ * The tree as text, drawn straight from the graph (no tree of objects in between), each line at
+ * most `lineWidth` columns where the tree is not too deep for it. Program-supplied text is escaped.
+ */
+export function treeText(s: Snapshot, cycles: Cycle[], index = indexTasks(s), lineWidth = Infinity): string {
   const out: string[] = [];
   const labels = new Map<Frame, string>();
-  // A node's handle is the prefix of its children's lines.
+  // A node's handle is the prefix of its children's lines; every prefix step is 4 columns.
   draw<string>(s, cycles, index, (n, parent, last) => {
+    const prefix = parent ?? '';
+    const room = Math.max(lineWidth - prefix.length - 4, MIN_LABEL);
     let label: string;
     if (n.frame) {
-      label = labels.get(n.frame) ?? '';
-      if (!label) labels.set(n.frame, (label = frameLabel(n.frame)));
+      if (lineWidth === Infinity) {
+        label = labels.get(n.frame) ?? '';
+        if (!label) labels.set(n.frame, (label = frameText(n.frame, Infinity)));
+      } else {
+        label = frameText(n.frame, room);
+      }
     } else {
       const mark = n.cycle ? (n.closes ? `  ↺ closes ${n.cycle}` : `  [${n.cycle}]`) : '';
-      const note = n.task && !n.closes ? detailNote(n.task) : '';
-      label = `(T) ${n.task ? n.task.name : `Unknown ${n.id}`}${mark}${note ? `  (${note})` : ''}`;
+      const note = n.task && !n.closes ? escapeText(detailNote(n.task)) : '';
+      label = taskText(`(T) ${escapeText(n.task ? n.task.name : `Unknown ${n.id}`)}${mark}`, note, room);
     }
-    const prefix = parent ?? '';
     out.push(`${prefix}${last ? '└── ' : '├── '}${label}`);
     return prefix + (last ? '    ' : '│   ');
   });

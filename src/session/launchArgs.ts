@@ -9,7 +9,8 @@ export interface LaunchConfig {
   args: string[];
   cwd: string;
   env: Record<string, string | null>;
-  python: string;
+  /** Undefined: found on PATH (agent/findPython.ts). */
+  python?: string;
   stopOnEntry: boolean;
   justMyCode: boolean;
   terminateOnDisconnect: boolean;
@@ -78,7 +79,7 @@ export function parseLaunch(raw: unknown): LaunchConfig {
     args: argv as string[],
     cwd,
     env: env as Record<string, string | null>,
-    python: optional(args, 'python', 'string', 'python3'),
+    python: optional<string | undefined>(args, 'python', 'string', undefined),
     stopOnEntry: optional(args, 'stopOnEntry', 'boolean', false),
     justMyCode: optional(args, 'justMyCode', 'boolean', true),
     terminateOnDisconnect: optional(args, 'terminateOnDisconnect', 'boolean', false),

@@ -1,7 +1,7 @@
 // initialize, launch, attach, configurationDone, disconnect, terminate, restart.
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { attachDebuggee, killTree, launchDebuggee, type Debuggee } from '../agent/launcher';
-import { probeInterpreter } from '../agent/python';
+import { findPython } from '../agent/findPython';
 import { ErrorCode, UserError } from '../dap/errors';
 import { EXCEPTION_FILTERS } from './breakpoints';
 import { parseAttach, parseLaunch, type LaunchConfig } from './launchArgs';
@@ -120,8 +120,9 @@ async function startProgram(session: Session): Promise<void> {
 }
 
 async function start(session: Session, config: LaunchConfig): Promise<void> {
-  await probeInterpreter(config.python);
-  const debuggee = await launchDebuggee(config, (category, text) => session.output(category, text), session.log);
+  const { interpreter, note } = await findPython(config.python);
+  if (note) session.output('console', `tasklens: ${note}\n`);
+  const debuggee = await launchDebuggee({ ...config, python: interpreter.path }, (category, text) => session.output(category, text), session.log);
   try {
     await connect(session, debuggee, {
       justMyCode: config.justMyCode,

@@ -10,6 +10,13 @@ export const EVENT_TIMEOUT_MS = 15_000;
 
 export type Stopped = DebugProtocol.StoppedEvent & { body: { threadId: number } };
 
+/** `env`: the adapter's environment (e.g. a PATH with chosen interpreters); default ours. */
+export interface HarnessOptions {
+  tcp?: boolean;
+  log?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
 type Waiter = { name: string; since: number; resolve: (e: DebugProtocol.Event) => void };
 
 export class Harness {
@@ -42,9 +49,9 @@ export class Harness {
   }
 
   /** Starts `node dist/src/cli/main.js dap` on stdio, or with `--port 0` over TCP. */
-  static async start(options: { tcp?: boolean; log?: string } = {}): Promise<Harness> {
+  static async start(options: HarnessOptions = {}): Promise<Harness> {
     const argv = [MAIN_JS, 'dap', ...(options.tcp ? ['--port', '0'] : []), ...(options.log ? ['--log', options.log] : [])];
-    const adapter = spawn(process.execPath, argv, { stdio: ['pipe', 'pipe', 'pipe'] });
+    const adapter = spawn(process.execPath, argv, { stdio: ['pipe', 'pipe', 'pipe'], env: options.env ?? process.env });
     const dc = new DebugClient(process.execPath, MAIN_JS, 'tasklens');
     dc.defaultTimeout = EVENT_TIMEOUT_MS;
     const harness = new Harness(dc, adapter);
@@ -184,7 +191,7 @@ export class Harness {
 }
 
 /** Runs `body` with a fresh adapter and always cleans up. */
-export async function withAdapter(body: (h: Harness) => Promise<void>, options: { tcp?: boolean; log?: string } = {}): Promise<void> {
+export async function withAdapter(body: (h: Harness) => Promise<void>, options: HarnessOptions = {}): Promise<void> {
   const h = await Harness.start(options);
   try {
     await body(h);
