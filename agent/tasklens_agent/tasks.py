@@ -305,18 +305,34 @@ def _ordered(tasks):
             new.append(t)
         else:
             known.append((tid, t))
-    rank = {key: i for i, key in enumerate(list(_loops))}
-    last = len(rank)
+    rank = _loop_rank()
+    new.sort(key=_name_key if rank is None else lambda t: (rank(t), _name_key(t)))
+    known.extend((task_id(t), t) for t in new)
+    if rank is None:
+        known.sort(key=_first)
+        return [t for _, t in known]
+    grouped = sorted((rank(t), tid, t) for tid, t in known)    # (rank, tid) is unique
+    return [t for _, _, t in grouped]
 
-    def loop_rank(task):
+
+def _first(pair):
+    return pair[0]
+
+
+def _loop_rank():
+    """task -> the place of its loop in the order the loops first ran; None while there is
+    only one loop (the common case, and the 10,000-task listing's hot loop)."""
+    ranks = {key: i for i, key in enumerate(list(_loops))}
+    if len(ranks) < 2:
+        return None
+    last = len(ranks)
+
+    def rank(task):
         try:
-            return rank.get(id(task.get_loop()), last)
+            return ranks.get(id(task.get_loop()), last)
         except Exception:
             return last
-    new.sort(key=lambda t: (loop_rank(t), _name_key(t)))
-    known.extend((task_id(t), t) for t in new)
-    known.sort(key=lambda p: (loop_rank(p[1]), p[0]))
-    return [t for _, t in known]
+    return rank
 
 
 def task_id(task):
