@@ -9,7 +9,7 @@ import { eachPython, it } from './support/matrix';
 import { fixture } from './support/paths';
 import type { Python } from './support/pythons';
 import { rawRequest } from './support/responses';
-import { assertAt, launchAsync, lineOf, setBreakpoints, threads, topOf } from './async_support';
+import { assertAt, eachPythonAndLoop, launchAsync, lineOf, setBreakpoints, threads, topOf, type Loop } from './async_support';
 
 const steps = fixture('async_steps.py');
 const S = (marker: string) => lineOf(steps, marker);
@@ -26,11 +26,11 @@ async function continuedBeforeStop(h: Harness, since: number, threadId: number, 
 }
 
 /** Thread names of the task pseudo-threads of one session stopped at ALL_CREATED. */
-async function taskOrder(py: Python): Promise<string[]> {
+async function taskOrder(py: Python, loop: Loop): Promise<string[]> {
   const program = fixture('task_order.py');
   let names: string[] = [];
   await withAdapter(async (h) => {
-    await launchAsync(h, py, program, [{ line: lineOf(program, 'ALL_CREATED') }]);
+    await launchAsync(h, py, program, [{ line: lineOf(program, 'ALL_CREATED') }], { loop });
     names = (await threads(h)).map((t) => t.name);
   });
   return names;
@@ -134,23 +134,25 @@ eachPython('call stack view', (py) => {
       assert.equal((await topOf(h, hit.body.threadId)).line, S('MAIN_AFTER_GATHER'));
     });
   });
+});
 
+eachPythonAndLoop('task order', true, (py, loop) => {
   it('tasks are listed by loop in creation order, the same in every session', async () => {
     const creation = [
       /^Task: main \(Task-\d+\)$/, 'zeta', 'alpha', /^Task-\d+$/, 'mu', 'beta', 'omega', /^Task-\d+$/, 'delta', 'kappa', 'gamma',
       /^Task: side_main \(Task-\d+\)$/, 'side-y', 'side-b', 'side-x', 'side-a',
     ];
-    const first = await taskOrder(py);
+    const first = await taskOrder(py, loop);
     assert.deepEqual(first.slice(0, 2), ['MainThread', 'side-loop'], 'real threads first');
     const tasks = first.slice(2);
     assert.equal(tasks.length, creation.length, `tasks: ${JSON.stringify(tasks)}`);
     creation.forEach((expected, i) => {
-      const shown = typeof expected === 'string' ? tasks[i].replace(/^Task: idle \((.*)\)$/, '$1') : tasks[i].replace(/^Task: idle \((Task-\d+)\)$/, '$1');
+      const shown = tasks[i].replace(/^Task: idle \((.*)\)$/, '$1');
       if (typeof expected === 'string') assert.equal(shown, expected, `place ${i} of ${JSON.stringify(tasks)}`);
       else assert.match(shown, expected, `place ${i} of ${JSON.stringify(tasks)}`);
     });
     const unnamed = tasks.filter((t) => /^Task: idle \(Task-\d+\)$/.test(t)).map((t) => Number(/Task-(\d+)/.exec(t)?.[1]));
     assert.ok(unnamed[0] < unnamed[1], `unnamed tasks in creation order: ${JSON.stringify(unnamed)}`);
-    assert.deepEqual(await taskOrder(py), first, 'a second session lists the same order');
+    assert.deepEqual(await taskOrder(py, loop), first, 'a second session lists the same order');
   });
 });

@@ -16,8 +16,9 @@ Order: every source is an unordered set, so the threads list would change betwee
 Tasks are listed by loop (in the order the loops first ran), then by id; ids are handed out in
 creation order, which a wrapper of each loop's own `create_task` (an instance attribute, put
 there when the loop first runs) records as a list of weak references, drained at each listing.
-Loops without an instance dict (uvloop's) cannot be wrapped: their tasks, and tasks that
-existed before their loop first ran, get ids in a stable order of their names instead.
+(uvloop's loop class is a Python subclass, so it has one too.) Tasks whose creation was not
+seen (a loop with `__slots__`, tasks older than their loop's first run) get ids in a stable
+order of their names instead.
 """
 import itertools
 import re
