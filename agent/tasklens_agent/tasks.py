@@ -139,17 +139,17 @@ def _record_creation_order(loop):
     except AttributeError:
         return
     mod = sys.modules.get("asyncio.tasks")
-    try:
-        existing = mod.all_tasks(loop) if mod is not None else ()
-    except RuntimeError:
-        existing = ()
-    for task in sorted(existing, key=_name_key):
-        created.append(weakref.ref(task))
+    try:    # on the program's way into its loop: whatever goes wrong costs only the order
+        existing = sorted(mod.all_tasks(loop), key=_name_key) if mod is not None else ()
+        created.extend(weakref.ref(task) for task in existing)
+    except Exception:
+        pass
 
 
 def _compact_created():
     """Between listings, forget tasks that have ended, so the queue is bounded by the live
-    ones; the limit doubles with them, so this costs O(1) per task created."""
+    ones; the limit doubles with them, so this costs O(1) per task created. (Racing with a
+    listing or another loop's thread can only cost a few tasks their place in the order.)"""
     kept = [r for r in list(_created) if (t := r()) is not None and not t.done()]
     _created[:] = kept
     _created_limit[0] = max(4096, 2 * len(kept))
