@@ -107,6 +107,27 @@ eachPython('call stack view', (py) => {
     });
   });
 
+  it('a function breakpoint or an exception in another task that cuts a step short says so too', async () => {
+    const program = fixture('step_interrupted.py');
+    const cases: Array<[string, (h: Harness) => Promise<unknown>, string]> = [
+      ['function breakpoint', (h) => h.dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'target' }] }),
+        'Function breakpoint in Task: worker_b (worker-b) (your step in worker-a was interrupted)'],
+      ['exception', (h) => h.dc.setExceptionBreakpointsRequest({ filters: ['raised'] }),
+        'ValueError: boom (your step in worker-a was interrupted)'],
+    ];
+    for (const [reason, arm, description] of cases) {
+      await withAdapter(async (h) => {
+        const stop = await launchAsync(h, py, program, [{ line: lineOf(program, 'A_SLEEP') }]);
+        await arm(h);
+        const since = h.mark();
+        await h.dc.nextRequest({ threadId: stop.body.threadId });
+        const hit = await h.waitStopped(since);
+        assert.equal(hit.body.reason, reason);
+        assert.equal(hit.body.description, description);
+      });
+    }
+  });
+
   it('a breakpoint inside what the step runs, in the same task, is a plain breakpoint', async () => {
     await withAdapter(async (h) => {
       const stop = await launchAsync(h, py, steps, [{ line: S('AWAIT_CORO'), condition: W2 }]);
