@@ -1,6 +1,6 @@
 // Where a launched program runs when the configuration names no `cwd`: the adapter runs a
 // script in its own folder (not wherever the editor started the adapter), and the VS Code
-// extension fills in the workspace folder first, as debugpy does.
+// extension fills in the workspace folder first.
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import Module from 'node:module';

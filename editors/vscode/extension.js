@@ -16,7 +16,7 @@ function resolveDebugConfiguration(_folder, config) {
 
 /**
  * After substitution, so `program` is a real path: a launch without `cwd` runs in its workspace
- * folder (the one of the configuration, else the one holding the program), as debugpy does.
+ * folder (the one of the configuration, else the one holding the program).
  * Outside any folder the adapter runs the program in the program's own folder.
  */
 function resolveDebugConfigurationWithSubstitutedVariables(folder, config) {

@@ -66,8 +66,9 @@ export function parseLaunch(raw: unknown): LaunchConfig {
       throw new UserError(ErrorCode.ProgramNotFound, `Program not found: ${programPath}`);
     }
   }
-  // Without a cwd a script runs in its own folder, as debugpy does: where the adapter was
-  // started (somewhere inside the editor) means nothing to the program.
+  // Without a cwd a script runs in its own folder: where the adapter was started (somewhere
+  // inside the editor) means nothing to the program. The VS Code extension passes the
+  // workspace folder before it comes to this.
   const cwd = givenCwd === undefined && programPath !== undefined ? path.dirname(programPath) : base;
   if (module !== undefined && !/^[A-Za-z_][\w.]*$/.test(module)) throw bad(`"module" is not a module name: ${JSON.stringify(module)}.`);
   const argv = args.args ?? [];
