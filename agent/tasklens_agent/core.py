@@ -20,7 +20,7 @@ from . import frames as framemod
 from . import paths
 from . import tasks as taskmod
 from .saferepr import safe_str
-from .stepping import IN, Step, current_owner
+from .stepping import IN, Step, current_owner, interrupted, interruption_note
 from .threads import agent_idents, current_user_thread, thread_id
 
 _THREADING_FILE = threading.__file__
@@ -125,7 +125,8 @@ class Debugger:
         with self.lock:
             if self.conn is None:
                 return
-            self.step = Step.start(IN, current_owner(), None, "function breakpoint", hit_ids)
+            self.step = Step.start(IN, current_owner(), None, "function breakpoint", hit_ids,
+                                   replaced=self.step)
             self._rehot()
         self.backend.refresh()
 
@@ -271,6 +272,7 @@ class Debugger:
                 if first:
                     self.stopped = True
                     self.pause_requested = False
+                    ended = self.step
                     self.step = None
                     self._rehot()
                 ts.parked = True
@@ -279,21 +281,28 @@ class Debugger:
                 ts.exc, ts.break_mode = exc, break_mode
             if first:
                 self.backend.refresh()
-                tid = taskmod.task_id(ts.task) if ts.task is not None else thread_id(thread)
-                self._report_stop(tid, reason, exc, hit_ids)
+                if ts.task is not None:
+                    tid, where = taskmod.task_id(ts.task), taskmod.task_name(ts.task)
+                else:
+                    tid, where = thread_id(thread), thread.name
+                cut = interrupted(ended, reason, current_owner())
+                self._report_stop(tid, reason, exc, hit_ids, where, cut)
             self._park(ts)
             # A breakpoint or exception met while another thread's stop held everyone was
             # not reported: report it now rather than run past it.
             if first or reason == "pause":
                 return
 
-    def _report_stop(self, tid, reason, exc, hit_ids):
+    def _report_stop(self, tid, reason, exc, hit_ids, where, cut):
         body = {"reason": reason, "threadId": tid, "allThreadsStopped": True}
         if hit_ids:
             body["hitBreakpointIds"] = hit_ids
         if exc is not None:
             body["description"] = "%s: %s" % (type(exc).__name__, safe_str(exc, 500))
             body["text"] = type(exc).__name__
+        if cut is not None:     # a step ended unfinished: say so, or F10 seems to jump
+            what = body.get("description") or "%s in %s" % (reason.capitalize(), where)
+            body["description"] = "%s %s" % (what, interruption_note(cut))
         self.event("stopped", body)
 
     def _park(self, ts):

@@ -65,7 +65,14 @@ class Inspector:
         entry = self.core.frame_handles.get(args.get("frameId"))
         if entry is None:
             raise AgentError(INVALID_HANDLE, "frame %r is no longer valid" % args.get("frameId"))
+        if isinstance(entry[1], task_views.Separator):
+            raise AgentError(BAD_ARGUMENTS, "%r is a line between two tasks' frames, not a "
+                             "frame: select a frame to evaluate in" % entry[1].label)
         return entry
+
+    def is_separator(self, args):
+        entry = self.core.frame_handles.get(args.get("frameId"))
+        return entry is not None and isinstance(entry[1], task_views.Separator)
 
     def default_frame(self, args):
         if args.get("frameId") is not None:
@@ -101,6 +108,8 @@ class Inspector:
         return {"stackFrames": out, "totalFrames": len(stack)}
 
     def scopes(self, args):
+        if self.is_separator(args):
+            return {"scopes": []}
         ts, frame = self.frame(args)
         loc = self.core.var_handle(ts, "locals", frame, "")
         glob = self.core.var_handle(ts, "globals", frame, "")
@@ -215,6 +224,8 @@ class Inspector:
         head = text[:column - 1]
         m = re.search(r"([A-Za-z_][\w.]*)?$", head)
         token = m.group(0) if m else ""
+        if self.is_separator(args):
+            return {"targets": []}
         frame = self.default_frame(args)
         g = frame.f_globals if frame is not None else sys.modules["__main__"].__dict__
         loc = frame.f_locals if frame is not None else g

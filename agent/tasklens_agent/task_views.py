@@ -19,6 +19,15 @@ DEFAULT_MAX_TASK_THREADS = 1000
 _MAX_STACK = 400
 
 
+class Separator:
+    """What the frame id of an "awaited by" line stands for: a place in the stack that an
+    editor can select, with nothing to inspect."""
+    __slots__ = ("label",)
+
+    def __init__(self, label):
+        self.label = label
+
+
 def stopped_tasks(core):
     return [ts.task for ts in list(core.states.values()) if ts.parked and ts.task is not None]
 
@@ -124,12 +133,13 @@ def stack_trace(core, args, source_reference):
     states = {}
     out = []
     for frame, label, owner in page:
-        if frame is None:
-            out.append({"id": next(core.handle_ids), "name": label, "line": 0, "column": 0,
-                        "presentationHint": "label", "library": False})
-            continue
         if id(owner) not in states:
             states[id(owner)] = resolve(core, taskmod.task_id(owner))[1]
+        if frame is None:
+            fid = core.frame_handle(states[id(owner)], Separator(label))
+            out.append({"id": fid, "name": label, "line": 0, "column": 0,
+                        "presentationHint": "label", "library": False})
+            continue
         info = framemod.describe(frame)
         on_disk = info.pop("on_disk")
         info["id"] = core.frame_handle(states[id(owner)], frame)

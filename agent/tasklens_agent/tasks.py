@@ -11,8 +11,17 @@ Where live tasks are: 3.11 `tasks._all_tasks` (every loop); 3.12-3.13 `_schedule
 `_eager_tasks`; 3.14+ C tasks sit on per-thread lists that only `all_tasks(loop)` walks, once per
 known loop. Ids come from a counter kept per task object (never `id()`), starting at
 TASK_ID_BASE, never reused.
+
+Order: every source is an unordered set, so the threads list would change between sessions.
+Tasks are listed by loop (in the order the loops first ran), then by id; ids are handed out in
+creation order, which a wrapper of each loop's own `create_task` (an instance attribute, put
+there when the loop first runs) records as a list of weak references, drained at each listing.
+(uvloop's loop class is a Python subclass, so it has one too.) Tasks whose creation was not
+seen (a loop with `__slots__`, tasks older than their loop's first run) get ids in a stable
+order of their names instead.
 """
 import itertools
+import re
 import sys
 import threading
 import weakref
@@ -29,6 +38,9 @@ _by_id = weakref.WeakValueDictionary()
 _id_lock = threading.Lock()
 _loops = {}         # id(loop) -> loop, until the loop is closed
 _running = {}       # thread ident -> the loop running on it
+_created = []       # weak references to tasks in creation order, not yet given ids
+_created_limit = [4096]     # compact `_created` past this length (grows with live tasks)
+_order_watched = weakref.WeakSet()
 _get_ident = threading.get_ident
 _hooks = {"get_loop": None, "current_task": None}
 
@@ -79,7 +91,7 @@ def _wrap_events(events):
     original = events._set_running_loop
     if getattr(original, "_tasklens", False):
         return
-    running, loops, get_ident = _running, _loops, _get_ident
+    running, loops, get_ident, watched = _running, _loops, _get_ident, _order_watched
     watch = task_origins.watch if task_origins.enabled else None
 
     def _set_running_loop(loop):
@@ -88,6 +100,8 @@ def _wrap_events(events):
         else:
             running[get_ident()] = loop
             loops[id(loop)] = loop
+            if loop not in watched:     # before task_origins wraps the same method
+                _record_creation_order(loop)
             if watch is not None:
                 watch(loop)
         original(loop)
@@ -97,6 +111,69 @@ def _wrap_events(events):
     if package is not None and getattr(package, "_set_running_loop", None) is original:
         package._set_running_loop = _set_running_loop
     _hooks["get_loop"] = events._get_running_loop
+
+
+def _record_creation_order(loop):
+    """Wrap `loop.create_task` to note each task it makes, in order; queue the tasks the loop
+    already has (asyncio.run's main task) first."""
+    try:
+        _order_watched.add(loop)
+    except TypeError:
+        return
+    if getattr(loop, "__dict__", None) is None:
+        return
+    original = loop.create_task
+    created, ref = _created, weakref.ref
+
+    def create_task(coro, **kwargs):
+        task = original(coro, **kwargs)
+        try:
+            created.append(ref(task))
+        except TypeError:   # a task factory's object that cannot be weakly referenced
+            return task
+        if len(created) > _created_limit[0]:
+            _compact_created()
+        return task
+    try:
+        loop.create_task = create_task
+    except AttributeError:
+        return
+    mod = sys.modules.get("asyncio.tasks")
+    try:    # on the program's way into its loop: whatever goes wrong costs only the order
+        existing = sorted(mod.all_tasks(loop), key=_name_key) if mod is not None else ()
+        created.extend(weakref.ref(task) for task in existing)
+    except Exception:
+        pass
+
+
+def _compact_created():
+    """Between listings, forget tasks that have ended, so the queue is bounded by the live
+    ones; the limit doubles with them, so this costs O(1) per task created. (Racing with a
+    listing or another loop's thread can only cost a few tasks their place in the order.)"""
+    kept = [r for r in list(_created) if (t := r()) is not None and not t.done()]
+    _created[:] = kept
+    _created_limit[0] = max(4096, 2 * len(kept))
+
+
+def _drain_created():
+    """Give ids, in creation order, to the tasks created since the last listing."""
+    refs = _created[:]
+    del _created[:len(refs)]
+    for r in refs:
+        t = r()
+        if t is not None and not t.done():
+            task_id(t)
+
+
+def _name_key(task):
+    """A stable order for tasks whose creation was not seen: "worker-2" before "worker-10",
+    unnamed tasks ("Task-N", N counted at creation) by N."""
+    try:
+        name = task.get_name()
+    except Exception:
+        name = ""
+    parts = re.split(r"(\d+)", name)
+    return tuple(int(p) if i % 2 else p for i, p in enumerate(parts))
 
 
 def _scan_running_loops():
@@ -215,7 +292,8 @@ def live_tasks():
 
 
 def _ordered(tasks):
-    """Unique tasks, those with ids first in id order, then new ones (which get ids here)."""
+    """Unique tasks by loop, in id order; tasks met for the first time get ids here."""
+    _drain_created()
     seen = set()
     known, new = [], []
     get = _by_task.get
@@ -228,12 +306,34 @@ def _ordered(tasks):
             new.append(t)
         else:
             known.append((tid, t))
-    known.sort(key=lambda p: p[0])
-    out = [t for _, t in known]
-    for t in new:
-        task_id(t)
-        out.append(t)
-    return out
+    rank = _loop_rank()
+    new.sort(key=_name_key if rank is None else lambda t: (rank(t), _name_key(t)))
+    known.extend((task_id(t), t) for t in new)
+    if rank is None:
+        known.sort(key=_first)
+        return [t for _, t in known]
+    grouped = sorted((rank(t), tid, t) for tid, t in known)    # (rank, tid) is unique
+    return [t for _, _, t in grouped]
+
+
+def _first(pair):
+    return pair[0]
+
+
+def _loop_rank():
+    """task -> the place of its loop in the order the loops first ran; None while there is
+    only one loop (the common case, and the 10,000-task listing's hot loop)."""
+    ranks = {key: i for i, key in enumerate(list(_loops))}
+    if len(ranks) < 2:
+        return None
+    last = len(ranks)
+
+    def rank(task):
+        try:
+            return ranks.get(id(task.get_loop()), last)
+        except Exception:
+            return last
+    return rank
 
 
 def task_id(task):

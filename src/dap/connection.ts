@@ -129,7 +129,7 @@ export class DapConnection {
       command,
       success: false,
       message: user.message,
-      body: { error: { id: user.code, format: user.message, showUser: true } },
+      body: { error: { id: user.code, format: user.message, showUser: user.showUser } },
     };
     this.send(response);
   }

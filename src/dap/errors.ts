@@ -19,9 +19,14 @@ export enum ErrorCode {
 }
 
 export class UserError extends Error {
+  /**
+   * @param showUser false where the client already shows the message in place (the debug
+   * console, a watch), so it must not pop it up a second time.
+   */
   constructor(
     readonly code: ErrorCode,
     message: string,
+    readonly showUser = true,
   ) {
     super(message);
     this.name = 'UserError';

@@ -1,5 +1,6 @@
 // evaluate (repl runs statements too; hover and watch are expressions only) and completions.
 import type { DebugProtocol } from '@vscode/debugprotocol';
+import { ErrorCode, UserError } from '../dap/errors';
 import type { Session } from './session';
 
 const CONTEXTS = new Set(['repl', 'watch', 'hover', 'variables']);
@@ -8,14 +9,21 @@ export function registerEvaluate(session: Session): void {
   session.register<DebugProtocol.EvaluateArguments>('evaluate', async (args) => {
     // Contexts the agent does not know (e.g. "clipboard") are plain expression evaluations.
     const context = args.context === undefined ? 'repl' : CONTEXTS.has(args.context) ? args.context : 'watch';
-    const body = await session.agent.request('evaluate', { expression: args.expression, frameId: args.frameId, context });
-    return {
-      result: body.result,
-      type: body.type,
-      variablesReference: body.variablesReference,
-      indexedVariables: body.indexedVariables,
-      namedVariables: body.namedVariables,
-    } satisfies DebugProtocol.EvaluateResponse['body'];
+    try {
+      const body = await session.agent.request('evaluate', { expression: args.expression, frameId: args.frameId, context });
+      return {
+        result: body.result,
+        type: body.type,
+        variablesReference: body.variablesReference,
+        indexedVariables: body.indexedVariables,
+        namedVariables: body.namedVariables,
+      } satisfies DebugProtocol.EvaluateResponse['body'];
+    } catch (err) {
+      // Every context shows the error where the expression was typed (the console, the watch
+      // row, the hover); a pop-up on top would repeat it.
+      if (err instanceof UserError) throw new UserError(err.code, err.message, false);
+      throw new UserError(ErrorCode.Internal, `Internal error in "evaluate": ${err instanceof Error ? err.message : String(err)}`, false);
+    }
   });
 
   session.register<DebugProtocol.CompletionsArguments>('completions', async (args) => {

@@ -51,9 +51,10 @@ function record(value: unknown): Record<string, unknown> {
 
 export function parseLaunch(raw: unknown): LaunchConfig {
   const args = record(raw);
-  const cwd = path.resolve(optional(args, 'cwd', 'string', process.cwd()));
-  if (!fs.existsSync(cwd) || !fs.statSync(cwd).isDirectory()) {
-    throw new UserError(ErrorCode.BadArguments, `The working directory does not exist: ${cwd}`);
+  const givenCwd = optional<string | undefined>(args, 'cwd', 'string', undefined);
+  const base = path.resolve(givenCwd ?? process.cwd());
+  if (!fs.existsSync(base) || !fs.statSync(base).isDirectory()) {
+    throw new UserError(ErrorCode.BadArguments, `The working directory does not exist: ${base}`);
   }
   const program = optional<string | undefined>(args, 'program', 'string', undefined);
   const module = optional<string | undefined>(args, 'module', 'string', undefined);
@@ -61,11 +62,15 @@ export function parseLaunch(raw: unknown): LaunchConfig {
   if (program !== undefined && module !== undefined) throw bad('Launch takes "program" or "module", not both.');
   let programPath: string | undefined;
   if (program !== undefined) {
-    programPath = path.resolve(cwd, program);
+    programPath = path.resolve(base, program);
     if (!fs.existsSync(programPath) || !fs.statSync(programPath).isFile()) {
       throw new UserError(ErrorCode.ProgramNotFound, `Program not found: ${programPath}`);
     }
   }
+  // Without a cwd a script runs in its own folder: where the adapter was started (somewhere
+  // inside the editor) means nothing to the program. The VS Code extension passes the
+  // workspace folder before it comes to this.
+  const cwd = givenCwd === undefined && programPath !== undefined ? path.dirname(programPath) : base;
   if (module !== undefined && !/^[A-Za-z_][\w.]*$/.test(module)) throw bad(`"module" is not a module name: ${JSON.stringify(module)}.`);
   const argv = args.args ?? [];
   if (!Array.isArray(argv) || argv.some((a) => typeof a !== 'string')) throw bad('Launch argument "args" must be an array of strings.');

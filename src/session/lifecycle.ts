@@ -73,6 +73,7 @@ export function registerLifecycle(session: Session): void {
   session.register<DebugProtocol.TerminateArguments>('terminate', async () => {
     const debuggee = session.debuggee;
     if (!debuggee) return {};
+    session.terminating = true;
     if (debuggee.process) {
       // A signal first: the program's own SIGTERM handling is the polite way to end it.
       killTree(debuggee.process, 'SIGTERM');

@@ -26,6 +26,8 @@ export class Session {
   readonly breakpoints: BreakpointTable;
   /** Set while disconnecting or restarting: the old program's end is not news to the client. */
   quiet = false;
+  /** Set by terminate: the signal that ends the program was the user's wish, not news. */
+  terminating = false;
   /** Bumped on every stop and resume, so a failed resume does not undo a newer state. */
   private epoch = 0;
 
@@ -42,7 +44,8 @@ export class Session {
     if (!allowed) throw new Error(`no gate for ${command}`);
     this.conn.handle(command, async (args) => {
       if (!allowed.includes(this.state)) {
-        throw new UserError(ErrorCode.WrongState, refusal(command, this.state));
+        // The debug console shows a refused evaluation itself: no pop-up on top.
+        throw new UserError(ErrorCode.WrongState, refusal(command, this.state), command !== 'evaluate');
       }
       return handler(args as A);
     });
@@ -152,7 +155,7 @@ export class Session {
     this.follow('ended');
     if (this.quiet) return;
     if (info?.signal) {
-      this.output('important', `The program was killed by signal ${info.signal} (exit code ${info.exitCode}).\n`);
+      this.output(this.terminating ? 'console' : 'important', `The program was killed by signal ${info.signal} (exit code ${info.exitCode}).\n`);
     }
     if (info) this.event<DebugProtocol.ExitedEvent>('exited', { exitCode: info.exitCode });
     this.event<DebugProtocol.TerminatedEvent>('terminated', {});
