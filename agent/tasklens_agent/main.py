@@ -1,13 +1,16 @@
 """Agent entry: parse the launcher's arguments, reach the adapter, run the program.
 
 Modes: `--connect HOST:PORT` (launch: connect back, token from TASKLENS_TOKEN, wait for
-`start`), `--listen HOST:PORT [--no-wait]` (attach: loopback listener, token in the discovery
-file), and no flag (`tasklens run`: ephemeral loopback listener, program runs at once).
-The main thread runs the program; sessions run on the control thread.
+`start`; a read-only listener for `ps`), `--listen HOST:PORT [--no-wait]` (attach: loopback
+listener, token in the discovery file), and no flag (`tasklens run`: ephemeral loopback
+listener, program runs at once). Every mode writes a discovery file.
+The main thread runs the program; sessions run on control threads. Start-up is three steps
+(`serve`, `install_hooks`, `run_program`), so that an agent loaded into a program that already
+runs needs only the first two.
 """
 import atexit
+import errno
 import os
-import secrets
 import socket
 import sys
 import threading
@@ -18,6 +21,7 @@ from . import runner
 from . import task_origins
 from . import tasks as taskmod
 from .core import Debugger
+from .lifeline import Lifeline
 from .protocol import Connection
 from .session import Session, run_control_thread
 from .threads import AgentThread, thread_id
@@ -56,7 +60,18 @@ def parse(argv):
 
 def _address(text):
     host, _, port = text.rpartition(":")
-    return host or "127.0.0.1", int(port)
+    return host.strip("[]") or "127.0.0.1", int(port)
+
+
+def _shown(host, port):
+    return "[%s]:%d" % (host, port) if ":" in host else "%s:%d" % (host, port)
+
+
+def _fail(message):
+    """A start-up error in one line, with the exit status `tasklens run` documents for it."""
+    sys.stderr.write("tasklens: %s\n" % message)
+    sys.stderr.flush()
+    raise SystemExit(2)
 
 
 def make_backend(core):
@@ -84,6 +99,11 @@ class Agent:
         self.session = None
         self.claim_lock = threading.Lock()
         self.exit_code = None
+        # Whether a debugger may attach (listen and run modes); under an adapter that
+        # launched the program (connect), the listener serves read-only clients (`ps`) only.
+        self.listening = opts["connect"] is None
+        self.lifeline = None
+        self.discovery = None
         prog = opts["program"]
         self.main_path = os.path.abspath(prog) if prog else None
 
@@ -92,6 +112,8 @@ class Agent:
         self.started.set()
 
     def session_ended(self, session):
+        if self.session is not session and session.mode != "launch":
+            return      # a read-only client, or one refused at handshake: nothing to undo
         if self.session is session:
             if self.core.terminate_on_disconnect:
                 os._exit(1)
@@ -102,6 +124,11 @@ class Agent:
         if not self.listening:
             self.started.set()
 
+    def released(self):
+        """The debugger detached on purpose: the program may outlive whoever started it."""
+        if self.lifeline is not None:
+            self.lifeline.release()
+
     def connect(self, address, token):
         sock = socket.create_connection(_address(address))
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -110,7 +137,7 @@ class Agent:
     def claim(self, session):
         """The first connection to pass the handshake owns the debugger until it ends."""
         with self.claim_lock:
-            if self.session is not None:
+            if self.session is not None or (not self.listening and session.mode != "launch"):
                 return False
             self.session = session
             return True
@@ -120,16 +147,26 @@ class Agent:
         session.hello()
         run_control_thread(session)
 
-    def listen(self, address, token):
-        host, port = _address(address)
+    def listen(self, address, token, wrapper=None):
+        try:
+            host, port = _address(address)
+        except ValueError:
+            _fail("--listen %s: expected HOST:PORT" % address)
         if host not in ("127.0.0.1", "localhost", "::1"):
-            raise SystemExit("tasklens: --listen binds loopback only, not %s" % host)
+            _fail("--listen binds loopback addresses only (127.0.0.1, ::1), not %s; to reach a "
+                  "program in a container or on another machine, forward the port (ssh -L, "
+                  "kubectl port-forward, docker run --network host)" % host)
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        server = socket.create_server((host, port), family=family)
-        self.discovery = discovery.write(host, server.getsockname()[1], token, sys.executable,
-                                         self.opts["program"] or self.opts["module"])
-        pid = os.getpid()
-        atexit.register(discovery.remove, self.discovery, pid)
+        try:
+            server = socket.create_server((host, port), family=family)
+        except OSError as e:
+            reason = ("the port is in use; choose another one, or port 0 for a free one"
+                      if e.errno == errno.EADDRINUSE else e.strerror)
+            _fail("cannot listen on %s: %s" % (_shown(host, port), reason))
+        self.address = (host, server.getsockname()[1])
+        self.discovery = discovery.write(host, self.address[1], token, sys.executable,
+                                         self.opts["program"] or self.opts["module"], wrapper)
+        discovery.remove_at_exit(self.discovery)
 
         def accept_loop():
             while True:
@@ -137,22 +174,55 @@ class Agent:
                 self._open_session(sock, "listen", token)
         AgentThread(accept_loop, "tasklens-listen").start()
 
-    # --- program ---
-    def run(self):
+    def _hold_lifeline(self, parent):
+        self.lifeline = Lifeline(parent)
+        self.lifeline.start()
+
+    # --- the three steps: reachable, hooked, running ---
+    def serve(self):
+        """Makes the agent reachable: the adapter's connection (launch), a listener and the
+        discovery file that `ps` and attach find it by."""
         opts = self.opts
         env_token = os.environ.pop("TASKLENS_TOKEN", None)
+        wrapper = os.environ.pop("TASKLENS_WRAPPER_PID", None)
         os.environ.pop("TASKLENS_BACKEND", None)   # read by make_backend already
-        self.listening = opts["connect"] is None
         if opts["program"]:     # before any adapter can set breakpoints in it
             self.core.bps.loaded_files.add(paths.canonical(opts["program"]))
+        token = os.urandom(16).hex()
         if opts["connect"]:
             if not env_token:
                 raise SystemExit("tasklens: TASKLENS_TOKEN is not set")
+            self._hold_lifeline(os.getppid())
             self.connect(opts["connect"], env_token)
-            wait = True
+            self.listen("127.0.0.1:0", token)
         else:
-            self.listen(opts["listen"] or "127.0.0.1:0", secrets.token_hex(16))
-            wait = bool(opts["listen"]) and opts["wait"]
+            if wrapper:
+                self._hold_lifeline(int(wrapper))
+            self.listen(opts["listen"] or "127.0.0.1:0", token, int(wrapper) if wrapper else None)
+
+    def install_hooks(self):
+        """Lets the debugger see the program: its exit, forks, threads, asyncio tasks, and
+        tracing (off until a debugger asks for something)."""
+        atexit.register(self._report_exit)
+        os.register_at_fork(after_in_child=self._forked)
+        self._install_thread_hook()
+        task_origins.enabled = self.listening
+        taskmod.install()     # before user code imports asyncio (and uvloop binds it)
+        self.core.backend.start()
+
+    def run_program(self, target):
+        """Runs the program on this (the main) thread; returns or raises as it ends."""
+        try:
+            runner.run(target, bool(self.opts["module"]), self.core.on_uncaught)
+        except BaseException as exc:
+            self.exit_code = runner.exit_code_of(exc)
+            raise
+        self.exit_code = 0
+
+    def run(self):
+        opts = self.opts
+        self.serve()
+        wait = opts["connect"] is not None or (bool(opts["listen"]) and opts["wait"])
         try:
             if opts["module"]:
                 target = runner.prepare_module(opts["module"], opts["args"])
@@ -162,6 +232,10 @@ class Agent:
         except SystemExit as e:     # unreadable or invalid program, reported like python
             failure = e
         if wait:
+            if opts["listen"]:
+                sys.stderr.write("tasklens: waiting for a debugger to attach on %s (pid %d)\n"
+                                 % (_shown(*self.address), os.getpid()))
+                sys.stderr.flush()
             self.started.wait()
             if opts["connect"] and not (self.session and self.session.started):
                 raise SystemExit(3)
@@ -169,24 +243,14 @@ class Agent:
             self.exit_code = runner.exit_code_of(failure)
             self._report_exit()
             raise failure
-        atexit.register(self._report_exit)
-        os.register_at_fork(after_in_child=self._forked)
         runner.unbuffer_stdio()
-        self._install_thread_hook()
-        task_origins.enabled = self.listening
-        taskmod.install()     # before user code imports asyncio (and uvloop binds it)
         if self.stop_on_entry:
             self.core.step_on_entry()
         compile_hooks = getattr(self.core.backend, "program_code", None)   # 3.11 backend
         if compile_hooks is not None and not opts["module"]:
             target = (compile_hooks(target[0], opts["program"]), target[1])
-        self.core.backend.start()
-        try:
-            runner.run(target, bool(opts["module"]), self.core.on_uncaught)
-        except BaseException as exc:
-            self.exit_code = runner.exit_code_of(exc)
-            raise
-        self.exit_code = 0
+        self.install_hooks()
+        self.run_program(target)
 
     def _forked(self):
         """A forked child has no control thread: it must never stop or talk on our socket."""
