@@ -103,7 +103,9 @@ class Agent:
         # launched the program (connect), the listener serves read-only clients (`ps`) only.
         self.listening = opts["connect"] is None
         self.lifeline = None
+        self.is_released = False
         self.discovery = None
+        self.discovery_pid = None
         prog = opts["program"]
         self.main_path = os.path.abspath(prog) if prog else None
 
@@ -115,8 +117,11 @@ class Agent:
         if self.session is not session and session.mode != "launch":
             return      # a read-only client, or one refused at handshake: nothing to undo
         if self.session is session:
-            if self.core.terminate_on_disconnect:
-                os._exit(1)
+            # A launched program's adapter gone without a `disconnect` (it was killed, or its
+            # client vanished): the program ends with its session, as when asked to.
+            lost = not self.listening and session.started and not self.is_released
+            if self.core.terminate_on_disconnect or lost:
+                self.end_now()
             self.core.detach()
             self.session = None
             if not self.listening:      # nobody can attach again: stop tracing for good
@@ -126,8 +131,15 @@ class Agent:
 
     def released(self):
         """The debugger detached on purpose: the program may outlive whoever started it."""
+        self.is_released = True
         if self.lifeline is not None:
             self.lifeline.release()
+
+    def end_now(self):
+        """Ends the process at once, as `disconnect` with `terminate` asks (exit status 1)."""
+        if self.discovery is not None and os.getpid() == self.discovery_pid:
+            discovery.remove(self.discovery, self.discovery_pid)
+        os._exit(1)
 
     def connect(self, address, token):
         sock = socket.create_connection(_address(address))
@@ -166,6 +178,7 @@ class Agent:
         self.address = (host, server.getsockname()[1])
         self.discovery = discovery.write(host, self.address[1], token, sys.executable,
                                          self.opts["program"] or self.opts["module"], wrapper)
+        self.discovery_pid = os.getpid()
         discovery.remove_at_exit(self.discovery)
 
         def accept_loop():

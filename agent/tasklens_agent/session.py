@@ -258,7 +258,7 @@ class Session:
     def finish_disconnect(self, args):
         if args.get("terminate") and not self.read_only:
             self.conn.close()
-            os._exit(1)
+            self.agent.end_now()
         return False
 
 

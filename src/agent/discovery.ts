@@ -11,6 +11,8 @@ export interface DiscoveryRecord {
   python?: string;
   program?: string;
   protocol?: number;
+  /** The `tasklens run` process that started this one and could not exec (docs/agent-protocol.md). */
+  wrapper?: number;
 }
 
 export function discoveryDir(): string {

@@ -2,6 +2,7 @@ import { ProcError, ProcErrorCode } from '../procmem/errors';
 import { Snapshot } from './model';
 import type { InspectOptions } from './options';
 import { psReport, psWrite, pstreeReport, pstreeText } from './report';
+import { programBehind } from './runWrapper';
 import { agentNote, chooseSnapshot, NoAgent } from './sourceChoice';
 
 // What `tasklens ps` and `pstree` do once their arguments are parsed. Kept apart from the
@@ -22,7 +23,8 @@ const EXIT: Record<ProcErrorCode, number> = {
 /** `--source agent` with no agent to ask. */
 const EXIT_NO_AGENT = 8;
 
-async function takeSnapshot(pid: number, o: InspectOptions): Promise<Snapshot> {
+async function takeSnapshot(asked: number, o: InspectOptions): Promise<Snapshot> {
+  const pid = await programBehind(asked);
   try {
     const { snap, agentProblem } = await chooseSnapshot(pid, o);
     if (agentProblem !== null) {
