@@ -8,7 +8,6 @@ that asked lives, so it is held by one agent thread, which drops it when a debug
 on purpose (DAP `disconnect` with `terminateDebuggee: false`: the program is released and
 runs on); the program's threads never see it.
 """
-import ctypes
 import os
 import signal
 import sys
@@ -41,6 +40,7 @@ class Lifeline:
             self.released.wait(timeout)
 
     def _hold(self):
+        import ctypes   # only where there is a parent to watch (not under an exec'd `tasklens run`)
         libc = ctypes.CDLL(None, use_errno=True)
         self.holding = libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0
         self.armed.set()
