@@ -2,6 +2,7 @@
 // exec) and a program launched from an editor. Neither program outlives that process, `ps`
 // finds both, and the exec'd `tasklens run` costs about what plain python costs in memory.
 import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
 import * as net from 'node:net';
 import { afterEach } from 'node:test';
 import { withAdapter } from './support/harness';
@@ -9,7 +10,6 @@ import { eachPython, it } from './support/matrix';
 import { fixture, MAIN_JS } from './support/paths';
 import { BIN, gone, killAll, privateRuntime, ready, rssKb, run, start, waitUntil } from './run_support';
 import { discoveryPath } from './ps_agent_fixture';
-import * as fs from 'node:fs';
 
 afterEach(killAll);
 

@@ -40,10 +40,14 @@ class Lifeline:
             self.released.wait(timeout)
 
     def _hold(self):
-        import ctypes   # only where there is a parent to watch (not under an exec'd `tasklens run`)
-        libc = ctypes.CDLL(None, use_errno=True)
-        self.holding = libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0
-        self.armed.set()
+        try:
+            import ctypes   # only where there is a parent to watch (not under an exec'd `tasklens run`)
+            libc = ctypes.CDLL(None, use_errno=True)
+            self.holding = libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0
+        except (ImportError, OSError, AttributeError):
+            self.holding = False
+        finally:
+            self.armed.set()
         if not self.holding:
             return
         if os.getppid() != self.parent:     # the parent died before the signal was armed

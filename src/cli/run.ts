@@ -21,7 +21,7 @@ export function register(program: Command): void {
     .helpOption(false)
     .allowUnknownOption()
     .allowExcessArguments()
-    .argument('[args...]')
+    .argument('[options] (program | -m module) [args]')
     .passThroughOptions()
     .action(() => main(process.argv.slice(process.argv.indexOf('run', 2) + 1)));
   run.helpInformation = () => own.helpInformation();
