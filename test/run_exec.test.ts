@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import { afterEach } from 'node:test';
 import { eachPython, it } from './support/matrix';
 import { fixture, MAIN_JS } from './support/paths';
-import { BIN, type Ended, killAll, privateRuntime, ready, run, start, waitUntil, gone } from './run_support';
+import { asleep, BIN, type Ended, gone, killAll, privateRuntime, ready, run, start, waitUntil } from './run_support';
 
 afterEach(killAll);
 
@@ -59,7 +59,11 @@ eachPython('tasklens run', (py) => {
     try {
       const plain = start(py.path, [fixture('run_idle.py')]);
       const under = start(BIN, ['run', '--python', py.path, fixture('run_idle.py')], { env: rt.env });
-      for (const s of [plain, under]) process.kill(await ready(s), 'SIGINT');
+      for (const s of [plain, under]) {
+        const pid = await ready(s);
+        await asleep(pid);
+        process.kill(pid, 'SIGINT');
+      }
       const [p, u] = [await plain.ended, await under.ended];
       assert.equal(p.signal, 'SIGINT');
       assert.match(p.stderr, /KeyboardInterrupt/);

@@ -61,12 +61,26 @@ export function killAll(): void {
 export async function ready(s: Started, ms = 30_000): Promise<number> {
   const deadline = Date.now() + ms;
   for (;;) {
-    const m = /ready (\d+)/.exec(s.stdout());
+    const m = /ready (\d+)\n/.exec(s.stdout());
     if (m) return Number(m[1]);
     if (Date.now() > deadline || s.child.exitCode !== null || s.child.signalCode !== null) {
       throw new Error(`no "ready" line; stdout ${JSON.stringify(s.stdout())}, stderr ${JSON.stringify(s.stderr())}`);
     }
     await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** Waits until the main thread of `pid` sleeps in the kernel (so a signal finds it there). */
+export async function asleep(pid: number, ms = 10_000): Promise<void> {
+  const state = () => {
+    const stat = fs.readFileSync(`/proc/${pid}/task/${pid}/stat`, 'latin1');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+  };
+  const deadline = Date.now() + ms;
+  for (let quiet = 0; quiet < 3; ) {
+    if (Date.now() > deadline) throw new Error(`process ${pid} never went to sleep`);
+    quiet = state() === 'S' ? quiet + 1 : 0;
+    await new Promise((r) => setTimeout(r, 50));
   }
 }
 
