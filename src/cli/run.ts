@@ -47,7 +47,7 @@ function main(words: string[]): void {
 }
 
 /** For bin/tasklens to eval: drop tasklens' words, keep the program's exactly as they came. */
-export function execSnippet(plan: RunPlan, drop: number): string {
+function execSnippet(plan: RunPlan, drop: number): string {
   const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
   return `shift ${drop}; set -- ${[plan.python, ...plan.agentArgs].map(quote).join(' ')} "$@"\n`;
 }

@@ -125,7 +125,7 @@ export function planRun(words: string[], print: (text: string) => void): RunPlan
 }
 
 /** HOST:PORT on loopback only: the agent's port lets whoever reaches it run code in the program. */
-export function listenAddress(text: string): string {
+function listenAddress(text: string): string {
   const colon = text.lastIndexOf(':');
   let host = colon < 0 ? '' : text.slice(0, colon);
   const port = colon < 0 ? text : text.slice(colon + 1);
