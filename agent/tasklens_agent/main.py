@@ -18,12 +18,12 @@ import sys
 import threading
 
 from . import discovery
+from . import lifeline
 from . import paths
 from . import runner
 from . import task_origins
 from . import tasks as taskmod
 from .core import Debugger
-from .lifeline import Lifeline
 from .threads import AgentThread, thread_id
 
 USAGE = ("usage: launch.py [--connect HOST:PORT | --listen HOST:PORT [--no-wait]] "
@@ -112,7 +112,7 @@ class Agent:
         # Whether a debugger may attach (listen and run modes); under an adapter that
         # launched the program (connect), the listener serves read-only clients (`ps`) only.
         self.listening = opts["connect"] is None
-        self.lifeline = None
+        self.parent = None      # connect mode: the adapter, which the program must not outlive
         self.is_released = False
         self.discovery = None
         self.discovery_pid = None
@@ -142,8 +142,8 @@ class Agent:
     def released(self):
         """The debugger detached on purpose: the program may outlive whoever started it."""
         self.is_released = True
-        if self.lifeline is not None:
-            self.lifeline.release()
+        if self.parent is not None:
+            lifeline.disarm()       # on the adapter's control thread, which armed it
 
     def end_now(self):
         """Ends the process at once, as `disconnect` with `terminate` asks (exit status 1)."""
@@ -170,7 +170,14 @@ class Agent:
         from .session import Session, run_control_thread
         session = Session(self, Connection(sock), mode, token)
         session.hello()
-        run_control_thread(session)
+        if mode != "launch":
+            run_control_thread(session)
+            return
+
+        def serve():
+            lifeline.arm(self.parent)
+            session.serve()
+        AgentThread(serve, "tasklens-control").start()
 
     def listen(self, address, token, wrapper=None):
         try:
@@ -200,10 +207,6 @@ class Agent:
                 self._open_session(sock, "listen", token)
         AgentThread(accept_loop, "tasklens-listen").start()
 
-    def _hold_lifeline(self, parent):
-        self.lifeline = Lifeline(parent)
-        self.lifeline.start()
-
     # --- the three steps: reachable, hooked, running ---
     def serve(self):
         """Makes the agent reachable: the adapter's connection (launch), a listener and the
@@ -218,12 +221,12 @@ class Agent:
         if opts["connect"]:
             if not env_token:
                 raise SystemExit("tasklens: TASKLENS_TOKEN is not set")
-            self._hold_lifeline(os.getppid())
+            self.parent = os.getppid()
             self.connect(opts["connect"], env_token)
             self.listen("127.0.0.1:0", token)
         else:
             if wrapper:
-                self._hold_lifeline(int(wrapper))
+                lifeline.hold_for_life(int(wrapper))
             self.listen(opts["listen"] or "127.0.0.1:0", token, int(wrapper) if wrapper else None)
 
     def install_hooks(self):
