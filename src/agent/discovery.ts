@@ -43,8 +43,19 @@ export async function listDiscoveryRecords(): Promise<DiscoveryRecord[]> {
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
 
+/** Whether the process a record names still exists (a killed one leaves its file behind). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 export async function readDiscoveryToken(host: string, port: number): Promise<string | undefined> {
-  const records = await listDiscoveryRecords();
+  // A file left by a killed program may name a port that a live agent uses now.
+  const records = (await listDiscoveryRecords()).filter((r) => alive(r.pid));
   const sameHost = (a: string) => a === host || (LOOPBACK.has(a) && LOOPBACK.has(host));
   return records.find((r) => r.port === port && sameHost(r.host))?.token ?? records.find((r) => r.port === port)?.token;
 }
