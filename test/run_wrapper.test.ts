@@ -27,6 +27,9 @@ eachPython('tasklens run behind a wrapper', (py) => {
       const report = JSON.parse(ps.stdout) as { pid: number; tasks: unknown[] };
       assert.equal(report.pid, pid);
       assert.ok(report.tasks.length > 5);
+      const tree = await run(process.execPath, [MAIN_JS, 'pstree', String(wrapper.child.pid)], { env: rt.env });
+      assert.equal(tree.code, 0, tree.stderr);
+      assert.match(tree.stdout, /sleeper/);
       process.kill(wrapper.child.pid!, 'SIGKILL');
       await waitUntil(() => gone(pid), 10_000, 'the program ended with its wrapper');
     } finally {
