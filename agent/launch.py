@@ -5,6 +5,11 @@
     python launch.py --listen HOST:PORT [--no-wait] -- PROGRAM ARGS...
     python launch.py -- PROGRAM ARGS...
 
+`tasklens run` execs the last two forms (bin/tasklens), so this process is the program's.
+Environment: TASKLENS_TOKEN (connect mode's token); TASKLENS_WRAPPER_PID, set by a
+`tasklens run` that could not exec and stays the parent (the program then dies with it). The
+agent removes both before the program runs.
+
 Python put this directory on sys.path[0]; the agent replaces it with the program's own entry
 before the program runs, so nothing here is importable by the program.
 """

@@ -125,21 +125,35 @@ eachPython('faults', (py) => {
     });
   });
 
-  it('the program runs on when the adapter is killed while it is stopped', async () => {
+  // A launched program never outlives its session: the kernel ends it with the adapter.
+  it('the program ends when the adapter is killed while it is stopped', async () => {
     const marker = tempMarker();
     await withAdapter(async (h) => {
       await h.launchToStop(py, fixture('marker_after_stop.py'), [8], { args: [marker] });
+      const pid = Number(/pid (\d+)/.exec(h.output('stdout'))?.[1]);
       h.adapter.kill('SIGKILL');
-      await waitUntil(() => fs.existsSync(marker), 5000, 'the program ran on');
+      await waitUntil(() => !isAlive(pid), 5000, 'the program ended');
+      assert.equal(fs.existsSync(marker), false, 'the program did not run on');
     });
   });
 
-  it('the program runs on when the client goes away over TCP', async () => {
+  it('the program ends when the adapter is killed while it runs', async () => {
+    await withAdapter(async (h) => {
+      await h.launch(py, { program: fixture('wait_to_be_killed.py') });
+      const pid = Number(/pid (\d+)/.exec(await h.waitForOutput('stdout', /pid \d+\n/))?.[1]);
+      h.adapter.kill('SIGKILL');
+      await waitUntil(() => !isAlive(pid), 5000, 'the program ended');
+    });
+  });
+
+  it('the program ends when the client goes away over TCP', async () => {
     const marker = tempMarker();
     await withAdapter(async (h) => {
       await h.launchToStop(py, fixture('marker_after_stop.py'), [8], { args: [marker] });
+      const pid = Number(/pid (\d+)/.exec(h.output('stdout'))?.[1]);
       (h.dc as unknown as { _socket: { destroy(): void } })._socket.destroy();
-      await waitUntil(() => fs.existsSync(marker), 5000, 'the program ran on');
+      await waitUntil(() => !isAlive(pid), 5000, 'the program ended');
+      assert.equal(fs.existsSync(marker), false, 'the program did not run on');
     }, { tcp: true });
   });
 

@@ -7,11 +7,11 @@ an eval() with a mapping for locals. Conditions that open scopes of their own (l
 comprehensions, `:=`) and code that is not a function or module body keep the general eval().
 """
 import ast
-import inspect
 
 _SCOPED = (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp,
            ast.NamedExpr)
 _LOCALS = "__tasklens_locals"
+_CO_OPTIMIZED = 0x1     # inspect.CO_OPTIMIZED, without importing inspect into every program
 
 
 class _ToLookups(ast.NodeTransformer):
@@ -32,7 +32,7 @@ def fast_condition(text, code, f_globals):
     Raises KeyError when a local it needs is unbound (the caller then falls back to eval to
     report the NameError). None when this condition or code needs the general path.
     """
-    if code.co_flags & inspect.CO_OPTIMIZED:
+    if code.co_flags & _CO_OPTIMIZED:
         local_names = set(code.co_varnames) | set(code.co_cellvars) | set(code.co_freevars)
     elif code.co_name == "<module>":
         local_names = set()

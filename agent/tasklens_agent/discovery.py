@@ -1,25 +1,48 @@
-"""The discovery file that lets `tasklens ps PID` find an agent: 0600 in a 0700 directory."""
+"""The discovery file that lets `tasklens ps PID` find an agent: 0600 in a 0700 directory.
+
+It is removed on every exit the agent can see: a normal end, an uncaught exception, an
+uncaught KeyboardInterrupt (atexit runs before python dies by SIGINT), and SIGTERM or SIGHUP
+while the program leaves them at their default (the handler removes the file, then the process
+dies by the same signal, as plain python would). SIGKILL and os._exit leave it behind; `ps`
+knows a file whose process is gone.
+"""
+import atexit
 import json
 import os
-import tempfile
+import signal
+import threading
 
 from .protocol import PROTOCOL_VERSION
+
+_FATAL_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 
 
 def directory():
     runtime = os.environ.get("XDG_RUNTIME_DIR")
     if runtime:
         return os.path.join(runtime, "tasklens")
-    return os.path.join(tempfile.gettempdir(), "tasklens-%d" % os.getuid())
+    return os.path.join(_tmpdir(), "tasklens-%d" % os.getuid())
 
 
-def write(host, port, token, python, program):
+def _tmpdir():
+    """Node's os.tmpdir(), which `ps` reads (tempfile's own choice would cost libbz2 and liblzma)."""
+    for name in ("TMPDIR", "TMP", "TEMP"):
+        value = os.environ.get(name)
+        if value:
+            return value.rstrip("/") or "/"
+    return "/tmp"
+
+
+def write(host, port, token, python, program, wrapper=None):
+    """`wrapper`: the PID of a `tasklens run` that could not exec, so `ps` can follow it here."""
     folder = directory()
     os.makedirs(folder, mode=0o700, exist_ok=True)
     os.chmod(folder, 0o700)
     path = os.path.join(folder, "%d.json" % os.getpid())
     data = {"pid": os.getpid(), "host": host, "port": port, "token": token,
             "python": python, "program": program, "protocol": PROTOCOL_VERSION}
+    if wrapper is not None:
+        data["wrapper"] = wrapper
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as f:
         json.dump(data, f)
@@ -33,3 +56,20 @@ def remove(path, pid):
             os.unlink(path)
         except OSError:
             pass
+
+
+def remove_at_exit(path):
+    pid = os.getpid()
+    atexit.register(remove, path, pid)
+    if threading.get_ident() != threading.main_thread().ident:
+        return      # signal handlers can only be set from the main thread
+
+    def die(signum, frame):
+        remove(path, pid)
+        signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)
+
+    for signum in _FATAL_SIGNALS:
+        # A signal the program inherited as ignored (nohup) stays ignored.
+        if signal.getsignal(signum) == signal.SIG_DFL:
+            signal.signal(signum, die)

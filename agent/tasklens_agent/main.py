@@ -1,25 +1,29 @@
 """Agent entry: parse the launcher's arguments, reach the adapter, run the program.
 
 Modes: `--connect HOST:PORT` (launch: connect back, token from TASKLENS_TOKEN, wait for
-`start`), `--listen HOST:PORT [--no-wait]` (attach: loopback listener, token in the discovery
-file), and no flag (`tasklens run`: ephemeral loopback listener, program runs at once).
-The main thread runs the program; sessions run on the control thread.
+`start`; a read-only listener for `ps`), `--listen HOST:PORT [--no-wait]` (attach: loopback
+listener, token in the discovery file), and no flag (`tasklens run`: ephemeral loopback
+listener, program runs at once). Every mode writes a discovery file.
+The main thread runs the program; sessions run on control threads. Start-up is three steps
+(`serve`, `install_hooks`, `run_program`), so that an agent loaded into a program that already
+runs needs only the first two.
 """
 import atexit
+import ctypes
+import errno
+import gc
 import os
-import secrets
 import socket
 import sys
 import threading
 
 from . import discovery
+from . import lifeline
 from . import paths
 from . import runner
 from . import task_origins
 from . import tasks as taskmod
 from .core import Debugger
-from .protocol import Connection
-from .session import Session, run_control_thread
 from .threads import AgentThread, thread_id
 
 USAGE = ("usage: launch.py [--connect HOST:PORT | --listen HOST:PORT [--no-wait]] "
@@ -56,7 +60,28 @@ def parse(argv):
 
 def _address(text):
     host, _, port = text.rpartition(":")
-    return host or "127.0.0.1", int(port)
+    return host.strip("[]") or "127.0.0.1", int(port)
+
+
+def _shown(host, port):
+    return "[%s]:%d" % (host, port) if ":" in host else "%s:%d" % (host, port)
+
+
+def _fail(message):
+    """A start-up error in one line, with the exit status `tasklens run` documents for it."""
+    sys.stderr.write("tasklens: %s\n" % message)
+    sys.stderr.flush()
+    raise SystemExit(2)
+
+
+def _give_back_memory():
+    """Returns to the system what start-up allocated and freed (about 1 MB), so that a program
+    under `tasklens run` holds little more memory than under plain python."""
+    gc.collect()
+    try:
+        ctypes.CDLL(None).malloc_trim(0)    # glibc's; other C libraries keep it
+    except (AttributeError, OSError):
+        pass
 
 
 def make_backend(core):
@@ -84,6 +109,13 @@ class Agent:
         self.session = None
         self.claim_lock = threading.Lock()
         self.exit_code = None
+        # Whether a debugger may attach (listen and run modes); under an adapter that
+        # launched the program (connect), the listener serves read-only clients (`ps`) only.
+        self.listening = opts["connect"] is None
+        self.parent = None      # connect mode: the adapter, which the program must not outlive
+        self.is_released = False
+        self.discovery = None
+        self.discovery_pid = None
         prog = opts["program"]
         self.main_path = os.path.abspath(prog) if prog else None
 
@@ -92,15 +124,32 @@ class Agent:
         self.started.set()
 
     def session_ended(self, session):
+        if self.session is not session and session.mode != "launch":
+            return      # a read-only client, or one refused at handshake: nothing to undo
         if self.session is session:
-            if self.core.terminate_on_disconnect:
-                os._exit(1)
+            # A launched program's adapter gone without a `disconnect` (it was killed, or its
+            # client vanished): the program ends with its session, as when asked to.
+            lost = not self.listening and session.started and not self.is_released
+            if self.core.terminate_on_disconnect or lost:
+                self.end_now()
             self.core.detach()
             self.session = None
             if not self.listening:      # nobody can attach again: stop tracing for good
                 self.core.backend.shutdown()
         if not self.listening:
             self.started.set()
+
+    def released(self):
+        """The debugger detached on purpose: the program may outlive whoever started it."""
+        self.is_released = True
+        if self.parent is not None:
+            lifeline.disarm()       # on the adapter's control thread, which armed it
+
+    def end_now(self):
+        """Ends the process at once, as `disconnect` with `terminate` asks (exit status 1)."""
+        if self.discovery is not None and os.getpid() == self.discovery_pid:
+            discovery.remove(self.discovery, self.discovery_pid)
+        os._exit(1)
 
     def connect(self, address, token):
         sock = socket.create_connection(_address(address))
@@ -110,26 +159,47 @@ class Agent:
     def claim(self, session):
         """The first connection to pass the handshake owns the debugger until it ends."""
         with self.claim_lock:
-            if self.session is not None:
+            if self.session is not None or (not self.listening and session.mode != "launch"):
                 return False
             self.session = session
             return True
 
     def _open_session(self, sock, mode, token):
+        # Imported at the first connection: most programs under `tasklens run` never get one.
+        from .protocol import Connection
+        from .session import Session, run_control_thread
         session = Session(self, Connection(sock), mode, token)
         session.hello()
-        run_control_thread(session)
+        if mode != "launch":
+            run_control_thread(session)
+            return
 
-    def listen(self, address, token):
-        host, port = _address(address)
+        def serve():
+            lifeline.arm(self.parent)
+            session.serve()
+        AgentThread(serve, "tasklens-control").start()
+
+    def listen(self, address, token, wrapper=None):
+        try:
+            host, port = _address(address)
+        except ValueError:
+            _fail("--listen %s: expected HOST:PORT" % address)
         if host not in ("127.0.0.1", "localhost", "::1"):
-            raise SystemExit("tasklens: --listen binds loopback only, not %s" % host)
+            _fail("--listen binds loopback addresses only (127.0.0.1, ::1), not %s; to reach a "
+                  "program in a container or on another machine, forward the port (ssh -L, "
+                  "kubectl port-forward, docker run --network host)" % host)
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        server = socket.create_server((host, port), family=family)
-        self.discovery = discovery.write(host, server.getsockname()[1], token, sys.executable,
-                                         self.opts["program"] or self.opts["module"])
-        pid = os.getpid()
-        atexit.register(discovery.remove, self.discovery, pid)
+        try:
+            server = socket.create_server((host, port), family=family)
+        except OSError as e:
+            reason = ("the port is in use; choose another one, or port 0 for a free one"
+                      if e.errno == errno.EADDRINUSE else e.strerror)
+            _fail("cannot listen on %s: %s" % (_shown(host, port), reason))
+        self.address = (host, server.getsockname()[1])
+        self.discovery = discovery.write(host, self.address[1], token, sys.executable,
+                                         self.opts["program"] or self.opts["module"], wrapper)
+        self.discovery_pid = os.getpid()
+        discovery.remove_at_exit(self.discovery)
 
         def accept_loop():
             while True:
@@ -137,22 +207,51 @@ class Agent:
                 self._open_session(sock, "listen", token)
         AgentThread(accept_loop, "tasklens-listen").start()
 
-    # --- program ---
-    def run(self):
+    # --- the three steps: reachable, hooked, running ---
+    def serve(self):
+        """Makes the agent reachable: the adapter's connection (launch), a listener and the
+        discovery file that `ps` and attach find it by."""
         opts = self.opts
         env_token = os.environ.pop("TASKLENS_TOKEN", None)
+        wrapper = os.environ.pop("TASKLENS_WRAPPER_PID", None)
         os.environ.pop("TASKLENS_BACKEND", None)   # read by make_backend already
-        self.listening = opts["connect"] is None
         if opts["program"]:     # before any adapter can set breakpoints in it
             self.core.bps.loaded_files.add(paths.canonical(opts["program"]))
+        token = os.urandom(16).hex()
         if opts["connect"]:
             if not env_token:
                 raise SystemExit("tasklens: TASKLENS_TOKEN is not set")
+            self.parent = os.getppid()
             self.connect(opts["connect"], env_token)
-            wait = True
+            self.listen("127.0.0.1:0", token)
         else:
-            self.listen(opts["listen"] or "127.0.0.1:0", secrets.token_hex(16))
-            wait = bool(opts["listen"]) and opts["wait"]
+            if wrapper:
+                lifeline.hold_for_life(int(wrapper))
+            self.listen(opts["listen"] or "127.0.0.1:0", token, int(wrapper) if wrapper else None)
+
+    def install_hooks(self):
+        """Lets the debugger see the program: its exit, forks, threads, asyncio tasks, and
+        tracing (off until a debugger asks for something)."""
+        atexit.register(self._report_exit)
+        os.register_at_fork(after_in_child=self._forked)
+        self._install_thread_hook()
+        task_origins.enabled = self.listening
+        taskmod.install()     # before user code imports asyncio (and uvloop binds it)
+        self.core.backend.start()
+
+    def run_program(self, target):
+        """Runs the program on this (the main) thread; returns or raises as it ends."""
+        try:
+            runner.run(target, bool(self.opts["module"]), self.core.on_uncaught)
+        except BaseException as exc:
+            self.exit_code = runner.exit_code_of(exc)
+            raise
+        self.exit_code = 0
+
+    def run(self):
+        opts = self.opts
+        self.serve()
+        wait = opts["connect"] is not None or (bool(opts["listen"]) and opts["wait"])
         try:
             if opts["module"]:
                 target = runner.prepare_module(opts["module"], opts["args"])
@@ -162,6 +261,10 @@ class Agent:
         except SystemExit as e:     # unreadable or invalid program, reported like python
             failure = e
         if wait:
+            if opts["listen"]:
+                sys.stderr.write("tasklens: waiting for a debugger to attach on %s (pid %d)\n"
+                                 % (_shown(*self.address), os.getpid()))
+                sys.stderr.flush()
             self.started.wait()
             if opts["connect"] and not (self.session and self.session.started):
                 raise SystemExit(3)
@@ -169,23 +272,14 @@ class Agent:
             self.exit_code = runner.exit_code_of(failure)
             self._report_exit()
             raise failure
-        atexit.register(self._report_exit)
-        os.register_at_fork(after_in_child=self._forked)
         runner.unbuffer_stdio()
-        self._install_thread_hook()
-        task_origins.enabled = self.listening
-        taskmod.install()     # before user code imports asyncio (and uvloop binds it)
         if self.stop_on_entry:
             self.core.step_on_entry()
         if not opts["module"]:
             target = (self.core.backend.program_code(target[0], opts["program"]), target[1])
-        self.core.backend.start()
-        try:
-            runner.run(target, bool(opts["module"]), self.core.on_uncaught)
-        except BaseException as exc:
-            self.exit_code = runner.exit_code_of(exc)
-            raise
-        self.exit_code = 0
+        self.install_hooks()
+        _give_back_memory()
+        self.run_program(target)
 
     def _forked(self):
         """A forked child has no control thread: it must never stop or talk on our socket."""

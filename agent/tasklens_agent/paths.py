@@ -5,7 +5,6 @@ Called on hot paths (first sight of each code object), so every answer is cached
 import os
 import runpy
 import sys
-import sysconfig
 
 AGENT_DIR = os.path.dirname(os.path.abspath(__file__))
 LAUNCHER = os.path.join(os.path.dirname(AGENT_DIR), "launch.py")
@@ -14,10 +13,9 @@ _RUNPY = os.path.normcase(os.path.realpath(runpy.__file__))
 
 def _library_roots():
     roots = set()
-    paths = sysconfig.get_paths()
-    for key in ("stdlib", "platstdlib", "purelib", "platlib"):
-        if paths.get(key):
-            roots.add(os.path.normcase(os.path.realpath(paths[key])) + os.sep)
+    # The standard library's own folder, found without sysconfig (whose data costs 1-2 MB of
+    # memory in every program); installed packages are told by their site-/dist-packages folder.
+    roots.add(os.path.normcase(os.path.realpath(os.path.dirname(os.__file__))) + os.sep)
     for base in (sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix):
         lib = os.path.join(base, "lib", "python%d.%d" % sys.version_info[:2])
         roots.add(os.path.normcase(os.path.realpath(lib)) + os.sep)

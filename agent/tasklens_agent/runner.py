@@ -11,7 +11,6 @@ import io
 import os
 import runpy
 import sys
-import traceback
 import types
 
 from . import frames as framemod
@@ -59,6 +58,7 @@ def prepare_script(program, args):
     try:
         code = compile(source, program, "exec", dont_inherit=True)
     except SyntaxError as e:
+        import traceback    # only now: it costs about 1 MB in every program
         traceback.print_exception(e.with_traceback(None))
         raise SystemExit(1)
     main = _fresh_main(original)

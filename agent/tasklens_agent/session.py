@@ -251,12 +251,14 @@ class Session:
         return inspection.loaded_sources(self.agent.main_path)
 
     def r_disconnect(self, args):
+        if not args.get("terminate") and not self.read_only:
+            self.agent.released()      # before the answer: the adapter may exit right after it
         return {}
 
     def finish_disconnect(self, args):
         if args.get("terminate") and not self.read_only:
             self.conn.close()
-            os._exit(1)
+            self.agent.end_now()
         return False
 
 

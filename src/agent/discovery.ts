@@ -23,6 +23,8 @@ export interface DiscoveryRecord extends AgentAddress {
   python?: string;
   program?: string;
   protocol?: number;
+  /** The `tasklens run` process that started this one and could not exec (docs/agent-protocol.md). */
+  wrapper?: number;
 }
 
 /** `address` to use; `problem` when a file is there but must not be used; null when there is none. */

@@ -4,6 +4,7 @@ import { CliError } from '../cli/failure';
 import { MIN_WIDTH, type InspectOptions } from './options';
 import { orderTasks } from './order';
 import { psReport, psWrite, pstreeReport, pstreeText } from './report';
+import { programBehind } from './runWrapper';
 import { agentNote, chooseSnapshot, NoAgent } from './sourceChoice';
 
 // What `tasklens ps` and `pstree` do once their arguments are parsed. Kept apart from the
@@ -25,7 +26,8 @@ export const EXIT: Record<ProcErrorCode, number> = {
 /** `--source agent` with no agent to ask. */
 const EXIT_NO_AGENT = 8;
 
-async function takeSnapshot(pid: number, o: InspectOptions): Promise<Snapshot> {
+async function takeSnapshot(asked: number, o: InspectOptions): Promise<Snapshot> {
+  const pid = await programBehind(asked);
   try {
     const { snap, agentProblem } = await chooseSnapshot(pid, o);
     if (agentProblem !== null) {

@@ -1,0 +1,53 @@
+"""The program does not outlive the process that started it, unless a debugger lets it go.
+
+A program launched by the adapter, or run by a `tasklens run` that could not exec (Node started
+directly), has a parent that may die by SIGKILL (the OOM killer, `kill -9`, a test harness),
+which nobody can catch. The kernel's parent-death signal covers it: SIGKILL to the program as
+soon as its parent is gone. Linux keeps that setting per thread, and sends it while the thread
+that asked lives; so it is held by an agent thread, never by the program's:
+- under an adapter, by the control thread of the adapter's connection, which drops it itself
+  when the adapter detaches on purpose (DAP `disconnect` with `terminateDebuggee: false`),
+  before answering, so the adapter may exit right after the answer;
+- behind a wrapper, by a thread of its own that holds it for the program's life.
+"""
+import os
+import signal
+import sys
+import threading
+
+from .threads import AgentThread
+
+PR_SET_PDEATHSIG = 1
+
+
+def _set(signum):
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        import ctypes   # only where there is a parent to watch (not under an exec'd `tasklens run`)
+        return ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signum, 0, 0, 0) == 0
+    except (ImportError, OSError, AttributeError):
+        return False
+
+
+def arm(parent):
+    """On the calling thread: SIGKILL when `parent` dies (at once if it already has)."""
+    if _set(signal.SIGKILL) and os.getppid() != parent:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def disarm():
+    """On the thread that armed it: the program may outlive its parent."""
+    _set(0)
+
+
+def hold_for_life(parent):
+    """Arms a thread that lives as long as the program; returns once it holds."""
+    armed = threading.Event()
+
+    def hold():
+        arm(parent)
+        armed.set()
+        threading.Event().wait()
+    AgentThread(hold, "tasklens-lifeline").start()
+    armed.wait()
