@@ -19,7 +19,7 @@ from . import task_views
 from . import tasks as taskmod
 from . import values
 from .protocol import AgentError, BAD_ARGUMENTS, EVAL_ERROR, INVALID_HANDLE
-from .saferepr import safe_repr, safe_str
+from .saferepr import safe_repr, safe_str, short_type
 from .threads import thread_by_id
 
 REQUEST_BUDGET = 1.5   # seconds of user __repr__ time one variables request may spend
@@ -119,9 +119,9 @@ class Inspector:
         ts, kind, obj, parent = self._var_entry(args)
         start, count, flt = args.get("start"), args.get("count"), args.get("filter")
         if kind == "locals":
-            items = [(k, v, k) for k, v in list(obj.f_locals.items())]
+            items = _scope_items(obj.f_locals)
         elif kind == "globals":
-            items = [(k, v, k) for k, v in list(obj.f_globals.items()) if k != "__builtins__"]
+            items = [i for i in _scope_items(obj.f_globals) if i[0] != "__builtins__"]
         else:
             items = values.children(obj, parent, start, count, flt)
             start = count = None
@@ -131,7 +131,12 @@ class Inspector:
         out = []
         deadline = time.monotonic() + REQUEST_BUDGET
         for name, value, evaluate_name in items:
-            body = self.value_body(ts, value, evaluate_name, deadline)
+            try:
+                body = self.value_body(ts, value, evaluate_name, deadline)
+            except Exception as e:      # one value must not take the others down with it
+                body = {"value": "<%s object: cannot be shown: %s: %s>" % (
+                    short_type(value), short_type(e), safe_str(e, 200)),
+                    "type": short_type(value), "variablesReference": 0}
             body["name"] = name
             if evaluate_name:
                 body["evaluateName"] = evaluate_name
@@ -239,6 +244,18 @@ class Inspector:
         return {"exceptionId": full, "description": message, "breakMode": ts.break_mode,
                 "details": {"message": message, "typeName": t.__name__,
                             "fullTypeName": full, "stackTrace": stack}}
+
+
+def _scope_items(mapping):
+    """(name, value, evaluateName) of a namespace; a key that is not a str (a program may
+    put anything in globals()) is named by its safe repr and cannot be evaluated."""
+    items = []
+    for k, v in list(dict.items(mapping) if type(mapping) is dict else mapping.items()):
+        if type(k) is str:
+            items.append((k, v, k))
+        else:
+            items.append((safe_repr(k, 200), v, None))
+    return items
 
 
 def source(args):
