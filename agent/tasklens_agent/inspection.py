@@ -21,6 +21,7 @@ from . import values
 from .protocol import AgentError, BAD_ARGUMENTS, EVAL_ERROR, INVALID_HANDLE
 from .saferepr import safe_repr, safe_str, short_type
 from .threads import thread_by_id
+from .usercode import Interrupted
 
 REQUEST_BUDGET = 1.5   # seconds of user __repr__ time one variables request may spend
 _source_refs = {}      # filename -> sourceReference, for code with no file on disk
@@ -175,7 +176,9 @@ class Inspector:
         loc = frame.f_locals if frame is not None else g
         try:
             return eval(compile(text, "<setVariable>", "eval", dont_inherit=True), g, loc)
-        except Exception as e:
+        except Interrupted:
+            raise
+        except BaseException as e:
             raise AgentError(EVAL_ERROR, "%s: %s" % (type(e).__name__, e))
 
     def evaluate(self, args):
@@ -198,7 +201,12 @@ class Inspector:
                     framemod.commit_locals(frame)
                 return {"result": "", "type": "", "variablesReference": 0}
             result = eval(code, g, loc)
-        except Exception as e:
+        except Interrupted:
+            raise
+        except SystemExit as e:     # typed in the console: shown, never obeyed
+            return {"result": "SystemExit(%s) raised; the program keeps running"
+                    % safe_repr(e.code, 200), "type": "SystemExit", "variablesReference": 0}
+        except BaseException as e:
             raise AgentError(EVAL_ERROR, "".join(
                 traceback.format_exception_only(type(e), e)).strip())
         body = self.value_body(ts, result, text if args.get("context") != "repl" else None)
@@ -218,8 +226,10 @@ class Inspector:
             base, _, partial = token.rpartition(".")
             try:
                 obj = eval(compile(base, "<completion>", "eval", dont_inherit=True), g, loc)
-                names = dir(obj)
-            except Exception:
+                names = [n for n in dir(obj) if type(n) is str]
+            except Interrupted:
+                raise
+            except BaseException:
                 names = []
         else:
             partial = token

@@ -13,6 +13,7 @@ import time
 from . import inspection
 from . import task_views
 from . import tasks as taskmod
+from . import usercode
 from .protocol import (AgentError, BAD_ARGUMENTS, INTERNAL, NOT_STOPPED, PROTOCOL_VERSION,
                        RUNNING_COMMANDS, STOPPED_COMMANDS, TASK_COMMANDS, UNKNOWN_COMMAND)
 from .stepping import IN, OUT, OVER
@@ -102,23 +103,8 @@ class Session:
     def hand_over(self, req, cmd, args):
         if not self.core.stopped:
             raise AgentError(NOT_STOPPED, "%s needs the program to be stopped" % cmd)
-        owner = self._owner(args)
-        handler = getattr(self.inspector, cmd)
-
-        def job():
-            try:
-                body = handler(args)
-            except AgentError as e:
-                self.conn.respond(req, error=e)
-            except Exception as e:
-                self.conn.respond(req, error=AgentError(INTERNAL, "%s: %s" % (
-                    type(e).__name__, e)))
-            else:
-                self.conn.respond(req, body)
-        if owner is not None and owner.parked:
-            owner.jobs.put(job)
-        else:
-            job()
+        usercode.hand_over(self.conn, self.core, self._owner(args), req, cmd, args,
+                           getattr(self.inspector, cmd))
 
     def _owner(self, args):
         core = self.core
@@ -138,6 +124,7 @@ class Session:
         if not core.stopped:
             raise AgentError(NOT_STOPPED, "%s needs the program to be stopped" % cmd)
         if cmd == "continue":
+            usercode.resume_notice(core)
             self.conn.respond(req, {"allThreadsContinued": True})
             core.resume()
             return
@@ -153,6 +140,7 @@ class Session:
         if ts is None or not ts.parked:
             raise AgentError(BAD_ARGUMENTS, "thread %r is not stopped in Python code"
                              % args.get("threadId"))
+        usercode.resume_notice(core, ts)
         self.conn.respond(req, {})
         core.resume(_STEPS[cmd], ts)
 
@@ -180,6 +168,7 @@ class Session:
         core = self.core
         core.just_my_code = bool(args.get("justMyCode", True))
         core.terminate_on_disconnect = bool(args.get("terminateOnDisconnect", False))
+        usercode.LIMIT = float(args.get("evaluateTimeout") or usercode.LIMIT)
         self.agent.stop_on_entry = bool(args.get("stopOnEntry", False))
         core.backend.refresh(plans_changed=True)
         return {}

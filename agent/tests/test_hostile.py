@@ -33,7 +33,7 @@ class HostileValuesTests(AgentTestCase):
         self.assertEqual(v["bad_key_dict"]["value"], "{BadKey(): 'value', 'ok': 1}")
         self.assertEqual(v["spin_repr"]["value"], "<SpinRepr object: repr timed out after 0.5 s>")
         self.assertRegex(v["sleep_repr"]["value"], r"^<SleepRepr object: repr (timed out|skip)")
-        self.assertTrue(v["huge"]["value"].endswith("\u2026 (repr of 50,000,000 characters)"))
+        self.assertTrue(v["huge"]["value"].endswith("\u2026 (repr of 5,000,000 characters)"))
         self.assertTrue(v["text"]["value"].endswith("\u2026 (100,000 characters)"))
         self.assertTrue(v["loud"]["value"].endswith("\u2026 (10,000 characters)"))
         self.assertEqual(v["weird"]["type"], "__main__.Weird")
@@ -56,3 +56,73 @@ class HostileValuesTests(AgentTestCase):
         self.assertEqual(glob["BadKey()"]["value"], "'a global with a hostile key'")
         self.assertNotIn("evaluateName", glob["BadKey()"])
         self.assertIn("main", glob)
+
+
+class DeadlineTests(AgentTestCase):
+    """evaluateTimeout 1 s: user code is cut at its deadline or left to finish in native code."""
+
+    def stop_in_main(self, sleep="3"):
+        s = self.launch(HOSTILE, "main", sleep)
+        s.handshake(evaluateTimeout=1)
+        s.request("setBreakpoints", {"source": {"path": HOSTILE}, "breakpoints": [
+            {"line": line_of(HOSTILE, "inspect-here")}]})
+        s.start()
+        tid = s.stopped("breakpoint")["threadId"]
+        return s, tid, s.top_frame(tid)["id"]
+
+    def evaluate(self, s, frame, expression):
+        return s.request_raw("evaluate", {"expression": expression, "frameId": frame,
+                                          "context": "repl"})
+
+    def test_python_code_is_interrupted_and_the_program_goes_on(self):
+        s, tid, frame = self.stop_in_main()
+        for expression in ("spin()", "sum(1 for _ in range(10**10))"):
+            resp = self.evaluate(s, frame, expression)
+            self.assertEqual((resp["success"], resp["message"]),
+                             (False, "still running after 1 s; interrupted"))
+        self.assertEqual(self.evaluate(s, frame, "plain")["body"]["result"], "42")
+        s.request("continue", {"threadId": tid})
+        self.assertEqual(s.finish()[:2], (7, "inspected\n"))
+
+    def test_native_code_finishes_later_on_the_console(self):
+        s, tid, frame = self.stop_in_main("3")
+        resp = self.evaluate(s, frame, "slow.value")
+        self.assertFalse(resp["success"])
+        self.assertIn("printed to the console when it finishes", resp["message"])
+        # Meanwhile: what does not need the busy thread is answered, what does says why not.
+        self.assertEqual(len(s.request("stackTrace", {"threadId": tid})["stackFrames"]), 2)
+        self.assertIn("plain", s.locals(frame))
+        self.assertIn("still running `slow.value`", self.evaluate(s, frame, "plain")["message"])
+        step = s.request_raw("next", {"threadId": tid})
+        self.assertIn("cannot step", step["message"])
+        late = s.wait_event("output", timeout=10)
+        self.assertEqual(late["output"].split(": ", 1)[1], "'slept'\n")
+        self.assertEqual(self.evaluate(s, frame, "plain")["body"]["result"], "42")
+        s.request("continue", {"threadId": tid})
+        self.assertEqual(s.finish()[:2], (7, "inspected\n"))
+
+    def test_system_exit_is_a_result(self):
+        s, tid, frame = self.stop_in_main()
+        for expression, shown in (("sys.exit(9)", "9"), ("raise SystemExit", "None")):
+            body = self.evaluate(s, frame, expression)["body"]
+            self.assertEqual(body["result"],
+                             "SystemExit(%s) raised; the program keeps running" % shown)
+        s.request("continue", {"threadId": tid})
+        self.assertEqual(s.finish()[:2], (7, "inspected\n"))
+
+    def test_a_hanging_condition_stops_once_and_is_switched_off(self):
+        for condition in ("spin()", "time.sleep(1.5) or i == 3"):
+            with self.subTest(condition=condition):
+                s = self.launch(HOSTILE, "loop")
+                s.handshake(evaluateTimeout=1)
+                s.request("setBreakpoints", {"source": {"path": HOSTILE}, "breakpoints": [
+                    {"line": line_of(HOSTILE, "condition-line"), "condition": condition}]})
+                s.start()
+                tid = s.stopped("breakpoint")["threadId"]
+                notice = s.wait_event("output")
+                self.assertIn("ran longer than 1 s", notice["output"])
+                changed = s.wait_event("breakpoint")["breakpoint"]
+                self.assertFalse(changed["verified"])
+                s.request("continue", {"threadId": tid})
+                self.assertEqual(s.finish()[:2], (7, "loop done 10\n"))
+                self.assertEqual(s.events("stopped"), [])
