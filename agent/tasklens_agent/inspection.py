@@ -17,9 +17,10 @@ from . import frames as framemod
 from . import paths
 from . import task_views
 from . import tasks as taskmod
+from . import usercode
 from . import values
 from .protocol import AgentError, BAD_ARGUMENTS, EVAL_ERROR, INVALID_HANDLE
-from .saferepr import safe_repr, safe_str, short_type
+from .saferepr import TIMEOUT, safe_repr, safe_str, short_type
 from .threads import thread_by_id
 from .usercode import Interrupted
 
@@ -110,8 +111,8 @@ class Inspector:
                              % args.get("variablesReference"))
         return entry
 
-    def value_body(self, ts, obj, name, deadline=None):
-        body = values.describe(obj, deadline)
+    def value_body(self, ts, obj, name, deadline=None, value_timeout=values.VALUE_TIMEOUT):
+        body = values.describe(obj, deadline, value_timeout)
         body["variablesReference"] = (self.core.var_handle(ts, "object", obj, name)
                                       if values.expandable(obj) else 0)
         return body
@@ -169,7 +170,7 @@ class Inspector:
             raise
         except Exception as e:
             raise AgentError(EVAL_ERROR, "cannot set %s: %s: %s" % (name, type(e).__name__, e))
-        return self.value_body(ts, new, None)
+        return self.value_body(ts, new, None, *_result_budget())
 
     def _eval_value(self, text, frame):
         g = frame.f_globals if frame is not None else sys.modules["__main__"].__dict__
@@ -209,7 +210,8 @@ class Inspector:
         except BaseException as e:
             raise AgentError(EVAL_ERROR, "".join(
                 traceback.format_exception_only(type(e), e)).strip())
-        body = self.value_body(ts, result, text if args.get("context") != "repl" else None)
+        body = self.value_body(ts, result, text if args.get("context") != "repl" else None,
+                               *_result_budget())
         body["result"] = body.pop("value")
         return body
 
@@ -254,6 +256,15 @@ class Inspector:
         return {"exceptionId": full, "description": message, "breakMode": ts.break_mode,
                 "details": {"message": message, "typeName": t.__name__,
                             "fullTypeName": full, "stackTrace": stack}}
+
+
+def _result_budget():
+    """(deadline, per-repr timeout) for showing a result: within what is left of the
+    evaluation's own deadline, so that a slow __repr__ of the result is not what cuts it."""
+    left = usercode.time_left()
+    if left is None:
+        return None, TIMEOUT
+    return time.monotonic() + max(left - 0.05, 0), TIMEOUT
 
 
 def _scope_items(mapping):

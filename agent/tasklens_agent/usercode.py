@@ -148,6 +148,12 @@ def call(fn, what, limit=None, on_left=None):
     return outcome[0], outcome[1], run
 
 
+def time_left():
+    """Seconds until the deadline of the run this thread is in (None outside one)."""
+    run = _current.get(threading.get_ident())
+    return None if run is None else run.deadline - time.monotonic()
+
+
 def still_running(run):
     return "still running after %s s; interrupted" % seconds(run.limit)
 

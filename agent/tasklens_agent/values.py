@@ -123,13 +123,13 @@ def _index(parent_name, i):
     return "%s[%d]" % (parent_name, i) if parent_name else None
 
 
-def describe(obj, deadline=None):
+def describe(obj, deadline=None, value_timeout=VALUE_TIMEOUT):
     """value/type/counts for one value (variablesReference is added by the caller)."""
     if deadline is None:
         text = safe_repr(obj)
     else:
         # Builtins render without a clock; only a user __repr__ is skipped once time is out.
-        text = safe_repr(obj, timeout=max(min(VALUE_TIMEOUT, deadline - time.monotonic()), 0))
+        text = safe_repr(obj, timeout=max(min(value_timeout, deadline - time.monotonic()), 0))
     body = {"value": text, "type": type_name(obj)}
     n_idx, n_named = indexed_count(obj), named_count(obj)
     if n_idx:

@@ -21,8 +21,9 @@ export function register(program: Command): void {
     .addHelpText(
       'after',
       '\nEditors start this command as their debug adapter. Launch arguments: program | module, args, cwd,\n' +
-        'env, python (default python3), stopOnEntry, justMyCode (default true). Attach arguments:\n' +
-        'connect: {host, port[, token]} for a program started with `tasklens run --listen HOST:PORT`.',
+        'env, python (default python3), stopOnEntry, justMyCode (default true), evaluateTimeout (seconds,\n' +
+        'default 2). Attach arguments: connect: {host, port[, token]} for a program started with\n' +
+        '`tasklens run --listen HOST:PORT`, justMyCode, evaluateTimeout.',
     )
     .action(async (options: DapOptions) => {
       // Loaded on use: the other sub-commands start without the adapter's modules.
