@@ -5,6 +5,7 @@ import { probeInterpreter } from '../agent/python';
 import { ErrorCode, UserError } from '../dap/errors';
 import { EXCEPTION_FILTERS } from './breakpoints';
 import { parseAttach, parseLaunch, type LaunchConfig } from './launchArgs';
+import { forwardProgramOutput } from './programOutput';
 import type { Session } from './session';
 
 const POLITE_MS = 1500;
@@ -121,7 +122,7 @@ async function startProgram(session: Session): Promise<void> {
 
 async function start(session: Session, config: LaunchConfig): Promise<void> {
   await probeInterpreter(config.python);
-  const debuggee = await launchDebuggee(config, (category, text) => session.output(category, text), session.log);
+  const debuggee = await launchDebuggee(config, (category, text) => forwardProgramOutput(session, category, text), session.log);
   try {
     await connect(session, debuggee, {
       justMyCode: config.justMyCode,
