@@ -70,6 +70,7 @@ class Inspector:
 
     # --- handlers ---
     def stackTrace(self, args):
+        whole(args, "startFrame"), whole(args, "levels")    # checked here for tasks too
         if taskmod.is_task_id(args.get("threadId")):
             return task_views.stack_trace(self.core, args, source_reference)
         thread, ts = self.thread_state(args)
@@ -80,8 +81,8 @@ class Inspector:
             stack = framemod.thread_stack(top)
         if args.get("justMyCode", self.core.just_my_code):
             stack = [f for f in stack if paths.is_user(f.f_code.co_filename)]
-        start = int(args.get("startFrame") or 0)
-        levels = int(args.get("levels") or 0)
+        start = whole(args, "startFrame")
+        levels = whole(args, "levels")
         page = stack[start:start + levels] if levels else stack[start:]
         out = []
         for frame in page:
@@ -119,7 +120,7 @@ class Inspector:
 
     def variables(self, args):
         ts, kind, obj, parent = self._var_entry(args)
-        start, count, flt = args.get("start"), args.get("count"), args.get("filter")
+        start, count, flt = whole(args, "start"), whole(args, "count"), args.get("filter")
         if kind == "locals":
             items = _scope_items(obj.f_locals)
         elif kind == "globals":
@@ -217,7 +218,7 @@ class Inspector:
 
     def completions(self, args):
         text = str(args.get("text", ""))
-        column = int(args.get("column") or len(text) + 1)
+        column = whole(args, "column") or len(text) + 1
         head = text[:column - 1]
         m = re.search(r"([A-Za-z_][\w.]*)?$", head)
         token = m.group(0) if m else ""
@@ -256,6 +257,18 @@ class Inspector:
         return {"exceptionId": full, "description": message, "breakMode": ts.break_mode,
                 "details": {"message": message, "typeName": t.__name__,
                             "fullTypeName": full, "stackTrace": stack}}
+
+
+def whole(args, key):
+    """A count or position argument: a whole number ≥ 0 (0 when absent)."""
+    value = args.get(key)
+    if value is None:
+        return 0
+    if type(value) not in (int, float) or value != value or value in (float("inf"), -float("inf")) \
+            or int(value) != value or value < 0:
+        raise AgentError(BAD_ARGUMENTS, "%s must be a whole number >= 0, not %s"
+                         % (key, safe_repr(value, 50)))
+    return int(value)
 
 
 def _result_budget():

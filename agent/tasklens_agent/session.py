@@ -6,6 +6,7 @@ there; when that thread is not parked (it is in native code) the control thread 
 When the socket closes the session detaches the debugger (or ends the process on request).
 A read-only connection (`ps`) may only read, claims nothing and detaches nothing.
 """
+import json
 import os
 import sys
 import time
@@ -22,6 +23,8 @@ from .threads import AgentThread, thread_by_id, user_threads
 PAUSE_NOTICE_DELAY = 0.3
 _STEPS = {"next": OVER, "stepIn": IN, "stepOut": OUT}
 _FILTERS = ("raised", "uncaught", "taskUnhandled")
+# Handles the adapter passes through from its client: numbers, whatever a client sends.
+_HANDLES = frozenset({"threadId", "frameId", "variablesReference", "sourceReference"})
 # What a read-only client (`ps`) may ask: reads that change nothing, and leaving.
 READ_ONLY_COMMANDS = frozenset({"threads", "taskTable", "loadedSources", "source", "disconnect"})
 
@@ -71,6 +74,12 @@ class Session:
         cmd = req.get("command")
         args = req.get("arguments") or {}
         try:
+            if not isinstance(args, dict):
+                raise AgentError(BAD_ARGUMENTS, "the arguments of %s must be an object" % cmd)
+            for key in _HANDLES.intersection(args):
+                if args[key] is not None and type(args[key]) is not int:
+                    raise AgentError(BAD_ARGUMENTS, "%s must be a whole number, not %s"
+                                     % (key, json.dumps(args[key])[:50]))
             if not self.handshaken and cmd != "handshake":
                 raise AgentError(BAD_ARGUMENTS, "the first request must be handshake")
             if self.read_only and cmd not in READ_ONLY_COMMANDS:
