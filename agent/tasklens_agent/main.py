@@ -22,6 +22,8 @@ from .protocol import Connection
 from .session import Session, run_control_thread
 from .threads import AgentThread, thread_id
 
+HANDSHAKE_TIMEOUT = 5.0
+MAX_STRANGERS = 16
 USAGE = ("usage: launch.py [--connect HOST:PORT | --listen HOST:PORT [--no-wait]] "
          "(--module NAME | PROGRAM) [--] [ARGS...]")
 
@@ -83,6 +85,7 @@ class Agent:
         self.stop_on_entry = False
         self.session = None
         self.claim_lock = threading.Lock()
+        self.strangers = []         # listen mode: connections that have not passed handshake
         self.exit_code = None
         prog = opts["program"]
         self.main_path = os.path.abspath(prog) if prog else None
@@ -119,6 +122,7 @@ class Agent:
         session = Session(self, Connection(sock), mode, token)
         session.hello()
         run_control_thread(session)
+        return session
 
     def listen(self, address, token):
         host, port = _address(address)
@@ -134,7 +138,15 @@ class Agent:
         def accept_loop():
             while True:
                 sock, _ = server.accept()
-                self._open_session(sock, "listen", token)
+                # A connection has HANDSHAKE_TIMEOUT to prove it knows the token, and only
+                # so many may try at once: a flood cannot hold the agent's files or threads.
+                self.strangers = [s for s in self.strangers if not s.conn.closed
+                                  and not s.handshaken]
+                if len(self.strangers) >= MAX_STRANGERS:
+                    sock.close()
+                    continue
+                sock.settimeout(HANDSHAKE_TIMEOUT)
+                self.strangers.append(self._open_session(sock, "listen", token))
         AgentThread(accept_loop, "tasklens-listen").start()
 
     # --- program ---

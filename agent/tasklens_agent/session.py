@@ -23,6 +23,8 @@ from .threads import AgentThread, thread_by_id, user_threads
 PAUSE_NOTICE_DELAY = 0.3
 _STEPS = {"next": OVER, "stepIn": IN, "stepOut": OUT}
 _FILTERS = ("raised", "uncaught", "taskUnhandled")
+# The longest line read before the handshake: a stranger cannot make the agent buffer more.
+UNTRUSTED_LINE = 64 * 1024
 # Handles the adapter passes through from its client: numbers, whatever a client sends.
 _HANDLES = frozenset({"threadId", "frameId", "variablesReference", "sourceReference"})
 # What a read-only client (`ps`) may ask: reads that change nothing, and leaving.
@@ -41,6 +43,11 @@ class Session:
         self.read_only = False
         self.started = False
 
+    def stranger(self):
+        """A listen-mode connection that has not shown the token yet (in connect mode the agent
+        dialled the adapter itself)."""
+        return self.mode == "listen" and not self.handshaken
+
     def hello(self):
         v = sys.version_info
         body = {"protocol": PROTOCOL_VERSION, "pid": os.getpid(),
@@ -56,9 +63,11 @@ class Session:
         try:
             while True:
                 try:
-                    msg = self.conn.read_message()
+                    msg = self.conn.read_message(-1 if self.handshaken else UNTRUSTED_LINE)
                 except ValueError as e:
                     self.conn.respond({}, error=AgentError(BAD_ARGUMENTS, "bad message: %s" % e))
+                    if self.stranger():     # one answer, then the door
+                        break
                     continue
                 if msg is None:
                     break
@@ -97,7 +106,7 @@ class Session:
                 raise AgentError(UNKNOWN_COMMAND, "unknown command %r" % cmd)
         except AgentError as e:
             self.conn.respond(req, error=e)
-            return not (cmd == "handshake")
+            return not self.stranger() and cmd != "handshake"
         except Exception as e:
             self.conn.respond(req, error=AgentError(INTERNAL, "%s: %s" % (type(e).__name__, e)))
             return True
@@ -165,10 +174,12 @@ class Session:
         if args.get("readOnly") is True:
             # Claims nothing and gets no events: a debugger may be attached meanwhile, and
             # the end of this connection leaves the debugger's state alone.
+            self.conn.sock.settimeout(None)
             self.read_only = self.handshaken = True
             return {}
         if not self.agent.claim(self):
             raise AgentError(BAD_ARGUMENTS, "another adapter is already attached")
+        self.conn.sock.settimeout(None)     # the listen mode's handshake deadline is over
         self.handshaken = True
         self.core.conn = self.conn
         return {}
