@@ -112,7 +112,7 @@ class Inspector:
                              % args.get("variablesReference"))
         return entry
 
-    def value_body(self, ts, obj, name, deadline=None, value_timeout=values.VALUE_TIMEOUT):
+    def value_body(self, ts, obj, name, deadline=None, value_timeout=TIMEOUT):
         body = values.describe(obj, deadline, value_timeout)
         body["variablesReference"] = (self.core.var_handle(ts, "object", obj, name)
                                       if values.expandable(obj) else 0)

@@ -11,14 +11,11 @@ import itertools
 import time
 import types
 
-from .saferepr import safe_repr, type_lookup, type_name
+from .saferepr import TIMEOUT, safe_repr, type_lookup, type_name
 
 _SEQUENCES = (list, tuple, collections.deque)
 _INDEXED = _SEQUENCES + (dict, set, frozenset)
 _LEAVES = (bool, int, float, complex, type(None), str, bytes, bytearray, range)
-# One slow __repr__ in a listing may take this long, so that a few others still get a turn
-# within the request's budget.
-VALUE_TIMEOUT = 0.5
 _mro_of = type.__dict__["__mro__"].__get__
 _dict_of = type.__dict__["__dict__"].__get__
 
@@ -123,7 +120,7 @@ def _index(parent_name, i):
     return "%s[%d]" % (parent_name, i) if parent_name else None
 
 
-def describe(obj, deadline=None, value_timeout=VALUE_TIMEOUT):
+def describe(obj, deadline=None, value_timeout=TIMEOUT):
     """value/type/counts for one value (variablesReference is added by the caller)."""
     if deadline is None:
         text = safe_repr(obj)

@@ -31,7 +31,7 @@ class HostileValuesTests(AgentTestCase):
         self.assertEqual(v["bad_len"]["value"], "[1, 2, 3]")
         self.assertEqual(v["bad_len"]["indexedVariables"], 3)
         self.assertEqual(v["bad_key_dict"]["value"], "{BadKey(): 'value', 'ok': 1}")
-        self.assertEqual(v["spin_repr"]["value"], "<SpinRepr object: repr timed out after 0.5 s>")
+        self.assertEqual(v["spin_repr"]["value"], "<SpinRepr object: repr timed out after 1.0 s>")
         self.assertRegex(v["sleep_repr"]["value"], r"^<SleepRepr object: repr (timed out|skip)")
         self.assertTrue(v["huge"]["value"].endswith("\u2026 (repr of 5,000,000 characters)"))
         self.assertTrue(v["text"]["value"].endswith("\u2026 (100,000 characters)"))
