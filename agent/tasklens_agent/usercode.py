@@ -5,11 +5,12 @@ Who runs where:
 - the user code runs on the thread that asked for it: a parked thread serving a request, or a
   program thread meeting a breakpoint. It registers itself in `_current` for the length of
   the call;
-- one watchdog (an AgentThread, started on first use) wakes at the earliest deadline. It raises
-  `Interrupted` in the late thread (`PyThreadState_SetAsyncExc`: taken at the thread's next
-  bytecode) and gives it `GRACE` to unwind; a thread still inside native code then gets the
-  exception withdrawn and is left to finish (`Run.left`): the request is answered now and the
-  result goes to the console when it comes;
+- one watchdog (an AgentThread, started on first use) wakes at the earliest deadline, and at
+  least every 0.25 s to see new runs. It raises `Interrupted` in the late thread
+  (`PyThreadState_SetAsyncExc`: taken at the thread's next bytecode) and gives it up to 0.1 s
+  to unwind; a thread still inside native code then gets the exception withdrawn and is left
+  to finish (`Run.left`): the request is answered now and the result goes to the console when
+  it comes. The deadline is set that much before the limit, so the answer leaves within it;
 - the control thread routes requests (`hand_over`): a parked thread busy with user code gets
   no more work; what does not need it (stacks, scopes, variables) is served by a helper thread.
 
@@ -47,8 +48,9 @@ class Run:
         self.ident = threading.get_ident()
         self.limit = limit
         self.started = time.monotonic()
-        # Interrupted early enough that the answer leaves within the limit.
-        self.deadline = self.started + limit - _grace(limit)
+        # Interrupted early enough that the answer leaves within the limit (with room for the
+        # watchdog to be scheduled on a busy machine).
+        self.deadline = self.started + limit - 1.5 * _grace(limit)
         self.lock = threading.Lock()
         self.done = self.expired = self.fired = self.left = False
         self.on_left = None     # called on the watchdog thread when the run is left running
@@ -91,7 +93,6 @@ class Run:
 
 class _Watchdog:
     def __init__(self):
-        self.wake = threading.Event()
         AgentThread(self._loop, "tasklens-deadline").start()
 
     def _loop(self):
@@ -105,8 +106,7 @@ class _Watchdog:
             # New runs are registered without waking us (the hot path of a condition must not
             # pay for it): wake often enough to see one before its deadline.
             nap = min(pending + [now + min(0.25, LIMIT / 4)]) - now
-            self.wake.wait(max(nap, 0.005))
-            self.wake.clear()
+            time.sleep(max(nap, 0.005))
 
 
 def call(fn, what, limit=None, on_left=None):
