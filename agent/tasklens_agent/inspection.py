@@ -20,7 +20,7 @@ from . import tasks as taskmod
 from . import usercode
 from . import values
 from .protocol import AgentError, BAD_ARGUMENTS, EVAL_ERROR, INVALID_HANDLE
-from .saferepr import TIMEOUT, safe_repr, safe_str, short_type
+from .saferepr import TIMEOUT, call_with_deadline, safe_repr, safe_str, short_type, type_name
 from .threads import thread_by_id
 from .usercode import Interrupted
 
@@ -247,15 +247,22 @@ class Inspector:
         if exc is None:
             raise AgentError(BAD_ARGUMENTS, "this thread did not stop on an exception")
         t = type(exc)
-        full = t.__qualname__ if t.__module__ == "builtins" else "%s.%s" % (
-            t.__module__, t.__qualname__)
+        full = type_name(exc)
         tb = exc.__traceback__
         while tb is not None and paths.is_agent(tb.tb_frame.f_code.co_filename):
             tb = tb.tb_next
-        stack = "".join(traceback.format_exception(t, exc, tb))
-        message = safe_str(exc, 2000)
+        message = safe_str(exc, 2000, TIMEOUT / 2)
+        # Formatting runs the exception's __str__ (and its chain's): on the repr worker, with
+        # the frames alone and our bounded message when that fails or hangs.
+        formatted = call_with_deadline(
+            lambda: "".join(traceback.format_exception(t, exc, tb)), TIMEOUT)
+        if formatted is not None and formatted[0]:
+            stack = formatted[1]
+        else:
+            stack = "Traceback (most recent call last):\n%s%s: %s\n" % (
+                "".join(traceback.format_list(traceback.extract_tb(tb))), full, message)
         return {"exceptionId": full, "description": message, "breakMode": ts.break_mode,
-                "details": {"message": message, "typeName": t.__name__,
+                "details": {"message": message, "typeName": short_type(exc),
                             "fullTypeName": full, "stackTrace": stack}}
 
 

@@ -1,5 +1,7 @@
 """Hostile objects in a stopped frame: every variable is listed, each shown as itself."""
 import os
+import sys
+import time
 
 from tests.harness import AGENT_DIR, AgentTestCase, line_of
 
@@ -126,3 +128,23 @@ class DeadlineTests(AgentTestCase):
                 s.request("continue", {"threadId": tid})
                 self.assertEqual(s.finish()[:2], (7, "loop done 10\n"))
                 self.assertEqual(s.events("stopped"), [])
+
+
+class HostileExceptionTests(AgentTestCase):
+    def test_exception_info_of_an_exception_whose_message_hangs(self):
+        s = self.launch(HOSTILE, "raise")
+        s.handshake()
+        s.request("setExceptionBreakpoints", {"filters": ["uncaught"]})
+        s.start()
+        tid = s.stopped("exception")["threadId"]
+        started = time.monotonic()
+        info = s.request("exceptionInfo", {"threadId": tid})
+        took = time.monotonic() - started
+        self.assertEqual(info["exceptionId"], "__main__.HangingError")
+        self.assertIn("timed out", info["description"])
+        self.assertIn("raise HangingError()", info["details"]["stackTrace"])
+        sys.stderr.write(" [exceptionInfo %.2f s] " % took)
+        s.request("continue", {"threadId": tid})
+        code, _, err = s.finish()
+        self.assertEqual(code, 1)
+        self.assertIn("HangingError: hanging error", err)
