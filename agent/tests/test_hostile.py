@@ -3,7 +3,7 @@ import os
 import sys
 import time
 
-from tests.harness import AGENT_DIR, AgentTestCase, line_of
+from tests.harness import AGENT_DIR, AgentTestCase, line_of, settrace_variant
 
 HOSTILE = os.path.join(os.path.dirname(AGENT_DIR), "test", "fixtures", "hostile_values.py")
 
@@ -128,6 +128,9 @@ class DeadlineTests(AgentTestCase):
                 s.request("continue", {"threadId": tid})
                 self.assertEqual(s.finish()[:2], (7, "loop done 10\n"))
                 self.assertEqual(s.events("stopped"), [])
+
+
+globals().update(settrace_variant(DeadlineTests))
 
 
 class HostileExceptionTests(AgentTestCase):
