@@ -3,6 +3,7 @@
 // answer, the session still steps, and the program ends with its own status.
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import { test } from 'node:test';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { withAdapter, type Harness } from './support/harness';
 import { eachPython, it } from './support/matrix';
@@ -54,6 +55,15 @@ async function variables(h: Harness, ref: number): Promise<Map<string, DebugProt
   const response = await h.dc.variablesRequest({ variablesReference: ref });
   return new Map(response.body.variables.map((v) => [v.name, v]));
 }
+
+test('evaluateTimeout must be a number of seconds', async () => {
+  await withAdapter(async (h) => {
+    await h.dc.initializeRequest();
+    for (const evaluateTimeout of ['2', 0, -1, 1e9]) {
+      await assert.rejects(h.dc.launchRequest({ program: HOSTILE, evaluateTimeout } as DebugProtocol.LaunchRequestArguments), /"evaluateTimeout" must be a number/);
+    }
+  });
+});
 
 eachPython('hostile programs', (py) => {
   it('lists every local of a scope full of hostile objects, each shown as itself', async () => {
