@@ -16,6 +16,7 @@ import threading
 from . import async_step
 from . import awaits
 from . import breakpoints as bpmod
+from . import conditions
 from . import frames as framemod
 from . import paths
 from . import tasks as taskmod
@@ -143,33 +144,21 @@ class Debugger:
         hit_ids = []
         for bp in bps:
             if bp.condition is not None:
-                try:
-                    if not eval(bp.condition, frame.f_globals, frame.f_locals):
-                        continue
-                except Exception as e:
-                    self.output("Breakpoint condition raised %s: %s; stopping here.\n"
-                                % (type(e).__name__, e), "important")
+                verdict = conditions.passes(self, bp, frame)
+                if verdict is None:     # the condition failed: stop here whatever the rest says
                     hit_ids.append(bp.id)
+                    continue
+                if not verdict:
                     continue
             if not bpmod.hit_passes(bp):
                 continue
             if bp.log_parts is not None:
-                self.output(self._log_text(frame, bp.log_parts) + "\n")
+                text = conditions.log_text(self, bp, frame)
+                if text is not None:
+                    self.output(text + "\n")
             else:
                 hit_ids.append(bp.id)
         return hit_ids
-
-    def _log_text(self, frame, parts):
-        out = []
-        for part in parts:
-            if isinstance(part, str):
-                out.append(part)
-                continue
-            try:
-                out.append(safe_str(eval(part[1], frame.f_globals, frame.f_locals)))
-            except Exception as e:
-                out.append("<%s: %s>" % (type(e).__name__, e))
-        return "".join(out)
 
     def on_return(self, frame, how="return", exc=None, tb=None):
         """`frame` returns, unwinds (`how` 'unwind', raising `exc`) or yields ('suspend': a

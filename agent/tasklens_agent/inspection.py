@@ -19,10 +19,12 @@ from . import frames as framemod
 from . import paths
 from . import task_views
 from . import tasks as taskmod
+from . import usercode
 from . import values
 from .protocol import AgentError, BAD_ARGUMENTS, EVAL_ERROR, INVALID_HANDLE
-from .saferepr import safe_repr, safe_str
+from .saferepr import TIMEOUT, call_with_deadline, safe_repr, safe_str, short_type, type_name
 from .threads import thread_by_id
+from .usercode import Interrupted
 
 REQUEST_BUDGET = 1.5   # seconds of user __repr__ time one variables request may spend
 _source_refs = {}      # filename -> sourceReference, for code with no file on disk
@@ -84,6 +86,7 @@ class Inspector:
 
     # --- handlers ---
     def stackTrace(self, args):
+        whole(args, "startFrame"), whole(args, "levels")    # checked here for tasks too
         if taskmod.is_task_id(args.get("threadId")):
             return task_views.stack_trace(self.core, args, source_reference)
         thread, ts = self.thread_state(args)
@@ -94,8 +97,8 @@ class Inspector:
             stack = framemod.thread_stack(top)
         if args.get("justMyCode", self.core.just_my_code):
             stack = [f for f in stack if paths.is_user(f.f_code.co_filename)]
-        start = int(args.get("startFrame") or 0)
-        levels = int(args.get("levels") or 0)
+        start = whole(args, "startFrame")
+        levels = whole(args, "levels")
         page = stack[start:start + levels] if levels else stack[start:]
         out = []
         for frame in page:
@@ -127,19 +130,19 @@ class Inspector:
                              % args.get("variablesReference"))
         return entry
 
-    def value_body(self, ts, obj, name, deadline=None):
-        body = values.describe(obj, deadline)
+    def value_body(self, ts, obj, name, deadline=None, value_timeout=TIMEOUT):
+        body = values.describe(obj, deadline, value_timeout)
         body["variablesReference"] = (self.core.var_handle(ts, "object", obj, name)
                                       if values.expandable(obj) else 0)
         return body
 
     def variables(self, args):
         ts, kind, obj, parent = self._var_entry(args)
-        start, count, flt = args.get("start"), args.get("count"), args.get("filter")
+        start, count, flt = whole(args, "start"), whole(args, "count"), args.get("filter")
         if kind == "locals":
-            items = [(k, v, k) for k, v in list(obj.f_locals.items())]
+            items = _scope_items(obj.f_locals)
         elif kind == "globals":
-            items = [(k, v, k) for k, v in list(obj.f_globals.items()) if k != "__builtins__"]
+            items = [i for i in _scope_items(obj.f_globals) if i[0] != "__builtins__"]
         else:
             items = values.children(obj, parent, start, count, flt)
             start = count = None
@@ -149,7 +152,12 @@ class Inspector:
         out = []
         deadline = time.monotonic() + REQUEST_BUDGET
         for name, value, evaluate_name in items:
-            body = self.value_body(ts, value, evaluate_name, deadline)
+            try:
+                body = self.value_body(ts, value, evaluate_name, deadline)
+            except Exception as e:      # one value must not take the others down with it
+                body = {"value": "<%s object: cannot be shown: %s: %s>" % (
+                    short_type(value), short_type(e), safe_str(e, 200)),
+                    "type": short_type(value), "variablesReference": 0}
             body["name"] = name
             if evaluate_name:
                 body["evaluateName"] = evaluate_name
@@ -181,14 +189,16 @@ class Inspector:
             raise
         except Exception as e:
             raise AgentError(EVAL_ERROR, "cannot set %s: %s: %s" % (name, type(e).__name__, e))
-        return self.value_body(ts, new, None)
+        return self.value_body(ts, new, None, *_result_budget())
 
     def _eval_value(self, text, frame):
         g = frame.f_globals if frame is not None else sys.modules["__main__"].__dict__
         loc = frame.f_locals if frame is not None else g
         try:
             return eval(compile(text, "<setVariable>", "eval", dont_inherit=True), g, loc)
-        except Exception as e:
+        except Interrupted:
+            raise
+        except BaseException as e:
             raise AgentError(EVAL_ERROR, "%s: %s" % (type(e).__name__, e))
 
     def evaluate(self, args):
@@ -211,16 +221,22 @@ class Inspector:
                     framemod.commit_locals(frame)
                 return {"result": "", "type": "", "variablesReference": 0}
             result = eval(code, g, loc)
-        except Exception as e:
+        except Interrupted:
+            raise
+        except SystemExit as e:     # typed in the console: shown, never obeyed
+            return {"result": "SystemExit(%s) raised; the program keeps running"
+                    % safe_repr(e.code, 200), "type": "SystemExit", "variablesReference": 0}
+        except BaseException as e:
             raise AgentError(EVAL_ERROR, "".join(
                 traceback.format_exception_only(type(e), e)).strip())
-        body = self.value_body(ts, result, text if args.get("context") != "repl" else None)
+        body = self.value_body(ts, result, text if args.get("context") != "repl" else None,
+                               *_result_budget())
         body["result"] = body.pop("value")
         return body
 
     def completions(self, args):
         text = str(args.get("text", ""))
-        column = int(args.get("column") or len(text) + 1)
+        column = whole(args, "column") or len(text) + 1
         head = text[:column - 1]
         m = re.search(r"([A-Za-z_][\w.]*)?$", head)
         token = m.group(0) if m else ""
@@ -233,8 +249,10 @@ class Inspector:
             base, _, partial = token.rpartition(".")
             try:
                 obj = eval(compile(base, "<completion>", "eval", dont_inherit=True), g, loc)
-                names = dir(obj)
-            except Exception:
+                names = [n for n in dir(obj) if type(n) is str]
+            except Interrupted:
+                raise
+            except BaseException:
                 names = []
         else:
             partial = token
@@ -249,16 +267,56 @@ class Inspector:
         if exc is None:
             raise AgentError(BAD_ARGUMENTS, "this thread did not stop on an exception")
         t = type(exc)
-        full = t.__qualname__ if t.__module__ == "builtins" else "%s.%s" % (
-            t.__module__, t.__qualname__)
+        full = type_name(exc)
         tb = exc.__traceback__
         while tb is not None and paths.is_agent(tb.tb_frame.f_code.co_filename):
             tb = tb.tb_next
-        stack = "".join(traceback.format_exception(t, exc, tb))
-        message = safe_str(exc, 2000)
+        message = safe_str(exc, 2000, TIMEOUT / 2)
+        # Formatting runs the exception's __str__ (and its chain's): on the repr worker, with
+        # the frames alone and our bounded message when that fails or hangs.
+        formatted = call_with_deadline(
+            lambda: "".join(traceback.format_exception(t, exc, tb)), TIMEOUT)
+        if formatted is not None and formatted[0]:
+            stack = formatted[1]
+        else:
+            stack = "Traceback (most recent call last):\n%s%s: %s\n" % (
+                "".join(traceback.format_list(traceback.extract_tb(tb))), full, message)
         return {"exceptionId": full, "description": message, "breakMode": ts.break_mode,
-                "details": {"message": message, "typeName": t.__name__,
+                "details": {"message": message, "typeName": short_type(exc),
                             "fullTypeName": full, "stackTrace": stack}}
+
+
+def whole(args, key):
+    """A count or position argument: a whole number ≥ 0 (0 when absent)."""
+    value = args.get(key)
+    if value is None:
+        return 0
+    if type(value) not in (int, float) or value != value or value in (float("inf"), -float("inf")) \
+            or int(value) != value or value < 0:
+        raise AgentError(BAD_ARGUMENTS, "%s must be a whole number >= 0, not %s"
+                         % (key, safe_repr(value, 50)))
+    return int(value)
+
+
+def _result_budget():
+    """(deadline, per-repr timeout) for showing a result: within what is left of the
+    evaluation's own deadline, so that a slow __repr__ of the result is not what cuts it."""
+    left = usercode.time_left()
+    if left is None:
+        return None, TIMEOUT
+    return time.monotonic() + max(left - 0.05, 0), TIMEOUT
+
+
+def _scope_items(mapping):
+    """(name, value, evaluateName) of a namespace; a key that is not a str (a program may
+    put anything in globals()) is named by its safe repr and cannot be evaluated."""
+    items = []
+    for k, v in list(dict.items(mapping) if type(mapping) is dict else mapping.items()):
+        if type(k) is str:
+            items.append((k, v, k))
+        else:
+            items.append((safe_repr(k, 200), v, None))
+    return items
 
 
 def source(args):

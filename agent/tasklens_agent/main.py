@@ -26,6 +26,8 @@ from . import tasks as taskmod
 from .core import Debugger
 from .threads import AgentThread, thread_id
 
+HANDSHAKE_TIMEOUT = 5.0
+MAX_STRANGERS = 16
 USAGE = ("usage: launch.py [--connect HOST:PORT | --listen HOST:PORT [--no-wait]] "
          "(--module NAME | PROGRAM) [--] [ARGS...]")
 
@@ -108,6 +110,7 @@ class Agent:
         self.stop_on_entry = False
         self.session = None
         self.claim_lock = threading.Lock()
+        self.strangers = []         # listen mode: connections that have not passed handshake
         self.exit_code = None
         # Whether a debugger may attach (listen and run modes); under an adapter that
         # launched the program (connect), the listener serves read-only clients (`ps`) only.
@@ -172,12 +175,13 @@ class Agent:
         session.hello()
         if mode != "launch":
             run_control_thread(session)
-            return
+            return session
 
         def serve():
             lifeline.arm(self.parent)
             session.serve()
         AgentThread(serve, "tasklens-control").start()
+        return session
 
     def listen(self, address, token, wrapper=None):
         try:
@@ -204,7 +208,15 @@ class Agent:
         def accept_loop():
             while True:
                 sock, _ = server.accept()
-                self._open_session(sock, "listen", token)
+                # A connection has HANDSHAKE_TIMEOUT to prove it knows the token, and only
+                # so many may try at once: a flood cannot hold the agent's files or threads.
+                self.strangers = [s for s in self.strangers if not s.conn.closed
+                                  and not s.handshaken]
+                if len(self.strangers) >= MAX_STRANGERS:
+                    sock.close()
+                    continue
+                sock.settimeout(HANDSHAKE_TIMEOUT)
+                self.strangers.append(self._open_session(sock, "listen", token))
         AgentThread(accept_loop, "tasklens-listen").start()
 
     # --- the three steps: reachable, hooked, running ---

@@ -62,10 +62,11 @@ class Connection:
         self._reader = sock.makefile("rb")
         self.closed = False
 
-    def read_message(self):
-        """Next message as a dict, or None at end of stream. Bad lines raise ValueError."""
+    def read_message(self, limit=-1):
+        """Next message as a dict, or None at end of stream (or a timeout). Bad lines, and
+        lines longer than `limit` bytes, raise ValueError."""
         try:
-            line = self._reader.readline()
+            line = self._reader.readline(limit)
         except OSError:
             line = b""
         if not line:
@@ -74,7 +75,12 @@ class Connection:
             return None
         if log.enabled():
             log.write("<- " + line.decode("utf-8", "replace").rstrip("\n"))
-        msg = json.loads(line.decode("utf-8"))
+        if limit > 0 and len(line) >= limit and not line.endswith(b"\n"):
+            raise ValueError("message longer than %d bytes" % limit)
+        try:
+            msg = json.loads(line.decode("utf-8"))
+        except RecursionError:
+            raise ValueError("message nested too deeply")
         if not isinstance(msg, dict):
             raise ValueError("message is not a JSON object")
         return msg
@@ -119,5 +125,6 @@ class Connection:
             pass
         try:
             self.sock.close()
+            self._reader.close()    # the socket's file stays open while its reader lives
         except OSError:
             pass

@@ -1,8 +1,12 @@
-"""Bounded text for any value: a size cap, and a time budget for code the user wrote.
+"""Bounded text for any value: a size cap, a time budget for code the user wrote, and no
+user code at all where a builtin can answer.
 
 Builtin scalars and containers are rendered here, element by element, under the cap (so a
-1,000,000-element list costs a few hundred element reprs). Any other object's `__repr__` runs on
-a daemon worker thread with a deadline; a worker that misses it is abandoned (it may never
+1,000,000-element list costs a few hundred element reprs), through the builtin types' own
+methods (`str.__len__`, `list.__iter__`): a subclass that overrides `__len__` or `__iter__` is
+not asked. Types are looked at through `type`'s own descriptors, so neither an instance's
+`__getattribute__`/`__class__` nor a metaclass runs. Any other object's `__repr__` runs on a
+daemon worker thread with a deadline; a worker that misses it is abandoned (it may never
 return) and a fresh one serves the next call.
 """
 import collections
@@ -17,12 +21,26 @@ LIMIT = 4096
 TIMEOUT = 1.0
 ELLIPSIS = "\u2026"
 
-_SCALARS = (int, float, complex, bool, type(None), str, bytes, bytearray)
+# Most specific first: the first of these in a type's MRO decides how it is rendered.
+_SCALARS = (bool, int, float, complex, type(None), str, bytes, bytearray)
 _CONTAINERS = (list, tuple, set, frozenset, dict, collections.deque)
+_KNOWN = _SCALARS + _CONTAINERS
+_TEXT = (str, bytes, bytearray)
+
+_mro_of = type.__dict__["__mro__"].__get__
+_dict_of = type.__dict__["__dict__"].__get__
+_name_of = type.__dict__["__name__"].__get__
+_qualname_of = type.__dict__["__qualname__"].__get__
 
 
 class _Abandoned(BaseException):
     """Raised asynchronously in a worker whose job missed its deadline."""
+
+
+def set_async_exc(ident, exc_type):
+    """Raise `exc_type` in thread `ident` at its next bytecode (None withdraws it)."""
+    obj = ctypes.py_object(exc_type) if exc_type is not None else None
+    return ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(ident), obj)
 
 
 class _Worker:
@@ -45,8 +63,7 @@ class _Worker:
     def abandon(self):
         """Stop a job that runs Python code (a sleeping one ends whenever its call returns)."""
         self.abandoned = True
-        ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(self.thread.ident),
-                                                   ctypes.py_object(_Abandoned))
+        set_async_exc(self.thread.ident, _Abandoned)
 
 
 _worker = None
@@ -71,13 +88,46 @@ def call_with_deadline(fn, timeout):
     return box[0]
 
 
-def _builtin_repr(obj):
-    """True when type(obj)'s repr is one of ours to render (no user __repr__ involved)."""
+def type_lookup(t, name):
+    """`name` as found in type t's MRO dicts (what the interpreter's slots use), or None."""
+    for klass in _mro_of(t):
+        d = _dict_of(klass)
+        if name in d:
+            return d[name]
+    return None
+
+
+def _known_base(t):
+    """The builtin type among ours that t derives from (most derived first), or None."""
+    for klass in _mro_of(t):
+        if klass in _KNOWN:
+            return klass
+    return None
+
+
+def builtin_repr_base(obj):
+    """The builtin base whose repr renders obj (no user __repr__ involved), or None."""
     t = type(obj)
-    for base in _SCALARS + _CONTAINERS:
-        if isinstance(obj, base):
-            return t.__repr__ is base.__repr__
-    return False
+    base = _known_base(t)
+    if base is not None and type_lookup(t, "__repr__") is _dict_of(base)["__repr__"]:
+        return base
+    return None
+
+
+def _plain_repr(obj):
+    return type_lookup(type(obj), "__repr__") is _dict_of(object)["__repr__"]
+
+
+def short_type(obj):
+    """The class name alone, read without running user code."""
+    try:
+        return _name_of(type(obj))
+    except Exception:
+        return "object"
+
+
+def _count(n):
+    return "{:,}".format(n)
 
 
 class _Renderer:
@@ -86,16 +136,21 @@ class _Renderer:
         self.deadline = deadline
         self.out = []
         self.size = 0
+        self.cut = False
         self.active = set()
 
     def full(self):
         return self.size >= self.limit
 
-    def emit(self, text):
+    def emit(self, text, total=None):
+        """Append text, cut at the limit; `total` names the full size of a cut value."""
         room = self.limit - self.size
         if len(text) > room:
             text = text[:max(room, 0)] + ELLIPSIS
+            if total is not None:
+                text += " (%s)" % total
             self.size = self.limit
+            self.cut = True
         else:
             self.size += len(text)
         self.out.append(text)
@@ -103,37 +158,41 @@ class _Renderer:
     def value(self, obj):
         if self.full():
             return
-        if type(obj).__repr__ is object.__repr__:
+        if _plain_repr(obj):
             self.emit(object.__repr__(obj))
-        elif not _builtin_repr(obj):
-            self.emit(self.user(obj))
-        elif isinstance(obj, (str, bytes, bytearray)):
-            self.emit(repr(obj[:self.limit - self.size + 1]) if len(obj) > self.limit else
-                      repr(obj))
-        elif isinstance(obj, int) and not isinstance(obj, bool) and obj.bit_length() > 10000:
-            self.emit("<int with %d bits>" % obj.bit_length())
-        elif isinstance(obj, _SCALARS):
-            self.emit(repr(obj))
+            return
+        base = builtin_repr_base(obj)
+        if base is None:
+            self.user(obj)
+        elif base in _TEXT:
+            n = base.__len__(obj)
+            room = self.limit - self.size + 1
+            text = base.__repr__(base.__getitem__(obj, slice(0, room)) if n > room else obj)
+            self.emit(text, "%s %s" % (_count(n), "characters" if base is str else "bytes"))
+        elif base is int and int.bit_length(obj) > 10000:
+            self.emit("<int with %d bits>" % int.bit_length(obj))
+        elif base in _SCALARS:
+            self.emit(base.__repr__(obj))
         else:
-            self.container(obj)
+            self.container(obj, base)
 
-    def container(self, obj):
+    def container(self, obj, base):
         if id(obj) in self.active:
-            self.emit("{...}" if isinstance(obj, dict) else "[...]")
+            self.emit("{...}" if base is dict else "[...]")
             return
         self.active.add(id(obj))
         try:
-            if isinstance(obj, dict):
+            if base is dict:
                 self.items(dict.items(obj), "{", "}", pairs=True)
-            elif isinstance(obj, tuple):
-                self.items(tuple.__iter__(obj), "(", ",)" if len(obj) == 1 else ")")
-            elif isinstance(obj, list):
+            elif base is tuple:
+                self.items(tuple.__iter__(obj), "(", ",)" if tuple.__len__(obj) == 1 else ")")
+            elif base is list:
                 self.items(list.__iter__(obj), "[", "]")
-            elif isinstance(obj, collections.deque):
+            elif base is collections.deque:
                 self.items(collections.deque.__iter__(obj), "deque([", "])")
-            elif not obj:
-                self.emit(type(obj).__name__ + "()")
-            elif isinstance(obj, frozenset):
+            elif not base.__len__(obj):
+                self.emit(_name_of(type(obj)) + "()")
+            elif base is frozenset:
                 self.items(frozenset.__iter__(obj), "frozenset({", "})")
             else:
                 self.items(set.__iter__(obj), "{", "}")
@@ -158,23 +217,33 @@ class _Renderer:
         self.emit(close)
 
     def user(self, obj):
+        what = short_type(obj)
         remaining = self.deadline - time.monotonic()
         if remaining <= 0:
-            return "<repr skipped: time budget spent>"
-        result = call_with_deadline(lambda: repr(obj), remaining)
+            self.emit("<%s object: repr skipped, time budget spent>" % what)
+            return
+        result = call_with_deadline(lambda: _exact_str(repr(obj)), remaining)
         if result is None:
-            return "<repr timed out after %.1f s>" % remaining
+            self.emit("<%s object: repr timed out after %.1f s>" % (what, remaining))
+            return
         ok, value = result
         if not ok:
-            return "<repr failed: %s: %s>" % (type(value).__name__, _short(value))
-        if not isinstance(value, str):
-            return "<repr failed: TypeError: __repr__ returned %s>" % type(value).__name__
-        return value
+            self.emit("<%s object: repr failed: %s: %s>" % (what, short_type(value),
+                                                            _short(value)))
+        elif value is None:
+            self.emit("<%s object: repr failed: __repr__ returned a non-string>" % what)
+        else:
+            self.emit(value, "repr of %s characters" % _count(len(value)))
+
+
+def _exact_str(value):
+    """A plain str copy of a repr's result (a str subclass could override slicing)."""
+    return str.__str__(value) if isinstance(value, str) else None
 
 
 def _short(exc):
     try:
-        text = str(exc)
+        text = _exact_str(str(exc)) or "?"
     except Exception:
         text = "?"
     return text[:200]
@@ -185,9 +254,9 @@ def safe_repr(obj, limit=LIMIT, timeout=TIMEOUT):
     try:
         r.value(obj)
     except Exception as e:  # e.g. a container mutated by another thread while we iterate
-        return "<repr failed: %s: %s>" % (type(e).__name__, _short(e))
+        return "<%s object: repr failed: %s: %s>" % (short_type(obj), short_type(e), _short(e))
     text = "".join(r.out)
-    if r.full() and not text.endswith(ELLIPSIS):
+    if r.full() and not r.cut:
         text += ELLIPSIS
     return text
 
@@ -196,19 +265,23 @@ def safe_str(obj, limit=LIMIT, timeout=TIMEOUT):
     """str() for logpoints: text as is, other values through the same bounds."""
     if type(obj) is str:
         return obj if len(obj) <= limit else obj[:limit] + ELLIPSIS
-    if _builtin_repr(obj):
+    if builtin_repr_base(obj) is not None:
         return safe_repr(obj, limit, timeout)
-    result = call_with_deadline(lambda: str(obj), timeout)
+    result = call_with_deadline(lambda: _exact_str(str(obj)), timeout)
     if result is None:
-        return "<str timed out after %.1f s>" % timeout
+        return "<%s object: str timed out after %.1f s>" % (short_type(obj), timeout)
     ok, value = result
-    if not ok or not isinstance(value, str):
+    if not ok or value is None:
         return safe_repr(obj, limit, timeout)
     return value if len(value) <= limit else value[:limit] + ELLIPSIS
 
 
 def type_name(obj):
     t = type(obj)
-    mod = getattr(t, "__module__", "builtins")
-    name = getattr(t, "__qualname__", t.__name__)
-    return name if mod in ("builtins", None) else "%s.%s" % (mod, name)
+    try:
+        mod = _dict_of(t).get("__module__", "builtins")
+        name = _qualname_of(t)
+    except Exception:
+        return short_type(obj)
+    return name if mod in ("builtins", None) or not isinstance(mod, str) else "%s.%s" % (
+        mod, name)

@@ -6,6 +6,7 @@ there; when that thread is not parked (it is in native code) the control thread 
 When the socket closes the session detaches the debugger (or ends the process on request).
 A read-only connection (`ps`) may only read, claims nothing and detaches nothing.
 """
+import json
 import os
 import sys
 import time
@@ -13,6 +14,7 @@ import time
 from . import inspection
 from . import task_views
 from . import tasks as taskmod
+from . import usercode
 from .protocol import (AgentError, BAD_ARGUMENTS, NOT_STOPPED, PROTOCOL_VERSION,
                        RUNNING_COMMANDS, STOPPED_COMMANDS, TASK_COMMANDS, UNKNOWN_COMMAND,
                        internal_error)
@@ -22,6 +24,10 @@ from .threads import AgentThread, thread_by_id, user_threads
 PAUSE_NOTICE_DELAY = 0.3
 _STEPS = {"next": OVER, "stepIn": IN, "stepOut": OUT}
 _FILTERS = ("raised", "uncaught", "taskUnhandled")
+# The longest line read before the handshake: a stranger cannot make the agent buffer more.
+UNTRUSTED_LINE = 64 * 1024
+# Handles the adapter passes through from its client: numbers, whatever a client sends.
+_HANDLES = frozenset({"threadId", "frameId", "variablesReference", "sourceReference"})
 # What a read-only client (`ps`) may ask: reads that change nothing, and leaving.
 READ_ONLY_COMMANDS = frozenset({"threads", "taskTable", "loadedSources", "source", "disconnect"})
 
@@ -38,6 +44,11 @@ class Session:
         self.read_only = False
         self.started = False
 
+    def stranger(self):
+        """A listen-mode connection that has not shown the token yet (in connect mode the agent
+        dialled the adapter itself)."""
+        return self.mode == "listen" and not self.handshaken
+
     def hello(self):
         v = sys.version_info
         body = {"protocol": PROTOCOL_VERSION, "pid": os.getpid(),
@@ -53,9 +64,11 @@ class Session:
         try:
             while True:
                 try:
-                    msg = self.conn.read_message()
+                    msg = self.conn.read_message(-1 if self.handshaken else UNTRUSTED_LINE)
                 except ValueError as e:
                     self.conn.respond({}, error=AgentError(BAD_ARGUMENTS, "bad message: %s" % e))
+                    if self.stranger():     # one answer, then the door
+                        break
                     continue
                 if msg is None:
                     break
@@ -71,6 +84,12 @@ class Session:
         cmd = req.get("command")
         args = req.get("arguments") or {}
         try:
+            if not isinstance(args, dict):
+                raise AgentError(BAD_ARGUMENTS, "the arguments of %s must be an object" % cmd)
+            for key in _HANDLES.intersection(args):
+                if args[key] is not None and type(args[key]) is not int:
+                    raise AgentError(BAD_ARGUMENTS, "%s must be a whole number, not %s"
+                                     % (key, json.dumps(args[key])[:50]))
             if not self.handshaken and cmd != "handshake":
                 raise AgentError(BAD_ARGUMENTS, "the first request must be handshake")
             if self.read_only and cmd not in READ_ONLY_COMMANDS:
@@ -88,7 +107,7 @@ class Session:
                 raise AgentError(UNKNOWN_COMMAND, "unknown command %r" % cmd)
         except AgentError as e:
             self.conn.respond(req, error=e)
-            return not (cmd == "handshake")
+            return not self.stranger() and cmd != "handshake"
         except Exception as e:
             self.conn.respond(req, error=internal_error(e))
             return True
@@ -103,22 +122,8 @@ class Session:
     def hand_over(self, req, cmd, args):
         if not self.core.stopped:
             raise AgentError(NOT_STOPPED, "%s needs the program to be stopped" % cmd)
-        owner = self._owner(args)
-        handler = getattr(self.inspector, cmd)
-
-        def job():
-            try:
-                body = handler(args)
-            except AgentError as e:
-                self.conn.respond(req, error=e)
-            except Exception as e:
-                self.conn.respond(req, error=internal_error(e))
-            else:
-                self.conn.respond(req, body)
-        if owner is not None and owner.parked:
-            owner.jobs.put(job)
-        else:
-            job()
+        usercode.hand_over(self.conn, self.core, self._owner(args), req, cmd, args,
+                           getattr(self.inspector, cmd))
 
     def _owner(self, args):
         core = self.core
@@ -138,6 +143,7 @@ class Session:
         if not core.stopped:
             raise AgentError(NOT_STOPPED, "%s needs the program to be stopped" % cmd)
         if cmd == "continue":
+            usercode.resume_notice(core)
             self.conn.respond(req, {"allThreadsContinued": True})
             core.resume()
             return
@@ -153,6 +159,7 @@ class Session:
         if ts is None or not ts.parked:
             raise AgentError(BAD_ARGUMENTS, "thread %r is not stopped in Python code"
                              % args.get("threadId"))
+        usercode.resume_notice(core, ts)
         self.conn.respond(req, {})
         core.resume(_STEPS[cmd], ts)
 
@@ -168,10 +175,12 @@ class Session:
         if args.get("readOnly") is True:
             # Claims nothing and gets no events: a debugger may be attached meanwhile, and
             # the end of this connection leaves the debugger's state alone.
+            self.conn.sock.settimeout(None)
             self.read_only = self.handshaken = True
             return {}
         if not self.agent.claim(self):
             raise AgentError(BAD_ARGUMENTS, "another adapter is already attached")
+        self.conn.sock.settimeout(None)     # the listen mode's handshake deadline is over
         self.handshaken = True
         self.core.conn = self.conn
         return {}
@@ -180,6 +189,7 @@ class Session:
         core = self.core
         core.just_my_code = bool(args.get("justMyCode", True))
         core.terminate_on_disconnect = bool(args.get("terminateOnDisconnect", False))
+        usercode.LIMIT = float(args.get("evaluateTimeout") or usercode.LIMIT)
         self.agent.stop_on_entry = bool(args.get("stopOnEntry", False))
         core.backend.refresh(plans_changed=True)
         return {}

@@ -73,7 +73,8 @@ class InspectionTests(AgentTestCase):
     def test_nasty_reprs_answer_in_time(self):
         nasty, took = self.timed(lambda: self.children(self.vars["nasty"]["variablesReference"]))
         self.assertLess(took, 2.0)
-        self.assertEqual(nasty["raising"]["value"], "<repr failed: ValueError: boom>")
+        self.assertEqual(nasty["raising"]["value"],
+                         "<RaisingRepr object: repr failed: ValueError: boom>")
         self.assertIn("timed out", nasty["looping"]["value"])
         self.assertRegex(nasty["sleeping"]["value"], "timed out|time budget")
         self.assertLessEqual(len(nasty["huge"]["value"]), 5000)

@@ -43,7 +43,8 @@ export interface Debuggee {
   process?: ChildProcess;
 }
 
-export type OutputSink = (category: 'stdout' | 'stderr', text: string) => void;
+/** Takes output of the program; a returned promise pauses reading that pipe until it settles. */
+export type OutputSink = (category: 'stdout' | 'stderr', text: string) => Promise<void> | undefined | void;
 
 export async function launchDebuggee(spec: LaunchSpec, onOutput: OutputSink, log: LogSink): Promise<Debuggee> {
   const token = randomBytes(24).toString('hex');
@@ -72,7 +73,11 @@ export async function launchDebuggee(spec: LaunchSpec, onOutput: OutputSink, log
     stream?.setEncoding('utf8');
     stream?.on('data', (text: string) => {
       if (!connected && category === 'stderr') startupStderr = (startupStderr + text).slice(-4000);
-      onOutput(category, text);
+      const wait = onOutput(category, text);
+      if (wait) {
+        stream.pause();
+        void wait.then(() => stream.resume());
+      }
     });
   };
   pipe(child.stdout, 'stdout');

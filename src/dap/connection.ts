@@ -44,6 +44,22 @@ export class DapConnection {
     return this.closed;
   }
 
+  /** True while the client has not taken what was sent: bulk senders wait for `drained`. */
+  get congested(): boolean {
+    return !this.closed && this.output.writableNeedDrain;
+  }
+
+  drained(): Promise<void> {
+    if (!this.congested) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        for (const event of ['drain', 'close', 'error']) this.output.off(event, done);
+        resolve();
+      };
+      for (const event of ['drain', 'close', 'error']) this.output.once(event, done);
+    });
+  }
+
   sendEvent(event: string, body?: object): void {
     const message: DebugProtocol.Event = { seq: this.seq++, type: 'event', event, body };
     this.send(message);

@@ -1,7 +1,18 @@
 // evaluate (repl runs statements too; hover and watch are expressions only) and completions.
+// The agent answers user code within the session's evaluateTimeout (interrupted, or left to
+// finish with its result on the console); waiting for that answer takes longer than the
+// agent's usual request timeout when a slow evaluation already runs ahead of it.
 import type { DebugProtocol } from '@vscode/debugprotocol';
+import { DEFAULT_TIMEOUT_MS } from '../agent/client';
 import { ErrorCode, UserError } from '../dap/errors';
+import { DEFAULT_EVALUATE_TIMEOUT } from './launchArgs';
 import type { Session } from './session';
+
+/** How long to wait for the agent's answer to a request that runs user code. */
+export function userCodeWaitMs(session: Session): number {
+  const limit = session.launchConfig?.evaluateTimeout ?? session.attachConfig?.evaluateTimeout ?? DEFAULT_EVALUATE_TIMEOUT;
+  return Math.max(DEFAULT_TIMEOUT_MS, 2 * limit * 1000 + 5000);
+}
 
 const CONTEXTS = new Set(['repl', 'watch', 'hover', 'variables']);
 
@@ -10,7 +21,7 @@ export function registerEvaluate(session: Session): void {
     // Contexts the agent does not know (e.g. "clipboard") are plain expression evaluations.
     const context = args.context === undefined ? 'repl' : CONTEXTS.has(args.context) ? args.context : 'watch';
     try {
-      const body = await session.agent.request('evaluate', { expression: args.expression, frameId: args.frameId, context });
+      const body = await session.agent.request('evaluate', { expression: args.expression, frameId: args.frameId, context }, userCodeWaitMs(session));
       return {
         result: body.result,
         type: body.type,
@@ -28,7 +39,7 @@ export function registerEvaluate(session: Session): void {
 
   session.register<DebugProtocol.CompletionsArguments>('completions', async (args) => {
     const column = session.columnsStartAt1 ? args.column : args.column + 1;
-    const body = await session.agent.request('completions', { text: args.text, column, frameId: args.frameId });
+    const body = await session.agent.request('completions', { text: args.text, column, frameId: args.frameId }, userCodeWaitMs(session));
     const targets: DebugProtocol.CompletionItem[] = body.targets.map((t) => ({
       label: t.label,
       type: t.type as DebugProtocol.CompletionItemType | undefined,

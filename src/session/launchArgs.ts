@@ -15,6 +15,7 @@ export interface LaunchConfig {
   justMyCode: boolean;
   terminateOnDisconnect: boolean;
   maxTaskThreads: number;
+  evaluateTimeout: number;
 }
 
 export interface AttachConfig {
@@ -23,9 +24,12 @@ export interface AttachConfig {
   token?: string;
   justMyCode: boolean;
   maxTaskThreads: number;
+  evaluateTimeout: number;
 }
 
 export const DEFAULT_MAX_TASK_THREADS = 1000;
+/** Seconds user code run for the debugger (evaluate, conditions, logpoints) may take. */
+export const DEFAULT_EVALUATE_TIMEOUT = 2;
 
 function bad(message: string): UserError {
   return new UserError(ErrorCode.BadArguments, message);
@@ -41,6 +45,14 @@ function optional<T>(args: Record<string, unknown>, name: string, type: string, 
 function maxTaskThreads(args: Record<string, unknown>): number {
   const value = optional(args, 'maxTaskThreads', 'number', DEFAULT_MAX_TASK_THREADS);
   if (!Number.isInteger(value) || value < 0) throw bad(`Launch argument "maxTaskThreads" must be a whole number ≥ 0, not ${value}.`);
+  return value;
+}
+
+function evaluateTimeout(args: Record<string, unknown>): number {
+  const value = optional(args, 'evaluateTimeout', 'number', DEFAULT_EVALUATE_TIMEOUT);
+  if (!Number.isFinite(value) || value < 0.1 || value > 3600) {
+    throw bad(`Launch argument "evaluateTimeout" must be a number of seconds from 0.1 to 3600, not ${value}.`);
+  }
   return value;
 }
 
@@ -89,6 +101,7 @@ export function parseLaunch(raw: unknown): LaunchConfig {
     justMyCode: optional(args, 'justMyCode', 'boolean', true),
     terminateOnDisconnect: optional(args, 'terminateOnDisconnect', 'boolean', false),
     maxTaskThreads: maxTaskThreads(args),
+    evaluateTimeout: evaluateTimeout(args),
   };
 }
 
@@ -107,5 +120,5 @@ export function parseAttach(raw: unknown): AttachConfig {
   if (typeof host !== 'string') throw bad('"connect.host" must be a string.');
   if (c.token !== undefined && typeof c.token !== 'string') throw bad('"connect.token" must be a string.');
   return { host, port, token: c.token as string | undefined, justMyCode: optional(args, 'justMyCode', 'boolean', true),
-    maxTaskThreads: maxTaskThreads(args) };
+    maxTaskThreads: maxTaskThreads(args), evaluateTimeout: evaluateTimeout(args) };
 }

@@ -5,6 +5,7 @@ import { findPython } from '../agent/findPython';
 import { ErrorCode, UserError } from '../dap/errors';
 import { EXCEPTION_FILTERS } from './breakpoints';
 import { parseAttach, parseLaunch, type LaunchConfig } from './launchArgs';
+import { forwardProgramOutput } from './programOutput';
 import type { Session } from './session';
 
 const POLITE_MS = 1500;
@@ -48,7 +49,7 @@ export function registerLifecycle(session: Session): void {
     session.attachConfig = config;
     return startSession(async () => {
       const debuggee = await attachDebuggee(config.host, config.port, config.token, session.log);
-      await connect(session, debuggee, { justMyCode: config.justMyCode, stopOnEntry: false, terminateOnDisconnect: false });
+      await connect(session, debuggee, { justMyCode: config.justMyCode, stopOnEntry: false, terminateOnDisconnect: false, evaluateTimeout: config.evaluateTimeout });
     });
   });
 
@@ -123,12 +124,13 @@ async function startProgram(session: Session): Promise<void> {
 async function start(session: Session, config: LaunchConfig): Promise<void> {
   const { interpreter, note } = await findPython(config.python);
   if (note) session.output('console', `tasklens: ${note}\n`);
-  const debuggee = await launchDebuggee({ ...config, python: interpreter.path }, (category, text) => session.output(category, text), session.log);
+  const debuggee = await launchDebuggee({ ...config, python: interpreter.path }, (category, text) => forwardProgramOutput(session, category, text), session.log);
   try {
     await connect(session, debuggee, {
       justMyCode: config.justMyCode,
       stopOnEntry: config.stopOnEntry,
       terminateOnDisconnect: config.terminateOnDisconnect,
+      evaluateTimeout: config.evaluateTimeout,
     });
   } catch (err) {
     // A program the client was never told about must not run on unseen, nor report its end.
@@ -142,7 +144,7 @@ async function start(session: Session, config: LaunchConfig): Promise<void> {
 async function connect(
   session: Session,
   debuggee: Debuggee,
-  options: { justMyCode: boolean; stopOnEntry: boolean; terminateOnDisconnect: boolean },
+  options: { justMyCode: boolean; stopOnEntry: boolean; terminateOnDisconnect: boolean; evaluateTimeout: number },
 ): Promise<void> {
   session.adopt(debuggee);
   await debuggee.client.request('configure', options);

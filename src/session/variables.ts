@@ -1,5 +1,6 @@
 // variables (paged by the agent through indexed/named filters) and setVariable.
 import type { DebugProtocol } from '@vscode/debugprotocol';
+import { userCodeWaitMs } from './evaluate';
 import type { Session } from './session';
 
 export function registerVariables(session: Session): void {
@@ -27,7 +28,7 @@ export function registerVariables(session: Session): void {
       variablesReference: args.variablesReference,
       name: args.name,
       value: args.value,
-    });
+    }, userCodeWaitMs(session));
     return {
       value: body.value,
       type: body.type,
