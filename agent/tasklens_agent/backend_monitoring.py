@@ -186,6 +186,9 @@ class MonitoringBackend:
     def thread_resumed(self):
         pass
 
+    def follow(self, frame):
+        pass    # the step's code objects have local events, whichever thread runs them
+
     def shutdown(self):
         with self.lock:
             mon.set_events(self.tool, 0)

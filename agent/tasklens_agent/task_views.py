@@ -95,6 +95,9 @@ def stack_items(core, task):
     """[(frame or None, label or None, task it belongs to)] innermost first: the task, then
     who awaits it."""
     items = [(f, None, task) for f in own_frames(core, task)]
+    ts = state_of(core, task)
+    if ts is not None and ts.native and is_running(task):   # its thread is in native code
+        items.insert(0, (None, ts.native, task))
     seen = {id(task)}
     pending = [(task, 0)]
     while pending and len(items) < _MAX_STACK:
@@ -125,8 +128,7 @@ def stack_trace(core, args, source_reference):
     out = []
     for frame, label, owner in page:
         if frame is None:
-            out.append({"id": next(core.handle_ids), "name": label, "line": 0, "column": 0,
-                        "presentationHint": "label", "library": False})
+            out.append(label_frame(core, label))
             continue
         if id(owner) not in states:
             states[id(owner)] = resolve(core, taskmod.task_id(owner))[1]
@@ -139,6 +141,12 @@ def stack_trace(core, args, source_reference):
             info["presentationHint"] = "subtle"
         out.append(info)
     return {"stackFrames": out, "totalFrames": len(items)}
+
+
+def label_frame(core, label):
+    """A stack entry that only says something ("awaited by …", "blocked in native code …")."""
+    return {"id": next(core.handle_ids), "name": label, "line": 0, "column": 0,
+            "presentationHint": "label", "library": False}
 
 
 def task_state(task):
