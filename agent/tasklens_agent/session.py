@@ -42,7 +42,8 @@ class Session:
         body = {"protocol": PROTOCOL_VERSION, "pid": os.getpid(),
                 "pythonVersion": "%d.%d.%d" % v[:3], "versionInfo": list(v[:3]),
                 "executable": sys.executable, "backend": self.core.backend.name,
-                "mode": self.mode}
+                "mode": self.mode, "program": self.agent.main_path
+                or "-m %s" % self.agent.opts["module"]}
         if self.mode == "launch":
             body["token"] = self.token
         self.conn.event("hello", body)

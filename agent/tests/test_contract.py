@@ -65,5 +65,6 @@ class HelloContractTest(AgentTestCase):
     def test_hello_fields(self):
         s = self.launch(fixture("show_env.py"))
         self.assertEqual(set(s.hello), {"protocol", "token", "pid", "pythonVersion",
-                                        "versionInfo", "executable", "backend", "mode"})
+                                        "versionInfo", "executable", "backend", "mode",
+                                        "program"})
         self.assertEqual(".".join(map(str, s.hello["versionInfo"])), s.hello["pythonVersion"])

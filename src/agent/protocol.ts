@@ -46,6 +46,8 @@ export interface HelloBody {
   executable: string;
   backend: 'monitoring' | 'settrace';
   mode: 'launch' | 'listen';
+  /** The program's absolute path, or `-m NAME` for a module. */
+  program?: string;
 }
 
 export interface SourceBreakpointArg {
