@@ -169,6 +169,24 @@ eachPythonAndLoop('pause', true, (py, loop) => {
     });
   });
 
+  it('stepping a thread blocked in native code waits until it runs Python again', async () => {
+    await withAdapter(async (h) => {
+      const program = fixture('long_sleep.py');     // naps 1.5 s at a time
+      await h.launch(py, { program });
+      await new Promise((r) => setTimeout(r, 300));
+      const stop = await pause(h);
+      assert.match(stop.body.description ?? '', /blocked in native code: time\.sleep\(\)/);
+      const since = h.mark();
+      await h.dc.nextRequest({ threadId: stop.body.threadId });
+      const stepped = await h.waitStopped(since);
+      assert.equal(stepped.body.reason, 'step');
+      assert.equal(stepped.body.threadId, stop.body.threadId);
+      const frames = (await h.dc.stackTraceRequest({ threadId: stepped.body.threadId })).body.stackFrames;
+      assert.equal(frames[0].name, 'nap', 'stopped in its own frame, no longer labelled');
+      assert.equal(frames[0].source?.path, program);
+    });
+  });
+
   it('a busy loop: stops at its line, and counts on after continue', async () => {
     await withAdapter(async (h) => {
       await h.launch(py, { program: busy });

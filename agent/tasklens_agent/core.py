@@ -419,6 +419,8 @@ class Debugger:
             self.stopped = False
             self._rehot()
             parked = [s for s in self.states.values() if s.parked]
+            for s in self.states.values():
+                s.native = None
         self.backend.refresh(plans_changed=True)
         for s in parked:
             s.jobs.put(None)
