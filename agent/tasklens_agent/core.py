@@ -57,6 +57,7 @@ class Debugger:
         self.pause_gen = 0            # which pause a loop's wake-up or the grace belongs to
         self.pause_watched = False    # pausing.watch reports the pause's stop
         self.paused_by = None         # the ThreadState that stopped first for that pause
+        self.parked_signal = threading.Event()    # set as a thread parks, for pausing.watch
         self.step = None
         self.hot = self.everywhere = False
         self.states = {}
@@ -289,6 +290,8 @@ class Debugger:
                 ts.frames = frames or framemod.thread_stack(frame)
                 ts.task = task if task is not None else taskmod.task_of_frame(frame)
                 ts.exc, ts.break_mode = exc, break_mode
+                if self.pause_watched:
+                    self.parked_signal.set()
             if first:
                 self.backend.refresh()
                 if not deferred:

@@ -29,7 +29,7 @@ from . import tasks as taskmod
 from .threads import thread_by_id, user_threads
 
 GRACE = 0.2     # seconds a thread may take to reach Python code before it is shown as it is
-POLL = 0.02
+POLL = 0.02     # seconds between looks, unless a thread parks sooner
 GIVE_UP = 10.0  # a pause that nothing could stop (no program thread left) stops being watched
 _MAX_CALL = 60
 
@@ -53,7 +53,8 @@ def watch(core, gen, before, requested):
     started = time.monotonic()
     try:
         while time.monotonic() - started < GIVE_UP:
-            time.sleep(POLL)
+            core.parked_signal.wait(POLL)
+            core.parked_signal.clear()
             threads = user_threads()
             current = sys._current_frames()
             with core.lock:
@@ -119,8 +120,9 @@ def sample():
 
 def running_task(ident):
     """The task whose step the thread `ident` is running, if it runs a loop."""
+    running = taskmod.loop_threads()
     for loop in taskmod.known_loops():
-        if taskmod.loop_threads().get(id(loop)) == ident:
+        if running.get(id(loop)) == ident:
             return taskmod.running_task_of_loop(loop)
     return None
 
@@ -161,11 +163,11 @@ def _call_text(frame):
     lines = linecache.getlines(frame.f_code.co_filename, frame.f_globals)
     if not lines or end_line > len(lines):
         return frame.f_code.co_name + "()"
-    if line == end_line:
-        text = lines[line - 1][col:end_col]
-    else:
-        text = lines[line - 1][col:] + "".join(lines[line:end_line - 1]) \
-            + lines[end_line - 1][:end_col]
+    # Columns count UTF-8 bytes.
+    source = [text.encode("utf-8") for text in lines[line - 1:end_line]]
+    source[-1] = source[-1][:end_col]
+    source[0] = source[0][col:]
+    text = b"".join(source).decode("utf-8", "replace")
     if "(" in text:
         text = text.split("(", 1)[0].strip() + "()"
     else:   # not a call written out: `with lock:` entering, say
@@ -181,7 +183,3 @@ def _positions_at(code, offset):
             return positions
     return None
 
-
-def stack_of(ident, current):
-    """A thread's Python frames as shown while it is stopped, innermost first."""
-    return framemod.thread_stack(current.get(ident))
