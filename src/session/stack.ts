@@ -8,7 +8,7 @@ import { refusal } from './gating';
 import type { Session } from './session';
 
 /** Thread ids from here on are asyncio tasks (the agent's pseudo-threads). */
-export const TASK_ID_BASE = 1_000_000;
+const TASK_ID_BASE = 1_000_000;
 
 export function registerStack(session: Session): void {
   session.register<DebugProtocol.StackTraceArguments>('stackTrace', async (args) => {
