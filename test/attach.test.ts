@@ -3,7 +3,8 @@ import * as assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import * as net from 'node:net';
 import { listDiscoveryRecords } from '../src/agent/discovery';
-import { withAdapter } from './support/harness';
+import type { DebugProtocol } from '@vscode/debugprotocol';
+import { isAlive, withAdapter } from './support/harness';
 import { eachPython, it } from './support/matrix';
 import { MAIN_JS, fixture } from './support/paths';
 
@@ -46,6 +47,10 @@ eachPython('attach', (py) => {
         await h.dc.initializeRequest();
         await h.dc.attachRequest({ connect: { host: '127.0.0.1', port } } as never);
         await h.waitFor('initialized', 0);
+        const proc = await h.waitFor<DebugProtocol.ProcessEvent>('process', 0);
+        assert.deepEqual({ ...proc.body, systemProcessId: typeof proc.body.systemProcessId }, { name: program, systemProcessId: 'number', isLocalProcess: true, startMethod: 'attach' });
+        assert.equal(isAlive(proc.body.systemProcessId!), true);
+        assert.notEqual(proc.body.systemProcessId, run.pid, 'the Python process, not `tasklens run`');
         const answer = await h.dc.setBreakpointsRequest({ source: { path: program }, breakpoints: [{ line: 5 }] });
         assert.equal(answer.body.breakpoints[0].verified, true);
         await h.dc.configurationDoneRequest();

@@ -78,7 +78,7 @@ eachPython('stepping', (py) => {
     });
   });
 
-  it('says so when a paused thread is inside native code, and stops when it returns', async () => {
+  it('shows a thread blocked in native code stopped at once, labelled with where it waits', async () => {
     await withAdapter(async (h) => {
       await h.launch(py, { program: fixture('long_sleep.py') });
       await new Promise((r) => setTimeout(r, 300));
@@ -86,8 +86,12 @@ eachPython('stepping', (py) => {
       const threads = (await h.dc.threadsRequest()).body.threads;
       await h.dc.pauseRequest({ threadId: threads[0].id });
       const stop = await h.waitStopped(since, 4000);
-      assert.match(h.output('important', since), /MainThread.*native code/);
-      assert.equal((await h.topFrame(stop.body.threadId)).name, 'nap');
+      assert.match(stop.body.description ?? '', /MainThread is blocked in native code: time\.sleep\(\) at long_sleep\.py:6/);
+      const frames = (await h.dc.stackTraceRequest({ threadId: stop.body.threadId })).body.stackFrames;
+      assert.deepEqual(frames.slice(0, 2).map((f) => [f.name, f.presentationHint]), [
+        ['blocked in native code: time.sleep() at long_sleep.py:6', 'label'],
+        ['nap', 'normal'],
+      ]);
     });
   });
 

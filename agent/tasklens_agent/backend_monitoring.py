@@ -184,6 +184,12 @@ class MonitoringBackend(Backend):
                 self._plan(frame.f_code, frame)
                 frame = frame.f_back
 
+    def thread_resumed(self):
+        pass
+
+    def follow(self, frame):
+        pass    # the step's code objects have local events, whichever thread runs them
+
     def shutdown(self):
         with self.lock:
             mon.set_events(self.tool, 0)

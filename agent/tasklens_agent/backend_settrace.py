@@ -148,11 +148,15 @@ class SettraceBackend(Backend):
             step.watch.f_trace_lines = True
             step.watch.f_trace = self._local
         if step is not None and step.owns(current_owner()):
-            frame = sys._getframe(1)
-            while frame is not None:
-                frame.f_trace_lines = True
-                frame.f_trace = self._local
-                frame = frame.f_back
+            self.follow(sys._getframe(1))
+
+    def follow(self, frame):
+        """A step starts in these frames (and their callers): they get line events. Also for
+        a thread stepped while it is blocked in native code, when it runs them again."""
+        while frame is not None:
+            frame.f_trace_lines = True
+            frame.f_trace = self._local
+            frame = frame.f_back
 
     def shutdown(self):
         self.enabled = False

@@ -6,11 +6,15 @@ Who runs where:
   S-request jobs handed to it until it is resumed;
 - the control thread (socket reader) calls `resume`, `request_pause`, `detach` and changes
   breakpoints, then asks the backend to `refresh` what it traces;
+- a pause also wakes each event loop's thread to stop at the loop (`_loop_woken`), and an agent
+  thread (`tasklens-pause`) shows the threads still in native code after a grace as they are
+  (pausing.py);
 - the agent's own threads (control, repr workers, timers) are ignored everywhere.
 State shared between them changes under `self.lock`; hot paths only read attributes.
 """
 import itertools
 import queue
+import sys
 import threading
 
 from . import async_step
@@ -19,10 +23,11 @@ from . import breakpoints as bpmod
 from . import conditions
 from . import frames as framemod
 from . import paths
+from . import pausing
 from . import tasks as taskmod
 from .saferepr import safe_str
 from .stepping import IN, Step, current_owner, interrupted, interruption_note
-from .threads import agent_idents, current_user_thread, thread_id
+from .threads import AgentThread, agent_idents, current_user_thread, thread_id
 
 _THREADING_FILE = threading.__file__
 
@@ -37,6 +42,7 @@ class ThreadState:
         self.task = None          # the asyncio task whose step runs those frames
         self.exc = None
         self.break_mode = None
+        self.native = None        # while stopped but not parked: why and where (a label)
 
 
 class Debugger:
@@ -49,6 +55,10 @@ class Debugger:
         self.exception_filters = frozenset()
         self.stopped = False          # the session is stopped (all threads are to park)
         self.pause_requested = False
+        self.pause_gen = 0            # which pause a loop's wake-up or the grace belongs to
+        self.pause_watched = False    # pausing.watch reports the pause's stop
+        self.paused_by = None         # the ThreadState that stopped first for that pause
+        self.parked_signal = threading.Event()    # set as a thread parks, for pausing.watch
         self.step = None
         self.hot = self.everywhere = False
         self.states = {}
@@ -97,7 +107,7 @@ class Debugger:
     # --- events from traced threads ---
     def on_line(self, frame, bps):
         ident = threading.get_ident()
-        if ident in agent_idents:
+        if ident in agent_idents or (self.stopped and self._parked(ident)):
             return
         if bps and self._hit(frame, bps, "breakpoint"):
             return
@@ -118,7 +128,9 @@ class Debugger:
         """A function with function breakpoints starts (or a coroutine of it resumes: ignored).
         Conditions see the arguments now; the stop is at the first line of the body, as pdb's
         `break func`: the next line this logical thread runs."""
-        if threading.get_ident() in agent_idents or not async_step.starts(frame):
+        ident = threading.get_ident()
+        if ident in agent_idents or (self.stopped and self._parked(ident)) \
+                or not async_step.starts(frame):
             return
         hit_ids = self._hits(frame, bps)
         if not hit_ids:
@@ -220,7 +232,9 @@ class Debugger:
 
     def on_raise(self, frame, exc, tb):
         """`tb` is the traceback so far (3.11 updates exc.__traceback__ only later)."""
-        if "raised" not in self.exception_filters or threading.get_ident() in agent_idents:
+        ident = threading.get_ident()
+        if "raised" not in self.exception_filters or ident in agent_idents \
+                or (self.stopped and self._parked(ident)):
             return
         if isinstance(exc, SystemExit) or not self.eligible(frame.f_code.co_filename):
             return
@@ -248,42 +262,52 @@ class Debugger:
              task=None):
         ident = threading.get_ident()
         thread = current_user_thread()
-        if thread is None or ident in agent_idents:
+        if thread is None or ident in agent_idents or self._parked(ident):
             return
         while True:
             with self.lock:
                 if self.conn is None or (reason == "pause" and not self.hot):
                     return
-                ts = self.states.get(ident)
-                if ts is None or ts.thread is not thread:
-                    ts = self.states[ident] = ThreadState(ident, thread)
-                first = not self.stopped
+                ts = self.state_of(thread)
+                first, deferred = not self.stopped, False
                 if first:
-                    self.stopped = True
-                    self.pause_requested = False
                     ended = self.step
-                    self.step = None
-                    self._rehot()
+                    self.stop_all_now()
+                    deferred = reason == "pause" and self.pause_watched
+                    if deferred:
+                        self.paused_by = ts
                 ts.parked = True
+                ts.native = None
                 ts.frames = frames or framemod.thread_stack(frame)
                 ts.task = task if task is not None else taskmod.task_of_frame(frame)
                 ts.exc, ts.break_mode = exc, break_mode
+                if self.pause_watched:
+                    self.parked_signal.set()
             if first:
                 self.backend.refresh()
-                if ts.task is not None:
-                    tid, where = taskmod.task_id(ts.task), taskmod.task_name(ts.task)
-                else:
-                    tid, where = thread_id(thread), thread.name
-                cut = interrupted(ended, reason, current_owner())
-                self._report_stop(tid, reason, exc, hit_ids, where, cut)
+                if not deferred:
+                    cut = interrupted(ended, reason, current_owner())
+                    self.report_stop(ts, reason, exc, hit_ids, cut=cut)
             self._park(ts)
             # A breakpoint or exception met while another thread's stop held everyone was
             # not reported: report it now rather than run past it.
             if first or reason == "pause":
                 return
 
-    def _report_stop(self, tid, reason, exc, hit_ids, where, cut):
+    def _parked(self, ident):
+        """Whether this thread is parked: the code its requests run (evaluate) never stops.
+        Only a thread parked outside a trace callback (at its loop) gets that far."""
+        ts = self.states.get(ident)
+        return ts is not None and ts.parked
+
+    def report_stop(self, ts, reason, exc=None, hit_ids=None, description=None, cut=None):
+        if ts.task is not None:
+            tid, where = taskmod.task_id(ts.task), taskmod.task_name(ts.task)
+        else:
+            tid, where = thread_id(ts.thread), ts.thread.name
         body = {"reason": reason, "threadId": tid, "allThreadsStopped": True}
+        if description is not None:
+            body["description"] = description
         if hit_ids:
             body["hitBreakpointIds"] = hit_ids
         if exc is not None:
@@ -311,9 +335,12 @@ class Debugger:
             if not self.stopped:
                 return False
             self.stopped = False
+            follow = None
             if step_kind is not None and ts is not None:
                 owner = ts.task if ts.task is not None else ts.ident
-                self.step = Step.start(step_kind, owner, ts.frames[0])
+                frame = self._step_frame(ts)
+                self.step = Step.start(step_kind, owner, frame)
+                follow = frame if not ts.parked else None
             elif step_kind is not None:
                 self.step = Step.start(step_kind, task, self._resume_frame(task))
             self._rehot()
@@ -322,10 +349,22 @@ class Debugger:
             parked = [s for s in self.states.values() if s.parked]
             live = threading._active
             self.states = {i: s for i, s in self.states.items() if s.parked or i in live}
+            for s in self.states.values():
+                s.native = None
         self.backend.refresh()
+        if follow is not None:
+            self.backend.follow(follow)
         for s in parked:
             s.jobs.put(None)
         return True
+
+    def _step_frame(self, ts):
+        """Where a step from this thread starts: its top frame, or, for a thread shown while
+        in native code, the innermost frame of the code a step may stop in."""
+        if ts.parked:
+            return ts.frames[0]
+        return next((f for f in ts.frames if self.steppable(f.f_code.co_filename)),
+                    ts.frames[0])
 
     def _resume_frame(self, task):
         """The innermost frame of a suspended task's chain where a step may stop."""
@@ -333,13 +372,42 @@ class Debugger:
         return next((f for f in chain if self.steppable(f.f_code.co_filename)),
                     chain[0] if chain else None)
 
-    def request_pause(self):
+    def request_pause(self, requested=None):
+        """Every thread stops at its next eligible line; idle loops are woken to stop at the
+        loop; after the grace, threads still in native code are shown stopped as they are.
+        The stop is reported once every thread is parked or shown (pausing.watch)."""
         with self.lock:
             if self.stopped or self.conn is None:
                 return
             self.pause_requested = True
+            self.pause_gen += 1
+            gen = self.pause_gen
             self._rehot()
+            self.pause_watched = True
+            self.paused_by = None
+        before = pausing.sample()
         self.backend.refresh()
+        pausing.wake_loops(self._loop_woken, gen)
+        AgentThread(lambda: pausing.watch(self, gen, before, requested), "tasklens-pause").start()
+
+    def _loop_woken(self, gen):
+        """Called by a loop, on its thread, as the pause woke it: stop here, at the loop."""
+        if gen == self.pause_gen and (self.pause_requested or self.stopped):
+            self.stop(sys._getframe(1), "pause")
+
+    def state_of(self, thread):
+        """The thread's ThreadState, made if it has none (call with the lock held)."""
+        ts = self.states.get(thread.ident)
+        if ts is None or ts.thread is not thread:
+            ts = self.states[thread.ident] = ThreadState(thread.ident, thread)
+        return ts
+
+    def stop_all_now(self):
+        """The program is stopped from now on: every thread is to park (lock held)."""
+        self.stopped = True
+        self.pause_requested = False
+        self.step = None
+        self._rehot()
 
     def detach(self):
         """Adapter gone: forget breakpoints and steps, stop tracing, let every thread run."""
@@ -352,6 +420,8 @@ class Debugger:
             self.stopped = False
             self._rehot()
             parked = [s for s in self.states.values() if s.parked]
+            for s in self.states.values():
+                s.native = None
         self.backend.refresh(plans_changed=True)
         for s in parked:
             s.jobs.put(None)
@@ -367,8 +437,11 @@ class Debugger:
 
     # --- handles (die on resume) ---
     def frame_handle(self, ts, frame):
+        """A frame id; only while stopped does it lead back to the frame (a task's stack read
+        while the program runs must not keep its frames alive)."""
         fid = next(self.handle_ids)
-        self.frame_handles[fid] = (ts, frame)
+        if self.stopped:
+            self.frame_handles[fid] = (ts, frame)
         return fid
 
     def var_handle(self, ts, kind, obj, name):

@@ -97,11 +97,16 @@ class Inspector:
             stack = framemod.thread_stack(top)
         if args.get("justMyCode", self.core.just_my_code):
             stack = [f for f in stack if paths.is_user(f.f_code.co_filename)]
+        if ts is not None and ts.native:    # shown while in native code: say so on top
+            stack = [ts.native] + stack
         start = whole(args, "startFrame")
         levels = whole(args, "levels")
         page = stack[start:start + levels] if levels else stack[start:]
         out = []
         for frame in page:
+            if isinstance(frame, str):
+                out.append(task_views.label_frame(self.core, ts, frame))
+                continue
             info = framemod.describe(frame)
             on_disk = info.pop("on_disk")
             info["id"] = self.core.frame_handle(ts, frame)

@@ -323,9 +323,13 @@ class Agent:
     def _report_exit(self):
         """Registered before the program's own atexit handlers, so it runs after them.
 
-        In a forked child, detach() has cleared the connection, so nothing is sent."""
+        In a forked child, detach() has cleared the connection, so nothing is sent. Tracing
+        ends here: the program has exited for the adapter, nothing may stop any more, and the
+        interpreter's finalization (`__del__` of loops and objects) runs after the agent's
+        module globals are cleared, where a trace callback would only fail."""
         code = self.exit_code if self.exit_code is not None else 1
         self.core.event("programExited", {"exitCode": code})
+        self.core.backend.shutdown()
 
 
 def main(argv):

@@ -3,15 +3,17 @@
 The control thread (an AgentThread) reads every request. R-requests run there. S-requests are
 handed to the parked thread that owns the thread, frame or value they name and answered from
 there; when that thread is not parked (it is in native code) the control thread answers itself.
+The stack of a task may also be read while the program runs (on the control thread, with
+frame ids that lead nowhere), so an editor's view of tasks can refresh live.
 When the socket closes the session detaches the debugger (or ends the process on request).
 A read-only connection (`ps`) may only read, claims nothing and detaches nothing.
 """
 import json
 import os
 import sys
-import time
 
 from . import inspection
+from . import pausing
 from . import task_views
 from . import tasks as taskmod
 from . import usercode
@@ -19,9 +21,7 @@ from .protocol import (AgentError, BAD_ARGUMENTS, NOT_STOPPED, PROTOCOL_VERSION,
                        RUNNING_COMMANDS, STOPPED_COMMANDS, TASK_COMMANDS, UNKNOWN_COMMAND,
                        internal_error)
 from .stepping import IN, OUT, OVER
-from .threads import AgentThread, thread_by_id, user_threads
-
-PAUSE_NOTICE_DELAY = 0.3
+from .threads import AgentThread, thread_by_id, thread_id
 _STEPS = {"next": OVER, "stepIn": IN, "stepOut": OUT}
 _FILTERS = ("raised", "uncaught", "taskUnhandled")
 # The longest line read before the handshake: a stranger cannot make the agent buffer more.
@@ -54,7 +54,8 @@ class Session:
         body = {"protocol": PROTOCOL_VERSION, "pid": os.getpid(),
                 "pythonVersion": "%d.%d.%d" % v[:3], "versionInfo": list(v[:3]),
                 "executable": sys.executable, "backend": self.core.backend.name,
-                "mode": self.mode}
+                "mode": self.mode, "program": self.agent.main_path
+                or "-m %s" % self.agent.opts["module"]}
         if self.mode == "launch":
             body["token"] = self.token
         self.conn.event("hello", body)
@@ -121,6 +122,9 @@ class Session:
     # --- S-requests ---
     def hand_over(self, req, cmd, args):
         if not self.core.stopped:
+            if cmd == "stackTrace" and taskmod.is_task_id(args.get("threadId")):
+                self.conn.respond(req, self.inspector.stackTrace(args))
+                return
             raise AgentError(NOT_STOPPED, "%s needs the program to be stopped" % cmd)
         usercode.hand_over(self.conn, self.core, self._owner(args), req, cmd, args,
                            getattr(self.inspector, cmd))
@@ -156,9 +160,8 @@ class Session:
             core.resume(_STEPS[cmd], ts if ts is not None and ts.task is task else None, task)
             return
         ts = core.state_for_thread(thread_by_id(tid))
-        if ts is None or not ts.parked:
-            raise AgentError(BAD_ARGUMENTS, "thread %r is not stopped in Python code"
-                             % args.get("threadId"))
+        if ts is None or not (ts.parked or ts.native):
+            raise AgentError(BAD_ARGUMENTS, "thread %r is not stopped" % args.get("threadId"))
         usercode.resume_notice(core, ts)
         self.conn.respond(req, {})
         core.resume(_STEPS[cmd], ts)
@@ -223,36 +226,21 @@ class Session:
         return {}
 
     def r_threads(self, args):
-        return task_views.threads_body(self.core, args)
+        body = task_views.threads_body(self.core, args)
+        native = {thread_id(ts.thread): ts.native for ts in list(self.core.states.values())
+                  if ts.native}
+        if native:
+            for entry in body["threads"]:
+                if entry["id"] in native:
+                    entry["name"] += " (%s)" % pausing.short_label(native[entry["id"]])
+        return body
 
     def r_taskTable(self, args):
         return task_views.task_table(self.core)
 
     def r_pause(self, args):
-        self.core.request_pause()
-        AgentThread(self._pause_notice, "tasklens-pause-notice").start()
+        self.core.request_pause(args.get("threadId"))
         return {}
-
-    def _pause_notice(self):
-        time.sleep(PAUSE_NOTICE_DELAY)
-        core = self.core
-        if not (core.pause_requested or core.stopped) or core.conn is not self.conn:
-            return
-        current = sys._current_frames()
-        for thread in user_threads():
-            ts = core.state_for_thread(thread)
-            if ts is not None and ts.parked:
-                continue
-            frame = current.get(thread.ident)
-            where = "no Python frame"
-            while frame is not None:
-                if not inspection.paths.is_agent(frame.f_code.co_filename):
-                    where = "innermost Python frame %s at %s:%d" % (
-                        frame.f_code.co_name, frame.f_code.co_filename, frame.f_lineno or 0)
-                    break
-                frame = frame.f_back
-            core.output("Thread %r is running native code (%s); it will stop as soon as it "
-                        "runs Python code again.\n" % (thread.name, where), "important")
 
     def r_source(self, args):
         return inspection.source(args)

@@ -104,6 +104,9 @@ def stack_items(core, task):
     """[(frame or None, label or None, task it belongs to)] innermost first: the task, then
     who awaits it."""
     items = [(f, None, task) for f in own_frames(core, task)]
+    ts = state_of(core, task)
+    if ts is not None and ts.native and is_running(task):   # its thread is in native code
+        items.insert(0, (None, ts.native, task))
     seen = {id(task)}
     pending = [(task, 0)]
     while pending and len(items) < _MAX_STACK:
@@ -136,9 +139,7 @@ def stack_trace(core, args, source_reference):
         if id(owner) not in states:
             states[id(owner)] = resolve(core, taskmod.task_id(owner))[1]
         if frame is None:
-            fid = core.frame_handle(states[id(owner)], Separator(label))
-            out.append({"id": fid, "name": label, "line": 0, "column": 0,
-                        "presentationHint": "label", "library": False})
+            out.append(label_frame(core, states[id(owner)], label))
             continue
         info = framemod.describe(frame)
         on_disk = info.pop("on_disk")
@@ -149,6 +150,13 @@ def stack_trace(core, args, source_reference):
             info["presentationHint"] = "subtle"
         out.append(info)
     return {"stackFrames": out, "totalFrames": len(items)}
+
+
+def label_frame(core, ts, label):
+    """A stack entry that only says something ("awaited by …", "blocked in native code …"):
+    its id leads to a Separator, which has no scopes, so a click on it shows nothing."""
+    return {"id": core.frame_handle(ts, Separator(label)), "name": label, "line": 0,
+            "column": 0, "presentationHint": "label", "library": False}
 
 
 def task_state(task):

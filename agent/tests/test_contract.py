@@ -66,7 +66,8 @@ class HelloContractTest(AgentTestCase):
     def test_hello_fields(self):
         s = self.launch(fixture("show_env.py"))
         self.assertEqual(set(s.hello), {"protocol", "token", "pid", "pythonVersion",
-                                        "versionInfo", "executable", "backend", "mode"})
+                                        "versionInfo", "executable", "backend", "mode",
+                                        "program"})
         self.assertEqual(".".join(map(str, s.hello["versionInfo"])), s.hello["pythonVersion"])
 
     def test_hello_names_the_backend_that_runs(self):

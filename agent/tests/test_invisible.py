@@ -1,6 +1,6 @@
 """The agent's threads and imports, as the program sees them: `threading.enumerate()` and
 `threading.active_count()` as under plain python in every mode (with the control thread, the
-listen thread, a repr worker and a pause notice running), and no module beyond the agent's own
+listen thread, a repr worker and a pause watcher running), and no module beyond the agent's own
 package and the standard library it uses."""
 import ast
 import importlib.util
@@ -39,7 +39,7 @@ def plain_run(*args):
 
 
 class InvisibleThreadsTests(AgentTestCase):
-    def test_connect_mode_with_repr_worker_and_pause_notice(self):
+    def test_connect_mode_with_repr_worker_and_pause_watcher(self):
         expected = plain_run()[0]
         s = self.launch(VIEW, "spin")
         s.handshake()
@@ -48,7 +48,7 @@ class InvisibleThreadsTests(AgentTestCase):
         while not b"".join(s.stdout).startswith(b"spinning\n"):
             self.assertLess(time.monotonic(), deadline, "the fixture never started spinning")
             time.sleep(0.01)
-        s.request("pause")    # its notice thread is still asleep when the program prints
+        s.request("pause")    # starts the pause watcher thread
         tid = s.stopped("pause")["threadId"]
         frame_id = s.top_frame(tid)["id"]
         # a user __repr__ that calls threading.current_thread(), run on the repr worker

@@ -89,3 +89,19 @@ class ListenTest(unittest.TestCase):
         open(flag, "w").close()
         self.assertEqual(c.wait_event("programExited")["exitCode"], 0)
         self.assertEqual(proc.communicate(timeout=10)[0], b"released\n")
+
+    def test_a_thread_shown_in_native_code_is_plain_again_after_a_detach(self):
+        proc = self.spawn("--", fixture("sleep_long.py"))
+        _, info = self.discovery(proc)
+        c = attach(self, info, info["token"])
+        c.handshake()
+        c.request("pause")
+        c.stopped("pause")
+        self.assertEqual([t["name"] for t in c.request("threads")["threads"]],
+                         ["MainThread (blocked in native code)"])
+        c.disconnect()
+        time.sleep(0.3)
+        again = attach(self, info, info["token"])
+        again.handshake()
+        self.assertEqual([t["name"] for t in again.request("threads")["threads"]],
+                         ["MainThread"])

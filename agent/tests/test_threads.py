@@ -70,18 +70,48 @@ class ThreadTests(AgentTestCase):
         s.request("pause")
         s.stopped("pause")
 
-    def test_pause_in_sleep_reports_native_code_then_stops(self):
+    def test_pause_in_sleep_stops_at_once_labelled_then_parks_when_it_wakes(self):
         s = self.launch(fixture("sleep_main.py"))
         s.handshake()
         s.start()
         time.sleep(0.2)
         s.request("pause")
-        notice = s.wait_event("output", category="important", timeout=2)
-        self.assertIn("native code", notice["output"])
-        self.assertIn("sleep_main.py", notice["output"])
-        st = s.stopped("pause")
-        frame = s.top_frame(st["threadId"])
-        self.assertEqual(frame["line"], line_of(fixture("sleep_main.py"), "after-sleep"))
+        st = s.stopped("pause", timeout=1)
+        self.assertIn("MainThread is blocked in native code: time.sleep() at sleep_main.py:3",
+                      st["description"])
+        names = [t["name"] for t in s.request("threads")["threads"]]
+        self.assertEqual(names, ["MainThread (blocked in native code)"])
+        label, frame = s.request("stackTrace", {"threadId": st["threadId"]})["stackFrames"]
+        self.assertEqual(label["presentationHint"], "label")
+        self.assertEqual((frame["name"], frame["line"]),
+                         ("<module>", line_of(fixture("sleep_main.py"), "sleep-line")))
+        self.assertIn("time", s.locals(frame["id"]))
+        # when the sleep ends it parks at its next line, still stopped
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            frames = s.request("stackTrace", {"threadId": st["threadId"]})["stackFrames"]
+            if frames[0].get("presentationHint") != "label":
+                break
+            time.sleep(0.1)
+        self.assertEqual(frames[0]["line"], line_of(fixture("sleep_main.py"), "after-sleep"))
+        self.assertEqual(s.events("stopped"), [])
+        s.request("continue")
+        self.assertEqual(s.wait_event("programExited")["exitCode"], 0)
+
+    def test_step_over_a_thread_in_native_code_waits_until_it_runs(self):
+        s = self.launch(fixture("sleep_main.py"))
+        s.handshake()
+        s.start()
+        time.sleep(0.2)
+        s.request("pause")
+        tid = s.stopped("pause", timeout=1)["threadId"]
+        s.request("next", {"threadId": tid})
+        st = s.stopped("step", timeout=5)
+        self.assertEqual(st["threadId"], tid)
+        self.assertEqual(s.top_frame(tid)["line"],
+                         line_of(fixture("sleep_main.py"), "after-sleep"))
+        s.request("continue")
+        self.assertEqual(s.wait_event("programExited")["exitCode"], 0)
 
     def test_connection_lost_while_stopped_ends_launched_program(self):
         s, _ = self.run_to("threads_late.py", "main-ready")

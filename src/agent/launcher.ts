@@ -2,6 +2,8 @@
 // Who runs where: the child is `python launch.py …` in its own process group (so the whole
 // tree can be ended and a Ctrl-C meant for the adapter does not reach it); it connects back to
 // a one-shot loopback server here. Its stdout/stderr are pipes read on Node's loop.
+// In a terminal (DAP runInTerminal) the client starts the same command: the program is not our
+// child, has the terminal for stdin/stdout, and its end is learnt from the agent, as in attach.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as net from 'node:net';
@@ -46,7 +48,10 @@ export interface Debuggee {
 /** Takes output of the program; a returned promise pauses reading that pipe until it settles. */
 export type OutputSink = (category: 'stdout' | 'stderr', text: string) => Promise<void> | undefined | void;
 
-export async function launchDebuggee(spec: LaunchSpec, onOutput: OutputSink, log: LogSink): Promise<Debuggee> {
+/** Has the client start a command in one of its terminals; resolves once it has started. */
+export type TerminalRunner = (command: { args: string[]; cwd: string; env: Record<string, string | null> }) => Promise<void>;
+
+export async function launchDebuggee(spec: LaunchSpec, onOutput: OutputSink, log: LogSink, inTerminal?: TerminalRunner): Promise<Debuggee> {
   const token = randomBytes(24).toString('hex');
   const server = net.createServer();
   await new Promise<void>((resolve, reject) => {
@@ -57,6 +62,13 @@ export async function launchDebuggee(spec: LaunchSpec, onOutput: OutputSink, log
 
   const target = spec.module !== undefined ? ['--module', spec.module] : [];
   const argv = [agentLauncher(), '--connect', `127.0.0.1:${port}`, ...target, '--', ...(spec.program !== undefined ? [spec.program] : []), ...spec.args];
+  if (inTerminal) {
+    try {
+      return await launchInTerminal(spec, [spec.python, ...argv], token, server, inTerminal, log);
+    } finally {
+      server.close();
+    }
+  }
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const [key, value] of Object.entries(spec.env)) {
     if (value === null) delete env[key];
@@ -134,12 +146,35 @@ export async function attachDebuggee(host: string, port: number, token: string |
     throw agentFailure(err);
   }
   const { client, hello } = connected;
-  const exited = new Promise<ExitInfo | undefined>((resolve) => {
+  return { client, hello, exited: exitFromAgent(client) };
+}
+
+async function launchInTerminal(spec: LaunchSpec, args: string[], token: string, server: net.Server, inTerminal: TerminalRunner, log: LogSink): Promise<Debuggee> {
+  log('agent', 'note', { runInTerminal: args, cwd: spec.cwd });
+  const env: Record<string, string | null> = { ...spec.env, TASKLENS_TOKEN: token };
+  if (log.file !== undefined) env[AGENT_LOG_ENV] = `${log.file}.agent`;
+  const started = inTerminal({ args, cwd: spec.cwd, env }).catch((err: unknown) => {
+    throw new UserError(ErrorCode.AgentFailed, `The client could not start the program in a terminal: ${err instanceof Error ? err.message : String(err)}.`);
+  });
+  const { client, hello } = await Promise.race([
+    acceptAgent(server, token, log),
+    started.then(() => new Promise<never>(() => undefined)),
+    timeout(HELLO_TIMEOUT_MS, 'The debugger agent did not connect from the terminal'),
+  ]);
+  await handshake(client, token).catch((err: unknown) => {
+    client.destroy();
+    throw agentFailure(err);
+  });
+  return { client, hello, exited: exitFromAgent(client) };
+}
+
+/** A program that is not our child: its exit code is the agent's last word, if it said one. */
+function exitFromAgent(client: AgentClient): Promise<ExitInfo | undefined> {
+  return new Promise((resolve) => {
     let code: number | undefined;
     client.on('programExited', (body) => (code = body.exitCode));
     client.on('close', () => resolve(code === undefined ? undefined : { exitCode: code }));
   });
-  return { client, hello, exited };
 }
 
 /** Ends the child and everything it started (its process group). */

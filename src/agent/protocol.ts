@@ -51,6 +51,8 @@ export interface HelloBody {
   executable: string;
   backend: AgentBackend;
   mode: 'launch' | 'listen';
+  /** The program's absolute path, or `-m NAME` for a module. */
+  program?: string;
 }
 
 export interface SourceBreakpointArg {

@@ -1,5 +1,6 @@
 // One DAP connection: every request goes to exactly one async handler and gets exactly one
-// response, whatever happens (unknown command, malformed input, handler exception).
+// response, whatever happens (unknown command, malformed input, handler exception). The
+// adapter's own (reverse) requests, such as runInTerminal, get their responses matched here.
 // The connection knows nothing of what the requests mean; see src/session/ for that.
 import type { Readable, Writable } from 'node:stream';
 import type { DebugProtocol } from '@vscode/debugprotocol';
@@ -15,6 +16,7 @@ export class DapConnection {
   private seq = 1;
   private closed = false;
   private readonly closeListeners: Array<() => void> = [];
+  private readonly reverse = new Map<number, (response: DebugProtocol.Response) => void>();
 
   constructor(
     input: Readable,
@@ -65,6 +67,24 @@ export class DapConnection {
     this.send(message);
   }
 
+  /** A reverse request to the client; rejects on failure, timeout or a closed connection. */
+  request(command: string, args: object, timeoutMs: number): Promise<DebugProtocol.Response> {
+    const seq = this.seq++;
+    return new Promise((resolve, reject) => {
+      if (this.closed) return reject(new Error('the client is gone'));
+      const timer = setTimeout(() => {
+        this.reverse.delete(seq);
+        reject(new Error(`the client did not answer ${command} within ${timeoutMs / 1000} s`));
+      }, timeoutMs);
+      this.reverse.set(seq, (response) => {
+        clearTimeout(timer);
+        if (response.success) resolve(response);
+        else reject(new Error(response.message || `${command} failed`));
+      });
+      this.send({ seq, type: 'request', command, arguments: args } as DebugProtocol.Request);
+    });
+  }
+
   private send(message: DebugProtocol.ProtocolMessage): void {
     if (this.closed) return;
     this.trace('out', message);
@@ -74,6 +94,8 @@ export class DapConnection {
   private close(): void {
     if (this.closed) return;
     this.closed = true;
+    for (const answer of this.reverse.values()) answer({ success: false, message: 'the client is gone' } as DebugProtocol.Response);
+    this.reverse.clear();
     for (const listener of this.closeListeners) listener();
   }
 
@@ -94,6 +116,14 @@ export class DapConnection {
       const missing = typeof message?.seq !== 'number' ? '"seq"' : '"command"';
       this.sendError(seq, command ?? 'unknown', new UserError(ErrorCode.MalformedMessage, `Malformed DAP request: missing or invalid ${missing}.`));
       return;
+    }
+    if (message.type === 'response') {
+      const answer = this.reverse.get((message as Partial<DebugProtocol.Response>).request_seq ?? -1);
+      if (answer) {
+        this.reverse.delete((message as DebugProtocol.Response).request_seq);
+        answer(message as DebugProtocol.Response);
+        return;
+      }
     }
     if (message.type !== 'request') {
       this.sendError(seq, command, new UserError(ErrorCode.MalformedMessage, `Malformed DAP input: expected a request, got type ${JSON.stringify(message.type)}.`));

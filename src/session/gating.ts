@@ -24,7 +24,8 @@ export const GATES: Readonly<Record<string, readonly RunState[]>> = {
   next: STOPPED,
   stepIn: STOPPED,
   stepOut: STOPPED,
-  stackTrace: STOPPED,
+  // While running, only the stack of an asyncio task (stack.ts checks the thread id).
+  stackTrace: ['running', 'stopped'],
   scopes: STOPPED,
   variables: STOPPED,
   setVariable: STOPPED,

@@ -3,6 +3,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ErrorCode, UserError } from '../dap/errors';
 
+/** Where the program's stdin/stdout/stderr are: a terminal of the client, or the debug console. */
+export type ConsoleKind = 'integratedTerminal' | 'externalTerminal' | 'internalConsole';
+const CONSOLES: readonly ConsoleKind[] = ['integratedTerminal', 'externalTerminal', 'internalConsole'];
+
 export interface LaunchConfig {
   program?: string;
   module?: string;
@@ -16,6 +20,8 @@ export interface LaunchConfig {
   terminateOnDisconnect: boolean;
   maxTaskThreads: number;
   evaluateTimeout: number;
+  /** Undefined: a terminal when the client can run one (decided at launch). */
+  console?: ConsoleKind;
 }
 
 export interface AttachConfig {
@@ -102,7 +108,16 @@ export function parseLaunch(raw: unknown): LaunchConfig {
     terminateOnDisconnect: optional(args, 'terminateOnDisconnect', 'boolean', false),
     maxTaskThreads: maxTaskThreads(args),
     evaluateTimeout: evaluateTimeout(args),
+    console: consoleKind(args),
   };
+}
+
+function consoleKind(args: Record<string, unknown>): ConsoleKind | undefined {
+  const value = optional<string | undefined>(args, 'console', 'string', undefined);
+  if (value !== undefined && !CONSOLES.includes(value as ConsoleKind)) {
+    throw bad(`Launch argument "console" must be one of ${CONSOLES.map((c) => `"${c}"`).join(', ')}, not ${JSON.stringify(value)}.`);
+  }
+  return value as ConsoleKind | undefined;
 }
 
 export function parseAttach(raw: unknown): AttachConfig {

@@ -1,6 +1,7 @@
 // initialize, launch, attach, configurationDone, disconnect, terminate, restart.
+import * as path from 'node:path';
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import { attachDebuggee, killTree, launchDebuggee, type Debuggee } from '../agent/launcher';
+import { attachDebuggee, killTree, launchDebuggee, type Debuggee, type TerminalRunner } from '../agent/launcher';
 import { findPython } from '../agent/findPython';
 import { ErrorCode, UserError } from '../dap/errors';
 import { EXCEPTION_FILTERS } from './breakpoints';
@@ -10,15 +11,18 @@ import type { Session } from './session';
 
 const POLITE_MS = 1500;
 const SIGTERM_MS = 1500;
+const RUN_IN_TERMINAL_MS = 20_000;
 
 export function registerLifecycle(session: Session): void {
   let initialized = false;
+  let clientRunsTerminals = false;
 
   session.register<DebugProtocol.InitializeRequestArguments>('initialize', async (args) => {
     if (initialized) throw new UserError(ErrorCode.WrongState, 'Cannot initialize: the session is already initialized.');
     initialized = true;
     session.linesStartAt1 = args.linesStartAt1 !== false;
     session.columnsStartAt1 = args.columnsStartAt1 !== false;
+    clientRunsTerminals = args.supportsRunInTerminalRequest === true;
     return capabilities();
   });
 
@@ -32,7 +36,10 @@ export function registerLifecycle(session: Session): void {
       session.setState('idle');
       throw err;
     }
-    setImmediate(() => session.event<DebugProtocol.InitializedEvent>('initialized', undefined));
+    setImmediate(() => {
+      announceProcess(session);
+      session.event<DebugProtocol.InitializedEvent>('initialized', undefined);
+    });
     return {};
   };
 
@@ -40,7 +47,7 @@ export function registerLifecycle(session: Session): void {
     const config = parseLaunch(args);
     session.kind = 'launch';
     session.launchConfig = config;
-    return startSession(() => start(session, config));
+    return startSession(() => start(session, config, clientRunsTerminals));
   });
 
   session.register<unknown>('attach', async (args) => {
@@ -97,17 +104,30 @@ export function registerLifecycle(session: Session): void {
     session.launchConfig = config;
     session.setState('starting');
     try {
-      await start(session, config);
+      await start(session, config, clientRunsTerminals);
     } catch (err) {
       session.setState('ended');
       session.event<DebugProtocol.TerminatedEvent>('terminated', {});
       throw err;
     }
+    announceProcess(session);
     if (session.configurationDone) {
       session.setState('running');
       await startProgram(session);
     }
     return {};
+  });
+}
+
+/** The DAP `process` event: the editor shows the PID (e.g. for `tasklens ps PID`). */
+function announceProcess(session: Session): void {
+  const hello = session.debuggee?.hello;
+  if (!hello) return;
+  session.event<DebugProtocol.ProcessEvent>('process', {
+    name: hello.program ?? hello.executable,
+    systemProcessId: hello.pid,
+    isLocalProcess: true,
+    startMethod: session.kind === 'attach' ? 'attach' : 'launch',
   });
 }
 
@@ -121,10 +141,11 @@ async function startProgram(session: Session): Promise<void> {
   }
 }
 
-async function start(session: Session, config: LaunchConfig): Promise<void> {
+async function start(session: Session, config: LaunchConfig, clientRunsTerminals: boolean): Promise<void> {
   const { interpreter, note } = await findPython(config.python);
   if (note) session.output('console', `tasklens: ${note}\n`);
-  const debuggee = await launchDebuggee({ ...config, python: interpreter.path }, (category, text) => forwardProgramOutput(session, category, text), session.log);
+  const terminal = terminalFor(session, config, clientRunsTerminals);
+  const debuggee = await launchDebuggee({ ...config, python: interpreter.path }, (category, text) => forwardProgramOutput(session, category, text), session.log, terminal);
   try {
     await connect(session, debuggee, {
       justMyCode: config.justMyCode,
@@ -135,10 +156,29 @@ async function start(session: Session, config: LaunchConfig): Promise<void> {
   } catch (err) {
     // A program the client was never told about must not run on unseen, nor report its end.
     session.debuggee = undefined;
-    debuggee.client.destroy();
     if (debuggee.process) killTree(debuggee.process, 'SIGKILL');
+    else await debuggee.client.request('disconnect', { terminate: true }, POLITE_MS).catch(() => undefined);
+    debuggee.client.destroy();
     throw err;
   }
+}
+
+/**
+ * `console`: the program gets a terminal of the client (a real stdin and tty) when asked, and
+ * by default when the client can run one; else its output comes as output events, as before.
+ */
+function terminalFor(session: Session, config: LaunchConfig, clientRunsTerminals: boolean): TerminalRunner | undefined {
+  const wanted = config.console ?? (clientRunsTerminals ? 'integratedTerminal' : 'internalConsole');
+  if (wanted === 'internalConsole') return undefined;
+  if (!clientRunsTerminals) {
+    session.output('important', `"console": "${wanted}" needs a client that runs terminals (runInTerminal); the program's output comes here instead, and it has no input.\n`);
+    return undefined;
+  }
+  const title = `tasklens: ${config.module ?? path.basename(config.program ?? 'python')}`;
+  return async (command) => {
+    const kind = wanted === 'externalTerminal' ? 'external' : 'integrated';
+    await session.conn.request('runInTerminal', { kind, title, ...command } satisfies DebugProtocol.RunInTerminalRequestArguments, RUN_IN_TERMINAL_MS);
+  };
 }
 
 async function connect(

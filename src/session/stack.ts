@@ -3,10 +3,20 @@ import type { DebugProtocol } from '@vscode/debugprotocol';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { AgentFrame } from '../agent/protocol';
+import { ErrorCode, UserError } from '../dap/errors';
+import { refusal } from './gating';
 import type { Session } from './session';
+
+/** Thread ids from here on are asyncio tasks (the agent's pseudo-threads). */
+const TASK_ID_BASE = 1_000_000;
 
 export function registerStack(session: Session): void {
   session.register<DebugProtocol.StackTraceArguments>('stackTrace', async (args) => {
+    // A task's stack can be read while the program runs (a live view of tasks); its frame
+    // ids then lead nowhere until the program stops.
+    if (session.state === 'running' && !(args.threadId >= TASK_ID_BASE)) {
+      throw new UserError(ErrorCode.WrongState, refusal('stackTrace', 'running'));
+    }
     const justMyCode = session.launchConfig?.justMyCode ?? session.attachConfig?.justMyCode ?? true;
     const body = await session.agent.request('stackTrace', {
       threadId: args.threadId,
