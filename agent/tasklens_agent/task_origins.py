@@ -8,11 +8,12 @@ left alone (3.13 renames unnamed tasks "None" whenever any factory is set). The 
 exist when the loop is first seen (`asyncio.run`'s main task) are dated then and placed at the
 user line that started the loop. Loops without an instance dict (uvloop's) are not watched.
 
-Per task: `time.monotonic()` and the first user frame's file and line, in a
-WeakKeyDictionary, so nothing outlives its task. That costs about 3-4 us per task (the weak
-reference, the record, and the frame objects the walk to a user frame materializes): 15-20 %
-on a program that creates tasks doing little each. So only programs run by `tasklens run`
-(listen modes, where `ps` asks) are watched, not those launched by a debugger (`enabled`).
+Per task: `time.monotonic()` and the first user frame's file and line, in a dict keyed by a
+weak reference to the task whose callback (`dict.pop`, a C call) drops the entry with the task:
+no Python code runs to record or forget it (a WeakKeyDictionary runs two Python functions per
+task). Only programs run by `tasklens run` (listen modes, where `ps` asks) or diagnosed are
+watched, not those launched by a debugger (`enabled`). With diagnostics on, each task also
+gets `done_callback` (lost.py) and each loop is passed to `loop_watchers` (looptime.py).
 """
 import sys
 import time
@@ -22,7 +23,11 @@ from . import paths
 
 _MAX_DEPTH = 16
 enabled = False     # set by main before the loop hook is installed
-_created = weakref.WeakKeyDictionary()
+done_callback = None
+loop_watchers = []
+_created = {}       # weakref(task) -> (created at, (filename, line) or None)
+_forget = _created.pop
+_ref = weakref.ref
 _monotonic = time.monotonic
 _getframe = sys._getframe
 _kinds = paths._kind
@@ -44,11 +49,14 @@ def _site(frame):
 
 def watch(loop):
     """Record the tasks `loop` creates from now on, and date those it already has."""
+    for watcher in loop_watchers:
+        watcher(loop, _getframe(2))
     own = getattr(loop, "__dict__", None)
     if own is None or getattr(own.get("create_task"), "_tasklens", False):
         return
     original = loop.create_task
     created, monotonic, getframe, kinds, kind = _created, _monotonic, _getframe, _kinds, _kind
+    ref, forget, done = _ref, _forget, done_callback
 
     def create_task(coro, **kwargs):
         started = monotonic()
@@ -65,9 +73,11 @@ def watch(loop):
                 break
             frame = frame.f_back
         try:
-            created[task] = (started, site)
+            created[ref(task, forget)] = (started, site)
         except TypeError:   # a factory's object that cannot be weakly referenced
             pass
+        if done is not None:
+            task.add_done_callback(done)
         return task
     create_task._tasklens = True
     try:
@@ -89,18 +99,30 @@ def _date_existing(loop):
         return
     now, site = _monotonic(), _site(_getframe(1))
     for task in existing:
-        if task not in _created:
-            _created[task] = (now, site)
+        try:
+            if _ref(task) not in _created:
+                _created[_ref(task, _forget)] = (now, site)
+                if done_callback is not None:
+                    task.add_done_callback(done_callback)
+        except TypeError:
+            pass
+
+
+def _record(task):
+    try:
+        return _created.get(_ref(task))
+    except TypeError:
+        return None
 
 
 def age_seconds(task):
-    record = _created.get(task)
+    record = _record(task)
     return None if record is None else round(_monotonic() - record[0], 3)
 
 
 def created_at(task):
     """{path, line} of the user line that created the task, or None if unknown."""
-    record = _created.get(task)
+    record = _record(task)
     if record is None or record[1] is None:
         return None
     filename, line = record[1]
