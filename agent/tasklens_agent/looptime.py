@@ -22,6 +22,8 @@ _monotonic = time.monotonic
 _records = {}       # id(loop) -> LoopRecord
 _records_lock = threading.Lock()
 _HANDLE_RUN = None  # the code object of asyncio.events.Handle._run
+excused = {}        # thread ident -> seconds the agent itself spent inside steps there
+excusing = {}       # thread ident -> since when the agent runs inside a step there
 
 
 class LoopRecord:
@@ -37,10 +39,11 @@ class LoopRecord:
         # the step the watchdog sees running (see sample_step)
         self.step_key = None
         self.step_since = None
+        self.step_excused = 0.0
         self.step_task = None
         self.step_paused = False
         self.step_reported = False
-        self.step_who = self.step_where = None
+        self.step_who = self.step_where = self.step_thread = None
         self.saturated_iteration = None
         self.saturated_at = -1e9
         self.beat_posted = None

@@ -36,6 +36,7 @@ class BlockedWatch:
                 return
             earliest = max(prev_tick, rec.busy_since) if rec.selector else prev_tick
             rec.step_since = (earliest + now) / 2
+            rec.step_excused = looptime.excused.get(rec.ident, 0.0)
             rec.step_task = taskmod.running_task_of_loop(loop)
             self._post_beat(rec, loop)
             return
@@ -45,12 +46,21 @@ class BlockedWatch:
         if not rec.selector and rec.beat_ran == rec.beat_posted:
             # The loop ran our heartbeat: the task seen now is in a new step.
             rec.step_since = now
+            rec.step_excused = looptime.excused.get(rec.ident, 0.0)
             self._post_beat(rec, loop)
             return
-        if not rec.step_reported and not rec.step_paused and now - rec.step_since >= self.slow:
+        if not rec.step_reported and not rec.step_paused and self._lasted(rec, now) >= self.slow:
             rec.step_reported = True
             rec.long_steps += 1
             self._report(rec, key, frames, now)
+
+    @staticmethod
+    def _lasted(rec, now):
+        """How long the step has run, less the agent's own time inside it."""
+        inside = looptime.excusing.get(rec.ident)
+        extra = now - max(inside, rec.step_since) if inside is not None else 0.0
+        return now - rec.step_since - extra - (
+            looptime.excused.get(rec.ident, 0.0) - rec.step_excused)
 
     def _post_beat(self, rec, loop):
         if rec.selector:
@@ -81,7 +91,8 @@ class BlockedWatch:
         info = fields.get("task")
         if info is not None:
             lines.append(rp.created_text(info))
-        duration = now - rec.step_since
+        duration = self._lasted(rec, now)
+        rec.step_thread = thread
         rec.step_who = who
         rec.step_where = shown[0] if shown else None
         text = rp.block("blocked loop: %s has blocked the event loop of thread %s for %.3f s "
@@ -93,10 +104,9 @@ class BlockedWatch:
     def _ended(self, rec, now, prev_tick):
         if rec.step_key is None or not rec.step_reported:
             return
-        end = (prev_tick + now) / 2
-        duration = end - rec.step_since
+        duration = self._lasted(rec, (prev_tick + now) / 2)
         at = rec.step_where
-        thread = rp.thread_name(rec.ident)
+        thread = rec.step_thread
         text = "tasklens: blocked loop ended: %s blocked the event loop of thread %s for " \
             "%.3f s%s" % (rec.step_who, thread, duration,
                           " (at %s)" % rp.where_text(at) if at else "")

@@ -12,8 +12,11 @@ import linecache
 import re
 import sys
 import threading
+import time
 
+from .. import looptime
 from .. import paths
+from .. import tasks as taskmod
 from ..threads import agent_idents
 from . import report as rp
 
@@ -30,8 +33,18 @@ def install(reporter, on_drop=None):
         return False
     seen = set()
     get_ident = threading.get_ident
+    monotonic = time.monotonic
 
     def _warn_unawaited_coroutine(coro):
+        ident = get_ident()
+        started = looptime.excusing[ident] = monotonic()
+        try:
+            warn(coro)
+        finally:    # not the program's time: a step that reports is not blocked by it
+            looptime.excused[ident] = looptime.excused.get(ident, 0.0) + monotonic() - started
+            looptime.excusing.pop(ident, None)
+
+    def warn(coro):
         if get_ident() not in agent_idents:
             try:
                 _report(reporter, coro, sys._getframe(1), seen, on_drop)
@@ -47,6 +60,13 @@ def install(reporter, on_drop=None):
     _warn_unawaited_coroutine._tasklens = True
     warnings._warn_unawaited_coroutine = _warn_unawaited_coroutine
     return True
+
+
+def _loop_base(frame):
+    """Whether `frame` is the one that runs this thread's loop (it called run_forever)."""
+    loop = taskmod._running.get(threading.get_ident())
+    rec = looptime.record_of(loop) if loop is not None else None
+    return rec is not None and not rec.selector and rec.base_frame is frame
 
 
 def _calls_of(code, name):
@@ -83,6 +103,10 @@ def _report(reporter, coro, frame, seen, on_drop):
                  "call_soon, call_later or similar)" % (name, " (%s:%d)" % (
                      paths.display(fcode.co_filename), fcode.co_firstlineno) if fcode else "")]
         fields["callback"] = name
+    elif _loop_base(frame):     # uvloop runs callbacks in C: the frame that runs the loop
+        lines = ["dropped by the event loop: a callback returned it (scheduled with "
+                 "call_soon, call_later or similar)"]
+        callback = "?"
     else:
         lines = ["dropped at %s" % rp.where_text(dropper)]
     if callback is None and code is not None:

@@ -85,10 +85,12 @@ def _classify(task, chain):
     if waiter is None:
         return "ready", None, "nothing (ready to run)"
     if awaits._is_task(waiter):
-        return "task", waiter, "task %s" % rp.task_text(rp.task_info(waiter))
+        return "task", waiter, rp.task_text(rp.task_info(waiter))
     if type(waiter).__name__ == "_GatheringFuture":
-        return "gather", waiter, "gather of %d awaitables" % len(
-            getattr(waiter, "_children", ()) or ())
+        children = list(getattr(waiter, "_children", ()) or ())
+        names = [c.get_name() for c in children if awaits._is_task(c) and not c.done()]
+        return "gather", waiter, "gather of %d (waiting for %s)" % (
+            len(children), ", ".join(names[:5]) + (", ..." if len(names) > 5 else ""))
     for entry in list(getattr(waiter, "_callbacks", None) or ()):
         cb = entry[0] if isinstance(entry, tuple) else entry
         if getattr(getattr(cb, "__code__", None), "co_name", "") in _WAKEUPS:
@@ -197,8 +199,8 @@ def _explain(w, waits, owners, failed_using):
             since = " since %s:%d" % (site["path"], site["line"]) if site else ""
             if task is None or task.done():
                 name = rp.task_text(rp.task_info(task)) if task is not None else "a task"
-                texts.append("held by %s, which has finished without releasing it%s"
-                             % (name, since))
+                texts.append("held by %s that has finished without releasing it%s" % (
+                    name, " (acquired at %s:%d)" % (site["path"], site["line"]) if site else ""))
             else:
                 w.edges.append((task, "held by"))
                 w.held = "held by %s%s" % (label(rp.task_info(task)), since)
@@ -251,10 +253,11 @@ def can_wake(w, graph, timed, wakers, seen=None):
     return False
 
 
-def cycles(waits):
-    """Lists of Wait forming cycles through `edges` (awaits, gathers, held by), each once."""
+def cycles(waits, weak=False):
+    """Lists of Wait forming cycles through `edges` (awaits, gathers, held by; with `weak`,
+    also "could complete": the only tasks that could set an Event, put on a Queue)."""
     found, done = [], set()
-    strong = ("awaits", "gathers", "held by")
+    strong = ("awaits", "gathers", "held by") + (("could complete",) if weak else ())
     for start in waits:
         path, index = [], {}
         node = start

@@ -137,11 +137,12 @@ class Watchdog:
 
     def _report_deadlock(self, rec, waits, likely, whole_loop, cycles=None):
         thread = rp.thread_name(rec.ident)
-        cycles = wm.cycles(waits) if cycles is None else cycles
+        cycles = wm.cycles(waits, weak=True) if cycles is None else cycles
         lines = ["cycle: " + wm.cycle_text(c) for c in cycles]
         in_cycles = {id(w.task) for c in cycles for w in c}
-        ordered = [w for c in cycles for w in c] + [w for w in waits.values()
-                                                    if id(w.task) not in in_cycles]
+        rest = sorted((w for w in waits.values() if id(w.task) not in in_cycles),
+                      key=lambda w: w.kind in ("gather", "task"))
+        ordered = [w for c in cycles for w in c] + rest
         lines.extend(wm.line_of(w) for w in ordered)
         failed = self.lost.failed_infos()
         lines.extend("%s failed earlier with %s at %s" % (rp.task_text(i), i["failure"],
