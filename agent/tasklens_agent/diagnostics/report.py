@@ -29,7 +29,7 @@ class Reporter:
         record = {"kind": kind, "time": round(time.time(), 3), "pid": os.getpid(),
                   "message": text.split("\n", 1)[0][len("tasklens: "):]}
         record.update(fields)
-        record["text"] = text
+        record["kind"], record["text"] = kind, text
         with self.lock:
             try:
                 if self.stderr:

@@ -287,7 +287,7 @@ def cycle_text(cycle):
 
 
 def as_json(w):
-    out = {"task": w.info, "waitsOn": w.what, "kind": w.kind}
+    out = {"task": w.info, "waitsOn": w.what, "waitKind": w.kind}
     if w.at:
         out["at"] = w.at
     if w.why:

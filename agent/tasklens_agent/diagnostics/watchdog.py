@@ -150,8 +150,12 @@ class Watchdog:
         if whole_loop:
             first = "%sdeadlock: all %d tasks of the event loop in thread %s are waiting and " \
                 "nothing can wake them" % ("likely " if likely else "", len(waits), thread)
-            if likely:
+            if likely and rec.selector:
                 lines.append("likely: a signal handler of the loop could still wake it")
+            elif likely:
+                lines.append("likely: this loop (%s) does not show its timers and I/O; no "
+                             "task has been woken for %.1f s" % (type(rec.loop).__module__,
+                                                                  self.stuck))
         else:
             names = ", ".join(w.info["name"] for w in ordered if id(w.task) in in_cycles)
             first = "deadlock: tasks %s of the event loop in thread %s wait on each other" \
@@ -197,19 +201,34 @@ class Watchdog:
         graph = wm.build(tasks, failed, explain=False)
         timed = _timed_tasks(rec.loop)
         wakers = bool(self._wakers(rec))
+        hopeless = []
         for task in stuck:
             rec.waits[_key(task)][2] = True
             w = wm.build([task], failed, everyone=tasks)[id(task)]
             graph[id(task)] = w
-            if wm.can_wake(w, graph, timed, wakers):
-                continue
-            waited = now - looptime.waited_since(task)
+            if not wm.can_wake(w, graph, timed, wakers):
+                hopeless.append(w)
+        if not hopeless:
+            return
+        if not rec.selector and len(hopeless) == len(tasks):
+            # uvloop shows no ready queue, timers or I/O: every task waiting on what no one
+            # can complete is the most that can be said.
+            full = {id(w.task): w for w in hopeless}
+            self._report_deadlock(rec, full, True, whole_loop=True)
+            return
+        lost_in = {id(w.task) for w in hopeless}
+        for w in hopeless:
+            if w.kind in ("gather", "task") and w.edges \
+                    and all(id(t) in lost_in for t, _ in w.edges):
+                continue    # it waits on a stuck task, reported itself
+            waited = now - looptime.waited_since(w.task)
             lines = ["waiting on %s" % w.what, w.why, rp.created_text(w.info)]
             text = rp.block("stuck task: %s has waited %.1f s%s and nothing will wake it" % (
                 rp.task_text(w.info), waited, " at %s" % rp.where_text(w.at) if w.at else ""),
                 lines)
             fields = wm.as_json(w)
-            fields.update({"waitedSeconds": round(waited, 1), "thread": rp.thread_name(rec.ident)})
+            fields.update({"waitedSeconds": round(waited, 1),
+                           "thread": rp.thread_name(rec.ident)})
             self.reporter.emit("stuckTask", text, fields)
 
 
