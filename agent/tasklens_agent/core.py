@@ -48,6 +48,7 @@ class Debugger:
         self.exception_filters = frozenset()
         self.stopped = False          # the session is stopped (all threads are to park)
         self.pause_requested = False
+        self.pending_stop = None      # (thread ident, exception): where a pause stops as that
         self.step = None
         self.hot = self.everywhere = False
         self.states = {}
@@ -104,7 +105,12 @@ class Debugger:
             # Parking inside threading's bootstrap could hold the lock that `threads` needs.
             filename = frame.f_code.co_filename
             if self.eligible(filename) and filename != _THREADING_FILE:
-                self.stop(frame, "pause")
+                pending = self.pending_stop
+                if pending is not None and pending[0] == ident and self.pause_requested:
+                    self.pending_stop = None    # a diagnostics filter (blockedLoop)
+                    self.stop(frame, "exception", exc=pending[1], break_mode="always")
+                else:
+                    self.stop(frame, "pause")
             return
         step = self.step
         if step is not None and step.stops_at(frame, current_owner):

@@ -26,10 +26,28 @@ def value(flag, text):
     return number
 
 
+def configure(core, diagnose):
+    """A debug session's `configure`: `diagnose` true starts the diagnostics (if the command
+    line did not) and shows each report as an output event; false shows none (stderr and the
+    JSON file of `--diagnose` go on). Filters work whenever the diagnostics run."""
+    if diagnose is None:
+        return
+    from . import diagnostics
+    if diagnose and diagnostics.reporter() is None:
+        diagnostics.start(core, stderr=False)
+        diagnostics.watch_running_loops()
+    bridge = diagnostics.bridge(core)
+    if bridge is not None:
+        bridge.output = bool(diagnose)
+
+
 def start(core, opts):
     """Start the diagnostics when asked (--diagnose, or one of its options)."""
+    from . import task_origins
     if not (opts.get("diagnose") or opts.get("slow_ms") or opts.get("stuck_s")
             or opts.get("diagnose_json")):
+        if "tasklens_agent.diagnostics" in sys.modules:     # started by `configure`
+            task_origins.enabled = True
         return None
     from . import diagnostics
     path = opts.get("diagnose_json")
@@ -42,8 +60,4 @@ def start(core, opts):
         path = os.path.abspath(path)
     slow = opts["slow_ms"] / 1000.0 if opts.get("slow_ms") else diagnostics.DEFAULT_SLOW
     stuck = opts.get("stuck_s") or diagnostics.DEFAULT_STUCK
-    in_session = bool(opts.get("connect"))
-    reporter = diagnostics.start(core, slow, stuck, path, stderr=not in_session)
-    if in_session:      # a debug session shows reports as important output events
-        reporter.listeners.append(lambda record, text: core.output(text + "\n", "important"))
-    return reporter
+    return diagnostics.start(core, slow, stuck, path, stderr=not opts.get("connect"))

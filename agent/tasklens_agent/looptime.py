@@ -18,6 +18,8 @@ import threading
 import time
 import weakref
 
+from . import tasks
+
 _monotonic = time.monotonic
 _records = {}       # id(loop) -> LoopRecord
 _records_lock = threading.Lock()
@@ -60,14 +62,17 @@ class LoopRecord:
         return self.loop_ref()
 
 
-def watch(loop, base_frame):
-    """Called on the loop's thread when it starts running (tasks.py's loop hook)."""
+def watch(loop, base_frame, ident=None):
+    """Called on the loop's thread when it starts running (tasks.py's loop hook), or with
+    the `ident` of the thread running it (loops found running when diagnostics start)."""
     key = id(loop)
     rec = _records.get(key)
+    here = threading.get_ident()
     if rec is not None and rec.loop is loop:
-        rec.ident = threading.get_ident()
+        if tasks._running.get(here) is loop:    # run again, maybe on another thread
+            rec.ident, rec.base_frame = here, base_frame
         return rec
-    rec = LoopRecord(loop, threading.get_ident(), base_frame)
+    rec = LoopRecord(loop, ident or here, base_frame)
     with _records_lock:
         _records[key] = rec
     _hook_select(loop, rec)

@@ -10,6 +10,7 @@ import os
 import sys
 import time
 
+from . import diagnostics_options
 from . import inspection
 from . import task_views
 from . import tasks as taskmod
@@ -20,7 +21,7 @@ from .threads import AgentThread, thread_by_id, user_threads
 
 PAUSE_NOTICE_DELAY = 0.3
 _STEPS = {"next": OVER, "stepIn": IN, "stepOut": OUT}
-_FILTERS = ("raised", "uncaught", "taskUnhandled")
+_FILTERS = ("raised", "uncaught", "taskUnhandled", "blockedLoop", "neverAwaited", "deadlock")
 # What a read-only client (`ps`) may ask: reads that change nothing, and leaving.
 READ_ONLY_COMMANDS = frozenset({"threads", "taskTable", "loadedSources", "source", "disconnect"})
 
@@ -181,6 +182,7 @@ class Session:
         core.just_my_code = bool(args.get("justMyCode", True))
         core.terminate_on_disconnect = bool(args.get("terminateOnDisconnect", False))
         self.agent.stop_on_entry = bool(args.get("stopOnEntry", False))
+        diagnostics_options.configure(core, args.get("diagnose"))
         core.backend.refresh(plans_changed=True)
         return {}
 

@@ -56,7 +56,7 @@ def watch(loop):
         return
     original = loop.create_task
     created, monotonic, getframe, kinds, kind = _created, _monotonic, _getframe, _kinds, _kind
-    ref, forget, done = _ref, _forget, done_callback
+    ref, forget = _ref, _forget
 
     def create_task(coro, **kwargs):
         started = monotonic()
@@ -76,8 +76,8 @@ def watch(loop):
             created[ref(task, forget)] = (started, site)
         except TypeError:   # a factory's object that cannot be weakly referenced
             pass
-        if done is not None:
-            task.add_done_callback(done)
+        if done_callback is not None:
+            task.add_done_callback(done_callback)
         return task
     create_task._tasklens = True
     try:

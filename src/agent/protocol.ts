@@ -123,7 +123,7 @@ export interface AgentScope {
 /** Request name → [arguments, response body]. */
 export interface AgentRequests {
   handshake: [{ token: string; protocol: number; readOnly?: boolean }, object];
-  configure: [{ justMyCode: boolean; stopOnEntry: boolean; terminateOnDisconnect: boolean }, object];
+  configure: [{ justMyCode: boolean; stopOnEntry: boolean; terminateOnDisconnect: boolean; diagnose?: boolean }, object];
   setBreakpoints: [{ source: { path: string }; breakpoints: SourceBreakpointArg[] }, { breakpoints: AgentBreakpoint[] }];
   setFunctionBreakpoints: [{ breakpoints: FunctionBreakpointArg[] }, { breakpoints: AgentBreakpoint[] }];
   setExceptionBreakpoints: [{ filters: string[] }, object];

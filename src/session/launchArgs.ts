@@ -14,6 +14,8 @@ export interface LaunchConfig {
   justMyCode: boolean;
   terminateOnDisconnect: boolean;
   maxTaskThreads: number;
+  /** Asyncio diagnostics shown as important output events (docs/diagnostics.md). */
+  diagnose: boolean;
 }
 
 export interface AttachConfig {
@@ -22,6 +24,7 @@ export interface AttachConfig {
   token?: string;
   justMyCode: boolean;
   maxTaskThreads: number;
+  diagnose: boolean;
 }
 
 export const DEFAULT_MAX_TASK_THREADS = 1000;
@@ -83,6 +86,7 @@ export function parseLaunch(raw: unknown): LaunchConfig {
     justMyCode: optional(args, 'justMyCode', 'boolean', true),
     terminateOnDisconnect: optional(args, 'terminateOnDisconnect', 'boolean', false),
     maxTaskThreads: maxTaskThreads(args),
+    diagnose: optional(args, 'diagnose', 'boolean', true),
   };
 }
 
@@ -101,5 +105,5 @@ export function parseAttach(raw: unknown): AttachConfig {
   if (typeof host !== 'string') throw bad('"connect.host" must be a string.');
   if (c.token !== undefined && typeof c.token !== 'string') throw bad('"connect.token" must be a string.');
   return { host, port, token: c.token as string | undefined, justMyCode: optional(args, 'justMyCode', 'boolean', true),
-    maxTaskThreads: maxTaskThreads(args) };
+    maxTaskThreads: maxTaskThreads(args), diagnose: optional(args, 'diagnose', 'boolean', true) };
 }

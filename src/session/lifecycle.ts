@@ -48,7 +48,7 @@ export function registerLifecycle(session: Session): void {
     session.attachConfig = config;
     return startSession(async () => {
       const debuggee = await attachDebuggee(config.host, config.port, config.token, session.log);
-      await connect(session, debuggee, { justMyCode: config.justMyCode, stopOnEntry: false, terminateOnDisconnect: false });
+      await connect(session, debuggee, { justMyCode: config.justMyCode, stopOnEntry: false, terminateOnDisconnect: false, diagnose: config.diagnose });
     });
   });
 
@@ -127,6 +127,7 @@ async function start(session: Session, config: LaunchConfig): Promise<void> {
       justMyCode: config.justMyCode,
       stopOnEntry: config.stopOnEntry,
       terminateOnDisconnect: config.terminateOnDisconnect,
+      diagnose: config.diagnose,
     });
   } catch (err) {
     // A program the client was never told about must not run on unseen, nor report its end.
@@ -140,7 +141,7 @@ async function start(session: Session, config: LaunchConfig): Promise<void> {
 async function connect(
   session: Session,
   debuggee: Debuggee,
-  options: { justMyCode: boolean; stopOnEntry: boolean; terminateOnDisconnect: boolean },
+  options: { justMyCode: boolean; stopOnEntry: boolean; terminateOnDisconnect: boolean; diagnose: boolean },
 ): Promise<void> {
   session.adopt(debuggee);
   await debuggee.client.request('configure', options);

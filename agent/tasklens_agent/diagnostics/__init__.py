@@ -11,9 +11,11 @@ import sys
 
 from .. import looptime
 from .. import task_origins
+from .. import tasks as taskmod
 from ..threads import AgentThread
 from . import locks
 from . import unawaited
+from .debugger import Bridge
 from .report import Reporter
 from .watchdog import Watchdog
 
@@ -23,12 +25,14 @@ _state = {}
 
 
 def start(core, slow=DEFAULT_SLOW, stuck=DEFAULT_STUCK, json_path=None, stderr=True):
-    """Start diagnosing; returns the Reporter (a debug session adds itself as a listener)."""
+    """Start diagnosing; returns the Reporter."""
     if "reporter" in _state:
         return _state["reporter"]
     reporter = Reporter(json_path, stderr)
     watchdog = Watchdog(core, reporter, slow, stuck)
-    _state.update(reporter=reporter, watchdog=watchdog)
+    bridge = Bridge(core)
+    reporter.listeners.append(bridge.on_report)
+    _state.update(reporter=reporter, watchdog=watchdog, bridge=bridge)
     unawaited.install(reporter)
     task_origins.enabled = True
     task_origins.done_callback = watchdog.lost.finished.append
@@ -36,6 +40,22 @@ def start(core, slow=DEFAULT_SLOW, stuck=DEFAULT_STUCK, json_path=None, stderr=T
     atexit.register(watchdog.final)
     AgentThread(watchdog.run, "tasklens-diagnostics").start()
     return reporter
+
+
+def reporter():
+    return _state.get("reporter")
+
+
+def bridge(core):
+    return _state.get("bridge")
+
+
+def watch_running_loops():
+    """Diagnostics started while the program runs (attach): the loops already running."""
+    threads = taskmod.loop_threads()
+    for loop in taskmod.known_loops():
+        looptime.watch(loop, None, threads.get(id(loop)))
+        task_origins.watch(loop)
 
 
 def _on_loop(loop, base_frame):

@@ -99,7 +99,7 @@ class BlockedWatch:
                         "so far" % (who, thread, duration), lines)
         fields.update({"thread": thread, "durationSeconds": round(duration, 3), "final": False,
                        "stack": shown, "thresholdSeconds": self.slow})
-        self.reporter.emit("blockedLoop", text, fields)
+        self.reporter.emit("blockedLoop", text, fields, context=rec)
 
     def _ended(self, rec, now, prev_tick):
         if rec.step_key is None or not rec.step_reported:

@@ -24,8 +24,9 @@ class Reporter:
         self.json_file = open(json_path, "a", encoding="utf-8") if json_path else None
         self.listeners = []     # callables(report dict, text) (a debug session)
 
-    def emit(self, kind, text, fields):
-        """`text`: the block, first line starting `tasklens: <kind>`; `fields`: the JSON."""
+    def emit(self, kind, text, fields, context=None):
+        """`text`: the block, first line starting `tasklens: <kind>`; `fields`: the JSON;
+        `context`: for listeners (the loop record, the dropping frame, the waiting tasks)."""
         record = {"kind": kind, "time": round(time.time(), 3), "pid": os.getpid(),
                   "message": text.split("\n", 1)[0][len("tasklens: "):]}
         record.update(fields)
@@ -39,11 +40,12 @@ class Reporter:
                     self.json_file.flush()
             except (OSError, ValueError):
                 pass
-            for listener in list(self.listeners):
-                try:
-                    listener(record, text)
-                except Exception:
-                    pass
+        # Outside the lock: a listener may stop this thread for the debugger.
+        for listener in list(self.listeners):
+            try:
+                listener(record, text, context)
+            except Exception:
+                pass
 
 
 def where(frame):

@@ -23,8 +23,7 @@ from . import report as rp
 _call_lines = {}
 
 
-def install(reporter, on_drop=None):
-    """`on_drop(frame, text, fields)`: a debug session that may stop in the dropping frame."""
+def install(reporter):
     warnings = sys.modules.get("warnings")
     if warnings is None:
         import warnings
@@ -47,7 +46,7 @@ def install(reporter, on_drop=None):
     def warn(coro):
         if get_ident() not in agent_idents:
             try:
-                _report(reporter, coro, sys._getframe(1), seen, on_drop)
+                _report(reporter, coro, sys._getframe(1), seen)
             except Exception:
                 pass
         if getattr(coro, "cr_origin", None) is None:
@@ -81,7 +80,7 @@ def _calls_of(code, name):
     return lines
 
 
-def _report(reporter, coro, frame, seen, on_drop):
+def _report(reporter, coro, frame, seen):
     code = getattr(coro, "cr_code", None) or getattr(coro, "gi_code", None)
     qualname = getattr(coro, "__qualname__", None) or getattr(code, "co_name", "?")
     while frame is not None and paths.is_agent(frame.f_code.co_filename):
@@ -120,6 +119,4 @@ def _report(reporter, coro, frame, seen, on_drop):
         lines.append("coroutine defined at %s:%d" % (paths.display(code.co_filename),
                                                       code.co_firstlineno))
     text = rp.block("coroutine never awaited: %s()" % qualname, lines)
-    reporter.emit("neverAwaited", text, fields)
-    if on_drop is not None:
-        on_drop(frame, text, fields)
+    reporter.emit("neverAwaited", text, fields, context=frame)

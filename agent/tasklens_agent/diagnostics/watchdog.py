@@ -160,7 +160,7 @@ class Watchdog:
             names = ", ".join(w.info["name"] for w in ordered if id(w.task) in in_cycles)
             first = "deadlock: tasks %s of the event loop in thread %s wait on each other" \
                 % (names, thread)
-        self.reporter.emit("deadlock", rp.block(first, lines), {
+        self.reporter.emit("deadlock", rp.block(first, lines), context=(rec, ordered), fields={
             "thread": thread, "likely": likely, "wholeLoop": whole_loop,
             "cycles": [[w.info["threadId"] for w in c] for c in cycles],
             "tasks": [wm.as_json(w) for w in ordered]})
