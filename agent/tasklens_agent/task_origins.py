@@ -8,16 +8,18 @@ left alone (3.13 renames unnamed tasks "None" whenever any factory is set). The 
 exist when the loop is first seen (`asyncio.run`'s main task) are dated then and placed at the
 user line that started the loop. Loops without an instance dict (uvloop's) are not watched.
 
-Per task: `time.monotonic()` and the first user frame's file and line, in a dict keyed by a
-weak reference to the task whose callback (`dict.pop`, a C call) drops the entry with the task:
-no Python code runs to record or forget it (a WeakKeyDictionary runs two Python functions per
-task). Only programs run by `tasklens run` (listen modes, where `ps` asks) or diagnosed are
-watched, not those launched by a debugger (`enabled`). With diagnostics on, each task also
-gets `done_callback` (lost.py) and each loop is passed to `loop_watchers` (looptime.py).
+Per task: `time.monotonic()`, the first user frame's file and line, and the id of its
+coroutine, in a dict keyed by `id(task)`: an int key and a tuple are the cheapest record there is
+(a weak reference per task, or a WeakKeyDictionary's Python code, cost more than the task's own
+creation on 3.14). A lookup checks the coroutine's id, so a record outliving its task is never
+taken for a new task with the same id; every `_limit` records, those of tasks no longer alive
+are dropped (amortised: the limit doubles with the live tasks). Only programs run by `tasklens
+run` (listen modes, where `ps` asks) or diagnosed are watched, not those launched by a debugger
+(`enabled`). With diagnostics on, each task also gets `done_callback` (lost.py, 3.11) and each
+loop is passed to `loop_watchers` (looptime.py).
 """
 import sys
 import time
-import weakref
 
 from . import paths
 
@@ -25,9 +27,8 @@ _MAX_DEPTH = 16
 enabled = False     # set by main before the loop hook is installed
 done_callback = None
 loop_watchers = []
-_created = {}       # weakref(task) -> (created at, (filename, line) or None)
-_forget = _created.pop
-_ref = weakref.ref
+_created = {}       # id(task) -> (created at, (filename, line) or None, id(coroutine))
+_limit = [4096]
 _monotonic = time.monotonic
 _getframe = sys._getframe
 _kinds = paths._kind
@@ -56,7 +57,7 @@ def watch(loop):
         return
     original = loop.create_task
     created, monotonic, getframe, kinds, kind = _created, _monotonic, _getframe, _kinds, _kind
-    ref, forget = _ref, _forget
+    limit = _limit
 
     def create_task(coro, **kwargs):
         started = monotonic()
@@ -72,10 +73,9 @@ def watch(loop):
                 site = (filename, frame.f_lineno)
                 break
             frame = frame.f_back
-        try:
-            created[ref(task, forget)] = (started, site)
-        except TypeError:   # a factory's object that cannot be weakly referenced
-            pass
+        created[id(task)] = (started, site, id(coro))
+        if len(created) > limit[0]:
+            _forget_dead()
         if done_callback is not None:
             task.add_done_callback(done_callback)
         return task
@@ -85,6 +85,20 @@ def watch(loop):
     except AttributeError:
         return
     _date_existing(loop)
+
+
+def _forget_dead():
+    from . import tasks
+    mod = sys.modules.get("asyncio.tasks")
+    alive = set()
+    for loop in list(tasks._loops.values()):
+        try:
+            alive.update(id(t) for t in mod.all_tasks(loop))
+        except (RuntimeError, AttributeError):
+            return      # changing under us in another thread: next time
+    for key in [k for k in _created if k not in alive]:
+        _created.pop(key, None)
+    _limit[0] = max(4096, 2 * len(_created))
 
 
 def _date_existing(loop):
@@ -99,20 +113,17 @@ def _date_existing(loop):
         return
     now, site = _monotonic(), _site(_getframe(1))
     for task in existing:
-        try:
-            if _ref(task) not in _created:
-                _created[_ref(task, _forget)] = (now, site)
-                if done_callback is not None:
-                    task.add_done_callback(done_callback)
-        except TypeError:
-            pass
+        if _record(task) is None:
+            _created[id(task)] = (now, site, id(task.get_coro()))
+            if done_callback is not None:
+                task.add_done_callback(done_callback)
 
 
 def _record(task):
-    try:
-        return _created.get(_ref(task))
-    except TypeError:
+    record = _created.get(id(task))
+    if record is None or record[2] != id(task.get_coro()):
         return None
+    return record
 
 
 def age_seconds(task):

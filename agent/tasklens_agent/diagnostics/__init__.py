@@ -35,7 +35,7 @@ def start(core, slow=DEFAULT_SLOW, stuck=DEFAULT_STUCK, json_path=None, stderr=T
     _state.update(reporter=reporter, watchdog=watchdog, bridge=bridge)
     unawaited.install(reporter)
     task_origins.enabled = True
-    task_origins.done_callback = watchdog.lost.finished.append
+    task_origins.done_callback = watchdog.lost.install()
     task_origins.loop_watchers.append(_on_loop)
     atexit.register(watchdog.final)
     AgentThread(watchdog.run, "tasklens-diagnostics").start()

@@ -1,20 +1,28 @@
 """Task exception never retrieved: reported when the task finishes, not when it is collected.
 
-Every task the loop creates gets a done callback (task_origins.py's create_task wrapper adds
-`finished.append`, a C call, so finishing costs one list append). The watchdog thread drains
-that list: a task whose exception nothing has taken (`_log_traceback`, asyncio's own flag) a
+Which tasks end with an exception: on 3.12+, a `sys.monitoring` PY_UNWIND callback (its own
+tool id; called only when an exception leaves a frame) notes the task whose top coroutine an
+exception is leaving, so tasks that end well cost nothing. On 3.11, every task the loop creates
+gets a done callback instead (task_origins.py's create_task wrapper adds `finished.append`, a C
+call). The watchdog thread drains that list: a task whose exception nothing has taken
+(`_log_traceback`, asyncio's own flag) a
 grace period later, once its loop has run the other done callbacks (an awaiting task, gather,
 TaskGroup, wait's waiter), is reported with its traceback and creation line, even when the
 program still holds a reference to it. If the program takes the exception afterwards
 (`await task`, `result()`, `exception()`), a follow-up line says so.
 """
 import collections
+import sys
 import weakref
 
 from .. import looptime
+from .. import tasks as taskmod
 from . import report as rp
 
 GRACE = 0.05
+UNFINISHED_FOR = 5.0    # seconds a noted task may take to finish before it is forgotten
+_CO_COROUTINE = 0x80
+_TOOL_IDS = (4, 3)      # sys.monitoring ids no debugger, coverage tool or profiler claims
 
 
 class LostWatch:
@@ -24,13 +32,45 @@ class LostWatch:
         self.waiting = []       # [task, first seen, loop iteration then]
         self.reported = []      # [weakref(task), finished at, info, exception type name]
         self.recent = collections.deque(maxlen=32)  # (info, [weakref to asyncio objects used])
+        self.unfinished = []    # [task, noted at]: an exception is leaving its coroutine
+
+    def install(self):
+        """Note failing tasks: PY_UNWIND (3.12+) or a done callback on every task (3.11).
+        Returns the done callback to give every task, or None."""
+        monitoring = getattr(sys, "monitoring", None)
+        if monitoring is None:
+            return self.finished.append
+        for tool in _TOOL_IDS:
+            if monitoring.get_tool(tool) is None:
+                break
+        else:
+            return self.finished.append
+        monitoring.use_tool_id(tool, "tasklens-diagnostics")
+        current_task, getframe, note = taskmod.current_task, sys._getframe, self.finished.append
+
+        def on_unwind(code, offset, exc):
+            if code.co_flags & _CO_COROUTINE and isinstance(exc, Exception):
+                task = current_task()
+                if task is not None and taskmod.top_frame(task) is getframe(1):
+                    note(task)
+        monitoring.register_callback(tool, monitoring.events.PY_UNWIND, on_unwind)
+        monitoring.set_events(tool, monitoring.events.PY_UNWIND)
+        return None
 
     def tick(self, now):
         finished = self.finished
+        if self.unfinished:
+            finished.extend(t for t, at in self.unfinished if now - at < UNFINISHED_FOR)
+            later = {id(t): at for t, at in self.unfinished}
+            self.unfinished = []
+        else:
+            later = {}
         while finished:
             task = finished.popleft()
             try:
-                if task._log_traceback:
+                if not task.done():     # noted by PY_UNWIND: it finishes in a moment
+                    self.unfinished.append((task, later.get(id(task), now)))
+                elif task._log_traceback:
                     rec = looptime.record_of(task.get_loop())
                     self.waiting.append([task, now, rec.iterations if rec else None, rec])
             except Exception:
