@@ -54,6 +54,7 @@ class LoopRecord:
         self.deadlock_iteration = None  # the idle period already reported as a deadlock
         self.deadlock_checked = -1e9
         self.cycles_reported = set()
+        self.verdicts = []              # deadlocks reported, for ps (diagnostics/table.py)
         self.long_steps = 0
         self.closed = False
 

@@ -156,7 +156,11 @@ def task_table(core):
             rows.append(_row(core, task, threads_by_ident, loop_threads))
         except Exception:   # finished or changed under us while the program runs
             continue
-    return {"tasks": rows}
+    body = {"tasks": rows}
+    diagnosed = sys.modules.get("tasklens_agent.diagnostics.table")
+    if diagnosed is not None:
+        body["deadlocks"] = diagnosed.verdicts()
+    return body
 
 
 def _row(core, task, threads_by_ident, loop_threads):
@@ -184,4 +188,7 @@ def _row(core, task, threads_by_ident, loop_threads):
         waiting = awaits.waiting_on(task, awaits.coroutine_chain(task))
         if waiting:
             row["waitingOn"] = waiting
+        diagnosed = sys.modules.get("tasklens_agent.diagnostics.table")
+        if diagnosed is not None:
+            row.update(diagnosed.task_fields(task))
     return row

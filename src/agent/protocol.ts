@@ -98,6 +98,27 @@ export interface AgentTask {
   createdAt?: { path: string; line: number };
   waitingOn?: string;
   ageSeconds?: number;
+  /** Under `--diagnose` (docs/diagnostics.md): seconds since the task last ran, to the sampling interval. */
+  waitedSeconds?: number;
+  stuck?: boolean;
+  lockHolders?: AgentLockHolder[];
+}
+
+export interface AgentLockHolder {
+  name: string | null;
+  threadId?: number;
+  finished: boolean;
+  acquiredAt?: { path: string; line: number };
+}
+
+export interface AgentDeadlock {
+  message: string;
+  thread: string;
+  likely: boolean;
+  wholeLoop: boolean;
+  /** Agent task ids (threadId of the rows). */
+  tasks: number[];
+  cycles: number[][];
 }
 
 export interface AgentValue {
@@ -161,7 +182,7 @@ export interface AgentRequests {
   source: [{ sourceReference: number }, { content: string }];
   loadedSources: [object, { sources: Array<{ path: string; name: string }> }];
   disconnect: [{ terminate: boolean }, object];
-  taskTable: [object, { tasks: AgentTask[] }];
+  taskTable: [object, { tasks: AgentTask[]; deadlocks?: AgentDeadlock[] }];
 }
 
 export type AgentCommand = keyof AgentRequests;

@@ -3,7 +3,7 @@
 // stops, and an attached debugger keeps its state.
 import * as net from 'node:net';
 import { AgentClient } from '../agent/client';
-import { AgentTask, HelloBody, PROTOCOL_VERSION } from '../agent/protocol';
+import { AgentDeadlock, AgentTask, HelloBody, PROTOCOL_VERSION } from '../agent/protocol';
 import type { AgentAddress } from './agentDiscovery';
 import type { ReadLimits } from './memorySource';
 import { Frame, Snapshot, Task, TaskSource, TaskState } from './model';
@@ -66,7 +66,7 @@ export async function askAgent(pid: number, a: AgentAddress, limits: ReadLimits 
     } catch (err) {
       throw new AgentUnavailable(`the agent refused the connection: ${reason(err)}`);
     }
-    let body: { tasks: AgentTask[] };
+    let body: { tasks: AgentTask[]; deadlocks?: AgentDeadlock[] };
     try {
       body = await within(TABLE_TIMEOUT_MS, 'taskTable', c.request('taskTable', {}, TABLE_TIMEOUT_MS));
     } catch (err) {
@@ -74,7 +74,7 @@ export async function askAgent(pid: number, a: AgentAddress, limits: ReadLimits 
     } finally {
       await leave(c);
     }
-    return toSnapshot(pid, hello.pythonVersion, body.tasks, limits);
+    return toSnapshot(pid, hello.pythonVersion, body.tasks, limits, body.deadlocks);
   } catch (err) {
     client?.destroy();
     // A connection that never came up may still fail later; nobody listens any more.
@@ -101,7 +101,7 @@ const STATES: Record<AgentTask['state'], TaskState> = {
 };
 
 /** The agent's rows in the model of a memory read: ids are object addresses, as there. */
-export function toSnapshot(pid: number, pythonVersion: string, rows: AgentTask[], limits: ReadLimits = {}): Snapshot {
+export function toSnapshot(pid: number, pythonVersion: string, rows: AgentTask[], limits: ReadLimits = {}, deadlocks?: AgentDeadlock[]): Snapshot {
   const maxTasks = limits.maxTasks ?? Infinity;
   const maxFrames = limits.maxFrames ?? Infinity;
   const idOf = new Map<number, string>();
@@ -122,8 +122,28 @@ export function toSnapshot(pid: number, pythonVersion: string, rows: AgentTask[]
     if (r.createdAt) task.createdAt = { file: r.createdAt.path, line: r.createdAt.line };
     if (r.waitingOn !== undefined) task.waitingOn = r.waitingOn;
     if (r.ageSeconds !== undefined) task.ageSeconds = r.ageSeconds;
+    addDiagnostics(task, r, idOf);
     return task;
   });
   const warnings = truncated ? ['the task limit was reached: the list is incomplete (see --max-tasks)'] : [];
-  return { pid, source: 'agent', pythonVersion, tasks, truncated, warnings };
+  const snapshot: Snapshot = { pid, source: 'agent', pythonVersion, tasks, truncated, warnings };
+  if (deadlocks !== undefined) {
+    const name = (t: number): string => idOf.get(t) ?? `#${t}`;
+    snapshot.deadlocks = deadlocks.map((d) => ({ ...d, tasks: d.tasks.map(name), cycles: d.cycles.map((c) => c.map(name)) }));
+  }
+  return snapshot;
+}
+
+/** The fields `--diagnose` adds to a row (docs/diagnostics.md). */
+function addDiagnostics(task: Task, r: AgentTask, idOf: Map<number, string>): void {
+  if (r.waitedSeconds !== undefined) task.waitedSeconds = r.waitedSeconds;
+  if (r.stuck) task.stuck = true;
+  if (r.lockHolders) {
+    task.lockHolders = r.lockHolders.map((h) => ({
+      ...(h.threadId !== undefined && idOf.has(h.threadId) ? { task: idOf.get(h.threadId) } : {}),
+      name: h.name,
+      finished: h.finished,
+      ...(h.acquiredAt ? { acquiredAt: { file: h.acquiredAt.path, line: h.acquiredAt.line } } : {}),
+    }));
+  }
 }

@@ -17,6 +17,7 @@ from .. import tasks as taskmod
 from ..threads import user_threads
 from . import lost as lost_mod
 from . import report as rp
+from . import table
 from . import waits as wm
 from .blocked import BlockedWatch
 from .lost import LostWatch
@@ -160,10 +161,14 @@ class Watchdog:
             names = ", ".join(w.info["name"] for w in ordered if id(w.task) in in_cycles)
             first = "deadlock: tasks %s of the event loop in thread %s wait on each other" \
                 % (names, thread)
-        self.reporter.emit("deadlock", rp.block(first, lines), context=(rec, ordered), fields={
-            "thread": thread, "likely": likely, "wholeLoop": whole_loop,
-            "cycles": [[w.info["threadId"] for w in c] for c in cycles],
-            "tasks": [wm.as_json(w) for w in ordered]})
+        fields = {"thread": thread, "likely": likely, "wholeLoop": whole_loop,
+                  "cycles": [[w.info["threadId"] for w in c] for c in cycles],
+                  "tasks": [wm.as_json(w) for w in ordered]}
+        table.remember(rec, {"message": first, "thread": thread, "likely": likely,
+                             "wholeLoop": whole_loop, "tasks": [w.info["threadId"] for w in ordered],
+                             "cycles": fields["cycles"]}, [w.task for w in ordered])
+        self.reporter.emit("deadlock", rp.block(first, lines), context=(rec, ordered),
+                           fields=fields)
 
     # --- stuck tasks and wait cycles ---
     def _waits(self, rec, now):
