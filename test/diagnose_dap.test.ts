@@ -38,6 +38,20 @@ eachPythonAndLoop('diagnose in a debug session', true, (py, loop) => {
     });
   });
 
+  it('a step held at a breakpoint is not a blocked loop', async () => {
+    await withAdapter(async (h) => {
+      const stop = await launchAsync(h, py, lost, [{ line: lineOf(lost, 'CREATE_LATE') }], { loop, filters: ['blockedLoop'] });
+      assert.equal(stop.body.reason, 'breakpoint');
+      await new Promise((resolve) => setTimeout(resolve, 600));
+      const resumed = h.mark();
+      await h.dc.continueRequest({ threadId: stop.body.threadId });
+      assert.equal(await h.exitCode(resumed), 0);
+      assert.doesNotMatch(h.output('important'), /blocked loop/);
+      assert.match(h.output('important'), /exception never retrieved: task kept/);
+      assert.deepEqual(h.history.slice(resumed).filter((e) => e.event === 'stopped'), []);
+    });
+  });
+
   it('blockedLoop stops inside the blocking frame as soon as Python runs there again', async () => {
     await withAdapter(async (h) => {
       const stop = await launchAsync(h, py, blocked, [], { loop: { label: loop.label, args: ['sleep', ...loop.args] }, filters: ['blockedLoop'] });

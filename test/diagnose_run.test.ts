@@ -6,7 +6,8 @@ import * as assert from 'node:assert/strict';
 import { eachPythonAndLoop, lineOf } from './async_support';
 import { blocks, kinds, runDiagnosed, type Report } from './diagnose_support';
 import { it } from './support/matrix';
-import { fixture } from './support/paths';
+import * as path from 'node:path';
+import { fixture, ROOT } from './support/paths';
 
 const blocked = fixture('diag_blocked.py');
 const unawaited = fixture('diag_unawaited.py');
@@ -179,6 +180,13 @@ eachPythonAndLoop('diagnose: no false alarms', true, (py, loop) => {
       assert.deepEqual(run.reports.filter((r) => r.kind !== 'exceptionNotRetrieved'), [], run.stderr);
     });
   }
+
+  it('the bundled example (examples/orders.py) runs as before, with no report', async () => {
+    const run = await runDiagnosed(py, path.join(ROOT, 'examples', 'orders.py'), [], { stuckS: 1, slowMs: 2000 });
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /total revenue: 88/);
+    assert.deepEqual(run.reports, [], run.stderr);
+  });
 });
 
 eachPythonAndLoop('diagnose: bad options', false, (py) => {
