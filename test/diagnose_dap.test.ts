@@ -3,7 +3,13 @@
 // where the report points: blockedLoop inside the blocking frame, neverAwaited at the dropping
 // line, deadlock on a waiting task with every task's frames alive; exceptionInfo has the report.
 import * as assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { listDiscoveryRecords } from '../src/agent/discovery';
 import { eachPythonAndLoop, launchAsync, lineOf, threads } from './async_support';
+import { LAUNCH } from './diagnose_support';
 import { withAdapter, type Harness } from './support/harness';
 import { it } from './support/matrix';
 import { fixture } from './support/paths';
@@ -105,4 +111,47 @@ eachPythonAndLoop('diagnose in a debug session', true, (py, loop) => {
       });
     });
   }
+});
+
+eachPythonAndLoop('diagnose when attaching', false, (py) => {
+  it('attaching to a program that already hangs reports its deadlock', async () => {
+    const xdg = fs.mkdtempSync(path.join(os.tmpdir(), 'tasklens-diagattach-'));
+    fs.chmodSync(xdg, 0o700);
+    const env = { ...process.env, XDG_RUNTIME_DIR: xdg };
+    const child = spawn(py.path, [LAUNCH, '--listen', '127.0.0.1:0', '--no-wait', '--', deadlock, 'events'], { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      let out = '';
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`not started: ${out}`)), 30_000);
+        child.stdout.on('data', (d: Buffer) => {
+          out += d.toString();
+          if (out.includes('started events')) {
+            clearTimeout(timer);
+            resolve();
+          }
+        });
+      });
+      const saved = process.env.XDG_RUNTIME_DIR;
+      process.env.XDG_RUNTIME_DIR = xdg;
+      const record = (await listDiscoveryRecords()).find((r) => r.pid === child.pid);
+      process.env.XDG_RUNTIME_DIR = saved;
+      assert.ok(record, 'the discovery file of the program');
+      await withAdapter(async (h) => {
+        await h.dc.initializeRequest();
+        await h.dc.attachRequest({ connect: { host: '127.0.0.1', port: record.port, token: record.token } } as never);
+        await h.waitFor('initialized', 0);
+        await h.dc.configurationDoneRequest();
+        const text = await h.waitForOutput('important', /tasklens: deadlock/);
+        assert.match(text, /all 3 tasks of the event loop in thread MainThread are waiting and nothing can wake them/);
+        assert.ok(text.includes(`${deadlock}:${lineOf(deadlock, 'EVENT_WAIT')}`), text);
+      });
+    } finally {
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        // gone
+      }
+      fs.rmSync(xdg, { recursive: true, force: true });
+    }
+  });
 });

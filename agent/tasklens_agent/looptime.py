@@ -80,6 +80,19 @@ def watch(loop, base_frame, ident=None):
     return rec
 
 
+def seen_sleeping(rec, top):
+    """A loop found running: if its thread sits in the selector's select() already (a hung
+    program attached to), the record starts idle, with that call's timeout."""
+    code = getattr(top, "f_code", None)
+    if rec.selector and code is not None and code.co_name == "select" \
+            and code.co_filename.endswith("selectors.py"):
+        rec.idle = True
+        rec.idle_since = _monotonic()
+        timeout = top.f_locals.get("timeout")
+        # selectors turn "no timeout" into -1 (epoll, poll) before they wait
+        rec.timeout = None if timeout is None or timeout < 0 else timeout
+
+
 def records(keep_closed=False):
     """Records of the loops still open (and, with `keep_closed`, of those closed since the
     last call, each returned once more so that a step in progress can be closed too)."""

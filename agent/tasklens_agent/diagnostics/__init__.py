@@ -53,8 +53,11 @@ def bridge(core):
 def watch_running_loops():
     """Diagnostics started while the program runs (attach): the loops already running."""
     threads = taskmod.loop_threads()
+    current = sys._current_frames()
     for loop in taskmod.known_loops():
-        looptime.watch(loop, None, threads.get(id(loop)))
+        ident = threads.get(id(loop))
+        rec = looptime.watch(loop, None, ident)
+        looptime.seen_sleeping(rec, current.get(ident))
         task_origins.watch(loop)
 
 
