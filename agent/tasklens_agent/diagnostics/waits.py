@@ -152,7 +152,7 @@ def _ours(r):
     """The agent's own frames and records met by gc.get_referrers."""
     if isinstance(r, types.FrameType):
         return paths.is_agent(r.f_code.co_filename)
-    return isinstance(r, Wait) or (isinstance(r, dict) and r.get("_tasklens_wait") is True)
+    return isinstance(r, Wait)
 
 
 def build(tasks, failed_using, explain=True, everyone=None):

@@ -13,7 +13,6 @@ import weakref
 
 from .. import looptime
 from .. import paths
-from .. import tasks as taskmod
 from ..threads import user_threads
 from . import lost as lost_mod
 from . import report as rp
