@@ -277,6 +277,7 @@ class Debugger:
                 if first:
                     self.stopped = True
                     self.pause_requested = False
+                    self.pending_stop = None
                     self.step = None
                     self._rehot()
                 ts.parked = True
