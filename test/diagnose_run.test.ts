@@ -21,12 +21,17 @@ function at(file: string, marker: string): string {
   return `${file}:${lineOf(file, marker)}`;
 }
 
+/** [[]] and, where asyncio has eager tasks (3.12+), [['--eager']] too. */
+function eagerToo(py: { version: string }): string[][] {
+  return Number(py.version.split('.')[1]) >= 12 ? [[], ['--eager']] : [[]];
+}
+
 function only(reports: Report[], kind: string): Report[] {
   return reports.filter((r) => r.kind === kind);
 }
 
 eachPythonAndLoop('diagnose: blocked loop', true, (py, loop) => {
-  const eager = Number(py.version.split('.')[1]) >= 12 ? [['--eager']] : [];
+  const eager = eagerToo(py).slice(1);
   const variants: [string, string[], string][] = [
     ['time.sleep in a task', [], 'SLEEP_LINE'],
     ['a C call (pbkdf2) in a task', [], 'HASH_LINE'],
@@ -87,8 +92,9 @@ eachPythonAndLoop('diagnose: coroutine never awaited', true, (py, loop) => {
 });
 
 eachPythonAndLoop('diagnose: task exception never retrieved', true, (py, loop) => {
-  it('reported when the task ends, with its traceback and creation line; a later retrieval follows up', async () => {
-    const run = await runDiagnosed(py, lost, loop.args, { slowMs: 2000 });
+  for (const extra of eagerToo(py)) {
+  it(`reported when the task ends, with its traceback and creation line; a later retrieval follows up${extra.length ? ' (eager tasks)' : ''}`, async () => {
+    const run = await runDiagnosed(py, lost, [...loop.args, ...extra], { slowMs: 2000 });
     assert.equal(run.code, 0, run.stderr);
     const found = blocks(run.stderr, 'exception never retrieved');
     assert.equal(found.length, 2, run.stderr);
@@ -103,13 +109,15 @@ eachPythonAndLoop('diagnose: task exception never retrieved', true, (py, loop) =
     assert.match(run.stdout, /finished True/);
     assert.ok(run.stderr.indexOf('task kept') < run.stderr.indexOf('task late'));
   });
+  }
 });
 
 eachPythonAndLoop('diagnose: deadlock', true, (py, loop) => {
   const uv = loop.label === 'uvloop';
   const whole = /^tasklens: deadlock: all \d+ tasks of the event loop in thread MainThread are waiting and nothing can wake them/m;
-  it('two locks taken in opposite orders: the cycle first, owners and acquiring lines', async () => {
-    const run = await runDiagnosed(py, deadlock, ['locks', ...loop.args], { stuckS: 1, until: /^tasklens: deadlock/m, timeoutMs: 20_000 });
+  for (const extra of eagerToo(py)) {
+  it(`two locks taken in opposite orders: the cycle first, owners and acquiring lines${extra.length ? ' (eager tasks)' : ''}`, async () => {
+    const run = await runDiagnosed(py, deadlock, ['locks', ...loop.args, ...extra], { stuckS: 1, until: /^tasklens: deadlock/m, timeoutMs: 20_000 });
     const [block] = blocks(run.stderr, 'deadlock');
     assert.ok(block, run.stderr);
     if (!uv) assert.match(block, whole);
@@ -122,6 +130,7 @@ eachPythonAndLoop('diagnose: deadlock', true, (py, loop) => {
     const [report] = only(run.reports, 'deadlock');
     assert.equal((report.cycles as number[][])[0].length, 2);
   });
+  }
 
   it('two tasks awaiting each other form a cycle', async () => {
     const run = await runDiagnosed(py, deadlock, ['tasks', ...loop.args], { stuckS: 1, until: /^tasklens: deadlock/m, timeoutMs: 20_000 });
