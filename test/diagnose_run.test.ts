@@ -93,22 +93,22 @@ eachPythonAndLoop('diagnose: coroutine never awaited', true, (py, loop) => {
 
 eachPythonAndLoop('diagnose: task exception never retrieved', true, (py, loop) => {
   for (const extra of eagerToo(py)) {
-  it(`reported when the task ends, with its traceback and creation line; a later retrieval follows up${extra.length ? ' (eager tasks)' : ''}`, async () => {
-    const run = await runDiagnosed(py, lost, [...loop.args, ...extra], { slowMs: 2000 });
-    assert.equal(run.code, 0, run.stderr);
-    const found = blocks(run.stderr, 'exception never retrieved');
-    assert.equal(found.length, 2, run.stderr);
-    assert.match(found[0], /task kept \(worker\) failed with ValueError: bad item 'kept'/);
-    assert.ok(found[0].includes(`raised at ${at(lost, 'RAISE_LINE')} in parse`), found[0]);
-    assert.ok(found[0].includes(`called from ${at(lost, 'CALL_LINE')} in worker`), found[0]);
-    assert.ok(found[0].includes(`task created at ${at(lost, 'CREATE_KEPT')}`), found[0]);
-    assert.match(found[1], /task late \(worker\)/);
-    assert.match(run.stderr, /^tasklens: exception retrieved later: the ValueError of task late \(worker\)/m);
-    assert.deepEqual(kinds(run.reports), ['exceptionNotRetrieved', 'exceptionNotRetrieved', 'exceptionRetrievedLater']);
-    // Reported when it finished: before the program's end, while `kept` is still referenced.
-    assert.match(run.stdout, /finished True/);
-    assert.ok(run.stderr.indexOf('task kept') < run.stderr.indexOf('task late'));
-  });
+    it(`reported when the task ends, with its traceback and creation line; a later retrieval follows up${extra.length ? ' (eager tasks)' : ''}`, async () => {
+      const run = await runDiagnosed(py, lost, [...loop.args, ...extra], { slowMs: 2000 });
+      assert.equal(run.code, 0, run.stderr);
+      const found = blocks(run.stderr, 'exception never retrieved');
+      assert.equal(found.length, 2, run.stderr);
+      assert.match(found[0], /task kept \(worker\) failed with ValueError: bad item 'kept'/);
+      assert.ok(found[0].includes(`raised at ${at(lost, 'RAISE_LINE')} in parse`), found[0]);
+      assert.ok(found[0].includes(`called from ${at(lost, 'CALL_LINE')} in worker`), found[0]);
+      assert.ok(found[0].includes(`task created at ${at(lost, 'CREATE_KEPT')}`), found[0]);
+      assert.match(found[1], /task late \(worker\)/);
+      assert.match(run.stderr, /^tasklens: exception retrieved later: the ValueError of task late \(worker\)/m);
+      assert.deepEqual(kinds(run.reports), ['exceptionNotRetrieved', 'exceptionNotRetrieved', 'exceptionRetrievedLater']);
+      // Reported when it finished: before the program's end, while `kept` is still referenced.
+      assert.match(run.stdout, /finished True/);
+      assert.ok(run.stderr.indexOf('task kept') < run.stderr.indexOf('task late'));
+    });
   }
 });
 
@@ -116,20 +116,20 @@ eachPythonAndLoop('diagnose: deadlock', true, (py, loop) => {
   const uv = loop.label === 'uvloop';
   const whole = /^tasklens: deadlock: all \d+ tasks of the event loop in thread MainThread are waiting and nothing can wake them/m;
   for (const extra of eagerToo(py)) {
-  it(`two locks taken in opposite orders: the cycle first, owners and acquiring lines${extra.length ? ' (eager tasks)' : ''}`, async () => {
-    const run = await runDiagnosed(py, deadlock, ['locks', ...loop.args, ...extra], { stuckS: 1, until: /^tasklens: deadlock/m, timeoutMs: 20_000 });
-    const [block] = blocks(run.stderr, 'deadlock');
-    assert.ok(block, run.stderr);
-    if (!uv) assert.match(block, whole);
-    const cycle = block.split('\n')[1];
-    assert.match(cycle, /^ {2}cycle: /, block);
-    assert.match(cycle, /\(second\) → Lock a \(held by [^)]*\(first\) since /);
-    assert.match(cycle, /\(first\) → Lock b \(held by [^)]*\(second\) since /);
-    assert.ok(block.includes(`since ${at(deadlock, 'FIRST_HOLDS')}`) && block.includes(`since ${at(deadlock, 'SECOND_HOLDS')}`), block);
-    assert.ok(block.includes(`waits at ${at(deadlock, 'FIRST_WAITS')} in first on Lock b`), block);
-    const [report] = only(run.reports, 'deadlock');
-    assert.equal((report.cycles as number[][])[0].length, 2);
-  });
+    it(`two locks taken in opposite orders: the cycle first, owners and acquiring lines${extra.length ? ' (eager tasks)' : ''}`, async () => {
+      const run = await runDiagnosed(py, deadlock, ['locks', ...loop.args, ...extra], { stuckS: 1, until: /^tasklens: deadlock/m, timeoutMs: 20_000 });
+      const [block] = blocks(run.stderr, 'deadlock');
+      assert.ok(block, run.stderr);
+      if (!uv) assert.match(block, whole);
+      const cycle = block.split('\n')[1];
+      assert.match(cycle, /^ {2}cycle: /, block);
+      assert.match(cycle, /\(second\) → Lock a \(held by [^)]*\(first\) since /);
+      assert.match(cycle, /\(first\) → Lock b \(held by [^)]*\(second\) since /);
+      assert.ok(block.includes(`since ${at(deadlock, 'FIRST_HOLDS')}`) && block.includes(`since ${at(deadlock, 'SECOND_HOLDS')}`), block);
+      assert.ok(block.includes(`waits at ${at(deadlock, 'FIRST_WAITS')} in first on Lock b`), block);
+      const [report] = only(run.reports, 'deadlock');
+      assert.equal((report.cycles as number[][])[0].length, 2);
+    });
   }
 
   it('two tasks awaiting each other form a cycle', async () => {
