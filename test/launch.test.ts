@@ -24,7 +24,8 @@ test('initialize returns honest capabilities', async () => {
     assert.equal(caps.supportsValueFormattingOptions, false);
     assert.deepEqual(
       caps.exceptionBreakpointFilters?.map((f) => [f.filter, f.label, f.default]),
-      [['raised', 'Raised Exceptions', false], ['uncaught', 'Uncaught Exceptions', true], ['taskUnhandled', 'Unhandled Task Exceptions', false]],
+      [['raised', 'Raised Exceptions', false], ['uncaught', 'Uncaught Exceptions', true], ['taskUnhandled', 'Unhandled Task Exceptions', false],
+        ['blockedLoop', 'Blocked Event Loop', false], ['neverAwaited', 'Coroutine Never Awaited', false], ['deadlock', 'Asyncio Deadlock', false]],
     );
   });
 });

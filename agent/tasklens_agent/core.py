@@ -59,6 +59,7 @@ class Debugger:
         self.pause_watched = False    # pausing.watch reports the pause's stop
         self.paused_by = None         # the ThreadState that stopped first for that pause
         self.parked_signal = threading.Event()    # set as a thread parks, for pausing.watch
+        self.pending_stop = None      # (thread ident, exception): a blockedLoop stop to come
         self.step = None
         self.hot = self.everywhere = False
         self.states = {}
@@ -115,7 +116,12 @@ class Debugger:
             # Parking inside threading's bootstrap could hold the lock that `threads` needs.
             filename = frame.f_code.co_filename
             if self.eligible(filename) and filename != _THREADING_FILE:
-                self.stop(frame, "pause")
+                pending = self.pending_stop
+                if pending is not None and pending[0] == ident and self.pause_requested:
+                    self.pending_stop = None    # a diagnostics filter (blockedLoop)
+                    self.stop(frame, "exception", exc=pending[1], break_mode="always")
+                else:
+                    self.stop(frame, "pause")
             return
         step = self.step
         if step is not None and step.stops_at(frame, current_owner):
@@ -390,6 +396,18 @@ class Debugger:
         pausing.wake_loops(self._loop_woken, gen)
         AgentThread(lambda: pausing.watch(self, gen, before, requested), "tasklens-pause").start()
 
+    def request_stop_in(self, ident, exc):
+        """A diagnostics filter (blockedLoop): thread `ident` stops with `exc` at its next
+        eligible line (it is blocked now), the other threads as for a pause; no loop is woken
+        and no thread is shown as it is, so the stop comes from that thread's own line."""
+        with self.lock:
+            if self.stopped or self.conn is None:
+                return
+            self.pending_stop = (ident, exc)
+            self.pause_requested = True
+            self._rehot()
+        self.backend.refresh()
+
     def _loop_woken(self, gen):
         """Called by a loop, on its thread, as the pause woke it: stop here, at the loop."""
         if gen == self.pause_gen and (self.pause_requested or self.stopped):
@@ -406,6 +424,7 @@ class Debugger:
         """The program is stopped from now on: every thread is to park (lock held)."""
         self.stopped = True
         self.pause_requested = False
+        self.pending_stop = None
         self.step = None
         self._rehot()
 

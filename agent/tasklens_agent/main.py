@@ -17,6 +17,7 @@ import socket
 import sys
 import threading
 
+from . import diagnostics_options
 from . import discovery
 from . import lifeline
 from . import paths
@@ -29,11 +30,14 @@ from .threads import AgentThread, thread_id
 HANDSHAKE_TIMEOUT = 5.0
 MAX_STRANGERS = 16
 USAGE = ("usage: launch.py [--connect HOST:PORT | --listen HOST:PORT [--no-wait]] "
+         "[--diagnose [--slow-ms N] [--stuck-s N] [--diagnose-json FILE]] "
          "(--module NAME | PROGRAM) [--] [ARGS...]")
+_DIAGNOSE_VALUES = {"--slow-ms": "slow_ms", "--stuck-s": "stuck_s", "--diagnose-json": "diagnose_json"}
 
 
 def parse(argv):
-    opts = {"connect": None, "listen": None, "wait": True, "module": None}
+    opts = {"connect": None, "listen": None, "wait": True, "module": None, "diagnose": False,
+            "slow_ms": None, "stuck_s": None, "diagnose_json": None}
     i = 0
     while i < len(argv):
         a = argv[i]
@@ -42,6 +46,14 @@ def parse(argv):
                 raise SystemExit(USAGE)
             opts[a[2:]] = argv[i + 1]
             i += 2
+        elif a in _DIAGNOSE_VALUES:
+            if i + 1 >= len(argv):
+                raise SystemExit(USAGE)
+            opts[_DIAGNOSE_VALUES[a]] = diagnostics_options.value(a, argv[i + 1])
+            i += 2
+        elif a == "--diagnose":
+            opts["diagnose"] = True
+            i += 1
         elif a == "--no-wait":
             opts["wait"] = False
             i += 1
@@ -248,6 +260,7 @@ class Agent:
         os.register_at_fork(after_in_child=self._forked)
         self._install_thread_hook()
         task_origins.enabled = self.listening
+        diagnostics_options.start(self.core, self.opts)
         taskmod.install()     # before user code imports asyncio (and uvloop binds it)
         self.core.backend.start()
 

@@ -12,6 +12,7 @@ import json
 import os
 import sys
 
+from . import diagnostics_options
 from . import inspection
 from . import pausing
 from . import task_views
@@ -23,7 +24,7 @@ from .protocol import (AgentError, BAD_ARGUMENTS, NOT_STOPPED, PROTOCOL_VERSION,
 from .stepping import IN, OUT, OVER
 from .threads import AgentThread, thread_by_id, thread_id
 _STEPS = {"next": OVER, "stepIn": IN, "stepOut": OUT}
-_FILTERS = ("raised", "uncaught", "taskUnhandled")
+_FILTERS = ("raised", "uncaught", "taskUnhandled", "blockedLoop", "neverAwaited", "deadlock")
 # The longest line read before the handshake: a stranger cannot make the agent buffer more.
 UNTRUSTED_LINE = 64 * 1024
 # Handles the adapter passes through from its client: numbers, whatever a client sends.
@@ -194,6 +195,7 @@ class Session:
         core.terminate_on_disconnect = bool(args.get("terminateOnDisconnect", False))
         usercode.LIMIT = float(args.get("evaluateTimeout") or usercode.LIMIT)
         self.agent.stop_on_entry = bool(args.get("stopOnEntry", False))
+        diagnostics_options.configure(core, args.get("diagnose"))
         core.backend.refresh(plans_changed=True)
         return {}
 

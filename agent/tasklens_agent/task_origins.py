@@ -8,21 +8,27 @@ left alone (3.13 renames unnamed tasks "None" whenever any factory is set). The 
 exist when the loop is first seen (`asyncio.run`'s main task) are dated then and placed at the
 user line that started the loop. Loops without an instance dict (uvloop's) are not watched.
 
-Per task: `time.monotonic()` and the first user frame's file and line, in a
-WeakKeyDictionary, so nothing outlives its task. That costs about 3-4 us per task (the weak
-reference, the record, and the frame objects the walk to a user frame materializes): 15-20 %
-on a program that creates tasks doing little each. So only programs run by `tasklens run`
-(listen modes, where `ps` asks) are watched, not those launched by a debugger (`enabled`).
+Per task: `time.monotonic()`, the first user frame's file and line, and the id of its
+coroutine, in a dict keyed by `id(task)`: an int key and a tuple are the cheapest record there is
+(a weak reference per task, or a WeakKeyDictionary's Python code, cost more than the task's own
+creation on 3.14). A lookup checks the coroutine's id, so a record outliving its task is never
+taken for a new task with the same id; every `_limit` records, those of tasks no longer alive
+are dropped (amortised: the limit doubles with the live tasks). Only programs run by `tasklens
+run` (listen modes, where `ps` asks) or diagnosed are watched, not those launched by a debugger
+(`enabled`). With diagnostics on, each task also gets `done_callback` (lost.py, 3.11) and each
+loop is passed to `loop_watchers` (looptime.py).
 """
 import sys
 import time
-import weakref
 
 from . import paths
 
 _MAX_DEPTH = 16
 enabled = False     # set by main before the loop hook is installed
-_created = weakref.WeakKeyDictionary()
+done_callback = None
+loop_watchers = []
+_created = {}       # id(task) -> (created at, (filename, line) or None, id(coroutine))
+_limit = [4096]
 _monotonic = time.monotonic
 _getframe = sys._getframe
 _kinds = paths._kind
@@ -44,11 +50,14 @@ def _site(frame):
 
 def watch(loop):
     """Record the tasks `loop` creates from now on, and date those it already has."""
+    for watcher in loop_watchers:
+        watcher(loop, _getframe(2))
     own = getattr(loop, "__dict__", None)
     if own is None or getattr(own.get("create_task"), "_tasklens", False):
         return
     original = loop.create_task
     created, monotonic, getframe, kinds, kind = _created, _monotonic, _getframe, _kinds, _kind
+    limit = _limit
 
     def create_task(coro, **kwargs):
         started = monotonic()
@@ -64,10 +73,11 @@ def watch(loop):
                 site = (filename, frame.f_lineno)
                 break
             frame = frame.f_back
-        try:
-            created[task] = (started, site)
-        except TypeError:   # a factory's object that cannot be weakly referenced
-            pass
+        created[id(task)] = (started, site, id(coro))
+        if len(created) > limit[0]:
+            _forget_dead()
+        if done_callback is not None:
+            task.add_done_callback(done_callback)
         return task
     create_task._tasklens = True
     try:
@@ -75,6 +85,20 @@ def watch(loop):
     except AttributeError:
         return
     _date_existing(loop)
+
+
+def _forget_dead():
+    from . import tasks
+    mod = sys.modules.get("asyncio.tasks")
+    alive = set()
+    for loop in list(tasks._loops.values()):
+        try:
+            alive.update(id(t) for t in mod.all_tasks(loop))
+        except (RuntimeError, AttributeError):
+            return      # changing under us in another thread: next time
+    for key in [k for k in _created if k not in alive]:
+        _created.pop(key, None)
+    _limit[0] = max(4096, 2 * len(_created))
 
 
 def _date_existing(loop):
@@ -89,8 +113,17 @@ def _date_existing(loop):
         return
     now, site = _monotonic(), _site(_getframe(1))
     for task in existing:
-        if task not in _created:
-            _created[task] = (now, site)
+        if _record(task) is None:
+            _created[id(task)] = (now, site, id(task.get_coro()))
+            if done_callback is not None:
+                task.add_done_callback(done_callback)
+
+
+def _record(task):
+    record = _created.get(id(task))
+    if record is None or record[2] != id(task.get_coro()):
+        return None
+    return record
 
 
 def clock():
@@ -100,13 +133,13 @@ def clock():
 def age_seconds(task, now=None):
     """Seconds since `task` was created, as of `now` (one `now` for a whole table keeps the ages
     of tasks created in one burst in creation order: `ps` sorts by them)."""
-    record = _created.get(task)
+    record = _record(task)
     return None if record is None else round((_monotonic() if now is None else now) - record[0], 6)
 
 
 def created_at(task):
     """{path, line} of the user line that created the task, or None if unknown."""
-    record = _created.get(task)
+    record = _record(task)
     if record is None or record[1] is None:
         return None
     filename, line = record[1]

@@ -175,7 +175,11 @@ def task_table(core):
             rows.append(_row(core, task, threads_by_ident, loop_threads, now))
         except Exception:   # finished or changed under us while the program runs
             continue
-    return {"tasks": rows}
+    body = {"tasks": rows}
+    diagnosed = sys.modules.get("tasklens_agent.diagnostics.table")
+    if diagnosed is not None:
+        body["deadlocks"] = diagnosed.verdicts()
+    return body
 
 
 def _row(core, task, threads_by_ident, loop_threads, now):
@@ -203,4 +207,7 @@ def _row(core, task, threads_by_ident, loop_threads, now):
         waiting = awaits.waiting_on(task, awaits.coroutine_chain(task))
         if waiting:
             row["waitingOn"] = waiting
+        diagnosed = sys.modules.get("tasklens_agent.diagnostics.table")
+        if diagnosed is not None:
+            row.update(diagnosed.task_fields(task))
     return row

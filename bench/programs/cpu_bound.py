@@ -20,10 +20,12 @@ def work(n):
 
 def main():
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000_000
+    cpu = time.process_time()
     started = time.perf_counter()
     result = work(n)
     elapsed = time.perf_counter() - started
-    print(f"result={result} elapsed={elapsed:.6f}", flush=True)
+    cpu = time.process_time() - cpu
+    print(f"result={result} elapsed={elapsed:.6f} cpu={cpu:.6f}", flush=True)
 
 
 if __name__ == "__main__":

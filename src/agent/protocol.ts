@@ -105,6 +105,27 @@ export interface AgentTask {
   createdAt?: { path: string; line: number };
   waitingOn?: string;
   ageSeconds?: number;
+  /** Under `--diagnose` (docs/diagnostics.md): seconds since the task last ran, to the sampling interval. */
+  waitedSeconds?: number;
+  stuck?: boolean;
+  lockHolders?: AgentLockHolder[];
+}
+
+export interface AgentLockHolder {
+  name: string | null;
+  threadId?: number;
+  finished: boolean;
+  acquiredAt?: { path: string; line: number };
+}
+
+export interface AgentDeadlock {
+  message: string;
+  thread: string;
+  likely: boolean;
+  wholeLoop: boolean;
+  /** Agent task ids (threadId of the rows). */
+  tasks: number[];
+  cycles: number[][];
 }
 
 export interface AgentValue {
@@ -130,7 +151,7 @@ export interface AgentScope {
 /** Request name → [arguments, response body]. */
 export interface AgentRequests {
   handshake: [{ token: string; protocol: number; readOnly?: boolean }, object];
-  configure: [{ justMyCode: boolean; stopOnEntry: boolean; terminateOnDisconnect: boolean; evaluateTimeout: number }, object];
+  configure: [{ justMyCode: boolean; stopOnEntry: boolean; terminateOnDisconnect: boolean; evaluateTimeout: number; diagnose?: boolean }, object];
   setBreakpoints: [{ source: { path: string }; breakpoints: SourceBreakpointArg[] }, { breakpoints: AgentBreakpoint[] }];
   setFunctionBreakpoints: [{ breakpoints: FunctionBreakpointArg[] }, { breakpoints: AgentBreakpoint[] }];
   setExceptionBreakpoints: [{ filters: string[] }, object];
@@ -168,7 +189,7 @@ export interface AgentRequests {
   source: [{ sourceReference: number }, { content: string }];
   loadedSources: [object, { sources: Array<{ path: string; name: string }> }];
   disconnect: [{ terminate: boolean }, object];
-  taskTable: [object, { tasks: AgentTask[] }];
+  taskTable: [object, { tasks: AgentTask[]; deadlocks?: AgentDeadlock[] }];
 }
 
 export type AgentCommand = keyof AgentRequests;

@@ -4,7 +4,7 @@
 import type { AgentClient } from '../agent/client';
 import { AgentConnectError, connectAgent } from '../agent/connect';
 import type { AgentAddress } from '../agent/discovery';
-import type { AgentTask } from '../agent/protocol';
+import type { AgentDeadlock, AgentTask } from '../agent/protocol';
 import type { ReadLimits } from './memorySource';
 import { Frame, Snapshot, Task, TaskSource, TaskState } from './model';
 
@@ -48,7 +48,7 @@ export async function askAgent(pid: number, a: AgentAddress, limits: ReadLimits 
   } catch (err) {
     throw unavailable(a, err);
   }
-  let body: { tasks: AgentTask[] };
+  let body: { tasks: AgentTask[]; deadlocks?: AgentDeadlock[] };
   try {
     body = await within(TABLE_TIMEOUT_MS, 'taskTable', c.request('taskTable', {}, TABLE_TIMEOUT_MS));
   } catch (err) {
@@ -56,7 +56,7 @@ export async function askAgent(pid: number, a: AgentAddress, limits: ReadLimits 
   } finally {
     await leave(c);
   }
-  return toSnapshot(pid, pythonVersion, body.tasks, limits);
+  return toSnapshot(pid, pythonVersion, body.tasks, limits, body.deadlocks);
 }
 
 function unavailable(a: AgentAddress, err: unknown): AgentUnavailable {
@@ -95,7 +95,7 @@ const STATES: Record<AgentTask['state'], TaskState> = {
 };
 
 /** The agent's rows in the model of a memory read: ids are object addresses, as there. */
-export function toSnapshot(pid: number, pythonVersion: string, rows: AgentTask[], limits: ReadLimits = {}): Snapshot {
+export function toSnapshot(pid: number, pythonVersion: string, rows: AgentTask[], limits: ReadLimits = {}, deadlocks?: AgentDeadlock[]): Snapshot {
   const maxTasks = limits.maxTasks ?? Infinity;
   const maxFrames = limits.maxFrames ?? Infinity;
   const idOf = new Map<number, string>();
@@ -116,8 +116,28 @@ export function toSnapshot(pid: number, pythonVersion: string, rows: AgentTask[]
     if (r.createdAt) task.createdAt = { file: r.createdAt.path, line: r.createdAt.line };
     if (r.waitingOn !== undefined) task.waitingOn = r.waitingOn;
     if (r.ageSeconds !== undefined) task.ageSeconds = r.ageSeconds;
+    addDiagnostics(task, r, idOf);
     return task;
   });
   const warnings = truncated ? ['the task limit was reached: the list is incomplete (see --max-tasks)'] : [];
-  return { pid, source: 'agent', pythonVersion, tasks, truncated, warnings };
+  const snapshot: Snapshot = { pid, source: 'agent', pythonVersion, tasks, truncated, warnings };
+  if (deadlocks !== undefined) {
+    const name = (t: number): string => idOf.get(t) ?? `#${t}`;
+    snapshot.deadlocks = deadlocks.map((d) => ({ ...d, tasks: d.tasks.map(name), cycles: d.cycles.map((c) => c.map(name)) }));
+  }
+  return snapshot;
+}
+
+/** The fields `--diagnose` adds to a row (docs/diagnostics.md). */
+function addDiagnostics(task: Task, r: AgentTask, idOf: Map<number, string>): void {
+  if (r.waitedSeconds !== undefined) task.waitedSeconds = r.waitedSeconds;
+  if (r.stuck) task.stuck = true;
+  if (r.lockHolders) {
+    task.lockHolders = r.lockHolders.map((h) => ({
+      ...(h.threadId !== undefined && idOf.has(h.threadId) ? { task: idOf.get(h.threadId) } : {}),
+      name: h.name,
+      finished: h.finished,
+      ...(h.acquiredAt ? { acquiredAt: { file: h.acquiredAt.path, line: h.acquiredAt.line } } : {}),
+    }));
+  }
 }

@@ -34,6 +34,31 @@ export interface Task {
   /** What a suspended task waits for: a sleep and its deadline, a future, a queue, a lock… */
   waitingOn?: string;
   ageSeconds?: number;
+  /** Under `tasklens run --diagnose`: seconds since the task last ran (to the sampling interval). */
+  waitedSeconds?: number;
+  /** Reported as a stuck task: waiting on what nothing will complete. */
+  stuck?: boolean;
+  /** The tasks holding the asyncio Lock or Semaphore this task waits for, and where they took it. */
+  lockHolders?: LockHolder[];
+}
+
+export interface LockHolder {
+  /** Task id as in `Task.id`, when the holder is still alive. */
+  task?: string;
+  name: string | null;
+  finished: boolean;
+  acquiredAt?: { file: string; line: number };
+}
+
+/** A deadlock the program's diagnostics reported and that still holds. */
+export interface Deadlock {
+  message: string;
+  thread: string;
+  likely: boolean;
+  /** Every task of the loop waits (else: only the tasks of the cycles). */
+  wholeLoop: boolean;
+  tasks: string[];
+  cycles: string[][];
 }
 
 export interface Snapshot {
@@ -43,6 +68,8 @@ export interface Snapshot {
   tasks: Task[];
   truncated: boolean;
   warnings: string[];
+  /** Only from the agent of a program run with `--diagnose`. */
+  deadlocks?: Deadlock[];
 }
 
 /** One process, open for as many snapshots as wanted (a live view refreshes without reopening). */

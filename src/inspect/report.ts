@@ -16,6 +16,7 @@ interface Header {
   truncated: boolean;
   warnings: string[];
   cycles: Array<Cycle & { taskNames: string[] }>;
+  deadlocks?: Snapshot['deadlocks'];
 }
 
 function named(s: Snapshot, cycles: Cycle[]): Header['cycles'] {
@@ -32,6 +33,7 @@ function header(s: Snapshot, cycles: Cycle[]): Header {
     truncated: s.truncated,
     warnings: s.warnings,
     cycles: named(s, cycles),
+    ...(s.deadlocks !== undefined ? { deadlocks: s.deadlocks } : {}),
   };
 }
 

@@ -12,6 +12,24 @@ export const EXCEPTION_FILTERS: DebugProtocol.ExceptionBreakpointsFilter[] = [
     default: false,
     description: 'Stop where an exception is about to escape an asyncio task that nothing awaits, before asyncio hides it in "Task exception was never retrieved".',
   },
+  {
+    filter: 'blockedLoop',
+    label: 'Blocked Event Loop',
+    default: false,
+    description: 'Stop inside the code that has blocked an event loop longer than the threshold (100 ms by default), as soon as Python runs there again.',
+  },
+  {
+    filter: 'neverAwaited',
+    label: 'Coroutine Never Awaited',
+    default: false,
+    description: 'Stop in the frame that dropped a coroutine it never awaited, at the dropping line.',
+  },
+  {
+    filter: 'deadlock',
+    label: 'Asyncio Deadlock',
+    default: false,
+    description: 'Stop everything when an event loop can no longer wake up while tasks wait; the exception details hold the wait-for graph.',
+  },
 ];
 
 export function registerBreakpoints(session: Session): void {

@@ -22,6 +22,8 @@ export interface LaunchConfig {
   evaluateTimeout: number;
   /** Undefined: a terminal when the client can run one (decided at launch). */
   console?: ConsoleKind;
+  /** Asyncio diagnostics shown as important output events (docs/diagnostics.md). */
+  diagnose: boolean;
 }
 
 export interface AttachConfig {
@@ -31,6 +33,7 @@ export interface AttachConfig {
   justMyCode: boolean;
   maxTaskThreads: number;
   evaluateTimeout: number;
+  diagnose: boolean;
 }
 
 export const DEFAULT_MAX_TASK_THREADS = 1000;
@@ -109,6 +112,7 @@ export function parseLaunch(raw: unknown): LaunchConfig {
     maxTaskThreads: maxTaskThreads(args),
     evaluateTimeout: evaluateTimeout(args),
     console: consoleKind(args),
+    diagnose: optional(args, 'diagnose', 'boolean', true),
   };
 }
 
@@ -135,5 +139,5 @@ export function parseAttach(raw: unknown): AttachConfig {
   if (typeof host !== 'string') throw bad('"connect.host" must be a string.');
   if (c.token !== undefined && typeof c.token !== 'string') throw bad('"connect.token" must be a string.');
   return { host, port, token: c.token as string | undefined, justMyCode: optional(args, 'justMyCode', 'boolean', true),
-    maxTaskThreads: maxTaskThreads(args), evaluateTimeout: evaluateTimeout(args) };
+    maxTaskThreads: maxTaskThreads(args), evaluateTimeout: evaluateTimeout(args), diagnose: optional(args, 'diagnose', 'boolean', true) };
 }

@@ -1,0 +1,122 @@
+"""Coroutine never awaited: its qualified name, the line that dropped it, where it was created.
+
+CPython calls `warnings._warn_unawaited_coroutine(coro)` from the deallocation of a coroutine
+that never started, on the thread and inside the frame that let go of it: that frame, at its
+current line, is the dropper. Nothing is recorded when coroutines are created (origin tracking
+would cost every coroutine of the program), so the creation line is found in the dropper's own
+code: the lines that call a function of the coroutine's name; named when it is not the
+dropping line. Python's own warning follows, as the program's warning filters decide.
+Each (coroutine, dropping line) is reported once.
+"""
+import linecache
+import re
+import sys
+import threading
+import time
+
+from .. import looptime
+from .. import paths
+from .. import tasks as taskmod
+from ..threads import agent_idents
+from . import report as rp
+
+_call_lines = {}
+
+
+def install(reporter):
+    warnings = sys.modules.get("warnings")
+    if warnings is None:
+        import warnings
+    original = getattr(warnings, "_warn_unawaited_coroutine", None)
+    if original is None or getattr(original, "_tasklens", False):
+        return False
+    seen = set()
+    get_ident = threading.get_ident
+    monotonic = time.monotonic
+
+    def _warn_unawaited_coroutine(coro):
+        ident = get_ident()
+        started = looptime.excusing[ident] = monotonic()
+        try:
+            warn(coro)
+        finally:    # not the program's time: a step that reports is not blocked by it
+            looptime.excused[ident] = looptime.excused.get(ident, 0.0) + monotonic() - started
+            looptime.excusing.pop(ident, None)
+
+    def warn(coro):
+        if get_ident() not in agent_idents:
+            try:
+                _report(reporter, coro, sys._getframe(1), seen)
+            except Exception:
+                pass
+        if getattr(coro, "cr_origin", None) is None:
+            # Python's own warning, as `original` words it, placed at the dropping frame
+            # (stacklevel 2 from here) rather than at this wrapper.
+            warnings.warn("coroutine '%s' was never awaited" % coro.__qualname__,
+                          RuntimeWarning, stacklevel=2, source=coro)
+        else:
+            original(coro)
+    _warn_unawaited_coroutine._tasklens = True
+    warnings._warn_unawaited_coroutine = _warn_unawaited_coroutine
+    return True
+
+
+def _loop_base(frame):
+    """Whether `frame` is the one that runs this thread's loop (it called run_forever)."""
+    loop = taskmod._running.get(threading.get_ident())
+    rec = looptime.record_of(loop) if loop is not None else None
+    return rec is not None and not rec.selector and rec.base_frame is frame
+
+
+def _calls_of(code, name):
+    """Lines of `code` whose source calls `name(`, as the line that made the coroutine."""
+    key = (code, name)
+    lines = _call_lines.get(key)
+    if lines is None:
+        pattern = re.compile(r"(?<![\w])%s\s*\(" % re.escape(name))
+        lines = sorted({n for _, _, n in code.co_lines() if n is not None
+                        and pattern.search(linecache.getline(code.co_filename, n))})
+        _call_lines[key] = lines
+    return lines
+
+
+def _report(reporter, coro, frame, seen):
+    code = getattr(coro, "cr_code", None) or getattr(coro, "gi_code", None)
+    qualname = getattr(coro, "__qualname__", None) or getattr(code, "co_name", "?")
+    while frame is not None and paths.is_agent(frame.f_code.co_filename):
+        frame = frame.f_back
+    if frame is None:
+        return
+    dropper = rp.where(frame)
+    key = (code, dropper["path"], dropper["line"])
+    if key in seen:
+        return
+    seen.add(key)
+    fields = {"coroutine": qualname, "droppedAt": dropper}
+    callback = None if paths.is_user(frame.f_code.co_filename) \
+        else getattr(frame.f_locals.get("self"), "_callback", None)
+    if callback is not None:    # a loop callback (call_soon...) returned the coroutine
+        fcode = getattr(callback, "__code__", None)
+        name = getattr(callback, "__qualname__", repr(callback))
+        lines = ["dropped by the event loop: callback %s%s returned it (scheduled with "
+                 "call_soon, call_later or similar)" % (name, " (%s:%d)" % (
+                     paths.display(fcode.co_filename), fcode.co_firstlineno) if fcode else "")]
+        fields["callback"] = name
+    elif _loop_base(frame):     # uvloop runs callbacks in C: the frame that runs the loop
+        lines = ["dropped by the event loop: a callback returned it (scheduled with "
+                 "call_soon, call_later or similar)"]
+        callback = "?"
+    else:
+        lines = ["dropped at %s" % rp.where_text(dropper)]
+    if callback is None and code is not None:
+        made = _calls_of(frame.f_code, code.co_name)
+        if made and dropper["line"] not in made:
+            before = [n for n in made if n < dropper["line"]]
+            created = {"path": dropper["path"], "line": max(before) if before else made[0]}
+            fields["createdAt"] = created
+            lines.append("created at %s:%d" % (created["path"], created["line"]))
+    if code is not None:
+        lines.append("coroutine defined at %s:%d" % (paths.display(code.co_filename),
+                                                      code.co_firstlineno))
+    text = rp.block("coroutine never awaited: %s()" % qualname, lines)
+    reporter.emit("neverAwaited", text, fields, context=frame)

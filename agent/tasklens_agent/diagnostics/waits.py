@@ -1,0 +1,297 @@
+"""What a waiting task waits on, who could complete it, and the wait-for graph with its cycles.
+
+Read from the watchdog thread while the loop sleeps (or runs on), touching only asyncio's own
+objects (coroutine chains, `_fut_waiter`, the lock records of locks.py, `gc.get_referrers` to
+find which tasks still refer to an Event, Queue or Future). Nothing here runs user code.
+"""
+import gc
+import types
+
+from .. import awaits
+from .. import paths
+from .. import tasks as taskmod
+from . import locks
+from . import report as rp
+
+_WAKEUPS = ("_call_check_cancel", "_call_set_state")     # futures._chain_future: executor jobs
+
+
+class Wait:
+    """One waiting task: where (`at`), on what (`what`, `obj`), who could complete it."""
+
+    def __init__(self, task):
+        self.task = task
+        self.info = rp.task_info(task)
+        chain = awaits.coroutine_chain(task)
+        self.chain = chain
+        user = [f for f in chain if paths.is_user(f.f_code.co_filename)]
+        self.at = rp.where(user[0]) if user else (rp.where(chain[0]) if chain else None)
+        self.kind, self.obj, self.what = _classify(task, chain)
+        named = _local_name(user[0] if user else None, self.obj)
+        self.short = "%s %s" % (type(self.obj).__name__, named) if named else self.what
+        if named and self.what.startswith(type(self.obj).__name__ + "."):
+            self.what = "%s %s%s" % (type(self.obj).__name__, named,
+                                     self.what[len(type(self.obj).__name__):])
+        self.edges = []         # [(task, label)] tasks that must act for this one to go on
+        self.why = None         # why nothing will wake it, where known
+        self.wakeable = self.kind in ("timer", "io", "server", "executor", "ready")
+        self.explained = False
+        self.globally_known = False
+
+
+def _local_name(frame, obj):
+    """The name the waiting user frame gives `obj` (`Lock b`), or None."""
+    if frame is None or obj is None:
+        return None
+    for name, value in frame.f_locals.items():
+        if value is obj:
+            return name
+    return None
+
+
+def label(info):
+    return "%s (%s)" % (info["name"], info["coroutine"])
+
+
+def _classify(task, chain):
+    for frame in chain:
+        if paths.is_user(frame.f_code.co_filename):
+            break
+        parts = frame.f_code.co_filename.replace("\\", "/").rsplit("/", 2)[-2:]
+        if parts[:1] != ["asyncio"]:
+            continue
+        mod, name = parts[1], frame.f_code.co_name
+        owner = frame.f_locals.get("self")
+        kind = type(owner).__name__
+        if mod == "locks.py" and name == "acquire":
+            return "lock", owner, "%s.acquire()" % kind
+        if mod == "locks.py" and name in ("wait", "wait_for"):
+            return ("event" if kind == "Event" else "condition"), owner, "%s.%s()" % (kind, name)
+        if mod == "queues.py" and name in ("get", "put"):
+            return "queue", owner, "%s.%s() (%d items)" % (kind, name, owner.qsize())
+        if mod == "tasks.py" and name == "sleep":
+            return "timer", None, "asyncio.sleep(%s)" % frame.f_locals.get("delay")
+        if mod == "tasks.py" and name == "__sleep0":
+            return "ready", None, "asyncio.sleep(0)"
+        if mod == "tasks.py" and name == "wait_for" and (
+                frame.f_locals.get("timeout") is not None):
+            return "timer", None, "asyncio.wait_for(timeout=%s)" % frame.f_locals["timeout"]
+        if mod == "base_events.py" and name == "serve_forever":
+            return "server", None, "Server.serve_forever()"
+        if mod in ("streams.py", "selector_events.py", "base_events.py", "sslproto.py",
+                   "unix_events.py", "subprocess.py", "base_subprocess.py"):
+            return "io", None, "I/O (%s)" % name
+    waiter = getattr(task, "_fut_waiter", None)
+    if waiter is None:
+        return "ready", None, "nothing (ready to run)"
+    if awaits._is_task(waiter):
+        return "task", waiter, rp.task_text(rp.task_info(waiter))
+    if type(waiter).__name__ == "_GatheringFuture":
+        children = list(getattr(waiter, "_children", ()) or ())
+        names = [c.get_name() for c in children if awaits._is_task(c) and not c.done()]
+        return "gather", waiter, "gather of %d (waiting for %s)" % (
+            len(children), ", ".join(names[:5]) + (", ..." if len(names) > 5 else ""))
+    for entry in list(getattr(waiter, "_callbacks", None) or ()):
+        cb = entry[0] if isinstance(entry, tuple) else entry
+        if getattr(getattr(cb, "__code__", None), "co_name", "") in _WAKEUPS:
+            return "executor", waiter, "a concurrent.futures future (executor job)"
+    return "future", waiter, "%s object" % type(waiter).__name__
+
+
+def tasks_by_coroutine(tasks):
+    """id(coroutine object or frame) -> (task, code), for every frame of every task."""
+    out = {}
+    for task in tasks:
+        obj = task.get_coro()
+        for _ in range(256):
+            if obj is None:
+                break
+            frame, inner = awaits._frame_of(obj)
+            code = getattr(obj, "cr_code", None) or getattr(obj, "gi_code", None) \
+                or getattr(obj, "ag_code", None)
+            out[id(obj)] = (task, code)
+            if frame is not None:
+                out[id(frame)] = (task, code)
+            obj = inner
+    return out
+
+
+# Methods that complete a wait on each kind: a task whose code never names one is only holding
+# the object (main keeping the queue it handed to its workers), not a way to wake the waiter.
+_COMPLETERS = {
+    "queue": ("put", "put_nowait", "get", "get_nowait", "task_done"),
+    "event": ("set",),
+    "condition": ("notify", "notify_all"),
+    "future": ("set_result", "set_exception", "cancel"),
+}
+
+
+def referring_tasks(obj, owners, completers=()):
+    """(live tasks whose code can complete `obj` and whose frames refer to it, whether a
+    module's globals refer to it: code outside tasks may then complete it)."""
+    live = {}
+    first = [r for r in gc.get_referrers(obj) if not _ours(r)]
+    glob = any(isinstance(r, dict) and "__builtins__" in r for r in first)
+    second = [r for r in first if isinstance(r, (dict, types.CellType, list, tuple))
+              and id(r) not in owners]
+    more = []
+    for s in second[:64]:
+        more.extend(r for r in gc.get_referrers(s) if r is not first and r is not second
+                    and not _ours(r))
+    for r in first + more:
+        owner = owners.get(id(r))
+        if owner is not None:
+            task, code = owner
+            names = getattr(code, "co_names", ())
+            if not completers or any(n in names for n in completers):
+                live[id(task)] = task
+    return list(live.values()), glob
+
+
+def _ours(r):
+    """The agent's own frames and records met by gc.get_referrers."""
+    if isinstance(r, types.FrameType):
+        return paths.is_agent(r.f_code.co_filename)
+    return isinstance(r, Wait)
+
+
+def build(tasks, failed_using, explain=True, everyone=None):
+    """{id(task): Wait} with edges and reasons, for the pending tasks of one loop; without
+    `explain`, referrers are looked up later, by `can_wake`, only where needed; `everyone`:
+    all pending tasks of the loop (those that may complete what `tasks` wait on)."""
+    waits = {}
+    for task in tasks:
+        try:
+            if not task.done():
+                waits[id(task)] = Wait(task)
+        except Exception:
+            continue
+    owners = tasks_by_coroutine(everyone if everyone is not None
+                                else [w.task for w in waits.values()])
+    for w in waits.values():
+        w.context = (waits, owners, failed_using)
+        if explain or w.kind not in ("event", "queue", "condition", "future"):
+            explain_wait(w)
+    return waits
+
+
+def explain_wait(w):
+    if w.explained:
+        return
+    w.explained = True
+    try:
+        _explain(w, *w.context)
+    except Exception:
+        pass
+
+
+def _explain(w, waits, owners, failed_using):
+    if w.kind == "task":
+        w.edges.append((w.obj, "awaits"))
+    elif w.kind == "gather":
+        for child in getattr(w.obj, "_children", ()) or ():
+            if awaits._is_task(child) and not child.done():
+                w.edges.append((child, "gathers"))
+    elif w.kind == "lock":
+        held = locks.holders(w.obj)
+        texts = []
+        for task, site in held:
+            since = " since %s:%d" % (site["path"], site["line"]) if site else ""
+            if task is None or task.done():
+                name = rp.task_text(rp.task_info(task)) if task is not None else "a task"
+                texts.append("held by %s that has finished without releasing it%s" % (
+                    name, " (acquired at %s:%d)" % (site["path"], site["line"]) if site else ""))
+            else:
+                w.edges.append((task, "held by"))
+                w.held = "held by %s%s" % (label(rp.task_info(task)), since)
+                texts.append("held by %s%s" % (rp.task_text(rp.task_info(task)), since))
+        if not held:
+            texts.append("held (by whom is unknown: acquired before tasklens watched it)"
+                         if getattr(w.obj, "locked", lambda: True)() else "free")
+        w.why = "; ".join(texts)
+    elif w.kind in ("event", "queue", "condition", "future"):
+        live, w.globally_known = referring_tasks(w.obj, owners, _COMPLETERS.get(w.kind, ()))
+        failed = failed_using(w.obj)
+        others = [t for t in live if t is not w.task
+                  and not (id(t) in waits and waits[id(t)].obj is w.obj)]
+        kind = type(w.obj).__name__
+        if others:
+            w.why = "could be completed by %s" % ", ".join(
+                rp.task_text(rp.task_info(t)) for t in others[:5])
+            w.edges.extend((t, "could complete") for t in others)
+        else:
+            w.why = "no other live task uses this %s (%s)" % (
+                kind, "/".join(_COMPLETERS.get(w.kind, ())))
+        for info in failed[:3]:
+            w.why += "; %s, which used it, failed" % rp.task_text(info) + (
+                " with %s at %s" % (info["failure"], info["failedAt"])
+                if info.get("failure") else "")
+        if w.globally_known:
+            w.why += " (a module global refers to it: code outside tasks may complete it)"
+
+
+def can_wake(w, graph, timed, wakers, seen=None):
+    """Whether something can still end `w`: a timer, I/O, an executor job, another thread
+    (for a plain future), or a task that refers to what it waits on and can itself go on."""
+    seen = set() if seen is None else seen
+    if id(w.task) in seen:
+        return False
+    seen.add(id(w.task))
+    if w.wakeable or id(w.task) in timed:
+        return True
+    explain_wait(w)
+    if w.kind == "future" and wakers or w.globally_known:
+        return True
+    for task, label in w.edges:
+        other = graph.get(id(task))
+        if other is None:
+            if not task.done():
+                return True     # running or ready: it goes on
+            continue
+        if can_wake(other, graph, timed, wakers, seen):
+            return True
+    return False
+
+
+def cycles(waits, weak=False):
+    """Lists of Wait forming cycles through `edges` (awaits, gathers, held by; with `weak`,
+    also "could complete": the only tasks that could set an Event, put on a Queue)."""
+    found, done = [], set()
+    strong = ("awaits", "gathers", "held by") + (("could complete",) if weak else ())
+    for start in waits:
+        path, index = [], {}
+        node = start
+        while node in waits and node not in index and node not in done:
+            index[node] = len(path)
+            path.append(node)
+            nxt = [id(t) for t, label in waits[node].edges if label in strong and id(t) in waits]
+            node = nxt[0] if nxt else None
+        if node in index:
+            found.append([waits[n] for n in path[index[node]:]])
+        done.update(path)
+    return found
+
+
+def line_of(w):
+    at = " at %s" % rp.where_text(w.at) if w.at else ""
+    tail = "; %s" % w.why if w.why else ""
+    return "%s waits%s on %s%s" % (rp.task_text(w.info), at, w.what, tail)
+
+
+def cycle_text(cycle):
+    parts = []
+    for w in cycle:
+        held = getattr(w, "held", None)
+        parts.append("%s → %s%s" % (label(w.info), w.short, " (%s)" % held if held else ""))
+    return " → ".join(parts) + " → " + label(cycle[0].info)
+
+
+def as_json(w):
+    out = {"task": w.info, "waitsOn": w.what, "waitKind": w.kind}
+    if w.at:
+        out["at"] = w.at
+    if w.why:
+        out["why"] = w.why
+    if w.edges:
+        out["blockedBy"] = [taskmod.task_id(t) for t, _ in w.edges]
+    return out

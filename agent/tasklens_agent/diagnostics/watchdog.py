@@ -1,0 +1,264 @@
+"""The watchdog thread: samples every watched loop and decides when a diagnostic is due.
+
+One agent thread (invisible to the program) wakes every tick (a fifth of the blocked-loop
+threshold, at most 20 ms) and reads, without stopping anything: the loop threads' stacks
+(blocked.py), finished tasks (lost.py); every few seconds the waits of every pending task
+(looptime.sample_waits) for stuck tasks; and, when a loop sleeps with no timeout, whether
+anything at all could wake it (deadlock). Nothing is reported while the debugger has the
+program paused. Runs with the GIL like any thread: a C call that keeps the GIL delays it.
+"""
+import sys
+import time
+import weakref
+
+from .. import looptime
+from .. import paths
+from ..threads import user_threads
+from . import lost as lost_mod
+from . import report as rp
+from . import table
+from . import waits as wm
+from .blocked import BlockedWatch
+from .lost import LostWatch
+
+IDLE_BEFORE_VERDICT = 0.5   # seconds a loop sleeps with no timeout before it is examined
+RECHECK = 1.0
+
+
+class Watchdog:
+    def __init__(self, core, reporter, slow, stuck):
+        self.core = core
+        self.reporter = reporter
+        self.stuck = stuck
+        self.blocked = BlockedWatch(reporter, slow)
+        self.lost = LostWatch(reporter)
+        self.tick_s = max(0.005, min(0.02, slow / 5))
+        self.waits_every = max(0.25, min(stuck / 4, 2.5))
+        self.next_waits = 0.0
+        self.failures = 0
+
+    def run(self):
+        prev = time.monotonic()
+        while True:
+            time.sleep(self.tick_s)
+            now = time.monotonic()
+            try:
+                self.tick(now, prev)
+            except Exception as e:     # a program that bends asyncio: say it once, go on
+                self.failures += 1
+                if self.failures == 1:
+                    self.reporter.emit("notice", "tasklens: notice: diagnostics are degraded "
+                                       "(%s: %s)" % (type(e).__name__, e), {})
+            prev = now
+
+    def final(self):
+        """At exit (atexit, after the program's own handlers): what ended meanwhile."""
+        now = time.monotonic()
+        try:
+            self.tick(now, now)
+            self.lost.tick(now + lost_mod.GRACE)
+        except Exception:
+            pass
+
+    def tick(self, now, prev):
+        core = self.core
+        paused = bool(core is not None and (core.stopped or core.pause_requested))
+        recs = looptime.records(keep_closed=True)
+        if recs:
+            frames = sys._current_frames()
+            for rec in recs:
+                top = None if rec.closed else frames.get(rec.ident)
+                self.blocked.tick(rec, top, now, prev, paused)
+            del frames
+            recs = [r for r in recs if not r.closed]
+        self.lost.tick(now)
+        if paused:
+            return
+        for rec in recs:
+            if rec.selector and rec.idle and rec.timeout is None:
+                self._idle(rec, now)
+        if now >= self.next_waits:
+            self.next_waits = now + self.waits_every
+            for rec in recs:
+                self._waits(rec, now)
+
+    # --- deadlock ---
+    def _idle(self, rec, now):
+        if now - rec.idle_since < IDLE_BEFORE_VERDICT or rec.deadlock_iteration == rec.iterations \
+                or now - rec.deadlock_checked < RECHECK:
+            return
+        rec.deadlock_checked = now
+        iteration = rec.iterations
+        verdict = self._verdict(rec)
+        if verdict is None or rec.iterations != iteration or not rec.idle:
+            return
+        rec.deadlock_iteration = iteration
+        likely, tasks = verdict
+        waits = wm.build(tasks, self.lost.failed_using)
+        self._report_deadlock(rec, waits, likely, whole_loop=True)
+
+    def _verdict(self, rec):
+        """(likely, pending tasks) when nothing can wake the sleeping loop, else None."""
+        loop = rec.loop
+        if loop is None or loop._ready or loop._scheduled:
+            return None
+        own = getattr(getattr(loop, "_ssock", None), "fileno", lambda: -1)()
+        for key in list(loop._selector.get_map().values()):
+            if key.fd != own:
+                return None     # a reader or writer: I/O can wake it
+        tasks = self._pending(loop)
+        if not tasks or self._wakers(rec):
+            return None
+        return bool(getattr(loop, "_signal_handlers", None)), tasks
+
+    def _pending(self, loop):
+        mod = sys.modules.get("asyncio.tasks")
+        for _ in range(3):
+            try:
+                return [t for t in mod.all_tasks(loop) if not t.done()]
+            except RuntimeError:
+                continue
+        return []
+
+    def _wakers(self, rec):
+        """Other threads that could still wake the loop (call_soon_threadsafe, an executor
+        job): any running thread but idle executor workers, joins, and sleeping loops."""
+        sleeping = {r.ident for r in looptime.records() if r.idle and r.timeout is None}
+        current = sys._current_frames()
+        out = []
+        for thread in user_threads():
+            if thread.ident == rec.ident or thread.ident in sleeping:
+                continue
+            frame = current.get(thread.ident)
+            if frame is None or _idle_thread(frame):
+                continue
+            out.append(thread)
+        return out
+
+    def _report_deadlock(self, rec, waits, likely, whole_loop, cycles=None):
+        thread = rp.thread_name(rec.ident)
+        cycles = wm.cycles(waits, weak=True) if cycles is None else cycles
+        lines = ["cycle: " + wm.cycle_text(c) for c in cycles]
+        in_cycles = {id(w.task) for c in cycles for w in c}
+        rest = sorted((w for w in waits.values() if id(w.task) not in in_cycles),
+                      key=lambda w: w.kind in ("gather", "task"))
+        ordered = [w for c in cycles for w in c] + rest
+        lines.extend(wm.line_of(w) for w in ordered)
+        failed = self.lost.failed_infos()
+        lines.extend("%s failed earlier with %s at %s" % (rp.task_text(i), i["failure"],
+                                                           i["failedAt"]) for i in failed[:5])
+        if whole_loop:
+            first = "%sdeadlock: all %d tasks of the event loop in thread %s are waiting and " \
+                "nothing can wake them" % ("likely " if likely else "", len(waits), thread)
+            if likely and rec.selector:
+                lines.append("likely: a signal handler of the loop could still wake it")
+            elif likely:
+                lines.append("likely: this loop (%s) does not show its timers and I/O; no "
+                             "task has been woken for %.1f s" % (type(rec.loop).__module__,
+                                                                  self.stuck))
+        else:
+            names = ", ".join(w.info["name"] for w in ordered if id(w.task) in in_cycles)
+            first = "deadlock: tasks %s of the event loop in thread %s wait on each other" \
+                % (names, thread)
+        fields = {"thread": thread, "likely": likely, "wholeLoop": whole_loop,
+                  "cycles": [[w.info["threadId"] for w in c] for c in cycles],
+                  "tasks": [wm.as_json(w) for w in ordered]}
+        table.remember(rec, {"message": first, "thread": thread, "likely": likely,
+                             "wholeLoop": whole_loop, "tasks": [w.info["threadId"] for w in ordered],
+                             "cycles": fields["cycles"]}, [w.task for w in ordered])
+        self.reporter.emit("deadlock", rp.block(first, lines), context=(rec, ordered),
+                           fields=fields)
+
+    # --- stuck tasks and wait cycles ---
+    def _waits(self, rec, now):
+        loop = rec.loop
+        if loop is None:
+            return
+        tasks = self._pending(loop)
+        looptime.sample_waits(rec, tasks, now)
+        if rec.deadlock_iteration == rec.iterations and rec.idle:
+            return      # reported as a deadlock already
+        long = {}
+        for t in tasks:
+            since = looptime.waited_since(t)
+            if since is not None and now - since >= min(1.0, self.stuck):
+                long[id(t)] = t
+        if not long:
+            return
+        light = wm.build(long.values(), {}, explain=False)
+        for cycle in wm.cycles(light):
+            key = frozenset(id(w.task._fut_waiter) for w in cycle)
+            if key not in rec.cycles_reported:
+                rec.cycles_reported.add(key)
+                full = wm.build([w.task for w in cycle], self.lost.failed_using,
+                                everyone=tasks)
+                self._report_deadlock(rec, full, False, whole_loop=False,
+                                      cycles=[list(full.values())])
+        in_cycles = set().union(*rec.cycles_reported) if rec.cycles_reported else set()
+        stuck = [t for t in long.values() if now - looptime.waited_since(t) >= self.stuck
+                 and not rec.waits[_key(t)][2] and id(t._fut_waiter) not in in_cycles]
+        if stuck:
+            self._stuck(rec, stuck, now, tasks)
+
+    def _stuck(self, rec, stuck, now, tasks):
+        failed = self.lost.failed_using
+        graph = wm.build(tasks, failed, explain=False)
+        timed = _timed_tasks(rec.loop)
+        wakers = bool(self._wakers(rec))
+        hopeless = []
+        for task in stuck:
+            rec.waits[_key(task)][2] = True
+            w = wm.build([task], failed, everyone=tasks)[id(task)]
+            graph[id(task)] = w
+            if not wm.can_wake(w, graph, timed, wakers):
+                hopeless.append(w)
+        if not hopeless:
+            return
+        if not rec.selector and len(hopeless) == len(tasks):
+            # uvloop shows no ready queue, timers or I/O: every task waiting on what no one
+            # can complete is the most that can be said.
+            full = {id(w.task): w for w in hopeless}
+            self._report_deadlock(rec, full, True, whole_loop=True)
+            return
+        lost_in = {id(w.task) for w in hopeless}
+        for w in hopeless:
+            if w.kind in ("gather", "task") and w.edges \
+                    and all(id(t) in lost_in for t, _ in w.edges):
+                continue    # it waits on a stuck task, reported itself
+            waited = now - looptime.waited_since(w.task)
+            lines = ["waiting on %s" % w.what, w.why, rp.created_text(w.info)]
+            text = rp.block("stuck task: %s has waited %.1f s%s and nothing will wake it" % (
+                rp.task_text(w.info), waited, " at %s" % rp.where_text(w.at) if w.at else ""),
+                lines)
+            fields = wm.as_json(w)
+            fields.update({"waitedSeconds": round(waited, 1),
+                           "thread": rp.thread_name(rec.ident)})
+            self.reporter.emit("stuckTask", text, fields)
+
+
+def _key(task):
+    return weakref.ref(task)
+
+
+def _idle_thread(frame):
+    """A thread that cannot wake a loop by itself: an idle executor worker, or a join."""
+    code = frame.f_code
+    name = code.co_filename.replace("\\", "/")
+    if name.endswith("concurrent/futures/thread.py") and code.co_name == "_worker":
+        return True
+    while frame is not None and paths.kind(frame.f_code.co_filename) == "library":
+        if frame.f_code.co_name == "join" and frame.f_code.co_filename.endswith("threading.py"):
+            return True
+        frame = frame.f_back
+    return False
+
+
+def _timed_tasks(loop):
+    """Tasks an `asyncio.timeout()` / `wait_for` timer will cancel (selector loops)."""
+    out = set()
+    for handle in list(getattr(loop, "_scheduled", ()) or ()):
+        owner = getattr(getattr(handle, "_callback", None), "__self__", None)
+        task = getattr(owner, "_task", None)
+        if task is not None:
+            out.add(id(task))
+    return out

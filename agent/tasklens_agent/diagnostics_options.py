@@ -1,0 +1,63 @@
+"""The launcher's diagnostics options: checked before the program starts (exit status 2 with
+one line on bad input, as `tasklens run` documents), then handed to diagnostics.start.
+
+Kept apart from diagnostics/ so that parsing never imports the watchdog's modules."""
+import os
+import sys
+
+BAD_USAGE = 2
+
+
+def _fail(message):
+    sys.stderr.write("tasklens: %s\n" % message)
+    raise SystemExit(BAD_USAGE)
+
+
+def value(flag, text):
+    """A checked value of --slow-ms / --stuck-s (a positive number) or --diagnose-json."""
+    if flag == "--diagnose-json":
+        return text
+    try:
+        number = float(text)
+    except ValueError:
+        number = -1.0
+    if not number > 0 or number != number or number == float("inf"):
+        _fail("%s needs a positive number, not %r" % (flag, text))
+    return number
+
+
+def configure(core, diagnose):
+    """A debug session's `configure`: `diagnose` true starts the diagnostics (if the command
+    line did not) and shows each report as an output event; false shows none (stderr and the
+    JSON file of `--diagnose` go on). Filters work whenever the diagnostics run."""
+    if diagnose is None:
+        return
+    from . import diagnostics
+    if diagnose and diagnostics.reporter() is None:
+        diagnostics.start(core, stderr=False)
+        diagnostics.watch_running_loops()
+    bridge = diagnostics.bridge(core)
+    if bridge is not None:
+        bridge.output = bool(diagnose)
+
+
+def start(core, opts):
+    """Start the diagnostics when asked (--diagnose, or one of its options)."""
+    from . import task_origins
+    if not (opts.get("diagnose") or opts.get("slow_ms") or opts.get("stuck_s")
+            or opts.get("diagnose_json")):
+        if "tasklens_agent.diagnostics" in sys.modules:     # started by `configure`
+            task_origins.enabled = True
+        return None
+    from . import diagnostics
+    path = opts.get("diagnose_json")
+    if path:
+        try:
+            with open(path, "a", encoding="utf-8"):
+                pass
+        except OSError as e:
+            _fail("cannot write the diagnostics file %s: %s" % (path, e.strerror or e))
+        path = os.path.abspath(path)
+    slow = opts["slow_ms"] / 1000.0 if opts.get("slow_ms") else diagnostics.DEFAULT_SLOW
+    stuck = opts.get("stuck_s") or diagnostics.DEFAULT_STUCK
+    return diagnostics.start(core, slow, stuck, path, stderr=not opts.get("connect"))

@@ -1,0 +1,208 @@
+"""Per-loop timing: the one record of where each event loop is, shared by every diagnostic.
+
+Who runs where: the loop's own thread updates `LoopRecord` only at the selector's `select` call
+(once per loop iteration, never per task step: a per-step wrapper costs as much as the step on
+a task-heavy program); a watchdog thread samples everything else from outside:
+- `sample_step` reads the loop thread's stack (`sys._current_frames()`): the step running now is
+  identified by the frame object of asyncio's `Handle._run` (a new object per callback, for
+  Python and C tasks and eager tasks alike); uvloop runs handles in C, so there the step is the
+  outermost frame above the frame that started the loop, and a heartbeat posted with
+  `call_soon_threadsafe` tells one long step from the same task stepping again;
+- `sample_waits` records, per pending task, the future it waits on (`_fut_waiter`) and since
+  when it has been seen waiting on that same object: a task resumes only when that future
+  completes, so an unchanged waiter means not resumed since (to the sampling interval).
+Tasks that existed before tracking began are sampled like any other.
+"""
+import sys
+import threading
+import time
+import weakref
+
+from . import tasks
+
+_monotonic = time.monotonic
+_records = {}       # id(loop) -> LoopRecord
+_records_lock = threading.Lock()
+_HANDLE_RUN = None  # the code object of asyncio.events.Handle._run
+excused = {}        # thread ident -> seconds the agent itself spent inside steps there
+excusing = {}       # thread ident -> since when the agent runs inside a step there
+
+
+class LoopRecord:
+    def __init__(self, loop, ident, base_frame):
+        self.loop_ref = weakref.ref(loop)
+        self.ident = ident
+        self.base_frame = base_frame    # uvloop: the frame that started the loop
+        self.selector = False           # iterations are seen (asyncio's selector loops)
+        self.iterations = 0
+        self.idle = False               # inside select()
+        self.idle_since = self.busy_since = _monotonic()
+        self.timeout = None             # select()'s timeout of the current idle period
+        # the step the watchdog sees running (see sample_step)
+        self.step_key = None
+        self.step_since = None
+        self.step_excused = 0.0
+        self.step_task = None
+        self.step_paused = False
+        self.step_reported = False
+        self.step_who = self.step_where = self.step_thread = None
+        self.saturated_iteration = None
+        self.saturated_at = -1e9
+        self.beat_posted = None
+        self.beat_ran = 0
+        self.waits = {}                 # weakref(task) -> [waiter, since, reported stuck]
+        self.deadlock_iteration = None  # the idle period already reported as a deadlock
+        self.deadlock_checked = -1e9
+        self.cycles_reported = set()
+        self.verdicts = []              # deadlocks reported, for ps (diagnostics/table.py)
+        self.long_steps = 0
+        self.closed = False
+
+    @property
+    def loop(self):
+        return self.loop_ref()
+
+
+def watch(loop, base_frame, ident=None):
+    """Called on the loop's thread when it starts running (tasks.py's loop hook), or with
+    the `ident` of the thread running it (loops found running when diagnostics start)."""
+    key = id(loop)
+    rec = _records.get(key)
+    here = threading.get_ident()
+    if rec is not None and rec.loop is loop:
+        if tasks._running.get(here) is loop:    # run again, maybe on another thread
+            rec.ident, rec.base_frame = here, base_frame
+        return rec
+    rec = LoopRecord(loop, ident or here, base_frame)
+    with _records_lock:
+        _records[key] = rec
+    _hook_select(loop, rec)
+    return rec
+
+
+def seen_sleeping(rec, top):
+    """A loop found running: if its thread sits in the selector's select() already (a hung
+    program attached to), the record starts idle, with that call's timeout."""
+    code = getattr(top, "f_code", None)
+    if rec.selector and code is not None and code.co_name == "select" \
+            and code.co_filename.endswith("selectors.py"):
+        rec.idle = True
+        rec.idle_since = _monotonic()
+        timeout = top.f_locals.get("timeout")
+        # selectors turn "no timeout" into -1 (epoll, poll) before they wait
+        rec.timeout = None if timeout is None or timeout < 0 else timeout
+
+
+def records(keep_closed=False):
+    """Records of the loops still open (and, with `keep_closed`, of those closed since the
+    last call, each returned once more so that a step in progress can be closed too)."""
+    out = []
+    for key, rec in list(_records.items()):
+        loop = rec.loop
+        closed = loop is None
+        if not closed:
+            try:
+                closed = loop.is_closed()
+            except Exception:
+                closed = True
+        if closed:
+            with _records_lock:
+                _records.pop(key, None)
+            rec.closed = True
+            if keep_closed:
+                out.append(rec)
+        else:
+            out.append(rec)
+    return out
+
+
+def record_of(loop):
+    rec = _records.get(id(loop))
+    return rec if rec is not None and rec.loop is loop else None
+
+
+def _hook_select(loop, rec):
+    selector = getattr(loop, "_selector", None)
+    original = getattr(selector, "select", None)
+    if original is None or getattr(original, "_tasklens", False) \
+            or getattr(selector, "__dict__", None) is None:
+        return
+    monotonic = _monotonic
+
+    def select(timeout=None):
+        rec.timeout = timeout
+        rec.idle_since = monotonic()
+        rec.idle = True
+        try:
+            return original(timeout)
+        finally:
+            rec.idle = False
+            rec.iterations += 1
+            rec.busy_since = monotonic()
+    select._tasklens = True
+    selector.select = select
+    rec.selector = True
+
+
+def _handle_run_code():
+    global _HANDLE_RUN
+    if _HANDLE_RUN is None:
+        events = sys.modules.get("asyncio.events")
+        run = getattr(getattr(events, "Handle", None), "_run", None)
+        _HANDLE_RUN = getattr(run, "__code__", None)
+    return _HANDLE_RUN
+
+
+def step_frames(rec, frame):
+    """(key, frames of the step innermost first) for the loop thread's top `frame`, or
+    (None, []) when the loop runs no step (idle, or between callbacks)."""
+    handle_run = _handle_run_code()
+    frames = []
+    base = rec.base_frame
+    while frame is not None:
+        if rec.selector and frame.f_code is handle_run:
+            return frame, frames
+        if not rec.selector and frame.f_back is base and base is not None:
+            frames.append(frame)
+            return frame, frames
+        frames.append(frame)
+        frame = frame.f_back
+    return None, []
+
+
+def beat(rec, mark):
+    """Run by the loop: the step seen when `mark` was posted has ended."""
+    rec.beat_ran = mark
+
+
+def sample_waits(rec, tasks, now):
+    """Update, for each pending task of the loop, since when it waits on its current future."""
+    old = rec.waits
+    new = {}
+    for task in tasks:
+        try:
+            waiter = task._fut_waiter
+            key = weakref.ref(task)
+        except (AttributeError, TypeError):
+            continue
+        if waiter is None:
+            continue
+        entry = old.get(key)
+        if entry is None or entry[0] is not waiter:
+            entry = [waiter, now, False]
+        new[key] = entry
+    rec.waits = new
+
+
+def waited_since(task):
+    """Monotonic time since which `task` has waited on its current future, or None."""
+    try:
+        loop = task.get_loop()
+        key = weakref.ref(task)
+    except Exception:
+        return None
+    rec = record_of(loop)
+    entry = rec.waits.get(key) if rec is not None else None
+    if entry is None or entry[0] is not getattr(task, "_fut_waiter", None):
+        return None
+    return entry[1]

@@ -1,0 +1,214 @@
+// `--diagnose` as `tasklens run` passes it to the agent: each of the five diagnostics on several
+// program shapes, as stderr blocks naming `/abs/path.py:line` and as `--diagnose-json` reports,
+// on every interpreter, on uvloop (3.14) and with eager tasks (3.12+); programs with nothing
+// wrong stay quiet; bad options stop before the program with exit status 2.
+import * as assert from 'node:assert/strict';
+import { eachPythonAndLoop, lineOf } from './async_support';
+import { blocks, kinds, runDiagnosed, type Report } from './diagnose_support';
+import { it } from './support/matrix';
+import * as path from 'node:path';
+import { fixture, ROOT } from './support/paths';
+
+const blocked = fixture('diag_blocked.py');
+const unawaited = fixture('diag_unawaited.py');
+const lost = fixture('diag_lost.py');
+const deadlock = fixture('diag_deadlock.py');
+const stuck = fixture('diag_stuck.py');
+const quiet = fixture('diag_quiet.py');
+const common = fixture('diag_common.py');
+
+function at(file: string, marker: string): string {
+  return `${file}:${lineOf(file, marker)}`;
+}
+
+/** [[]] and, where asyncio has eager tasks (3.12+), [['--eager']] too. */
+function eagerToo(py: { version: string }): string[][] {
+  return Number(py.version.split('.')[1]) >= 12 ? [[], ['--eager']] : [[]];
+}
+
+function only(reports: Report[], kind: string): Report[] {
+  return reports.filter((r) => r.kind === kind);
+}
+
+eachPythonAndLoop('diagnose: blocked loop', true, (py, loop) => {
+  const eager = eagerToo(py).slice(1);
+  const variants: [string, string[], string][] = [
+    ['time.sleep in a task', [], 'SLEEP_LINE'],
+    ['a C call (pbkdf2) in a task', [], 'HASH_LINE'],
+    ['a loop callback', [], 'CALLBACK_LINE'],
+    ['a loop in a second thread', ['--thread'], 'SLEEP_LINE'],
+    ...eager.map((e): [string, string[], string] => ['an eager task', e, 'SLEEP_LINE']),
+  ];
+  for (const [label, extra, marker] of variants) {
+    it(`reported while it blocks, at the blocking line, then its final duration: ${label}`, async () => {
+      const shape = marker === 'HASH_LINE' ? 'hash' : marker === 'CALLBACK_LINE' ? 'callback' : 'sleep';
+      const run = await runDiagnosed(py, blocked, [shape, ...extra, ...loop.args], { slowMs: 100 });
+      assert.equal(run.code, 0, run.stderr);
+      const [first] = blocks(run.stderr, 'blocked loop:');
+      assert.ok(first, run.stderr);
+      assert.ok(first.includes(`blocking at ${at(blocked, marker)}`), first);
+      assert.match(first, marker === 'CALLBACK_LINE' ? /callback slow_callback/ : /task slow-handler \(handler\)/);
+      assert.match(first, extra.includes('--thread') ? /thread loop-thread/ : /thread MainThread/);
+      if (marker !== 'CALLBACK_LINE') assert.ok(first.includes(`task created at ${at(blocked, 'CREATE_LINE')}`), first);
+      assert.match(run.stderr, /^tasklens: blocked loop ended: .* for \d+\.\d+ s/m);
+      const [report] = only(run.reports, 'blockedLoop');
+      const [ended] = only(run.reports, 'blockedLoopEnded');
+      assert.ok(report && ended, JSON.stringify(run.reports));
+      assert.equal((report.stack as { line: number }[])[0].line, lineOf(blocked, marker));
+      assert.ok((report.durationSeconds as number) >= 0.1);
+      assert.ok((report.durationSeconds as number) < (ended.durationSeconds as number), 'reported before the step ended');
+      assert.equal(only(run.reports, 'blockedLoop').length, 1);
+    });
+  }
+
+  it('many short steps make a saturated loop, not a blocked one', async () => {
+    const run = await runDiagnosed(py, blocked, ['saturated', ...loop.args], { slowMs: 100 });
+    assert.equal(run.code, 0, run.stderr);
+    if (loop.label === 'uvloop') {
+      assert.deepEqual(only(run.reports, 'blockedLoop'), [], run.stderr);
+      return;     // uvloop shows no iterations: nothing to call saturated
+    }
+    assert.ok(only(run.reports, 'saturatedLoop').length >= 1, run.stderr);
+    assert.match(run.stderr, /^tasklens: saturated loop: one iteration of the event loop of thread MainThread/m);
+  });
+});
+
+eachPythonAndLoop('diagnose: coroutine never awaited', true, (py, loop) => {
+  it('names the coroutine, the dropping line and the creating line; Python still warns', async () => {
+    const run = await runDiagnosed(py, unawaited, loop.args, { slowMs: 2000 });
+    assert.equal(run.code, 0, run.stderr);
+    const found = blocks(run.stderr, 'coroutine never awaited: fetch()');
+    assert.equal(found.length, 3, run.stderr);
+    assert.ok(found[0].includes(`dropped at ${at(unawaited, 'DROP_PLAIN')} in fire_and_forget`), found[0]);
+    assert.ok(!found[0].includes('created at'), found[0]);
+    assert.ok(found[1].includes(`dropped at ${at(unawaited, 'DROP_KEPT')} in keep_then_drop`), found[1]);
+    assert.ok(found[1].includes(`created at ${at(unawaited, 'CREATE_KEPT')}`), found[1]);
+    assert.match(found[2], /dropped by the event loop: .*callback/);
+    assert.match(run.stderr, /RuntimeWarning: coroutine 'fetch' was never awaited/);
+    const reports = only(run.reports, 'neverAwaited');
+    assert.deepEqual(reports.map((r) => r.coroutine), ['fetch', 'fetch', 'fetch']);
+    assert.deepEqual((reports[1].droppedAt as { line: number }).line, lineOf(unawaited, 'DROP_KEPT'));
+  });
+});
+
+eachPythonAndLoop('diagnose: task exception never retrieved', true, (py, loop) => {
+  for (const extra of eagerToo(py)) {
+    it(`reported when the task ends, with its traceback and creation line; a later retrieval follows up${extra.length ? ' (eager tasks)' : ''}`, async () => {
+      const run = await runDiagnosed(py, lost, [...loop.args, ...extra], { slowMs: 2000 });
+      assert.equal(run.code, 0, run.stderr);
+      const found = blocks(run.stderr, 'exception never retrieved');
+      assert.equal(found.length, 2, run.stderr);
+      assert.match(found[0], /task kept \(worker\) failed with ValueError: bad item 'kept'/);
+      assert.ok(found[0].includes(`raised at ${at(lost, 'RAISE_LINE')} in parse`), found[0]);
+      assert.ok(found[0].includes(`called from ${at(lost, 'CALL_LINE')} in worker`), found[0]);
+      assert.ok(found[0].includes(`task created at ${at(lost, 'CREATE_KEPT')}`), found[0]);
+      assert.match(found[1], /task late \(worker\)/);
+      assert.match(run.stderr, /^tasklens: exception retrieved later: the ValueError of task late \(worker\)/m);
+      assert.deepEqual(kinds(run.reports), ['exceptionNotRetrieved', 'exceptionNotRetrieved', 'exceptionRetrievedLater']);
+      // Reported when it finished: before the program's end, while `kept` is still referenced.
+      assert.match(run.stdout, /finished True/);
+      assert.ok(run.stderr.indexOf('task kept') < run.stderr.indexOf('task late'));
+    });
+  }
+});
+
+eachPythonAndLoop('diagnose: deadlock', true, (py, loop) => {
+  const uv = loop.label === 'uvloop';
+  const whole = /^tasklens: deadlock: all \d+ tasks of the event loop in thread MainThread are waiting and nothing can wake them/m;
+  for (const extra of eagerToo(py)) {
+    it(`two locks taken in opposite orders: the cycle first, owners and acquiring lines${extra.length ? ' (eager tasks)' : ''}`, async () => {
+      const run = await runDiagnosed(py, deadlock, ['locks', ...loop.args, ...extra], { stuckS: 1, until: /^tasklens: deadlock/m, timeoutMs: 20_000 });
+      const [block] = blocks(run.stderr, 'deadlock');
+      assert.ok(block, run.stderr);
+      if (!uv) assert.match(block, whole);
+      const cycle = block.split('\n')[1];
+      assert.match(cycle, /^ {2}cycle: /, block);
+      assert.match(cycle, /\(second\) → Lock a \(held by [^)]*\(first\) since /);
+      assert.match(cycle, /\(first\) → Lock b \(held by [^)]*\(second\) since /);
+      assert.ok(block.includes(`since ${at(deadlock, 'FIRST_HOLDS')}`) && block.includes(`since ${at(deadlock, 'SECOND_HOLDS')}`), block);
+      assert.ok(block.includes(`waits at ${at(deadlock, 'FIRST_WAITS')} in first on Lock b`), block);
+      const [report] = only(run.reports, 'deadlock');
+      assert.equal((report.cycles as number[][])[0].length, 2);
+    });
+  }
+
+  it('two tasks awaiting each other form a cycle', async () => {
+    const run = await runDiagnosed(py, deadlock, ['tasks', ...loop.args], { stuckS: 1, until: /^tasklens: deadlock/m, timeoutMs: 20_000 });
+    const [block] = blocks(run.stderr, 'deadlock');
+    assert.ok(block, run.stderr);
+    assert.match(block, /cycle: [xy] \(await_other\) → task [xy] \(await_other\) → [xy]/);
+    assert.ok(block.includes(at(deadlock, 'AWAIT_OTHER')), block);
+  });
+
+  const others: [string, RegExp, string][] = [
+    ['events', /Event mine.wait\(\); could be completed by task/, 'EVENT_WAIT'],
+    ['queue', /Queue queue.get\(\) \(0 items\); no other live task uses this Queue .*task producer \(producer\), which used it, failed with ValueError: producer broke at .*diag_deadlock.py:\d+/, 'QUEUE_GET'],
+    ['condition', /Condition cond.wait\(\); no other live task uses this Condition/, 'COND_WAIT'],
+    ['future', /Future object; no other live task uses this Future/, 'FUTURE_WAIT'],
+    ['semaphore', /Semaphore sem.acquire\(\); held by a task that has finished without releasing it \(acquired at .*diag_deadlock.py:\d+\)/, 'SEM_WAIT'],
+  ];
+  for (const [shape, why, marker] of others) {
+    it(`${shape}: the whole loop, with what each task waits on and why${uv ? ' ("likely": uvloop hides its timers and I/O)' : ''}`, async () => {
+      const run = await runDiagnosed(py, deadlock, [shape, ...loop.args], { stuckS: 1, until: /^tasklens: (likely )?deadlock/m, timeoutMs: 20_000 });
+      const [block] = blocks(run.stderr, uv ? 'likely deadlock' : 'deadlock');
+      assert.ok(block, run.stderr);
+      assert.match(block, uv ? /^tasklens: likely deadlock: all \d+ tasks of the event loop/ : whole);
+      assert.ok(block.includes(at(deadlock, marker)), block);
+      assert.match(block.replace(/\n\s+/g, '; '), why);
+    });
+  }
+});
+
+eachPythonAndLoop('diagnose: stuck task', true, (py, loop) => {
+  it('a consumer whose producer failed, while the loop runs on', async () => {
+    const run = await runDiagnosed(py, stuck, [...loop.args, '4'], { stuckS: 1, slowMs: 2000 });
+    assert.equal(run.code, 0, run.stderr);
+    const [block] = blocks(run.stderr, 'stuck task');
+    assert.ok(block, run.stderr);
+    assert.match(block, /task consumer \(consumer\) has waited \d+\.\d s at .* and nothing will wake it/);
+    assert.ok(block.includes(at(stuck, 'CONSUMER_WAIT')), block);
+    assert.match(block, /task producer \(producer\), which used it, failed with ValueError: producer broke/);
+    assert.deepEqual(only(run.reports, 'deadlock'), []);
+    const [report] = only(run.reports, 'stuckTask');
+    assert.ok((report.waitedSeconds as number) >= 1);
+  });
+});
+
+eachPythonAndLoop('diagnose: no false alarms', true, (py, loop) => {
+  it('a long sleep, a server, an executor job, a future set from a thread, a lock held across a sleep', async () => {
+    const run = await runDiagnosed(py, quiet, loop.args, { stuckS: 1, slowMs: 2000 });
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /finished \[1, 7\]/);
+    assert.deepEqual(run.reports, []);
+    assert.doesNotMatch(run.stderr, /tasklens:/);
+  });
+
+  for (const name of ['async_many.py', 'async_awaiters.py', 'async_steps.py']) {
+    it(`the fixture ${name} runs as before, with no report`, async () => {
+      const run = await runDiagnosed(py, fixture(name), loop.args, { stuckS: 2, slowMs: 2000, timeoutMs: 30_000 });
+      assert.deepEqual(run.reports.filter((r) => r.kind !== 'exceptionNotRetrieved'), [], run.stderr);
+    });
+  }
+
+  it('the bundled example (examples/orders.py) runs as before, with no report', async () => {
+    const run = await runDiagnosed(py, path.join(ROOT, 'examples', 'orders.py'), [], { stuckS: 1, slowMs: 2000 });
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /total revenue: 88/);
+    assert.deepEqual(run.reports, [], run.stderr);
+  });
+});
+
+eachPythonAndLoop('diagnose: bad options', false, (py) => {
+  for (const [flags, message] of [
+    [['--slow-ms', '0'], /--slow-ms needs a positive number, not '0'/],
+    [['--stuck-s', 'soon'], /--stuck-s needs a positive number, not 'soon'/],
+    [['--diagnose-json', '/nonexistent-dir/r.json'], /cannot write the diagnostics file \/nonexistent-dir\/r.json/],
+  ] as [string[], RegExp][]) {
+    it(`${flags.join(' ')}: one line, exit status 2, the program never runs`, async () => {
+      const run = await runDiagnosed(py, common, [], { json: false, extra: flags });
+      assert.equal(run.code, 2);
+      assert.match(run.stderr, message);
+      assert.equal(run.stderr.trim().split('\n').length, 1, run.stderr);
+    });
+  }
+});
