@@ -85,6 +85,9 @@ eachPythonAndLoop('diagnose: coroutine never awaited', true, (py, loop) => {
     assert.ok(found[1].includes(`created at ${at(unawaited, 'CREATE_KEPT')}`), found[1]);
     assert.match(found[2], /dropped by the event loop: .*callback/);
     assert.match(run.stderr, /RuntimeWarning: coroutine 'fetch' was never awaited/);
+    // Python's own warning names the dropping line, as under plain python, not tasklens' code.
+    assert.ok(run.stderr.includes(`${at(unawaited, 'DROP_PLAIN')}: RuntimeWarning: coroutine 'fetch' was never awaited`), run.stderr);
+    assert.ok(!/tasklens_agent[^\n]*RuntimeWarning/.test(run.stderr), run.stderr);
     const reports = only(run.reports, 'neverAwaited');
     assert.deepEqual(reports.map((r) => r.coroutine), ['fetch', 'fetch', 'fetch']);
     assert.deepEqual((reports[1].droppedAt as { line: number }).line, lineOf(unawaited, 'DROP_KEPT'));

@@ -51,9 +51,9 @@ def install(reporter):
                 pass
         if getattr(coro, "cr_origin", None) is None:
             # Python's own warning, as `original` words it, placed at the dropping frame
-            # (stacklevel 2 from here) rather than at this wrapper.
+            # (stacklevel 3 from here: past this function and the wrapper that times it).
             warnings.warn("coroutine '%s' was never awaited" % coro.__qualname__,
-                          RuntimeWarning, stacklevel=2, source=coro)
+                          RuntimeWarning, stacklevel=3, source=coro)
         else:
             original(coro)
     _warn_unawaited_coroutine._tasklens = True
