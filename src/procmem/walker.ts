@@ -4,6 +4,7 @@ import { exitedMidRead, ProcError, processGone } from './errors';
 import { BadRead, ptrAt, wordsU64, wordsU8 } from './mem';
 import { DEFAULT_MAX_FRAMES, DEFAULT_MAX_TASKS } from './limits';
 import { Limits, ObjectReader, untag } from './objects';
+import { StackInterner } from './stacks';
 import { walkLegacy } from './legacyTasks';
 import { Target } from './target';
 
@@ -46,11 +47,6 @@ const MAX_THREADS = 8192;
 const TASK_RETRIES = 3;
 const NO_FRAMES: readonly Frame[] = [];
 const NO_AWAITERS: readonly string[] = [];
-
-interface StackNode {
-  frames: readonly Frame[];
-  next: Map<Frame, StackNode> | null;
-}
 
 /** The task and coroutine fields are read as whole words: a layout that misaligns one is refused. */
 function checkAlignment(t: Target): void {
@@ -98,7 +94,8 @@ export function walk(t: Target, limits: Limits = DEFAULT_LIMITS): RawSnapshot {
   const listOf = new AddrMap<number>(15);
   let lists = 0;
   const frames = new AddrMap<{ code: number; frame: Frame }>();
-  const stackRoot: StackNode = { frames: [], next: null };
+  // 10,000 tasks parked at the same await share one stack array.
+  const stacks = new StackInterner();
   // One string per address, shared by the task and every mention of it as an awaiter.
   const ids = new AddrMap<string>(15);
   const hex = hexer();
@@ -223,7 +220,7 @@ export function walk(t: Target, limits: Limits = DEFAULT_LIMITS): RawSnapshot {
     };
     if (coro !== 0) {
       task.state = coroChain(coro);
-      task.stack = internStack();
+      task.stack = stacks.intern(chain, chainLength);
     }
     if (running) task.state = 'running';
     return task;
@@ -265,25 +262,6 @@ export function walk(t: Target, limits: Limits = DEFAULT_LIMITS): RawSnapshot {
       coro = awaited !== 0 && r.typeOf(awaited) === type ? awaited : 0;
     }
     return state;
-  }
-
-  /**
-   * The frames of `chain`, innermost first, as an array shared by every task with the same
-   * stack: 10,000 tasks parked at the same await then cost one array, not 10,000.
-   */
-  function internStack(): readonly Frame[] {
-    let node = stackRoot;
-    for (let i = chainLength - 1; i >= 0; i--) {
-      const f = chain[i];
-      if (!node.next) node.next = new Map();
-      let child = node.next.get(f);
-      if (!child) {
-        child = { frames: [...node.frames, f], next: null };
-        node.next.set(f, child);
-      }
-      node = child;
-    }
-    return node.frames;
   }
 
   function stateOf(frameState: number): TaskState {
