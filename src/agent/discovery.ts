@@ -100,6 +100,7 @@ export function locateAgent(pid: number): Located {
       python: optional(record.python, 'string'),
       program: optional(record.program, 'string'),
       protocol: optional(record.protocol, 'number'),
+      wrapper: optional(record.wrapper, 'number'),
     },
   };
 }
