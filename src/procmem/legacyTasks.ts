@@ -214,8 +214,13 @@ export function walkLegacy(t: Target, limits: Limits): RawSnapshot {
     const waiter = wordsU64(w, wo, L.task.fut_waiter);
     const coro = wordsU64(w, wo, L.task.coro);
     const nameAddr = wordsU64(w, wo, L.task.name);
+    const name = nameAddr ? r.taskName(nameAddr) : '';
+    // As in walker.ts: a name made on first use frees the object the field named before.
+    if (nameAddr && mem.freshPtr(addr + L.task.name) !== nameAddr) {
+      throw new BadRead(addr, 8, 'the task name changed while it was read');
+    }
     const task: Task = {
-      id: hex(addr), name: nameAddr ? r.taskName(nameAddr) : '', threadId: 0, interpreterId: interpId,
+      id: hex(addr), name, threadId: 0, interpreterId: interpId,
       state: 'unknown', stack: NO_FRAMES, awaitedBy: NO_AWAITERS,
     };
     lastAwaited = 0;

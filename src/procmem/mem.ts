@@ -225,6 +225,15 @@ export class ProcessMemory {
     return out;
   }
 
+  /**
+   * The pointer at `addr` as the process holds it now, past the cache: to check that a field
+   * read earlier still says the same after the object it named was read (a freed and reused
+   * object would otherwise pass for the real one).
+   */
+  freshPtr(addr: number): number {
+    return ptrAt(this.readDirect(addr, 8), 0);
+  }
+
   private readDirect(addr: number, len: number): Buffer {
     const buf = Buffer.allocUnsafe(len);
     let n: number;

@@ -214,8 +214,14 @@ export function walk(t: Target, limits: Limits = DEFAULT_LIMITS): RawSnapshot {
     const coro = untag(wordsU64(w, wo, a.task.coro));
     const ab = untag(wordsU64(w, wo, a.task.awaitedBy));
     const abIsSet = ab !== 0 && wordsU8(w, wo, a.task.awaitedByIsSet) !== 0;
+    const name = nameAddr ? r.taskName(nameAddr) : '';
+    // A task's name may be made on first use (an int until then), freeing the old object: a
+    // name read from a pointer that has changed since may be some other string's memory.
+    if (nameAddr && untag(t.mem.freshPtr(addr + a.task.name)) !== nameAddr) {
+      throw new BadRead(addr, 8, 'the task name changed while it was read');
+    }
     const task: Task = {
-      id: idOf(addr), name: nameAddr ? r.taskName(nameAddr) : '', threadId, interpreterId: interpId,
+      id: idOf(addr), name, threadId, interpreterId: interpId,
       state: 'unknown', stack: NO_FRAMES, awaitedBy: ab === 0 ? NO_AWAITERS : abIsSet ? setMembers(ab).map(idOf) : awaitedByOne(ab),
     };
     if (coro !== 0) {
