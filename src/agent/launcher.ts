@@ -115,8 +115,10 @@ export async function launchDebuggee(spec: LaunchSpec, onOutput: OutputSink, log
     // The agent's last messages (logpoint output, programExited) travel on the socket, which may
     // be read after the process's exit is seen: wait for the socket to drain too, briefly.
     const closed = new Promise<void>((resolve) => client.once('close', resolve));
+    // The program's pipes too: a pipe paused for a slow client still holds its last output.
+    const piped = Promise.all([child.stdout, child.stderr].map((s) => (s ? new Promise<void>((resolve) => s.once('close', resolve)) : undefined)));
     const drained = exited.then(async (info) => {
-      await Promise.race([closed, delay(DRAIN_LIMIT_MS)]);
+      await Promise.race([Promise.all([closed, piped]), delay(DRAIN_LIMIT_MS)]);
       return info;
     });
     return { client, hello: socket.hello, exited: drained, process: child };
