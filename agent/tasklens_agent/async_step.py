@@ -8,7 +8,7 @@
 - Control-flow exceptions (StopIteration / StopAsyncIteration from `await` and `async for`,
   CancelledError thrown in at an await) only count as raised where a `raise` statement is.
 """
-import dis
+import opcode
 import os
 
 from . import paths
@@ -20,10 +20,10 @@ CO_ASYNC_GENERATOR = 0x200
 _AWAITING = CO_COROUTINE | CO_ITERABLE_COROUTINE
 RESUMABLE = CO_GENERATOR | _AWAITING | CO_ASYNC_GENERATOR   # a frame that may yield
 # 3.13 reports a yield's 'return' event at the RESUME that follows the YIELD_VALUE
-_YIELDS = frozenset(dis.opmap[n] for n in ("YIELD_VALUE", "RESUME"))
-_RETURNS = frozenset(dis.opmap[n] for n in ("RETURN_VALUE", "RETURN_CONST") if n in dis.opmap)
-_RESUME = dis.opmap["RESUME"]
-_RAISES = frozenset(dis.opmap[n] for n in ("RAISE_VARARGS", "RERAISE") if n in dis.opmap)
+_YIELDS = frozenset(opcode.opmap[n] for n in ("YIELD_VALUE", "RESUME"))
+_RETURNS = frozenset(opcode.opmap[n] for n in ("RETURN_VALUE", "RETURN_CONST") if n in opcode.opmap)
+_RESUME = opcode.opmap["RESUME"]
+_RAISES = frozenset(opcode.opmap[n] for n in ("RAISE_VARARGS", "RERAISE") if n in opcode.opmap)
 _STDLIB = os.path.dirname(os.path.realpath(os.__file__))
 _INVISIBLE_DIRS = tuple(os.path.join(_STDLIB, d) + os.sep for d in ("asyncio", "concurrent"))
 _INVISIBLE_FILES = frozenset(os.path.join(_STDLIB, f) for f in (

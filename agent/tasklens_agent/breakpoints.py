@@ -4,13 +4,12 @@ Mutated only by the control thread (set* requests) and read by traced threads; r
 either the old or the new immutable per-file table, never a half-built one.
 """
 import itertools
-import re
 import sys
 
 from . import paths
 
 _ids = itertools.count(1)
-_HIT_RE = re.compile(r"^\s*(==|>=|>|%)?\s*(\d+)\s*$")
+_HIT_FORM = r"^\s*(==|>=|>|%)?\s*(\d+)\s*$"
 
 
 def executable_lines(path):
@@ -28,7 +27,8 @@ def executable_lines(path):
 
 
 def _parse_hit_condition(text):
-    m = _HIT_RE.match(text)
+    import re   # here, not at start-up: 1.2 MB that most programs never load
+    m = re.match(_HIT_FORM, text)
     if not m:
         raise ValueError("hit condition must be N, == N, >= N, > N or %% N, not %r" % text)
     op, n = m.group(1) or "==", int(m.group(2))

@@ -6,13 +6,13 @@ while the program leaves them at their default (the handler removes the file, th
 dies by the same signal, as plain python would). SIGKILL and os._exit leave it behind; `ps`
 knows a file whose process is gone.
 """
+import _json
 import atexit
-import json
 import os
 import signal
 import threading
 
-from .protocol import PROTOCOL_VERSION
+from .errors import PROTOCOL_VERSION
 
 _FATAL_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 
@@ -45,8 +45,21 @@ def write(host, port, token, python, program, wrapper=None):
         data["wrapper"] = wrapper
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as f:
-        json.dump(data, f)
+        f.write(_record(data))
     return path
+
+
+def _record(data):
+    """The record as JSON. Its values are strings, integers and None, which this writes with
+    the json package's own C string encoder: importing `json` would load `re` too, 1.5 MB that
+    every program under `tasklens run` would carry for one small file."""
+    def value(v):
+        if v is None:
+            return "null"
+        if isinstance(v, int):
+            return str(v)
+        return _json.encode_basestring_ascii(v)
+    return "{%s}" % ", ".join("%s: %s" % (value(k), value(v)) for k, v in data.items())
 
 
 def remove(path, pid):

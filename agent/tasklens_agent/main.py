@@ -11,9 +11,9 @@ runs needs only the first two.
 import atexit
 import ctypes
 import errno
+import _socket
 import gc
 import os
-import socket
 import sys
 import threading
 
@@ -98,6 +98,22 @@ def _give_back_memory():
         pass
 
 
+def _listener(host, port):
+    """A listening socket made with `_socket`: the `socket` module (with `enum` and
+    `selectors` behind it) costs a program 1.4 MB, and most programs under `tasklens run`
+    never get a connection."""
+    family = _socket.AF_INET6 if ":" in host else _socket.AF_INET
+    server = _socket.socket(family, _socket.SOCK_STREAM)
+    try:
+        server.setsockopt(_socket.SOL_SOCKET, _socket.SO_REUSEADDR, 1)
+        server.bind((host, port))
+        server.listen()
+    except OSError:
+        server.close()
+        raise
+    return server
+
+
 def make_backend(core):
     if sys.version_info >= (3, 12) and os.environ.get("TASKLENS_BACKEND") != "settrace":
         from .backend_monitoring import MonitoringBackend
@@ -167,6 +183,7 @@ class Agent:
         os._exit(1)
 
     def connect(self, address, token):
+        import socket
         sock = socket.create_connection(_address(address))
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._open_session(sock, "launch", token)
@@ -204,9 +221,8 @@ class Agent:
             _fail("--listen binds loopback addresses only (127.0.0.1, ::1), not %s; to reach a "
                   "program in a container or on another machine, forward the port (ssh -L, "
                   "kubectl port-forward, docker run --network host)" % host)
-        family = socket.AF_INET6 if ":" in host else socket.AF_INET
         try:
-            server = socket.create_server((host, port), family=family)
+            server = _listener(host, port)
         except OSError as e:
             reason = ("the port is in use; choose another one, or port 0 for a free one"
                       if e.errno == errno.EADDRINUSE else e.strerror)
@@ -219,7 +235,9 @@ class Agent:
 
         def accept_loop():
             while True:
-                sock, _ = server.accept()
+                fd, _ = server._accept()
+                import socket   # loaded at the first connection, not before
+                sock = socket.socket(fileno=fd)
                 # A connection has HANDSHAKE_TIMEOUT to prove it knows the token, and only
                 # so many may try at once: a flood cannot hold the agent's files or threads.
                 self.strangers = [s for s in self.strangers if not s.conn.closed

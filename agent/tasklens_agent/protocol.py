@@ -6,11 +6,12 @@ thread, a stopped thread serving a request, a thread hitting a logpoint), so `se
 import json
 import socket
 import threading
-import traceback
 
 from . import log
-
-PROTOCOL_VERSION = 1
+# The names below live where start-up code can import them without the wire's json and
+# traceback; the rest of the agent imports them from here.
+from .errors import (AgentError, BAD_ARGUMENTS, EVAL_ERROR, INTERNAL, INVALID_HANDLE,  # noqa: F401
+                     NOT_STOPPED, PROTOCOL_VERSION, TIMEOUT, UNKNOWN_COMMAND, internal_error)
 
 # Requests legal while the program runs (R) and those that need a stopped thread (S).
 RUNNING_COMMANDS = frozenset({
@@ -27,33 +28,6 @@ TASK_COMMANDS = frozenset({"taskTable"})
 EVENTS = frozenset({
     "hello", "stopped", "continued", "thread", "output", "breakpoint", "programExited",
 })
-
-UNKNOWN_COMMAND = "unknownCommand"
-BAD_ARGUMENTS = "badArguments"
-NOT_STOPPED = "notStopped"
-INVALID_HANDLE = "invalidHandle"
-TIMEOUT = "timeout"
-EVAL_ERROR = "evalError"
-INTERNAL = "internal"
-
-
-class AgentError(Exception):
-    """A request failure with a stable code and a message fit for a user; an internal error
-    also carries the agent's traceback, sent beside the message for the adapter's log."""
-
-    def __init__(self, code, message, trace=None):
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.trace = trace
-
-
-def internal_error(exc):
-    """The AgentError for an unexpected exception `exc`, called in its `except` block."""
-    trace = traceback.format_exc()
-    log.write("internal error:\n" + trace.rstrip())
-    return AgentError(INTERNAL, "%s: %s" % (type(exc).__name__, exc), trace)
-
 
 class Connection:
     def __init__(self, sock):

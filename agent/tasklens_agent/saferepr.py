@@ -10,7 +10,6 @@ daemon worker thread with a deadline; a worker that misses it is abandoned (it m
 return) and a fresh one serves the next call.
 """
 import collections
-import ctypes
 import queue
 import threading
 import time
@@ -39,6 +38,7 @@ class _Abandoned(BaseException):
 
 def set_async_exc(ident, exc_type):
     """Raise `exc_type` in thread `ident` at its next bytecode (None withdraws it)."""
+    import ctypes   # at the first deadline, not at start-up (0.8 MB)
     obj = ctypes.py_object(exc_type) if exc_type is not None else None
     return ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(ident), obj)
 

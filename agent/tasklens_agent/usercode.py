@@ -20,7 +20,7 @@ not yet delivered (`Run.finish`), so it never reaches the program's own code.
 import threading
 import time
 
-from .protocol import AgentError, BAD_ARGUMENTS, INTERNAL, TIMEOUT, internal_error
+from .errors import AgentError, BAD_ARGUMENTS, INTERNAL, TIMEOUT, internal_error
 from .saferepr import set_async_exc
 from .threads import AgentThread
 
