@@ -17,6 +17,7 @@ import os
 import sys
 import threading
 
+from . import children
 from . import diagnostics_options
 from . import discovery
 from . import lifeline
@@ -29,7 +30,7 @@ from .threads import AgentThread, thread_id
 
 HANDSHAKE_TIMEOUT = 5.0
 MAX_STRANGERS = 16
-USAGE = ("usage: launch.py [--connect HOST:PORT | --listen HOST:PORT [--no-wait]] "
+USAGE = ("usage: launch.py [--connect HOST:PORT | --listen HOST:PORT [--no-wait]] [--no-subprocess] "
          "[--diagnose [--slow-ms N] [--stuck-s N] [--diagnose-json FILE]] "
          "(--module NAME | PROGRAM) [--] [ARGS...]")
 _DIAGNOSE_VALUES = {"--slow-ms": "slow_ms", "--stuck-s": "stuck_s", "--diagnose-json": "diagnose_json"}
@@ -37,6 +38,7 @@ _DIAGNOSE_VALUES = {"--slow-ms": "slow_ms", "--stuck-s": "stuck_s", "--diagnose-
 
 def parse(argv):
     opts = {"connect": None, "listen": None, "wait": True, "module": None, "diagnose": False,
+            "subprocess": True,
             "slow_ms": None, "stuck_s": None, "diagnose_json": None}
     i = 0
     while i < len(argv):
@@ -56,6 +58,9 @@ def parse(argv):
             i += 1
         elif a == "--no-wait":
             opts["wait"] = False
+            i += 1
+        elif a == "--no-subprocess":
+            opts["subprocess"] = False
             i += 1
         elif a == "--":
             i += 1
@@ -147,6 +152,8 @@ class Agent:
         self.is_released = False
         self.discovery = None
         self.discovery_pid = None
+        self.server = None      # the listener, and the token it asks for
+        self.token = None
         prog = opts["program"]
         self.main_path = os.path.abspath(prog) if prog else None
 
@@ -165,6 +172,7 @@ class Agent:
                 self.end_now()
             self.core.detach()
             self.session = None
+            children.restore()
             if not self.listening:      # nobody can attach again: stop tracing for good
                 self.core.backend.shutdown()
         if not self.listening:
@@ -228,6 +236,7 @@ class Agent:
                       if e.errno == errno.EADDRINUSE else e.strerror)
             _fail("cannot listen on %s: %s" % (_shown(host, port), reason))
         self.address = (host, server.getsockname()[1])
+        self.server, self.token = server, token
         self.discovery = discovery.write(host, self.address[1], token, sys.executable,
                                          self.opts["program"] or self.opts["module"], wrapper)
         self.discovery_pid = os.getpid()
@@ -267,6 +276,8 @@ class Agent:
             self.connect(opts["connect"], env_token)
             self.listen("127.0.0.1:0", token)
         else:
+            if opts["subprocess"]:
+                children.start(os.environ.get(children.ENV) or "run")
             if wrapper:
                 lifeline.hold_for_life(int(wrapper))
             self.listen(opts["listen"] or "127.0.0.1:0", token, int(wrapper) if wrapper else None)
@@ -329,6 +340,7 @@ class Agent:
         self.session = None
         self.exit_code = 0
         self.core.detach()
+        children.forked(self)
 
     def _install_thread_hook(self):
         original = threading.excepthook

@@ -12,6 +12,7 @@ import json
 import os
 import sys
 
+from . import children
 from . import diagnostics_options
 from . import inspection
 from . import pausing
@@ -196,6 +197,7 @@ class Session:
         usercode.LIMIT = float(args.get("evaluateTimeout") or usercode.LIMIT)
         self.agent.stop_on_entry = bool(args.get("stopOnEntry", False))
         diagnostics_options.configure(core, args.get("diagnose"))
+        children.configure(args.get("subProcess"))
         core.backend.refresh(plans_changed=True)
         return {}
 

@@ -24,6 +24,15 @@ export interface LaunchConfig {
   console?: ConsoleKind;
   /** Asyncio diagnostics shown as important output events (docs/diagnostics.md). */
   diagnose: boolean;
+  /** Python children debugged too, each in a session of its own (docs/children.md). */
+  subProcess: boolean;
+}
+
+/** Set by tasklens in the session it opens for a child process (src/session/children.ts). */
+export interface ParentSession {
+  pid: number;
+  /** The parent's program was launched: ending the child's session ends the child. */
+  launched: boolean;
 }
 
 export interface AttachConfig {
@@ -34,6 +43,8 @@ export interface AttachConfig {
   maxTaskThreads: number;
   evaluateTimeout: number;
   diagnose: boolean;
+  subProcess: boolean;
+  parentSession?: ParentSession;
 }
 
 export const DEFAULT_MAX_TASK_THREADS = 1000;
@@ -113,6 +124,7 @@ export function parseLaunch(raw: unknown): LaunchConfig {
     evaluateTimeout: evaluateTimeout(args),
     console: consoleKind(args),
     diagnose: optional(args, 'diagnose', 'boolean', true),
+    subProcess: optional(args, 'subProcess', 'boolean', true),
   };
 }
 
@@ -139,5 +151,16 @@ export function parseAttach(raw: unknown): AttachConfig {
   if (typeof host !== 'string') throw bad('"connect.host" must be a string.');
   if (c.token !== undefined && typeof c.token !== 'string') throw bad('"connect.token" must be a string.');
   return { host, port, token: c.token as string | undefined, justMyCode: optional(args, 'justMyCode', 'boolean', true),
-    maxTaskThreads: maxTaskThreads(args), evaluateTimeout: evaluateTimeout(args), diagnose: optional(args, 'diagnose', 'boolean', true) };
+    maxTaskThreads: maxTaskThreads(args), evaluateTimeout: evaluateTimeout(args), diagnose: optional(args, 'diagnose', 'boolean', true),
+    subProcess: optional(args, 'subProcess', 'boolean', true), parentSession: parentSession(args) };
+}
+
+function parentSession(args: Record<string, unknown>): ParentSession | undefined {
+  const value = args.parentSession;
+  if (value === undefined || value === null) return undefined;
+  const p = value as Record<string, unknown>;
+  if (typeof value !== 'object' || !Number.isInteger(p.pid) || typeof p.launched !== 'boolean') {
+    throw bad('Attach argument "parentSession" must be {"pid": N, "launched": true|false}; tasklens sets it in the sessions it opens for child processes.');
+  }
+  return { pid: p.pid as number, launched: p.launched };
 }

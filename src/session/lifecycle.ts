@@ -5,6 +5,7 @@ import { attachDebuggee, killTree, launchDebuggee, type Debuggee, type TerminalR
 import { findPython } from '../agent/findPython';
 import { ErrorCode, UserError } from '../dap/errors';
 import { EXCEPTION_FILTERS } from './breakpoints';
+import { endChildren, followChildren, type SubProcessSpec } from './children';
 import { parseAttach, parseLaunch, type LaunchConfig } from './launchArgs';
 import { forwardProgramOutput } from './programOutput';
 import type { Session } from './session';
@@ -16,6 +17,7 @@ const RUN_IN_TERMINAL_MS = 20_000;
 export function registerLifecycle(session: Session): void {
   let initialized = false;
   let clientRunsTerminals = false;
+  let clientOpensSessions = false;
 
   session.register<DebugProtocol.InitializeRequestArguments>('initialize', async (args) => {
     if (initialized) throw new UserError(ErrorCode.WrongState, 'Cannot initialize: the session is already initialized.');
@@ -23,6 +25,7 @@ export function registerLifecycle(session: Session): void {
     session.linesStartAt1 = args.linesStartAt1 !== false;
     session.columnsStartAt1 = args.columnsStartAt1 !== false;
     clientRunsTerminals = args.supportsRunInTerminalRequest === true;
+    clientOpensSessions = args.supportsStartDebuggingRequest === true;
     return capabilities();
   });
 
@@ -47,7 +50,7 @@ export function registerLifecycle(session: Session): void {
     const config = parseLaunch(args);
     session.kind = 'launch';
     session.launchConfig = config;
-    return startSession(() => start(session, config, clientRunsTerminals));
+    return startSession(() => start(session, config, clientRunsTerminals, clientOpensSessions));
   });
 
   session.register<unknown>('attach', async (args) => {
@@ -56,7 +59,8 @@ export function registerLifecycle(session: Session): void {
     session.attachConfig = config;
     return startSession(async () => {
       const debuggee = await attachDebuggee(config.host, config.port, config.token, session.log);
-      await connect(session, debuggee, { justMyCode: config.justMyCode, stopOnEntry: false, terminateOnDisconnect: false, evaluateTimeout: config.evaluateTimeout, diagnose: config.diagnose });
+      const subProcess = await followChildren(session, config.subProcess, clientOpensSessions, config, config.parentSession?.launched === true);
+      await connect(session, debuggee, { justMyCode: config.justMyCode, stopOnEntry: false, terminateOnDisconnect: false, evaluateTimeout: config.evaluateTimeout, diagnose: config.diagnose, subProcess });
     });
   });
 
@@ -68,8 +72,10 @@ export function registerLifecycle(session: Session): void {
   });
 
   session.register<DebugProtocol.DisconnectArguments>('disconnect', async (args) => {
-    const terminate = args.terminateDebuggee ?? session.kind === 'launch';
+    // A child of a launched program ends with its session, as the program itself does.
+    const terminate = args.terminateDebuggee ?? (session.kind === 'launch' || session.attachConfig?.parentSession?.launched === true);
     session.quiet = true;
+    endChildren(session);
     if (session.debuggee && session.state !== 'ended') {
       if (terminate) await stopProgram(session.debuggee);
       else await detach(session.debuggee);
@@ -104,7 +110,7 @@ export function registerLifecycle(session: Session): void {
     session.launchConfig = config;
     session.setState('starting');
     try {
-      await start(session, config, clientRunsTerminals);
+      await start(session, config, clientRunsTerminals, clientOpensSessions);
     } catch (err) {
       session.setState('ended');
       session.event<DebugProtocol.TerminatedEvent>('terminated', {});
@@ -141,10 +147,11 @@ async function startProgram(session: Session): Promise<void> {
   }
 }
 
-async function start(session: Session, config: LaunchConfig, clientRunsTerminals: boolean): Promise<void> {
+async function start(session: Session, config: LaunchConfig, clientRunsTerminals: boolean, clientOpensSessions: boolean): Promise<void> {
   const { interpreter, note } = await findPython(config.python);
   if (note) session.output('console', `tasklens: ${note}\n`);
   const terminal = terminalFor(session, config, clientRunsTerminals);
+  const subProcess = await followChildren(session, config.subProcess, clientOpensSessions, config, true);
   const debuggee = await launchDebuggee({ ...config, python: interpreter.path }, (category, text) => forwardProgramOutput(session, category, text), session.log, terminal);
   try {
     await connect(session, debuggee, {
@@ -153,6 +160,7 @@ async function start(session: Session, config: LaunchConfig, clientRunsTerminals
       terminateOnDisconnect: config.terminateOnDisconnect,
       evaluateTimeout: config.evaluateTimeout,
       diagnose: config.diagnose,
+      subProcess,
     });
   } catch (err) {
     // A program the client was never told about must not run on unseen, nor report its end.
@@ -185,7 +193,7 @@ function terminalFor(session: Session, config: LaunchConfig, clientRunsTerminals
 async function connect(
   session: Session,
   debuggee: Debuggee,
-  options: { justMyCode: boolean; stopOnEntry: boolean; terminateOnDisconnect: boolean; evaluateTimeout: number; diagnose: boolean },
+  options: { justMyCode: boolean; stopOnEntry: boolean; terminateOnDisconnect: boolean; evaluateTimeout: number; diagnose: boolean; subProcess?: SubProcessSpec },
 ): Promise<void> {
   session.adopt(debuggee);
   await debuggee.client.request('configure', options);

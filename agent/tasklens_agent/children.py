@@ -1,0 +1,239 @@
+"""Child processes of a followed program get the agent before their own code runs.
+
+Who runs where:
+- A followed program's agent names what its children do in TASKLENS_SUBPROCESS and puts
+  agent/bootstrap first on PYTHONPATH; every child inherits both, so a Python child imports
+  bootstrap/sitecustomize.py while it starts, which calls `bootstrap` here (on its main
+  thread, before its program). A forked child already holds the agent: `forked` runs in it,
+  on the forking thread, from main.py's after-fork hook.
+- `run` (under `tasklens run`): the child's agent listens on an ephemeral loopback port and
+  writes its own discovery file, so `tasklens ps` finds it; nothing waits.
+- `debug HOST:PORT TOKEN launch|attach` (a debug session whose client opens sessions for
+  children): the child's agent also listens (fresh token), connects to the debug adapter's
+  registry at HOST:PORT (loopback), proves it knows TOKEN and says where it listens; the
+  adapter asks the client for a session that attaches there (DAP startDebugging). The child
+  waits for that session's `start`, so the client's breakpoints are set before its code runs.
+  That registry connection stays open on a thread of its own: closed by the adapter (the
+  parent session ended), the child of a launched program ends (status 1) and the child of an
+  attached one lets its session go and runs on; `{"undebugged": true}` from the adapter (the
+  client could not open a session) lets the child run at once, undebugged.
+multiprocessing's resource tracker runs no user code and is left alone; its fork server gets
+the agent (its forks are the workers) without a session of its own.
+"""
+import atexit
+import json
+import os
+import socket
+import sys
+import threading
+
+from .threads import AgentThread
+
+ENV = "TASKLENS_SUBPROCESS"
+BOOTSTRAP = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                         "bootstrap")
+_TRACKER = "from multiprocessing.resource_tracker import"
+_FORK_SERVER = "from multiprocessing.forkserver import"
+_SPAWNED = "from multiprocessing.spawn import"
+_LAUNCHER = os.path.join(os.path.dirname(BOOTSTRAP), "launch.py")
+_NAME_LIMIT = 100
+REGISTER_TIMEOUT = 10.0
+
+_base = None    # what this process's children do when no debug session asks for more
+
+
+# --- what children do: set by this process for the ones it will start ---
+def start(spec):
+    """At start-up: children follow as `spec` says until a debug session asks otherwise."""
+    global _base
+    _base = spec
+    _follow(spec)
+
+
+def configure(args):
+    """`configure`'s `subProcess`: the debug adapter's registry, or None (children keep the
+    start-up rule)."""
+    if isinstance(args, dict) and args.get("port"):
+        _follow("debug %s:%d %s %s" % (args.get("host") or "127.0.0.1", int(args["port"]),
+                                       args.get("token"),
+                                       "launch" if args.get("launched") else "attach"))
+
+
+def restore():
+    """The debug session ended: children are started as before it."""
+    if _base is None:
+        os.environ.pop(ENV, None)
+        _set_path([p for p in _path() if p != BOOTSTRAP])
+    else:
+        _follow(_base)
+
+
+def _follow(spec):
+    os.environ[ENV] = spec
+    _set_path([BOOTSTRAP] + [p for p in _path() if p != BOOTSTRAP])
+
+
+def _path():
+    return [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+
+
+def _set_path(entries):
+    if entries:
+        os.environ["PYTHONPATH"] = os.pathsep.join(entries)
+    else:
+        os.environ.pop("PYTHONPATH", None)
+
+
+def _parse(spec):
+    """(host, port, token, launched) for a debug session's children; None for `run`."""
+    words = spec.split()
+    if words == ["run"]:
+        return None
+    if len(words) != 4 or words[0] != "debug" or words[3] not in ("launch", "attach"):
+        raise ValueError(spec)
+    host, _, port = words[1].rpartition(":")
+    return host, int(port), words[2], words[3] == "launch"
+
+
+# --- in the child ---
+def bootstrap(spec):
+    """From sitecustomize, before the child's program: serve, say hello, wait, hook."""
+    try:
+        debug = _parse(spec)
+    except ValueError:
+        return
+    kind, target = _target()
+    if kind == "-c" and target.startswith(_TRACKER):
+        return
+    if kind == "script" and os.path.abspath(target) == _LAUNCHER:
+        return      # `tasklens run` or a launch: that agent follows on its own
+    from .main import Agent
+    agent = Agent({"connect": None, "listen": "127.0.0.1:0", "wait": False,
+                   "module": target if kind == "-m" else None,
+                   "program": target if kind == "script" else None, "args": [],
+                   "subprocess": True, "diagnose": False, "slow_ms": None, "stuck_s": None,
+                   "diagnose_json": None})
+    agent.serve()
+    _wait_for_parents_session(agent)
+    if debug is not None and not (kind == "-c" and target.startswith(_FORK_SERVER)):
+        _register(agent, debug, _describe(kind, target))
+        agent.started.wait()
+    agent.install_hooks()
+    _report_exit_when_known(agent)
+
+
+def forked(agent):
+    """In a forked child of a followed process: its own listener, discovery file, session."""
+    spec = os.environ.get(ENV)
+    try:
+        debug = _parse(spec) if spec else None
+    except ValueError:
+        return
+    if not spec:
+        return
+    if agent.server is not None:
+        agent.server.close()    # the parent's listener: its accept thread did not come along
+    agent.listening = True
+    agent.parent = None
+    agent.is_released = False
+    agent.strangers = []
+    agent.started = threading.Event()
+    agent.listen("127.0.0.1:0", os.urandom(16).hex())
+    if debug is not None:
+        _wait_for_parents_session(agent)
+        kind, target = _target()
+        _register(agent, debug, _describe(kind, target) + " (fork)")
+        agent.started.wait()
+
+
+def _wait_for_parents_session(agent):
+    """The child's program must not wait for a session that has ended before `start`."""
+    original = agent.session_ended
+
+    def ended(session):
+        owner = session is agent.session
+        original(session)
+        if owner:
+            agent.started.set()
+    agent.session_ended = ended
+
+
+def _register(agent, debug, name):
+    host, port, token, launched = debug
+    try:
+        sock = socket.create_connection((host, port), timeout=REGISTER_TIMEOUT)
+        sock.sendall((json.dumps({"token": token, "pid": os.getpid(), "ppid": os.getppid(),
+                                  "port": agent.address[1], "agentToken": agent.token,
+                                  "name": name}) + "\n").encode())
+        sock.settimeout(None)
+    except OSError:     # the adapter is gone already: nobody will debug this child
+        agent.started.set()
+        return
+
+    def watch():
+        with sock, sock.makefile("rb") as lines:
+            for line in lines:
+                try:
+                    if json.loads(line).get("undebugged"):
+                        agent.started.set()
+                except (ValueError, AttributeError):
+                    pass
+        # The parent session is over.
+        if launched:
+            agent.end_now()
+        session = agent.session
+        if session is not None:
+            session.conn.close()
+        agent.started.set()
+    AgentThread(watch, "tasklens-parent-session").start()
+
+
+def _target():
+    """What Python runs in this process: ("script", path), ("-m", name), ("-c", code), or
+    ("-", "") for standard input or the interactive prompt."""
+    argv, orig = sys.argv, getattr(sys, "orig_argv", sys.argv)
+    first = argv[0] if argv else ""
+    if first in ("-c", "-m"):
+        word = orig[len(orig) - len(argv)] if len(orig) >= len(argv) + 1 else ""
+        if word.startswith("-") and first[1] in word:       # "-mjson.tool", "-c" joined
+            word = word[word.index(first[1]) + 1:]
+        return first, word
+    if first in ("", "-"):
+        return "-", ""
+    return "script", first
+
+
+def _describe(kind, target):
+    """The session's name: the child's command line as a user would recognise it."""
+    if kind == "-c" and target.startswith(_SPAWNED):
+        text = "multiprocessing worker (spawn)"
+    elif kind == "-c" and target.startswith(_FORK_SERVER):
+        text = "multiprocessing fork server"
+    elif kind == "-c":
+        text = "-c %s" % " ".join(target.split())
+    else:
+        text = " ".join([kind if kind != "script" else os.path.basename(target)]
+                        + ([target] if kind == "-m" else []) + sys.argv[1:])
+    text = "%s %s" % (os.path.basename(sys.executable), text)
+    return text if len(text) <= _NAME_LIMIT else text[:_NAME_LIMIT - 1] + "…"
+
+
+def _report_exit_when_known(agent):
+    """Python runs the child's program itself, so the agent cannot see its exit status:
+    only an uncaught exception (status 1) is certain. Stops on it as `uncaught` asks."""
+    atexit.unregister(agent._report_exit)
+    uncaught = []
+    hook = sys.excepthook
+
+    def excepthook(etype, value, tb):
+        uncaught.append(1)
+        if value is not None:
+            agent.core.on_uncaught(value)
+        hook(etype, value, tb)
+    sys.excepthook = excepthook
+
+    def report():
+        if uncaught and os.getpid() == agent.discovery_pid:
+            agent.core.event("programExited", {"exitCode": 1})
+        agent.core.backend.shutdown()
+    atexit.register(report)

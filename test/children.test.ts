@@ -1,0 +1,165 @@
+// Child processes debugged automatically: every Python child (subprocess, os.fork,
+// multiprocessing fork/spawn/forkserver, ProcessPoolExecutor) opens a session of its own
+// through DAP startDebugging, with the editor's breakpoints; the program sees its children's
+// exit statuses as under plain python; non-Python children are left alone; a client that
+// cannot open sessions gets one console line and undebugged children.
+import * as assert from 'node:assert/strict';
+import type { DebugProtocol } from '@vscode/debugprotocol';
+import { lineOf } from './async_support';
+import { SessionTree, withTree, type ChildSession } from './support/children';
+import { withAdapter, type Harness } from './support/harness';
+import { eachPython, it } from './support/matrix';
+import { fixture } from './support/paths';
+import type { Python } from './support/pythons';
+
+const childProgram = fixture('children_child.py');
+const popen = fixture('children_popen.py');
+const mp = fixture('children_mp.py');
+const forking = fixture('children_fork.py');
+
+function breakpointsAt(file: string, line: number, condition?: string): (h: Harness) => Promise<void> {
+  return async (h) => {
+    await h.dc.setBreakpointsRequest({ source: { path: file }, breakpoints: [{ line, condition }] });
+  };
+}
+
+/** Waits for a stop in the child session, checks where it is, and lets it go on. */
+async function stopsAt(child: ChildSession, file: string, line: number): Promise<DebugProtocol.StackFrame> {
+  const stop = await child.h.waitStopped(0);
+  assert.equal(stop.body.reason, 'breakpoint');
+  const frame = await child.h.topFrame(stop.body.threadId);
+  assert.equal(frame.source?.path, file);
+  assert.equal(frame.line, line);
+  return frame;
+}
+
+async function resume(child: ChildSession): Promise<void> {
+  const stop = await child.h.waitStopped(0);
+  await child.h.dc.continueRequest({ threadId: stop.body.threadId });
+}
+
+async function launched(tree: SessionTree, h: Harness, py: Python, program: string, args: string[] = []): Promise<number> {
+  return tree.launch(h, py, { program, args, console: 'internalConsole' });
+}
+
+eachPython('child processes', (py) => {
+  const childLine = lineOf(childProgram, 'CHILD-BREAK');
+
+  it('a subprocess child opens a session named after its command line, stops at a breakpoint, and steps', async () => {
+    await withTree(breakpointsAt(childProgram, childLine), async (h, tree) => {
+      const since = h.mark();
+      await launched(tree, h, py, popen);
+      const child = await tree.session(/children_child\.py 20 3/);
+      assert.match(child.name, /^python\S* children_child\.py 20 3 \(pid \d+\)$/);
+      const frame = await stopsAt(child, childProgram, childLine);
+      const locals = await child.h.locals(frame.id);
+      assert.equal(locals.get('n')?.value, '20');
+      const stop = await child.h.waitStopped(0);
+      const mark = child.h.mark();
+      await child.h.dc.nextRequest({ threadId: stop.body.threadId });
+      await child.h.waitStopped(mark);
+      assert.equal((await child.h.topFrame(stop.body.threadId)).line, childLine + 1);
+      await child.h.dc.continueRequest({ threadId: stop.body.threadId });
+      assert.equal(await h.exitCode(since, 30_000), 0);
+      const out = h.output('stdout');
+      assert.match(out, /child 20 computed 40/);
+      assert.match(out, /child exit 3/);
+      assert.match(out, /shell child\nshell exit 6/);
+      assert.equal(tree.requests.length, 1, 'the shell child is not a Python child');
+      await child.h.waitFor('terminated', 0);
+      assert.deepEqual(await tree.survivors(), []);
+    });
+  });
+
+  it('nested children: a grandchild opens its own session and stops', async () => {
+    await withTree(breakpointsAt(childProgram, childLine), async (h, tree) => {
+      const since = h.mark();
+      await launched(tree, h, py, popen, ['nest']);
+      const grandchild = await tree.session(/children_child\.py 21 4/, 30_000);
+      await stopsAt(grandchild, childProgram, childLine);
+      await resume(grandchild);
+      const child = await tree.session(/children_child\.py 20 3 nest/);
+      await stopsAt(child, childProgram, childLine);
+      await resume(child);
+      assert.equal(await h.exitCode(since, 30_000), 0);
+      assert.match(h.output('stdout'), /grandchild exit 4[\s\S]*child 20 computed 40[\s\S]*child exit 3/);
+      assert.deepEqual(await tree.survivors(), []);
+    });
+  });
+
+  it('os.fork: the forked child opens a session and stops; the parent sees its status', async () => {
+    const line = lineOf(forking, 'FORK-BREAK');
+    await withTree(breakpointsAt(forking, line), async (h, tree) => {
+      const since = h.mark();
+      await launched(tree, h, py, forking);
+      const child = await tree.session(/children_fork\.py \(fork\)/);
+      await stopsAt(child, forking, line);
+      await resume(child);
+      assert.equal(await h.exitCode(since, 30_000), 0);
+      assert.match(h.output('stdout'), /fork child ran True[\s\S]*fork exit 5/);
+      assert.deepEqual(await tree.survivors(), []);
+    });
+  });
+
+  for (const method of ['fork', 'spawn', 'forkserver']) {
+    it(`multiprocessing (${method}) and ProcessPoolExecutor: workers stop at breakpoints, statuses and results come back`, async () => {
+      const workLine = lineOf(mp, 'WORK-BREAK');
+      const poolLine = lineOf(mp, 'POOL-BREAK');
+      const configure = async (h: Harness) => {
+        await h.dc.setBreakpointsRequest({ source: { path: mp }, breakpoints: [{ line: workLine }, { line: poolLine, condition: 'n == 3' }] });
+      };
+      await withTree(configure, async (h, tree) => {
+        const since = h.mark();
+        await launched(tree, h, py, mp, [method]);
+        const worker = await waitForStopAt(tree, workLine, 30_000);
+        const frame = await worker.h.topFrame((await worker.h.waitStopped(0)).body.threadId);
+        assert.equal((await worker.h.locals(frame.id)).get('n')?.value, '5');
+        await resume(worker);
+        const pooled = await waitForStopAt(tree, poolLine, 30_000, worker);
+        await resume(pooled);
+        assert.equal(await h.exitCode(since, 40_000), 0);
+        const out = h.output('stdout');
+        assert.match(out, /worker 5 result 50/);
+        assert.match(out, /process exit 5/);
+        assert.match(out, /pool \[0, 1, 4, 9\]/);
+        assert.ok(!tree.children.some((c) => /resource_tracker/.test(c.name)), 'the resource tracker is left alone');
+        assert.deepEqual(await tree.survivors(), []);
+      });
+    });
+  }
+
+  it('a client without startDebugging: children run undebugged, with one console line', async () => {
+    await withAdapter(async (h) => {
+      const since = h.mark();
+      let reverse = 0;
+      const wire = h.dc as unknown as { dispatch(body: string): void };
+      const dispatch = wire.dispatch.bind(wire);
+      wire.dispatch = (body: string) => {
+        if ((JSON.parse(body) as DebugProtocol.ProtocolMessage).type === 'request') reverse++;
+        dispatch(body);
+      };
+      await h.launch(py, { program: popen, args: ['nest'], console: 'internalConsole' }, () => breakpointsAt(childProgram, childLine)(h));
+      assert.equal(await h.exitCode(since, 30_000), 0);
+      assert.match(h.output('stdout'), /grandchild exit 4[\s\S]*child 20 computed 40[\s\S]*child exit 3[\s\S]*shell exit 6/);
+      const notes = h.output('console').split('\n').filter((l) => /child processes/.test(l));
+      assert.equal(notes.length, 1, h.output('console'));
+      assert.match(notes[0], /no startDebugging\); they run undebugged/);
+      assert.equal(reverse, 0);
+      assert.ok(!h.history.some((e) => e.event === 'stopped'));
+    });
+  });
+});
+
+/** The child session that stops at `line` (other than `not`), continuing none. */
+async function waitForStopAt(tree: SessionTree, line: number, ms: number, not?: ChildSession): Promise<ChildSession> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    for (const child of tree.children) {
+      if (child === not) continue;
+      const stop = child.h.history.find((e) => e.event === 'stopped') as DebugProtocol.StoppedEvent | undefined;
+      if (stop && (await child.h.topFrame(stop.body.threadId!)).line === line) return child;
+    }
+    if (Date.now() > deadline) throw new Error(`no child stopped at line ${line} within ${ms} ms; sessions: ${JSON.stringify(tree.children.map((c) => c.name))}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
