@@ -122,6 +122,29 @@ def bootstrap(spec):
     _report_exit_when_known(agent)
 
 
+def follow_forks(agent):
+    """Registered last: other after-fork hooks (the backend's) must run before this one waits
+    for a session that sets breakpoints."""
+    os.register_at_fork(after_in_child=lambda: forked(agent))
+    _hook_run_path(agent)
+
+
+def _hook_run_path(agent):
+    """3.11's hooked backend compiles breakpoints into code as it is compiled; multiprocessing's
+    spawn and forkserver run the program's main file through runpy.run_path, which compiles it
+    itself (a private function whose shape 3.11 fixes; 3.12+ backends need nothing)."""
+    if sys.version_info >= (3, 12) or not os.environ.get(ENV):
+        return
+    import runpy
+    original = runpy._get_code_from_file
+    backend = agent.core.backend
+
+    def get_code(run_name, fname):
+        code, fname = original(run_name, fname)
+        return backend.program_code(code, fname), fname
+    runpy._get_code_from_file = get_code
+
+
 def forked(agent):
     """In a forked child of a followed process: its own listener, discovery file, session."""
     spec = os.environ.get(ENV)
@@ -142,7 +165,11 @@ def forked(agent):
     if debug is not None:
         _wait_for_parents_session(agent)
         kind, target = _target()
-        _register(agent, debug, _describe(kind, target) + " (fork)")
+        if kind == "-c" and target.startswith(_FORK_SERVER):
+            name = _describe("-c", _SPAWNED).replace("spawn", "forkserver")
+        else:
+            name = _describe(kind, target) + " (fork)"
+        _register(agent, debug, name)
         agent.started.wait()
 
 

@@ -292,6 +292,7 @@ class Agent:
         diagnostics_options.start(self.core, self.opts)
         taskmod.install()     # before user code imports asyncio (and uvloop binds it)
         self.core.backend.start()
+        children.follow_forks(self)     # after the backend's own after-fork hook
 
     def run_program(self, target):
         """Runs the program on this (the main) thread; returns or raises as it ends."""
@@ -340,7 +341,6 @@ class Agent:
         self.session = None
         self.exit_code = 0
         self.core.detach()
-        children.forked(self)
 
     def _install_thread_hook(self):
         original = threading.excepthook
