@@ -22,6 +22,7 @@ interface RunOptions {
   module?: string;
   listen?: string;
   wait: boolean;
+  subprocess: boolean;
   python?: string;
   diagnose?: boolean;
   slowMs?: number;
@@ -51,6 +52,7 @@ export function runCommand(): Command {
     .option('-m, --module <name>', 'run a module, as `python -m name`; the words after it are its arguments')
     .option('--listen <HOST:PORT>', 'let a debugger attach on HOST:PORT (loopback only; port 0 picks one) and wait for it')
     .option('--no-wait', 'with --listen: run the program at once instead of waiting for the debugger')
+    .option('--no-subprocess', 'leave Python child processes alone (by default each gets the agent and its own discovery file)')
     .option('--python <PATH>', 'the interpreter: CPython 3.11 or newer (default: python3 when it is 3.11+, else the newest python3.N on PATH)')
     .option('--diagnose', 'report blocked loops, never-awaited coroutines, lost task exceptions, deadlocks and stuck tasks')
     .option('--slow-ms <N>', 'with --diagnose: a loop blocked this long is reported (implies --diagnose)', positive)
@@ -115,6 +117,7 @@ export function planRun(words: string[], print: (text: string) => void): RunPlan
   const agentArgs: string[] = [agentLauncher()];
   if (o.listen !== undefined) agentArgs.push('--listen', listenAddress(o.listen));
   if (!o.wait) agentArgs.push('--no-wait');
+  if (!o.subprocess) agentArgs.push('--no-subprocess');
   agentArgs.push(...diagnoseArgs(o));
   if (o.module !== undefined) agentArgs.push('--module', o.module);
   agentArgs.push('--');
