@@ -11,8 +11,10 @@ Who runs where:
 - `debug HOST:PORT TOKEN launch|attach` (a debug session whose client opens sessions for
   children): the child's agent also listens (fresh token), connects to the debug adapter's
   registry at HOST:PORT (loopback), proves it knows TOKEN and says where it listens; the
-  adapter asks the client for a session that attaches there (DAP startDebugging). The child
-  waits for that session's `start`, so the client's breakpoints are set before its code runs.
+  adapter answers with the client's line breakpoints and exception filters, and asks the
+  client for a session that attaches there (DAP startDebugging). The child's code runs at once
+  with those breakpoints; a stop before that session's `start` (the client's own breakpoints
+  sent, the client ready to show it) waits for it, and so does the child's exit.
   That registry connection stays open on a thread of its own: closed by the adapter (the
   parent session ended), the child of a launched program ends (status 1) and the child of an
   attached one lets its session go and runs on; `{"undebugged": true}` from the adapter (the
@@ -38,6 +40,8 @@ _SPAWNED = "from multiprocessing.spawn import"
 _LAUNCHER = os.path.join(os.path.dirname(BOOTSTRAP), "launch.py")
 _NAME_LIMIT = 100
 REGISTER_TIMEOUT = 10.0
+SESSION_WAIT = 30.0     # the longest a stop, or the exit, waits for the child's own session
+_PRESET_FILTERS = ("raised", "uncaught")    # the others need diagnostics, set by a session
 
 _base = None    # what this process's children do when no debug session asks for more
 
@@ -117,9 +121,12 @@ def bootstrap(spec):
     _wait_for_parents_session(agent)
     if debug is not None and not (kind == "-c" and target.startswith(_FORK_SERVER)):
         _register(agent, debug, _describe(kind, target))
-        agent.started.wait()
+    else:
+        agent.started.set()
     agent.install_hooks()
     _report_exit_when_known(agent)
+    # Last registered, so first run: the session sees the child before the child's end.
+    atexit.register(agent.started.wait, SESSION_WAIT)
 
 
 def follow_forks(agent):
@@ -170,11 +177,14 @@ def forked(agent):
         else:
             name = _describe(kind, target) + " (fork)"
         _register(agent, debug, name)
-        agent.started.wait()
+        agent.core.backend.refresh(plans_changed=True)
+    else:
+        agent.started.set()
 
 
 def _wait_for_parents_session(agent):
-    """The child's program must not wait for a session that has ended before `start`."""
+    """Stops wait for the child's own session (see the top); none waits for a session that
+    ended before `start`."""
     original = agent.session_ended
 
     def ended(session):
@@ -183,6 +193,27 @@ def _wait_for_parents_session(agent):
         if owner:
             agent.started.set()
     agent.session_ended = ended
+    core = agent.core
+    if "stop" in vars(core):
+        return      # a fork of a child: already waiting
+    stop = core.stop
+
+    def stop_once_seen(*args, **kwargs):
+        if not agent.started.is_set():
+            agent.started.wait(SESSION_WAIT)
+        return stop(*args, **kwargs)
+    core.stop = stop_once_seen
+
+
+def _preset(agent, reply):
+    """The breakpoints and filters the client has, until the child's session sends its own."""
+    core = agent.core
+    for entry in reply.get("breakpoints") or []:
+        path = (entry.get("source") or {}).get("path")
+        if isinstance(path, str):
+            core.bps.set_line_breakpoints(path, entry.get("breakpoints") or [])
+    core.exception_filters = frozenset(f for f in reply.get("filters") or []
+                                       if f in _PRESET_FILTERS)
 
 
 def _register(agent, debug, name):
@@ -192,13 +223,17 @@ def _register(agent, debug, name):
         sock.sendall((json.dumps({"token": token, "pid": os.getpid(), "ppid": os.getppid(),
                                   "port": agent.address[1], "agentToken": agent.token,
                                   "name": name}) + "\n").encode())
+        lines = sock.makefile("rb")
+        reply = json.loads(lines.readline())
         sock.settimeout(None)
-    except OSError:     # the adapter is gone already: nobody will debug this child
+    except (OSError, ValueError):   # the adapter is gone already: nobody will debug this child
         agent.started.set()
         return
+    if isinstance(reply, dict):
+        _preset(agent, reply)
 
     def watch():
-        with sock, sock.makefile("rb") as lines:
+        with sock, lines:
             for line in lines:
                 try:
                     if json.loads(line).get("undebugged"):

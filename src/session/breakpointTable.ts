@@ -4,7 +4,7 @@
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import * as path from 'node:path';
 import type { AgentClient } from '../agent/client';
-import type { AgentBreakpoint } from '../agent/protocol';
+import type { AgentBreakpoint, SourceBreakpointArg } from '../agent/protocol';
 
 /** What the table needs of its session: the agent once one is connected, line numbers, events. */
 export interface BreakpointHost {
@@ -85,16 +85,22 @@ export class BreakpointTable {
     this.session.event<DebugProtocol.BreakpointEvent>('breakpoint', { reason: 'changed', breakpoint });
   }
 
+  /** The line breakpoints as the agent takes them: a child process starts with them (children.ts). */
+  lineBreakpoints(): Array<{ source: { path: string }; breakpoints: SourceBreakpointArg[] }> {
+    return [...this.sources.values()].map((entry) => ({ source: { path: entry.path }, breakpoints: this.agentForm(entry) }));
+  }
+
+  private agentForm(entry: SourceEntry): SourceBreakpointArg[] {
+    return entry.requested.map((bp) => ({
+      line: this.session.line(bp.line),
+      condition: bp.condition || undefined,
+      hitCondition: bp.hitCondition || undefined,
+      logMessage: bp.logMessage || undefined,
+    }));
+  }
+
   private async forwardSource(entry: SourceEntry): Promise<DebugProtocol.Breakpoint[]> {
-    const body = await this.session.agent.request('setBreakpoints', {
-      source: { path: entry.path },
-      breakpoints: entry.requested.map((bp) => ({
-        line: this.session.line(bp.line),
-        condition: bp.condition || undefined,
-        hitCondition: bp.hitCondition || undefined,
-        logMessage: bp.logMessage || undefined,
-      })),
-    });
+    const body = await this.session.agent.request('setBreakpoints', { source: { path: entry.path }, breakpoints: this.agentForm(entry) });
     return entry.dapIds.map((id, i) => this.toDap(id, body.breakpoints[i]));
   }
 

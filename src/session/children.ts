@@ -4,11 +4,13 @@
 // (one per session, with its own random token) and tells the agent (`configure` `subProcess`);
 // the agent hands both to every Python child it starts (agent/tasklens_agent/children.py).
 // A child's agent listens itself, with a fresh token, connects here, and sends one line:
-// {token, pid, ppid, port, agentToken, name}. We ask the client to start a session that
-// attaches to 127.0.0.1:port with agentToken: the client starts another adapter (this code,
-// in another process) that attaches to the child as to any `tasklens run --listen` program.
-// The child waits for that session's `start`, so the client's breakpoints and exception
-// filters are set before the child's own code runs.
+// {token, pid, ppid, port, agentToken, name}. We answer with this session's line breakpoints
+// and exception filters (the client's, which it sends every session), and the child runs at
+// once with them; then we ask the client to start a session that attaches to
+// 127.0.0.1:port with agentToken: the client starts another adapter (this code, in another
+// process) that attaches to the child as to any `tasklens run --listen` program. A stop in the
+// child before that session's `start` waits for it, and so does the child's exit: no child
+// comes and goes unseen.
 // The connection stays open while the child lives and this session does: closing it (this
 // session ended) tells the child that its parent session is over; `{"undebugged": true}` tells
 // it that the client could not open a session, so it runs on at once, undebugged.
@@ -123,8 +125,15 @@ class Registry {
       socket.off('data', onData);
       socket.setTimeout(0);
       const hello = this.check(text.slice(0, end));
-      if (hello === undefined) socket.destroy();
-      else void this.openSession(socket, hello);
+      if (hello === undefined) {
+        socket.destroy();
+        return;
+      }
+      // The child starts at once with the client's breakpoints as this session has them; its
+      // own session replaces them when the client sends them there.
+      const table = this.session.breakpoints;
+      socket.write(`${JSON.stringify({ breakpoints: table.lineBreakpoints(), filters: table.exceptionFilters })}\n`);
+      void this.openSession(socket, hello);
     };
     socket.on('data', onData);
   }
