@@ -125,8 +125,7 @@ def bootstrap(spec):
         agent.started.set()
     agent.install_hooks()
     _report_exit_when_known(agent)
-    # Last registered, so first run: the session sees the child before the child's end.
-    atexit.register(agent.started.wait, SESSION_WAIT)
+    _wait_at_exit(agent)
 
 
 def follow_forks(agent):
@@ -178,6 +177,7 @@ def forked(agent):
             name = _describe(kind, target) + " (fork)"
         _register(agent, debug, name)
         agent.core.backend.refresh(plans_changed=True)
+        _wait_at_exit(agent)
     else:
         agent.started.set()
 
@@ -203,6 +203,16 @@ def _wait_for_parents_session(agent):
             agent.started.wait(SESSION_WAIT)
         return stop(*args, **kwargs)
     core.stop = stop_once_seen
+
+
+def _wait_at_exit(agent):
+    """Last registered, so first run: the child's session sees it before it ends."""
+    atexit.unregister(_seen)
+    atexit.register(_seen, agent)
+
+
+def _seen(agent):
+    agent.started.wait(SESSION_WAIT)
 
 
 def _preset(agent, reply):
