@@ -53,6 +53,34 @@ eachPython('child process lifetimes', (py) => {
     });
   });
 
+  it('an attached program: children open sessions; detaching ends those sessions, not the children', async () => {
+    const s = start(BIN, ['run', '--listen', '127.0.0.1:0', '--python', py.path, sleepers]);
+    try {
+      const deadline = Date.now() + 20_000;
+      let port: number | undefined;
+      while (port === undefined && Date.now() < deadline) {
+        const m = /attach on 127\.0\.0\.1:(\d+)/.exec(s.stderr());
+        if (m) port = Number(m[1]);
+        else await sleep(50);
+      }
+      assert.ok(port !== undefined, s.stderr());
+      await withTree(async () => undefined, async (h, tree) => {
+        await tree.attach(h, { connect: { host: '127.0.0.1', port } });
+        const grouped = await tree.session(/children_sleeper\.py grouped/);
+        const own = await tree.session(/children_sleeper\.py own-session/);
+        assert.deepEqual(grouped.configuration.parentSession, { pid: s.child.pid, launched: false });
+        await h.dc.disconnectRequest({});
+        await grouped.h.waitFor('terminated', 0);
+        await own.h.waitFor('terminated', 0);
+        await sleep(500);
+        assert.ok(isAlive(grouped.pid) && isAlive(own.pid), 'the children run on');
+        assert.ok(isAlive(s.child.pid!), 'the program runs on');
+      });
+    } finally {
+      killAll();
+    }
+  });
+
   it('tasklens run: each child writes its own discovery file and ps reads it', async () => {
     const runtime = fs.mkdtempSync(path.join(os.tmpdir(), 'tasklens-children-'));
     const env = { ...process.env, XDG_RUNTIME_DIR: runtime };

@@ -35,10 +35,19 @@ export class SessionTree {
 
   /** Launches `args` in `h` as such an editor; the root is served like every child. */
   async launch(h: Harness, py: Python, args: Record<string, unknown>): Promise<number> {
+    return this.start(h, () => h.dc.launchRequest({ python: py.path, ...args } as DebugProtocol.LaunchRequestArguments));
+  }
+
+  /** Attaches `h` with `args` as such an editor. */
+  async attach(h: Harness, args: Record<string, unknown>): Promise<number> {
+    return this.start(h, () => h.dc.attachRequest(args as DebugProtocol.AttachRequestArguments));
+  }
+
+  private async start(h: Harness, request: () => Promise<unknown>): Promise<number> {
     this.serve(h);
     const since = h.mark();
     await h.dc.initializeRequest(INITIALIZE_WITH_CHILDREN);
-    await h.dc.launchRequest({ python: py.path, ...args } as DebugProtocol.LaunchRequestArguments);
+    await request();
     await h.waitFor('initialized', since);
     await this.configure(h);
     await h.dc.configurationDoneRequest();
