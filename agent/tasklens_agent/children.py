@@ -101,7 +101,7 @@ def _parse(spec):
 
 # --- in the child ---
 def bootstrap(spec):
-    """From sitecustomize, before the child's program: serve, say hello, wait, hook."""
+    """From sitecustomize, before the child's program: listen, register, hook."""
     try:
         debug = _parse(spec)
     except ValueError:
@@ -154,11 +154,11 @@ def _hook_run_path(agent):
 def forked(agent):
     """In a forked child of a followed process: its own listener, discovery file, session."""
     spec = os.environ.get(ENV)
-    try:
-        debug = _parse(spec) if spec else None
-    except ValueError:
-        return
     if not spec:
+        return
+    try:
+        debug = _parse(spec)
+    except ValueError:
         return
     if agent.server is not None:
         agent.server.close()    # the parent's listener: its accept thread did not come along
