@@ -63,6 +63,8 @@ function version(python: string): string {
 }
 
 async function main(): Promise<void> {
+  // Measured as installed code runs: with the agent's bytecode cached (a first run writes it).
+  delete process.env.PYTHONDONTWRITEBYTECODE;
   const args = process.argv.slice(2);
   const reps = args.includes('--reps') ? Number(args[args.indexOf('--reps') + 1]) : 3;
   const only = args.includes('--only') ? (args[args.indexOf('--only') + 1] as Kind) : undefined;
@@ -70,6 +72,7 @@ async function main(): Promise<void> {
   console.log('| Python | measure | plain python | tasklens run | debug session | debug session vs plain |');
   console.log('| --- | --- | ---: | ---: | ---: | ---: |');
   for (const python of matrix()) {
+    plain(python, 'start', true);
     for (const kind of kinds) {
       const runs: Record<'bare' | 'run' | 'debug', number[][]> = { bare: [], run: [], debug: [] };
       for (let i = 0; i < reps; i++) {
