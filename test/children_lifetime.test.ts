@@ -28,7 +28,8 @@ eachPython('child process lifetimes', (py) => {
       await tree.launch(h, py, { program: sleepers, console: 'internalConsole' });
       const grouped = await tree.session(/children_sleeper\.py grouped/);
       const own = await tree.session(/children_sleeper\.py own-session/);
-      await h.waitForOutput('stdout', /sleeper grouped ready[\s\S]*|sleeper own-session ready/);
+      await h.waitForOutput('stdout', /sleeper grouped ready/);
+      await h.waitForOutput('stdout', /sleeper own-session ready/);
       process.kill(grouped.pid, 'SIGKILL');
       await grouped.h.waitFor('terminated', 0);
       assert.ok(!own.h.history.some((e) => e.event === 'terminated'), 'the other child lives on');
