@@ -102,31 +102,39 @@ eachPython('child processes', (py) => {
   });
 
   for (const method of ['fork', 'spawn', 'forkserver']) {
-    it(`multiprocessing (${method}) and ProcessPoolExecutor: workers stop at breakpoints, statuses and results come back`, async () => {
-      const workLine = lineOf(mp, 'WORK-BREAK');
-      const poolLine = lineOf(mp, 'POOL-BREAK');
-      const configure = async (h: Harness) => {
-        await h.dc.setBreakpointsRequest({ source: { path: mp }, breakpoints: [{ line: workLine }, { line: poolLine, condition: 'n == 3' }] });
-      };
-      await withTree(configure, async (h, tree) => {
+    it(`multiprocessing (${method}): the worker stops at a breakpoint; its exit status comes back`, async () => {
+      const line = lineOf(mp, 'WORK-BREAK');
+      await withTree(breakpointsAt(mp, line), async (h, tree) => {
         const since = h.mark();
         await launched(tree, h, py, mp, [method]);
-        const worker = await waitForStopAt(tree, workLine, 30_000);
-        const frame = await worker.h.topFrame((await worker.h.waitStopped(0)).body.threadId);
+        const worker = await waitForStopAt(tree, line, 30_000);
+        const frame = await stopsAt(worker, mp, line);
         assert.equal((await worker.h.locals(frame.id)).get('n')?.value, '5');
         await resume(worker);
-        const pooled = await waitForStopAt(tree, poolLine, 30_000, worker);
-        await resume(pooled);
         assert.equal(await h.exitCode(since, 40_000), 0);
         const out = h.output('stdout');
         assert.match(out, /worker 5 result 50/);
         assert.match(out, /process exit 5/);
-        assert.match(out, /pool \[0, 1, 4, 9\]/);
         assert.ok(!tree.children.some((c) => /resource_tracker/.test(c.name)), 'the resource tracker is left alone');
         assert.deepEqual(await tree.survivors(), []);
       });
     });
   }
+
+  it('ProcessPoolExecutor: a worker stops at a conditional breakpoint; the results come back', async () => {
+    const line = lineOf(mp, 'POOL-BREAK');
+    await withTree(breakpointsAt(mp, line, 'n == 3'), async (h, tree) => {
+      const since = h.mark();
+      await launched(tree, h, py, mp, ['pool']);
+      const worker = await waitForStopAt(tree, line, 30_000);
+      const frame = await stopsAt(worker, mp, line);
+      assert.equal((await worker.h.locals(frame.id)).get('n')?.value, '3');
+      await resume(worker);
+      assert.equal(await h.exitCode(since, 40_000), 0);
+      assert.match(h.output('stdout'), /pool \[0, 1, 4, 9\]/);
+      assert.deepEqual(await tree.survivors(), []);
+    });
+  });
 
   it('a client without startDebugging: children run undebugged, with one console line', async () => {
     await withAdapter(async (h) => {
@@ -150,12 +158,11 @@ eachPython('child processes', (py) => {
   });
 });
 
-/** The child session that stops at `line` (other than `not`), continuing none. */
-async function waitForStopAt(tree: SessionTree, line: number, ms: number, not?: ChildSession): Promise<ChildSession> {
+/** The child session that stops at `line`, continuing none. */
+async function waitForStopAt(tree: SessionTree, line: number, ms: number): Promise<ChildSession> {
   const deadline = Date.now() + ms;
   for (;;) {
     for (const child of tree.children) {
-      if (child === not) continue;
       const stop = child.h.history.find((e) => e.event === 'stopped') as DebugProtocol.StoppedEvent | undefined;
       if (stop && (await child.h.topFrame(stop.body.threadId!)).line === line) return child;
     }
