@@ -23,9 +23,7 @@ multiprocessing's resource tracker runs no user code and is left alone; its fork
 the agent (its forks are the workers) without a session of its own.
 """
 import atexit
-import json
 import os
-import socket
 import sys
 import threading
 
@@ -227,6 +225,8 @@ def _preset(agent, reply):
 
 
 def _register(agent, debug, name):
+    import json     # here: a program under `tasklens run` needs neither module (main.py)
+    import socket
     host, port, token, launched = debug
     try:
         sock = socket.create_connection((host, port), timeout=REGISTER_TIMEOUT)
