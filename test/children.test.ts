@@ -16,6 +16,7 @@ const childProgram = fixture('children_child.py');
 const popen = fixture('children_popen.py');
 const mp = fixture('children_mp.py');
 const forking = fixture('children_fork.py');
+const asyncChild = fixture('children_async.py');
 
 function breakpointsAt(file: string, line: number, condition?: string): (h: Harness) => Promise<void> {
   return async (h) => {
@@ -84,6 +85,21 @@ eachPython('child processes', (py) => {
       assert.equal(await h.exitCode(since, 30_000), 0);
       assert.match(h.output('stdout'), /grandchild exit 4[\s\S]*child 20 computed 40[\s\S]*child exit 3/);
       assert.deepEqual(await tree.survivors(), []);
+    });
+  });
+
+  it('asyncio in a child: its tasks are listed as threads where it stops', async () => {
+    const line = lineOf(asyncChild, 'ASYNC-BREAK');
+    await withTree(breakpointsAt(asyncChild, line, 'n == 1'), async (h, tree) => {
+      const since = h.mark();
+      await launched(tree, h, py, asyncChild);
+      const child = await tree.session(/children_async\.py child/);
+      await stopsAt(child, asyncChild, line);
+      const threads = (await child.h.dc.threadsRequest()).body.threads.map((t) => t.name);
+      for (const task of ['Task: main (Task-1)', 'Task: worker (worker-1)']) assert.ok(threads.includes(task), threads.join(', '));
+      await resume(child);
+      assert.equal(await h.exitCode(since, 30_000), 0);
+      assert.match(h.output('stdout'), /async child \[1, 2, 3\][\s\S]*child exit 0/);
     });
   });
 
