@@ -83,7 +83,7 @@ async function main(): Promise<void> {
       const figures = kind === 'start' ? [0, 1] : [0];
       for (const f of figures) {
         const [b, r, d] = (['bare', 'run', 'debug'] as const).map((k) => median(runs[k].map((x) => x[f])));
-        const versus = kind === 'start' ? `+${(d - b).toFixed(0)} ms per child` : `${(d / b).toFixed(2)}×`;
+        const versus = kind === 'start' ? `${d >= b ? '+' : '−'}${Math.abs(d - b).toFixed(0)} ms per child` : `${(d / b).toFixed(2)}×`;
         const what = kind === 'start' ? `one child, start to ${f === 0 ? 'first line' : 'exit'} (median of 10)` : 'pool of 4, 1,000 jobs';
         console.log(`| ${version(python)} | ${what} | ${b.toFixed(0)} ms | ${r.toFixed(0)} ms | ${d.toFixed(0)} ms | ${versus} |`);
       }
