@@ -1,9 +1,11 @@
 // `await` in the debug console (docs/console.md): a coroutine runs to its value, a statement
-// with `await` assigns in the frame, the paused loop's pending futures are refused with why, a
-// wait past awaitTimeout is cancelled, a syntax error is one line, a suspended task's frame
-// awaits too, completions offer `await`; and the program's own loop runs on as before.
-// On the default loop, on uvloop (3.14) and with eager tasks (3.12+: the stop is inside an
-// eager task's first step).
+// with `await` assigns in the frame, the paused loop is turned for its own future, queue and
+// lock (the result says which tasks ran; thread events follow), a wait past awaitTimeout is
+// cancelled without cancelling the program's future, a syntax error is one line, a suspended
+// task's frame awaits too, completions offer `await`; and the program runs on as before.
+// On the default loop, on uvloop (3.14: its loop cannot be turned from inside, so its pending
+// futures are refused with why) and with eager tasks (3.12+: the stop is inside an eager task's
+// first step).
 import * as assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { DebugProtocol } from '@vscode/debugprotocol';
@@ -36,8 +38,17 @@ async function stopped(h: Harness, py: Python, variant: Variant): Promise<{ thre
   return { threadId: stop.body.threadId, frameId: top.id };
 }
 
+const NOTE = /^(.*?)\s*\(the paused event loop ran [\d.]+ s for this; meanwhile (.*)\)$/s;
+
+/** The console's result, without the note on what the paused loop ran meanwhile. */
 async function repl(h: Harness, frameId: number, expression: string): Promise<string> {
-  return (await h.dc.evaluateRequest({ expression, frameId, context: 'repl' })).body.result;
+  return (await noted(h, frameId, expression)).value;
+}
+
+async function noted(h: Harness, frameId: number, expression: string): Promise<{ value: string; note?: string }> {
+  const result = (await h.dc.evaluateRequest({ expression, frameId, context: 'repl' })).body.result;
+  const match = NOTE.exec(result);
+  return match ? { value: match[1], note: match[2] } : { value: result };
 }
 
 /** The error text the console shows for `expression`. */
@@ -80,21 +91,39 @@ for (const py of pythons()) {
           assert.equal(locals.get('counter')?.value, '45', 'the Variables view sees the assignment');
           const out = await finish(h, threadId);
           assert.match(out, /stop 45\n/, 'the program goes on with the value the console gave it');
-          assert.match(out, /total 45\n/);
+          assert.match(out, /total 45 ready ready left in queue 1\n/);
         });
       });
 
-      it('refuses the paused loop\'s pending futures, cancels at awaitTimeout, reports syntax errors', async () => {
+      it('turns the paused loop for its own future, queue and lock; cancels at awaitTimeout; reports syntax errors', async () => {
         await withAdapter(async (h) => {
           const { threadId, frameId } = await stopped(h, py, variant);
-          assert.match(await refused(h, frameId, 'await pending'), /cannot wait for <Future pending.*belongs to the paused event loop/);
-          assert.match(await refused(h, frameId, 'await parked'), /cannot wait for <Task pending name='parked'/);
-          assert.match(await refused(h, frameId, 'await asyncio.sleep(30)'), /`await asyncio.sleep\(30\)` was still waiting after 1 s: cancelled/);
+          const since = h.mark();
+          if (variant.label === 'uvloop') {
+            assert.match(await refused(h, frameId, 'await ready'), /cannot wait for <Future pending.*belongs to a paused event loop that cannot run from this thread/);
+            assert.match(await refused(h, frameId, 'await queue.get()'), /`await queue.get\(\)` was still waiting after 1 s: cancelled/);
+            assert.match(await refused(h, frameId, 'await parked'), /cannot wait for <Task pending name='parked'/);
+            assert.equal(await repl(h, frameId, 'counter = 100'), '');
+          } else {
+            const ready = await noted(h, frameId, 'await ready');
+            assert.equal(ready.value, "'ready'");
+            assert.match(ready.note ?? '', /^\d other tasks? ran: .*producer/);
+            assert.equal(await repl(h, frameId, 'await queue.get()'), '7');
+            assert.equal(await repl(h, frameId, 'async with lock: counter = 100'), '');
+            assert.equal(await repl(h, frameId, 'lock.locked()'), 'False');
+            const exited = h.history.slice(since).filter((e) => e.event === 'thread' && (e as DebugProtocol.ThreadEvent).body.reason === 'exited');
+            assert.equal(exited.length, 2, 'producer and holder ended while the loop ran: two thread events');
+          }
+          // Only the stopped task completes `pending`: turning the loop cannot, refusing is at once.
+          assert.match(await refused(h, frameId, 'await pending'), variant.label === 'uvloop' ? /cannot wait for <Future pending/ : /`await pending` was still waiting after 1 s: cancelled/);
           assert.match(await refused(h, frameId, 'await ('), /SyntaxError/);
           assert.match(await refused(h, frameId, 'await fetch(1)', 'watch'), /SyntaxError: 'await' outside function/);
-          assert.equal(await repl(h, frameId, 'pending.done(), parked.done()'), '(False, False)');
+          assert.equal(await repl(h, frameId, 'pending.cancelled(), parked.done(), counter'), '(False, False, 100)');
+          const top = await h.topFrame(threadId);
+          assert.equal(top.line, STOP, 'the stopped task is where it was');
           const out = await finish(h, threadId);
-          assert.match(out, /stop 1\ntotal 1\n/, 'the paused loop runs on: the refused awaits left nothing behind');
+          const left = variant.label === 'uvloop' ? 1 : 0;
+          assert.match(out, new RegExp(`stop 100\ntotal 100 ready ready left in queue ${left}\n`), 'the program runs on: nothing the console did broke its loop');
         });
       });
 
@@ -113,7 +142,7 @@ for (const py of pythons()) {
           assert.deepEqual(names.body.targets.map((t: DebugProtocol.CompletionItem) => [t.label, t.type]), [['fetch', 'function']]);
           const attrs = await h.dc.completionsRequest({ text: 'await finished.res', column: 19, frameId });
           assert.deepEqual(attrs.body.targets.map((t) => t.label), ['result']);
-          assert.match(await finish(h, threadId), /total 43\n/, 'the suspended task resumes with the value the console gave it');
+          assert.match(await finish(h, threadId), /total 43 ready ready left in queue 1\n/, 'the suspended task resumes with the value the console gave it');
         });
       });
     });

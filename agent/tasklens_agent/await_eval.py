@@ -1,20 +1,19 @@
 """`await` typed in the debug console: the coroutine the console's code becomes is run to its
-end on a fresh event loop, on the thread that serves the request, within `awaitTimeout`.
+end within `awaitTimeout`, on the paused event loop when it can be turned from here
+(paused_loop.py: its futures, tasks, queues and locks can then be awaited, and its other tasks
+advance meanwhile), else on a fresh loop.
 
 Who runs where: the evaluation runs on the stopped thread that owns the frame (often the thread
-of the paused event loop, stopped in the middle of a task's step). That loop cannot run: its
-thread is here, inside one of its callbacks. So for the length of the evaluation this thread's
-running loop (and, 3.12+, its current task) is set aside and a new loop runs the coroutine;
-both are put back before the answer leaves.
-
-Awaiting a future, task, queue or lock of the paused loop is refused (docs/async-semantics.md,
-"`await` in the debug console"): only that loop can complete it, and running it from here would
-mean starting another task's step inside the stopped one, which asyncio (its ready queue, its
-current-task record) and uvloop do not allow. Whatever is already done needs no loop and is
-answered (`await finished_task`). asyncio is imported only when the console first awaits.
+of the paused loop, stopped in the middle of a task's step). For a fresh loop, that thread's
+running loop (and, 3.12+, its current task) is set aside for the length of the evaluation and
+put back before the answer leaves. On a fresh loop a pending future of the paused loop cannot
+complete, and is refused with why (docs/console.md). asyncio is imported only when the console
+first awaits.
 """
 import ast
 
+from . import paused_loop
+from . import tasks as taskmod
 from . import usercode
 from .protocol import AgentError, EVAL_ERROR, TIMEOUT
 from .saferepr import safe_repr
@@ -37,11 +36,19 @@ def is_async(code):
     return bool(code.co_flags & _CO_COROUTINE)
 
 
-def run(coro, text):
-    """The value of `coro` (the console's code made a coroutine), run on a fresh loop."""
+def run(coro, text, core):
+    """(value, note) of `coro` (the console's code made a coroutine); note says what else ran
+    meanwhile, or is None."""
     import asyncio      # the program may not use asyncio at all: only now, for this request
     usercode.allow(LIMIT + _CANCEL_GRACE + 0.5)
     paused = asyncio.events._get_running_loop()
+    if paused is not None and paused_loop.drivable(asyncio, paused):
+        task, watched, note, changed = paused_loop.run(asyncio, paused, coro, Watched, LIMIT,
+                                                       _CANCEL_GRACE)
+        _tell_threads(core, *changed)
+        return _outcome(task, watched, text), note
+    frame = coro.cr_frame
+    spaces = (frame.f_locals, frame.f_globals)
     swap = getattr(asyncio.tasks, "_swap_current_task", None)
     # 3.14 keeps the current task per thread: the paused task must not look like the running
     # one to the new loop's tasks (3.12-3.13 key it by loop, where the swap changes nothing).
@@ -50,21 +57,23 @@ def run(coro, text):
     loop = None
     try:
         loop = asyncio.SelectorEventLoop()
-        return _drive(asyncio, loop, coro, text)
+        return _on_fresh_loop(asyncio, loop, coro, text), None
     finally:
         if loop is not None:
             loop.close()
+            _unbind(asyncio, spaces, loop)
         asyncio.events._set_running_loop(paused)
         if paused is not None and swap is not None:
             swap(paused, saved)
 
 
-def _drive(asyncio, loop, coro, text):
-    task = loop.create_task(_guarded(coro, loop))
+def _on_fresh_loop(asyncio, loop, coro, text):
+    watched = Watched(coro, loop)
+    task = loop.create_task(_guarded(watched))
     try:
         loop.run_until_complete(asyncio.wait([task], timeout=LIMIT))
-        timed_out = not task.done()
-        if timed_out:
+        if not task.done():
+            watched.timed_out = True
             task.cancel()
             loop.run_until_complete(asyncio.wait([task], timeout=_CANCEL_GRACE))
         rest = [t for t in asyncio.all_tasks(loop) if not t.done()]
@@ -76,30 +85,39 @@ def _drive(asyncio, loop, coro, text):
         if not task.done():     # interrupted at its deadline: no "destroyed but pending" later
             task._log_destroy_pending = False
             coro.close()
-    if timed_out:
+    return _outcome(task, watched, text)
+
+
+def _outcome(task, watched, text):
+    if watched.timed_out:
         raise AgentError(TIMEOUT, "%s was still waiting after %s s: cancelled (the launch "
                          "argument awaitTimeout sets how long an `await` may wait)"
                          % (usercode.short(text), usercode.seconds(LIMIT)))
-    if task.cancelled():
+    if not task.done() or task.cancelled():
         raise AgentError(EVAL_ERROR, "CancelledError: the awaited code was cancelled")
     exc = task.exception()
     if isinstance(exc, LoopBound):
         raise AgentError(EVAL_ERROR, refusal(exc.awaited))
+    if isinstance(exc, RuntimeError) and "bound to a different event loop" in str(exc):
+        raise AgentError(EVAL_ERROR, refusal(None, str(exc)))     # a queue's or lock's
     if exc is not None:
         raise exc
     return task.result()
 
 
-async def _guarded(coro, loop):
-    return await _Watched(coro, loop)
+async def _guarded(watched):
+    return await watched
 
 
-class _Watched:
-    """Steps the console's coroutine itself, to see each future it waits on before the
-    task running it does: one of another loop is refused instead of waited for forever."""
+class Watched:
+    """Steps the console's coroutine itself, to see each future it waits on before the task
+    running it does. One of another loop is refused instead of waited for forever; for the
+    others the task waits on a stand-in, so that cancelling the task at the timeout cancels
+    the stand-in, never a future of the program."""
 
     def __init__(self, coro, loop):
         self.coro, self.loop = coro, loop
+        self.timed_out = False
 
     def __await__(self):
         coro, value, exc = self.coro, None, None
@@ -110,22 +128,62 @@ class _Watched:
                 return stop.value
             value = exc = None
             get_loop = getattr(item, "get_loop", None)
-            if get_loop is not None and get_loop() is not self.loop:
-                # Set by the future's own __await__ for the task that waits; still set, the
-                # program's next await of it would fail ("await wasn't used with future").
-                item._asyncio_future_blocking = False
+            if get_loop is None:    # a bare yield (sleep(0)), or what the task will judge
+                try:
+                    value = yield item
+                except GeneratorExit:
+                    coro.close()
+                    raise
+                except BaseException as e:
+                    exc = e
+                continue
+            # Set by the future's own __await__ for the task that waits; left set, the
+            # program's next await of it would fail ("await wasn't used with future").
+            item._asyncio_future_blocking = False
+            if get_loop() is not self.loop:
                 coro.close()
                 raise LoopBound(item)
+            stand_in = self.loop.create_future()
+            follow = _follower(stand_in)
+            item.add_done_callback(follow)
+            stand_in._asyncio_future_blocking = True
             try:
-                value = yield item
+                yield stand_in
             except GeneratorExit:
+                item.remove_done_callback(follow)
                 coro.close()
                 raise
             except BaseException as e:      # the cancel of a timeout, handed on to the code
+                item.remove_done_callback(follow)
                 exc = e
 
 
-def refusal(awaited):
-    return ("cannot wait for %s here: it belongs to the paused event loop, which only runs "
-            "when the program does. Continue to a breakpoint after it completes, or read it "
-            "without waiting (.done(), .result() once done)" % safe_repr(awaited, 120))
+def _follower(stand_in):
+    def follow(_):
+        if not stand_in.done():
+            stand_in.set_result(None)
+    return follow
+
+
+def _unbind(asyncio, spaces, loop):
+    """A queue, lock or event of the program that first waited in the console was bound to
+    the fresh loop: free the ones the console's namespace names, for the program's loop."""
+    mixin = asyncio.mixins._LoopBoundMixin
+    for space in spaces:
+        for value in list(space.values()):
+            if isinstance(value, mixin) and getattr(value, "_loop", None) is loop:
+                value._loop = None
+
+
+def _tell_threads(core, started, ended):
+    for task in started:
+        core.event("thread", {"reason": "started", "threadId": taskmod.task_id(task)})
+    for task in ended:
+        core.event("thread", {"reason": "exited", "threadId": taskmod.task_id(task)})
+
+
+def refusal(awaited, why=None):
+    what = safe_repr(awaited, 120) if why is None else why
+    return ("cannot wait for %s here: it belongs to a paused event loop that cannot run from "
+            "this thread (docs/console.md). Continue to a breakpoint after it completes, or "
+            "read it without waiting (.done(), .result() once done)" % what)

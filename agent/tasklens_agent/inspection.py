@@ -214,6 +214,7 @@ class Inspector:
         g = frame.f_globals if frame is not None else sys.modules["__main__"].__dict__
         loc = frame.f_locals if frame is not None else g
         repl = args.get("context") == "repl"
+        note = None     # what else ran while an `await` waited
         flags = await_eval.FLAGS if repl else 0     # `await` at the top: the console only
         try:
             try:
@@ -224,14 +225,18 @@ class Inspector:
                 code = compile(text, "<debug>", "exec", flags=flags, dont_inherit=True)
                 # eval, not exec: code that awaits gives back its coroutine, to be run here.
                 ran = eval(code, g, loc)
+                place = frame.f_lasti if frame is not None else None
                 if await_eval.is_async(code):
-                    await_eval.run(ran, text)
-                if frame is not None and loc is not g:
+                    note = await_eval.run(ran, text, self.core)[1]
+                # A suspended task's frame that ran on meanwhile (the paused loop was turned)
+                # keeps what it has: a snapshot written back now would undo its progress.
+                if frame is not None and loc is not g and frame.f_lasti == place:
                     framemod.commit_locals(frame)
-                return {"result": "", "type": "", "variablesReference": 0}
+                return {"result": "(%s)" % note if note else "", "type": "",
+                        "variablesReference": 0}
             result = eval(code, g, loc)
             if await_eval.is_async(code):
-                result = await_eval.run(result, text)
+                result, note = await_eval.run(result, text, self.core)
         except (Interrupted, AgentError):
             raise
         except SystemExit as e:     # typed in the console: shown, never obeyed
@@ -242,7 +247,7 @@ class Inspector:
                 traceback.format_exception_only(type(e), e)).strip())
         body = self.value_body(ts, result, text if args.get("context") != "repl" else None,
                                *_result_budget())
-        body["result"] = body.pop("value")
+        body["result"] = body.pop("value") + ("   (%s)" % note if note else "")
         return body
 
     def completions(self, args):

@@ -159,6 +159,22 @@ def allow(seconds):
             run.deadline = end
 
 
+class exempt:
+    """Within it, the run of this thread is never interrupted: the program's own code runs
+    there (a paused event loop turned for an `await`), where an exception raised from outside
+    would land in one of its tasks. Afterwards the run has at least 0.5 s left."""
+
+    def __enter__(self):
+        self.run = _current.get(threading.get_ident())
+        if self.run is not None:
+            self.saved, self.run.deadline = self.run.deadline, float("inf")
+        return self
+
+    def __exit__(self, *exc):
+        if self.run is not None:
+            self.run.deadline = max(self.saved, time.monotonic() + 0.5)
+
+
 def time_left():
     """Seconds until the deadline of the run this thread is in (None outside one)."""
     run = _current.get(threading.get_ident())

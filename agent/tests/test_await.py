@@ -17,21 +17,30 @@ class AwaitTests(AgentTestCase):
                                                "frameId": frame or self.frame})
 
     def value(self, text, frame=None):
+        """The result without the note on what the paused loop ran meanwhile."""
+        return self.noted(text, frame)[0]
+
+    def noted(self, text, frame=None):
         resp = self.evaluate(text, frame)
         self.assertTrue(resp["success"], resp)
-        return resp["body"]["result"]
+        result = resp["body"]["result"]
+        if result.startswith("(the paused event loop ran"):
+            return "", result
+        value, _, note = result.partition("   (the paused event loop ran")
+        return value, note
 
     def error(self, text, frame=None, context="repl"):
         resp = self.evaluate(text, frame, context)
         self.assertFalse(resp["success"], resp)
         return resp["error"], resp["message"]
 
-    def ends_normally(self, expected_total):
+    def ends_normally(self, expected_total, queued=1):
         self.s.request("continue")
         code, out, err = self.s.finish()
         self.assertEqual(code, 0, err)
-        self.assertIn("total %d" % expected_total, out)
+        self.assertIn("total %d ready ready left in queue %d" % (expected_total, queued), out)
         self.assertNotIn("Traceback", err)
+        return out
 
     def test_coroutines_run_to_their_value(self):
         self.assertEqual(self.value("await asyncio.sleep(0, result=5)"), "5")
@@ -47,20 +56,24 @@ class AwaitTests(AgentTestCase):
         self.assertEqual(self.value("async with asyncio.timeout(1): counter += await fetch(1)"),
                          "")
         self.assertEqual(self.value("counter"), "42")
-        self.s.request("continue")
-        code, out, err = self.s.finish()
+        out = self.ends_normally(42)        # the parked task saw the value through its future
         self.assertIn("stop 42", out)
-        self.assertIn("total 42", out)      # the parked task saw the new value through its future
 
-    def test_future_of_the_paused_loop_is_refused(self):
-        code, message = self.error("await pending")
-        self.assertEqual(code, "evalError")
-        self.assertIn("belongs to the paused event loop", message)
-        self.assertIn("Future pending", message)
-        _, message = self.error("await parked")
-        self.assertIn("Task pending", message)
-        self.assertEqual(self.value("pending.done()"), "False")
-        self.ends_normally(1)
+    def test_the_paused_loop_runs_for_its_own_futures_queues_and_locks(self):
+        value, note = self.noted("await ready")
+        self.assertEqual(value, "'ready'")
+        self.assertRegex(note, r"^ [\d.]+ s for this; meanwhile \d other tasks? ran: .*producer")
+        self.assertEqual(self.value("await queue.get()"), "7")
+        self.assertEqual(self.value("async with lock: counter = 100"), "")
+        self.assertEqual(self.value("lock.locked(), counter"), "(False, 100)")
+        code, message = self.error("await pending")   # only the stopped task completes it
+        self.assertEqual(code, "timeout")
+        self.assertIn("`await pending` was still waiting after 1 s: cancelled", message)
+        self.assertEqual(self.value("pending.cancelled(), parked.done()"), "(False, False)")
+        threads = [e["threadId"] for e in self.s.events("thread") if e["reason"] == "exited"]
+        self.assertEqual(len(threads), 2, "producer and holder ended: thread events")
+        out = self.ends_normally(100, queued=0)
+        self.assertIn("stop 100", out)
 
     def test_timeout_cancels(self):
         code, message = self.error("await asyncio.sleep(30)")
