@@ -31,8 +31,15 @@ function variants(py: Python): Variant[] {
   return out;
 }
 
+/** Launches as a client that refreshes its views on `invalidated`, to the stop at STOP. */
 async function stopped(h: Harness, py: Python, variant: Variant): Promise<{ threadId: number; frameId: number }> {
-  const stop = await h.launchToStop(py, PROGRAM, [STOP], { args: variant.args, awaitTimeout: 1 });
+  const since = h.mark();
+  await h.dc.initializeRequest({ adapterID: 'tasklens', linesStartAt1: true, columnsStartAt1: true, pathFormat: 'path', supportsInvalidatedEvent: true });
+  await h.dc.launchRequest({ python: py.path, program: PROGRAM, args: variant.args, awaitTimeout: 1 } as DebugProtocol.LaunchRequestArguments);
+  await h.waitFor('initialized', since);
+  await h.dc.setBreakpointsRequest({ source: { path: PROGRAM }, breakpoints: [{ line: STOP }] });
+  await h.dc.configurationDoneRequest();
+  const stop = await h.waitStopped(since);
   const top = await h.topFrame(stop.body.threadId);
   assert.equal(top.line, STOP);
   return { threadId: stop.body.threadId, frameId: top.id };
@@ -104,10 +111,13 @@ for (const py of pythons()) {
             assert.match(await refused(h, frameId, 'await queue.get()'), /`await queue.get\(\)` was still waiting after 1 s: cancelled/);
             assert.match(await refused(h, frameId, 'await parked'), /cannot wait for <Task pending name='parked'/);
             assert.equal(await repl(h, frameId, 'counter = 100'), '');
+            assert.ok(!h.history.slice(since).some((e) => e.event === 'invalidated'), 'nothing of the program ran');
           } else {
             const ready = await noted(h, frameId, 'await ready');
             assert.equal(ready.value, "'ready'");
             assert.match(ready.note ?? '', /^\d other tasks? ran: .*producer/);
+            const invalidated = await h.waitFor<DebugProtocol.InvalidatedEvent>('invalidated', since);
+            assert.deepEqual(invalidated.body.areas, ['threads', 'stacks', 'variables']);
             assert.equal(await repl(h, frameId, 'await queue.get()'), '7');
             assert.equal(await repl(h, frameId, 'async with lock: counter = 100'), '');
             assert.equal(await repl(h, frameId, 'lock.locked()'), 'False');

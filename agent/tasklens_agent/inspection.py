@@ -232,8 +232,11 @@ class Inspector:
                 # keeps what it has: a snapshot written back now would undo its progress.
                 if frame is not None and loc is not g and frame.f_lasti == place:
                     framemod.commit_locals(frame)
-                return {"result": "(%s)" % note if note else "", "type": "",
+                body = {"result": "(%s)" % note if note else "", "type": "",
                         "variablesReference": 0}
+                if note:
+                    body["loopRan"] = True
+                return body
             result = eval(code, g, loc)
             if await_eval.is_async(code):
                 result, note = await_eval.run(result, text, self.core)
@@ -247,7 +250,10 @@ class Inspector:
                 traceback.format_exception_only(type(e), e)).strip())
         body = self.value_body(ts, result, text if args.get("context") != "repl" else None,
                                *_result_budget())
-        body["result"] = body.pop("value") + ("   (%s)" % note if note else "")
+        body["result"] = body.pop("value")
+        if note:
+            body["result"] += "   (%s)" % note
+            body["loopRan"] = True
         return body
 
     def completions(self, args):

@@ -172,7 +172,7 @@ export interface AgentRequests {
     { variables: AgentVariable[] },
   ];
   setVariable: [{ variablesReference: number; name: string; value: string }, AgentValue & { value: string }];
-  evaluate: [{ expression: string; frameId?: number; context: string }, AgentValue & { result: string }];
+  evaluate: [{ expression: string; frameId?: number; context: string }, AgentValue & { result: string; loopRan?: boolean }];
   completions: [
     { text: string; column: number; frameId?: number },
     { targets: Array<{ label: string; type?: string; start?: number; length?: number }> },

@@ -24,6 +24,10 @@ export function registerEvaluate(session: Session): void {
     const context = args.context === undefined ? 'repl' : CONTEXTS.has(args.context) ? args.context : 'watch';
     try {
       const body = await session.agent.request('evaluate', { expression: args.expression, frameId: args.frameId, context }, userCodeWaitMs(session));
+      // An `await` turned the paused loop: other tasks moved, their stacks and values changed.
+      if (body.loopRan && session.clientInvalidates) {
+        session.event<DebugProtocol.InvalidatedEvent>('invalidated', { areas: ['threads', 'stacks', 'variables'] });
+      }
       return {
         result: body.result,
         type: body.type,

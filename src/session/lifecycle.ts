@@ -23,6 +23,7 @@ export function registerLifecycle(session: Session): void {
     session.linesStartAt1 = args.linesStartAt1 !== false;
     session.columnsStartAt1 = args.columnsStartAt1 !== false;
     clientRunsTerminals = args.supportsRunInTerminalRequest === true;
+    session.clientInvalidates = args.supportsInvalidatedEvent === true;
     return capabilities();
   });
 
