@@ -118,12 +118,22 @@ class Watched:
     def __init__(self, coro, loop):
         self.coro, self.loop = coro, loop
         self.timed_out = False
+        self.exemption = None   # on the paused loop: lifted while the console's code runs
+
+    def _step(self, value, exc):
+        if self.exemption is not None:
+            self.exemption.lapse()
+        try:
+            return self.coro.send(value) if exc is None else self.coro.throw(exc)
+        finally:
+            if self.exemption is not None:
+                self.exemption.keep()
 
     def __await__(self):
         coro, value, exc = self.coro, None, None
         while True:
             try:
-                item = coro.send(value) if exc is None else coro.throw(exc)
+                item = self._step(value, exc)
             except StopIteration as stop:
                 return stop.value
             value = exc = None

@@ -51,7 +51,8 @@ def run(asyncio, loop, coro, watched_type, limit, grace):
     watched = watched_type(coro, loop)
     task = None
     try:
-        with usercode.exempt():     # the program's own callbacks run: never interrupted
+        with usercode.exempt() as exemption:    # the program's callbacks run: not interrupted
+            watched.exemption = exemption
             task = loop.create_task(_guarded(watched), name="console await")
             _turn(loop, task, limit)
             if not task.done():

@@ -160,15 +160,25 @@ def allow(seconds):
 
 
 class exempt:
-    """Within it, the run of this thread is never interrupted: the program's own code runs
-    there (a paused event loop turned for an `await`), where an exception raised from outside
-    would land in one of its tasks. Afterwards the run has at least 0.5 s left."""
+    """Within it, the run of this thread is not interrupted: the program's own code runs there
+    (a paused event loop turned for an `await`), where an exception raised from outside would
+    land in one of its tasks. `lapse()` ... `keep()` bracket the console's own code inside it,
+    which keeps the deadline. Afterwards the run has at least 0.5 s left."""
 
     def __enter__(self):
         self.run = _current.get(threading.get_ident())
         if self.run is not None:
-            self.saved, self.run.deadline = self.run.deadline, float("inf")
+            self.saved = self.run.deadline
+        self.keep()
         return self
+
+    def keep(self):
+        if self.run is not None:
+            self.run.deadline = float("inf")
+
+    def lapse(self):
+        if self.run is not None:
+            self.run.deadline = self.saved
 
     def __exit__(self, *exc):
         if self.run is not None:

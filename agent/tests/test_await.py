@@ -82,6 +82,13 @@ class AwaitTests(AgentTestCase):
         self.assertEqual(self.value("await asyncio.sleep(0, result=7)"), "7")
         self.ends_normally(1)
 
+    def test_console_code_that_blocks_is_interrupted_on_the_paused_loop(self):
+        code, message = self.error(
+            "await asyncio.sleep(0); [__import__('time').sleep(0.01) for _ in range(1000)]")
+        self.assertEqual(code, "timeout", message)
+        self.assertIn("interrupted", message)
+        self.ends_normally(1)
+
     def test_errors(self):
         _, message = self.error("await (")
         self.assertIn("SyntaxError", message)
