@@ -71,8 +71,8 @@ def run(asyncio, loop, coro, watched_type, limit, grace):
     note = None
     if ran:
         names = ", ".join(ran[:3]) + (" and %d more" % (len(ran) - 3) if len(ran) > 3 else "")
-        note = "the paused event loop ran %s s for this; meanwhile %s ran: %s" % (
-            usercode.seconds(round(time.monotonic() - started, 2) or 0.01),
+        note = "the paused event loop ran %.2f s for this; meanwhile %s ran: %s" % (
+            time.monotonic() - started,
             "1 other task" if len(ran) == 1 else "%d other tasks" % len(ran), names)
     return task, watched, note, changed
 
