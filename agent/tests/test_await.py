@@ -116,6 +116,29 @@ class AwaitTests(AgentTestCase):
         self.ends_normally(1)
 
 
+class AwaitOffTheLoopTests(AgentTestCase):
+    def test_a_fresh_loop_refuses_another_loops_future_and_frees_a_queue(self):
+        s, st = self.run_to("await_threads.py", "STOP", awaitTimeout=1)
+        frame = s.top_frame(st["threadId"])["id"]
+
+        def evaluate(text):
+            return s.request_raw("evaluate", {"expression": text, "context": "repl",
+                                              "frameId": frame})
+        self.assertEqual(evaluate("await asyncio.sleep(0.01, result=value)")["body"]["result"],
+                         "3")
+        refused = evaluate("await fut")
+        self.assertEqual(refused["error"], "evalError")
+        self.assertIn("belongs to a paused event loop that cannot run from this thread",
+                      refused["message"])
+        waited = evaluate("await queue.get()")
+        self.assertIn("was still waiting after 1 s: cancelled", waited["message"])
+        self.assertEqual(evaluate("fut.done(), queue._loop")["body"]["result"], "(False, None)")
+        s.request("continue")
+        code, out, err = s.finish()
+        self.assertEqual(code, 0, err)
+        self.assertIn("served 3", out)
+
+
 class AwaitWithoutAsyncioTests(AgentTestCase):
     def test_program_without_asyncio(self):
         s, st = self.run_to("values.py", "inspect-here")
