@@ -15,7 +15,7 @@ import ast
 from . import paused_loop
 from . import tasks as taskmod
 from . import usercode
-from .protocol import AgentError, EVAL_ERROR, TIMEOUT
+from .errors import AgentError, EVAL_ERROR, TIMEOUT
 from .saferepr import safe_repr
 
 FLAGS = ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
