@@ -6,7 +6,9 @@ from tests.harness import AgentTestCase, fixture, line_of, settrace_variant
 PROGRAM = fixture("await_console.py")
 
 
-class AwaitTests(AgentTestCase):
+class StoppedInATask(AgentTestCase):
+    """Stopped at STOP in the `stopper` task, with awaitTimeout 1 s."""
+
     def setUp(self):
         self.s, st = self.run_to("await_console.py", "STOP", awaitTimeout=1)
         self.tid = st["threadId"]
@@ -42,6 +44,8 @@ class AwaitTests(AgentTestCase):
         self.assertNotIn("Traceback", err)
         return out
 
+
+class AwaitTests(StoppedInATask):
     def test_coroutines_run_to_their_value(self):
         self.assertEqual(self.value("await asyncio.sleep(0, result=5)"), "5")
         self.assertEqual(self.value("await fetch(3)"), "42")
@@ -58,22 +62,6 @@ class AwaitTests(AgentTestCase):
         self.assertEqual(self.value("counter"), "42")
         out = self.ends_normally(42)        # the parked task saw the value through its future
         self.assertIn("stop 42", out)
-
-    def test_the_paused_loop_runs_for_its_own_futures_queues_and_locks(self):
-        value, note = self.noted("await ready")
-        self.assertEqual(value, "'ready'")
-        self.assertRegex(note, r"^ [\d.]+ s for this; meanwhile \d other tasks? ran: .*producer")
-        self.assertEqual(self.value("await queue.get()"), "7")
-        self.assertEqual(self.value("async with lock: counter = 100"), "")
-        self.assertEqual(self.value("lock.locked(), counter"), "(False, 100)")
-        code, message = self.error("await pending")   # only the stopped task completes it
-        self.assertEqual(code, "timeout")
-        self.assertIn("`await pending` was still waiting after 1 s: cancelled", message)
-        self.assertEqual(self.value("pending.cancelled(), parked.done()"), "(False, False)")
-        threads = [e["threadId"] for e in self.s.events("thread") if e["reason"] == "exited"]
-        self.assertEqual(len(threads), 2, "producer and holder ended: thread events")
-        out = self.ends_normally(100, queued=0)
-        self.assertIn("stop 100", out)
 
     def test_timeout_cancels(self):
         code, message = self.error("await asyncio.sleep(30)")
@@ -116,6 +104,27 @@ class AwaitTests(AgentTestCase):
         self.ends_normally(1)
 
 
+class PausedLoopTests(StoppedInATask):
+    """The turn of the paused loop, also with the settrace backend (3.12+), where the stopped
+    thread waits inside a trace function instead of a monitoring callback."""
+
+    def test_the_paused_loop_runs_for_its_own_futures_queues_and_locks(self):
+        value, note = self.noted("await ready")
+        self.assertEqual(value, "'ready'")
+        self.assertRegex(note, r"^ [\d.]+ s for this; meanwhile \d other tasks? ran: .*producer")
+        self.assertEqual(self.value("await queue.get()"), "7")
+        self.assertEqual(self.value("async with lock: counter = 100"), "")
+        self.assertEqual(self.value("lock.locked(), counter"), "(False, 100)")
+        code, message = self.error("await pending")   # only the stopped task completes it
+        self.assertEqual(code, "timeout")
+        self.assertIn("`await pending` was still waiting after 1 s: cancelled", message)
+        self.assertEqual(self.value("pending.cancelled(), parked.done()"), "(False, False)")
+        threads = [e["threadId"] for e in self.s.events("thread") if e["reason"] == "exited"]
+        self.assertEqual(len(threads), 2, "producer and holder ended: thread events")
+        out = self.ends_normally(100, queued=0)
+        self.assertIn("stop 100", out)
+
+
 class AwaitOffTheLoopTests(AgentTestCase):
     def test_a_fresh_loop_refuses_another_loops_future_and_frees_a_queue(self):
         s, st = self.run_to("await_threads.py", "STOP", awaitTimeout=1)
@@ -148,4 +157,4 @@ class AwaitWithoutAsyncioTests(AgentTestCase):
         self.assertEqual(resp["result"], "3")
 
 
-globals().update(settrace_variant(AwaitTests))
+globals().update(settrace_variant(PausedLoopTests))
