@@ -83,7 +83,7 @@ for (const py of pythons()) {
         return;
       }
 
-      it('runs coroutines to their value and statements with await in the frame', async () => {
+      it('runs coroutines to their value and statements with await in the frame, in a suspended task\'s frame too; completes `await`', async () => {
         await withAdapter(async (h) => {
           const { threadId, frameId } = await stopped(h, py, variant);
           assert.equal(await repl(h, frameId, 'await asyncio.sleep(0, result=5)'), '5');
@@ -96,9 +96,25 @@ for (const py of pythons()) {
           assert.equal(await repl(h, frameId, 'counter'), '45');
           const locals = await h.locals(frameId);
           assert.equal(locals.get('counter')?.value, '45', 'the Variables view sees the assignment');
+
+          const parked = (await h.dc.threadsRequest()).body.threads.find((t) => /\(parked\)$/.test(t.name));
+          assert.ok(parked, 'the parked task is a thread');
+          const suspended = await h.topFrame(parked.id);
+          assert.equal(suspended.line, SUSPENDED);
+          assert.equal(await repl(h, suspended.id, 'seen = await fetch(3)'), '');
+          assert.equal(await repl(h, suspended.id, 'seen + 1'), '43');
+
+          const keyword = await h.dc.completionsRequest({ text: 'aw', column: 3, frameId });
+          assert.deepEqual(keyword.body.targets.find((t) => t.label === 'await'), { label: 'await', type: 'keyword', start: 0, length: 2 });
+          const names = await h.dc.completionsRequest({ text: 'await fe', column: 9, frameId });
+          assert.deepEqual(names.body.targets.map((t: DebugProtocol.CompletionItem) => [t.label, t.type]), [['fetch', 'function']]);
+          const attrs = await h.dc.completionsRequest({ text: 'await finished.res', column: 19, frameId });
+          assert.deepEqual(attrs.body.targets.map((t) => t.label), ['result']);
+
           const out = await finish(h, threadId);
           assert.match(out, /stop 45\n/, 'the program goes on with the value the console gave it');
-          assert.match(out, /total 45 ready ready left in queue 1\n/);
+          // The parked task returns what `pending` brought (45) plus its `seen` (42).
+          assert.match(out, /total 87 ready ready left in queue 1\n/);
         });
       });
 
@@ -134,25 +150,6 @@ for (const py of pythons()) {
           const out = await finish(h, threadId);
           const left = variant.label === 'uvloop' ? 1 : 0;
           assert.match(out, new RegExp(`stop 100\ntotal 100 ready ready left in queue ${left}\n`), 'the program runs on: nothing the console did broke its loop');
-        });
-      });
-
-      it('awaits in a suspended task\'s frame and completes `await`', async () => {
-        await withAdapter(async (h) => {
-          const { threadId, frameId } = await stopped(h, py, variant);
-          const parked = (await h.dc.threadsRequest()).body.threads.find((t) => /\(parked\)$/.test(t.name));
-          assert.ok(parked, 'the parked task is a thread');
-          const top = await h.topFrame(parked.id);
-          assert.equal(top.line, SUSPENDED);
-          assert.equal(await repl(h, top.id, 'seen = await fetch(3)'), '');
-          assert.equal(await repl(h, top.id, 'seen + 1'), '43');
-          const keyword = await h.dc.completionsRequest({ text: 'aw', column: 3, frameId });
-          assert.deepEqual(keyword.body.targets.find((t) => t.label === 'await'), { label: 'await', type: 'keyword', start: 0, length: 2 });
-          const names = await h.dc.completionsRequest({ text: 'await fe', column: 9, frameId });
-          assert.deepEqual(names.body.targets.map((t: DebugProtocol.CompletionItem) => [t.label, t.type]), [['fetch', 'function']]);
-          const attrs = await h.dc.completionsRequest({ text: 'await finished.res', column: 19, frameId });
-          assert.deepEqual(attrs.body.targets.map((t) => t.label), ['result']);
-          assert.match(await finish(h, threadId), /total 43 ready ready left in queue 1\n/, 'the suspended task resumes with the value the console gave it');
         });
       });
     });
