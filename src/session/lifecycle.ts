@@ -23,6 +23,7 @@ export function registerLifecycle(session: Session): void {
     session.linesStartAt1 = args.linesStartAt1 !== false;
     session.columnsStartAt1 = args.columnsStartAt1 !== false;
     clientRunsTerminals = args.supportsRunInTerminalRequest === true;
+    session.clientInvalidates = args.supportsInvalidatedEvent === true;
     return capabilities();
   });
 
@@ -56,7 +57,7 @@ export function registerLifecycle(session: Session): void {
     session.attachConfig = config;
     return startSession(async () => {
       const debuggee = await attachDebuggee(config.host, config.port, config.token, session.log);
-      await connect(session, debuggee, { justMyCode: config.justMyCode, stopOnEntry: false, terminateOnDisconnect: false, evaluateTimeout: config.evaluateTimeout, diagnose: config.diagnose });
+      await connect(session, debuggee, { justMyCode: config.justMyCode, stopOnEntry: false, terminateOnDisconnect: false, evaluateTimeout: config.evaluateTimeout, awaitTimeout: config.awaitTimeout, diagnose: config.diagnose });
     });
   });
 
@@ -152,6 +153,7 @@ async function start(session: Session, config: LaunchConfig, clientRunsTerminals
       stopOnEntry: config.stopOnEntry,
       terminateOnDisconnect: config.terminateOnDisconnect,
       evaluateTimeout: config.evaluateTimeout,
+      awaitTimeout: config.awaitTimeout,
       diagnose: config.diagnose,
     });
   } catch (err) {
@@ -185,7 +187,7 @@ function terminalFor(session: Session, config: LaunchConfig, clientRunsTerminals
 async function connect(
   session: Session,
   debuggee: Debuggee,
-  options: { justMyCode: boolean; stopOnEntry: boolean; terminateOnDisconnect: boolean; evaluateTimeout: number; diagnose: boolean },
+  options: { justMyCode: boolean; stopOnEntry: boolean; terminateOnDisconnect: boolean; evaluateTimeout: number; awaitTimeout: number; diagnose: boolean },
 ): Promise<void> {
   session.adopt(debuggee);
   await debuggee.client.request('configure', options);
