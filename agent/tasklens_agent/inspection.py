@@ -4,17 +4,16 @@ Each handler runs on the thread that owns the frame or value (parked in `Debugge
 the control thread when that thread is not parked (e.g. stuck in native code). Handles are
 created here and die when the program resumes.
 """
-import builtins
 import itertools
-import keyword
 import linecache
 import os
-import re
 import sys
 import threading
 import time
 import traceback
 
+from . import await_eval
+from . import completions
 from . import frames as framemod
 from . import paths
 from . import task_views
@@ -214,19 +213,34 @@ class Inspector:
         ts = self.frame(args)[0] if args.get("frameId") is not None else None
         g = frame.f_globals if frame is not None else sys.modules["__main__"].__dict__
         loc = frame.f_locals if frame is not None else g
+        repl = args.get("context") == "repl"
+        note = None     # what else ran while an `await` waited
+        flags = await_eval.FLAGS if repl else 0     # `await` at the top: the console only
         try:
             try:
-                code = compile(text, "<debug>", "eval", dont_inherit=True)
+                code = compile(text, "<debug>", "eval", flags=flags, dont_inherit=True)
             except SyntaxError:
-                if args.get("context") != "repl":
+                if not repl:
                     raise
-                code = compile(text, "<debug>", "exec", dont_inherit=True)
-                exec(code, g, loc)
-                if frame is not None and loc is not g:
+                code = compile(text, "<debug>", "exec", flags=flags, dont_inherit=True)
+                # eval, not exec: code that awaits gives back its coroutine, to be run here.
+                ran = eval(code, g, loc)
+                place = frame.f_lasti if frame is not None else None
+                if await_eval.is_async(code):
+                    note = await_eval.run(ran, text, self.core)[1]
+                # A suspended task's frame that ran on meanwhile (the paused loop was turned)
+                # keeps what it has: a snapshot written back now would undo its progress.
+                if frame is not None and loc is not g and frame.f_lasti == place:
                     framemod.commit_locals(frame)
-                return {"result": "", "type": "", "variablesReference": 0}
+                body = {"result": "(%s)" % note if note else "", "type": "",
+                        "variablesReference": 0}
+                if note:
+                    body["loopRan"] = True
+                return body
             result = eval(code, g, loc)
-        except Interrupted:
+            if await_eval.is_async(code):
+                result, note = await_eval.run(result, text, self.core)
+        except (Interrupted, AgentError):
             raise
         except SystemExit as e:     # typed in the console: shown, never obeyed
             return {"result": "SystemExit(%s) raised; the program keeps running"
@@ -237,34 +251,20 @@ class Inspector:
         body = self.value_body(ts, result, text if args.get("context") != "repl" else None,
                                *_result_budget())
         body["result"] = body.pop("value")
+        if note:
+            body["result"] += "   (%s)" % note
+            body["loopRan"] = True
         return body
 
     def completions(self, args):
         text = str(args.get("text", ""))
         column = whole(args, "column") or len(text) + 1
-        head = text[:column - 1]
-        m = re.search(r"([A-Za-z_][\w.]*)?$", head)
-        token = m.group(0) if m else ""
         if self.is_separator(args):
             return {"targets": []}
         frame = self.default_frame(args)
         g = frame.f_globals if frame is not None else sys.modules["__main__"].__dict__
         loc = frame.f_locals if frame is not None else g
-        if "." in token:
-            base, _, partial = token.rpartition(".")
-            try:
-                obj = eval(compile(base, "<completion>", "eval", dont_inherit=True), g, loc)
-                names = [n for n in dir(obj) if type(n) is str]
-            except Interrupted:
-                raise
-            except BaseException:
-                names = []
-        else:
-            partial = token
-            names = set(loc) | set(g) | set(dir(builtins)) | set(keyword.kwlist)
-        labels = sorted(n for n in names if n.startswith(partial))
-        return {"targets": [{"label": n, "type": "variable", "start": len(head) - len(partial),
-                             "length": len(partial)} for n in labels[:500]]}
+        return {"targets": completions.targets(text, column, g, loc)}
 
     def exceptionInfo(self, args):
         _, ts = self.thread_state(args)

@@ -12,6 +12,7 @@ import json
 import os
 import sys
 
+from . import await_eval
 from . import children
 from . import diagnostics_options
 from . import inspection
@@ -195,6 +196,7 @@ class Session:
         core.just_my_code = bool(args.get("justMyCode", True))
         core.terminate_on_disconnect = bool(args.get("terminateOnDisconnect", False))
         usercode.LIMIT = float(args.get("evaluateTimeout") or usercode.LIMIT)
+        await_eval.LIMIT = float(args.get("awaitTimeout") or await_eval.LIMIT)
         self.agent.stop_on_entry = bool(args.get("stopOnEntry", False))
         diagnostics_options.configure(core, args.get("diagnose"))
         children.configure(args.get("subProcess"))

@@ -1,16 +1,17 @@
 """When and where each task was created, recorded as it is created, for `taskTable`.
 
 The loop hook (tasks.py) calls `watch` when it first sees a loop run. `watch` puts a wrapper of
-the loop's own `create_task` on the loop instance: every task made through the loop
+the loop's own `create_task` on the loop's class (loop_patch.py): every task made through the loop
 (`asyncio.create_task`, `ensure_future`, `gather`, TaskGroup, a task factory the program set
 before or sets later, eager tasks on 3.12+) passes through it, and the loop's task factory is
 left alone (3.13 renames unnamed tasks "None" whenever any factory is set). The tasks that
 exist when the loop is first seen (`asyncio.run`'s main task) are dated then and placed at the
-user line that started the loop. Loops without an instance dict (uvloop's) are not watched.
+user line that started the loop. Loops whose class takes no attribute (uvloop's) are not watched.
 
 Per task: `time.monotonic()`, the first user frame's code object and instruction offset (its
 line is worked out only when asked: `f_lineno` walks the line table, a third of the record's
-cost on the asyncio throughput benchmark), and the id of its coroutine, in a dict keyed by `id(task)`: an int key and a tuple are the cheapest record there is
+cost on the asyncio throughput benchmark), and the id of its coroutine, in a dict keyed by
+`id(task)`: an int key and a tuple are the cheapest record there is
 (a weak reference per task, or a WeakKeyDictionary's Python code, cost more than the task's own
 creation on 3.14). A lookup checks the coroutine's id, so a record outliving its task is never
 taken for a new task with the same id; every `_limit` records, those of tasks no longer alive
@@ -21,7 +22,9 @@ loop is passed to `loop_watchers` (looptime.py).
 """
 import sys
 import time
+import weakref
 
+from . import loop_patch
 from . import paths
 
 _MAX_DEPTH = 16
@@ -30,6 +33,7 @@ done_callback = None
 loop_watchers = []
 _created = {}       # id(task) -> (created at, (code, offset) or None, id(coroutine))
 _limit = [4096]
+_watched = weakref.WeakSet()
 _monotonic = time.monotonic
 _getframe = sys._getframe
 _kinds = paths._kind
@@ -61,40 +65,40 @@ def watch(loop):
     """Record the tasks `loop` creates from now on, and date those it already has."""
     for watcher in loop_watchers:
         watcher(loop, _getframe(2))
-    own = getattr(loop, "__dict__", None)
-    if own is None or getattr(own.get("create_task"), "_tasklens", False):
+    if loop in _watched:
         return
-    original = loop.create_task
+    try:
+        _watched.add(loop)
+    except TypeError:
+        return
     created, monotonic, getframe, kinds, kind = _created, _monotonic, _getframe, _kinds, _kind
     limit = _limit
 
-    def create_task(coro, **kwargs):
-        started = monotonic()
-        task = original(coro, **kwargs)
-        # _site, inlined: this runs for every task the program creates
-        frame = getframe(1)
-        site = None
-        for _ in range(_MAX_DEPTH):
-            if frame is None:
-                break
-            code = frame.f_code
-            filename = code.co_filename
-            if (kinds.get(filename) or kind(filename)) == "user":
-                site = (code, frame.f_lasti)
-                break
-            frame = frame.f_back
-        created[id(task)] = (started, site, id(coro))
-        if len(created) > limit[0]:
-            _forget_dead()
-        if done_callback is not None:
-            task.add_done_callback(done_callback)
-        return task
-    create_task._tasklens = True
-    try:
-        loop.create_task = create_task
-    except AttributeError:
-        return
-    _date_existing(loop)
+    def make(original):
+        def create_task(self, coro, **kwargs):
+            started = monotonic()
+            task = original(self, coro, **kwargs)
+            # _site, inlined: this runs for every task the program creates
+            frame = getframe(1)
+            site = None
+            for _ in range(_MAX_DEPTH):
+                if frame is None:
+                    break
+                code = frame.f_code
+                filename = code.co_filename
+                if (kinds.get(filename) or kind(filename)) == "user":
+                    site = (code, frame.f_lasti)
+                    break
+                frame = frame.f_back
+            created[id(task)] = (started, site, id(coro))
+            if len(created) > limit[0]:
+                _forget_dead()
+            if done_callback is not None:
+                task.add_done_callback(done_callback)
+            return task
+        return create_task
+    if loop_patch.wrap(loop, "origins", make):
+        _date_existing(loop)
 
 
 def _forget_dead():

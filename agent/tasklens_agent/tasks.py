@@ -25,6 +25,7 @@ import sys
 import threading
 import weakref
 
+from . import loop_patch
 from . import paths
 from . import task_origins
 
@@ -119,23 +120,20 @@ def _record_creation_order(loop):
         _order_watched.add(loop)
     except TypeError:
         return
-    if getattr(loop, "__dict__", None) is None:
-        return
-    original = loop.create_task
     created, ref = _created, weakref.ref
 
-    def create_task(coro, **kwargs):
-        task = original(coro, **kwargs)
-        try:
-            created.append(ref(task))
-        except TypeError:   # a task factory's object that cannot be weakly referenced
+    def make(original):
+        def create_task(self, coro, **kwargs):
+            task = original(self, coro, **kwargs)
+            try:
+                created.append(ref(task))
+            except TypeError:   # a task factory's object that cannot be weakly referenced
+                return task
+            if len(created) > _created_limit[0]:
+                _compact_created()
             return task
-        if len(created) > _created_limit[0]:
-            _compact_created()
-        return task
-    try:
-        loop.create_task = create_task
-    except AttributeError:
+        return create_task
+    if not loop_patch.wrap(loop, "order", make):
         return
     mod = sys.modules.get("asyncio.tasks")
     try:    # on the program's way into its loop: whatever goes wrong costs only the order

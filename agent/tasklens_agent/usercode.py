@@ -148,6 +148,43 @@ def call(fn, what, limit=None, on_left=None):
     return outcome[0], outcome[1], run
 
 
+def allow(seconds):
+    """The run of this thread may go on `seconds` more: an `await` in the console has a
+    limit of its own (await_eval.LIMIT), longer than evaluateTimeout."""
+    run = _current.get(threading.get_ident())
+    if run is not None:
+        end = time.monotonic() + seconds
+        if end > run.deadline:
+            run.limit += end - run.deadline
+            run.deadline = end
+
+
+class exempt:
+    """Within it, the run of this thread is not interrupted: the program's own code runs there
+    (a paused event loop turned for an `await`), where an exception raised from outside would
+    land in one of its tasks. `lapse()` ... `keep()` bracket the console's own code inside it,
+    which keeps the deadline. Afterwards the run has at least 0.5 s left."""
+
+    def __enter__(self):
+        self.run = _current.get(threading.get_ident())
+        if self.run is not None:
+            self.saved = self.run.deadline
+        self.keep()
+        return self
+
+    def keep(self):
+        if self.run is not None:
+            self.run.deadline = float("inf")
+
+    def lapse(self):
+        if self.run is not None:
+            self.run.deadline = self.saved
+
+    def __exit__(self, *exc):
+        if self.run is not None:
+            self.run.deadline = max(self.saved, time.monotonic() + 0.5)
+
+
 def time_left():
     """Seconds until the deadline of the run this thread is in (None outside one)."""
     run = _current.get(threading.get_ident())
@@ -210,7 +247,7 @@ class _Job:
                 type(value).__name__, value)))
 
     def _late(self, run, kind, value):
-        head = "%s (%s) finished after %s s" % (_short(run.what), self.cmd, seconds(
+        head = "%s (%s) finished after %s s" % (short(run.what), self.cmd, seconds(
             round(run.elapsed(), 1)))
         if kind == "interrupted":
             text = "%s: interrupted.\n" % head
@@ -228,10 +265,10 @@ class _Job:
 
 def busy_message(run):
     return ("this thread is still running %s (for %s s); it takes new requests when that "
-            "finishes" % (_short(run.what), seconds(round(run.elapsed()))))
+            "finishes" % (short(run.what), seconds(round(run.elapsed()))))
 
 
-def _short(text):
+def short(text):
     text = " ".join(str(text).split())
     return "`%s`" % (text if len(text) <= 60 else text[:57] + "...")
 
@@ -293,4 +330,4 @@ def resume_notice(core, step_ts=None):
         return
     for run in [r for r in list(_current.values()) if r.left]:
         core.output("A thread still runs %s; it resumes when that finishes.\n"
-                    % _short(run.what), "console")
+                    % short(run.what), "console")

@@ -151,7 +151,7 @@ export interface AgentScope {
 /** Request name → [arguments, response body]. */
 export interface AgentRequests {
   handshake: [{ token: string; protocol: number; readOnly?: boolean }, object];
-  configure: [{ justMyCode: boolean; stopOnEntry: boolean; terminateOnDisconnect: boolean; evaluateTimeout: number; diagnose?: boolean; subProcess?: { host: string; port: number; token: string; launched: boolean } }, object];
+  configure: [{ justMyCode: boolean; stopOnEntry: boolean; terminateOnDisconnect: boolean; evaluateTimeout: number; awaitTimeout?: number; diagnose?: boolean; subProcess?: { host: string; port: number; token: string; launched: boolean } }, object];
   setBreakpoints: [{ source: { path: string }; breakpoints: SourceBreakpointArg[] }, { breakpoints: AgentBreakpoint[] }];
   setFunctionBreakpoints: [{ breakpoints: FunctionBreakpointArg[] }, { breakpoints: AgentBreakpoint[] }];
   setExceptionBreakpoints: [{ filters: string[] }, object];
@@ -172,7 +172,7 @@ export interface AgentRequests {
     { variables: AgentVariable[] },
   ];
   setVariable: [{ variablesReference: number; name: string; value: string }, AgentValue & { value: string }];
-  evaluate: [{ expression: string; frameId?: number; context: string }, AgentValue & { result: string }];
+  evaluate: [{ expression: string; frameId?: number; context: string }, AgentValue & { result: string; loopRan?: boolean }];
   completions: [
     { text: string; column: number; frameId?: number },
     { targets: Array<{ label: string; type?: string; start?: number; length?: number }> },

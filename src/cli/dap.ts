@@ -23,9 +23,10 @@ export function register(program: Command): void {
       '\nEditors start this command as their debug adapter. Launch arguments: program | module, args, cwd,\n' +
         'env, python (default: python3 when it is 3.11+, else the newest python3.N on PATH), stopOnEntry,\n' +
         'justMyCode (default true), maxTaskThreads (default 1000), evaluateTimeout (seconds, default 2),\n' +
+        'awaitTimeout (seconds an `await` typed in the console may wait, default 5),\n' +
         'subProcess (default true: Python child processes in sessions of their own, docs/children.md).\n' +
         'Attach arguments: connect: {host, port[, token]} for a program started with\n' +
-        '`tasklens run --listen HOST:PORT`, justMyCode, maxTaskThreads, evaluateTimeout, subProcess.',
+        '`tasklens run --listen HOST:PORT`, justMyCode, maxTaskThreads, evaluateTimeout, awaitTimeout, subProcess.',
     )
     .action(async (options: DapOptions) => {
       // Loaded on use: the other sub-commands start without the adapter's modules.

@@ -33,6 +33,7 @@ export interface ChildDefaults {
   justMyCode: boolean;
   maxTaskThreads: number;
   evaluateTimeout: number;
+  awaitTimeout: number;
   diagnose: boolean;
 }
 
@@ -67,8 +68,8 @@ export async function followChildren(session: Session, wanted: boolean, clientOp
     registry = await Registry.open(session);
     registries.set(session, registry);
   }
-  const { justMyCode, maxTaskThreads, evaluateTimeout, diagnose } = defaults;
-  registry.defaults = { justMyCode, maxTaskThreads, evaluateTimeout, diagnose };
+  const { justMyCode, maxTaskThreads, evaluateTimeout, awaitTimeout, diagnose } = defaults;
+  registry.defaults = { justMyCode, maxTaskThreads, evaluateTimeout, awaitTimeout, diagnose };
   registry.launched = launched;
   return { host: '127.0.0.1', port: registry.port, token: registry.token, launched };
 }

@@ -1,16 +1,18 @@
-// evaluate (repl runs statements too; hover and watch are expressions only) and completions.
-// The agent answers user code within the session's evaluateTimeout (interrupted, or left to
-// finish with its result on the console); waiting for that answer takes longer than the
-// agent's usual request timeout when a slow evaluation already runs ahead of it.
+// evaluate (repl runs statements and top-level `await` too; hover and watch are expressions
+// only) and completions. The agent answers user code within the session's evaluateTimeout
+// (interrupted, or left to finish with its result on the console), and an `await` within
+// awaitTimeout more; waiting for that answer takes longer than the agent's usual request
+// timeout when a slow evaluation already runs ahead of it.
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { DEFAULT_TIMEOUT_MS } from '../agent/client';
 import { ErrorCode, UserError } from '../dap/errors';
-import { DEFAULT_EVALUATE_TIMEOUT } from './launchArgs';
+import { DEFAULT_AWAIT_TIMEOUT, DEFAULT_EVALUATE_TIMEOUT } from './launchArgs';
 import type { Session } from './session';
 
 /** How long to wait for the agent's answer to a request that runs user code. */
 export function userCodeWaitMs(session: Session): number {
-  const limit = session.launchConfig?.evaluateTimeout ?? session.attachConfig?.evaluateTimeout ?? DEFAULT_EVALUATE_TIMEOUT;
+  const config = session.launchConfig ?? session.attachConfig;
+  const limit = (config?.evaluateTimeout ?? DEFAULT_EVALUATE_TIMEOUT) + (config?.awaitTimeout ?? DEFAULT_AWAIT_TIMEOUT);
   return Math.max(DEFAULT_TIMEOUT_MS, 2 * limit * 1000 + 5000);
 }
 
@@ -22,6 +24,10 @@ export function registerEvaluate(session: Session): void {
     const context = args.context === undefined ? 'repl' : CONTEXTS.has(args.context) ? args.context : 'watch';
     try {
       const body = await session.agent.request('evaluate', { expression: args.expression, frameId: args.frameId, context }, userCodeWaitMs(session));
+      // An `await` turned the paused loop: other tasks moved, their stacks and values changed.
+      if (body.loopRan && session.clientInvalidates) {
+        session.event<DebugProtocol.InvalidatedEvent>('invalidated', { areas: ['threads', 'stacks', 'variables'] });
+      }
       return {
         result: body.result,
         type: body.type,

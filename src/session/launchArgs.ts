@@ -20,6 +20,7 @@ export interface LaunchConfig {
   terminateOnDisconnect: boolean;
   maxTaskThreads: number;
   evaluateTimeout: number;
+  awaitTimeout: number;
   /** Undefined: a terminal when the client can run one (decided at launch). */
   console?: ConsoleKind;
   /** Asyncio diagnostics shown as important output events (docs/diagnostics.md). */
@@ -42,6 +43,7 @@ export interface AttachConfig {
   justMyCode: boolean;
   maxTaskThreads: number;
   evaluateTimeout: number;
+  awaitTimeout: number;
   diagnose: boolean;
   subProcess: boolean;
   parentSession?: ParentSession;
@@ -50,6 +52,8 @@ export interface AttachConfig {
 export const DEFAULT_MAX_TASK_THREADS = 1000;
 /** Seconds user code run for the debugger (evaluate, conditions, logpoints) may take. */
 export const DEFAULT_EVALUATE_TIMEOUT = 2;
+/** Seconds an `await` typed in the console may wait before it is cancelled. */
+export const DEFAULT_AWAIT_TIMEOUT = 5;
 
 function bad(message: string): UserError {
   return new UserError(ErrorCode.BadArguments, message);
@@ -68,10 +72,10 @@ function maxTaskThreads(args: Record<string, unknown>): number {
   return value;
 }
 
-function evaluateTimeout(args: Record<string, unknown>): number {
-  const value = optional(args, 'evaluateTimeout', 'number', DEFAULT_EVALUATE_TIMEOUT);
+function seconds(args: Record<string, unknown>, name: 'evaluateTimeout' | 'awaitTimeout', fallback: number): number {
+  const value = optional(args, name, 'number', fallback);
   if (!Number.isFinite(value) || value < 0.1 || value > 3600) {
-    throw bad(`Launch argument "evaluateTimeout" must be a number of seconds from 0.1 to 3600, not ${value}.`);
+    throw bad(`Launch argument "${name}" must be a number of seconds from 0.1 to 3600, not ${value}.`);
   }
   return value;
 }
@@ -121,7 +125,8 @@ export function parseLaunch(raw: unknown): LaunchConfig {
     justMyCode: optional(args, 'justMyCode', 'boolean', true),
     terminateOnDisconnect: optional(args, 'terminateOnDisconnect', 'boolean', false),
     maxTaskThreads: maxTaskThreads(args),
-    evaluateTimeout: evaluateTimeout(args),
+    evaluateTimeout: seconds(args, 'evaluateTimeout', DEFAULT_EVALUATE_TIMEOUT),
+    awaitTimeout: seconds(args, 'awaitTimeout', DEFAULT_AWAIT_TIMEOUT),
     console: consoleKind(args),
     diagnose: optional(args, 'diagnose', 'boolean', true),
     subProcess: optional(args, 'subProcess', 'boolean', true),
@@ -151,7 +156,8 @@ export function parseAttach(raw: unknown): AttachConfig {
   if (typeof host !== 'string') throw bad('"connect.host" must be a string.');
   if (c.token !== undefined && typeof c.token !== 'string') throw bad('"connect.token" must be a string.');
   return { host, port, token: c.token as string | undefined, justMyCode: optional(args, 'justMyCode', 'boolean', true),
-    maxTaskThreads: maxTaskThreads(args), evaluateTimeout: evaluateTimeout(args), diagnose: optional(args, 'diagnose', 'boolean', true),
+    maxTaskThreads: maxTaskThreads(args), evaluateTimeout: seconds(args, 'evaluateTimeout', DEFAULT_EVALUATE_TIMEOUT),
+    awaitTimeout: seconds(args, 'awaitTimeout', DEFAULT_AWAIT_TIMEOUT), diagnose: optional(args, 'diagnose', 'boolean', true),
     subProcess: optional(args, 'subProcess', 'boolean', true), parentSession: parentSession(args) };
 }
 

@@ -26,6 +26,7 @@ export function registerLifecycle(session: Session): void {
     session.columnsStartAt1 = args.columnsStartAt1 !== false;
     clientRunsTerminals = args.supportsRunInTerminalRequest === true;
     clientOpensSessions = args.supportsStartDebuggingRequest === true;
+    session.clientInvalidates = args.supportsInvalidatedEvent === true;
     return capabilities();
   });
 
@@ -60,7 +61,7 @@ export function registerLifecycle(session: Session): void {
     return startSession(async () => {
       const debuggee = await attachDebuggee(config.host, config.port, config.token, session.log);
       const subProcess = await followChildren(session, config.subProcess, clientOpensSessions, config, config.parentSession?.launched === true);
-      await connect(session, debuggee, { justMyCode: config.justMyCode, stopOnEntry: false, terminateOnDisconnect: false, evaluateTimeout: config.evaluateTimeout, diagnose: config.diagnose, subProcess });
+      await connect(session, debuggee, { justMyCode: config.justMyCode, stopOnEntry: false, terminateOnDisconnect: false, evaluateTimeout: config.evaluateTimeout, awaitTimeout: config.awaitTimeout, diagnose: config.diagnose, subProcess });
     });
   });
 
@@ -159,6 +160,7 @@ async function start(session: Session, config: LaunchConfig, clientRunsTerminals
       stopOnEntry: config.stopOnEntry,
       terminateOnDisconnect: config.terminateOnDisconnect,
       evaluateTimeout: config.evaluateTimeout,
+      awaitTimeout: config.awaitTimeout,
       diagnose: config.diagnose,
       subProcess,
     });
@@ -193,7 +195,7 @@ function terminalFor(session: Session, config: LaunchConfig, clientRunsTerminals
 async function connect(
   session: Session,
   debuggee: Debuggee,
-  options: { justMyCode: boolean; stopOnEntry: boolean; terminateOnDisconnect: boolean; evaluateTimeout: number; diagnose: boolean; subProcess?: SubProcessSpec },
+  options: { justMyCode: boolean; stopOnEntry: boolean; terminateOnDisconnect: boolean; evaluateTimeout: number; awaitTimeout: number; diagnose: boolean; subProcess?: SubProcessSpec },
 ): Promise<void> {
   session.adopt(debuggee);
   await debuggee.client.request('configure', options);

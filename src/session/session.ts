@@ -23,6 +23,8 @@ export class Session {
   configurationDone = false;
   linesStartAt1 = true;
   columnsStartAt1 = true;
+  /** The client refreshes its views on an `invalidated` event (initialize's supportsInvalidatedEvent). */
+  clientInvalidates = false;
   readonly breakpoints: BreakpointTable;
   /** Set while disconnecting or restarting: the old program's end is not news to the client. */
   quiet = false;

@@ -1,0 +1,131 @@
+// How long an `await` typed in the debug console takes, against a plain evaluate in the same
+// frame: the program is stopped in a task of a loop with 20 sleeping tasks, and each expression
+// is evaluated in the repl context, round trip through a real DAP client (request to
+// response). Rows: asyncio's loop (the paused loop is turned for the `await`) and, where the
+// interpreter has uvloop, uvloop (a fresh loop runs it); debugpy (Debian's python3-debugpy,
+// where importable) on the same program as the anchor.
+// Usage: node dist/bench/await-bench.js [--reps N]
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import * as path from 'node:path';
+import type { Readable, Writable } from 'node:stream';
+import type { DebugProtocol } from '@vscode/debugprotocol';
+import { lineOf, matrix, repoRoot, StreamClient } from './support';
+
+const PROGRAM = path.join(repoRoot, 'bench', 'programs', 'await_target.py');
+const STOP = lineOf(PROGRAM, 'BENCH-STOP');
+/** [label, expression, the coroutine's own time in ms] */
+const EXPRESSIONS: Array<[string, string, number]> = [
+  ['plain evaluate `value + 1`', 'value + 1', 0],
+  ['`await asyncio.sleep(0, result=5)`', 'await asyncio.sleep(0, result=5)', 0],
+  ['`await fetch(0.02)` (sleeps 20 ms)', 'await fetch(0.02)', 20],
+];
+
+interface Adapter {
+  name: string;
+  start(python: string): ChildProcess;
+  launchArgs(python: string, args: string[]): DebugProtocol.LaunchRequestArguments;
+}
+
+const tasklens: Adapter = {
+  name: 'tasklens',
+  start: () => spawn(process.execPath, [path.join(repoRoot, 'dist', 'src', 'cli', 'main.js'), 'dap'], { stdio: ['pipe', 'pipe', 'inherit'] }),
+  launchArgs: (python, args) => ({ program: PROGRAM, args, python }) as DebugProtocol.LaunchRequestArguments,
+};
+
+const debugpy: Adapter = {
+  name: 'debugpy',
+  start: (python) => spawn(python, ['-m', 'debugpy.adapter'], { stdio: ['pipe', 'pipe', 'inherit'] }),
+  launchArgs: (python, args) => ({ type: 'python', request: 'launch', program: PROGRAM, args, python: [python], console: 'internalConsole', justMyCode: true }) as DebugProtocol.LaunchRequestArguments,
+};
+
+function option(name: string, fallback: number): number {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** Per expression, the round trips in ms (or the error the adapter gave). */
+async function measure(adapter: Adapter, python: string, args: string[], reps: number): Promise<Array<number[] | string>> {
+  const child = adapter.start(python);
+  const dc = new StreamClient('unused', 'unused', 'python');
+  dc.defaultTimeout = 30_000;
+  dc.attachStreams(child.stdout as Readable, child.stdin as Writable);
+  try {
+    await dc.initializeRequest({ adapterID: 'python', linesStartAt1: true, columnsStartAt1: true, pathFormat: 'path' });
+    const initialized = dc.waitForEvent('initialized');
+    const stopped = dc.waitForEvent('stopped');
+    const launched = dc.launchRequest(adapter.launchArgs(python, args));
+    await initialized;
+    await dc.setBreakpointsRequest({ source: { path: PROGRAM }, breakpoints: [{ line: STOP }] });
+    await dc.configurationDoneRequest();
+    await launched;
+    const stop = (await stopped) as DebugProtocol.StoppedEvent;
+    const trace = await dc.stackTraceRequest({ threadId: stop.body.threadId! });
+    const frameId = trace.body.stackFrames[0].id;
+    const out: Array<number[] | string> = [];
+    for (const [, expression] of EXPRESSIONS) {
+      const times: number[] = [];
+      try {
+        await dc.evaluateRequest({ expression, frameId, context: 'repl' });   // warm-up
+        for (let i = 0; i < reps; i++) {
+          const asked = performance.now();
+          await dc.evaluateRequest({ expression, frameId, context: 'repl' });
+          times.push(performance.now() - asked);
+        }
+        out.push(times);
+      } catch (err) {
+        out.push(err instanceof Error ? err.message.split('\n')[0].slice(0, 60) : String(err));
+      }
+    }
+    return out;
+  } finally {
+    await Promise.race([dc.disconnectRequest({ terminateDebuggee: true }).catch(() => undefined), sleep(3000)]);
+    child.kill('SIGKILL');
+  }
+}
+
+function version(python: string): string {
+  return spawnSync(python, ['-c', 'import sys; print("%d.%d" % sys.version_info[:2])'], { encoding: 'utf8' }).stdout.trim();
+}
+
+function imports(python: string, module: string): boolean {
+  return spawnSync(python, ['-c', `import ${module}`], { stdio: 'ignore' }).status === 0;
+}
+
+function cell(result: number[] | string | undefined, ownMs: number): string {
+  if (result === undefined) return '—';
+  if (typeof result === 'string') return `fails: ${result}`;
+  const sorted = [...result].sort((a, b) => a - b);
+  const median = sorted[Math.floor(sorted.length / 2)];
+  const extra = ownMs ? ` (+${Math.max(0, Math.round(median - ownMs))} over its own ${ownMs})` : '';
+  return `${median.toFixed(1)} ms${extra}`;
+}
+
+async function main(): Promise<void> {
+  const reps = option('--reps', 20);
+  const lines = ['| Python | loop | console input | tasklens | debugpy |', '| --- | --- | --- | ---: | ---: |'];
+  for (const python of matrix()) {
+    const v = version(python);
+    const loops: Array<[string, string[]]> = [['asyncio', []]];
+    if (imports(python, 'uvloop')) loops.push(['uvloop', ['--loop=uvloop']]);
+    const withDebugpy = imports(python, 'debugpy');
+    for (const [loop, args] of loops) {
+      const ours = await measure(tasklens, python, args, reps);
+      const theirs = withDebugpy ? await measure(debugpy, python, args, reps) : [];
+      EXPRESSIONS.forEach(([label, , ownMs], i) => {
+        const row = `| ${v} | ${loop} | ${label} | ${cell(ours[i], ownMs)} | ${cell(theirs[i], ownMs)} |`;
+        process.stderr.write(`${row}\n`);
+        lines.push(row);
+      });
+    }
+  }
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`await-bench: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});
