@@ -1,0 +1,68 @@
+"""Child processes (tasklens_agent/children.py): the environment children inherit and what the
+bootstrap does in a Python child, checked in real child interpreters. The sessions they open
+are tested end to end in test/children*.test.ts."""
+import os
+import subprocess
+import tempfile
+import unittest
+
+from tasklens_agent import children
+from tests.harness import PYTHON, TIMEOUT
+
+PROBE = ("import os, sys; print(os.environ.get('HIDDEN_RAN'), 'tasklens_agent' in sys.modules, "
+         "any('bootstrap' in p for p in sys.path), sys.argv[1:])")
+
+
+class EnvironmentTests(unittest.TestCase):
+    def setUp(self):
+        self.saved = dict(os.environ)
+
+    def tearDown(self):
+        os.environ.clear()
+        os.environ.update(self.saved)
+
+    def test_follow_and_restore(self):
+        os.environ["PYTHONPATH"] = "/somewhere"
+        children.start("run")
+        self.assertEqual(os.environ[children.ENV], "run")
+        self.assertEqual(os.environ["PYTHONPATH"].split(os.pathsep), [children.BOOTSTRAP, "/somewhere"])
+        children.configure({"host": "127.0.0.1", "port": 4000, "token": "abc", "launched": True})
+        self.assertEqual(os.environ[children.ENV], "debug 127.0.0.1:4000 abc launch")
+        self.assertEqual(os.environ["PYTHONPATH"].count(children.BOOTSTRAP), 1)
+        children.restore()
+        self.assertEqual(os.environ[children.ENV], "run")
+
+    def test_parse(self):
+        self.assertIsNone(children._parse("run"))
+        self.assertEqual(children._parse("debug 127.0.0.1:9 t attach"), ("127.0.0.1", 9, "t", False))
+        with self.assertRaises(ValueError):
+            children._parse("debug nonsense")
+
+
+class BootstrapTests(unittest.TestCase):
+    def run_child(self, spec, *args):
+        hidden = tempfile.mkdtemp()
+        with open(os.path.join(hidden, "sitecustomize.py"), "w") as f:
+            f.write("import os\nos.environ['HIDDEN_RAN'] = 'yes'\n")
+        env = dict(os.environ, XDG_RUNTIME_DIR=tempfile.mkdtemp(),
+                   PYTHONPATH=os.pathsep.join([children.BOOTSTRAP, hidden]))
+        env.pop(children.ENV, None)
+        if spec is not None:
+            env[children.ENV] = spec
+        done = subprocess.run([PYTHON, "-c", PROBE] + list(args), capture_output=True,
+                              timeout=TIMEOUT, env=env, text=True)
+        self.assertEqual((done.returncode, done.stderr), (0, ""))
+        return done.stdout.strip()
+
+    def test_run_mode_loads_the_agent_and_the_hidden_sitecustomize(self):
+        self.assertEqual(self.run_child("run", "a"), "yes True False ['a']")
+
+    def test_without_the_variable_only_the_hidden_sitecustomize_runs(self):
+        self.assertEqual(self.run_child(None), "yes False False []")
+
+    def test_a_gone_adapter_leaves_the_child_undebugged(self):
+        self.assertEqual(self.run_child("debug 127.0.0.1:9 token launch"), "yes True False []")
+
+
+if __name__ == "__main__":
+    unittest.main()
