@@ -152,6 +152,16 @@ eachPython('child processes', (py) => {
     });
   });
 
+  it('"subProcess": false leaves children alone', async () => {
+    await withTree(breakpointsAt(childProgram, childLine), async (h, tree) => {
+      const since = h.mark();
+      await tree.launch(h, py, { program: popen, console: 'internalConsole', subProcess: false });
+      assert.equal(await h.exitCode(since, 30_000), 0);
+      assert.match(h.output('stdout'), /child 20 computed 40[\s\S]*child exit 3/);
+      assert.equal(tree.requests.length, 0);
+    });
+  });
+
   it('a client without startDebugging: children run undebugged, with one console line', async () => {
     await withAdapter(async (h) => {
       const since = h.mark();
