@@ -6,6 +6,8 @@
     python launch.py -- PROGRAM ARGS...
 
 `tasklens run` execs the last two forms (bin/tasklens), so this process is the program's.
+`--no-subprocess` (last two forms) leaves the program's Python children alone; otherwise they
+get the agent too (docs/children.md).
 Environment: TASKLENS_TOKEN (connect mode's token); TASKLENS_WRAPPER_PID, set by a
 `tasklens run` that could not exec and stays the parent (the program then dies with it). The
 agent removes both before the program runs.
