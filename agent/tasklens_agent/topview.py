@@ -1,0 +1,187 @@
+"""The `taskTimes` answer (`tasklens top`): the task table with each task's counters, a header
+per loop, and the warnings someone chasing a slow service looks for first.
+
+Runs on the control thread while the program runs: it reads tasktime's counters (written by
+the loop threads) and the tasks themselves, never runs user code. A snapshot resets the
+"longest step" and "max lag" of each loop: they are per interval between two snapshots.
+"""
+import sys
+import threading
+import time
+
+from . import looptime
+from . import paths
+from . import task_views
+from . import tasktime
+
+DEFAULT_SLOW = 0.1      # as --diagnose's --slow-ms
+DEFAULT_STUCK = 10.0    # as --diagnose's --stuck-s
+SELF_WAKE_MIN = 10      # wakes seen before the self-waking share means anything
+CANCEL_GRACE = 1.0      # seconds a cancelled task may run its clean-up before it is flagged
+_cancel_seen = {}       # id(task) -> when first seen cancelled and still pending
+
+
+def _r(x):
+    return round(x, 6)
+
+
+def _coro_site(task):
+    coro = task.get_coro()
+    code = getattr(coro, "cr_code", None) or getattr(coro, "gi_code", None)
+    if code is None:
+        return None
+    return {"path": paths.display(code.co_filename), "line": code.co_firstlineno}
+
+
+def _times(st, lt, now):
+    tracked = now - st.first_seen
+    state = "running" if lt.current is st else "ready" if st.ready_at is not None else "waiting"
+    return {
+        "state": state, "busy": _r(st.busy), "sched": _r(st.sched),
+        "idle": _r(max(0.0, tracked - st.busy - st.sched)), "polls": st.polls,
+        "wakes": st.wakes, "selfWakes": st.self_wakes, "tracked": _r(tracked),
+        "maxStep": _r(st.max_step),
+        "p50": _r(tasktime.percentile(st.hist, 0.5, st.max_step)),
+        "p90": _r(tasktime.percentile(st.hist, 0.9, st.max_step)),
+        "p99": _r(tasktime.percentile(st.hist, 0.99, st.max_step)),
+        "histogram": st.hist[:max((i for i, n in enumerate(st.hist) if n), default=0) + 1],
+    }
+
+
+def _where_running(lt):
+    """{name, path, line} of the innermost user frame of the step running on the loop now."""
+    rec = lt.record
+    frame = sys._current_frames().get(rec.ident)
+    if frame is None:
+        return None
+    _, frames = looptime.step_frames(rec, frame)
+    for f in frames:
+        if paths.is_user(f.f_code.co_filename):
+            return {"name": f.f_code.co_qualname, "path": paths.display(f.f_code.co_filename),
+                    "line": f.f_lineno or 0}
+    return None
+
+
+def _loop_header(loop, lt, counts, now, slow, warnings):
+    rec = lt.record
+    thread = threading._active.get(rec.ident)
+    current = lt.current
+    running_for = now - lt.current_since if current is not None and lt.current_since else 0.0
+    head = {
+        "loopId": id(loop), "thread": thread.name if thread is not None else None,
+        "osThreadId": getattr(thread, "native_id", None), "kind": type(loop).__module__,
+        "tasks": counts, "steps": lt.steps, "busy": _r(lt.busy), "since": _r(now - lt.started),
+        "longestStep": _r(max(lt.longest, running_for)), "lag": _r(lt.lag),
+        "lagMax": _r(lt.lag_max), "runningFor": _r(running_for),
+    }
+    longest = lt.stats.get(lt.longest_key)
+    if longest is not None and longest.ref() is not None:
+        head["longestTask"] = longest.ref().get_name()
+    lt.longest, lt.longest_key, lt.lag_max = 0.0, None, lt.lag
+    if running_for >= slow:
+        who = current.ref() if isinstance(current, tasktime.TaskTimes) else None
+        at = _where_running(lt)
+        warnings.append({
+            "kind": "blockedLoop", "task": who.get_name() if who is not None else None,
+            "taskId": id(who) if who is not None else None, "at": at,
+            "message": "loop blocked for %.2f s by %s" % (
+                running_for, "task %s" % who.get_name() if who is not None else "a callback"),
+        })
+    return head
+
+
+def _task_warnings(task, st, row, now, slow, stuck, warnings):
+    at = row["stack"][0] if row.get("stack") else None
+    name, key = row["name"], row["taskId"]
+
+    def add(kind, message):
+        warnings.append({"kind": kind, "task": name, "taskId": key, "at": at, "message": message})
+    if st.max_step >= slow:
+        add("neverYields", "one step took %.3f s without yielding" % st.max_step)
+    if st.wakes >= SELF_WAKE_MIN and st.self_wakes * 2 > st.wakes:
+        add("selfWaking", "woke itself %d of %d times" % (st.self_wakes, st.wakes))
+    times = row["times"]
+    waited = now - (st.last_end or st.first_seen)
+    if times["state"] == "waiting" and waited >= stuck and _unwakeable(task):
+        add("stuck", "waiting %.0f s on %s; nothing can wake it"
+            % (waited, row.get("waitingOn") or "a future"))
+    cancelling = getattr(task, "cancelling", None)
+    if cancelling is not None and cancelling() > 0:
+        first = _cancel_seen.setdefault(key, now)
+        if now - first >= CANCEL_GRACE:
+            add("cancelledRunning", "cancelled %.1f s ago and still running" % (now - first))
+
+
+def _unwakeable(task):
+    try:
+        from .diagnostics import waits
+        return not waits.Wait(task).wakeable
+    except Exception:
+        return False
+
+
+def _finished(lt, now, warnings):
+    out = []
+    for st in list(lt.finished):
+        out.append({"taskId": st.key, "name": st.name, "outcome": st.outcome,
+                    "busy": _r(st.busy), "polls": st.polls, "finishedAgo": _r(now - st.finished)})
+        task = st.ref()
+        if st.outcome == "exception" and task is not None and now - st.finished >= CANCEL_GRACE \
+                and getattr(task, "_log_traceback", False):
+            exc = task.exception()
+            warnings.append({
+                "kind": "exceptionNotRetrieved", "task": st.name, "taskId": st.key, "at": None,
+                "message": "finished with %s: %s, never retrieved" % (type(exc).__name__, exc)})
+    return out
+
+
+def task_times(core, args):
+    slow = args.get("slowMs", DEFAULT_SLOW * 1000) / 1000.0
+    stuck = args.get("stuckS", DEFAULT_STUCK)
+    tasktime.refresh()
+    now = tasktime._clock()
+    table = task_views.task_table(core)
+    timed = dict(tasktime.loops())
+    warnings, loops = [], []
+    counts = {key: {"running": 0, "ready": 0, "waiting": 0, "done": 0} for key in timed}
+    live = {}
+    for task in _live_tasks():
+        live[id(task)] = task
+    pending = set()
+    for row in table["tasks"]:
+        task = live.get(row["taskId"])
+        if task is None:
+            continue
+        lt = timed.get(id(task.get_loop()))
+        row["loopId"] = id(task.get_loop())
+        site = _coro_site(task)
+        if site is not None:
+            row["coroutineAt"] = site
+        if lt is None:
+            continue
+        st = lt.stats.get(id(task))
+        if st is None or st.ref() is not task:
+            st = lt.adopt(task, now)
+        row["times"] = _times(st, lt, now)
+        counts[id(task.get_loop())][row["times"]["state"]] += 1
+        pending.add(row["taskId"])
+        _task_warnings(task, st, row, now, slow, stuck, warnings)
+    for key in [k for k in _cancel_seen if k not in pending]:
+        del _cancel_seen[key]
+    finished = []
+    for key, lt in timed.items():
+        loop = lt.loop_ref()
+        if loop is None:
+            continue
+        done = _finished(lt, now, warnings)
+        counts[key]["done"] = len(done)
+        finished.extend(done)
+        loops.append(_loop_header(loop, lt, counts[key], now, slow, warnings))
+    table.update({"now": _r(now), "wall": time.time(), "loops": loops, "finished": finished,
+                  "warnings": warnings})
+    return table
+
+
+def _live_tasks():
+    from . import tasks as taskmod
+    return taskmod.live_tasks()
