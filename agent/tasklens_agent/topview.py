@@ -33,6 +33,15 @@ def _coro_site(task):
     return {"path": paths.display(code.co_filename), "line": code.co_firstlineno}
 
 
+def _user_frame(core, task):
+    """{name, path, line}: the innermost user frame of the task (where it waits, or runs)."""
+    for f in task_views.own_frames(core, task):
+        if paths.is_user(f.f_code.co_filename):
+            return {"name": f.f_code.co_qualname, "path": paths.display(f.f_code.co_filename),
+                    "line": f.f_lineno or 0}
+    return None
+
+
 def _times(st, lt, now):
     tracked = now - st.first_seen
     state = "running" if lt.current is st else "ready" if st.ready_at is not None else "waiting"
@@ -91,7 +100,7 @@ def _loop_header(loop, lt, counts, now, slow, warnings):
 
 
 def _task_warnings(task, st, row, now, slow, stuck, warnings):
-    at = row["stack"][0] if row.get("stack") else None
+    at = row.get("waitsAt") or (row["stack"][0] if row.get("stack") else None)
     name, key = row["name"], row["taskId"]
 
     def add(kind, message):
@@ -141,7 +150,7 @@ def task_times(core, args):
     tasktime.refresh()
     now = tasktime._clock()
     table = task_views.task_table(core)
-    timed = dict(tasktime.loops())
+    timed = {id(loop): lt for loop, lt in tasktime.loops()}
     warnings, loops = [], []
     counts = {key: {"running": 0, "ready": 0, "waiting": 0, "done": 0} for key in timed}
     live = {}
@@ -157,6 +166,9 @@ def task_times(core, args):
         site = _coro_site(task)
         if site is not None:
             row["coroutineAt"] = site
+        at = _user_frame(core, task)
+        if at is not None:
+            row["waitsAt"] = at
         if lt is None:
             continue
         st = lt.stats.get(id(task))
