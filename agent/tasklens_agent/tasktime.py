@@ -142,8 +142,9 @@ def _finish(lt, st, task, now):
     st.finished = now
     try:
         st.name = task.get_name()
+        # `_exception`, not exception(): that would mark the exception retrieved
         st.outcome = "cancelled" if task.cancelled() else \
-            "exception" if task.exception() is not None else "ok"
+            "exception" if getattr(task, "_exception", None) is not None else "ok"
     except Exception:
         st.outcome = "ok"
     lt.stats.pop(st.key, None)

@@ -18,7 +18,9 @@ DEFAULT_SLOW = 0.1      # as --diagnose's --slow-ms
 DEFAULT_STUCK = 10.0    # as --diagnose's --stuck-s
 SELF_WAKE_MIN = 10      # wakes seen before the self-waking share means anything
 CANCEL_GRACE = 1.0      # seconds a cancelled task may run its clean-up before it is flagged
+RETRIEVE_GRACE = 0.5    # seconds an awaiter has to retrieve a finished task's exception
 _cancel_seen = {}       # id(task) -> when first seen cancelled and still pending
+_verdicts = {}          # id(task) -> (its waiter, nothing can wake it)
 
 
 def _r(x):
@@ -122,11 +124,19 @@ def _task_warnings(task, st, row, now, slow, stuck, warnings):
 
 
 def _unwakeable(task):
+    """Nothing can wake it (diagnostics/waits.py's verdict), kept while it waits on the same
+    future: the verdict looks through the heap for referrers, too slow to make every refresh."""
+    waiter = getattr(task, "_fut_waiter", None)
+    known = _verdicts.get(id(task))
+    if known is not None and known[0] is waiter:
+        return known[1]
     try:
         from .diagnostics import waits
-        return not waits.Wait(task).wakeable
+        verdict = not waits.Wait(task).wakeable
     except Exception:
-        return False
+        verdict = False
+    _verdicts[id(task)] = (waiter, verdict)
+    return verdict
 
 
 def _finished(lt, now, warnings):
@@ -135,9 +145,9 @@ def _finished(lt, now, warnings):
         out.append({"taskId": st.key, "name": st.name, "outcome": st.outcome,
                     "busy": _r(st.busy), "polls": st.polls, "finishedAgo": _r(now - st.finished)})
         task = st.ref()
-        if st.outcome == "exception" and task is not None and now - st.finished >= CANCEL_GRACE \
+        if st.outcome == "exception" and task is not None and now - st.finished >= RETRIEVE_GRACE \
                 and getattr(task, "_log_traceback", False):
-            exc = task.exception()
+            exc = getattr(task, "_exception", None)
             warnings.append({
                 "kind": "exceptionNotRetrieved", "task": st.name, "taskId": st.key, "at": None,
                 "message": "finished with %s: %s, never retrieved" % (type(exc).__name__, exc)})
@@ -178,8 +188,9 @@ def task_times(core, args):
         counts[id(task.get_loop())][row["times"]["state"]] += 1
         pending.add(row["taskId"])
         _task_warnings(task, st, row, now, slow, stuck, warnings)
-    for key in [k for k in _cancel_seen if k not in pending]:
-        del _cancel_seen[key]
+    for seen in (_cancel_seen, _verdicts):
+        for key in [k for k in seen if k not in pending]:
+            del seen[key]
     finished = []
     for key, lt in timed.items():
         loop = lt.loop_ref()

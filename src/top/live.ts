@@ -83,9 +83,12 @@ async function live(c: TopConnection, o: TopOptions): Promise<void> {
   process.stdin.setEncoding('utf8');
   let quit!: () => void;
   const done = new Promise<void>((r) => { quit = r; });
-  const onKey = (key: string) => {
-    if (handleKey(key, ui, view)) quit();
-    else draw();
+  const onKey = (chunk: string) => {
+    // A paste, or keys sent faster than they are read, arrive in one chunk.
+    for (const key of splitKeys(chunk)) {
+      if (handleKey(key, ui, view)) return quit();
+    }
+    draw();
   };
   process.stdin.on('data', onKey);
   out.on('resize', draw);
@@ -102,6 +105,12 @@ async function live(c: TopConnection, o: TopOptions): Promise<void> {
     process.stdin.pause();
     out.write('\x1b[?25h\x1b[?1049l');
   }
+}
+
+/** The keys in what the terminal sent: escape sequences (arrows, Page Up/Down) stay whole. */
+export function splitKeys(chunk: string): string[] {
+  // eslint-disable-next-line no-control-regex
+  return chunk.match(/\x1b\[[0-9;]*[A-Za-z~]|\x1bO[A-Za-z]|[\s\S]/gu) ?? [];
 }
 
 /** Applies one key press; true to quit. */

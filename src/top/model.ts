@@ -136,8 +136,11 @@ export function filterRows(rows: TopRow[], filter: string): TopRow[] {
   return rows.filter((r) => r.name.toLowerCase().includes(f) || r.coroutine.toLowerCase().includes(f));
 }
 
-/** 1.2s, 340ms, 56µs: three significant figures at most, fit for a narrow column. */
+/** 2.1h, 12m, 1.2s, 340ms, 56µs: six characters at most, fit for a narrow column. */
 export function duration(s: number): string {
+  if (s >= 86_400) return `${(s / 86_400).toFixed(1)}d`;
+  if (s >= 3600) return `${(s / 3600).toFixed(1)}h`;
+  if (s >= 600) return `${Math.round(s / 60)}m`;
   if (s >= 100) return `${Math.round(s)}s`;
   if (s >= 1) return `${s.toFixed(s >= 10 ? 1 : 2)}s`;
   const ms = s * 1000;

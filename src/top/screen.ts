@@ -49,17 +49,17 @@ interface Column { title: string; width: number; key?: SortKey; cell(r: TopRow):
 
 function columns(width: number): Column[] {
   const cols: Column[] = [
-    { title: 'NAME', width: 14, key: 'name', cell: (r) => r.name },
+    { title: 'NAME', width: 12, key: 'name', cell: (r) => r.name },
     { title: 'STATE', width: 7, key: 'state', cell: (r) => r.state },
-    { title: 'BUSY', width: 7, key: 'busy', cell: (r) => duration(r.busy) },
-    { title: 'SCHED', width: 7, key: 'sched', cell: (r) => duration(r.sched) },
-    { title: 'IDLE', width: 7, key: 'idle', cell: (r) => duration(r.idle) },
+    { title: 'BUSY', width: 6, key: 'busy', cell: (r) => duration(r.busy) },
+    { title: 'SCHED', width: 6, key: 'sched', cell: (r) => duration(r.sched) },
+    { title: 'IDLE', width: 6, key: 'idle', cell: (r) => duration(r.idle) },
     { title: 'POLLS', width: 6, key: 'polls', cell: (r) => count(r.polls) },
     { title: 'WAKES', width: 6, key: 'wakes', cell: (r) => count(r.wakes) },
     { title: 'AGE', width: 6, key: 'age', cell: (r) => duration(r.age) },
   ];
   if (width >= 110) cols.splice(1, 0, { title: 'COROUTINE', width: 18, cell: (r) => r.coroutine });
-  const used = cols.reduce((n, c) => n + c.width + 1, 0);
+  const used = cols.reduce((n, c) => n + c.width + 1, 1);   // 1: the selection mark
   const rest = width - used;
   if (width >= 140) {
     const half = Math.floor((rest - 1) / 2);
