@@ -10,6 +10,7 @@ import * as zlib from 'node:zlib';
 import { after, afterEach, test } from 'node:test';
 import { eachPythonAndLoop } from './async_support';
 import { BIN, killAll, privateRuntime, ready, run, start, waitUntil } from './run_support';
+import { withAdapter } from './support/harness';
 import { it } from './support/matrix';
 import { fixture, MAIN_JS } from './support/paths';
 
@@ -102,6 +103,21 @@ eachPythonAndLoop('tasklens run --trace', true, (py, loop) => {
     assert.ok(blocked[0].dur! >= 200_000, `the 200 ms step: ${blocked[0].dur} µs`);
     const instants = t.traceEvents.filter((e) => e.ph === 'i').map((e) => e.name);
     assert.ok(instants.includes('created') && instants.includes('ok'), instants.join());
+  });
+});
+
+eachPythonAndLoop('launch argument trace', false, (py) => {
+  it('a debug session records the timeline to the file named, relative to cwd', async () => {
+    const name = `launched-${py.version}.json`;
+    await withAdapter(async (h) => {
+      const since = h.mark();
+      await h.launch(py, { program: fixture('trace_app.py'), cwd: dir, trace: name, console: 'internalConsole' });
+      assert.equal(await h.exitCode(since), 0);
+      await h.waitForOutput('stderr', /tasklens: trace written to .*: \d+ events/);
+    });
+    const t = load(path.join(dir, name));
+    validate(t);
+    assert.equal(t.traceEvents.filter((e) => e.cat === 'step' && e.name === 'consumer').length, 4);
   });
 });
 

@@ -18,6 +18,7 @@ creator's step and is counted there, as the loop sees it. Times are `looptime`'s
 """
 import collections
 import functools
+import itertools
 import sys
 import threading
 import weakref
@@ -29,6 +30,7 @@ _clock = looptime._monotonic
 _leases = set()
 _lock = threading.Lock()
 _timed = {}             # id(loop) -> LoopTimes, while counting
+_serials = itertools.count(1)
 FINISHED_KEPT = 256
 LAG_PROBE_S = 0.1
 TIMER = "timer"         # LoopTimes.current while a timer callback runs
@@ -37,13 +39,14 @@ trace_sink = None       # trace.Recorder while --trace records
 
 class TaskTimes:
     """One task's counters. `ref` is a weak reference: a record never keeps its task alive."""
-    __slots__ = ("ref", "key", "busy", "sched", "polls", "wakes", "self_wakes", "ready_at",
+    __slots__ = ("ref", "key", "serial", "busy", "sched", "polls", "wakes", "self_wakes", "ready_at",
                  "first_seen", "last_end", "max_step", "hist", "finished", "outcome", "name",
                  "__weakref__")
 
     def __init__(self, task, now):
         self.ref = weakref.ref(task)
-        self.key = id(task)
+        self.key = id(task)                 # for lookups: ids are reused once a task is gone
+        self.serial = next(_serials)        # for records that outlive the task (trace.py)
         self.busy = self.sched = self.max_step = 0.0
         self.polls = self.wakes = self.self_wakes = 0
         self.ready_at = None

@@ -33,7 +33,7 @@ class Recorder:
         self.callbacks = collections.deque(maxlen=max_steps)    # (loop, seq, start, end, name)
         self.marks = collections.deque(maxlen=max_steps)    # (loop, key, ts, kind)
         self.lags = collections.deque(maxlen=max_steps)     # (loop, ts, seconds)
-        self.tasks = {}     # task key -> [name, coroutine site, loop key]
+        self.tasks = {}     # task serial -> [name, coroutine site, loop key, TaskTimes]
         self.threads = {}   # loop key -> (native id, name)
         self.origin = tasktime._clock()
         self.lock = threading.Lock()
@@ -46,22 +46,28 @@ class Recorder:
             thread = threading._active.get(lt.record.ident)
             if thread is not None:
                 self.threads[key] = (thread.native_id, thread.name)
-        self.tasks[st.key] = [task.get_name(), _site(task), key]
-        self.marks.append((key, st.key, now, "created"))
+        self.tasks[st.serial] = [task.get_name(), _site(task), key, st]
+        if len(self.tasks) > 2 * self.steps.maxlen:
+            self._forget_old_tasks()
+        self.marks.append((key, st.serial, now, "created"))
+
+    def _forget_old_tasks(self):
+        """Tasks none of whose records are left in the ring buffers (amortised: the buffers
+        hold at most as many tasks as records)."""
+        kept = {r[4] for r in list(self.steps)} | {m[1] for m in list(self.marks)}
+        with self.lock:
+            self.tasks = {k: v for k, v in self.tasks.items() if k in kept}
 
     def step(self, lt, st, seq, start, end, waker, ready):
         if len(self.steps) == self.steps.maxlen:
             self.dropped += 1
-        self.steps.append((id(lt), seq, start, end, st.key, waker, ready))
+        self.steps.append((id(lt), seq, start, end, st.serial, waker, ready))
 
     def callback(self, lt, seq, start, end, name):
         self.callbacks.append((id(lt), seq, start, end, name))
 
     def task_done(self, lt, st, now):
-        entry = self.tasks.get(st.key)
-        if entry is not None and st.name:
-            entry[0] = st.name
-        self.marks.append((id(lt), st.key, now, st.outcome))
+        self.marks.append((id(lt), st.serial, now, st.outcome))
 
     def lag(self, lt, now, late):
         self.lags.append((id(lt), now, late))
@@ -94,6 +100,19 @@ def _site(task):
     return "%s %s:%d" % (code.co_qualname, paths.display(code.co_filename), code.co_firstlineno)
 
 
+def _name_now(entry):
+    """The task's name as it is now (asyncio.create_task names a task after making it), or
+    when it finished, or when it was first seen."""
+    st = entry[3]
+    task = st.ref()
+    if task is not None:
+        try:
+            return task.get_name()
+        except Exception:
+            pass
+    return st.name or entry[0]
+
+
 def _events(rec, steps, callbacks, marks, lags, tasks, threads):
     """(ts, JSON text) of every event, in time order (so each track's times only grow)."""
     pid = os.getpid()
@@ -101,8 +120,9 @@ def _events(rec, steps, callbacks, marks, lags, tasks, threads):
     out = []
     us = lambda t: round((t - rec.origin) * 1e6, 3)     # noqa: E731
     task_tid = {}
-    for key in tasks:
+    for key, entry in tasks.items():
         task_tid[key] = len(task_tid) + 1
+        entry[0] = _name_now(entry)
     loop_tid = {key: threads.get(key, (0, ""))[0] or (index + 1)
                 for index, key in enumerate(set(threads) | {s[0] for s in steps})}
     blocked_tid = {key: 1_000_000_000 + i for i, key in enumerate(loop_tid)}
@@ -126,7 +146,7 @@ def _events(rec, steps, callbacks, marks, lags, tasks, threads):
                                       "dur": round(us(end) - us(start), 3), "name": "timer " + name,
                                       "cat": "callback"})))
     for loop, seq, start, end, key, waker, ready in steps:
-        name, site, _ = tasks.get(key) or ("?", "?", loop)
+        name, site = (tasks.get(key) or ("?", "?"))[:2]
         ts, dur = us(start), round(us(end) - us(start), 3)
         tid = loop_tid[loop]
         out.append((ts, dumps({"ph": "X", "pid": pid, "tid": tid, "ts": ts, "dur": dur,
