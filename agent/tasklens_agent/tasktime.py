@@ -260,9 +260,13 @@ def watch(loop, *_):
 
 
 def acquire(owner):
-    """Start counting (if not yet) for `owner`: a top session, or the trace."""
+    """Start counting (if not yet) for `owner`: a top session, or the trace. Loops that start
+    later are counted from their start (task_origins' loop hook, under `tasklens run`)."""
+    from . import task_origins
     with _lock:
         _leases.add(owner)
+        if watch not in task_origins.loop_watchers:
+            task_origins.loop_watchers.append(watch)
     refresh()
 
 

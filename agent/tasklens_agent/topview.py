@@ -11,8 +11,11 @@ import time
 
 from . import looptime
 from . import paths
+from . import task_origins
 from . import task_views
+from . import tasks as taskmod
 from . import tasktime
+from .threads import user_threads
 
 DEFAULT_SLOW = 0.1      # as --diagnose's --slow-ms
 DEFAULT_STUCK = 10.0    # as --diagnose's --stuck-s
@@ -21,6 +24,7 @@ CANCEL_GRACE = 1.0      # seconds a cancelled task may run its clean-up before i
 RETRIEVE_GRACE = 0.5    # seconds an awaiter has to retrieve a finished task's exception
 _cancel_seen = {}       # id(task) -> when first seen cancelled and still pending
 _verdicts = {}          # id(task) -> (its waiter, nothing can wake it)
+DETAIL_LIMIT = 100      # full rows when the asker names none
 
 
 def _r(x):
@@ -44,19 +48,24 @@ def _user_frame(core, task):
     return None
 
 
-def _times(st, lt, now):
+def _times(st, lt, now, full):
     tracked = now - st.first_seen
     state = "running" if lt.current is st else "ready" if st.ready_at is not None else "waiting"
-    return {
-        "state": state, "busy": _r(st.busy), "sched": _r(st.sched),
-        "idle": _r(max(0.0, tracked - st.busy - st.sched)), "polls": st.polls,
-        "wakes": st.wakes, "selfWakes": st.self_wakes, "tracked": _r(tracked),
-        "maxStep": _r(st.max_step),
-        "p50": _r(tasktime.percentile(st.hist, 0.5, st.max_step)),
-        "p90": _r(tasktime.percentile(st.hist, 0.9, st.max_step)),
-        "p99": _r(tasktime.percentile(st.hist, 0.99, st.max_step)),
-        "histogram": st.hist[:max((i for i, n in enumerate(st.hist) if n), default=0) + 1],
+    r = _r if full else float     # rounding thousands of compact rows costs more than it saves
+    out = {
+        "state": state, "busy": r(st.busy), "sched": r(st.sched),
+        "idle": r(max(0.0, tracked - st.busy - st.sched)), "polls": st.polls,
+        "wakes": st.wakes, "selfWakes": st.self_wakes, "tracked": r(tracked),
+        "maxStep": r(st.max_step),
     }
+    if full:
+        out.update({
+            "p50": _r(tasktime.percentile(st.hist, 0.5, st.max_step)),
+            "p90": _r(tasktime.percentile(st.hist, 0.9, st.max_step)),
+            "p99": _r(tasktime.percentile(st.hist, 0.99, st.max_step)),
+            "histogram": st.hist[:max((i for i, n in enumerate(st.hist) if n), default=0) + 1],
+        })
+    return out
 
 
 def _where_running(lt):
@@ -101,11 +110,11 @@ def _loop_header(loop, lt, counts, now, slow, warnings):
     return head
 
 
-def _task_warnings(task, st, row, now, slow, stuck, warnings):
-    at = row.get("waitsAt") or (row["stack"][0] if row.get("stack") else None)
+def _task_warnings(core, task, st, row, now, slow, stuck, warnings):
     name, key = row["name"], row["taskId"]
 
     def add(kind, message):
+        at = row.get("waitsAt") or _user_frame(core, task)
         warnings.append({"kind": kind, "task": name, "taskId": key, "at": at, "message": message})
     if st.max_step >= slow:
         add("neverYields", "one step took %.3f s without yielding" % st.max_step)
@@ -155,39 +164,55 @@ def _finished(lt, now, warnings):
 
 
 def task_times(core, args):
+    """The answer to `taskTimes`. Every task gets a compact row (its counters); the table's
+    full row (stack, awaiters, where it waits, creation) only the tasks of `detail` (a list of
+    task ids, or "all"), else the first DETAIL_LIMIT: a full row costs about 70 µs, a compact
+    one a few, and a `top` screen shows a few dozen rows of thousands of tasks."""
     slow = args.get("slowMs", DEFAULT_SLOW * 1000) / 1000.0
     stuck = args.get("stuckS", DEFAULT_STUCK)
+    detail = args.get("detail")
     tasktime.refresh()
     now = tasktime._clock()
-    table = task_views.task_table(core)
     timed = {id(loop): lt for loop, lt in tasktime.loops()}
-    warnings, loops = [], []
+    live = _live_tasks()
+    if detail == "all":
+        wanted = None
+    elif isinstance(detail, list):
+        wanted = set(i for i in detail if type(i) is int)
+    else:
+        wanted = set(id(t) for t in live[:DETAIL_LIMIT])
+    threads_by_ident = {t.ident: t for t in user_threads()}
+    loop_threads = taskmod.loop_threads()
+    warnings, loops, rows = [], [], []
     counts = {key: {"running": 0, "ready": 0, "waiting": 0, "done": 0} for key in timed}
-    live = {}
-    for task in _live_tasks():
-        live[id(task)] = task
     pending = set()
-    for row in table["tasks"]:
-        task = live.get(row["taskId"])
-        if task is None:
+    for task in live:
+        try:
+            full = wanted is None or id(task) in wanted
+            row = task_views.row(core, task, threads_by_ident, loop_threads, now) if full \
+                else _compact(task, now)
+        except Exception:   # finished or changed under us while the program runs
             continue
-        lt = timed.get(id(task.get_loop()))
-        row["loopId"] = id(task.get_loop())
-        site = _coro_site(task)
-        if site is not None:
-            row["coroutineAt"] = site
-        at = _user_frame(core, task)
-        if at is not None:
-            row["waitsAt"] = at
+        loop_key = id(task.get_loop())
+        row["loopId"] = loop_key
+        if full:
+            site = _coro_site(task)
+            if site is not None:
+                row["coroutineAt"] = site
+            at = _user_frame(core, task)
+            if at is not None:
+                row["waitsAt"] = at
+        rows.append(row)
+        lt = timed.get(loop_key)
         if lt is None:
             continue
         st = lt.stats.get(id(task))
         if st is None or st.ref() is not task:
             st = lt.adopt(task, now)
-        row["times"] = _times(st, lt, now)
-        counts[id(task.get_loop())][row["times"]["state"]] += 1
+        row["times"] = _times(st, lt, now, full)
+        counts[loop_key][row["times"]["state"]] += 1
         pending.add(row["taskId"])
-        _task_warnings(task, st, row, now, slow, stuck, warnings)
+        _task_warnings(core, task, st, row, now, slow, stuck, warnings)
     for seen in (_cancel_seen, _verdicts):
         for key in [k for k in seen if k not in pending]:
             del seen[key]
@@ -200,11 +225,23 @@ def task_times(core, args):
         counts[key]["done"] = len(done)
         finished.extend(done)
         loops.append(_loop_header(loop, lt, counts[key], now, slow, warnings))
-    table.update({"now": _r(now), "wall": time.time(), "loops": loops, "finished": finished,
-                  "warnings": warnings})
-    return table
+    body = {"tasks": rows, "now": _r(now), "wall": time.time(), "loops": loops,
+            "finished": finished, "warnings": warnings}
+    diagnosed = sys.modules.get("tasklens_agent.diagnostics.table")
+    if diagnosed is not None:
+        body["deadlocks"] = diagnosed.verdicts()
+    return body
+
+
+def _compact(task, now):
+    row = {"threadId": taskmod.task_id(task), "taskId": id(task), "name": task.get_name(),
+           "coroutine": taskmod.coroutine_name(task), "state": task_views.task_state(task),
+           "stack": [], "awaitedBy": [], "compact": True}
+    age = task_origins.age_seconds(task, now)
+    if age is not None:
+        row["ageSeconds"] = age
+    return row
 
 
 def _live_tasks():
-    from . import tasks as taskmod
     return taskmod.live_tasks()

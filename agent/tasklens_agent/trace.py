@@ -197,7 +197,6 @@ def start(path, max_steps):
     _recorder = Recorder(path, max_steps)
     tasktime.trace_sink = _recorder
     task_origins.enabled = True
-    task_origins.loop_watchers.append(tasktime.watch)
     tasktime.acquire(_recorder)
     atexit.register(_at_exit)
     _install_signal()

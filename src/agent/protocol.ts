@@ -191,7 +191,7 @@ export interface AgentRequests {
   disconnect: [{ terminate: boolean }, object];
   taskTable: [object, { tasks: AgentTask[]; deadlocks?: AgentDeadlock[] }];
   /** `tasklens top` (src/top/types.ts); the first ask starts the counters, the connection's end stops them. */
-  taskTimes: [{ slowMs?: number; stuckS?: number }, import('../top/types').AgentTaskTimes];
+  taskTimes: [import('../top/types').TaskTimesArgs, import('../top/types').AgentTaskTimes];
   /** `tasklens trace PID`: write the trace of a program run with `--trace` now. */
   traceDump: [object, { path: string; events: number; bytes: number }];
 }

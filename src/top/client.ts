@@ -7,7 +7,7 @@ import { AgentConnectError, connectAgent } from '../agent/connect';
 import { locateAgent, processStartMs, removeStaleDiscoveryFiles } from '../agent/discovery';
 import { CliError } from '../cli/failure';
 import { programBehind } from '../inspect/runWrapper';
-import type { AgentTaskTimes } from './types';
+import type { AgentTaskTimes, TaskTimesArgs } from './types';
 
 export const EXIT_NO_PROCESS = 3;
 export const EXIT_NO_AGENT = 8;
@@ -17,7 +17,7 @@ const SAMPLE_MS = 5000;
 export interface TopConnection {
   pid: number;
   pythonVersion: string;
-  sample(args?: { slowMs?: number; stuckS?: number }): Promise<AgentTaskTimes>;
+  sample(args?: TaskTimesArgs): Promise<AgentTaskTimes>;
   request<T>(command: 'traceDump'): Promise<T>;
   close(): Promise<void>;
   closed: Promise<void>;

@@ -19,8 +19,8 @@ export interface TopOptions {
 const EXIT_NOT_A_TERMINAL = 2;
 
 async function twoSamples(c: TopConnection, o: TopOptions): Promise<TopView> {
-  const args = { slowMs: o.slowMs, stuckS: o.stuckS };
-  const first = await c.sample(args);
+  const args = { slowMs: o.slowMs, stuckS: o.stuckS, detail: 'all' as const };
+  const first = await c.sample({ ...args, detail: [] });
   await new Promise((r) => setTimeout(r, o.interval * 1000));
   return toView(c.pid, c.pythonVersion, await c.sample(args), first);
 }
@@ -68,7 +68,7 @@ async function live(c: TopConnection, o: TopOptions): Promise<void> {
   };
   const refresh = async () => {
     try {
-      const s = await c.sample({ slowMs: o.slowMs, stuckS: o.stuckS });
+      const s = await c.sample({ slowMs: o.slowMs, stuckS: o.stuckS, ...(view ? { detail: wanted(view, ui, out.rows || 24) } : {}) });
       view = toView(c.pid, c.pythonVersion, s, before);
       before = s;
       error = null;
@@ -105,6 +105,26 @@ async function live(c: TopConnection, o: TopOptions): Promise<void> {
     process.stdin.pause();
     out.write('\x1b[?25h\x1b[?1049l');
   }
+}
+
+/**
+ * The tasks to ask full rows for: those on screen, and the selected one with its awaiters
+ * (the await tree grows by a level each refresh). Thousands of full rows would cost the
+ * program's loop a pause per refresh; counters for every task are cheap.
+ */
+function wanted(view: TopView, ui: UiState, height: number): number[] {
+  const rows = visibleRows(view, ui);
+  const ids = new Set(rows.slice(ui.scroll, ui.scroll + height).map((r) => r.taskId));
+  const byId = new Map(view.tasks.map((t) => [t.id, t]));
+  const queue = rows.filter((r) => r.id === ui.selected);
+  for (let r = queue.shift(); r !== undefined && ids.size < height + 50; r = queue.shift()) {
+    ids.add(r.taskId);
+    for (const a of r.awaitedBy) {
+      const up = byId.get(a);
+      if (up && !ids.has(up.taskId)) queue.push(up);
+    }
+  }
+  return [...ids];
 }
 
 /** The keys in what the terminal sent: escape sequences (arrows, Page Up/Down) stay whole. */

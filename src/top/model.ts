@@ -4,6 +4,10 @@ import type { AgentLoop, AgentTaskTimes, AgentTimedTask, FinishedTask, Site, Top
 
 export interface TopRow {
   id: string;
+  /** The agent's id of the task (the number behind `id`), to ask for its details. */
+  taskId: number;
+  /** Only counters came for it this time (docs/top.md): no stack, awaiters, or where it waits. */
+  compact?: boolean;
   name: string;
   coroutine: string;
   coroutineAt?: Site;
@@ -57,6 +61,8 @@ function row(t: AgentTimedTask, idOf: Map<number, string>): TopRow {
   const top = t.waitsAt ?? t.stack[0];
   return {
     id: hex(t.taskId),
+    taskId: t.taskId,
+    ...(t.compact ? { compact: true } : {}),
     name: t.name,
     coroutine: t.coroutine,
     ...(t.coroutineAt ? { coroutineAt: t.coroutineAt } : {}),

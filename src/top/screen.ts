@@ -145,6 +145,7 @@ function detail(r: TopRow, view: TopView, width: number, room: number, p: Paint)
   for (const { n, i } of bars.slice(-8)) {
     push(`  ${BUCKET_LABEL(i).padStart(7)} ${'█'.repeat(Math.max(1, Math.round((n / most) * Math.max(1, width - 24))))} ${n}`);
   }
+  if (r.compact) push('(its stack and await tree come with the next refresh)');
   push('stack (innermost first):', p.bold);
   for (const f of r.stack.slice(0, 6)) push(`  ${f.name}  ${f.path}:${f.line}`);
   push('await tree (awaited by):', p.bold);

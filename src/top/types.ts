@@ -2,6 +2,9 @@
 // prints: one place for both shapes, so the screen, the JSON and the tests read the same names.
 import type { AgentTask } from '../agent/protocol';
 
+/** `detail`: the tasks (ids) to give full rows (stack, awaiters, where it waits), or "all"; else the agent's first 100. */
+export interface TaskTimesArgs { slowMs?: number; stuckS?: number; detail?: number[] | 'all' }
+
 export type TopState = 'running' | 'ready' | 'waiting' | 'done';
 
 export interface AgentTimes {
@@ -14,11 +17,11 @@ export interface AgentTimes {
   selfWakes: number;
   tracked: number;
   maxStep: number;
-  p50: number;
-  p90: number;
-  p99: number;
-  /** Steps by duration: entry i counts steps under 2^i µs (and at least 2^(i-1)). */
-  histogram: number[];
+  p50?: number;
+  p90?: number;
+  p99?: number;
+  /** Steps by duration: entry i counts steps under 2^i µs (and at least 2^(i-1)). Full rows only, as the percentiles. */
+  histogram?: number[];
 }
 
 export interface Site { path: string; line: number }
@@ -29,6 +32,8 @@ export interface AgentTimedTask extends AgentTask {
   /** The innermost user frame of the task: where it waits (or runs). */
   waitsAt?: Site & { name: string };
   times?: AgentTimes;
+  /** Counters only: no stack, awaiters, or where it waits (not asked for in `detail`). */
+  compact?: boolean;
 }
 
 export interface AgentLoop {
