@@ -110,7 +110,7 @@ async function main(): Promise<void> {
     lines.push(`| ${version} | ${of('bare', 'wall').toFixed(3)} / ${of('bare', 'cpu').toFixed(3)} s | ${cell('run')} | ${cell('counters')} | ${cell('trace')} | ${traceBytesPerStep()} |`);
     refreshes.push(`- ${version}: ${await refresh(python)}`);
   }
-  const table = [...lines, '', '`top` refresh on `bench/programs/top_many.py` (10,000 tasks, each woken 20 times a second):', '', ...refreshes].join('\n') + '\n';
+  const table = [...lines, '', '`top` refresh on `bench/programs/top_many.py` (10,000 tasks, each woken once a second):', '', ...refreshes].join('\n') + '\n';
   process.stdout.write(table);
   const out = option('--out');
   if (out) fs.writeFileSync(out, table);

@@ -12,7 +12,8 @@ import type { AgentTaskTimes, TaskTimesArgs } from './types';
 export const EXIT_NO_PROCESS = 3;
 export const EXIT_NO_AGENT = 8;
 const CONNECT_MS = 1000;
-const SAMPLE_MS = 5000;
+// A sample of thousands of tasks is built while the program's loop runs on (both want the GIL).
+const SAMPLE_MS = 15_000;
 
 export interface TopConnection {
   pid: number;
