@@ -108,7 +108,7 @@ async function main(): Promise<void> {
       return `${wall.toFixed(3)} / ${cpu.toFixed(3)} s (${(wall / of('bare', 'wall')).toFixed(2)}× / ${(cpu / of('bare', 'cpu')).toFixed(2)}×)`;
     };
     lines.push(`| ${version} | ${of('bare', 'wall').toFixed(3)} / ${of('bare', 'cpu').toFixed(3)} s | ${cell('run')} | ${cell('counters')} | ${cell('trace')} | ${traceBytesPerStep()} |`);
-    refreshes.push(`- ${version}: ${await refresh(python)}`);
+    refreshes.push(`- ${version}: ${await refresh(python).catch((err: Error) => `no sample (${err.message})`)}`);
   }
   const table = [...lines, '', '`top` refresh on `bench/programs/top_many.py` (10,000 tasks, each woken once a second):', '', ...refreshes].join('\n') + '\n';
   process.stdout.write(table);

@@ -19,8 +19,6 @@ from . import pausing
 from . import task_views
 from . import tasks as taskmod
 from . import tasktime
-from . import topview
-from . import trace
 from . import usercode
 from .protocol import (AgentError, BAD_ARGUMENTS, NOT_STOPPED, PROTOCOL_VERSION,
                        RUNNING_COMMANDS, STOPPED_COMMANDS, TASK_COMMANDS, UNKNOWN_COMMAND,
@@ -249,10 +247,12 @@ class Session:
 
     def r_taskTimes(self, args):
         """`tasklens top`: counting starts with this connection's first ask, ends with it."""
+        from . import topview       # loaded on first use: most programs never see a top
         tasktime.acquire(self)
         return topview.task_times(self.core, args)
 
     def r_traceDump(self, args):
+        from . import trace
         return trace.dump_now()
 
     def r_pause(self, args):

@@ -10,7 +10,6 @@ blocked periods, and a loop-lag counter. A wake is a flow arrow from the step or
 that made the task ready to the step it made ready.
 """
 import collections
-import gzip
 import json
 import os
 import sys
@@ -82,6 +81,7 @@ class Recorder:
             threads = dict(self.threads)
         events = _events(self, steps, callbacks, marks, lags, tasks, threads)
         tmp = path + ".part"
+        import gzip     # loaded when a file is written, not at start-up
         opener = gzip.open if path.endswith(".gz") else open
         with opener(tmp, "wt", encoding="utf-8") as f:
             f.write('{"displayTimeUnit":"ms","otherData":%s,"traceEvents":[\n' % json.dumps({

@@ -96,7 +96,8 @@ async function live(c: TopConnection, o: TopOptions): Promise<void> {
   };
   process.stdin.on('data', onKey);
   out.on('resize', draw);
-  void c.closed.then(quit);
+  let ended = false;
+  void c.closed.then(() => { ended = true; quit(); });
   await refresh();
   const timer = setInterval(() => void refresh(), o.interval * 1000);
   try {
@@ -109,6 +110,7 @@ async function live(c: TopConnection, o: TopOptions): Promise<void> {
     process.stdin.pause();
     out.write('\x1b[?25h\x1b[?1049l');
   }
+  if (ended) process.stderr.write(`tasklens: process ${c.pid} ended (or its agent closed the connection)\n`);
 }
 
 /**
