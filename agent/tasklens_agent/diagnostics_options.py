@@ -14,9 +14,14 @@ def _fail(message):
 
 
 def value(flag, text):
-    """A checked value of --slow-ms / --stuck-s (a positive number) or --diagnose-json."""
-    if flag == "--diagnose-json":
+    """A checked value of --slow-ms / --stuck-s (a positive number), --trace-max-steps (a
+    positive whole number), --diagnose-json or --trace (a file)."""
+    if flag in ("--diagnose-json", "--trace"):
         return text
+    if flag == "--trace-max-steps":
+        if not text.isdigit() or int(text) <= 0:
+            _fail("%s needs a positive whole number, not %r" % (flag, text))
+        return int(text)
     try:
         number = float(text)
     except ValueError:
@@ -61,3 +66,17 @@ def start(core, opts):
     slow = opts["slow_ms"] / 1000.0 if opts.get("slow_ms") else diagnostics.DEFAULT_SLOW
     stuck = opts.get("stuck_s") or diagnostics.DEFAULT_STUCK
     return diagnostics.start(core, slow, stuck, path, stderr=not opts.get("connect"))
+
+
+def start_trace(opts):
+    """--trace FILE: record the asyncio timeline (trace.py), written at exit."""
+    path = opts.get("trace")
+    if not path:
+        return
+    try:
+        with open(path, "a", encoding="utf-8"):
+            pass
+    except OSError as e:
+        _fail("cannot write the trace file %s: %s" % (path, e.strerror or e))
+    from . import trace
+    trace.start(os.path.abspath(path), opts.get("trace_max_steps") or trace.DEFAULT_MAX_STEPS)

@@ -31,13 +31,16 @@ HANDSHAKE_TIMEOUT = 5.0
 MAX_STRANGERS = 16
 USAGE = ("usage: launch.py [--connect HOST:PORT | --listen HOST:PORT [--no-wait]] "
          "[--diagnose [--slow-ms N] [--stuck-s N] [--diagnose-json FILE]] "
+         "[--trace FILE [--trace-max-steps N]] "
          "(--module NAME | PROGRAM) [--] [ARGS...]")
-_DIAGNOSE_VALUES = {"--slow-ms": "slow_ms", "--stuck-s": "stuck_s", "--diagnose-json": "diagnose_json"}
+_DIAGNOSE_VALUES = {"--slow-ms": "slow_ms", "--stuck-s": "stuck_s", "--diagnose-json": "diagnose_json",
+                    "--trace": "trace", "--trace-max-steps": "trace_max_steps"}
 
 
 def parse(argv):
     opts = {"connect": None, "listen": None, "wait": True, "module": None, "diagnose": False,
-            "slow_ms": None, "stuck_s": None, "diagnose_json": None}
+            "slow_ms": None, "stuck_s": None, "diagnose_json": None, "trace": None,
+            "trace_max_steps": None}
     i = 0
     while i < len(argv):
         a = argv[i]
@@ -279,6 +282,7 @@ class Agent:
         self._install_thread_hook()
         task_origins.enabled = self.listening
         diagnostics_options.start(self.core, self.opts)
+        diagnostics_options.start_trace(self.opts)
         taskmod.install()     # before user code imports asyncio (and uvloop binds it)
         self.core.backend.start()
 

@@ -25,6 +25,8 @@ export interface LaunchConfig {
   console?: ConsoleKind;
   /** Asyncio diagnostics shown as important output events (docs/diagnostics.md). */
   diagnose: boolean;
+  /** Record the asyncio timeline to this file (docs/trace.md); absolute. */
+  trace?: string;
 }
 
 export interface AttachConfig {
@@ -118,7 +120,14 @@ export function parseLaunch(raw: unknown): LaunchConfig {
     awaitTimeout: seconds(args, 'awaitTimeout', DEFAULT_AWAIT_TIMEOUT),
     console: consoleKind(args),
     diagnose: optional(args, 'diagnose', 'boolean', true),
+    trace: traceFile(args, cwd),
   };
+}
+
+function traceFile(args: Record<string, unknown>, cwd: string): string | undefined {
+  const file = optional<string | undefined>(args, 'trace', 'string', undefined);
+  if (file === '') throw bad('Launch argument "trace" must name a file.');
+  return file === undefined ? undefined : path.resolve(cwd, file);
 }
 
 function consoleKind(args: Record<string, unknown>): ConsoleKind | undefined {
