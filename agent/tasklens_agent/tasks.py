@@ -106,11 +106,29 @@ def _wrap_events(events):
                 watch(loop)
         original(loop)
     _set_running_loop._tasklens = True
+    _set_running_loop.original = original
     events._set_running_loop = _set_running_loop
     package = sys.modules.get("asyncio")
     if package is not None and getattr(package, "_set_running_loop", None) is original:
         package._set_running_loop = _set_running_loop
     _hooks["get_loop"] = events._get_running_loop
+
+
+def uninstall():
+    """Undo `install` and the loops' `create_task` wrappers (an attached debugger leaving)."""
+    sys.meta_path[:] = [f for f in sys.meta_path if not isinstance(f, _EventsImportHook)]
+    events = sys.modules.get("asyncio.events")
+    wrapper = getattr(events, "_set_running_loop", None)
+    original = getattr(wrapper, "original", None)
+    if original is not None:
+        events._set_running_loop = original
+        package = sys.modules.get("asyncio")
+        if package is not None and getattr(package, "_set_running_loop", None) is wrapper:
+            package._set_running_loop = original
+    for loop in list(_order_watched):
+        if "create_task" in getattr(loop, "__dict__", {}):
+            del loop.create_task
+    _order_watched.clear()
 
 
 def _record_creation_order(loop):

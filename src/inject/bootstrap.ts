@@ -1,0 +1,60 @@
+// The Python lines injected into a running program (attach by process id). They only start one
+// raw thread and return, so whichever thread of the program runs them is held for microseconds;
+// that thread loads the agent from its folder (nothing is added to sys.path) and dials the
+// adapter back (agent/tasklens_agent/attach.py). A failure before the agent can speak the
+// protocol is sent back as one `attachFailed` event, so the user reads why instead of a timeout.
+
+/** The code, as one Python text; `script` is the file it came in, removed as it starts. */
+export function bootstrapCode(agentFolder: string, port: number, token: string, script?: string): string {
+  const args = [py(agentFolder), String(port), py(token), script === undefined ? 'None' : py(script)].join(', ');
+  return `def boot(folder, port, token, script):
+    import os, sys
+    if script:
+        try:
+            os.unlink(script)
+        except OSError:
+            pass
+    try:
+        attach = sys.modules.get("tasklens_agent.attach")
+        if attach is None:
+            import importlib, importlib.util
+            if "tasklens_agent" not in sys.modules:
+                package = os.path.join(folder, "tasklens_agent")
+                spec = importlib.util.spec_from_file_location(
+                    "tasklens_agent", os.path.join(package, "__init__.py"),
+                    submodule_search_locations=[package])
+                module = importlib.util.module_from_spec(spec)
+                sys.modules["tasklens_agent"] = module
+                spec.loader.exec_module(module)
+            attach = importlib.import_module("tasklens_agent.attach")
+        attach.start(port, token)
+    except BaseException as e:
+        try:
+            import json, socket
+            with socket.create_connection(("127.0.0.1", port), timeout=2) as s:
+                body = {"token": token, "message": "%s: %s" % (type(e).__name__, e)}
+                line = json.dumps({"type": "event", "event": "attachFailed", "body": body})
+                s.sendall(line.encode() + b"\\n")
+        except BaseException:
+            pass
+import _thread, os, sys
+if "threading" not in sys.modules and _thread.get_native_id() == os.getpid():
+    import threading  # on the main thread: imported elsewhere, it would take that thread for main
+_thread.start_new_thread(boot, (${args}))
+`;
+}
+
+/** The same code as a script file for `sys.remote_exec`, run in a namespace of its own. */
+export function scriptText(code: string): string {
+  return `exec(${py(code)}, {})\n`;
+}
+
+/** What a script still pending in the target runs once its attach is over: it removes itself. */
+export function leftoverScript(script: string): string {
+  return `import os\ntry:\n    os.unlink(${py(script)})\nexcept OSError:\n    pass\n`;
+}
+
+/** A Python string literal (JSON's escapes are Python's for everything JSON emits). */
+function py(text: string): string {
+  return JSON.stringify(text);
+}
