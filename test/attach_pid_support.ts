@@ -14,8 +14,8 @@ export interface Target {
 
 const started = new Set<Target>();
 
-/** Starts `python fixture args…` and waits for its "ready" line. */
-export async function startTarget(python: string, program: string, args: string[] = [], pythonArgs: string[] = []): Promise<Target> {
+/** Starts `python fixture args…` and waits for its "ready" line (or `ready`). */
+export async function startTarget(python: string, program: string, args: string[] = [], pythonArgs: string[] = [], ready = /ready/): Promise<Target> {
   const child = spawn(python, [...pythonArgs, program, ...args], { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
@@ -36,7 +36,7 @@ export async function startTarget(python: string, program: string, args: string[
   };
   started.add(target);
   const deadline = Date.now() + 15_000;
-  while (!/ready/.test(out)) {
+  while (!ready.test(out)) {
     if (child.exitCode !== null || Date.now() > deadline) {
       target.kill();
       throw new Error(`${program} did not get ready: ${err}`);

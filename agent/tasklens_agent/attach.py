@@ -12,6 +12,7 @@ as before, and a later attach starts afresh. The modules stay imported (agent/RE
 """
 import atexit
 import ctypes
+import gc
 import os
 import sys
 import threading
@@ -67,6 +68,8 @@ def _new_agent(port, token):
     saved = (threading.Thread._bootstrap_inner, threading.excepthook)
     agent.install_hooks()
     _adopt_running_threads(agent.core.backend)
+    if "asyncio" in sys.modules:
+        taskmod.adopt_running_loops(gc.get_objects())
     agent.unload = lambda: _unload(agent, saved)
     try:
         agent.serve()

@@ -216,6 +216,23 @@ def _scan_running_loops():
             frame = frame.f_back
 
 
+def adopt_running_loops(objects):
+    """Loops already running among `objects` (an attached agent's look at the heap): the stack
+    scan cannot see a loop whose `run_forever` is native code (uvloop)."""
+    events = sys.modules.get("asyncio.events")
+    if events is None:
+        return
+    for obj in objects:
+        if isinstance(obj, events.AbstractEventLoop):
+            try:
+                running = obj.is_running()
+            except Exception:
+                continue
+            if running:
+                _loops.setdefault(id(obj), obj)
+                _record_creation_order(obj)
+
+
 def known_loops():
     _scan_running_loops()
     for key, loop in list(_loops.items()):

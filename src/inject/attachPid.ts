@@ -23,6 +23,8 @@ import { inspectTarget, isGone, PTRACE_HINT, remoteExecWakes, type AttachTarget 
 /** From the start of the attach to the agent's greeting. */
 const CONNECT_MS = 8_000;
 const HANDSHAKE_MS = 1_500;
+/** How long a `sys.remote_exec` script may stay pending before gdb is used instead. */
+const REMOTE_EXEC_MS = 1_500;
 const GDB_INSTALL = 'install gdb (Debian/Ubuntu: `apt-get install gdb`; Fedora: `dnf install gdb`)';
 
 type Accepted = { client: AgentClient; hello: HelloBody };
@@ -81,7 +83,10 @@ async function inject(target: AttachTarget, port: number, token: string, files: 
     const script = files.script(target.pid);
     fs.writeFileSync(script, scriptText(bootstrapCode(agentDir(), port, token, script)), { mode: 0o600 });
     fail(target, await viaRemoteExec(target.executable, target.pid, script), 'remote');
-    return;
+    // A loop that retries its wait after EINTR without returning to Python (uvloop's libuv)
+    // never runs the script: gdb then (the script, if it runs after all, finds its token used).
+    if (gdb === null || (await arrives(accepted, REMOTE_EXEC_MS))) return;
+    log('agent', 'note', { attach: target.pid, via: 'gdb', after: 'remote_exec did not run' });
   }
   if (gdb === null) {
     throw new UserError(ErrorCode.AttachGdbMissing, `Attaching to Python 3.${target.minor} (process ${target.pid}) needs gdb, which is not installed: ${GDB_INSTALL}.`);
@@ -91,9 +96,11 @@ async function inject(target: AttachTarget, port: number, token: string, files: 
   const result = await viaGdb(gdb, target.pid, codeFile);
   files.dropCode();
   // A gdb that failed after the code ran is no failure: the agent may be on its way.
-  if (result.ok) return;
-  const arrived = await Promise.race([accepted.then(() => true, () => false), delay(300).then(() => false)]);
-  if (!arrived) fail(target, result, 'gdb');
+  if (!result.ok && !(await arrives(accepted, 300))) fail(target, result, 'gdb');
+}
+
+function arrives(accepted: Promise<Accepted>, ms: number): Promise<boolean> {
+  return Promise.race([accepted.then(() => true, () => false), delay(ms).then(() => false)]);
 }
 
 function fail(target: AttachTarget, result: InjectResult, how: 'remote' | 'gdb'): void {

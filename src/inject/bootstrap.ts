@@ -15,9 +15,9 @@ export function bootstrapCode(agentFolder: string, port: number, token: string, 
         except OSError:
             pass
     try:
-        attach = sys.modules.get("tasklens_agent.attach")
-        if attach is None:
-            import importlib, importlib.util
+        import _imp, importlib, importlib.util
+        _imp.acquire_lock()     # the same code may run twice at once (two ways in)
+        try:
             if "tasklens_agent" not in sys.modules:
                 package = os.path.join(folder, "tasklens_agent")
                 spec = importlib.util.spec_from_file_location(
@@ -26,8 +26,9 @@ export function bootstrapCode(agentFolder: string, port: number, token: string, 
                 module = importlib.util.module_from_spec(spec)
                 sys.modules["tasklens_agent"] = module
                 spec.loader.exec_module(module)
-            attach = importlib.import_module("tasklens_agent.attach")
-        attach.start(port, token)
+        finally:
+            _imp.release_lock()
+        importlib.import_module("tasklens_agent.attach").start(port, token)
     except BaseException as e:
         try:
             import json, socket
