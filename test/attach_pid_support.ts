@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import type { Harness } from './support/harness';
+import { rawRequest } from './support/responses';
 
 export interface Target {
   pid: number;
@@ -72,14 +73,14 @@ export function fixtureLine(file: string, marker: string): number {
   return index + 1;
 }
 
-/** Fails with the adapter's error code and message, for the error tests. */
+/** The failed attach's DAP error code and message, for the error tests. */
 export async function attachError(h: Harness, args: Record<string, unknown>): Promise<{ code?: number; message: string }> {
   await h.dc.initializeRequest();
-  try {
-    await h.dc.attachRequest(args as DebugProtocol.AttachRequestArguments);
-  } catch (err) {
-    const e = err as Error & { body?: { error?: { id?: number } } };
-    return { code: e.body?.error?.id, message: e.message };
-  }
-  throw new Error('attach succeeded where it should have failed');
+  return failure(await rawRequest(h, 'attach', args));
+}
+
+export function failure(response: DebugProtocol.Response): { code?: number; message: string } {
+  if (response.success) throw new Error('attach succeeded where it should have failed');
+  const body = response.body as { error?: { id?: number; format?: string } } | undefined;
+  return { code: body?.error?.id, message: body?.error?.format ?? response.message ?? '' };
 }

@@ -77,7 +77,9 @@ export async function attachToPid(pid: number, log: LogSink): Promise<Debuggee> 
 async function inject(target: AttachTarget, port: number, token: string, files: Files, log: LogSink, accepted: Promise<Accepted>): Promise<void> {
   const gdb = findGdb();
   const sameUser = target.uid === process.getuid?.();
-  const remote = target.minor >= 14 && sameUser && (remoteExecWakes(target) || gdb === null);
+  // On 3.14+ the interpreter's own way is tried first, even where gdb will be needed: it is
+  // what refuses a program started with remote debugging disabled.
+  const remote = target.minor >= 14 && sameUser;
   log('agent', 'note', { attach: target.pid, python: `3.${target.minor}`, via: remote ? 'remote_exec' : 'gdb', mainSyscall: target.mainSyscall });
   if (remote) {
     const script = files.script(target.pid);
@@ -85,7 +87,7 @@ async function inject(target: AttachTarget, port: number, token: string, files: 
     fail(target, await viaRemoteExec(target.executable, target.pid, script), 'remote');
     // A loop that retries its wait after EINTR without returning to Python (uvloop's libuv)
     // never runs the script: gdb then (the script, if it runs after all, finds its token used).
-    if (gdb === null || (await arrives(accepted, REMOTE_EXEC_MS))) return;
+    if (gdb === null || (await arrives(accepted, remoteExecWakes(target) ? REMOTE_EXEC_MS : 0))) return;
     log('agent', 'note', { attach: target.pid, via: 'gdb', after: 'remote_exec did not run' });
   }
   if (gdb === null) {

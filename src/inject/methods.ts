@@ -38,8 +38,10 @@ export function viaRemoteExec(executable: string, pid: number, script: string): 
   });
 }
 
-/** gdb on PATH or in the usual places, or null. */
+/** TASKLENS_GDB when set (empty: never use gdb), else gdb on PATH or in the usual places, or null. */
 export function findGdb(): string | null {
+  const chosen = process.env.TASKLENS_GDB;
+  if (chosen !== undefined) return chosen === '' ? null : chosen;
   const dirs = (process.env.PATH ?? '').split(path.delimiter).filter(Boolean).map((d) => path.join(d, 'gdb'));
   for (const candidate of [...dirs, ...GDB_CANDIDATES]) {
     try {
