@@ -4,6 +4,7 @@ import type { DebugProtocol } from '@vscode/debugprotocol';
 import { attachDebuggee, killTree, launchDebuggee, type Debuggee, type TerminalRunner } from '../agent/launcher';
 import { findPython } from '../agent/findPython';
 import { attachToPid } from '../inject/attachPid';
+import { pinProcess } from '../inject/pinned';
 import { ErrorCode, UserError } from '../dap/errors';
 import { EXCEPTION_FILTERS } from './breakpoints';
 import { parseAttach, parseLaunch, type LaunchConfig } from './launchArgs';
@@ -53,7 +54,7 @@ export function registerLifecycle(session: Session): void {
   });
 
   session.register<unknown>('attach', async (args) => {
-    const config = parseAttach(args);
+    const config = parseAttach(pinProcess(args, session.pinnedProcessId));
     session.kind = 'attach';
     session.attachConfig = config;
     return startSession(async () => {
