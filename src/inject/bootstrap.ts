@@ -14,6 +14,10 @@ export function bootstrapCode(agentFolder: string, port: number, token: string, 
             os.unlink(script)
         except OSError:
             pass
+    # A busy program hands the GIL over every 5 ms: the agent's start-up (imports) would take
+    # seconds at that pace. Handed over ten times as often until the agent is up.
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(min(interval, 0.0005))
     try:
         import _imp, importlib, importlib.util
         _imp.acquire_lock()     # the same code may run twice at once (two ways in)
@@ -38,6 +42,8 @@ export function bootstrapCode(agentFolder: string, port: number, token: string, 
                 s.sendall(line.encode() + b"\\n")
         except BaseException:
             pass
+    finally:
+        sys.setswitchinterval(interval)
 import _thread, os, sys
 if "threading" not in sys.modules and _thread.get_native_id() == os.getpid():
     import threading  # on the main thread: imported elsewhere, it would take that thread for main
