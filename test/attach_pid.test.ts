@@ -3,7 +3,7 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { after } from 'node:test';
-import { isAlive, sleep, withAdapter } from './support/harness';
+import { Harness, isAlive, sleep, withAdapter } from './support/harness';
 import { eachPython, it } from './support/matrix';
 import { fixture } from './support/paths';
 import { attachTo, fixtureLine, killAllTargets, startTarget, threadCount } from './attach_pid_support';
@@ -76,6 +76,25 @@ eachPython('attach by pid', (py) => {
         assert.equal(await settledThreadCount(target.pid, before), before, `round ${round}: the agent's threads are gone`);
         assert.deepEqual(await settledFiles(target.pid, files), files, `round ${round}: the agent's socket is closed`);
       }
+    } finally {
+      target.kill();
+    }
+  });
+
+  it('an adapter killed while attached: the program runs on, the agent unloads', async () => {
+    const target = await startTarget(py.path, BUSY);
+    try {
+      const before = threadCount(target.pid);
+      const h = await Harness.start();
+      try {
+        await attachTo(h, target.pid);
+        assert.ok(threadCount(target.pid) > before, 'the agent runs threads while attached');
+        h.adapter.kill('SIGKILL');
+      } finally {
+        await h.close();
+      }
+      assert.equal(await settledThreadCount(target.pid, before), before);
+      assert.equal(isAlive(target.pid), true);
     } finally {
       target.kill();
     }

@@ -129,6 +129,19 @@ eachPython('attach by pid: errors', (py) => {
     }
   });
 
+  it('the process exits during the attach', async () => {
+    const target = await startTarget(py.path, fixture('attach_exits.py'));
+    try {
+      await withAdapter(async (h) => {
+        const err = await attachError(h, { processId: target.pid });
+        assert.equal(err.code, ErrorCode.AttachProcessExited, err.message);
+        assert.match(err.message, /exited during the attach/);
+      });
+    } finally {
+      target.kill();
+    }
+  });
+
   const minor = Number(py.version.split('.')[1]);
   test('remote debugging disabled in the target (-X disable-remote-debug)', { timeout: TEST_TIMEOUT_MS, skip: minor >= 14 ? false : `${py.label} has no remote debugging switch (3.14+)` }, async () => {
     const target = await startTarget(py.path, BUSY, [], ['-X', 'disable-remote-debug']);
