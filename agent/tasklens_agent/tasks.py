@@ -115,7 +115,8 @@ def _wrap_events(events):
 
 
 def uninstall():
-    """Undo `install` and the loops' `create_task` wrappers (an attached debugger leaving)."""
+    """Undo `install` and the `create_task` wrappers of the loops' classes (an attached
+    debugger leaving)."""
     sys.meta_path[:] = [f for f in sys.meta_path if not isinstance(f, _EventsImportHook)]
     events = sys.modules.get("asyncio.events")
     wrapper = getattr(events, "_set_running_loop", None)
@@ -126,8 +127,7 @@ def uninstall():
         if package is not None and getattr(package, "_set_running_loop", None) is wrapper:
             package._set_running_loop = original
     for loop in list(_order_watched):
-        if "create_task" in getattr(loop, "__dict__", {}):
-            del loop.create_task
+        loop_patch.unwrap(loop, "order")
     _order_watched.clear()
 
 
