@@ -168,6 +168,7 @@ class Files {
     const dir = discoveryDir();
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
     fs.chmodSync(dir, 0o700);
+    sweep(dir);
     return path.join(dir, `attach-${pid}-${randomBytes(6).toString('hex')}.${kind}`);
   }
 
@@ -189,6 +190,17 @@ class Files {
   settle(): void {
     this.dropCode();
     if (this.scriptPath && fs.existsSync(this.scriptPath)) fs.writeFileSync(this.scriptPath, leftoverScript(this.scriptPath), { mode: 0o600 });
+  }
+}
+
+/**
+ * Removes the attach files of processes that are gone: a script whose target died before running
+ * it, or a code file of an adapter killed mid-attach (whose token then opens nothing).
+ */
+function sweep(dir: string): void {
+  for (const name of fs.readdirSync(dir)) {
+    const m = /^attach-(\d+)-[0-9a-f]+\.(py|code)$/.exec(name);
+    if (m && isGone(Number(m[1]))) fs.rmSync(path.join(dir, name), { force: true });
   }
 }
 
