@@ -35,8 +35,8 @@ def configure(core, diagnose):
     """A debug session's `configure`: `diagnose` true starts the diagnostics (if the command
     line did not) and shows each report as an output event; false shows none (stderr and the
     JSON file of `--diagnose` go on). Filters work whenever the diagnostics run."""
-    if diagnose is None:
-        return
+    if diagnose is None or (not diagnose and "tasklens_agent.diagnostics" not in sys.modules):
+        return      # off, and nothing running to quieten: the watchdog's modules stay unloaded
     from . import diagnostics
     if diagnose and diagnostics.reporter() is None:
         diagnostics.start(core, stderr=False)

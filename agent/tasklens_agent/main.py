@@ -148,6 +148,11 @@ class Agent:
         self.listening = opts["connect"] is None
         self.parent = None      # connect mode: the adapter, which the program must not outlive
         self.is_released = False
+        # Attached to a program that already ran (attach.py): no listener, no lifeline, and
+        # when the session ends, `unload` (set by attach.py) takes everything back out.
+        self.attached = bool(opts.get("attach"))
+        self.unloaded = False
+        self.unload = None
         self.discovery = None
         self.discovery_pid = None
         prog = opts["program"]
@@ -158,6 +163,14 @@ class Agent:
         self.started.set()
 
     def session_ended(self, session):
+        if self.attached:
+            if self.session is session:
+                if self.core.terminate_on_disconnect:
+                    self.end_now()
+                self.core.detach()
+                self.session = None
+                self.unload()
+            return
         if self.session is not session and session.mode != "launch":
             return      # a read-only client, or one refused at handshake: nothing to undo
         if self.session is session:
@@ -185,16 +198,18 @@ class Agent:
             discovery.remove(self.discovery, self.discovery_pid)
         os._exit(1)
 
-    def connect(self, address, token):
+    def connect(self, address, token, mode="launch"):
         import socket
-        sock = socket.create_connection(_address(address))
+        sock = socket.create_connection(_address(address), timeout=5)
+        sock.settimeout(None)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self._open_session(sock, "launch", token)
+        self._open_session(sock, mode, token)
 
     def claim(self, session):
         """The first connection to pass the handshake owns the debugger until it ends."""
         with self.claim_lock:
-            if self.session is not None or (not self.listening and session.mode != "launch"):
+            if self.session is not None or (not self.listening
+                                            and session.mode not in ("launch", "attach")):
                 return False
             self.session = session
             return True
@@ -257,6 +272,9 @@ class Agent:
         """Makes the agent reachable: the adapter's connection (launch), a listener and the
         discovery file that `ps` and attach find it by."""
         opts = self.opts
+        if self.attached:       # the program's environment is not ours to read or change
+            self.connect(opts["connect"], opts["token"], "attach")
+            return
         env_token = os.environ.pop("TASKLENS_TOKEN", None)
         wrapper = os.environ.pop("TASKLENS_WRAPPER_PID", None)
         os.environ.pop("TASKLENS_BACKEND", None)   # read by make_backend already
@@ -330,6 +348,8 @@ class Agent:
 
     def _forked(self):
         """A forked child has no control thread: it must never stop or talk on our socket."""
+        if self.unloaded:
+            return
         self.session = None
         self.exit_code = 0
         self.core.detach()

@@ -60,7 +60,7 @@ class Session:
                 "executable": sys.executable, "backend": self.core.backend.name,
                 "mode": self.mode, "program": self.agent.main_path
                 or "-m %s" % self.agent.opts["module"]}
-        if self.mode == "launch":
+        if self.mode in ("launch", "attach"):
             body["token"] = self.token
         self.conn.event("hello", body)
 
@@ -190,7 +190,8 @@ class Session:
             raise AgentError(BAD_ARGUMENTS, "another adapter is already attached")
         self.conn.sock.settimeout(None)     # the listen mode's handshake deadline is over
         self.handshaken = True
-        self.core.conn = self.conn
+        if self.mode != "attach":   # a program attached to runs already: no stop before `start`
+            self.core.conn = self.conn
         return {}
 
     def r_configure(self, args):
@@ -230,6 +231,8 @@ class Session:
 
     def r_start(self, args):
         self.started = True
+        if self.mode == "attach":
+            self.core.conn = self.conn
         return {}
 
     def r_threads(self, args):

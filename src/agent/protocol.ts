@@ -50,7 +50,7 @@ export interface HelloBody {
   versionInfo: number[];
   executable: string;
   backend: AgentBackend;
-  mode: 'launch' | 'listen';
+  mode: 'launch' | 'listen' | 'attach';
   /** The program's absolute path, or `-m NAME` for a module. */
   program?: string;
 }

@@ -17,6 +17,7 @@ if (quick) {
   const { Command } = require('commander') as typeof import('commander');
   const commands: Array<(program: CommandType) => void> = [
     (require('./dap') as typeof import('./dap')).register,
+    (require('./attach') as typeof import('./attach')).register,
     (require('./run') as typeof import('./run')).register,
     (require('./ps') as typeof import('./ps')).register,
     (require('./pstree') as typeof import('./pstree')).register,
