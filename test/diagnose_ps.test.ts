@@ -25,6 +25,12 @@ interface PsJson {
 
 /** Runs `program` under launch.py --diagnose until stderr matches `ready`, then asks `ps --json`. */
 async function psWhile(py: Python, program: string, args: string[], ready: RegExp): Promise<PsJson> {
+  const [out] = await askWhile(py, program, args, ready, [['ps', '--json']]);
+  return JSON.parse(out) as PsJson;
+}
+
+/** The same, asking each of `commands` (e.g. `['ps', '--wide']`) in turn; their stdout. */
+async function askWhile(py: Python, program: string, args: string[], ready: RegExp, commands: string[][]): Promise<string[]> {
   const xdg = fs.mkdtempSync(path.join(os.tmpdir(), 'tasklens-diagps-'));
   fs.chmodSync(xdg, 0o700);
   const env = { ...process.env, XDG_RUNTIME_DIR: xdg };
@@ -42,11 +48,14 @@ async function psWhile(py: Python, program: string, args: string[], ready: RegEx
       });
       child.once('exit', (code) => reject(new Error(`exited (${code}): ${err}`)));
     });
-    const out = await new Promise<string>((resolve, reject) => {
-      execFile(process.execPath, [MAIN_JS, 'ps', String(child.pid), '--json'], { env, timeout: 30_000 }, (error, stdout, stderr) =>
-        error ? reject(new Error(`${error.message}: ${stderr}`)) : resolve(stdout));
-    });
-    return JSON.parse(out) as PsJson;
+    const outs: string[] = [];
+    for (const [command, ...options] of commands) {
+      outs.push(await new Promise<string>((resolve, reject) => {
+        execFile(process.execPath, [MAIN_JS, command, String(child.pid), ...options], { env, timeout: 30_000 }, (error, stdout, stderr) =>
+          error ? reject(new Error(`${error.message}: ${stderr}`)) : resolve(stdout));
+      }));
+    }
+    return outs;
   } finally {
     try {
       process.kill(-child.pid!, 'SIGKILL');
@@ -74,6 +83,22 @@ eachPythonAndLoop('diagnose: ps fields', true, (py, loop) => {
     assert.ok((first.waitedSeconds ?? -1) >= 0, JSON.stringify(first));
   });
 
+  it('ps and pstree text: the lock holders with their lines, waited times, the verdict and its cycle', async () => {
+    const [table, tree] = await askWhile(py, deadlock, ['locks', ...loop.args], /^tasklens: deadlock/m, [['ps', '--wide'], ['pstree']]);
+    const [header, , ...rows] = table.split('\n');
+    assert.match(header, /\bwaited\b.*\bwaiting on\b/);
+    const row = (name: string): string => rows.find((r) => r.split(/ {2,}/)[2] === name) ?? '';
+    assert.match(row('Task-2'), new RegExp(`held by Task-3 since \\S*diag_deadlock\\.py:${lineOf(deadlock, 'SECOND_HOLDS')}`));
+    assert.match(row('Task-3'), new RegExp(`held by Task-2 since \\S*diag_deadlock\\.py:${lineOf(deadlock, 'FIRST_HOLDS')}`));
+    assert.match(row('Task-2'), /\d+\.\d s/);
+    for (const text of [table, tree]) {
+      // uvloop hides whether anything is ready: there only the cycle is certain.
+      assert.match(text, /^deadlock: (all 3 tasks of the event loop .* nothing can wake them|tasks Task-\d, Task-\d of the event loop .* wait on each other)$/m, text);
+      assert.match(text, /^ {2}cycle: Task-(2|3) → Task-(3|2) → Task-\1$/m, text);
+    }
+    assert.match(tree, /\(T\) Task-2 .*held by Task-3 since .*; waited \d+\.\d s/);
+  });
+
   it('a stuck consumer is marked stuck', async () => {
     const stuck = fixture('diag_stuck.py');
     const report = await psWhile(py, stuck, [...loop.args, '30'], /^tasklens: stuck task/m);
@@ -81,5 +106,7 @@ eachPythonAndLoop('diagnose: ps fields', true, (py, loop) => {
     assert.equal(consumer?.stuck, true, JSON.stringify(consumer));
     assert.ok((consumer?.waitedSeconds ?? 0) >= 1);
     assert.equal(report.tasks.find((t) => t.name === 'Task-1')?.stuck, undefined);
+    const [table] = await askWhile(py, stuck, [...loop.args, '30'], /^tasklens: stuck task/m, [['ps', '--wide']]);
+    assert.match(table.split('\n').find((r) => r.split(/ {2,}/)[2] === 'consumer') ?? '', /\d+\.\d s stuck/, table);
   });
 });

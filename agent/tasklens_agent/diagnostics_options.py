@@ -14,9 +14,14 @@ def _fail(message):
 
 
 def value(flag, text):
-    """A checked value of --slow-ms / --stuck-s (a positive number) or --diagnose-json."""
-    if flag == "--diagnose-json":
+    """A checked value of --slow-ms / --stuck-s (a positive number), --trace-max-steps (a
+    positive whole number), --diagnose-json or --trace (a file)."""
+    if flag in ("--diagnose-json", "--trace"):
         return text
+    if flag == "--trace-max-steps":
+        if not text.isdigit() or int(text) <= 0:
+            _fail("%s needs a positive whole number, not %r" % (flag, text))
+        return int(text)
     try:
         number = float(text)
     except ValueError:
@@ -30,8 +35,8 @@ def configure(core, diagnose):
     """A debug session's `configure`: `diagnose` true starts the diagnostics (if the command
     line did not) and shows each report as an output event; false shows none (stderr and the
     JSON file of `--diagnose` go on). Filters work whenever the diagnostics run."""
-    if diagnose is None:
-        return
+    if diagnose is None or (not diagnose and "tasklens_agent.diagnostics" not in sys.modules):
+        return      # off, and nothing running to quieten: the watchdog's modules stay unloaded
     from . import diagnostics
     if diagnose and diagnostics.reporter() is None:
         diagnostics.start(core, stderr=False)
@@ -61,3 +66,17 @@ def start(core, opts):
     slow = opts["slow_ms"] / 1000.0 if opts.get("slow_ms") else diagnostics.DEFAULT_SLOW
     stuck = opts.get("stuck_s") or diagnostics.DEFAULT_STUCK
     return diagnostics.start(core, slow, stuck, path, stderr=not opts.get("connect"))
+
+
+def start_trace(opts):
+    """--trace FILE: record the asyncio timeline (trace.py), written at exit."""
+    path = opts.get("trace")
+    if not path:
+        return
+    try:
+        with open(path, "a", encoding="utf-8"):
+            pass
+    except OSError as e:
+        _fail("cannot write the trace file %s: %s" % (path, e.strerror or e))
+    from . import trace
+    trace.start(os.path.abspath(path), opts.get("trace_max_steps") or trace.DEFAULT_MAX_STEPS)

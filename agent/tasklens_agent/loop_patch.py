@@ -28,3 +28,19 @@ def wrap(loop, name, make):
     except (TypeError, AttributeError):
         return False
     return True
+
+
+def unwrap(loop, name):
+    """Takes the `name` wrapper off type(loop) again when it is the outermost one (an attached
+    agent leaving); one under another wrapper stays, as taking it out would drop that one."""
+    cls = type(loop)
+    top = cls.__dict__.get("create_task")
+    if getattr(top, "_tasklens_wrap", None) != name:
+        return
+    inner = top._tasklens_inner
+    inherited = next((base.__dict__["create_task"] for base in cls.__mro__[1:]
+                      if "create_task" in base.__dict__), None)
+    if inner is inherited:
+        del cls.create_task
+    else:
+        cls.create_task = inner

@@ -32,14 +32,17 @@ HANDSHAKE_TIMEOUT = 5.0
 MAX_STRANGERS = 16
 USAGE = ("usage: launch.py [--connect HOST:PORT | --listen HOST:PORT [--no-wait]] [--no-subprocess] "
          "[--diagnose [--slow-ms N] [--stuck-s N] [--diagnose-json FILE]] "
+         "[--trace FILE [--trace-max-steps N]] "
          "(--module NAME | PROGRAM) [--] [ARGS...]")
-_DIAGNOSE_VALUES = {"--slow-ms": "slow_ms", "--stuck-s": "stuck_s", "--diagnose-json": "diagnose_json"}
+_DIAGNOSE_VALUES = {"--slow-ms": "slow_ms", "--stuck-s": "stuck_s", "--diagnose-json": "diagnose_json",
+                    "--trace": "trace", "--trace-max-steps": "trace_max_steps"}
 
 
 def parse(argv):
     opts = {"connect": None, "listen": None, "wait": True, "module": None, "diagnose": False,
             "subprocess": True,
-            "slow_ms": None, "stuck_s": None, "diagnose_json": None}
+            "slow_ms": None, "stuck_s": None, "diagnose_json": None, "trace": None,
+            "trace_max_steps": None}
     i = 0
     while i < len(argv):
         a = argv[i]
@@ -150,6 +153,11 @@ class Agent:
         self.listening = opts["connect"] is None
         self.parent = None      # connect mode: the adapter, which the program must not outlive
         self.is_released = False
+        # Attached to a program that already ran (attach.py): no listener, no lifeline, and
+        # when the session ends, `unload` (set by attach.py) takes everything back out.
+        self.attached = bool(opts.get("attach"))
+        self.unloaded = False
+        self.unload = None
         self.discovery = None
         self.discovery_pid = None
         self.server = None      # the listener, and the token it asks for
@@ -162,6 +170,14 @@ class Agent:
         self.started.set()
 
     def session_ended(self, session):
+        if self.attached:
+            if self.session is session:
+                if self.core.terminate_on_disconnect:
+                    self.end_now()
+                self.core.detach()
+                self.session = None
+                self.unload()
+            return
         if self.session is not session and session.mode != "launch":
             return      # a read-only client, or one refused at handshake: nothing to undo
         if self.session is session:
@@ -190,16 +206,18 @@ class Agent:
             discovery.remove(self.discovery, self.discovery_pid)
         os._exit(1)
 
-    def connect(self, address, token):
+    def connect(self, address, token, mode="launch"):
         import socket
-        sock = socket.create_connection(_address(address))
+        sock = socket.create_connection(_address(address), timeout=5)
+        sock.settimeout(None)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self._open_session(sock, "launch", token)
+        self._open_session(sock, mode, token)
 
     def claim(self, session):
         """The first connection to pass the handshake owns the debugger until it ends."""
         with self.claim_lock:
-            if self.session is not None or (not self.listening and session.mode != "launch"):
+            if self.session is not None or (not self.listening
+                                            and session.mode not in ("launch", "attach")):
                 return False
             self.session = session
             return True
@@ -263,6 +281,9 @@ class Agent:
         """Makes the agent reachable: the adapter's connection (launch), a listener and the
         discovery file that `ps` and attach find it by."""
         opts = self.opts
+        if self.attached:       # the program's environment is not ours to read or change
+            self.connect(opts["connect"], opts["token"], "attach")
+            return
         env_token = os.environ.pop("TASKLENS_TOKEN", None)
         wrapper = os.environ.pop("TASKLENS_WRAPPER_PID", None)
         os.environ.pop("TASKLENS_BACKEND", None)   # read by make_backend already
@@ -290,6 +311,7 @@ class Agent:
         self._install_thread_hook()
         task_origins.enabled = self.listening
         diagnostics_options.start(self.core, self.opts)
+        diagnostics_options.start_trace(self.opts)
         taskmod.install()     # before user code imports asyncio (and uvloop binds it)
         self.core.backend.start()
         children.follow_forks(self)     # after the backend's own after-fork hook
@@ -338,6 +360,8 @@ class Agent:
 
     def _forked(self):
         """A forked child has no control thread: it must never stop or talk on our socket."""
+        if self.unloaded:
+            return
         self.session = None
         self.exit_code = 0
         self.core.detach()

@@ -24,7 +24,7 @@ STOPPED_COMMANDS = frozenset({
     "setVariable", "evaluate", "completions", "exceptionInfo",
 })
 # Asyncio additions ("Asyncio tasks" in the protocol page), legal running or stopped.
-TASK_COMMANDS = frozenset({"taskTable"})
+TASK_COMMANDS = frozenset({"taskTable", "taskTimes", "traceDump"})
 EVENTS = frozenset({
     "hello", "stopped", "continued", "thread", "output", "breakpoint", "programExited",
 })

@@ -19,6 +19,7 @@ from . import inspection
 from . import pausing
 from . import task_views
 from . import tasks as taskmod
+from . import tasktime
 from . import usercode
 from .protocol import (AgentError, BAD_ARGUMENTS, NOT_STOPPED, PROTOCOL_VERSION,
                        RUNNING_COMMANDS, STOPPED_COMMANDS, TASK_COMMANDS, UNKNOWN_COMMAND,
@@ -32,7 +33,8 @@ UNTRUSTED_LINE = 64 * 1024
 # Handles the adapter passes through from its client: numbers, whatever a client sends.
 _HANDLES = frozenset({"threadId", "frameId", "variablesReference", "sourceReference"})
 # What a read-only client (`ps`) may ask: reads that change nothing, and leaving.
-READ_ONLY_COMMANDS = frozenset({"threads", "taskTable", "loadedSources", "source", "disconnect"})
+READ_ONLY_COMMANDS = frozenset({"threads", "taskTable", "taskTimes", "traceDump", "loadedSources",
+                                "source", "disconnect"})
 
 
 class Session:
@@ -59,7 +61,7 @@ class Session:
                 "executable": sys.executable, "backend": self.core.backend.name,
                 "mode": self.mode, "program": self.agent.main_path
                 or "-m %s" % self.agent.opts["module"]}
-        if self.mode == "launch":
+        if self.mode in ("launch", "attach"):
             body["token"] = self.token
         self.conn.event("hello", body)
 
@@ -82,6 +84,7 @@ class Session:
                     break
         finally:
             self.conn.close()
+            tasktime.release(self)
             self.agent.session_ended(self)
 
     def dispatch(self, req):
@@ -188,7 +191,8 @@ class Session:
             raise AgentError(BAD_ARGUMENTS, "another adapter is already attached")
         self.conn.sock.settimeout(None)     # the listen mode's handshake deadline is over
         self.handshaken = True
-        self.core.conn = self.conn
+        if self.mode != "attach":   # a program attached to runs already: no stop before `start`
+            self.core.conn = self.conn
         return {}
 
     def r_configure(self, args):
@@ -229,6 +233,8 @@ class Session:
 
     def r_start(self, args):
         self.started = True
+        if self.mode == "attach":
+            self.core.conn = self.conn
         return {}
 
     def r_threads(self, args):
@@ -243,6 +249,16 @@ class Session:
 
     def r_taskTable(self, args):
         return task_views.task_table(self.core)
+
+    def r_taskTimes(self, args):
+        """`tasklens top`: counting starts with this connection's first ask, ends with it."""
+        from . import topview       # loaded on first use: most programs never see a top
+        tasktime.acquire(self)
+        return topview.task_times(self.core, args)
+
+    def r_traceDump(self, args):
+        from . import trace
+        return trace.dump_now()
 
     def r_pause(self, args):
         self.core.request_pause(args.get("threadId"))

@@ -172,7 +172,7 @@ def task_table(core):
     now = task_origins.clock()
     for task in taskmod.live_tasks():
         try:
-            rows.append(_row(core, task, threads_by_ident, loop_threads, now))
+            rows.append(row(core, task, threads_by_ident, loop_threads, now))
         except Exception:   # finished or changed under us while the program runs
             continue
     body = {"tasks": rows}
@@ -182,7 +182,8 @@ def task_table(core):
     return body
 
 
-def _row(core, task, threads_by_ident, loop_threads, now):
+def row(core, task, threads_by_ident, loop_threads, now):
+    """The table's row of one task (also `taskTimes`' full rows, topview.py)."""
     own = own_frames(core, task)
     thread = threads_by_ident.get(loop_threads.get(id(task.get_loop())))
     row = {

@@ -106,11 +106,29 @@ def _wrap_events(events):
                 watch(loop)
         original(loop)
     _set_running_loop._tasklens = True
+    _set_running_loop.original = original
     events._set_running_loop = _set_running_loop
     package = sys.modules.get("asyncio")
     if package is not None and getattr(package, "_set_running_loop", None) is original:
         package._set_running_loop = _set_running_loop
     _hooks["get_loop"] = events._get_running_loop
+
+
+def uninstall():
+    """Undo `install` and the `create_task` wrappers of the loops' classes (an attached
+    debugger leaving)."""
+    sys.meta_path[:] = [f for f in sys.meta_path if not isinstance(f, _EventsImportHook)]
+    events = sys.modules.get("asyncio.events")
+    wrapper = getattr(events, "_set_running_loop", None)
+    original = getattr(wrapper, "original", None)
+    if original is not None:
+        events._set_running_loop = original
+        package = sys.modules.get("asyncio")
+        if package is not None and getattr(package, "_set_running_loop", None) is wrapper:
+            package._set_running_loop = original
+    for loop in list(_order_watched):
+        loop_patch.unwrap(loop, "order")
+    _order_watched.clear()
 
 
 def _record_creation_order(loop):
@@ -196,6 +214,23 @@ def _scan_running_loops():
                     _running.setdefault(ident, loop)
                 break
             frame = frame.f_back
+
+
+def adopt_running_loops(objects):
+    """Loops already running among `objects` (an attached agent's look at the heap): the stack
+    scan cannot see a loop whose `run_forever` is native code (uvloop)."""
+    events = sys.modules.get("asyncio.events")
+    if events is None:
+        return
+    for obj in objects:
+        if isinstance(obj, events.AbstractEventLoop):
+            try:
+                running = obj.is_running()
+            except Exception:
+                continue
+            if running:
+                _loops.setdefault(id(obj), obj)
+                _record_creation_order(obj)
 
 
 def known_loops():

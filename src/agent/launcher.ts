@@ -35,6 +35,8 @@ export interface LaunchSpec {
   args: string[];
   cwd: string;
   env: Record<string, string | null>;
+  /** `--trace FILE` for the agent (docs/trace.md). */
+  trace?: string;
 }
 
 export interface Debuggee {
@@ -60,7 +62,7 @@ export async function launchDebuggee(spec: LaunchSpec, onOutput: OutputSink, log
   });
   const port = (server.address() as net.AddressInfo).port;
 
-  const target = spec.module !== undefined ? ['--module', spec.module] : [];
+  const target = [...(spec.trace !== undefined ? ['--trace', spec.trace] : []), ...(spec.module !== undefined ? ['--module', spec.module] : [])];
   const argv = [agentLauncher(), '--connect', `127.0.0.1:${port}`, ...target, '--', ...(spec.program !== undefined ? [spec.program] : []), ...spec.args];
   if (inTerminal) {
     try {

@@ -50,7 +50,7 @@ export interface HelloBody {
   versionInfo: number[];
   executable: string;
   backend: AgentBackend;
-  mode: 'launch' | 'listen';
+  mode: 'launch' | 'listen' | 'attach';
   /** The program's absolute path, or `-m NAME` for a module. */
   program?: string;
 }
@@ -190,6 +190,10 @@ export interface AgentRequests {
   loadedSources: [object, { sources: Array<{ path: string; name: string }> }];
   disconnect: [{ terminate: boolean }, object];
   taskTable: [object, { tasks: AgentTask[]; deadlocks?: AgentDeadlock[] }];
+  /** `tasklens top` (src/top/types.ts); the first ask starts the counters, the connection's end stops them. */
+  taskTimes: [import('../top/types').TaskTimesArgs, import('../top/types').AgentTaskTimes];
+  /** `tasklens trace PID`: write the trace of a program run with `--trace` now. */
+  traceDump: [object, { path: string; events: number; bytes: number }];
 }
 
 export type AgentCommand = keyof AgentRequests;
@@ -219,7 +223,7 @@ const COMMANDS: Record<AgentCommand, true> = {
   setExceptionBreakpoints: true, start: true, threads: true, pause: true, continue: true, next: true,
   stepIn: true, stepOut: true, stackTrace: true, scopes: true, variables: true, setVariable: true,
   evaluate: true, completions: true, exceptionInfo: true, source: true, loadedSources: true, disconnect: true,
-  taskTable: true,
+  taskTable: true, taskTimes: true, traceDump: true,
 };
 const EVENTS: Record<keyof AgentEvents, true> = {
   hello: true, stopped: true, continued: true, thread: true, output: true, breakpoint: true, programExited: true,

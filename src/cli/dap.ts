@@ -25,8 +25,9 @@ export function register(program: Command): void {
         'justMyCode (default true), maxTaskThreads (default 1000), evaluateTimeout (seconds, default 2),\n' +
         'awaitTimeout (seconds an `await` typed in the console may wait, default 5),\n' +
         'subProcess (default true: Python child processes in sessions of their own, docs/children.md).\n' +
-        'Attach arguments: connect: {host, port[, token]} for a program started with\n' +
-        '`tasklens run --listen HOST:PORT`, justMyCode, maxTaskThreads, evaluateTimeout, awaitTimeout, subProcess.',
+        'Attach arguments: processId (a running CPython 3.11+ process; docs/attach.md), or\n' +
+        'connect: {host, port[, token]} for a program started with `tasklens run --listen HOST:PORT`;\n' +
+        'justMyCode, maxTaskThreads, evaluateTimeout, awaitTimeout, subProcess.',
     )
     .action(async (options: DapOptions) => {
       // Loaded on use: the other sub-commands start without the adapter's modules.

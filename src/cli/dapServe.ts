@@ -5,9 +5,11 @@ import { DapConnection } from '../dap/connection';
 import { fileLog, noLog, type Log } from '../dap/log';
 import { acceptOneTcpClient, stdioTransport, type Transport } from '../dap/transport';
 import { startSession } from '../session';
+import type { Session } from '../session/session';
 import { CliError, EXIT, saveTrace } from './failure';
 
-export async function runDap(options: { port?: number; log?: string }): Promise<void> {
+/** `pinned`: `tasklens attach PID`, which serves that process only and announces its port itself. */
+export async function runDap(options: { port?: number; log?: string }, pinned?: { pid: number; announce: (port: number) => void }): Promise<void> {
   if (options.log) {
     // Checked before any client connects: a log that cannot be written is a usage error.
     try {
@@ -20,11 +22,11 @@ export async function runDap(options: { port?: number; log?: string }): Promise<
   const transport: Transport =
     options.port === undefined
       ? stdioTransport()
-      : await acceptOneTcpClient(options.port, (port) => process.stderr.write(`tasklens dap: listening on 127.0.0.1:${port}\n`));
-  serve(transport, log);
+      : await acceptOneTcpClient(options.port, pinned?.announce ?? ((port) => process.stderr.write(`tasklens dap: listening on 127.0.0.1:${port}\n`)));
+  serve(transport, log).pinnedProcessId = pinned?.pid;
 }
 
-function serve(transport: Transport, log: Log): void {
+function serve(transport: Transport, log: Log): Session {
   const conn = new DapConnection(transport.input, transport.output, (direction, message) => log.sink('dap', direction, message),
     (err) => {
       log.sink('dap', 'note', { internalError: err instanceof Error ? err.stack : String(err) });
@@ -43,4 +45,5 @@ function serve(transport: Transport, log: Log): void {
     session.debuggee?.client.destroy();
     end();
   });
+  return session;
 }

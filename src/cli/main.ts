@@ -17,9 +17,12 @@ if (quick) {
   const { Command } = require('commander') as typeof import('commander');
   const commands: Array<(program: CommandType) => void> = [
     (require('./dap') as typeof import('./dap')).register,
+    (require('./attach') as typeof import('./attach')).register,
     (require('./run') as typeof import('./run')).register,
     (require('./ps') as typeof import('./ps')).register,
     (require('./pstree') as typeof import('./pstree')).register,
+    (require('./top') as typeof import('./top')).register,
+    (require('./trace') as typeof import('./trace')).register,
     (require('./dump') as typeof import('./dump')).register,
     (require('./demo') as typeof import('./demo')).register,
     (require('./doctor') as typeof import('./doctor')).register,

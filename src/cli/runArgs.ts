@@ -28,6 +28,8 @@ interface RunOptions {
   slowMs?: number;
   stuckS?: number;
   diagnoseJson?: string;
+  trace?: string;
+  traceMaxSteps?: number;
 }
 
 export interface RunPlan {
@@ -37,6 +39,11 @@ export interface RunPlan {
   agentArgs: string[];
   /** How many of the `run` words were tasklens' own; the rest go to the program as they are. */
   consumed: number;
+}
+
+function positiveWhole(v: string): number {
+  if (!/^\d+$/.test(v.trim()) || Number(v) <= 0) throw new InvalidArgumentError('expected a positive whole number');
+  return Number(v);
 }
 
 function positive(v: string): number {
@@ -58,13 +65,15 @@ export function runCommand(): Command {
     .option('--slow-ms <N>', 'with --diagnose: a loop blocked this long is reported (implies --diagnose)', positive)
     .option('--stuck-s <N>', 'with --diagnose: a task waiting this long is reported (implies --diagnose)', positive)
     .option('--diagnose-json <FILE>', 'with --diagnose: also write the reports to FILE as JSON (implies --diagnose)')
+    .option('--trace <FILE>', 'record the asyncio timeline to FILE (.json or .json.gz, Chrome trace format for Perfetto UI) at exit, on SIGUSR2 or `tasklens trace PID`')
+    .option('--trace-max-steps <N>', 'with --trace: keep the last N steps (default 1000000)', positiveWhole)
     .helpOption('-h, --help', 'show this help')
     .addHelpText('after', [
       '',
       'Everything after the program (or -m module, or --) is the program\'s, as with python.',
       'Exit status: the program\'s own (a program killed by a signal dies by the same signal);',
       '2 when tasklens cannot start it (a bad option, no program, an interpreter that is not',
-      'CPython 3.11+, an unusable --listen address or --diagnose-json file), with one line on stderr.',
+      'CPython 3.11+, an unusable --listen address, --diagnose-json or --trace file), with one line on stderr.',
     ].join('\n'))
     .exitOverride()
     .configureOutput({ writeErr: () => undefined });
@@ -119,6 +128,11 @@ export function planRun(words: string[], print: (text: string) => void): RunPlan
   if (!o.wait) agentArgs.push('--no-wait');
   if (!o.subprocess) agentArgs.push('--no-subprocess');
   agentArgs.push(...diagnoseArgs(o));
+  if (o.trace !== undefined) agentArgs.push('--trace', writableFile(o.trace, '--trace'));
+  if (o.traceMaxSteps !== undefined) {
+    if (o.trace === undefined) throw new UsageError('--trace-max-steps needs --trace FILE');
+    agentArgs.push('--trace-max-steps', String(o.traceMaxSteps));
+  }
   if (o.module !== undefined) agentArgs.push('--module', o.module);
   agentArgs.push('--');
   if (o.python !== undefined) checkInterpreter(o.python);
@@ -147,12 +161,12 @@ function diagnoseArgs(o: RunOptions): string[] {
   if (o.diagnose || o.slowMs !== undefined || o.stuckS !== undefined || o.diagnoseJson !== undefined) out.push('--diagnose');
   if (o.slowMs !== undefined) out.push('--slow-ms', String(o.slowMs));
   if (o.stuckS !== undefined) out.push('--stuck-s', String(o.stuckS));
-  if (o.diagnoseJson !== undefined) out.push('--diagnose-json', writableFile(o.diagnoseJson));
+  if (o.diagnoseJson !== undefined) out.push('--diagnose-json', writableFile(o.diagnoseJson, '--diagnose-json'));
   return out;
 }
 
 /** The report file's absolute path (the program may change directory), once its folder takes files. */
-function writableFile(file: string): string {
+function writableFile(file: string, flag: string): string {
   const full = path.resolve(file);
   const dir = path.dirname(full);
   let isDir = false;
@@ -160,10 +174,10 @@ function writableFile(file: string): string {
     isDir = fs.statSync(dir).isDirectory();
     fs.accessSync(dir, fs.constants.W_OK);
   } catch {
-    throw new UsageError(`--diagnose-json ${file}: ${isDir ? 'cannot write into' : 'no such folder'} ${dir}`);
+    throw new UsageError(`${flag} ${file}: ${isDir ? 'cannot write into' : 'no such folder'} ${dir}`);
   }
-  if (!isDir) throw new UsageError(`--diagnose-json ${file}: ${dir} is not a folder`);
-  if (fs.existsSync(full) && fs.statSync(full).isDirectory()) throw new UsageError(`--diagnose-json ${file}: is a folder`);
+  if (!isDir) throw new UsageError(`${flag} ${file}: ${dir} is not a folder`);
+  if (fs.existsSync(full) && fs.statSync(full).isDirectory()) throw new UsageError(`${flag} ${file}: is a folder`);
   return full;
 }
 

@@ -60,15 +60,26 @@ function cycleLines(cycles: Header['cycles']): string {
   return cycles.map((c) => `${c.name}: ${[...c.taskNames, c.taskNames[0]].map(escapeText).join(' → ')}\n`).join('');
 }
 
+/** Each deadlock the program's diagnostics reported: its verdict, then its cycles by task name. */
+function deadlockLines(s: Snapshot): string {
+  if (!s.deadlocks || s.deadlocks.length === 0) return '';
+  const names = new Map(s.tasks.map((t) => [t.id, t.name]));
+  const name = (id: string): string => escapeText(names.get(id) ?? id);
+  return s.deadlocks.map((d) => `${escapeText(d.message)}\n` +
+    d.cycles.map((c) => `  cycle: ${[...c, c[0]].map(name).join(' → ')}\n`).join('')).join('');
+}
+
 /**
  * The table of `psReport(s).rows` in lines of at most `lineWidth` columns, then one line per
- * cycle, handed to `write` in pieces. Returns the headers of the columns left out to fit.
+ * cycle and the deadlock verdicts, handed to `write` in pieces. Returns the headers of the columns left out to fit.
  */
 export function psWrite(s: Snapshot, write: (chunk: string) => void, lineWidth?: number): string[] {
   const index = indexTasks(s);
   const cycles = findCycles(s, index);
   const hidden = psTable(s, cycles, write, lineWidth, index);
   if (cycles.length > 0) write(cycleLines(named(s, cycles)));
+  const verdicts = deadlockLines(s);
+  if (verdicts) write(verdicts);
   return hidden;
 }
 
@@ -81,5 +92,5 @@ export function psText(s: Snapshot, lineWidth?: number): string {
 export function pstreeText(s: Snapshot, lineWidth?: number): string {
   const index = indexTasks(s);
   const cycles = findCycles(s, index);
-  return treeText(s, cycles, index, lineWidth) + cycleLines(named(s, cycles));
+  return treeText(s, cycles, index, lineWidth) + cycleLines(named(s, cycles)) + deadlockLines(s);
 }

@@ -67,6 +67,9 @@ function row(t: Task, state: string, stack: string[], chain: string[], awaiterNa
   return r;
 }
 
+/** 3.11–3.13 memory holds no trace of an awaiter behind asyncio.wait, shield…: say so, not "none". */
+const unknownAwaiter = (t: Task): string => (t.awaiterUnknown === undefined ? '' : `unknown (${t.awaiterUnknown})`);
+
 const HEADERS = ['tid', 'task id', 'task name', 'state', 'coroutine stack', 'awaiter chain', 'awaiter name', 'awaiter id'];
 const CHUNK_LINES = 1024;
 
@@ -85,6 +88,7 @@ const BASE: Array<{ kind: Kind; min: number; comfortable?: number; dropRank?: nu
 // The agent's details, more telling than ids: where the task was created most of all.
 const DETAILS: Record<string, { min: number; comfortable?: number; dropRank: number }> = {
   age: { min: 5, dropRank: 4 },
+  waited: { min: 6, dropRank: 4.5 },
   'waiting on': { min: 12, comfortable: 30, dropRank: 5 },
   'created at': { min: 14, comfortable: 30, dropRank: 6 },
 };
@@ -156,7 +160,10 @@ export function psTable(
     widen(3, (stateCells[ti] = stateOf(t)));
     for (let d = 0; d < K; d++) widen(4 + d, (detailCells[ti * K + d] = escapeText(details[d].cell(t))));
     widen(STACK, stackOf(t.stack));
-    if (t.awaitedBy.length === 0) widen(LAST, '0x0');
+    if (t.awaitedBy.length === 0) {
+      widen(LAST, '0x0');
+      widen(AWAITER, unknownAwaiter(t));
+    }
     for (let ai = 0; ai < t.awaitedBy.length; ai++) {
       const a = t.awaitedBy[ai];
       const i = index.get(a);
@@ -217,7 +224,7 @@ export function psTable(
     for (let d = 0; d < K; d++) head += own(4 + d, detailCells[ti * K + d]);
     head += frames(STACK, t.stack);
     if (t.awaitedBy.length === 0) {
-      out.push((head + frames(CHAIN, undefined) + cell(AWAITER, '') + cell(LAST, '0x0')).trimEnd());
+      out.push((head + frames(CHAIN, undefined) + cell(AWAITER, unknownAwaiter(t)) + cell(LAST, '0x0')).trimEnd());
       continue;
     }
     for (let ai = 0; ai < t.awaitedBy.length; ai++) {

@@ -25,6 +25,8 @@ export interface LaunchConfig {
   console?: ConsoleKind;
   /** Asyncio diagnostics shown as important output events (docs/diagnostics.md). */
   diagnose: boolean;
+  /** Record the asyncio timeline to this file (docs/trace.md); absolute. */
+  trace?: string;
   /** Python children debugged too, each in a session of its own (docs/children.md). */
   subProcess: boolean;
 }
@@ -37,6 +39,8 @@ export interface ParentSession {
 }
 
 export interface AttachConfig {
+  /** Attach by process id (src/inject/): the agent is loaded into a program started without it. */
+  processId?: number;
   host: string;
   port: number;
   token?: string;
@@ -129,8 +133,15 @@ export function parseLaunch(raw: unknown): LaunchConfig {
     awaitTimeout: seconds(args, 'awaitTimeout', DEFAULT_AWAIT_TIMEOUT),
     console: consoleKind(args),
     diagnose: optional(args, 'diagnose', 'boolean', true),
+    trace: traceFile(args, cwd),
     subProcess: optional(args, 'subProcess', 'boolean', true),
   };
+}
+
+function traceFile(args: Record<string, unknown>, cwd: string): string | undefined {
+  const file = optional<string | undefined>(args, 'trace', 'string', undefined);
+  if (file === '') throw bad('Launch argument "trace" must name a file.');
+  return file === undefined ? undefined : path.resolve(cwd, file);
 }
 
 function consoleKind(args: Record<string, unknown>): ConsoleKind | undefined {
@@ -143,9 +154,20 @@ function consoleKind(args: Record<string, unknown>): ConsoleKind | undefined {
 
 export function parseAttach(raw: unknown): AttachConfig {
   const args = record(raw);
+  const common = { justMyCode: optional(args, 'justMyCode', 'boolean', true), maxTaskThreads: maxTaskThreads(args),
+    evaluateTimeout: seconds(args, 'evaluateTimeout', DEFAULT_EVALUATE_TIMEOUT),
+    awaitTimeout: seconds(args, 'awaitTimeout', DEFAULT_AWAIT_TIMEOUT), diagnose: optional(args, 'diagnose', 'boolean', true),
+    subProcess: optional(args, 'subProcess', 'boolean', true), parentSession: parentSession(args) };
+  if (args.processId !== undefined && args.processId !== null) {
+    if (args.connect !== undefined) throw bad('Attach takes "processId" or "connect", not both.');
+    // A process picker gives the id as text.
+    const pid = typeof args.processId === 'string' && /^\d+$/.test(args.processId) ? Number(args.processId) : args.processId;
+    if (typeof pid !== 'number' || !Number.isInteger(pid) || pid <= 0) throw bad(`"processId" must be a process id, not ${JSON.stringify(args.processId)}.`);
+    return { processId: pid, host: '127.0.0.1', port: 0, ...common };
+  }
   const connect = args.connect;
   if (connect === undefined || connect === null || typeof connect !== 'object') {
-    throw bad('Attach needs "connect": {"host", "port"} of a program started with `tasklens run --listen`.');
+    throw bad('Attach needs "processId" (a running Python process), or "connect": {"host", "port"} of a program started with `tasklens run --listen`.');
   }
   const c = connect as Record<string, unknown>;
   const port = c.port;
@@ -155,10 +177,7 @@ export function parseAttach(raw: unknown): AttachConfig {
   const host = c.host ?? '127.0.0.1';
   if (typeof host !== 'string') throw bad('"connect.host" must be a string.');
   if (c.token !== undefined && typeof c.token !== 'string') throw bad('"connect.token" must be a string.');
-  return { host, port, token: c.token as string | undefined, justMyCode: optional(args, 'justMyCode', 'boolean', true),
-    maxTaskThreads: maxTaskThreads(args), evaluateTimeout: seconds(args, 'evaluateTimeout', DEFAULT_EVALUATE_TIMEOUT),
-    awaitTimeout: seconds(args, 'awaitTimeout', DEFAULT_AWAIT_TIMEOUT), diagnose: optional(args, 'diagnose', 'boolean', true),
-    subProcess: optional(args, 'subProcess', 'boolean', true), parentSession: parentSession(args) };
+  return { host, port, token: c.token as string | undefined, ...common };
 }
 
 function parentSession(args: Record<string, unknown>): ParentSession | undefined {

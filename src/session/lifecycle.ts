@@ -3,6 +3,8 @@ import * as path from 'node:path';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { attachDebuggee, killTree, launchDebuggee, type Debuggee, type TerminalRunner } from '../agent/launcher';
 import { findPython } from '../agent/findPython';
+import { attachToPid } from '../inject/attachPid';
+import { pinProcess } from '../inject/pinned';
 import { ErrorCode, UserError } from '../dap/errors';
 import { EXCEPTION_FILTERS } from './breakpoints';
 import { endChildren, followChildren, type SubProcessSpec } from './children';
@@ -55,13 +57,15 @@ export function registerLifecycle(session: Session): void {
   });
 
   session.register<unknown>('attach', async (args) => {
-    const config = parseAttach(args);
+    const config = parseAttach(pinProcess(args, session.pinnedProcessId));
     session.kind = 'attach';
     session.attachConfig = config;
     return startSession(async () => {
-      const debuggee = await attachDebuggee(config.host, config.port, config.token, session.log);
+      const byPid = config.processId !== undefined;
+      const debuggee = byPid ? await attachToPid(config.processId!, session.log) : await attachDebuggee(config.host, config.port, config.token, session.log);
       const subProcess = await followChildren(session, config.subProcess, clientOpensSessions, config, config.parentSession?.launched === true);
-      await connect(session, debuggee, { justMyCode: config.justMyCode, stopOnEntry: false, terminateOnDisconnect: false, evaluateTimeout: config.evaluateTimeout, awaitTimeout: config.awaitTimeout, diagnose: config.diagnose, subProcess });
+      // Diagnostics need hooks from the program's start; an attached agent runs without them.
+      await connect(session, debuggee, { justMyCode: config.justMyCode, stopOnEntry: false, terminateOnDisconnect: false, evaluateTimeout: config.evaluateTimeout, awaitTimeout: config.awaitTimeout, diagnose: config.diagnose && !byPid, subProcess });
     });
   });
 

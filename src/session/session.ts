@@ -19,6 +19,8 @@ export class Session {
   kind?: 'launch' | 'attach';
   launchConfig?: LaunchConfig;
   attachConfig?: AttachConfig;
+  /** Set by `tasklens attach PID`: the one process this adapter attaches to. */
+  pinnedProcessId?: number;
   debuggee?: Debuggee;
   configurationDone = false;
   linesStartAt1 = true;

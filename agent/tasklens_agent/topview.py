@@ -1,0 +1,247 @@
+"""The `taskTimes` answer (`tasklens top`): the task table with each task's counters, a header
+per loop, and the warnings someone chasing a slow service looks for first.
+
+Runs on the control thread while the program runs: it reads tasktime's counters (written by
+the loop threads) and the tasks themselves, never runs user code. A snapshot resets the
+"longest step" and "max lag" of each loop: they are per interval between two snapshots.
+"""
+import sys
+import threading
+import time
+
+from . import looptime
+from . import paths
+from . import task_origins
+from . import task_views
+from . import tasks as taskmod
+from . import tasktime
+from .threads import user_threads
+
+DEFAULT_SLOW = 0.1      # as --diagnose's --slow-ms
+DEFAULT_STUCK = 10.0    # as --diagnose's --stuck-s
+SELF_WAKE_MIN = 10      # wakes seen before the self-waking share means anything
+CANCEL_GRACE = 1.0      # seconds a cancelled task may run its clean-up before it is flagged
+RETRIEVE_GRACE = 0.5    # seconds an awaiter has to retrieve a finished task's exception
+_cancel_seen = {}       # id(task) -> when first seen cancelled and still pending
+_verdicts = {}          # id(task) -> (its waiter, nothing can wake it)
+DETAIL_LIMIT = 100      # full rows when the asker names none
+
+
+def _r(x):
+    return round(x, 6)
+
+
+def _coro_site(task):
+    coro = task.get_coro()
+    code = getattr(coro, "cr_code", None) or getattr(coro, "gi_code", None)
+    if code is None:
+        return None
+    return {"path": paths.display(code.co_filename), "line": code.co_firstlineno}
+
+
+def _user_frame(core, task):
+    """{name, path, line}: the innermost user frame of the task (where it waits, or runs)."""
+    for f in task_views.own_frames(core, task):
+        if paths.is_user(f.f_code.co_filename):
+            return {"name": f.f_code.co_qualname, "path": paths.display(f.f_code.co_filename),
+                    "line": f.f_lineno or 0}
+    return None
+
+
+def _times(st, lt, now, full):
+    tracked = now - st.first_seen
+    state = "running" if lt.current is st else "ready" if st.ready_at is not None else "waiting"
+    r = _r if full else float     # rounding thousands of compact rows costs more than it saves
+    out = {
+        "state": state, "busy": r(st.busy), "sched": r(st.sched),
+        "idle": r(max(0.0, tracked - st.busy - st.sched)), "polls": st.polls,
+        "wakes": st.wakes, "selfWakes": st.self_wakes, "tracked": r(tracked),
+        "maxStep": r(st.max_step),
+    }
+    if full:
+        out.update({
+            "p50": _r(tasktime.percentile(st.hist, 0.5, st.max_step)),
+            "p90": _r(tasktime.percentile(st.hist, 0.9, st.max_step)),
+            "p99": _r(tasktime.percentile(st.hist, 0.99, st.max_step)),
+            "histogram": st.hist[:max((i for i, n in enumerate(st.hist) if n), default=0) + 1],
+        })
+    return out
+
+
+def _where_running(lt):
+    """{name, path, line} of the innermost user frame of the step running on the loop now."""
+    rec = lt.record
+    frame = sys._current_frames().get(rec.ident)
+    if frame is None:
+        return None
+    _, frames = looptime.step_frames(rec, frame)
+    for f in frames:
+        if paths.is_user(f.f_code.co_filename):
+            return {"name": f.f_code.co_qualname, "path": paths.display(f.f_code.co_filename),
+                    "line": f.f_lineno or 0}
+    return None
+
+
+def _loop_header(loop, lt, counts, now, slow, warnings):
+    rec = lt.record
+    thread = threading._active.get(rec.ident)
+    current = lt.current
+    running_for = now - lt.current_since if current is not None and lt.current_since else 0.0
+    head = {
+        "loopId": id(loop), "thread": thread.name if thread is not None else None,
+        "osThreadId": getattr(thread, "native_id", None), "kind": type(loop).__module__,
+        "tasks": counts, "steps": lt.steps, "busy": _r(lt.busy), "since": _r(now - lt.started),
+        "longestStep": _r(max(lt.longest, running_for)), "lag": _r(lt.lag),
+        "lagMax": _r(lt.lag_max), "runningFor": _r(running_for),
+    }
+    longest = lt.stats.get(lt.longest_key)
+    if longest is not None and longest.ref() is not None:
+        head["longestTask"] = longest.ref().get_name()
+    lt.longest, lt.longest_key, lt.lag_max = 0.0, None, lt.lag
+    if running_for >= slow:
+        who = current.ref() if isinstance(current, tasktime.TaskTimes) else None
+        at = _where_running(lt)
+        warnings.append({
+            "kind": "blockedLoop", "task": who.get_name() if who is not None else None,
+            "taskId": id(who) if who is not None else None, "at": at,
+            "message": "loop blocked for %.2f s by %s" % (
+                running_for, "task %s" % who.get_name() if who is not None else "a callback"),
+        })
+    return head
+
+
+def _task_warnings(core, task, st, row, now, slow, stuck, warnings):
+    name, key = row["name"], row["taskId"]
+
+    def add(kind, message):
+        at = row.get("waitsAt") or _user_frame(core, task)
+        warnings.append({"kind": kind, "task": name, "taskId": key, "at": at, "message": message})
+    if st.max_step >= slow:
+        add("neverYields", "one step took %.3f s without yielding" % st.max_step)
+    if st.wakes >= SELF_WAKE_MIN and st.self_wakes * 2 > st.wakes:
+        add("selfWaking", "woke itself %d of %d times" % (st.self_wakes, st.wakes))
+    times = row["times"]
+    waited = now - (st.last_end or st.first_seen)
+    if times["state"] == "waiting" and waited >= stuck and _unwakeable(task):
+        add("stuck", "waiting %.0f s on %s; nothing can wake it"
+            % (waited, row.get("waitingOn") or "a future"))
+    cancelling = getattr(task, "cancelling", None)
+    if cancelling is not None and cancelling() > 0:
+        first = _cancel_seen.setdefault(key, now)
+        if now - first >= CANCEL_GRACE:
+            add("cancelledRunning", "cancelled %.1f s ago and still running" % (now - first))
+
+
+def _unwakeable(task):
+    """Nothing can wake it (diagnostics/waits.py's verdict), kept while it waits on the same
+    future: the verdict looks through the heap for referrers, too slow to make every refresh."""
+    waiter = getattr(task, "_fut_waiter", None)
+    known = _verdicts.get(id(task))
+    if known is not None and known[0] is waiter:
+        return known[1]
+    try:
+        from .diagnostics import waits
+        verdict = not waits.Wait(task).wakeable
+    except Exception:
+        verdict = False
+    _verdicts[id(task)] = (waiter, verdict)
+    return verdict
+
+
+def _finished(lt, now, warnings):
+    out = []
+    for st in list(lt.finished):
+        out.append({"taskId": st.key, "name": st.name, "outcome": st.outcome,
+                    "busy": _r(st.busy), "polls": st.polls, "finishedAgo": _r(now - st.finished)})
+        task = st.ref()
+        if st.outcome == "exception" and task is not None and now - st.finished >= RETRIEVE_GRACE \
+                and getattr(task, "_log_traceback", False):
+            exc = getattr(task, "_exception", None)
+            warnings.append({
+                "kind": "exceptionNotRetrieved", "task": st.name, "taskId": st.key, "at": None,
+                "message": "finished with %s: %s, never retrieved" % (type(exc).__name__, exc)})
+    return out
+
+
+def task_times(core, args):
+    """The answer to `taskTimes`. Every task gets a compact row (its counters); the table's
+    full row (stack, awaiters, where it waits, creation) only the tasks of `detail` (a list of
+    task ids, or "all"), else the first DETAIL_LIMIT: a full row costs about 70 µs, a compact
+    one a few, and a `top` screen shows a few dozen rows of thousands of tasks."""
+    slow = args.get("slowMs", DEFAULT_SLOW * 1000) / 1000.0
+    stuck = args.get("stuckS", DEFAULT_STUCK)
+    detail = args.get("detail")
+    tasktime.refresh()
+    now = tasktime._clock()
+    timed = {id(loop): lt for loop, lt in tasktime.loops()}
+    live = _live_tasks()
+    if detail == "all":
+        wanted = None
+    elif isinstance(detail, list):
+        wanted = set(i for i in detail if type(i) is int)
+    else:
+        wanted = set(id(t) for t in live[:DETAIL_LIMIT])
+    threads_by_ident = {t.ident: t for t in user_threads()}
+    loop_threads = taskmod.loop_threads()
+    warnings, loops, rows = [], [], []
+    counts = {key: {"running": 0, "ready": 0, "waiting": 0, "done": 0} for key in timed}
+    pending = set()
+    for task in live:
+        try:
+            full = wanted is None or id(task) in wanted
+            row = task_views.row(core, task, threads_by_ident, loop_threads, now) if full \
+                else _compact(task, now)
+        except Exception:   # finished or changed under us while the program runs
+            continue
+        loop_key = id(task.get_loop())
+        row["loopId"] = loop_key
+        if full:
+            site = _coro_site(task)
+            if site is not None:
+                row["coroutineAt"] = site
+            at = _user_frame(core, task)
+            if at is not None:
+                row["waitsAt"] = at
+        rows.append(row)
+        lt = timed.get(loop_key)
+        if lt is None:
+            continue
+        st = lt.stats.get(id(task))
+        if st is None or st.ref() is not task:
+            st = lt.adopt(task, now)
+        row["times"] = _times(st, lt, now, full)
+        counts[loop_key][row["times"]["state"]] += 1
+        pending.add(row["taskId"])
+        _task_warnings(core, task, st, row, now, slow, stuck, warnings)
+    for seen in (_cancel_seen, _verdicts):
+        for key in [k for k in seen if k not in pending]:
+            del seen[key]
+    finished = []
+    for key, lt in timed.items():
+        loop = lt.loop_ref()
+        if loop is None:
+            continue
+        done = _finished(lt, now, warnings)
+        counts[key]["done"] = len(done)
+        finished.extend(done)
+        loops.append(_loop_header(loop, lt, counts[key], now, slow, warnings))
+    body = {"tasks": rows, "now": _r(now), "wall": time.time(), "loops": loops,
+            "finished": finished, "warnings": warnings}
+    diagnosed = sys.modules.get("tasklens_agent.diagnostics.table")
+    if diagnosed is not None:
+        body["deadlocks"] = diagnosed.verdicts()
+    return body
+
+
+def _compact(task, now):
+    row = {"threadId": taskmod.task_id(task), "taskId": id(task), "name": task.get_name(),
+           "coroutine": taskmod.coroutine_name(task), "state": task_views.task_state(task),
+           "stack": [], "awaitedBy": [], "compact": True}
+    age = task_origins.age_seconds(task, now)
+    if age is not None:
+        row["ageSeconds"] = age
+    return row
+
+
+def _live_tasks():
+    return taskmod.live_tasks()

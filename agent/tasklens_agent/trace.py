@@ -1,0 +1,249 @@
+"""`tasklens run --trace FILE`: the asyncio timeline in the Chrome trace event format.
+
+tasktime.py times every step; while a trace records, it also hands each step, timer callback,
+wake, task seen and task finished to the `Recorder` here, which keeps them in bounded ring
+buffers (the oldest go first) as tuples: cheap on the loop thread, turned into JSON only when
+the file is written (at exit, on SIGUSR2, or when `tasklens trace PID` asks), on whichever
+thread writes. Tracks: one per loop thread (every step, named after its task; timer callbacks),
+one per task (its life from first seen to finish, its steps, and instants), one per loop for
+blocked periods, and a loop-lag counter. A wake is a flow arrow from the step or timer callback
+that made the task ready to the step it made ready.
+"""
+import collections
+import json
+import os
+import sys
+import threading
+
+from . import paths
+from . import tasktime
+
+DEFAULT_MAX_STEPS = 1_000_000
+BLOCKED_S = 0.1
+_TASK_PID_OFFSET = 1 << 22     # the tasks' "process": above any real PID
+_recorder = None
+
+
+class Recorder:
+    def __init__(self, path, max_steps, slow=BLOCKED_S):
+        self.path = path
+        self.slow = slow
+        self.steps = collections.deque(maxlen=max_steps)    # (loop, seq, start, end, key, waker, ready)
+        self.callbacks = collections.deque(maxlen=max_steps)    # (loop, seq, start, end, name)
+        self.marks = collections.deque(maxlen=max_steps)    # (loop, key, ts, kind)
+        self.lags = collections.deque(maxlen=max_steps)     # (loop, ts, seconds)
+        self.tasks = {}     # task serial -> [name, coroutine site, loop key, TaskTimes]
+        self.threads = {}   # loop key -> (native id, name)
+        self.origin = tasktime._clock()
+        self.lock = threading.Lock()
+        self.dropped = 0
+
+    # --- on the loop thread, through tasktime ---
+    def task_seen(self, lt, st, task, now):
+        key = id(lt)
+        if key not in self.threads:
+            thread = threading._active.get(lt.record.ident)
+            if thread is not None:
+                self.threads[key] = (thread.native_id, thread.name)
+        self.tasks[st.serial] = [task.get_name(), _site(task), key, st]
+        if len(self.tasks) > 2 * self.steps.maxlen:
+            self._forget_old_tasks()
+        self.marks.append((key, st.serial, now, "created"))
+
+    def _forget_old_tasks(self):
+        """Tasks none of whose records are left in the ring buffers (amortised: the buffers
+        hold at most as many tasks as records)."""
+        kept = {r[4] for r in list(self.steps)} | {m[1] for m in list(self.marks)}
+        with self.lock:
+            self.tasks = {k: v for k, v in self.tasks.items() if k in kept}
+
+    def step(self, lt, st, seq, start, end, waker, ready):
+        if len(self.steps) == self.steps.maxlen:
+            self.dropped += 1
+        self.steps.append((id(lt), seq, start, end, st.serial, waker, ready))
+
+    def callback(self, lt, seq, start, end, name):
+        self.callbacks.append((id(lt), seq, start, end, name))
+
+    def task_done(self, lt, st, now):
+        self.marks.append((id(lt), st.serial, now, st.outcome))
+
+    def lag(self, lt, now, late):
+        self.lags.append((id(lt), now, late))
+
+    # --- writing ---
+    def write(self, path=None):
+        """Write the buffers out; returns (path, events, bytes)."""
+        path = path or self.path
+        with self.lock:
+            steps, callbacks = list(self.steps), list(self.callbacks)
+            marks, lags, tasks = list(self.marks), list(self.lags), dict(self.tasks)
+            threads = dict(self.threads)
+        events = _events(self, steps, callbacks, marks, lags, tasks, threads)
+        tmp = path + ".part"
+        import gzip     # loaded when a file is written, not at start-up
+        opener = gzip.open if path.endswith(".gz") else open
+        with opener(tmp, "wt", encoding="utf-8") as f:
+            f.write('{"displayTimeUnit":"ms","otherData":%s,"traceEvents":[\n' % json.dumps({
+                "producer": "tasklens", "steps": len(steps), "droppedSteps": self.dropped}))
+            f.write(",\n".join(line for _, line in events))
+            f.write("\n]}\n")
+        os.replace(tmp, path)
+        return path, len(events), os.path.getsize(path)
+
+
+def _site(task):
+    coro = task.get_coro()
+    code = getattr(coro, "cr_code", None) or getattr(coro, "gi_code", None)
+    if code is None:
+        return type(coro).__name__
+    return "%s %s:%d" % (code.co_qualname, paths.display(code.co_filename), code.co_firstlineno)
+
+
+def _name_now(entry):
+    """The task's name as it is now (asyncio.create_task names a task after making it), or
+    when it finished, or when it was first seen."""
+    st = entry[3]
+    task = st.ref()
+    if task is not None:
+        try:
+            return task.get_name()
+        except Exception:
+            pass
+    return st.name or entry[0]
+
+
+def _events(rec, steps, callbacks, marks, lags, tasks, threads):
+    """(ts, JSON text) of every event, in time order (so each track's times only grow)."""
+    pid = os.getpid()
+    dumps = json.dumps
+    out = []
+    us = lambda t: round((t - rec.origin) * 1e6, 3)     # noqa: E731
+    task_tid = {}
+    for key, entry in tasks.items():
+        task_tid[key] = len(task_tid) + 1
+        entry[0] = _name_now(entry)
+    loop_tid = {key: threads.get(key, (0, ""))[0] or (index + 1)
+                for index, key in enumerate(set(threads) | {s[0] for s in steps})}
+    blocked_tid = {key: 1_000_000_000 + i for i, key in enumerate(loop_tid)}
+    tpid = pid + _TASK_PID_OFFSET
+    meta = [{"ph": "M", "pid": pid, "name": "process_name", "args": {"name": "python %d" % pid}},
+            {"ph": "M", "pid": tpid, "name": "process_name", "args": {"name": "asyncio tasks"}}]
+    for key, tid in loop_tid.items():
+        name = threads.get(key, (0, "loop"))[1]
+        meta.append({"ph": "M", "pid": pid, "tid": tid, "name": "thread_name",
+                     "args": {"name": "%s (event loop)" % name}})
+        meta.append({"ph": "M", "pid": pid, "tid": blocked_tid[key], "name": "thread_name",
+                     "args": {"name": "%s: blocked loop (steps >= %g ms)" % (name, rec.slow * 1e3)}})
+    for key, tid in task_tid.items():
+        meta.append({"ph": "M", "pid": tpid, "tid": tid, "name": "thread_name",
+                     "args": {"name": "task %s" % tasks[key][0]}})
+    out.extend((-1.0, dumps(m)) for m in meta)
+    present = {(s[0], s[1]) for s in steps} | {(c[0], c[1]) for c in callbacks}
+    first, last = {}, {}
+    for loop, seq, start, end, name in callbacks:
+        out.append((us(start), dumps({"ph": "X", "pid": pid, "tid": loop_tid[loop], "ts": us(start),
+                                      "dur": round(us(end) - us(start), 3), "name": "timer " + name,
+                                      "cat": "callback"})))
+    for loop, seq, start, end, key, waker, ready in steps:
+        name, site = (tasks.get(key) or ("?", "?"))[:2]
+        ts, dur = us(start), round(us(end) - us(start), 3)
+        tid = loop_tid[loop]
+        out.append((ts, dumps({"ph": "X", "pid": pid, "tid": tid, "ts": ts, "dur": dur,
+                               "name": name, "cat": "step", "args": {"coro": site}})))
+        if key in task_tid:
+            out.append((ts, '{"ph":"X","pid":%d,"tid":%d,"ts":%s,"dur":%s,"name":"step"}'
+                        % (tpid, task_tid[key], ts, dur)))
+            first.setdefault(key, start)
+            last[key] = end
+        if end - start >= rec.slow:
+            out.append((ts, dumps({"ph": "X", "pid": pid, "tid": blocked_tid[loop], "ts": ts,
+                                   "dur": dur, "name": "blocked by %s" % name, "cat": "blocked"})))
+        if waker and ready is not None and (loop, waker) in present:
+            flow = "%d.%d" % (loop % 1_000_000, seq)
+            out.append((us(ready), '{"ph":"s","pid":%d,"tid":%d,"ts":%s,"id":"%s","name":"wake","cat":"wake"}'
+                        % (pid, tid, us(ready), flow)))
+            out.append((ts, '{"ph":"f","bp":"e","pid":%d,"tid":%d,"ts":%s,"id":"%s","name":"wake","cat":"wake"}'
+                        % (pid, tid, ts, flow)))
+    ends = {}
+    for loop, key, t, kind in marks:
+        if key not in task_tid:
+            continue
+        if kind == "created":
+            first[key] = min(first.get(key, t), t)
+        else:
+            ends[key] = t
+        out.append((us(t), dumps({"ph": "i", "s": "t", "pid": tpid, "tid": task_tid[key],
+                                  "ts": us(t), "name": kind, "cat": "task"})))
+    for key, start in first.items():
+        stop = ends.get(key, last.get(key, start))
+        out.append((us(start) - 0.001, dumps({
+            "ph": "X", "pid": tpid, "tid": task_tid[key], "ts": us(start) - 0.001,
+            "dur": round(us(stop) - us(start) + 0.002, 3), "name": tasks[key][0],
+            "cat": "task", "args": {"coro": tasks[key][1]}})))
+    for loop, t, late in lags:
+        if loop in loop_tid:
+            out.append((us(t), '{"ph":"C","pid":%d,"tid":%d,"ts":%s,"name":"loop lag (ms)","args":{"lag":%s}}'
+                        % (pid, loop_tid[loop], us(t), round(late * 1e3, 3))))
+    out.sort(key=lambda e: e[0])
+    return out
+
+
+def start(path, max_steps):
+    """Record from now on (called before the program runs); the file is written at exit."""
+    global _recorder
+    import atexit
+    from . import task_origins
+    _recorder = Recorder(path, max_steps)
+    tasktime.trace_sink = _recorder
+    task_origins.enabled = True
+    tasktime.acquire(_recorder)
+    atexit.register(_at_exit)
+    _install_signal()
+
+
+def _at_exit():
+    if _recorder is not None:
+        _announce(*_recorder.write())
+
+
+def _announce(path, events, size):
+    sys.stderr.write("tasklens: trace written to %s: %d events, %s\n" % (path, events, _size(size)))
+    sys.stderr.flush()
+
+
+def _size(n):
+    return "%d bytes" % n if n < 10_000 else "%.1f kB" % (n / 1e3) if n < 10_000_000 \
+        else "%.1f MB" % (n / 1e6)
+
+
+def _install_signal():
+    import signal
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "SIGUSR2"):
+        return
+
+    def on_signal(signum, frame):
+        # The handler runs on the main thread between bytecodes: the writing goes elsewhere.
+        threading.Thread(target=_write_announced, name="tasklens-trace", daemon=True).start()
+    signal.signal(signal.SIGUSR2, on_signal)
+
+
+def _write_announced():
+    try:
+        _announce(*_recorder.write())
+    except OSError as e:
+        sys.stderr.write("tasklens: cannot write the trace: %s\n" % (e.strerror or e))
+
+
+def dump_now():
+    """`tasklens trace PID`: write the file now; the program runs on."""
+    from .protocol import AgentError, BAD_ARGUMENTS
+    if _recorder is None:
+        raise AgentError(BAD_ARGUMENTS, "this program is not recording a trace "
+                         "(run it with `tasklens run --trace FILE.json`)")
+    try:
+        path, events, size = _recorder.write()
+    except OSError as e:
+        raise AgentError(BAD_ARGUMENTS, "cannot write the trace %s: %s"
+                         % (_recorder.path, e.strerror or e))
+    return {"path": path, "events": events, "bytes": size}

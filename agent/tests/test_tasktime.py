@@ -1,0 +1,179 @@
+"""tasktime: exact per-task step counters on the loop's call_soon, on every kind of task."""
+import asyncio
+import sys
+import time
+import unittest
+
+from tasklens_agent import tasktime, trace
+
+
+class Sink:
+    """Stands in for trace.Recorder: keeps what the loop thread hands over."""
+
+    def __init__(self):
+        self.steps, self.callbacks, self.done = [], [], []
+
+    def task_seen(self, lt, st, task, now):
+        pass
+
+    def step(self, lt, st, seq, start, end, waker, ready):
+        self.steps.append((st.ref(), seq, waker))
+
+    def callback(self, lt, seq, start, end, name):
+        self.callbacks.append((seq, name))
+
+    def task_done(self, lt, st, now):
+        self.done.append((st.name, st.outcome))
+
+    def lag(self, lt, now, late):
+        pass
+
+
+async def hops(n):
+    for _ in range(n):
+        await asyncio.sleep(0)
+
+
+class TaskTimeTest(unittest.TestCase):
+    def setUp(self):
+        self.owner = object()
+        tasktime._leases.add(self.owner)
+        self.addCleanup(tasktime.release, self.owner)
+
+    def run_counted(self, body, runner=asyncio.run):
+        async def main():
+            loop = asyncio.get_running_loop()
+            early = asyncio.create_task(hops(3), name="early")
+            await asyncio.sleep(0)      # its first step runs before counting begins
+            self.lt = tasktime.watch(loop)
+            self.assertIsNotNone(self.lt)
+            result = await body(loop)
+            await early
+            self.early = early
+            return result
+        return runner(main())
+
+    def stats(self, task):
+        for st in list(self.lt.stats.values()) + list(self.lt.finished):
+            if st.key == id(task):
+                return st
+        raise AssertionError("no counters for %r" % task)
+
+    def test_steps_of_a_task_made_while_counting(self):
+        async def body(loop):
+            t = asyncio.create_task(hops(5), name="hopper")
+            await t
+            return t
+        t = self.run_counted(body)
+        st = self.stats(t)
+        self.assertEqual(st.polls, 6)           # the first step and one per sleep(0)
+        self.assertEqual(st.self_wakes, 5)
+        self.assertEqual(st.outcome, "ok")
+        self.assertEqual(sum(st.hist), 6)
+        self.assertGreaterEqual(st.busy, 0.0)
+
+    def test_task_that_existed_before_counting_is_adopted(self):
+        self.run_counted(lambda loop: asyncio.sleep(0.01))
+        st = self.stats(self.early)
+        self.assertGreaterEqual(st.polls, 1)
+        self.assertLessEqual(st.polls, 3)
+
+    def test_long_step_and_python_task(self):
+        async def blocker():
+            time.sleep(0.05)
+            await asyncio.sleep(0)
+
+        async def body(loop):
+            t = asyncio.tasks._PyTask(blocker(), loop=loop, name="py")
+            await t
+            return t
+        t = self.run_counted(body)
+        st = self.stats(t)
+        self.assertGreaterEqual(st.max_step, 0.05)
+        self.assertEqual(st.polls, 2)
+
+    @unittest.skipIf(sys.version_info < (3, 12), "eager tasks are 3.12+")
+    def test_eager_task_counts_its_later_steps(self):
+        async def body(loop):
+            t = asyncio.Task(hops(4), loop=loop, name="eager", eager_start=True)
+            await t
+            return t
+        t = self.run_counted(body)
+        self.assertEqual(self.stats(t).polls, 4)    # the first ran inside its creator's step
+
+    def test_wakes_name_their_waker(self):
+        sink = Sink()
+        tasktime.trace_sink = sink
+        self.addCleanup(setattr, tasktime, "trace_sink", None)
+
+        async def body(loop):
+            q = asyncio.Queue()
+
+            async def consumer():
+                await q.get()
+
+            async def producer():
+                await asyncio.sleep(0.01)
+                q.put_nowait(1)
+            c = asyncio.create_task(consumer(), name="consumer")
+            p = asyncio.create_task(producer(), name="producer")
+            await asyncio.gather(c, p)
+            return c, p
+        c, p = self.run_counted(body)
+        seq_of = {}
+        for task, seq, _ in sink.steps:
+            seq_of.setdefault(task, []).append(seq)
+        woken = [waker for task, _, waker in sink.steps if task is c][-1]
+        self.assertIn(woken, seq_of[p])     # the queue put in producer's last step
+        timer_seqs = {seq for seq, name in sink.callbacks if "set_result" in name}
+        producer_wakers = [waker for task, _, waker in sink.steps if task is p]
+        self.assertTrue(timer_seqs & set(producer_wakers), (sink.callbacks, producer_wakers))
+        self.assertIn(("consumer", "ok"), sink.done)
+
+    def test_release_puts_the_loop_back(self):
+        async def body(loop):
+            self.assertIn("call_soon", loop.__dict__)
+            tasktime.release(self.owner)
+            self.assertNotIn("call_soon", loop.__dict__)
+            self.assertNotIn("call_later", loop.__dict__)
+            await asyncio.sleep(0)
+        self.run_counted(body)
+
+    def test_uvloop(self):
+        try:
+            import uvloop
+        except ImportError:
+            self.skipTest("uvloop is not installed for this interpreter")
+
+        async def body(loop):
+            t = asyncio.create_task(hops(5))
+            await t
+            return t
+        t = self.run_counted(body, runner=uvloop.run)
+        self.assertEqual(self.stats(t).polls, 6)
+
+    def test_percentile(self):
+        hist = [0] * 32
+        hist[3], hist[10] = 90, 10      # 90 steps under 8 µs, 10 under 1 ms
+        self.assertEqual(tasktime.percentile(hist, 0.5, 1.0), 8e-6)
+        self.assertEqual(tasktime.percentile(hist, 0.99, 1.0), 1024e-6)
+        self.assertEqual(tasktime.percentile(hist, 0.99, 0.0005), 0.0005)
+
+
+class TraceFileTest(unittest.TestCase):
+    def test_writes_gzip_and_json(self):
+        import gzip
+        import json
+        import os
+        import tempfile
+        folder = tempfile.mkdtemp()
+        rec = trace.Recorder(os.path.join(folder, "t.json.gz"), 10)
+        path, events, size = rec.write()
+        with gzip.open(path, "rt") as f:
+            doc = json.load(f)
+        self.assertEqual(len(doc["traceEvents"]), events)
+        self.assertEqual(os.path.getsize(path), size)
+
+
+if __name__ == "__main__":
+    unittest.main()

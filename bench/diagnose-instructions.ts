@@ -1,0 +1,80 @@
+// The cost of plain `tasklens run` counted in instructions (docs/bench-diagnose.md): valgrind's callgrind counts what the CPU executes, the same count
+// for the same run whatever else the machine does, where wall and CPU times on a shared 2-core
+// machine move by ±10 % between runs. Each mode's start-up (the same command on an empty program)
+// is subtracted, as the timed benchmark counts only the program's own time. Smaller sizes than
+// the timed benchmark (valgrind runs ~50× slower); the ratio per task is what matters.
+//
+// `--diagnose` is left to the timed benchmark: its watchdog thread ticks every 20 ms of wall
+// time, and under valgrind (~50× slower) it ticks ~50× more often per instruction of the
+// program than in a real run, so a count would say nothing about the real cost.
+//
+//   node dist/bench/diagnose-instructions.js [--tasks N] [--items N] [--out FILE]
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { matrix, repoRoot } from './support';
+
+const launcher = path.join(repoRoot, 'agent', 'launch.py');
+const throughput = path.join(repoRoot, 'bench', 'programs', 'async_throughput.py');
+const cpuBound = path.join(repoRoot, 'bench', 'programs', 'cpu_bound.py');
+
+type Mode = 'bare' | 'run';
+const MODES: Mode[] = ['bare', 'run'];
+
+function option(name: string, fallback: string): string {
+  const at = process.argv.indexOf(name);
+  return at >= 0 ? process.argv[at + 1] : fallback;
+}
+
+function argv(mode: Mode, program: string[]): string[] {
+  if (mode === 'bare') return program;
+  return [launcher, '--', ...program];
+}
+
+/** Instructions executed by `python argv…`, all threads, as callgrind counts them. */
+function instructions(python: string, args: string[]): number {
+  const run = spawnSync('valgrind', ['--tool=callgrind', '--callgrind-out-file=/dev/null', python, ...args],
+    { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  const m = /Collected : (\d+)/.exec(run.stderr);
+  if (run.status !== 0 || !m) throw new Error(`valgrind ${python} ${args.join(' ')} failed: ${run.stderr.slice(-1500)}`);
+  return Number(m[1]);
+}
+
+function main(): void {
+  if (spawnSync('valgrind', ['--version']).status !== 0) {
+    process.stderr.write('diagnose-instructions: valgrind is not installed (Debian package valgrind)\n');
+    process.exit(2);
+  }
+  const tasks = option('--tasks', '5000');
+  const items = option('--items', '20000');
+  const empty = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'tasklens-bench-')), 'empty.py');
+  fs.writeFileSync(empty, '');
+  const programs: [string, string[]][] = [
+    [`asyncio throughput (${tasks} tasks, ${items} items)`, [throughput, tasks, items]],
+    ['CPU-bound (2,000,000 iterations)', [cpuBound, '2000000']],
+  ];
+  const lines = [
+    'Instructions executed by the program (start-up subtracted), and the ratio to bare:',
+    '',
+    '| Python | program | bare | `tasklens run` |',
+    '| --- | --- | ---: | ---: |',
+  ];
+  for (const python of matrix()) {
+    const version = spawnSync(python, ['-c', 'import platform; print(platform.python_version())'], { encoding: 'utf8' }).stdout.trim();
+    const startup = new Map(MODES.map((m) => [m, instructions(python, argv(m, [empty]))]));
+    for (const [label, program] of programs) {
+      const own = new Map(MODES.map((m) => [m, instructions(python, argv(m, program)) - startup.get(m)!]));
+      const cell = (m: Mode): string => `${(own.get(m)! / 1e6).toFixed(0)} M (${(own.get(m)! / own.get('bare')!).toFixed(3)}×)`;
+      lines.push(`| ${version} | ${label} | ${(own.get('bare')! / 1e6).toFixed(0)} M | ${cell('run')} |`);
+      process.stderr.write(`${lines[lines.length - 1]}\n`);
+    }
+  }
+  fs.rmSync(path.dirname(empty), { recursive: true, force: true });
+  const table = lines.join('\n') + '\n';
+  process.stdout.write(table);
+  const out = process.argv.indexOf('--out');
+  if (out >= 0) fs.writeFileSync(process.argv[out + 1], table);
+}
+
+main();

@@ -1,0 +1,30 @@
+"""10,000 tasks for `tasklens top`'s refresh (bench/top-bench.ts): each waits three coroutines
+deep on an event set every second, so all of them wake once a second; runs until killed."""
+import asyncio
+
+COUNT = 10_000
+
+
+async def inner(tick):
+    await tick.wait()
+
+
+async def middle(tick):
+    await inner(tick)
+
+
+async def worker(tick):
+    while True:
+        await middle(tick)
+
+
+async def main():
+    tick = asyncio.Event()
+    tasks = [asyncio.create_task(worker(tick), name=f"worker-{n}") for n in range(COUNT)]
+    while True:
+        await asyncio.sleep(1)
+        tick.set()
+        tick.clear()
+
+
+asyncio.run(main())

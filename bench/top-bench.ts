@@ -1,0 +1,123 @@
+// The cost of `tasklens top`'s counters and of `--trace` (docs/bench-top.md): the asyncio
+// throughput program (20,000 tasks hopping through sleep(0), then a 100,000-item queue
+// pipeline) run bare, under plain `tasklens run`, with top's counters on from the start (what a
+// connected `top` costs the program), and under `--trace`; interleaved, median of N; the program
+// times itself (start-up not counted; wall, and CPU of the whole process). Then the trace's
+// bytes per step, and `top`'s refresh on a 10,000-task program: the time a sample takes to
+// arrive, and how late the program's timers ran meanwhile (its loop paused by the sample).
+//
+//   node dist/bench/top-bench.js [--reps N] [--out FILE]
+import { spawn, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { connectTop } from '../src/top/client';
+import { matrix, repoRoot } from './support';
+
+const launcher = path.join(repoRoot, 'agent', 'launch.py');
+const program = path.join(repoRoot, 'bench', 'programs', 'async_throughput.py');
+const counted = path.join(repoRoot, 'bench', 'programs', 'top_counted.py');
+const many = path.join(repoRoot, 'bench', 'programs', 'top_many.py');
+const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'tasklens-top-bench-'));
+process.env.XDG_RUNTIME_DIR = scratch;
+
+type Mode = 'bare' | 'run' | 'counters' | 'trace';
+const MODES: Mode[] = ['bare', 'run', 'counters', 'trace'];
+const traceFile = path.join(scratch, 'bench.json');
+
+interface Sample { wall: number; cpu: number }
+
+function once(python: string, mode: Mode): Sample {
+  const argv = {
+    bare: [program],
+    run: [launcher, '--', program],
+    counters: [launcher, '--', counted, program],
+    trace: [launcher, '--trace', traceFile, '--', program],
+  }[mode];
+  const run = spawnSync(python, argv, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  if (run.status !== 0) throw new Error(`${mode} run failed: ${run.stderr.slice(-2000)}`);
+  const m = /elapsed=([0-9.]+) cpu=([0-9.]+)/.exec(run.stdout);
+  if (!m) throw new Error(`no timing line from ${mode}: ${run.stdout.slice(0, 300)}`);
+  return { wall: Number(m[1]), cpu: Number(m[2]) };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+function option(name: string): string | undefined {
+  const at = process.argv.indexOf(name);
+  return at >= 0 ? process.argv[at + 1] : undefined;
+}
+
+/** Bytes per step of the last --trace file (uncompressed JSON). */
+function traceBytesPerStep(): string {
+  const doc = JSON.parse(fs.readFileSync(traceFile, 'utf8')) as { otherData: { steps: number } };
+  return (fs.statSync(traceFile).size / doc.otherData.steps).toFixed(0);
+}
+
+/** `top`'s samples on a program with 10,000 tasks: round trip, and the loop's lag. */
+async function refresh(python: string): Promise<string> {
+  const child = spawn(python, [launcher, '--listen', '127.0.0.1:0', '--no-wait', '--', many], { stdio: ['ignore', 'ignore', 'ignore'] });
+  try {
+    const deadline = Date.now() + 30_000;
+    while (!fs.existsSync(path.join(scratch, 'tasklens', `${child.pid}.json`))) {
+      if (Date.now() > deadline) throw new Error('the 10,000-task program never listened');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await new Promise((r) => setTimeout(r, 2000));     // its tasks are made
+    const c = await connectTop(child.pid!);
+    const took: number[] = [];
+    let lag = 0;
+    let tasks = 0;
+    for (let i = 0; i < 6; i++) {
+      const t0 = process.hrtime.bigint();
+      const s = await c.sample();
+      took.push(Number(process.hrtime.bigint() - t0) / 1e6);
+      if (i > 0) lag = Math.max(lag, ...s.loops.map((l) => l.lagMax));
+      tasks = s.tasks.length;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    await c.close();
+    return `${tasks} tasks: a refresh ${median(took).toFixed(0)} ms (median of 6, max ${Math.max(...took).toFixed(0)} ms); the loop's timers up to ${(lag * 1000).toFixed(1)} ms late`;
+  } finally {
+    child.kill('SIGKILL');
+  }
+}
+
+async function main(): Promise<void> {
+  const reps = Number(option('--reps') ?? 5);
+  const lines = [
+    `Median of ${reps} interleaved runs, the program's own time, wall / CPU (ratio to bare's):`,
+    '',
+    '| Python | bare | `tasklens run` | top counters on | `--trace` | trace bytes/step |',
+    '| --- | ---: | ---: | ---: | ---: | ---: |',
+  ];
+  const refreshes: string[] = [];
+  for (const python of matrix()) {
+    const version = spawnSync(python, ['-c', 'import platform; print(platform.python_version())'], { encoding: 'utf8' }).stdout.trim();
+    const samples = new Map<Mode, Sample[]>(MODES.map((m) => [m, []]));
+    for (let r = 0; r < reps; r++) {
+      for (const mode of MODES) samples.get(mode)!.push(once(python, mode));
+      process.stderr.write(`${version}: repetition ${r + 1}/${reps}\n`);
+    }
+    const of = (mode: Mode, key: keyof Sample): number => median(samples.get(mode)!.map((s) => s[key]));
+    const cell = (mode: Mode): string => {
+      const [wall, cpu] = [of(mode, 'wall'), of(mode, 'cpu')];
+      return `${wall.toFixed(3)} / ${cpu.toFixed(3)} s (${(wall / of('bare', 'wall')).toFixed(2)}× / ${(cpu / of('bare', 'cpu')).toFixed(2)}×)`;
+    };
+    lines.push(`| ${version} | ${of('bare', 'wall').toFixed(3)} / ${of('bare', 'cpu').toFixed(3)} s | ${cell('run')} | ${cell('counters')} | ${cell('trace')} | ${traceBytesPerStep()} |`);
+    refreshes.push(`- ${version}: ${await refresh(python).catch((err: Error) => `no sample (${err.message})`)}`);
+  }
+  const table = [...lines, '', '`top` refresh on `bench/programs/top_many.py` (10,000 tasks, each woken once a second):', '', ...refreshes].join('\n') + '\n';
+  process.stdout.write(table);
+  const out = option('--out');
+  if (out) fs.writeFileSync(out, table);
+  fs.rmSync(scratch, { recursive: true, force: true });
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+});

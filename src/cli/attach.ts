@@ -1,0 +1,47 @@
+// `tasklens attach PID`: a DAP server on 127.0.0.1 for one running Python process, for people
+// without an editor that attaches by process id (any DAP client connects to the port printed).
+// The process is checked before the port opens, so a wrong PID fails at once, not in the client.
+import { Command, InvalidArgumentError } from 'commander';
+
+interface AttachOptions {
+  port: number;
+  log?: string;
+  json?: boolean;
+}
+
+function parseWhole(what: string, max: number) {
+  return (text: string): number => {
+    const n = Number(text);
+    if (!/^\d+$/.test(text) || n > max) throw new InvalidArgumentError(`not a ${what}`);
+    return n;
+  };
+}
+
+export function register(program: Command): void {
+  program
+    .command('attach')
+    .description('serve the Debug Adapter Protocol on 127.0.0.1 for one running Python process (3.11+)')
+    .argument('<PID>', 'the process to debug', parseWhole('process id', 2 ** 31))
+    .option('--port <N>', 'the TCP port to serve one client on (default 0: a free one, printed)', parseWhole('TCP port number', 65535), 0)
+    .option('--log <FILE>', 'append every DAP and agent message, with timestamps, to FILE')
+    .option('--json', 'print {"pid", "port", "host"} on stdout once listening, instead of a sentence')
+    .addHelpText(
+      'after',
+      '\nThe client connects to the port and sends `attach` (no arguments needed; justMyCode,\n' +
+        'evaluateTimeout and maxTaskThreads apply). The agent is loaded into the process then\n' +
+        '(docs/attach.md: sys.remote_exec on 3.14+, gdb on 3.11-3.13), and taken out again when the\n' +
+        'client disconnects; the program runs on. Serves one session, then exits.',
+    )
+    .action(async (pid: number, options: AttachOptions) => {
+      const { inspectTarget } = await import('../inject/target.js');
+      const target = inspectTarget(pid);
+      const { runDap } = await import('./dapServe.js');
+      await runDap({ port: options.port, log: options.log }, {
+        pid,
+        announce: (port) => {
+          if (options.json) process.stdout.write(`${JSON.stringify({ schema: 1, pid, port, host: '127.0.0.1' })}\n`);
+          else process.stdout.write(`tasklens attach: process ${pid} (Python 3.${target.minor}): DAP on 127.0.0.1:${port}\n`);
+        },
+      });
+    });
+}

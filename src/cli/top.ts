@@ -1,0 +1,38 @@
+// `tasklens top PID`: a live view of a program's asyncio tasks with per-task step timing
+// (docs/top.md). The work is loaded only when the command runs.
+import { Command, InvalidArgumentError } from 'commander';
+import type { TopOptions } from '../top/live';
+
+function positive(v: string): number {
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a positive number');
+  return n;
+}
+
+function positiveInt(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('expected a positive integer');
+  return n;
+}
+
+export function register(program: Command): void {
+  program
+    .command('top')
+    .description('a live view of the asyncio tasks of a program run under `tasklens run`: time in steps, scheduling delay, polls, warnings')
+    .argument('<pid>', 'process id of the program (or of its `tasklens run`)', positiveInt)
+    .option('--once', 'take one sample over --interval and print it, instead of the live screen')
+    .option('--json', 'with --once: print a JSON document (schema in docs/top.md)')
+    .option('--interval <seconds>', 'time between refreshes (and the span --once measures)', positive, 1)
+    .option('--sort <key>', 'first sort: n name, t state, b busy, s sched, i idle, p polls, w wakes, a age', 'b')
+    .option('--filter <text>', 'only tasks whose name or coroutine contains text')
+    .option('--slow-ms <N>', 'a step this long is a warning (never yields, blocked loop)', positive, 100)
+    .option('--stuck-s <N>', 'a task waiting this long with nothing to wake it is a warning', positive, 10)
+    .addHelpText('after', '\nKeys on the live screen: the sort letters, r reverse, / filter, arrows and Enter to see a task\n'
+      + '(stack, await tree, step time histogram), Esc back, q quit. NO_COLOR turns colours off.\n'
+      + 'The program pays for the counters only while a top is connected.\n'
+      + 'Exit status: 2 bad usage or not a terminal (use --once); 3 no such process; 8 no tasklens agent in it.')
+    .action(async (pid: number, o: TopOptions) => {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      await (require('../top/live') as typeof import('../top/live')).top(pid, o);
+    });
+}

@@ -1,0 +1,79 @@
+// What the agent's `taskTimes` answers (agent/tasklens_agent/topview.py) and what `top --json`
+// prints: one place for both shapes, so the screen, the JSON and the tests read the same names.
+import type { AgentTask } from '../agent/protocol';
+
+/** `detail`: the tasks (ids) to give full rows (stack, awaiters, where it waits), or "all"; else the agent's first 100. */
+export interface TaskTimesArgs { slowMs?: number; stuckS?: number; detail?: number[] | 'all' }
+
+export type TopState = 'running' | 'ready' | 'waiting' | 'done';
+
+export interface AgentTimes {
+  state: TopState;
+  busy: number;
+  sched: number;
+  idle: number;
+  polls: number;
+  wakes: number;
+  selfWakes: number;
+  tracked: number;
+  maxStep: number;
+  p50?: number;
+  p90?: number;
+  p99?: number;
+  /** Steps by duration: entry i counts steps under 2^i µs (and at least 2^(i-1)). Full rows only, as the percentiles. */
+  histogram?: number[];
+}
+
+export interface Site { path: string; line: number }
+
+export interface AgentTimedTask extends AgentTask {
+  loopId?: number;
+  coroutineAt?: Site;
+  /** The innermost user frame of the task: where it waits (or runs). */
+  waitsAt?: Site & { name: string };
+  times?: AgentTimes;
+  /** Counters only: no stack, awaiters, or where it waits (not asked for in `detail`). */
+  compact?: boolean;
+}
+
+export interface AgentLoop {
+  loopId: number;
+  thread: string | null;
+  osThreadId: number | null;
+  kind: string;
+  tasks: Record<TopState, number>;
+  steps: number;
+  busy: number;
+  since: number;
+  longestStep: number;
+  longestTask?: string;
+  lag: number;
+  lagMax: number;
+  runningFor: number;
+}
+
+export interface TopWarning {
+  kind: 'neverYields' | 'blockedLoop' | 'stuck' | 'selfWaking' | 'exceptionNotRetrieved' | 'cancelledRunning';
+  task: string | null;
+  taskId: number | null;
+  at: { name?: string; path: string; line: number } | null;
+  message: string;
+}
+
+export interface FinishedTask {
+  taskId: number;
+  name: string;
+  outcome: 'ok' | 'cancelled' | 'exception';
+  busy: number;
+  polls: number;
+  finishedAgo: number;
+}
+
+export interface AgentTaskTimes {
+  tasks: AgentTimedTask[];
+  loops: AgentLoop[];
+  finished: FinishedTask[];
+  warnings: TopWarning[];
+  now: number;
+  wall: number;
+}

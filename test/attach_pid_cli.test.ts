@@ -1,0 +1,49 @@
+// `tasklens attach PID`: serves DAP on 127.0.0.1 for that process; a client attaches with no
+// arguments, sees its threads, detaches, and the command exits. A wrong PID fails at once.
+import * as assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { after } from 'node:test';
+import { DebugClient } from '@vscode/debugadapter-testsupport';
+import type { DebugProtocol } from '@vscode/debugprotocol';
+import { eachPython, it } from './support/matrix';
+import { fixture, MAIN_JS } from './support/paths';
+import { killAllTargets, startTarget } from './attach_pid_support';
+
+after(killAllTargets);
+
+eachPython('tasklens attach PID', (py) => {
+  it('serves DAP for the process, prints the port, and exits after the session', async () => {
+    const target = await startTarget(py.path, fixture('attach_busy.py'));
+    const cli = spawn(process.execPath, [MAIN_JS, 'attach', String(target.pid), '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const exited = new Promise<number | null>((resolve) => cli.once('exit', (code) => resolve(code)));
+    try {
+      const port = await new Promise<number>((resolve, reject) => {
+        let text = '';
+        cli.stdout!.on('data', (c: Buffer) => {
+          text += c.toString();
+          if (text.includes('\n')) resolve((JSON.parse(text) as { port: number }).port);
+        });
+        cli.once('exit', () => reject(new Error(`exited before listening: ${text}`)));
+      });
+      const dc = new DebugClient(process.execPath, MAIN_JS, 'tasklens');
+      await dc.start(port);
+      await dc.initializeRequest();
+      await dc.attachRequest({} as DebugProtocol.AttachRequestArguments);
+      await dc.configurationDoneRequest();
+      const threads = (await dc.threadsRequest()).body.threads.map((t) => t.name);
+      assert.ok(threads.includes('MainThread'), JSON.stringify(threads));
+      await dc.disconnectRequest({});
+      assert.equal(await exited, 0);
+      assert.equal(target.child.exitCode, null, 'the program runs on');
+    } finally {
+      cli.kill('SIGKILL');
+      target.kill();
+    }
+  });
+});
+
+it('a PID that is not running fails at once with exit status 1', async () => {
+  const run = spawnSync(process.execPath, [MAIN_JS, 'attach', '999999999'], { encoding: 'utf8', timeout: 20_000 });
+  assert.equal(run.status, 1);
+  assert.match(run.stderr, /^tasklens: No process 999999999 is running/);
+});

@@ -1,0 +1,132 @@
+// `tasklens top` against real programs run under `tasklens run`: `--once --json` (counters,
+// loop header, each warning), the live screen in a real terminal (tmux: sort, filter, select a
+// task, NO_COLOR, 80x24), and the clear refusals (not a terminal, no agent). Every interpreter
+// of the matrix, and uvloop on 3.14.
+import * as assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { after, afterEach, test } from 'node:test';
+import { eachPythonAndLoop } from './async_support';
+import { BIN, killAll, privateRuntime, ready, run, start, waitUntil } from './run_support';
+import { it } from './support/matrix';
+import { fixture, MAIN_JS } from './support/paths';
+import type { TopView } from '../src/top/model';
+
+const APP = fixture('top_app.py');
+const TMUX = '/usr/bin/tmux';
+
+const rt = privateRuntime();
+after(rt.remove);
+afterEach(killAll);
+
+async function startApp(python: string, args: string[]): Promise<number> {
+  return ready(start(BIN, ['run', '--python', python, APP, ...args], { env: rt.env }));
+}
+
+function tmux(sock: string, args: string[], env: NodeJS.ProcessEnv = rt.env): string {
+  return execFileSync(TMUX, ['-L', sock, '-f', '/dev/null', ...args], { encoding: 'utf8', env });
+}
+
+/** The screen's text once `check` holds (the last screen in the error otherwise). */
+async function screenWhen(sock: string, check: (screen: string) => boolean, what: string, escapes = false): Promise<string> {
+  let screen = '';
+  try {
+    await waitUntil(() => check((screen = tmux(sock, ['capture-pane', '-p', ...(escapes ? ['-e'] : []), '-t', 'top']))), 20_000, what);
+  } catch (err) {
+    throw new Error(`${(err as Error).message}; the screen:\n${screen}`);
+  }
+  return screen;
+}
+
+/** Rows of the task list: the lines after the column titles, up to the key line. */
+function rows(screen: string): string[] {
+  const lines = screen.split('\n');
+  const head = lines.findIndex((l) => /^NAME\s/.test(l));
+  return lines.slice(head + 1).filter((l) => /^[> ]\S/.test(l)).map((l) => l.slice(1).split(/\s+/)[0]);
+}
+
+eachPythonAndLoop('tasklens top', true, (py, loop) => {
+  const eager = Number(py.version.split('.')[1]) >= 12;
+
+  it('--once --json: per-task counters, the loop header and every warning', async () => {
+    const pid = await startApp(py.path, loop.args);
+    const once = await run(process.execPath, [MAIN_JS, 'top', String(pid), '--once', '--json', '--interval', '1.5', '--stuck-s', '1'], { env: rt.env });
+    assert.equal(once.code, 0, once.stderr);
+    const view = JSON.parse(once.stdout) as TopView;
+    assert.equal(view.schema, 1);
+    assert.equal(view.pid, pid);
+    assert.equal(view.loops.length, 1);
+    const head = view.loops[0];
+    assert.equal(head.thread, 'MainThread');
+    assert.ok(head.stepsPerSecond > 0, JSON.stringify(head));
+    assert.ok(head.longestStep >= 0.15, `the hog's 150 ms step is the longest: ${JSON.stringify(head)}`);
+    const task = (name: string) => {
+      const t = view.tasks.find((x) => x.name === name);
+      assert.ok(t, `no task ${name} in ${view.tasks.map((x) => x.name).join(', ')}`);
+      return t;
+    };
+    const hog = task('hog');
+    assert.ok(hog.polls >= 1 && hog.busy >= 0.15 * hog.polls - 0.01, JSON.stringify(hog));
+    assert.ok(hog.stepTimes.max >= 0.15 && hog.stepTimes.p99 <= hog.stepTimes.max, JSON.stringify(hog.stepTimes));
+    assert.match(hog.at?.path ?? '', /top_app\.py$/);
+    assert.match(hog.createdAt?.path ?? '', /top_app\.py$/);
+    const spinner = task('spinner');
+    assert.ok(spinner.polls > 50 && spinner.selfWakes > spinner.wakes / 2, JSON.stringify(spinner));
+    assert.equal(task('sleeper').polls, 0);
+    assert.equal(task('sleeper').state, 'waiting');
+    if (eager) assert.ok(task('eager').polls > 10, 'an eager task is counted from its second step');
+    const kinds = new Map(view.warnings.map((w) => [`${w.kind} ${w.task}`, w]));
+    for (const k of ['neverYields hog', 'selfWaking spinner', 'stuck sleeper', 'cancelledRunning stubborn', 'exceptionNotRetrieved lost']) {
+      assert.ok(kinds.has(k), `warning ${k} missing from ${[...kinds.keys()].join('; ')}`);
+    }
+    assert.match(kinds.get('neverYields hog')!.at?.path ?? '', /top_app\.py$/);
+    assert.ok(view.finished.some((f) => f.name === 'lost' && f.outcome === 'exception'));
+  });
+
+  it('the live screen in a terminal: sort keys, filter, a task\'s details, NO_COLOR, 80x24', async () => {
+    const pid = await startApp(py.path, loop.args);
+    const sock = `tasklens-top-${process.pid}-${pid}`;
+    try {
+      tmux(sock, ['new-session', '-d', '-s', 'top', '-x', '80', '-y', '24', `${process.execPath} ${MAIN_JS} top ${pid} --interval 0.5`],
+        { ...rt.env, NO_COLOR: '1' });
+      let screen = await screenWhen(sock, (s) => rows(s).includes('spinner') && rows(s).includes('hog'), 'the task list shows');
+      const lines = screen.split('\n');
+      assert.ok(lines.every((l) => [...l].length <= 80), 'fits 80 columns');
+      assert.match(screen, /loop MainThread/);
+      assert.match(screen, /sort: n name t state b busy s sched i idle p polls w wakes a age/);
+      assert.match(screen, /BUSY↓/);
+      tmux(sock, ['send-keys', '-t', 'top', 'p']);
+      screen = await screenWhen(sock, (s) => /POLLS↓/.test(s) && rows(s)[0] === 'spinner', 'sorted by polls, the spinner first');
+      tmux(sock, ['send-keys', '-t', 'top', 'n']);
+      screen = await screenWhen(sock, (s) => /NAME↓/.test(s) && rows(s).join() === [...rows(s)].sort((a, b) => a.localeCompare(b)).join(), 'sorted by name');
+      tmux(sock, ['send-keys', '-t', 'top', '/', 'h', 'o', 'g', 'Enter']);
+      screen = await screenWhen(sock, (s) => rows(s).join() === 'hog', 'only hog after the filter');
+      tmux(sock, ['send-keys', '-t', 'top', 'Enter']);
+      screen = await screenWhen(sock, (s) => /step times: p50 \S+ +p90 \S+ +p99 \S+ +max/.test(s), 'the details of hog');
+      assert.match(screen, /task hog \(0x[0-9a-f]+\)/);
+      assert.match(screen, /stack \(innermost first\):\n(?: +\S+ +\S+\n)?\s+hog\s+\S*top_app\.py:\d+/);
+      assert.match(screen, /await tree \(awaited by\):\n\s+└ Task-1 \(main\)/);
+      assert.match(screen, /never yields/);
+      const colours = await screenWhen(sock, () => true, 'escapes', true);
+      assert.ok(!colours.includes('\x1b[31m'), 'NO_COLOR: no red');
+      tmux(sock, ['send-keys', '-t', 'top', 'Escape']);
+      await screenWhen(sock, (s) => /^NAME/m.test(s), 'back to the list');
+      tmux(sock, ['send-keys', '-t', 'top', 'q']);
+      await waitUntil(() => spawnSync(TMUX, ['-L', sock, 'has-session', '-t', 'top'], { env: rt.env }).status !== 0, 10_000, 'top quits on q');
+    } finally {
+      spawnSync(TMUX, ['-L', sock, 'kill-server'], { env: rt.env });
+    }
+  });
+});
+
+test('top: no terminal, no agent, no process: one line each and its exit status', async () => {
+  const pid = await startApp('python3', []);
+  const noTty = await run(process.execPath, [MAIN_JS, 'top', String(pid)], { env: rt.env });
+  assert.equal(noTty.code, 2);
+  assert.match(noTty.stderr, /needs an interactive terminal; use `tasklens top PID --once`/);
+  const noAgent = await run(process.execPath, [MAIN_JS, 'top', String(process.pid), '--once', '--json'], { env: rt.env });
+  assert.equal(noAgent.code, 8, noAgent.stderr);
+  assert.equal(JSON.parse(noAgent.stdout).error.code, 'no-agent');
+  const noProcess = await run(process.execPath, [MAIN_JS, 'top', '999999999', '--once'], { env: rt.env });
+  assert.equal(noProcess.code, 3, noProcess.stderr);
+  assert.equal(noProcess.stderr.trim().split('\n').length, 1);
+});

@@ -1,0 +1,159 @@
+// `tasklens run --trace FILE`: the file is checked against the Chrome trace event format as
+// Perfetto UI reads it (every slice closed, slices on one track nested, both ends of each flow,
+// times growing on each track) and against a program with a known timeline (its steps, the wake
+// edges from a timer, a queue put and a lock release, the blocked period). Also `.json.gz`,
+// the ring buffer's bound, `tasklens trace PID` and SIGUSR2 on a running program.
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as zlib from 'node:zlib';
+import { after, afterEach, test } from 'node:test';
+import { eachPythonAndLoop } from './async_support';
+import { BIN, killAll, privateRuntime, ready, run, start, waitUntil } from './run_support';
+import { withAdapter } from './support/harness';
+import { it } from './support/matrix';
+import { fixture, MAIN_JS } from './support/paths';
+
+const rt = privateRuntime();
+const dir = fs.mkdtempSync(path.join(rt.env.XDG_RUNTIME_DIR!, 'traces-'));
+after(rt.remove);
+afterEach(killAll);
+
+interface Event { ph: string; pid?: number; tid?: number; ts?: number; dur?: number; name?: string; cat?: string; id?: string; bp?: string; args?: Record<string, unknown> }
+interface Trace { traceEvents: Event[]; otherData: { steps: number; droppedSteps: number } }
+
+function load(file: string): Trace {
+  const raw = fs.readFileSync(file);
+  return JSON.parse((file.endsWith('.gz') ? zlib.gunzipSync(raw) : raw).toString('utf8')) as Trace;
+}
+
+const EPS = 0.01;   // µs: timestamps are written rounded to the nanosecond
+
+/** What Perfetto needs of the file; returns the slices of each track, in time order. */
+function validate(t: Trace): Map<string, Event[]> {
+  const tracks = new Map<string, Event[]>();
+  const last = new Map<string, number>();
+  for (const e of t.traceEvents) {
+    assert.ok(['X', 'i', 's', 'f', 'C', 'M'].includes(e.ph), `unknown phase ${e.ph}`);
+    if (e.ph === 'M') continue;
+    assert.ok(Number.isFinite(e.ts) && typeof e.pid === 'number' && typeof e.tid === 'number', JSON.stringify(e));
+    const key = `${e.pid}/${e.tid}`;
+    assert.ok((last.get(key) ?? -Infinity) <= e.ts! + EPS, `times go back on track ${key}: ${JSON.stringify(e)}`);
+    last.set(key, e.ts!);
+    if (e.ph === 'X') {
+      assert.ok(Number.isFinite(e.dur) && e.dur! >= 0, `slice without an end: ${JSON.stringify(e)}`);
+      if (!tracks.has(key)) tracks.set(key, []);
+      tracks.get(key)!.push(e);
+    }
+  }
+  for (const [key, slices] of tracks) {
+    const open: Event[] = [];
+    for (const s of slices) {
+      while (open.length > 0 && open[open.length - 1].ts! + open[open.length - 1].dur! <= s.ts! + EPS) open.pop();
+      const parent = open[open.length - 1];
+      if (parent) assert.ok(s.ts! + s.dur! <= parent.ts! + parent.dur! + EPS, `slices overlap on ${key}: ${JSON.stringify(parent)} and ${JSON.stringify(s)}`);
+      open.push(s);
+    }
+  }
+  const starts = new Map(t.traceEvents.filter((e) => e.ph === 's').map((e) => [e.id!, e]));
+  const ends = new Map(t.traceEvents.filter((e) => e.ph === 'f').map((e) => [e.id!, e]));
+  for (const id of starts.keys()) assert.ok(ends.has(id), `flow ${id} has no end`);
+  for (const id of ends.keys()) assert.ok(starts.has(id), `flow ${id} has no start`);
+  return tracks;
+}
+
+/** The slice of `track` that holds time `ts`. */
+function sliceAt(slices: Event[], ts: number): Event | undefined {
+  return slices.find((s) => s.ts! - EPS <= ts && ts <= s.ts! + s.dur! + EPS && s.cat !== undefined);
+}
+
+eachPythonAndLoop('tasklens run --trace', true, (py, loop) => {
+  it('a known program: its steps, wake edges and blocked period, in a valid file', async () => {
+    const file = path.join(dir, `known-${py.version}-${loop.args.length}.json.gz`);
+    const r = await run(BIN, ['run', '--python', py.path, '--trace', file, fixture('trace_app.py'), ...loop.args], { env: rt.env });
+    assert.equal(r.code, 0, r.stderr);
+    const said = /tasklens: trace written to (.+): (\d+) events, /.exec(r.stderr);
+    assert.ok(said, r.stderr);
+    assert.equal(said[1], file);
+    const t = load(file);
+    assert.equal(t.traceEvents.length, Number(said[2]));
+    const tracks = validate(t);
+    const threadNames = t.traceEvents.filter((e) => e.ph === 'M' && e.name === 'thread_name').map((e) => String(e.args!.name));
+    assert.ok(threadNames.includes('MainThread (event loop)'), threadNames.join());
+    assert.ok(threadNames.includes('task consumer'), threadNames.join());
+    const steps = t.traceEvents.filter((e) => e.cat === 'step');
+    const loopTrack = `${steps[0].pid}/${steps[0].tid}`;
+    const onLoop = tracks.get(loopTrack)!;
+    const named = (n: string) => steps.filter((s) => s.name === n);
+    assert.equal(named('consumer').length, 4, 'its first step and one per item');
+    assert.equal(named('producer').length, 4);
+    assert.match(String(named('consumer')[0].args!.coro), /^consumer \S*trace_app\.py:\d+$/);
+    // wake edges: the step or callback holding each flow's start, and the step its end starts
+    const flows = t.traceEvents.filter((e) => e.ph === 's').map((s) => {
+      const f = t.traceEvents.find((e) => e.ph === 'f' && e.id === s.id)!;
+      return { from: sliceAt(onLoop, s.ts!)?.name, to: onLoop.find((x) => Math.abs(x.ts! - f.ts!) <= EPS && x.cat === 'step')?.name };
+    });
+    const edges = new Set(flows.map((f) => `${f.from} -> ${f.to}`));
+    assert.ok(edges.has('producer -> consumer'), `a queue put: ${[...edges].join('; ')}`);
+    assert.ok(edges.has('timer _set_result_unless_cancelled -> producer'), `a timer: ${[...edges].join('; ')}`);
+    assert.ok(edges.has('holder -> waiter'), `a lock release: ${[...edges].join('; ')}`);
+    const blocked = t.traceEvents.filter((e) => e.cat === 'blocked');
+    assert.equal(blocked.length, 1, JSON.stringify(blocked));
+    assert.equal(blocked[0].name, 'blocked by blocker');
+    assert.ok(blocked[0].dur! >= 200_000, `the 200 ms step: ${blocked[0].dur} µs`);
+    const instants = t.traceEvents.filter((e) => e.ph === 'i').map((e) => e.name);
+    assert.ok(instants.includes('created') && instants.includes('ok'), instants.join());
+  });
+});
+
+eachPythonAndLoop('launch argument trace', false, (py) => {
+  it('a debug session records the timeline to the file named, relative to cwd', async () => {
+    const name = `launched-${py.version}.json`;
+    await withAdapter(async (h) => {
+      const since = h.mark();
+      await h.launch(py, { program: fixture('trace_app.py'), cwd: dir, trace: name, console: 'internalConsole' });
+      assert.equal(await h.exitCode(since), 0);
+      await h.waitForOutput('stderr', /tasklens: trace written to .*: \d+ events/);
+    });
+    const t = load(path.join(dir, name));
+    validate(t);
+    assert.equal(t.traceEvents.filter((e) => e.cat === 'step' && e.name === 'consumer').length, 4);
+  });
+});
+
+eachPythonAndLoop('tasklens trace PID', false, (py) => {
+  it('writes the trace of a running program on request and on SIGUSR2; the ring buffer keeps the last N steps', async () => {
+    const file = path.join(dir, `live-${py.version}.json`);
+    const prog = start(BIN, ['run', '--python', py.path, '--trace', file, '--trace-max-steps', '500', fixture('top_app.py')], { env: rt.env });
+    const pid = await ready(prog);
+    await new Promise((r) => setTimeout(r, 300));
+    const asked = await run(process.execPath, [MAIN_JS, 'trace', String(pid), '--json'], { env: rt.env });
+    assert.equal(asked.code, 0, asked.stderr);
+    const said = JSON.parse(asked.stdout) as { path: string; events: number; bytes: number };
+    assert.equal(said.path, file);
+    assert.equal(fs.statSync(file).size, said.bytes);
+    const t = load(file);
+    assert.equal(t.traceEvents.length, said.events);
+    validate(t);
+    assert.ok(t.otherData.steps <= 500 && t.otherData.steps > 0 && t.otherData.droppedSteps > 0, JSON.stringify(t.otherData));
+    fs.rmSync(file);
+    process.kill(pid, 'SIGUSR2');
+    await waitUntil(() => fs.existsSync(file) && /trace written to/.test(prog.stderr()), 20_000, 'the trace is written on SIGUSR2');
+    validate(load(file));
+    assert.equal(prog.child.exitCode, null, 'the program runs on');
+  });
+});
+
+test('tasklens trace PID of a program that records nothing, and --trace usage errors', async () => {
+  const prog = start(BIN, ['run', '--python', 'python3', fixture('top_app.py')], { env: rt.env });
+  const pid = await ready(prog);
+  const r = await run(process.execPath, [MAIN_JS, 'trace', String(pid)], { env: rt.env });
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /not recording a trace \(run it with `tasklens run --trace FILE.json`\)/);
+  const noDir = await run(BIN, ['run', '--trace', '/nonexistent/x.json', fixture('trace_app.py')], { env: rt.env });
+  assert.equal(noDir.code, 2);
+  assert.match(noDir.stderr, /--trace \/nonexistent\/x.json: no such folder/);
+  const alone = await run(BIN, ['run', '--trace-max-steps', '5', fixture('trace_app.py')], { env: rt.env });
+  assert.equal(alone.code, 2);
+  assert.match(alone.stderr, /--trace-max-steps needs --trace FILE/);
+});
