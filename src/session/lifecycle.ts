@@ -61,7 +61,7 @@ export function registerLifecycle(session: Session): void {
       const byPid = config.processId !== undefined;
       const debuggee = byPid ? await attachToPid(config.processId!, session.log) : await attachDebuggee(config.host, config.port, config.token, session.log);
       // Diagnostics need hooks from the program's start; an attached agent runs without them.
-      await connect(session, debuggee, { justMyCode: config.justMyCode, stopOnEntry: false, terminateOnDisconnect: false, evaluateTimeout: config.evaluateTimeout, awaitTimeout: config.awaitTimeout, diagnose: config.diagnose && !byPid });
+      await connect(session, debuggee, { justMyCode: config.justMyCode, stopOnEntry: false, terminateOnDisconnect: false, evaluateTimeout: config.evaluateTimeout, awaitTimeout: config.awaitTimeout, diagnose: config.diagnose && !byPid, slowMs: config.slowMs, stuckS: config.stuckS });
     });
   });
 
@@ -159,6 +159,8 @@ async function start(session: Session, config: LaunchConfig, clientRunsTerminals
       evaluateTimeout: config.evaluateTimeout,
       awaitTimeout: config.awaitTimeout,
       diagnose: config.diagnose,
+      slowMs: config.slowMs,
+      stuckS: config.stuckS,
     });
   } catch (err) {
     // A program the client was never told about must not run on unseen, nor report its end.
@@ -191,7 +193,7 @@ function terminalFor(session: Session, config: LaunchConfig, clientRunsTerminals
 async function connect(
   session: Session,
   debuggee: Debuggee,
-  options: { justMyCode: boolean; stopOnEntry: boolean; terminateOnDisconnect: boolean; evaluateTimeout: number; awaitTimeout: number; diagnose: boolean },
+  options: { justMyCode: boolean; stopOnEntry: boolean; terminateOnDisconnect: boolean; evaluateTimeout: number; awaitTimeout: number; diagnose: boolean; slowMs: number; stuckS: number },
 ): Promise<void> {
   session.adopt(debuggee);
   await debuggee.client.request('configure', options);
