@@ -44,6 +44,24 @@ eachPythonAndLoop('diagnose in a debug session', true, (py, loop) => {
     });
   });
 
+  it('the launch arguments slowMs and stuckS set the thresholds', async () => {
+    const stuck = fixture('diag_stuck.py');
+    await withAdapter(async (h) => {
+      // The consumer is stuck from its first second on; the default threshold is 10 s, the program lives 4 s.
+      const since = h.mark();
+      await h.launch(py, { program: stuck, args: [...loop.args, '4'], stuckS: 1 });
+      assert.match(await h.waitForOutput('important', /tasklens: stuck task/, 15_000), /consumer/);
+      assert.equal(await h.exitCode(since), 0);
+    });
+    await withAdapter(async (h) => {
+      // A 0.4 s sleep in a step is no blocked loop when the threshold is 5 s.
+      const since = h.mark();
+      await h.launch(py, { program: blocked, args: ['sleep', ...loop.args], slowMs: 5000 });
+      assert.equal(await h.exitCode(since), 0);
+      assert.doesNotMatch(h.output('important'), /blocked loop/);
+    });
+  });
+
   it('a step held at a breakpoint is not a blocked loop', async () => {
     await withAdapter(async (h) => {
       const stop = await launchAsync(h, py, lost, [{ line: lineOf(lost, 'CREATE_LATE') }], { loop, filters: ['blockedLoop'] });

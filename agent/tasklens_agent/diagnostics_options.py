@@ -31,15 +31,17 @@ def value(flag, text):
     return number
 
 
-def configure(core, diagnose):
+def configure(core, diagnose, slow_ms=None, stuck_s=None):
     """A debug session's `configure`: `diagnose` true starts the diagnostics (if the command
-    line did not) and shows each report as an output event; false shows none (stderr and the
-    JSON file of `--diagnose` go on). Filters work whenever the diagnostics run."""
+    line did not) with the session's thresholds (`slowMs`, `stuckS`; the command line's win
+    when it started them) and shows each report as an output event; false shows none (stderr
+    and the JSON file of `--diagnose` go on). Filters work whenever the diagnostics run."""
     if diagnose is None or (not diagnose and "tasklens_agent.diagnostics" not in sys.modules):
         return      # off, and nothing running to quieten: the watchdog's modules stay unloaded
     from . import diagnostics
     if diagnose and diagnostics.reporter() is None:
-        diagnostics.start(core, stderr=False)
+        slow = slow_ms / 1000.0 if slow_ms else diagnostics.DEFAULT_SLOW
+        diagnostics.start(core, slow, stuck_s or diagnostics.DEFAULT_STUCK, stderr=False)
         diagnostics.watch_running_loops()
     bridge = diagnostics.bridge(core)
     if bridge is not None:

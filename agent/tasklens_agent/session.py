@@ -202,7 +202,7 @@ class Session:
         usercode.LIMIT = float(args.get("evaluateTimeout") or usercode.LIMIT)
         await_eval.LIMIT = float(args.get("awaitTimeout") or await_eval.LIMIT)
         self.agent.stop_on_entry = bool(args.get("stopOnEntry", False))
-        diagnostics_options.configure(core, args.get("diagnose"))
+        diagnostics_options.configure(core, args.get("diagnose"), args.get("slowMs"), args.get("stuckS"))
         children.configure(args.get("subProcess"))
         core.backend.refresh(plans_changed=True)
         return {}

@@ -151,7 +151,7 @@ export interface AgentScope {
 /** Request name → [arguments, response body]. */
 export interface AgentRequests {
   handshake: [{ token: string; protocol: number; readOnly?: boolean }, object];
-  configure: [{ justMyCode: boolean; stopOnEntry: boolean; terminateOnDisconnect: boolean; evaluateTimeout: number; awaitTimeout?: number; diagnose?: boolean; subProcess?: { host: string; port: number; token: string; launched: boolean } }, object];
+  configure: [{ justMyCode: boolean; stopOnEntry: boolean; terminateOnDisconnect: boolean; evaluateTimeout: number; awaitTimeout?: number; diagnose?: boolean; slowMs?: number; stuckS?: number; subProcess?: { host: string; port: number; token: string; launched: boolean } }, object];
   setBreakpoints: [{ source: { path: string }; breakpoints: SourceBreakpointArg[] }, { breakpoints: AgentBreakpoint[] }];
   setFunctionBreakpoints: [{ breakpoints: FunctionBreakpointArg[] }, { breakpoints: AgentBreakpoint[] }];
   setExceptionBreakpoints: [{ filters: string[] }, object];

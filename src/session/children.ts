@@ -35,6 +35,8 @@ export interface ChildDefaults {
   evaluateTimeout: number;
   awaitTimeout: number;
   diagnose: boolean;
+  slowMs: number;
+  stuckS: number;
 }
 
 interface Hello {
@@ -68,8 +70,8 @@ export async function followChildren(session: Session, wanted: boolean, clientOp
     registry = await Registry.open(session);
     registries.set(session, registry);
   }
-  const { justMyCode, maxTaskThreads, evaluateTimeout, awaitTimeout, diagnose } = defaults;
-  registry.defaults = { justMyCode, maxTaskThreads, evaluateTimeout, awaitTimeout, diagnose };
+  const { justMyCode, maxTaskThreads, evaluateTimeout, awaitTimeout, diagnose, slowMs, stuckS } = defaults;
+  registry.defaults = { justMyCode, maxTaskThreads, evaluateTimeout, awaitTimeout, diagnose, slowMs, stuckS };
   registry.launched = launched;
   return { host: '127.0.0.1', port: registry.port, token: registry.token, launched };
 }

@@ -25,6 +25,9 @@ export interface LaunchConfig {
   console?: ConsoleKind;
   /** Asyncio diagnostics shown as important output events (docs/diagnostics.md). */
   diagnose: boolean;
+  /** The blocked-loop and stuck-task thresholds (docs/diagnostics.md), as `--slow-ms`/`--stuck-s`. */
+  slowMs: number;
+  stuckS: number;
   /** Record the asyncio timeline to this file (docs/trace.md); absolute. */
   trace?: string;
   /** Python children debugged too, each in a session of its own (docs/children.md). */
@@ -49,6 +52,8 @@ export interface AttachConfig {
   evaluateTimeout: number;
   awaitTimeout: number;
   diagnose: boolean;
+  slowMs: number;
+  stuckS: number;
   subProcess: boolean;
   parentSession?: ParentSession;
 }
@@ -58,6 +63,9 @@ export const DEFAULT_MAX_TASK_THREADS = 1000;
 export const DEFAULT_EVALUATE_TIMEOUT = 2;
 /** Seconds an `await` typed in the console may wait before it is cancelled. */
 export const DEFAULT_AWAIT_TIMEOUT = 5;
+/** The diagnostics' own defaults (agent/tasklens_agent/diagnostics). */
+export const DEFAULT_SLOW_MS = 100;
+export const DEFAULT_STUCK_S = 10;
 
 function bad(message: string): UserError {
   return new UserError(ErrorCode.BadArguments, message);
@@ -81,6 +89,13 @@ function seconds(args: Record<string, unknown>, name: 'evaluateTimeout' | 'await
   if (!Number.isFinite(value) || value < 0.1 || value > 3600) {
     throw bad(`Launch argument "${name}" must be a number of seconds from 0.1 to 3600, not ${value}.`);
   }
+  return value;
+}
+
+/** A positive threshold of the diagnostics: milliseconds for slowMs, seconds for stuckS. */
+function threshold(args: Record<string, unknown>, name: 'slowMs' | 'stuckS', fallback: number): number {
+  const value = optional(args, name, 'number', fallback);
+  if (!Number.isFinite(value) || value <= 0) throw bad(`Launch argument "${name}" must be a positive number, not ${value}.`);
   return value;
 }
 
@@ -133,6 +148,8 @@ export function parseLaunch(raw: unknown): LaunchConfig {
     awaitTimeout: seconds(args, 'awaitTimeout', DEFAULT_AWAIT_TIMEOUT),
     console: consoleKind(args),
     diagnose: optional(args, 'diagnose', 'boolean', true),
+    slowMs: threshold(args, 'slowMs', DEFAULT_SLOW_MS),
+    stuckS: threshold(args, 'stuckS', DEFAULT_STUCK_S),
     trace: traceFile(args, cwd),
     subProcess: optional(args, 'subProcess', 'boolean', true),
   };
@@ -157,6 +174,7 @@ export function parseAttach(raw: unknown): AttachConfig {
   const common = { justMyCode: optional(args, 'justMyCode', 'boolean', true), maxTaskThreads: maxTaskThreads(args),
     evaluateTimeout: seconds(args, 'evaluateTimeout', DEFAULT_EVALUATE_TIMEOUT),
     awaitTimeout: seconds(args, 'awaitTimeout', DEFAULT_AWAIT_TIMEOUT), diagnose: optional(args, 'diagnose', 'boolean', true),
+    slowMs: threshold(args, 'slowMs', DEFAULT_SLOW_MS), stuckS: threshold(args, 'stuckS', DEFAULT_STUCK_S),
     subProcess: optional(args, 'subProcess', 'boolean', true), parentSession: parentSession(args) };
   if (args.processId !== undefined && args.processId !== null) {
     if (args.connect !== undefined) throw bad('Attach takes "processId" or "connect", not both.');

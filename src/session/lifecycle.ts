@@ -65,7 +65,7 @@ export function registerLifecycle(session: Session): void {
       const debuggee = byPid ? await attachToPid(config.processId!, session.log) : await attachDebuggee(config.host, config.port, config.token, session.log);
       const subProcess = await followChildren(session, config.subProcess, clientOpensSessions, config, config.parentSession?.launched === true);
       // Diagnostics need hooks from the program's start; an attached agent runs without them.
-      await connect(session, debuggee, { justMyCode: config.justMyCode, stopOnEntry: false, terminateOnDisconnect: false, evaluateTimeout: config.evaluateTimeout, awaitTimeout: config.awaitTimeout, diagnose: config.diagnose && !byPid, subProcess });
+      await connect(session, debuggee, { justMyCode: config.justMyCode, stopOnEntry: false, terminateOnDisconnect: false, evaluateTimeout: config.evaluateTimeout, awaitTimeout: config.awaitTimeout, diagnose: config.diagnose && !byPid, slowMs: config.slowMs, stuckS: config.stuckS, subProcess });
     });
   });
 
@@ -166,6 +166,8 @@ async function start(session: Session, config: LaunchConfig, clientRunsTerminals
       evaluateTimeout: config.evaluateTimeout,
       awaitTimeout: config.awaitTimeout,
       diagnose: config.diagnose,
+      slowMs: config.slowMs,
+      stuckS: config.stuckS,
       subProcess,
     });
   } catch (err) {
@@ -199,7 +201,7 @@ function terminalFor(session: Session, config: LaunchConfig, clientRunsTerminals
 async function connect(
   session: Session,
   debuggee: Debuggee,
-  options: { justMyCode: boolean; stopOnEntry: boolean; terminateOnDisconnect: boolean; evaluateTimeout: number; awaitTimeout: number; diagnose: boolean; subProcess?: SubProcessSpec },
+  options: { justMyCode: boolean; stopOnEntry: boolean; terminateOnDisconnect: boolean; evaluateTimeout: number; awaitTimeout: number; diagnose: boolean; slowMs: number; stuckS: number; subProcess?: SubProcessSpec },
 ): Promise<void> {
   session.adopt(debuggee);
   await debuggee.client.request('configure', options);
