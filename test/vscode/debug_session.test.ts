@@ -58,6 +58,7 @@ describe('VS Code: a debug session in a real VS Code through Chromium', { skip }
     vs = await startVsCode(path.join(ROOT, 'dist', vsix), python!, PROGRAM);
     wb = await Workbench.open(vs.url, path.join(vs.root, 'chromium-profile'), shots);
     await wb.openFile('shop.py');
+    await wb.widenSideBar(220);
   }, { timeout: 240_000 });
 
   after(async () => {

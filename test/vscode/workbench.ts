@@ -44,6 +44,17 @@ export class Workbench {
     await this.page.keyboard.press(key);
   }
 
+  /** Drags the side bar's edge to the right: task names and where they wait are long. */
+  async widenSideBar(by: number): Promise<void> {
+    const bar = await this.page.locator('.part.sidebar').boundingBox();
+    if (!bar) throw new Error('no side bar');
+    const [x, y] = [bar.x + bar.width + 1, bar.y + bar.height / 2];
+    await this.page.mouse.move(x, y);
+    await this.page.mouse.down();
+    await this.page.mouse.move(x + by, y, { steps: 10 });
+    await this.page.mouse.up();
+  }
+
   async openFile(name: string): Promise<void> {
     await this.page.locator('.explorer-folders-view .monaco-list-row', { hasText: name }).click({ timeout: 60_000 });
     await this.page.locator('.monaco-editor .view-lines').first().waitFor({ timeout: WAIT_MS });
