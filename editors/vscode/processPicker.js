@@ -42,12 +42,13 @@ function pythonProcesses() {
   return found.sort((a, b) => b.pid - a.pid);
 }
 
+/** The interpreter's name and the program's words first: a full path would push them out of sight. */
 function toItem(p) {
-  const line = p.argv.join(' ');
+  const words = [path.basename(p.exe || p.argv[0]), ...p.argv.slice(1)].join(' ');
   return {
-    label: line.length > LONGEST_LABEL ? `${line.slice(0, LONGEST_LABEL - 1)}…` : line,
+    label: words.length > LONGEST_LABEL ? `${words.slice(0, LONGEST_LABEL - 1)}…` : words,
     description: `PID ${p.pid}`,
-    detail: p.exe || undefined,
+    detail: p.argv.join(' '),
     pid: p.pid,
   };
 }

@@ -63,6 +63,8 @@ export async function startVsCode(vsix: string, python: string, program: string)
     configurations: [{
       type: 'tasklens', request: 'launch', name: 'shop', program: `\${workspaceFolder}/${path.basename(program)}`,
       python, console: 'internalConsole',
+    }, {
+      type: 'tasklens', request: 'attach', name: 'attach by PID', processId: '${command:tasklens.pickProcess}',
     }],
   };
   fs.writeFileSync(path.join(workspace, '.vscode', 'launch.json'), JSON.stringify(launch, null, 2));

@@ -5,7 +5,7 @@
 // it): this suite tests the extension; the adapter's own suites cover the interpreters.
 // Screenshots of the key moments, and of any failure, go to a folder printed at the start.
 import * as assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -142,5 +142,20 @@ describe('VS Code: a debug session in a real VS Code through Chromium', { skip }
     await wb.press('Shift+F5');
     await wb.page.locator('.debug-toolbar').waitFor({ state: 'hidden', timeout: 30_000 });
     await waitFor('the program to end', () => debuggees(vs).length === 0);
+  });
+
+  step('attach by PID asks which Python process, listing their command lines', async () => {
+    const probe = spawn(python!, ['-c', 'import time; time.sleep(120)', 'tasklens-picker-probe'], { stdio: 'ignore' });
+    try {
+      await wb.startConfiguration('shop', 'attach by PID');
+      const item = wb.page.locator('.quick-input-widget .monaco-list-row', { hasText: 'tasklens-picker-probe' });
+      await item.waitFor({ timeout: 30_000 });
+      assert.match((await item.innerText()).replace(/\s+/g, ' '), new RegExp(`PID ${probe.pid}\\b`));
+      await wb.screenshot('process-picker');
+      await wb.press('Escape');
+      await item.waitFor({ state: 'hidden' });
+    } finally {
+      probe.kill('SIGKILL');
+    }
   });
 });

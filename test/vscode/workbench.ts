@@ -104,6 +104,12 @@ export class Workbench {
     await this.page.locator('.start-debug-action-item').waitFor({ timeout: WAIT_MS });
   }
 
+  /** Starts another configuration of launch.json: the status bar's debug item, then its name. */
+  async startConfiguration(current: string, name: string): Promise<void> {
+    await this.page.locator('.statusbar-item', { hasText: `${current} (` }).click();
+    await this.page.locator('.quick-input-widget .monaco-list-row', { hasText: name }).click({ timeout: WAIT_MS });
+  }
+
   /** F5, as a person would press it again if nothing happened the first time. */
   async startDebugging(config: string): Promise<void> {
     await this.page.locator('.start-debug-action-item', { hasText: config }).waitFor({ timeout: WAIT_MS });
@@ -145,13 +151,11 @@ export class Workbench {
     }
   }
 
-  /** The rows of a view as shown: text and tree depth. */
+  /** The rows of a view as shown: text and tree depth, read at one instant (lists redraw often). */
   async rows(view: Locator): Promise<{ text: string; level: number }[]> {
-    const rows = await view.locator('.monaco-list-row').all();
-    return Promise.all(rows.map(async (r) => ({
-      text: (await r.innerText()).replace(/\s+/g, ' ').trim(),
-      level: Number(await r.getAttribute('aria-level') ?? 0),
-    })));
+    const rows = await view.locator('.monaco-list-row').evaluateAll((els) =>
+      els.map((e) => ({ text: (e as HTMLElement).innerText, level: Number(e.getAttribute('aria-level') ?? 0) })));
+    return rows.map((r) => ({ text: r.text.replace(/\s+/g, ' ').trim(), level: r.level }));
   }
 
   /** Waits until some row of the view matches. */
