@@ -25,7 +25,7 @@ test('the VS Code manifest declares the tasklens debug type with every launch ar
   assert.equal(debuggerEntry.runtime, 'node');
   assert.ok(fs.existsSync(path.join(extensionDir, debuggerEntry.program)), 'the adapter entry exists');
   assert.deepEqual(Object.keys(debuggerEntry.configurationAttributes.launch.properties).sort(),
-    ['args', 'awaitTimeout', 'console', 'cwd', 'diagnose', 'env', 'evaluateTimeout', 'justMyCode', 'maxTaskThreads', 'module', 'program', 'python', 'stopOnEntry', 'terminateOnDisconnect']);
+    ['args', 'awaitTimeout', 'console', 'cwd', 'diagnose', 'env', 'evaluateTimeout', 'justMyCode', 'maxTaskThreads', 'module', 'program', 'python', 'stopOnEntry', 'terminateOnDisconnect', 'trace']);
   assert.deepEqual(Object.keys(debuggerEntry.configurationAttributes.attach.properties).sort(),
     ['awaitTimeout', 'connect', 'diagnose', 'evaluateTimeout', 'justMyCode', 'maxTaskThreads', 'processId']);
 });
