@@ -74,8 +74,14 @@ node_count() {
     echo "${n:-0}"
 }
 
+# The VS Code browser tests skip, saying why, when this cannot install their pieces.
+ensure_vscode() {
+    bash "$ROOT/scripts/install-vscode.sh" || echo "the VS Code browser tests (test/vscode) will be skipped"
+}
+
 interpreters_ok=1
 step interpreters ensure_pythons || interpreters_ok=0
+step vscode ensure_vscode
 TASKLENS_PYTHONS=$(paste -sd: "$logdir/pythons" 2>/dev/null)
 export TASKLENS_PYTHONS
 step build build

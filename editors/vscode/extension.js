@@ -1,8 +1,11 @@
-// The extension's only code: it completes launch configurations before VS Code starts
-// adapter.js. Without it a program would run in whatever folder VS Code started the adapter in,
-// and F5 without a launch.json would have nothing to run.
+// The extension's entry: it completes launch configurations before VS Code starts adapter.js
+// (without it a program would run in whatever folder VS Code started the adapter in, and F5
+// without a launch.json would have nothing to run), and registers the process picker for attach
+// by PID and the Async tasks view.
 'use strict';
 const vscode = require('vscode');
+const { registerAsyncTasks } = require('./asyncTasks');
+const { pickProcess } = require('./processPicker');
 
 const TYPE = 'tasklens';
 
@@ -31,6 +34,8 @@ function activate(context) {
     resolveDebugConfiguration,
     resolveDebugConfigurationWithSubstitutedVariables,
   }));
+  context.subscriptions.push(vscode.commands.registerCommand('tasklens.pickProcess', pickProcess));
+  registerAsyncTasks(context);
 }
 
 module.exports = { activate };
