@@ -8,7 +8,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT" || exit 1
 BIN="$ROOT/node_modules/.bin"
 # Bounds a hung end-to-end run well inside CI's budget; per test, node's own timeout.
-E2E_LIMIT=${TASKLENS_E2E_TIMEOUT:-2700}
+E2E_LIMIT=${TASKLENS_E2E_TIMEOUT:-3900}
 TEST_TIMEOUT_MS=${TASKLENS_TEST_TIMEOUT_MS:-300000}
 
 logdir=$(mktemp -d)
