@@ -84,7 +84,10 @@ install_code_server() {
     rm -rf "$stage" && mkdir -p "$stage"
     echo '{"private": true}' >"$stage/package.json"
     say "installing code-server@$CODE_SERVER_VERSION with Node $NODE_VERSION (builds native modules: a few minutes)"
-    (cd "$stage" && PATH="$DEST/node/bin:$PATH" npm_config_nodedir="$DEST/node" \
+    # Under `npm test` the outer npm's settings come through the environment (npm_config_*), its
+    # user agent "npm/… node/v20…" among them, which code-server's install script reads as the
+    # Node it runs on: the install starts from a clean npm environment.
+    (cd "$stage" && unset $(compgen -e | grep -i '^npm_') && PATH="$DEST/node/bin:$PATH" npm_config_nodedir="$DEST/node" \
         npm install --no-audit --no-fund --loglevel=error "code-server@$CODE_SERVER_VERSION" >"$DEST/npm.log" 2>&1) \
         || { tail -n 30 "$DEST/npm.log" >&2; die "npm install code-server@$CODE_SERVER_VERSION failed (log: $DEST/npm.log)"; }
     rm -rf "$DEST/code-server" && mv "$stage" "$DEST/code-server"
