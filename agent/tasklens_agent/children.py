@@ -137,7 +137,9 @@ def _hook_run_path(agent):
     """3.11's hooked backend compiles breakpoints into code as it is compiled; multiprocessing's
     spawn and forkserver run the program's main file through runpy.run_path, which compiles it
     itself (a private function whose shape 3.11 fixes; 3.12+ backends need nothing)."""
-    if sys.version_info >= (3, 12) or not os.environ.get(ENV):
+    # Not os.environ.get: a missing name raises KeyError inside `os`, and tracing is on by now, so
+    # a program debugged with "raised" exceptions and justMyCode off would stop in it.
+    if sys.version_info >= (3, 12) or ENV not in list(os.environ):
         return
     import runpy
     original = runpy._get_code_from_file
