@@ -189,8 +189,11 @@ class AgentSession(ProtocolClient):
 
     @staticmethod
     def _drain(stream, sink):
-        for chunk in iter(lambda: stream.read1(65536), b""):
-            sink.append(chunk)
+        try:
+            for chunk in iter(lambda: stream.read1(65536), b""):
+                sink.append(chunk)
+        except ValueError:  # the test closed the pipe (ending the process) while this read
+            pass
 
     def finish(self, timeout=TIMEOUT):
         """Wait for the process to end; returns (exit code, stdout text, stderr text)."""
