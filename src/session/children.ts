@@ -56,15 +56,12 @@ const HELLO_MS = 10_000;
 const registries = new WeakMap<Session, Registry>();
 
 /**
- * The `subProcess` part of `configure`, or undefined when children are not followed: not
- * wanted, or a client that cannot open sessions (said once on the console).
+ * The `subProcess` part of `configure`, or undefined when children are not wanted. A client
+ * that cannot open sessions still hears of them: the first child that starts is told to run
+ * undebugged, and the console says so once (not at every launch, most programs start none).
  */
 export async function followChildren(session: Session, wanted: boolean, clientOpensSessions: boolean, defaults: ChildDefaults, launched: boolean): Promise<SubProcessSpec | undefined> {
   if (!wanted) return undefined;
-  if (!clientOpensSessions) {
-    session.output('console', 'tasklens: this client cannot open debug sessions for child processes (no startDebugging); they run undebugged.\n');
-    return undefined;
-  }
   let registry = registries.get(session);
   if (!registry) {
     registry = await Registry.open(session);
@@ -73,6 +70,7 @@ export async function followChildren(session: Session, wanted: boolean, clientOp
   const { justMyCode, maxTaskThreads, evaluateTimeout, awaitTimeout, diagnose, slowMs, stuckS } = defaults;
   registry.defaults = { justMyCode, maxTaskThreads, evaluateTimeout, awaitTimeout, diagnose, slowMs, stuckS };
   registry.launched = launched;
+  registry.opensSessions = clientOpensSessions;
   return { host: '127.0.0.1', port: registry.port, token: registry.token, launched };
 }
 
@@ -86,6 +84,8 @@ class Registry {
   readonly token = randomBytes(24).toString('hex');
   defaults?: ChildDefaults;
   launched = false;
+  opensSessions = true;
+  private saidUndebugged = false;
   private readonly children = new Set<net.Socket>();
 
   private constructor(
@@ -130,6 +130,14 @@ class Registry {
       const hello = this.check(text.slice(0, end));
       if (hello === undefined) {
         socket.destroy();
+        return;
+      }
+      if (!this.opensSessions) {
+        socket.write('{"breakpoints": [], "filters": []}\n{"undebugged": true}\n');
+        if (!this.saidUndebugged) {
+          this.saidUndebugged = true;
+          this.session.output('console', 'tasklens: this client cannot open debug sessions for child processes (no startDebugging); they run undebugged.\n');
+        }
         return;
       }
       // The child starts at once with the client's breakpoints as this session has them; its
