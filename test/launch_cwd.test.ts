@@ -24,13 +24,28 @@ interface Provider {
  */
 function loadExtension(workspaceFolders: string[], activeFile?: string): Provider {
   let provider: Provider | undefined;
+  // What activation touches besides the provider (the process picker, the Async tasks view):
+  // registered and never used here.
+  const disposable = { dispose: () => undefined };
+  const event = (): typeof disposable => disposable;
   const fake = {
-    debug: { registerDebugConfigurationProvider: (type: string, p: Provider) => {
-      assert.equal(type, 'tasklens');
-      provider = p;
-      return { dispose: () => undefined };
-    } },
-    window: { activeTextEditor: activeFile ? { document: { languageId: 'python', uri: { fsPath: activeFile } } } : undefined },
+    debug: {
+      registerDebugConfigurationProvider: (type: string, p: Provider) => {
+        assert.equal(type, 'tasklens');
+        provider = p;
+        return disposable;
+      },
+      registerDebugAdapterTrackerFactory: () => disposable,
+      onDidTerminateDebugSession: event,
+      onDidStartDebugSession: event,
+      onDidChangeActiveDebugSession: event,
+    },
+    commands: { registerCommand: () => disposable },
+    window: {
+      activeTextEditor: activeFile ? { document: { languageId: 'python', uri: { fsPath: activeFile } } } : undefined,
+      createTreeView: () => ({ ...disposable, onDidChangeSelection: event, reveal: async () => undefined }),
+    },
+    EventEmitter: class { event = event; fire(): void { /* nothing listens here */ } dispose(): void { /* nothing held */ } },
     workspace: { getWorkspaceFolder: (uri: { fsPath: string }) => {
       const owner = workspaceFolders.find((f) => uri.fsPath.startsWith(f + path.sep));
       return owner ? { uri: { fsPath: owner } } : undefined;
