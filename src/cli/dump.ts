@@ -1,6 +1,7 @@
 // `tasklens dump PID`: every thread of a running Python process, its stack, what it waits in,
 // and the tasks of its event loop, read from memory without running code in the process.
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
+import { positiveInt } from './argValues';
 import { DEFAULT_MAX_FRAMES, DEFAULT_MAX_TASKS } from '../procmem/limits';
 
 interface DumpOptions {
@@ -8,12 +9,6 @@ interface DumpOptions {
   locals?: boolean;
   maxTasks: number;
   maxFrames: number;
-}
-
-function positiveInt(v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('expected a positive integer');
-  return n;
 }
 
 async function run(pid: number, o: DumpOptions): Promise<void> {

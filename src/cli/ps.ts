@@ -1,14 +1,9 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { positiveInt } from './argValues';
 import { DEFAULT_MAX_FRAMES, DEFAULT_MAX_TASKS, MIN_WIDTH, SOURCE_CHOICES, type InspectOptions } from '../inspect/options';
 
 // `ps`, and what `pstree` shares with it: the PID argument and the read limits. The work itself
 // is loaded only when one of them runs, so that every other command starts without it.
-
-function positiveInt(v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('expected a positive integer');
-  return n;
-}
 
 function lineWidth(v: string): number {
   const n = Number(v);

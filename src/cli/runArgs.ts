@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, type Option } from 'commander';
+import { positive } from './argValues';
 import { agentLauncher } from '../agent/paths';
 
 /** What a usage error exits with: tasklens could not start the program (python's own code for it). */
@@ -44,12 +45,6 @@ export interface RunPlan {
 function positiveWhole(v: string): number {
   if (!/^\d+$/.test(v.trim()) || Number(v) <= 0) throw new InvalidArgumentError('expected a positive whole number');
   return Number(v);
-}
-
-function positive(v: string): number {
-  const n = Number(v);
-  if (v.trim() === '' || !Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a positive number');
-  return n;
 }
 
 export function runCommand(): Command {

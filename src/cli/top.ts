@@ -1,19 +1,8 @@
 // `tasklens top PID`: a live view of a program's asyncio tasks with per-task step timing
 // (docs/top.md). The work is loaded only when the command runs.
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
+import { positive, positiveInt } from './argValues';
 import type { TopOptions } from '../top/live';
-
-function positive(v: string): number {
-  const n = Number(v);
-  if (v.trim() === '' || !Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a positive number');
-  return n;
-}
-
-function positiveInt(v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('expected a positive integer');
-  return n;
-}
 
 export function register(program: Command): void {
   program

@@ -1,13 +1,8 @@
 // `tasklens trace PID`: write now the trace of a program run with `tasklens run --trace FILE`
 // (docs/trace.md); the program runs on and keeps recording.
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
+import { positiveInt } from './argValues';
 import { CliError } from './failure';
-
-function positiveInt(v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('expected a positive integer');
-  return n;
-}
 
 export function register(program: Command): void {
   program
