@@ -1,16 +1,19 @@
 """`await` in the console (await_eval.py): coroutines run to their value on a fresh loop, the
 paused loop's pending futures are refused, timeouts cancel, statements write to the frame, and
 the program's loop runs on afterwards as if nothing happened."""
-from tests.harness import AgentTestCase, fixture, line_of, settrace_variant
+import os
 
-PROGRAM = fixture("await_console.py")
+from tests.harness import AGENT_DIR, AgentTestCase, line_of, settrace_variant
+
+# The end-to-end tests' program (test/console_await.test.ts), run here on the default loop.
+PROGRAM = os.path.join(os.path.dirname(AGENT_DIR), "test", "fixtures", "console_await.py")
 
 
 class StoppedInATask(AgentTestCase):
     """Stopped at STOP in the `stopper` task, with awaitTimeout 1 s."""
 
     def setUp(self):
-        self.s, st = self.run_to("await_console.py", "STOP", awaitTimeout=1)
+        self.s, st = self.run_to(PROGRAM, "STOP", awaitTimeout=1)
         self.tid = st["threadId"]
         self.frame = self.s.top_frame(self.tid)["id"]
 
