@@ -17,6 +17,7 @@
 // All of this runs on Node's one event loop, as the rest of the session.
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import * as net from 'node:net';
+import type { AttachConfig } from './launchArgs';
 import type { Session } from './session';
 
 /** What `configure` passes the agent: where children say hello. */
@@ -29,15 +30,7 @@ export interface SubProcessSpec {
 }
 
 /** The attach arguments a child session inherits from its parent's. */
-export interface ChildDefaults {
-  justMyCode: boolean;
-  maxTaskThreads: number;
-  evaluateTimeout: number;
-  awaitTimeout: number;
-  diagnose: boolean;
-  slowMs: number;
-  stuckS: number;
-}
+export type ChildDefaults = Pick<AttachConfig, 'justMyCode' | 'maxTaskThreads' | 'evaluateTimeout' | 'awaitTimeout' | 'diagnose' | 'slowMs' | 'stuckS'>;
 
 interface Hello {
   token: string;
