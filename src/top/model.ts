@@ -1,8 +1,8 @@
 // One `top` sample as rows and headers: what the screen draws and `top --json` prints, with the
 // per-second rates taken between two samples (the agent's counters only grow).
-import type { AgentLoop, AgentTaskTimes, AgentTimedTask, FinishedTask, Site, TopState, TopWarning } from './types';
+import type { AgentLoop, AgentTaskTimes, AgentTimedTask, FinishedTask, Site, TaskCounters, TopState, TopWarning } from './types';
 
-export interface TopRow {
+export interface TopRow extends TaskCounters {
   id: string;
   /** The agent's id of the task (the number behind `id`), to ask for its details. */
   taskId: number;
@@ -11,13 +11,6 @@ export interface TopRow {
   name: string;
   coroutine: string;
   coroutineAt?: Site;
-  state: TopState;
-  busy: number;
-  sched: number;
-  idle: number;
-  polls: number;
-  wakes: number;
-  selfWakes: number;
   age: number;
   /** The innermost frame of its coroutine chain: where it waits (or runs). */
   at?: Site & { name: string };

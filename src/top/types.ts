@@ -7,7 +7,8 @@ export interface TaskTimesArgs { slowMs?: number; stuckS?: number; detail?: numb
 
 export type TopState = 'running' | 'ready' | 'waiting' | 'done';
 
-export interface AgentTimes {
+/** A task's state and step counters (seconds and counts), as the agent and the screen both hold them. */
+export interface TaskCounters {
   state: TopState;
   busy: number;
   sched: number;
@@ -15,6 +16,9 @@ export interface AgentTimes {
   polls: number;
   wakes: number;
   selfWakes: number;
+}
+
+export interface AgentTimes extends TaskCounters {
   tracked: number;
   maxStep: number;
   p50?: number;
