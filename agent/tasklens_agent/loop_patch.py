@@ -12,7 +12,7 @@ def wrap(loop, name, make):
     """Puts `make(original)` in place of `create_task` on type(loop), once per `name` (two
     wrappers may stack, each under its own name). True if the loop's class is wrapped."""
     cls = type(loop)
-    original = cls.__dict__.get("create_task") or getattr(cls, "create_task", None)
+    original = getattr(cls, "create_task", None)
     seen = original
     while seen is not None:     # already ours, under this name, somewhere in the stack?
         if getattr(seen, "_tasklens_wrap", None) == name:
