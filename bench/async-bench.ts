@@ -11,7 +11,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import { lineOf, matrix, repoRoot, StreamClient } from './support';
+import { lineOf, matrix, median, option, repoRoot, StreamClient } from './support';
 
 const pendingProgram = path.join(repoRoot, 'bench', 'programs', 'async_pending.py');
 const throughputProgram = path.join(repoRoot, 'bench', 'programs', 'async_throughput.py');
@@ -57,11 +57,6 @@ async function session<T>(name: AdapterName, python: string, program: string, br
     await dc.disconnectRequest({ terminateDebuggee: true }).catch(() => undefined);
     child.kill('SIGKILL');
   }
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
 }
 
 async function timed<T>(work: () => Promise<T>): Promise<[number, T]> {
@@ -138,11 +133,6 @@ async function throughput(python: string, version: string, reps: number): Promis
     return { hops: median(list.map((t) => t.hops)), pipeline: median(list.map((t) => t.pipeline)), elapsed: median(list.map((t) => t.elapsed)) };
   };
   return { python: version, bare: pick('bare'), tasklens: pick('tasklens'), debugpy: pick('debugpy') };
-}
-
-function option(name: string): string | undefined {
-  const at = process.argv.indexOf(name);
-  return at >= 0 ? process.argv[at + 1] : undefined;
 }
 
 function cell(t: Times | undefined, base: Times | undefined): string {

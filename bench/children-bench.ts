@@ -16,7 +16,7 @@ import * as path from 'node:path';
 import { SessionTree } from '../test/support/children';
 import { Harness } from '../test/support/harness';
 import type { Python } from '../test/support/pythons';
-import { matrix, repoRoot } from './support';
+import { matrix, median, repoRoot } from './support';
 
 const programs = {
   start: { file: path.join(repoRoot, 'bench', 'programs', 'children_start.py'), marker: /CHILD_MS ([\d.]+) ([\d.]+)/ },
@@ -51,11 +51,6 @@ async function debugged(python: string, kind: Kind): Promise<number[]> {
     await tree.close();
     await h.close();
   }
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
 }
 
 function version(python: string): string {

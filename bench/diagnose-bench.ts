@@ -11,7 +11,7 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { matrix, repoRoot } from './support';
+import { matrix, median, option, repoRoot } from './support';
 
 const launcher = path.join(repoRoot, 'agent', 'launch.py');
 const throughputProgram = path.join(repoRoot, 'bench', 'programs', 'async_throughput.py');
@@ -30,16 +30,6 @@ function once(python: string, mode: Mode, program: string): Sample {
   const m = /elapsed=([0-9.]+) cpu=([0-9.]+)/.exec(run.stdout);
   if (!m) throw new Error(`no timing line from ${mode}: ${run.stdout.slice(0, 300)}`);
   return { wall: Number(m[1]), cpu: Number(m[2]) };
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
-}
-
-function option(name: string): string | undefined {
-  const at = process.argv.indexOf(name);
-  return at >= 0 ? process.argv[at + 1] : undefined;
 }
 
 function main(): void {

@@ -29,3 +29,15 @@ export function lineOf(file: string, marker: string): number {
   if (index < 0) throw new Error(`${marker} not in ${file}`);
   return index + 1;
 }
+
+/** The middle of `values` (the upper one of two). */
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+/** The word after `name` on the command line, if it is there. */
+export function option(name: string): string | undefined {
+  const at = process.argv.indexOf(name);
+  return at >= 0 ? process.argv[at + 1] : undefined;
+}
