@@ -15,6 +15,7 @@ import { AgentConnectError, checkProtocol, connectAgent, greeting, handshake } f
 import { findListener } from './discovery';
 import { agentLauncher } from './paths';
 import type { HelloBody } from './protocol';
+import { listenOnLoopback } from './loopback';
 
 const HELLO_TIMEOUT_MS = 20_000;
 /** Names the file the agent logs to (docs/agent-protocol.md); set when the adapter logs. */
@@ -55,12 +56,7 @@ export type TerminalRunner = (command: { args: string[]; cwd: string; env: Recor
 
 export async function launchDebuggee(spec: LaunchSpec, onOutput: OutputSink, log: LogSink, inTerminal?: TerminalRunner): Promise<Debuggee> {
   const token = randomBytes(24).toString('hex');
-  const server = net.createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const port = (server.address() as net.AddressInfo).port;
+  const { server, port } = await listenOnLoopback();
 
   const target = [...(spec.trace !== undefined ? ['--trace', spec.trace] : []), ...(spec.module !== undefined ? ['--module', spec.module] : [])];
   const argv = [agentLauncher(), '--connect', `127.0.0.1:${port}`, ...target, '--', ...(spec.program !== undefined ? [spec.program] : []), ...spec.args];

@@ -19,6 +19,7 @@ import type { LogSink } from '../dap/log';
 import { bootstrapCode, leftoverScript, scriptText } from './bootstrap';
 import { findGdb, viaGdb, viaRemoteExec, type InjectResult } from './methods';
 import { inspectTarget, isGone, PTRACE_HINT, remoteExecWakes, type AttachTarget } from './target';
+import { listenOnLoopback } from '../agent/loopback';
 
 /** From the start of the attach to the agent's greeting. */
 const CONNECT_MS = 8_000;
@@ -35,12 +36,7 @@ export async function attachToPid(pid: number, log: LogSink): Promise<Debuggee> 
   if (known?.address) return attachDebuggee(known.address.host, known.address.port, known.address.token, log);
 
   const token = randomBytes(24).toString('hex');
-  const server = net.createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const port = (server.address() as net.AddressInfo).port;
+  const { server, port } = await listenOnLoopback();
   const files = new Files();
   let watcher: NodeJS.Timeout | undefined;
   try {

@@ -17,6 +17,7 @@
 // All of this runs on Node's one event loop, as the rest of the session.
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import * as net from 'node:net';
+import { listenOnLoopback } from '../agent/loopback';
 import type { AttachConfig } from './launchArgs';
 import type { Session } from './session';
 
@@ -90,13 +91,9 @@ class Registry {
   }
 
   static async open(session: Session): Promise<Registry> {
-    const server = net.createServer();
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => resolve());
-    });
+    const { server, port } = await listenOnLoopback();
     server.unref();
-    return new Registry(session, server, (server.address() as net.AddressInfo).port);
+    return new Registry(session, server, port);
   }
 
   close(): void {
