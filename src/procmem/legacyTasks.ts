@@ -71,6 +71,8 @@ export function walkLegacy(t: Target, limits: Limits): RawSnapshot {
   let lastAwaitedType = 0;
   const fields = new AddrMap<TaskFields>(15);
   const order: number[] = [];
+  // (task, name object) pairs whose name field is read again after the walk: recheckNames.
+  const nameChecks: number[] = [];
   const gs = L.gen_object;
   const f = L.interpreter_frame;
   const st = L.frame_state;
@@ -118,11 +120,10 @@ export function walkLegacy(t: Target, limits: Limits): RawSnapshot {
         snap.truncated = true;
         break;
       }
-      const tf = readTaskWithRetry(addr, interp.id, running.has(addr));
-      tf.task.threadId = threadOfLoop(tf.loop, loopThread, identToNative);
-      fields.set(addr, tf);
+      readInto(addr, interp.id, running.has(addr), loopThread, identToNative, false);
       order.push(addr);
     }
+    recheckNames(interp.id, running, loopThread, identToNative);
     // A thread's loop is the one its tasks name; its running task, the one _current_tasks names.
     const loopOf = new Map<number, number>();
     for (const addr of order) {
@@ -184,11 +185,39 @@ export function walkLegacy(t: Target, limits: Limits): RawSnapshot {
     return tid;
   }
 
-  function readTaskWithRetry(addr: number, interpId: number, running: boolean): TaskFields {
+  function readInto(addr: number, interpId: number, running: boolean, loopThread: AddrMap<number>, identToNative: Map<number, number>, checkNow: boolean): void {
+    const tf = readTaskWithRetry(addr, interpId, running, checkNow);
+    tf.task.threadId = threadOfLoop(tf.loop, loopThread, identToNative);
+    fields.set(addr, tf);
+  }
+
+  /**
+   * A task's name may be made on first use (an int until then), freeing the old object: a name
+   * read from a pointer that has changed since may be some other string's memory. Each name
+   * field is read again once every task is read, in address order through a fresh cache (a few
+   * hundred block reads instead of one read per task); a task whose name moved is read again.
+   */
+  function recheckNames(interpId: number, running: Set<number>, loopThread: AddrMap<number>, identToNative: Map<number, number>): void {
+    if (nameChecks.length === 0) return;
+    mem.invalidate();
+    for (let i = 0; i < nameChecks.length; i += 2) {
+      const addr = nameChecks[i];
+      let now = -1;
+      try {
+        now = mem.ptr(addr + L.task.name);
+      } catch (err) {
+        if (!(err instanceof BadRead)) throw err;
+      }
+      if (now !== nameChecks[i + 1]) readInto(addr, interpId, running.has(addr), loopThread, identToNative, true);
+    }
+    nameChecks.length = 0;
+  }
+
+  function readTaskWithRetry(addr: number, interpId: number, running: boolean, checkNow: boolean): TaskFields {
     let last = '';
     for (let attempt = 0; attempt < TASK_RETRIES; attempt++) {
       try {
-        return readTask(addr, interpId, running);
+        return readTask(addr, interpId, running, checkNow);
       } catch (err) {
         if (!(err instanceof BadRead)) throw err;
         last = err.message;
@@ -204,7 +233,7 @@ export function walkLegacy(t: Target, limits: Limits): RawSnapshot {
     };
   }
 
-  function readTask(addr: number, interpId: number, running: boolean): TaskFields {
+  function readTask(addr: number, interpId: number, running: boolean, checkNow: boolean): TaskFields {
     const w = mem.words(addr, L.task.size);
     const wo = mem.woff;
     const loop = untag(wordsU64(w, wo, L.future.loop));
@@ -215,10 +244,10 @@ export function walkLegacy(t: Target, limits: Limits): RawSnapshot {
     const coro = wordsU64(w, wo, L.task.coro);
     const nameAddr = wordsU64(w, wo, L.task.name);
     const name = nameAddr ? r.taskName(nameAddr) : '';
-    // As in walker.ts: a name made on first use frees the object the field named before.
-    if (nameAddr && mem.freshPtr(addr + L.task.name) !== nameAddr) {
+    if (nameAddr && checkNow && mem.freshPtr(addr + L.task.name) !== nameAddr) {
       throw new BadRead(addr, 8, 'the task name changed while it was read');
     }
+    if (nameAddr && !checkNow) nameChecks.push(addr, nameAddr);
     const task: Task = {
       id: hex(addr), name, threadId: 0, interpreterId: interpId,
       state: 'unknown', stack: NO_FRAMES, awaitedBy: NO_AWAITERS,

@@ -113,6 +113,8 @@ export function walk(t: Target, limits: Limits = DEFAULT_LIMITS): RawSnapshot {
   };
   const chain: Frame[] = [];
   let chainLength = 0;
+  // (task, name object, index in snap.tasks) triples whose name field is read again: recheckNames.
+  const nameChecks: number[] = [];
   // The awaited object sits on the suspended frame's value stack: the top slot on 3.14, the one
   // below it on 3.15 (where SEND keeps one more value above it).
   const awaitSlot = t.minor >= 15 ? 2 : 1;
@@ -155,8 +157,33 @@ export function walk(t: Target, limits: Limits = DEFAULT_LIMITS): RawSnapshot {
     if (t.asyncio) walkList(interp + t.asyncio.interp.tasksHead, 0, interpId, 0);
     interp = t.mem.ptr(interp + d.interpreter_state.next);
   }
+  recheckNames();
   snap.memoryReads = t.mem.reads - readsBefore;
   return snap;
+
+  /**
+   * A task's name may be made on first use (an int until then), freeing the old object: a name
+   * read from a pointer that has changed since may be some other string's memory. Each name
+   * field is read again once every task is read, through a fresh cache (a few hundred block
+   * reads instead of one read per task); a task whose name moved is read again.
+   */
+  function recheckNames(): void {
+    if (nameChecks.length === 0) return;
+    t.mem.invalidate();
+    const nameOffset = t.asyncio!.task.name;
+    for (let i = 0; i < nameChecks.length; i += 3) {
+      const addr = nameChecks[i];
+      let now = -1;
+      try {
+        now = untag(t.mem.ptr(addr + nameOffset));
+      } catch (err) {
+        if (!(err instanceof BadRead)) throw err;
+      }
+      if (now === nameChecks[i + 1]) continue;
+      const old = snap.tasks[nameChecks[i + 2]];
+      snap.tasks[nameChecks[i + 2]] = readTaskWithRetry(addr, old.threadId, old.interpreterId, old.state === 'running', true);
+    }
+  }
 
   function walkList(head: number, threadId: number, interpId: number, running: number): void {
     if (!t.asyncio) return;
@@ -177,7 +204,7 @@ export function walk(t: Target, limits: Limits = DEFAULT_LIMITS): RawSnapshot {
       }
       if (seenIn === undefined) {
         listOf.set(addr, list);
-        snap.tasks.push(readTaskWithRetry(addr, threadId, interpId, addr === running));
+        snap.tasks.push(readTaskWithRetry(addr, threadId, interpId, addr === running, false));
       }
       try {
         node = t.mem.ptr(node + nextOffset);
@@ -189,11 +216,11 @@ export function walk(t: Target, limits: Limits = DEFAULT_LIMITS): RawSnapshot {
     }
   }
 
-  function readTaskWithRetry(addr: number, threadId: number, interpId: number, running: boolean): Task {
+  function readTaskWithRetry(addr: number, threadId: number, interpId: number, running: boolean, checkNow: boolean): Task {
     let last = '';
     for (let attempt = 0; attempt < TASK_RETRIES; attempt++) {
       try {
-        return readTask(addr, threadId, interpId, running);
+        return readTask(addr, threadId, interpId, running, checkNow);
       } catch (err) {
         if (!(err instanceof BadRead)) throw err;
         last = err.message;
@@ -206,7 +233,7 @@ export function walk(t: Target, limits: Limits = DEFAULT_LIMITS): RawSnapshot {
     };
   }
 
-  function readTask(addr: number, threadId: number, interpId: number, running: boolean): Task {
+  function readTask(addr: number, threadId: number, interpId: number, running: boolean, checkNow: boolean): Task {
     const a = t.asyncio!;
     const w = t.mem.words(addr, a.task.size);
     const wo = t.mem.woff;
@@ -215,11 +242,11 @@ export function walk(t: Target, limits: Limits = DEFAULT_LIMITS): RawSnapshot {
     const ab = untag(wordsU64(w, wo, a.task.awaitedBy));
     const abIsSet = ab !== 0 && wordsU8(w, wo, a.task.awaitedByIsSet) !== 0;
     const name = nameAddr ? r.taskName(nameAddr) : '';
-    // A task's name may be made on first use (an int until then), freeing the old object: a
-    // name read from a pointer that has changed since may be some other string's memory.
-    if (nameAddr && untag(t.mem.freshPtr(addr + a.task.name)) !== nameAddr) {
+    // See recheckNames; a task read again checks its name at once.
+    if (nameAddr && checkNow && untag(t.mem.freshPtr(addr + a.task.name)) !== nameAddr) {
       throw new BadRead(addr, 8, 'the task name changed while it was read');
     }
+    if (nameAddr && !checkNow) nameChecks.push(addr, nameAddr, snap.tasks.length);
     const task: Task = {
       id: idOf(addr), name, threadId, interpreterId: interpId,
       state: 'unknown', stack: NO_FRAMES, awaitedBy: ab === 0 ? NO_AWAITERS : abIsSet ? setMembers(ab).map(idOf) : awaitedByOne(ab),
