@@ -302,12 +302,15 @@ def _report_exit_when_known(agent):
     def excepthook(etype, value, tb):
         uncaught.append(1)
         if value is not None:
-            agent.core.on_uncaught(value)
+            agent._on_uncaught(value)
         hook(etype, value, tb)
     sys.excepthook = excepthook
 
     def report():
+        core = agent._core
+        if core is None:
+            return      # no debugger ever connected
         if uncaught and os.getpid() == agent.discovery_pid:
-            agent.core.event("programExited", {"exitCode": 1})
-        agent.core.backend.shutdown()
+            core.event("programExited", {"exitCode": 1})
+        core.backend.shutdown()
     atexit.register(report)

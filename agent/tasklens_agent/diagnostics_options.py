@@ -48,8 +48,9 @@ def configure(core, diagnose, slow_ms=None, stuck_s=None):
         bridge.output = bool(diagnose)
 
 
-def start(core, opts):
-    """Start the diagnostics when asked (--diagnose, or one of its options)."""
+def start(core_of, opts):
+    """Start the diagnostics when asked (--diagnose, or one of its options); `core_of()` gives
+    the debugger core, made only then."""
     from . import task_origins
     if not (opts.get("diagnose") or opts.get("slow_ms") or opts.get("stuck_s")
             or opts.get("diagnose_json")):
@@ -67,7 +68,7 @@ def start(core, opts):
         path = os.path.abspath(path)
     slow = opts["slow_ms"] / 1000.0 if opts.get("slow_ms") else diagnostics.DEFAULT_SLOW
     stuck = opts.get("stuck_s") or diagnostics.DEFAULT_STUCK
-    return diagnostics.start(core, slow, stuck, path, stderr=not opts.get("connect"))
+    return diagnostics.start(core_of(), slow, stuck, path, stderr=not opts.get("connect"))
 
 
 def start_trace(opts):

@@ -11,7 +11,7 @@ that asked lives; so it is held by an agent thread, never by the program's:
 - behind a wrapper, by a thread of its own that holds it for the program's life.
 """
 import os
-import signal
+import _signal   # as discovery.py
 import sys
 import threading
 
@@ -32,8 +32,8 @@ def _set(signum):
 
 def arm(parent):
     """On the calling thread: SIGKILL when `parent` dies (at once if it already has)."""
-    if _set(signal.SIGKILL) and os.getppid() != parent:
-        os.kill(os.getpid(), signal.SIGKILL)
+    if _set(_signal.SIGKILL) and os.getppid() != parent:
+        os.kill(os.getpid(), _signal.SIGKILL)
 
 
 def disarm():

@@ -9,7 +9,6 @@ The main thread runs the program; sessions run on control threads. Start-up is t
 runs needs only the first two.
 """
 import atexit
-import ctypes
 import errno
 import _socket
 import gc
@@ -25,7 +24,6 @@ from . import paths
 from . import runner
 from . import task_origins
 from . import tasks as taskmod
-from .core import Debugger
 from .threads import AgentThread, thread_id
 
 HANDSHAKE_TIMEOUT = 5.0
@@ -101,6 +99,7 @@ def _give_back_memory():
     under `tasklens run` holds little more memory than under plain python."""
     gc.collect()
     try:
+        import ctypes
         ctypes.CDLL(None).malloc_trim(0)    # glibc's; other C libraries keep it
     except (AttributeError, OSError):
         pass
@@ -137,11 +136,19 @@ def make_backend(core):
     return SettraceBackend(core)
 
 
+# 3.11's hooked backend compiles breakpoints into the main program before it runs and follows
+# threads from their start: its debugger core is made with the agent. A 3.12+ backend can start
+# at any time, so the core (about 2.5 MB of modules) waits for the first connection: most
+# programs under `tasklens run` never get one.
+EAGER_CORE = sys.version_info < (3, 12)
+
+
 class Agent:
     def __init__(self, opts):
         self.opts = opts
-        self.core = Debugger()
-        self.core.backend = make_backend(self.core)
+        self._core = None
+        self._core_lock = threading.Lock()
+        self.hooks_installed = False
         self.started = threading.Event()
         self.stop_on_entry = False
         self.session = None
@@ -164,6 +171,34 @@ class Agent:
         self.token = None
         prog = opts["program"]
         self.main_path = os.path.abspath(prog) if prog else None
+        if EAGER_CORE or os.environ.get("TASKLENS_BACKEND") == "settrace":
+            self._core = self._make_core()
+
+    @property
+    def core(self):
+        """The debugger core, made on first use (see EAGER_CORE)."""
+        core = self._core
+        if core is None:
+            with self._core_lock:
+                if self._core is None:
+                    self._core = self._make_core()
+                core = self._core
+        return core
+
+    def _make_core(self):
+        from .core import Debugger
+        core = Debugger()
+        core.backend = make_backend(core)
+        if self.opts["program"] and not self.attached:
+            # Before any adapter can set breakpoints in it.
+            core.bps.loaded_files.add(paths.canonical(self.opts["program"]))
+        if self.hooks_installed:
+            core.backend.start()
+        return core
+
+    def _on_uncaught(self, exc):
+        if self._core is not None:
+            self._core.on_uncaught(exc)
 
     # --- sessions ---
     def start_program(self):
@@ -287,8 +322,6 @@ class Agent:
         env_token = os.environ.pop("TASKLENS_TOKEN", None)
         wrapper = os.environ.pop("TASKLENS_WRAPPER_PID", None)
         os.environ.pop("TASKLENS_BACKEND", None)   # read by make_backend already
-        if opts["program"]:     # before any adapter can set breakpoints in it
-            self.core.bps.loaded_files.add(paths.canonical(opts["program"]))
         token = os.urandom(16).hex()
         if opts["connect"]:
             if not env_token:
@@ -310,16 +343,20 @@ class Agent:
         os.register_at_fork(after_in_child=self._forked)
         self._install_thread_hook()
         task_origins.enabled = self.listening
-        diagnostics_options.start(self.core, self.opts)
+        diagnostics_options.start(lambda: self.core, self.opts)
         diagnostics_options.start_trace(self.opts)
         taskmod.install()     # before user code imports asyncio (and uvloop binds it)
-        self.core.backend.start()
+        with self._core_lock:
+            self.hooks_installed = True
+            core = self._core
+        if core is not None:
+            core.backend.start()
         children.follow_forks(self)     # after the backend's own after-fork hook
 
     def run_program(self, target):
         """Runs the program on this (the main) thread; returns or raises as it ends."""
         try:
-            runner.run(target, bool(self.opts["module"]), self.core.on_uncaught)
+            runner.run(target, bool(self.opts["module"]), self._on_uncaught)
         except BaseException as exc:
             self.exit_code = runner.exit_code_of(exc)
             raise
@@ -352,8 +389,8 @@ class Agent:
         runner.unbuffer_stdio()
         if self.stop_on_entry:
             self.core.step_on_entry()
-        if not opts["module"]:
-            target = (self.core.backend.program_code(target[0], opts["program"]), target[1])
+        if not opts["module"] and self._core is not None:
+            target = (self._core.backend.program_code(target[0], opts["program"]), target[1])
         self.install_hooks()
         _give_back_memory()
         self.run_program(target)
@@ -364,26 +401,32 @@ class Agent:
             return
         self.session = None
         self.exit_code = 0
-        self.core.detach()
+        self._core_lock = threading.Lock()  # another thread may have held it as the process forked
+        if self._core is not None:
+            self._core.detach()
 
     def _install_thread_hook(self):
         original = threading.excepthook
-        core = self.core
+        agent = self
         bootstrap = threading.Thread._bootstrap_inner
 
         def announced_bootstrap(thread):
             """`thread` events, sent from the thread itself as it starts and ends."""
             tid = thread_id(thread)
-            core.event("thread", {"reason": "started", "threadId": tid, "name": thread.name})
+            core = agent._core      # none yet: no session to tell
+            if core is not None:
+                core.event("thread", {"reason": "started", "threadId": tid, "name": thread.name})
             try:
                 return bootstrap(thread)
             finally:
-                core.event("thread", {"reason": "exited", "threadId": tid, "name": thread.name})
+                core = agent._core
+                if core is not None:
+                    core.event("thread", {"reason": "exited", "threadId": tid, "name": thread.name})
         threading.Thread._bootstrap_inner = announced_bootstrap
 
         def hook(args):
             if args.exc_value is not None and args.thread is not None:
-                core.on_uncaught(args.exc_value)
+                agent._on_uncaught(args.exc_value)
             original(args)
         threading.excepthook = hook
 
@@ -394,9 +437,12 @@ class Agent:
         ends here: the program has exited for the adapter, nothing may stop any more, and the
         interpreter's finalization (`__del__` of loops and objects) runs after the agent's
         module globals are cleared, where a trace callback would only fail."""
+        core = self._core
+        if core is None:
+            return      # no debugger ever connected
         code = self.exit_code if self.exit_code is not None else 1
-        self.core.event("programExited", {"exitCode": code})
-        self.core.backend.shutdown()
+        core.event("programExited", {"exitCode": code})
+        core.backend.shutdown()
 
 
 def main(argv):
