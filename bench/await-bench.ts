@@ -5,11 +5,10 @@
 // interpreter has uvloop, uvloop (a fresh loop runs it); debugpy (Debian's python3-debugpy,
 // where importable) on the same program as the anchor.
 // Usage: node dist/bench/await-bench.js [--reps N]
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
-import type { Readable, Writable } from 'node:stream';
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import { lineOf, matrix, repoRoot, StreamClient } from './support';
+import { type Adapter, debugpy, imports, minorVersion, tasklens, withSession } from './adapters';
+import { lineOf, matrix, option, repoRoot } from './support';
 
 const PROGRAM = path.join(repoRoot, 'bench', 'programs', 'await_target.py');
 const STOP = lineOf(PROGRAM, 'BENCH-STOP');
@@ -20,44 +19,12 @@ const EXPRESSIONS: Array<[string, string, number]> = [
   ['`await fetch(0.02)` (sleeps 20 ms)', 'await fetch(0.02)', 20],
 ];
 
-interface Adapter {
-  name: string;
-  start(python: string): ChildProcess;
-  launchArgs(python: string, args: string[]): DebugProtocol.LaunchRequestArguments;
-}
-
-const tasklens: Adapter = {
-  name: 'tasklens',
-  start: () => spawn(process.execPath, [path.join(repoRoot, 'dist', 'src', 'cli', 'main.js'), 'dap'], { stdio: ['pipe', 'pipe', 'inherit'] }),
-  launchArgs: (python, args) => ({ program: PROGRAM, args, python }) as DebugProtocol.LaunchRequestArguments,
-};
-
-const debugpy: Adapter = {
-  name: 'debugpy',
-  start: (python) => spawn(python, ['-m', 'debugpy.adapter'], { stdio: ['pipe', 'pipe', 'inherit'] }),
-  launchArgs: (python, args) => ({ type: 'python', request: 'launch', program: PROGRAM, args, python: [python], console: 'internalConsole', justMyCode: true }) as DebugProtocol.LaunchRequestArguments,
-};
-
-function option(name: string, fallback: number): number {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
-
 /** Per expression, the round trips in ms (or the error the adapter gave). */
 async function measure(adapter: Adapter, python: string, args: string[], reps: number): Promise<Array<number[] | string>> {
-  const child = adapter.start(python);
-  const dc = new StreamClient('unused', 'unused', 'python');
-  dc.defaultTimeout = 30_000;
-  dc.attachStreams(child.stdout as Readable, child.stdin as Writable);
-  try {
-    await dc.initializeRequest({ adapterID: 'python', linesStartAt1: true, columnsStartAt1: true, pathFormat: 'path' });
+  return withSession(adapter, python, 30_000, async (dc) => {
     const initialized = dc.waitForEvent('initialized');
     const stopped = dc.waitForEvent('stopped');
-    const launched = dc.launchRequest(adapter.launchArgs(python, args));
+    const launched = dc.launchRequest(adapter.launchArgs(python, PROGRAM, args));
     await initialized;
     await dc.setBreakpointsRequest({ source: { path: PROGRAM }, breakpoints: [{ line: STOP }] });
     await dc.configurationDoneRequest();
@@ -81,18 +48,7 @@ async function measure(adapter: Adapter, python: string, args: string[], reps: n
       }
     }
     return out;
-  } finally {
-    await Promise.race([dc.disconnectRequest({ terminateDebuggee: true }).catch(() => undefined), sleep(3000)]);
-    child.kill('SIGKILL');
-  }
-}
-
-function version(python: string): string {
-  return spawnSync(python, ['-c', 'import sys; print("%d.%d" % sys.version_info[:2])'], { encoding: 'utf8' }).stdout.trim();
-}
-
-function imports(python: string, module: string): boolean {
-  return spawnSync(python, ['-c', `import ${module}`], { stdio: 'ignore' }).status === 0;
+  });
 }
 
 function cell(result: number[] | string | undefined, ownMs: number): string {
@@ -105,10 +61,10 @@ function cell(result: number[] | string | undefined, ownMs: number): string {
 }
 
 async function main(): Promise<void> {
-  const reps = option('--reps', 20);
+  const reps = Number(option('--reps') ?? 20);
   const lines = ['| Python | loop | console input | tasklens | debugpy |', '| --- | --- | --- | ---: | ---: |'];
   for (const python of matrix()) {
-    const v = version(python);
+    const v = minorVersion(python);
     const loops: Array<[string, string[]]> = [['asyncio', []]];
     if (imports(python, 'uvloop')) loops.push(['uvloop', ['--loop=uvloop']]);
     const withDebugpy = imports(python, 'debugpy');

@@ -6,39 +6,16 @@
 // (as timeit does: noise only ever adds time), and the table compares ratios.
 //
 //   node dist/bench/dap-bench.js [--reps N] [--n ITERATIONS] [--out FILE]
-import { spawn, spawnSync, ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Readable, Writable } from 'node:stream';
 import { DebugProtocol } from '@vscode/debugprotocol';
-import { lineOf, matrix, repoRoot, StreamClient } from './support';
+import { type Adapter, debugpy, imports, minorVersion, tasklens, withSession } from './adapters';
+import { lineOf, matrix, option, repoRoot, StreamClient } from './support';
 
 const programsDir = path.join(repoRoot, 'bench', 'programs');
 const cpuProgram = path.join(programsDir, 'cpu_bound.py');
 const startupProgram = path.join(programsDir, 'first_breakpoint.py');
-
-interface Adapter {
-  name: string;
-  start(python: string): ChildProcess;
-  launchArgs(python: string, program: string, args: string[]): DebugProtocol.LaunchRequestArguments;
-}
-
-const tasklens: Adapter = {
-  name: 'tasklens',
-  start: () => spawn(process.execPath, [path.join(repoRoot, 'dist', 'src', 'cli', 'main.js'), 'dap'], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  }),
-  launchArgs: (python, program, args) => ({ program, args, python, justMyCode: true }) as DebugProtocol.LaunchRequestArguments,
-};
-
-const debugpy: Adapter = {
-  name: 'debugpy',
-  start: (python) => spawn(python, ['-m', 'debugpy.adapter'], { stdio: ['pipe', 'pipe', 'inherit'] }),
-  launchArgs: (python, program, args) => ({
-    type: 'python', request: 'launch', program, args, python: [python],
-    console: 'internalConsole', justMyCode: true,
-  }) as DebugProtocol.LaunchRequestArguments,
-};
 
 function parseElapsed(text: string): number {
   const match = /elapsed=([0-9.]+)/.exec(text);
@@ -50,19 +27,6 @@ function bareRun(python: string, n: number): number {
   const run = spawnSync(python, [cpuProgram, String(n)], { encoding: 'utf8' });
   if (run.status !== 0) throw new Error(`bare run failed: ${run.stderr}`);
   return parseElapsed(run.stdout);
-}
-
-async function withSession<T>(adapter: Adapter, python: string, body: (dc: StreamClient) => Promise<T>): Promise<T> {
-  const child = adapter.start(python);
-  const dc = new StreamClient('unused', 'unused', 'python');
-  dc.defaultTimeout = 600_000;
-  dc.attachStreams(child.stdout as Readable, child.stdin as Writable);
-  try {
-    await dc.initializeRequest({ adapterID: 'python', linesStartAt1: true, columnsStartAt1: true, pathFormat: 'path' });
-    return await body(dc);
-  } finally {
-    child.kill();
-  }
 }
 
 // Launches `program`, installs `breakpoints` once the adapter is ready, and finishes the
@@ -78,7 +42,7 @@ async function configureAndLaunch(dc: StreamClient, adapter: Adapter, python: st
 }
 
 async function debuggedRun(adapter: Adapter, python: string, n: number, bp: DebugProtocol.SourceBreakpoint): Promise<number> {
-  return withSession(adapter, python, async (dc) => {
+  return withSession(adapter, python, 600_000, async (dc) => {
     let stdout = '';
     dc.on('output', (e: DebugProtocol.OutputEvent) => {
       if (e.body.category === 'stdout' || e.body.category === undefined) stdout += e.body.output;
@@ -91,7 +55,7 @@ async function debuggedRun(adapter: Adapter, python: string, n: number, bp: Debu
 }
 
 async function timeToFirstBreakpoint(adapter: Adapter, python: string): Promise<number> {
-  return withSession(adapter, python, async (dc) => {
+  return withSession(adapter, python, 600_000, async (dc) => {
     const started = performance.now();
     const stopped = dc.waitForEvent('stopped');
     await configureAndLaunch(dc, adapter, python, startupProgram, [],
@@ -107,33 +71,18 @@ function best(values: number[]): number {
   return Math.min(...values);
 }
 
-function pythonVersion(python: string): string {
-  const out = spawnSync(python, ['-c', 'import sys; print("%d.%d" % sys.version_info[:2])'], { encoding: 'utf8' });
-  if (out.status !== 0) throw new Error(`cannot run ${python}`);
-  return out.stdout.trim();
-}
-
-function hasDebugpy(python: string): boolean {
-  return spawnSync(python, ['-c', 'import debugpy'], { stdio: 'ignore' }).status === 0;
-}
-
 interface Row { python: string; scenario: string; n: number; bare: number; tasklens?: number; debugpy?: number }
-
-function option(name: string, fallback: number): number {
-  const at = process.argv.indexOf(name);
-  return at >= 0 ? Number(process.argv[at + 1]) : fallback;
-}
 
 function fmtRatio(value: number | undefined, base: number): string {
   return value === undefined ? '—' : `${(value / base).toFixed(2)}×`;
 }
 
 async function main(): Promise<void> {
-  const reps = option('--reps', 3);
-  const hotN = option('--n', 10_000_000);
+  const reps = Number(option('--reps') ?? 3);
+  const hotN = Number(option('--n') ?? 10_000_000);
   // debugpy pays its per-line cost on every one of these iterations; fewer keep the run short
   // while the ratio against a bare run of the same size stays comparable.
-  const debugpyHotN = Math.min(hotN, option('--debugpy-n', 300_000));
+  const debugpyHotN = Math.min(hotN, Number(option('--debugpy-n') ?? 300_000));
   const outAt = process.argv.indexOf('--out');
   const never = { line: lineOf(cpuProgram, 'NEVER_LINE') };
   const hotFalse = { line: lineOf(cpuProgram, 'HOT_LINE'), condition: 'i < 0' };
@@ -141,8 +90,8 @@ async function main(): Promise<void> {
   const startupRows: { python: string; tasklens: number; debugpy?: number }[] = [];
 
   for (const python of matrix()) {
-    const version = pythonVersion(python);
-    const withDebugpy = hasDebugpy(python);
+    const version = minorVersion(python);
+    const withDebugpy = imports(python, 'debugpy');
     const idleBare: number[] = [], idleTl: number[] = [], idleDp: number[] = [];
     const hotBare: number[] = [], hotTl: number[] = [], hotBareSmall: number[] = [], hotDp: number[] = [];
     const startTl: number[] = [], startDp: number[] = [];

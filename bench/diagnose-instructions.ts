@@ -4,9 +4,11 @@
 // is subtracted, as the timed benchmark counts only the program's own time. Smaller sizes than
 // the timed benchmark (valgrind runs ~50× slower); the ratio per task is what matters.
 //
-// `--diagnose` is left to the timed benchmark: its watchdog thread ticks every 20 ms of wall
-// time, and under valgrind (~50× slower) it ticks ~50× more often per instruction of the
-// program than in a real run, so a count would say nothing about the real cost.
+// `--diagnose` is counted on the program's (main) thread only: its watchdog thread ticks every
+// 20 ms of wall time, and under valgrind (~50× slower) it ticks ~50× more often per instruction
+// of the program than in a real run, so its count would say nothing about the real cost (the
+// watchdog's CPU time per second of a real run is in docs/bench-diagnose.md). What the main
+// thread pays is exact: the hooks on the program's own path.
 //
 //   node dist/bench/diagnose-instructions.js [--tasks N] [--items N] [--out FILE]
 import { spawnSync } from 'node:child_process';
@@ -19,8 +21,8 @@ const launcher = path.join(repoRoot, 'agent', 'launch.py');
 const throughput = path.join(repoRoot, 'bench', 'programs', 'async_throughput.py');
 const cpuBound = path.join(repoRoot, 'bench', 'programs', 'cpu_bound.py');
 
-type Mode = 'bare' | 'run';
-const MODES: Mode[] = ['bare', 'run'];
+type Mode = 'bare' | 'run' | 'diagnose';
+const MODES: Mode[] = ['bare', 'run', 'diagnose'];
 
 function option(name: string, fallback: string): string {
   const at = process.argv.indexOf(name);
@@ -29,16 +31,28 @@ function option(name: string, fallback: string): string {
 
 function argv(mode: Mode, program: string[]): string[] {
   if (mode === 'bare') return program;
-  return [launcher, '--', ...program];
+  return [launcher, ...(mode === 'diagnose' ? ['--diagnose'] : []), '--', ...program];
 }
 
-/** Instructions executed by `python argv…`, all threads, as callgrind counts them. */
-function instructions(python: string, args: string[]): number {
-  const run = spawnSync('valgrind', ['--tool=callgrind', '--callgrind-out-file=/dev/null', python, ...args],
-    { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
-  const m = /Collected : (\d+)/.exec(run.stderr);
-  if (run.status !== 0 || !m) throw new Error(`valgrind ${python} ${args.join(' ')} failed: ${run.stderr.slice(-1500)}`);
-  return Number(m[1]);
+/**
+ * Instructions executed by `python argv…` as callgrind counts them: on every thread, or
+ * (`mainOnly`) on the main thread alone, from the per-thread profile callgrind writes first.
+ */
+function instructions(python: string, args: string[], mainOnly = false): number {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tasklens-callgrind-'));
+  try {
+    const out = path.join(dir, 'cg.out');
+    const run = spawnSync('valgrind', ['--tool=callgrind', '--separate-threads=yes', `--callgrind-out-file=${out}`, python, ...args],
+      { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+    const m = /Collected : (\d+)/.exec(run.stderr);
+    if (run.status !== 0 || !m) throw new Error(`valgrind ${python} ${args.join(' ')} failed: ${run.stderr.slice(-1500)}`);
+    if (!mainOnly) return Number(m[1]);
+    const main = /^summary: (\d+)/m.exec(fs.readFileSync(`${out}-01`, 'utf8'));
+    if (!main) throw new Error(`no main-thread summary in ${out}-01`);
+    return Number(main[1]);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 function main(): void {
@@ -57,16 +71,17 @@ function main(): void {
   const lines = [
     'Instructions executed by the program (start-up subtracted), and the ratio to bare:',
     '',
-    '| Python | program | bare | `tasklens run` |',
-    '| --- | --- | ---: | ---: |',
+    '| Python | program | bare | `tasklens run` | `--diagnose` (main thread) |',
+    '| --- | --- | ---: | ---: | ---: |',
   ];
   for (const python of matrix()) {
     const version = spawnSync(python, ['-c', 'import platform; print(platform.python_version())'], { encoding: 'utf8' }).stdout.trim();
-    const startup = new Map(MODES.map((m) => [m, instructions(python, argv(m, [empty]))]));
+    const count = (m: Mode, program: string[]): number => instructions(python, argv(m, program), m === 'diagnose');
+    const startup = new Map(MODES.map((m) => [m, count(m, [empty])]));
     for (const [label, program] of programs) {
-      const own = new Map(MODES.map((m) => [m, instructions(python, argv(m, program)) - startup.get(m)!]));
+      const own = new Map(MODES.map((m) => [m, count(m, program) - startup.get(m)!]));
       const cell = (m: Mode): string => `${(own.get(m)! / 1e6).toFixed(0)} M (${(own.get(m)! / own.get('bare')!).toFixed(3)}×)`;
-      lines.push(`| ${version} | ${label} | ${(own.get('bare')! / 1e6).toFixed(0)} M | ${cell('run')} |`);
+      lines.push(`| ${version} | ${label} | ${(own.get('bare')! / 1e6).toFixed(0)} M | ${cell('run')} | ${cell('diagnose')} |`);
       process.stderr.write(`${lines[lines.length - 1]}\n`);
     }
   }

@@ -2,11 +2,10 @@
 // pause request to the `stopped` event, through a real DAP client, for tasklens and (on 3.14,
 // where Debian's python3-debugpy is built) debugpy. A pause that brings no stop within the
 // limit is reported as such. Usage: node dist/bench/pause-bench.js [--reps N] [--limit-ms MS]
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
-import type { Readable, Writable } from 'node:stream';
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import { matrix, repoRoot, StreamClient } from './support';
+import { type Adapter, debugpy, imports, minorVersion, sleep, tasklens, withSession } from './adapters';
+import { matrix, option, repoRoot } from './support';
 
 const fixtures = path.join(repoRoot, 'test', 'fixtures');
 
@@ -29,43 +28,11 @@ const SCENARIOS: Scenario[] = [
   { name: 'idle server on uvloop', program: 'pause_idle_server.py', args: ['--loop=uvloop'], ready: /^port \d+$/m, uvloop: true },
 ];
 
-interface Adapter {
-  name: string;
-  start(python: string): ChildProcess;
-  launchArgs(python: string, program: string, args: string[]): DebugProtocol.LaunchRequestArguments;
-}
-
-const tasklens: Adapter = {
-  name: 'tasklens',
-  start: () => spawn(process.execPath, [path.join(repoRoot, 'dist', 'src', 'cli', 'main.js'), 'dap'], { stdio: ['pipe', 'pipe', 'inherit'] }),
-  launchArgs: (python, program, args) => ({ program, args, python }) as DebugProtocol.LaunchRequestArguments,
-};
-
-const debugpy: Adapter = {
-  name: 'debugpy',
-  start: (python) => spawn(python, ['-m', 'debugpy.adapter'], { stdio: ['pipe', 'pipe', 'inherit'] }),
-  launchArgs: (python, program, args) => ({ type: 'python', request: 'launch', program, args, python: [python], console: 'internalConsole', justMyCode: true }) as DebugProtocol.LaunchRequestArguments,
-};
-
-function option(name: string, fallback: number): number {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
-
 /** Milliseconds from `pause` to `stopped`, or undefined when no stop came within `limitMs`. */
 async function timePause(adapter: Adapter, python: string, scenario: Scenario, limitMs: number): Promise<number | undefined> {
-  const child = adapter.start(python);
-  const dc = new StreamClient('unused', 'unused', 'python');
-  dc.defaultTimeout = 30_000;
-  dc.attachStreams(child.stdout as Readable, child.stdin as Writable);
-  let stdout = '';
-  dc.on('output', (e: DebugProtocol.OutputEvent) => (stdout += e.body.output));
-  try {
-    await dc.initializeRequest({ adapterID: 'python', linesStartAt1: true, columnsStartAt1: true, pathFormat: 'path' });
+  return withSession(adapter, python, 30_000, async (dc) => {
+    let stdout = '';
+    dc.on('output', (e: DebugProtocol.OutputEvent) => (stdout += e.body.output));
     const program = path.join(fixtures, scenario.program);
     const initialized = dc.waitForEvent('initialized');
     const launched = dc.launchRequest(adapter.launchArgs(python, program, scenario.args));
@@ -81,18 +48,7 @@ async function timePause(adapter: Adapter, python: string, scenario: Scenario, l
     await dc.pauseRequest({ threadId: threads[0].id });
     const at = await stopped;
     return at === undefined ? undefined : at - asked;
-  } finally {
-    await Promise.race([dc.disconnectRequest({ terminateDebuggee: true }).catch(() => undefined), sleep(3000)]);
-    child.kill('SIGKILL');
-  }
-}
-
-function version(python: string): string {
-  return spawnSync(python, ['-c', 'import sys; print("%d.%d" % sys.version_info[:2])'], { encoding: 'utf8' }).stdout.trim();
-}
-
-function imports(python: string, module: string): boolean {
-  return spawnSync(python, ['-c', `import ${module}`], { stdio: 'ignore' }).status === 0;
+  });
 }
 
 function summary(values: Array<number | undefined>, limitMs: number): string {
@@ -102,11 +58,11 @@ function summary(values: Array<number | undefined>, limitMs: number): string {
 }
 
 async function main(): Promise<void> {
-  const reps = option('--reps', 3);
-  const limitMs = option('--limit-ms', 5000);
+  const reps = Number(option('--reps') ?? 3);
+  const limitMs = Number(option('--limit-ms') ?? 5000);
   const lines = ['| Python | program | tasklens | debugpy |', '| --- | --- | ---: | ---: |'];
   for (const python of matrix()) {
-    const v = version(python);
+    const v = minorVersion(python);
     const hasUvloop = imports(python, 'uvloop');
     const withDebugpy = imports(python, 'debugpy');
     for (const scenario of SCENARIOS) {
