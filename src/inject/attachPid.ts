@@ -76,13 +76,16 @@ async function inject(target: AttachTarget, port: number, token: string, files: 
   // On 3.14+ the interpreter's own way is tried first, even where gdb will be needed: it is
   // what refuses a program started with remote debugging disabled.
   const remote = target.minor >= 14 && sameUser;
-  log('agent', 'note', { attach: target.pid, python: `3.${target.minor}`, via: remote ? 'remote_exec' : 'gdb', mainSyscall: target.mainSyscall });
+  log('agent', 'note', { attach: target.pid, python: `3.${target.minor}`, via: remote ? 'remote_exec' : 'gdb', mainSyscall: target.mainSyscall, uvloop: target.uvloop });
   if (remote) {
     const script = files.script(target.pid);
     fs.writeFileSync(script, scriptText(bootstrapCode(agentDir(), port, token, script)), { mode: 0o600 });
-    fail(target, await viaRemoteExec(target.executable, target.pid, script), 'remote');
-    // A loop that retries its wait after EINTR without returning to Python (uvloop's libuv)
-    // never runs the script: gdb then (the script, if it runs after all, finds its token used).
+    const requested = await viaRemoteExec(target.executable, target.pid, script);
+    log('agent', 'note', { attach: target.pid, remoteExec: requested });
+    fail(target, requested, 'remote');
+    // A main thread that waits where the interrupt does not bring it back to Python (a lock, a
+    // sleep, uvloop's libuv, which waits again after EINTR) never runs the script: gdb at once
+    // then, else after a bounded wait (the script, if it runs after all, finds its token used).
     if (gdb === null || (await arrives(accepted, remoteExecWakes(target) ? REMOTE_EXEC_MS : 0))) return;
     log('agent', 'note', { attach: target.pid, via: 'gdb', after: 'remote_exec did not run' });
   }
@@ -93,6 +96,7 @@ async function inject(target: AttachTarget, port: number, token: string, files: 
   fs.writeFileSync(codeFile, bootstrapCode(agentDir(), port, token), { mode: 0o600 });
   const result = await viaGdb(gdb, target.pid, codeFile);
   files.dropCode();
+  log('agent', 'note', { attach: target.pid, gdb: result });
   // A gdb that failed after the code ran is no failure: the agent may be on its way.
   if (!result.ok && !(await arrives(accepted, 300))) fail(target, result, 'gdb');
 }
