@@ -3,10 +3,12 @@
 // configurationDone, threads), timed at a real DAP client; and, on a CPU-bound program, its
 // own call rate before an attach and after the detach (idle overhead left behind).
 //
-//   node dist/bench/attach-bench.js [--reps N] [--only WORD] [--out FILE]
+//   node dist/bench/attach-bench.js [--reps N] [--only WORD] [--against MAIN_JS] [--out FILE]
 //
 // --only keeps the programs whose name holds WORD (busy, asyncio, uvloop, Lock, sleep);
 // TASKLENS_PYTHONS picks interpreters. uvloop rows appear where uvloop is installed.
+// --against times another build's dist/src/cli/main.js in the same run, turn about with this
+// one on fresh targets, so that both see the same load (an extra column).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -55,8 +57,8 @@ function kill(t: Target): void {
 }
 
 /** ms from `attach` to the first `threads` answer; the session then detaches. */
-async function attachToThreads(pid: number): Promise<number> {
-  const adapter = spawn(process.execPath, [path.join(repoRoot, 'dist', 'src', 'cli', 'main.js'), 'dap'], { stdio: ['pipe', 'pipe', 'inherit'] });
+async function attachToThreads(pid: number, mainJs: string): Promise<number> {
+  const adapter = spawn(process.execPath, [mainJs, 'dap'], { stdio: ['pipe', 'pipe', 'inherit'] });
   const dc = new StreamClient('unused', 'unused', 'tasklens');
   dc.defaultTimeout = 30_000;
   dc.attachStreams(adapter.stdout as Readable, adapter.stdin as Writable);
@@ -88,30 +90,41 @@ async function main(): Promise<void> {
   const reps = Number(option('--reps') ?? '3');
   const only = option('--only');
   console.log(`load average at the start: ${fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
-  const rows: string[] = ['| Python | program | attach → first threads | after detach: rate vs before |', '| --- | --- | ---: | ---: |'];
+  const against = option('--against');
+  const mainJs = path.join(repoRoot, 'dist', 'src', 'cli', 'main.js');
+  const rows: string[] = [
+    `| Python | program | attach → first threads |${against ? ' same, --against build |' : ''} after detach: rate vs before |`,
+    `| --- | --- | ---: |${against ? ' ---: |' : ''} ---: |`,
+  ];
+  const shown = (xs: number[]) => `${Math.round(median(xs))} ms (worst ${Math.round(Math.max(...xs))})`;
   for (const python of matrix()) {
     const version = path.basename(python);
     const uvloop = hasUvloop(python);
     for (const [name, program, args, ready] of PROGRAMS) {
       if ((only && !name.includes(only)) || (args.includes('--loop=uvloop') && !uvloop)) continue;
       const times: number[] = [];
+      const otherTimes: number[] = [];
       const ratios: number[] = [];
       const busy = name.startsWith('busy');
       for (let i = 0; i < reps; i++) {
-        const target = await startTarget(python, program, args, ready);
-        try {
-          const before = busy ? await rate(target, WINDOW_MS) : NaN;
-          times.push(await attachToThreads(target.child.pid!));
-          if (busy) {
-            await new Promise((r) => setTimeout(r, 500));
-            ratios.push(await rate(target, WINDOW_MS) / before);
+        const turns: Array<[string, number[]]> = [[mainJs, times]];
+        if (against) turns[i % 2 === 0 ? 'push' : 'unshift']([against, otherTimes]);
+        for (const [adapter, into] of turns) {
+          const target = await startTarget(python, program, args, ready);
+          try {
+            const before = busy && adapter === mainJs ? await rate(target, WINDOW_MS) : NaN;
+            into.push(await attachToThreads(target.child.pid!, adapter));
+            if (!Number.isNaN(before)) {
+              await new Promise((r) => setTimeout(r, 500));
+              ratios.push(await rate(target, WINDOW_MS) / before);
+            }
+          } finally {
+            kill(target);
           }
-        } finally {
-          kill(target);
         }
       }
       const overhead = busy ? `${median(ratios).toFixed(2)}× (${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)})` : '—';
-      const row = `| ${version} | ${name} | ${Math.round(median(times))} ms (worst ${Math.round(Math.max(...times))}) | ${overhead} |`;
+      const row = `| ${version} | ${name} | ${shown(times)} |${against ? ` ${shown(otherTimes)} |` : ''} ${overhead} |`;
       console.log(row);
       rows.push(row);
     }
