@@ -1,8 +1,9 @@
 // The Python lines injected into a running program (attach by process id). They start one raw
 // thread, which loads the agent from its folder (nothing is added to sys.path) and dials the
-// adapter back (agent/tasklens_agent/attach.py). The program's thread that ran them waits, GIL
-// released, until that thread has imported the agent (a second at most): in a busy program the
-// imports would otherwise get the GIL only between the program's own turns, several times slower.
+// adapter back (agent/tasklens_agent/attach.py). The program's thread that ran them (when no
+// gdb holds the process) waits, GIL released, until that thread has imported the agent (a second
+// at most): in a busy program the imports would otherwise get the GIL only between the program's
+// own turns, several times slower.
 // A failure before the agent can speak the protocol is sent back as one `attachFailed` event, so
 // the user reads why instead of a timeout.
 
@@ -56,8 +57,13 @@ if "threading" not in sys.modules and _thread.get_native_id() == os.getpid():
 imported = _thread.allocate_lock()
 imported.acquire()
 _thread.start_new_thread(boot, (${args}, imported))
+with open("/proc/self/status") as status:
+    traced = "\\nTracerPid:\\t0\\n" not in status.read()
+# Not while gdb still holds the process (a call on a blocked thread, with no GIL to share):
+# there each extension module the agent loads stops the process for gdb's library event.
 # Bounded: the import may wait for a module this thread is itself halfway through importing.
-imported.acquire(timeout=1)
+if not traced:
+    imported.acquire(timeout=1)
 `;
 }
 
