@@ -18,7 +18,7 @@ export interface InjectResult {
 const HELPER_MS = 5_000;
 const GDB_MS = 6_000;
 /** From gdb's SIGINT to its SIGKILL. */
-export const GDB_GRACE_MS = 1_500;
+const GDB_GRACE_MS = 1_500;
 const GDB_CANDIDATES = ['/usr/bin/gdb', '/usr/local/bin/gdb', '/bin/gdb'];
 
 function helper(name: string): string {
