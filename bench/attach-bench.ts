@@ -3,24 +3,32 @@
 // configurationDone, threads), timed at a real DAP client; and, on a CPU-bound program, its
 // own call rate before an attach and after the detach (idle overhead left behind).
 //
-//   node dist/bench/attach-bench.js [--reps N] [--out FILE]
-import { spawn, type ChildProcess } from 'node:child_process';
+//   node dist/bench/attach-bench.js [--reps N] [--only WORD] [--against MAIN_JS] [--out FILE]
+//
+// --only keeps the programs whose name holds WORD (busy, asyncio, uvloop, Lock, sleep);
+// TASKLENS_PYTHONS picks interpreters. uvloop rows appear where uvloop is installed.
+// --against times another build's dist/src/cli/main.js in the same run, turn about with this
+// one on fresh targets, so that both see the same load (an extra column).
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
-import { matrix, repoRoot, StreamClient } from './support';
+import { matrix, median, option, repoRoot, StreamClient } from './support';
 
 const fixtures = path.join(repoRoot, 'test', 'fixtures');
-const PROGRAMS: Array<[string, string, RegExp]> = [
-  ['busy (CPU-bound loop)', path.join(repoRoot, 'bench', 'programs', 'attach_rate.py'), /ready/],
-  ['hung: asyncio deadlock (epoll_wait)', path.join(fixtures, 'pause_async_deadlock.py'), /ready/],
-  ['hung: threading.Lock deadlock', path.join(fixtures, 'pause_lock_deadlock.py'), /ready/],
-  ['hung: main thread in time.sleep', path.join(fixtures, 'pause_sleep.py'), /tick 1/],
+const PROGRAMS: Array<[string, string, string[], RegExp]> = [
+  ['busy (CPU-bound loop)', path.join(repoRoot, 'bench', 'programs', 'attach_rate.py'), [], /ready/],
+  ['hung: asyncio deadlock (epoll_wait)', path.join(fixtures, 'pause_async_deadlock.py'), [], /ready/],
+  ['hung: uvloop deadlock (epoll_wait)', path.join(fixtures, 'pause_async_deadlock.py'), ['--loop=uvloop'], /ready/],
+  ['hung: threading.Lock deadlock', path.join(fixtures, 'pause_lock_deadlock.py'), [], /ready/],
+  ['hung: main thread in time.sleep', path.join(fixtures, 'pause_sleep.py'), [], /tick 1/],
 ];
 
-function option(name: string, fallback: string): string {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? process.argv[i + 1] : fallback;
+/** Wall time over which the CPU-bound program's rates (per CPU second) are gathered, before and after. */
+const WINDOW_MS = 2500;
+
+function hasUvloop(python: string): boolean {
+  return spawnSync(python, ['-c', 'import uvloop'], { stdio: 'ignore', timeout: 10_000 }).status === 0;
 }
 
 interface Target {
@@ -28,8 +36,8 @@ interface Target {
   out: () => string;
 }
 
-async function startTarget(python: string, program: string, ready: RegExp): Promise<Target> {
-  const child = spawn(python, [program], { detached: true, stdio: ['ignore', 'pipe', 'ignore'] });
+async function startTarget(python: string, program: string, args: string[], ready: RegExp): Promise<Target> {
+  const child = spawn(python, [program, ...args], { detached: true, stdio: ['ignore', 'pipe', 'ignore'] });
   let out = '';
   child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
   const deadline = Date.now() + 15_000;
@@ -49,8 +57,8 @@ function kill(t: Target): void {
 }
 
 /** ms from `attach` to the first `threads` answer; the session then detaches. */
-async function attachToThreads(pid: number): Promise<number> {
-  const adapter = spawn(process.execPath, [path.join(repoRoot, 'dist', 'src', 'cli', 'main.js'), 'dap'], { stdio: ['pipe', 'pipe', 'inherit'] });
+async function attachToThreads(pid: number, mainJs: string): Promise<number> {
+  const adapter = spawn(process.execPath, [mainJs, 'dap'], { stdio: ['pipe', 'pipe', 'inherit'] });
   const dc = new StreamClient('unused', 'unused', 'tasklens');
   dc.defaultTimeout = 30_000;
   dc.attachStreams(adapter.stdout as Readable, adapter.stdin as Writable);
@@ -70,46 +78,59 @@ async function attachToThreads(pid: number): Promise<number> {
   }
 }
 
-/** The median of the rates the program prints over the next `ms`. */
+/** The median of the rates (calls per CPU second of the program's thread) it prints over the next `ms`. */
 async function rate(t: Target, ms: number): Promise<number> {
   const from = t.out().length;
   await new Promise((r) => setTimeout(r, ms));
   const rates = [...t.out().slice(from).matchAll(/rate (\d+)/g)].map((m) => Number(m[1]));
-  return median(rates);
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length === 0 ? NaN : s[Math.floor(s.length / 2)];
+  return rates.length === 0 ? NaN : median(rates);
 }
 
 async function main(): Promise<void> {
-  const reps = Number(option('--reps', '3'));
-  const rows: string[] = ['| Python | program | attach → first threads | after detach: rate vs before |', '| --- | --- | ---: | ---: |'];
+  const reps = Number(option('--reps') ?? '3');
+  const only = option('--only');
+  console.log(`load average at the start: ${fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
+  const against = option('--against');
+  const mainJs = path.join(repoRoot, 'dist', 'src', 'cli', 'main.js');
+  const rows: string[] = [
+    `| Python | program | attach → first threads |${against ? ' same, --against build |' : ''} after detach: rate vs before |`,
+    `| --- | --- | ---: |${against ? ' ---: |' : ''} ---: |`,
+  ];
+  const shown = (xs: number[]) => `${Math.round(median(xs))} ms (worst ${Math.round(Math.max(...xs))})`;
   for (const python of matrix()) {
     const version = path.basename(python);
-    for (const [name, program, ready] of PROGRAMS) {
+    const uvloop = hasUvloop(python);
+    for (const [name, program, args, ready] of PROGRAMS) {
+      if ((only && !name.includes(only)) || (args.includes('--loop=uvloop') && !uvloop)) continue;
       const times: number[] = [];
-      let overhead = '';
+      const otherTimes: number[] = [];
+      const ratios: number[] = [];
+      const busy = name.startsWith('busy');
       for (let i = 0; i < reps; i++) {
-        const target = await startTarget(python, program, ready);
-        try {
-          const before = name.startsWith('busy') ? await rate(target, 1500) : NaN;
-          times.push(await attachToThreads(target.child.pid!));
-          if (name.startsWith('busy') && i === 0) {
-            await new Promise((r) => setTimeout(r, 500));
-            overhead = `${(await rate(target, 1500) / before).toFixed(2)}×`;
+        const turns: Array<[string, number[]]> = [[mainJs, times]];
+        if (against) turns[i % 2 === 0 ? 'push' : 'unshift']([against, otherTimes]);
+        for (const [adapter, into] of turns) {
+          const target = await startTarget(python, program, args, ready);
+          try {
+            const before = busy && adapter === mainJs ? await rate(target, WINDOW_MS) : NaN;
+            into.push(await attachToThreads(target.child.pid!, adapter));
+            if (!Number.isNaN(before)) {
+              await new Promise((r) => setTimeout(r, 500));
+              ratios.push(await rate(target, WINDOW_MS) / before);
+            }
+          } finally {
+            kill(target);
           }
-        } finally {
-          kill(target);
         }
       }
-      const row = `| ${version} | ${name} | ${Math.round(median(times))} ms (worst ${Math.round(Math.max(...times))}) | ${overhead || '—'} |`;
+      const overhead = busy ? `${median(ratios).toFixed(2)}× (${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)})` : '—';
+      const row = `| ${version} | ${name} | ${shown(times)} |${against ? ` ${shown(otherTimes)} |` : ''} ${overhead} |`;
       console.log(row);
       rows.push(row);
     }
   }
-  const out = option('--out', '');
+  console.log(`load average at the end: ${fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
+  const out = option('--out');
   if (out) fs.writeFileSync(out, `${rows.join('\n')}\n`);
 }
 

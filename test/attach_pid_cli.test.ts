@@ -7,14 +7,14 @@ import { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { eachPython, it } from './support/matrix';
 import { fixture, MAIN_JS } from './support/paths';
-import { killAllTargets, startTarget } from './attach_pid_support';
+import { killAllTargets, startTarget, tied } from './attach_pid_support';
 
 after(killAllTargets);
 
 eachPython('tasklens attach PID', (py) => {
   it('serves DAP for the process, prints the port, and exits after the session', async () => {
     const target = await startTarget(py.path, fixture('attach_busy.py'));
-    const cli = spawn(process.execPath, [MAIN_JS, 'attach', String(target.pid), '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const cli = spawn('setpriv', tied(process.execPath, MAIN_JS, 'attach', String(target.pid), '--json'), { stdio: ['ignore', 'pipe', 'pipe'] });
     const exited = new Promise<number | null>((resolve) => cli.once('exit', (code) => resolve(code)));
     try {
       const port = await new Promise<number>((resolve, reject) => {

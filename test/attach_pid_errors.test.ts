@@ -11,20 +11,20 @@ import type { DebugProtocol } from '@vscode/debugprotocol';
 import { ErrorCode } from '../src/dap/errors';
 import { Harness, withAdapter } from './support/harness';
 import { eachPython, it, TEST_TIMEOUT_MS } from './support/matrix';
-import { fixture, MAIN_JS } from './support/paths';
-import { attachError, attachTo, failure, killAllTargets, startTarget } from './attach_pid_support';
+import { fixture, MAIN_JS, ROOT } from './support/paths';
+import { attachError, attachTo, failure, killAllTargets, startTarget, tied } from './attach_pid_support';
 
 after(killAllTargets);
 
 const BUSY = fixture('attach_busy.py');
 
-/** A process whose mapped executable is named like an old interpreter (the check reads names). */
-async function fakeOldPython(): Promise<{ pid: number; kill: () => void }> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tasklens-old-'));
-  const exe = path.join(dir, 'python3.9');
+/** A process whose mapped executable is named like an interpreter it is not (the checks read names). */
+async function fakePython(name: string): Promise<{ pid: number; kill: () => void }> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tasklens-fake-'));
+  const exe = path.join(dir, name);
   fs.copyFileSync('/bin/sleep', exe);
   fs.chmodSync(exe, 0o755);
-  const child = spawn(exe, ['60'], { detached: true, stdio: 'ignore' });
+  const child = spawn('setpriv', tied(exe, '60'), { detached: true, stdio: 'ignore' });
   await new Promise((r) => setTimeout(r, 100));
   return {
     pid: child.pid!,
@@ -33,6 +33,23 @@ async function fakeOldPython(): Promise<{ pid: number; kill: () => void }> {
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** A free-threaded interpreter (python3.Nt) on PATH or beside the matrix's, if the machine has one. */
+function findFreeThreaded(): string | undefined {
+  const cache = path.join(ROOT, '.cache', 'pythons');
+  const dirs = [...(process.env.PATH ?? '').split(path.delimiter), ...(fs.existsSync(cache) ? fs.readdirSync(cache).map((v) => path.join(cache, v, 'usr', 'bin')) : [])];
+  for (const dir of dirs) {
+    let names: string[];
+    try {
+      names = fs.readdirSync(dir);
+    } catch {
+      continue;
+    }
+    const name = names.find((n) => /^python3\.\d+t$/.test(n));
+    if (name) return path.join(dir, name);
+  }
+  return undefined;
 }
 
 describe('attach by pid: errors without an interpreter', () => {
@@ -45,7 +62,7 @@ describe('attach by pid: errors without an interpreter', () => {
   });
 
   it('not a Python process', async () => {
-    const child = spawn('sleep', ['60'], { detached: true, stdio: 'ignore' });
+    const child = spawn('setpriv', tied('sleep', '60'), { detached: true, stdio: 'ignore' });
     try {
       await new Promise((r) => setTimeout(r, 100));
       await withAdapter(async (h) => {
@@ -59,7 +76,7 @@ describe('attach by pid: errors without an interpreter', () => {
   });
 
   it('Python older than 3.11', async () => {
-    const old = await fakeOldPython();
+    const old = await fakePython('python3.9');
     try {
       await withAdapter(async (h) => {
         const err = await attachError(h, { processId: old.pid });
@@ -68,6 +85,35 @@ describe('attach by pid: errors without an interpreter', () => {
       });
     } finally {
       old.kill();
+    }
+  });
+
+  it('a free-threaded build (a stand-in named python3.14t)', async () => {
+    const fake = await fakePython('python3.14t');
+    try {
+      await withAdapter(async (h) => {
+        const err = await attachError(h, { processId: fake.pid });
+        assert.equal(err.code, ErrorCode.AttachFreeThreaded, err.message);
+        assert.match(err.message, /free-threaded build of Python 3\.14/);
+      });
+    } finally {
+      fake.kill();
+    }
+  });
+
+  const freeThreaded = findFreeThreaded();
+  test('a free-threaded build (a real one)', {
+    timeout: TEST_TIMEOUT_MS,
+    skip: freeThreaded ? false : 'no free-threaded CPython on this machine (no python3.Nt on PATH or in .cache/pythons, none in the Debian suite the matrix comes from); the stand-in above checks the same refusal',
+  }, async () => {
+    const target = await startTarget(freeThreaded!, BUSY);
+    try {
+      await withAdapter(async (h) => {
+        const err = await attachError(h, { processId: target.pid });
+        assert.equal(err.code, ErrorCode.AttachFreeThreaded, err.message);
+      });
+    } finally {
+      target.kill();
     }
   });
 
@@ -136,6 +182,21 @@ eachPython('attach by pid: errors', (py) => {
         const err = await attachError(h, { processId: target.pid });
         assert.equal(err.code, ErrorCode.AttachProcessExited, err.message);
         assert.match(err.message, /exited during the attach/);
+      });
+    } finally {
+      target.kill();
+    }
+  });
+
+  it('the GIL held by a thread that never releases it', async () => {
+    const target = await startTarget(py.path, fixture('attach_gil_held.py'));
+    try {
+      await withAdapter(async (h) => {
+        const err = await attachError(h, { processId: target.pid });
+        assert.equal(err.code, ErrorCode.AttachNoResponse, err.message);
+        assert.match(err.message, /hold the GIL in native code.*`tasklens ps \d+` and `tasklens dump \d+` read its threads/s);
+        // gdb gave up and left: the program is neither stopped nor traced.
+        assert.match(fs.readFileSync(`/proc/${target.pid}/status`, 'utf8'), /^TracerPid:\s+0$/m);
       });
     } finally {
       target.kill();

@@ -1,5 +1,7 @@
 // Targets for attach by process id: programs started with plain python in their own process
-// group (killed with it, pass or fail), and the DAP steps of attaching to one.
+// group (killed with it, pass or fail), and the DAP steps of attaching to one. Each target is
+// also tied to the test process by the kernel (setpriv's parent-death signal, which survives
+// the exec of python): a test runner killed before its `finally` leaves none behind.
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import type { DebugProtocol } from '@vscode/debugprotocol';
@@ -15,9 +17,14 @@ export interface Target {
 
 const started = new Set<Target>();
 
+/** setpriv's arguments that run `command args…` (same process id) killed when this process dies. */
+export function tied(command: string, ...args: string[]): string[] {
+  return ['--pdeathsig', 'KILL', command, ...args];
+}
+
 /** Starts `python fixture args…` and waits for its "ready" line (or `ready`). */
 export async function startTarget(python: string, program: string, args: string[] = [], pythonArgs: string[] = [], ready = /ready/): Promise<Target> {
-  const child = spawn(python, [...pythonArgs, program, ...args], { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('setpriv', tied(python, ...pythonArgs, program, ...args), { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stdout!.on('data', (c: Buffer) => (out += c.toString()));

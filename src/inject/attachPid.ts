@@ -21,8 +21,8 @@ import { findGdb, viaGdb, viaRemoteExec, type InjectResult } from './methods';
 import { inspectTarget, isGone, PTRACE_HINT, remoteExecWakes, type AttachTarget } from './target';
 import { listenOnLoopback } from '../agent/loopback';
 
-/** From the start of the attach to the agent's greeting. */
-const CONNECT_MS = 8_000;
+/** From the start of the attach to the agent's greeting; gdb's grace comes on top (≤ 10 s in all). */
+const CONNECT_MS = 7_500;
 const HANDSHAKE_MS = 1_500;
 /** How long a `sys.remote_exec` script may stay pending before gdb is used instead. */
 const REMOTE_EXEC_MS = 1_500;
@@ -49,8 +49,19 @@ export async function attachToPid(pid: number, log: LogSink): Promise<Debuggee> 
     const deadline = new Promise<never>((_, reject) => {
       setTimeout(() => reject(noResponse(target)), CONNECT_MS).unref();
     });
-    const injected = inject(target, port, token, files, log, accepted);
-    const { client, hello } = await Promise.race([accepted, gone, deadline, injected.then(() => new Promise<never>(() => undefined))]);
+    const stop = new AbortController();
+    const injected = inject(target, port, token, files, log, accepted, stop.signal);
+    let agent: Accepted;
+    try {
+      agent = await Promise.race([accepted, gone, deadline, injected.then(() => new Promise<never>(() => undefined))]);
+    } catch (err) {
+      // A gdb still in the program (its call waiting for a GIL that never comes) is unwound and
+      // gone before the answer: a gdb killed with the adapter would leave that call in it.
+      stop.abort();
+      await injected.catch(() => undefined);
+      throw err;
+    }
+    const { client, hello } = agent;
     try {
       checkProtocol(hello);
       await handshake(client, token, { timeoutMs: HANDSHAKE_MS });
@@ -70,29 +81,34 @@ export async function attachToPid(pid: number, log: LogSink): Promise<Debuggee> 
 }
 
 /** Injects by the best way for this target; resolves when the injection is done (not when the agent answers). */
-async function inject(target: AttachTarget, port: number, token: string, files: Files, log: LogSink, accepted: Promise<Accepted>): Promise<void> {
+async function inject(target: AttachTarget, port: number, token: string, files: Files, log: LogSink, accepted: Promise<Accepted>, stop: AbortSignal): Promise<void> {
   const gdb = findGdb();
   const sameUser = target.uid === process.getuid?.();
   // On 3.14+ the interpreter's own way is tried first, even where gdb will be needed: it is
   // what refuses a program started with remote debugging disabled.
   const remote = target.minor >= 14 && sameUser;
-  log('agent', 'note', { attach: target.pid, python: `3.${target.minor}`, via: remote ? 'remote_exec' : 'gdb', mainSyscall: target.mainSyscall });
+  log('agent', 'note', { attach: target.pid, python: `3.${target.minor}`, via: remote ? 'remote_exec' : 'gdb', mainSyscall: target.mainSyscall, uvloop: target.uvloop });
   if (remote) {
     const script = files.script(target.pid);
     fs.writeFileSync(script, scriptText(bootstrapCode(agentDir(), port, token, script)), { mode: 0o600 });
-    fail(target, await viaRemoteExec(target.executable, target.pid, script), 'remote');
-    // A loop that retries its wait after EINTR without returning to Python (uvloop's libuv)
-    // never runs the script: gdb then (the script, if it runs after all, finds its token used).
+    const requested = await viaRemoteExec(target.executable, target.pid, script);
+    log('agent', 'note', { attach: target.pid, remoteExec: requested });
+    fail(target, requested, 'remote');
+    // A main thread that waits where the interrupt does not bring it back to Python (a lock, a
+    // sleep, uvloop's libuv, which waits again after EINTR) never runs the script: gdb at once
+    // then, else after a bounded wait (the script, if it runs after all, finds its token used).
     if (gdb === null || (await arrives(accepted, remoteExecWakes(target) ? REMOTE_EXEC_MS : 0))) return;
     log('agent', 'note', { attach: target.pid, via: 'gdb', after: 'remote_exec did not run' });
   }
   if (gdb === null) {
     throw new UserError(ErrorCode.AttachGdbMissing, `Attaching to Python 3.${target.minor} (process ${target.pid}) needs gdb, which is not installed: ${GDB_INSTALL}.`);
   }
+  if (stop.aborted) return;
   const codeFile = files.code(target.pid);
   fs.writeFileSync(codeFile, bootstrapCode(agentDir(), port, token), { mode: 0o600 });
-  const result = await viaGdb(gdb, target.pid, codeFile);
+  const result = await viaGdb(gdb, target.pid, codeFile, stop);
   files.dropCode();
+  log('agent', 'note', { attach: target.pid, gdb: result });
   // A gdb that failed after the code ran is no failure: the agent may be on its way.
   if (!result.ok && !(await arrives(accepted, 300))) fail(target, result, 'gdb');
 }

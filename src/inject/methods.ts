@@ -17,6 +17,8 @@ export interface InjectResult {
 
 const HELPER_MS = 5_000;
 const GDB_MS = 6_000;
+/** From gdb's SIGINT to its SIGKILL. */
+const GDB_GRACE_MS = 1_500;
 const GDB_CANDIDATES = ['/usr/bin/gdb', '/usr/local/bin/gdb', '/bin/gdb'];
 
 function helper(name: string): string {
@@ -55,17 +57,20 @@ export function findGdb(): string | null {
 }
 
 /**
- * Runs the code in `codeFile` inside `pid` through gdb. Past the deadline gdb gets SIGINT, which
- * unwinds a call still waiting (for the GIL) and lets gdb detach; SIGKILL only if it ignores that.
+ * Runs the code in `codeFile` inside `pid` through gdb. Past the deadline, or when `stop` aborts
+ * (the attach gave up), gdb gets SIGINT, which unwinds a call still waiting (for the GIL) and
+ * lets gdb detach; SIGKILL only if it ignores that. Resolves once gdb is gone.
  */
-export function viaGdb(gdb: string, pid: number, codeFile: string): Promise<InjectResult> {
+export function viaGdb(gdb: string, pid: number, codeFile: string, stop: AbortSignal): Promise<InjectResult> {
   return new Promise((resolve) => {
     // No debug info is read (minutes on a debug build; the calls need only exported symbols), no
     // debuginfod download, no auto-loaded scripts of the target.
     const args = ['-nx', '-batch', '--readnever', '-iex', 'set debuginfod enabled off', '-iex', 'set auto-load off', '-p', String(pid), '-x', helper('gdb_inject.py')];
     const child = execFile(gdb, args, { env: { ...process.env, TASKLENS_INJECT_CODE: codeFile }, maxBuffer: 4 * 1024 * 1024 }, (err, stdout, stderr) => {
+      exited = true;
       clearTimeout(interrupt);
       clearTimeout(kill);
+      stop.removeEventListener('abort', interruptNow);
       const done = /^TASKLENS (.*)$/m.exec(stdout);
       if (done) {
         const body = JSON.parse(done[1]) as { result: number };
@@ -79,11 +84,17 @@ export function viaGdb(gdb: string, pid: number, codeFile: string): Promise<Inje
       else resolve({ ok: false, error: 'failed', message: lastError(text) ?? (err ? err.message.split('\n')[0] : 'gdb failed') });
     });
     let timedOut = false;
-    const interrupt = setTimeout(() => {
+    let exited = false;
+    let kill: NodeJS.Timeout | undefined;
+    const interruptNow = () => {
+      clearTimeout(interrupt);
+      if (timedOut || exited) return;
       timedOut = true;
       child.kill('SIGINT');
-    }, GDB_MS);
-    const kill = setTimeout(() => child.kill('SIGKILL'), GDB_MS + 2_000);
+      kill = setTimeout(() => child.kill('SIGKILL'), GDB_GRACE_MS);
+    };
+    const interrupt = setTimeout(interruptNow, GDB_MS);
+    stop.addEventListener('abort', interruptNow, { once: true });
   });
 }
 

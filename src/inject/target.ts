@@ -13,6 +13,8 @@ export interface AttachTarget {
   uid: number;
   /** The main thread's system call number, or null when it runs (not in a system call). */
   mainSyscall: number | null;
+  /** uvloop is loaded: its libuv loop retries a wait that ends with EINTR without running Python. */
+  uvloop: boolean;
 }
 
 // x86-64 and arm64 numbers of the calls a ptrace interrupt ends with EINTR (an idle loop).
@@ -54,12 +56,18 @@ export function inspectTarget(pid: number): AttachTarget {
   if (found[3].includes('t')) {
     throw new UserError(ErrorCode.AttachFreeThreaded, `Process ${pid} runs a free-threaded build of Python ${version}, which tasklens cannot attach to yet; start it under \`tasklens run\` instead.`);
   }
-  return { pid, minor, executable: executableOf(pid), uid, mainSyscall: mainSyscall(pid) };
+  const uvloop = /\/uvloop\/loop\.[^/\n]*\.so$/m.test(maps);
+  return { pid, minor, executable: executableOf(pid), uid, mainSyscall: mainSyscall(pid), uvloop };
 }
 
-/** Whether injecting through `sys.remote_exec` will run soon: the main thread runs, or an idle loop's wait is interrupted. */
+/**
+ * Whether a `sys.remote_exec` script will run soon: the main thread runs, or an idle asyncio
+ * loop's wait is interrupted. A wait in uvloop (whose libuv loop waits again at once) or in a
+ * lock or a sleep is known from /proc alone: gdb then goes in without waiting for the script.
+ */
 export function remoteExecWakes(target: AttachTarget): boolean {
-  return target.mainSyscall === null || (EPOLL_WAITS[process.arch] ?? []).includes(target.mainSyscall);
+  if (target.mainSyscall === null) return true;
+  return !target.uvloop && (EPOLL_WAITS[process.arch] ?? []).includes(target.mainSyscall);
 }
 
 export function isGone(pid: number): boolean {
