@@ -48,24 +48,33 @@ export interface VsCode {
   child: ChildProcess;
 }
 
-/** Makes the folder tree, installs the .vsix and starts code-server; resolves once it listens. */
-export async function startVsCode(vsix: string, python: string, program: string): Promise<VsCode> {
+/** A launch configuration of the workspace's launch.json: its name and the interpreter it runs. */
+export interface Launch { name: string; python: string }
+
+export const ATTACH_BY_PID = 'attach by PID';
+
+/**
+ * Makes the folder tree (the workspace is a copy of `folder`, with a launch.json holding the
+ * given launch configurations of `program` and one attach by PID), installs the .vsix and starts
+ * code-server; resolves once it listens.
+ */
+export async function startVsCode(vsix: string, folder: string, program: string, launches: Launch[]): Promise<VsCode> {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'tasklens-vscode-'));
   const userData = path.join(root, 'user-data');
   const extensions = path.join(root, 'extensions');
   const workspace = path.join(root, 'workspace');
   fs.mkdirSync(path.join(userData, 'User'), { recursive: true });
   fs.writeFileSync(path.join(userData, 'User', 'settings.json'), JSON.stringify(SETTINGS, null, 2));
+  fs.cpSync(folder, workspace, { recursive: true });
   fs.mkdirSync(path.join(workspace, '.vscode'), { recursive: true });
-  fs.copyFileSync(program, path.join(workspace, path.basename(program)));
   const launch = {
     version: '0.2.0',
-    configurations: [{
-      type: 'tasklens', request: 'launch', name: 'shop', program: `\${workspaceFolder}/${path.basename(program)}`,
-      python, console: 'internalConsole',
-    }, {
-      type: 'tasklens', request: 'attach', name: 'attach by PID', processId: '${command:tasklens.pickProcess}',
-    }],
+    configurations: [
+      ...launches.map(({ name, python }) => ({
+        type: 'tasklens', request: 'launch', name, program: `\${workspaceFolder}/${program}`, python, console: 'internalConsole',
+      })),
+      { type: 'tasklens', request: 'attach', name: ATTACH_BY_PID, processId: '${command:tasklens.pickProcess}' },
+    ],
   };
   fs.writeFileSync(path.join(workspace, '.vscode', 'launch.json'), JSON.stringify(launch, null, 2));
 

@@ -1,53 +1,78 @@
 // The packaged extension in a real VS Code (code-server) driven through Chromium as a person
 // would: a breakpoint set by clicking the gutter, F5, the Call Stack with tasks as threads and
 // the "awaited by" separator, the exception filters, the Async tasks view, the Debug Console, F10
-// over an await, Shift+F5, and no process left behind. One interpreter (3.14 when the matrix has
-// it): this suite tests the extension; the adapter's own suites cover the interpreters.
+// over an await, Shift+F5, attach by PID through the process picker to a program started with
+// plain python, detach, and no process left behind. One VS Code (starting it is most of the
+// time) runs the same steps on 3.11 (attach through gdb) and 3.14 (attach through
+// sys.remote_exec), each with a launch configuration naming its interpreter.
 // Screenshots of the key moments, and of any failure, go to a folder printed at the start.
 import * as assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { EXCEPTION_FILTERS } from '../../src/session/breakpoints';
 import { ROOT } from '../support/paths';
-import { pythons } from '../support/pythons';
-import { debuggees, startVsCode, stopVsCode, unavailable, waitFor, type VsCode } from './codeServer';
+import { pythons, type Python } from '../support/pythons';
+import { ATTACH_BY_PID, debuggees, startVsCode, stopVsCode, unavailable, waitFor, type VsCode } from './codeServer';
+import { startTarget } from './target';
 import { Workbench } from './workbench';
 
-const PROGRAM = path.join(ROOT, 'test', 'vscode', 'workspace', 'shop.py');
+const WORKSPACE = path.join(ROOT, 'test', 'vscode', 'workspace');
 const STEP_TIMEOUT_MS = 120_000;
+// The oldest Python tasklens debugs, and the newest of the matrix's attach ways (PEP 768).
+const VERSIONS = ['3.11', '3.14'];
+// TASKLENS_README_SHOT=1 writes the 3.14 session's overview over the README's picture.
+const README_SHOT = path.join(ROOT, 'docs', 'vscode.png');
 
-function lineOf(marker: string): number {
-  return fs.readFileSync(PROGRAM, 'utf8').split('\n').findIndex((l) => l.includes(`# ${marker}`)) + 1;
+function lineOf(file: string, marker: string): number {
+  return fs.readFileSync(path.join(WORKSPACE, file), 'utf8').split('\n').findIndex((l) => l.includes(`# ${marker}`)) + 1;
 }
 
-function pickPython(): string | undefined {
-  const usable = pythons().filter((p) => p.problem === undefined);
-  return (usable.find((p) => p.version.startsWith('3.14.')) ?? usable[0])?.path;
+/** The matrix's interpreter of each version, or why there is none (a broken one still runs, and fails). */
+const rounds = VERSIONS.map((version) => {
+  const python = pythons().find((p) => p.version.startsWith(`${version}.`) || (p.problem && p.path.includes(version)));
+  return { version, python, skip: python ? undefined : `no Python ${version} in the interpreter matrix (TASKLENS_PYTHONS or scripts/pythons.sh)` };
+});
+const runnable = rounds.filter((r): r is { version: string; python: Python; skip: undefined } => r.python !== undefined);
+
+/** Attach by PID before 3.14 runs gdb in the target. */
+function attachSkip(py: Python): string | undefined {
+  if (Number(py.version.split('.')[1]) >= 14) return undefined;
+  const gdb = process.env.TASKLENS_GDB ?? 'gdb';
+  if (gdb === '') return 'attach by PID on Python < 3.14 needs gdb, and TASKLENS_GDB is empty';
+  try {
+    execFileSync(gdb, ['--version'], { stdio: 'ignore', timeout: 20_000 });
+    return undefined;
+  } catch {
+    return `attach by PID on Python < 3.14 needs gdb, and ${gdb} does not run (apt-get install gdb)`;
+  }
 }
 
-const python = pickPython();
-const skip = unavailable() ?? (python ? undefined : 'no usable interpreter in the matrix');
-
-const SUITE = 'VS Code: a debug session in a real VS Code through Chromium';
+const SUITE = 'VS Code: debug sessions in a real VS Code through Chromium';
+const skip = unavailable() ?? (runnable.length === 0 ? rounds.map((r) => r.skip).join('; ') : undefined);
 // A skipped test (not a skipped suite) so that the runner's closing count shows it.
 if (skip) test(SUITE, { skip }, () => undefined);
 else describe(SUITE, () => {
   const shots = fs.mkdtempSync(path.join(os.tmpdir(), 'tasklens-vscode-shots-'));
   let vs: VsCode;
   let wb: Workbench;
-  const BREAKPOINT = lineOf('BREAKPOINT');
-  const AWAIT_LINE = lineOf('STEP_OVER_AWAIT');
+  const BREAKPOINT = lineOf('shop.py', 'BREAKPOINT');
+  const AWAIT_LINE = lineOf('shop.py', 'STEP_OVER_AWAIT');
+  const POLL_LINE = lineOf('service.py', 'BREAKPOINT');
+  const configName = (py: Python) => `shop ${py.version}`;
 
   /** A test that leaves a screenshot behind when it fails. */
-  function step(name: string, body: () => Promise<void>): void {
-    test(name, { timeout: STEP_TIMEOUT_MS }, async () => {
+  function step(round: string, name: string, body: () => Promise<void>, skipped?: string): void {
+    test(name, { timeout: STEP_TIMEOUT_MS, skip: skipped }, async () => {
       try {
         await body();
       } catch (err) {
-        if (wb) await wb.screenshot(`failed-${name.replace(/\W+/g, '-').slice(0, 60)}`).catch(() => undefined);
+        if (!wb) throw err;
+        await wb.screenshot(`failed-${round}-${name.replace(/\W+/g, '-').slice(0, 60)}`).catch(() => undefined);
+        const notices = await wb.notices().catch(() => []);
+        if (notices.length > 0 && err instanceof Error) err.message += `\nVS Code shows: ${notices.join(' | ')}`;
         throw err;
       }
     });
@@ -58,10 +83,12 @@ else describe(SUITE, () => {
     execFileSync(process.execPath, [path.join(ROOT, 'editors', 'vscode', 'pack.js')], { stdio: 'pipe', timeout: 120_000 });
     const vsix = fs.readdirSync(path.join(ROOT, 'dist')).find((f) => /^tasklens-\d+\.\d+\.\d+\.vsix$/.test(f));
     assert.ok(vsix, 'npm run package:vscode made no dist/tasklens-X.Y.Z.vsix');
-    vs = await startVsCode(path.join(ROOT, 'dist', vsix), python!, PROGRAM);
+    const launches = runnable.map((r) => ({ name: configName(r.python), python: r.python.path }));
+    vs = await startVsCode(path.join(ROOT, 'dist', vsix), WORKSPACE, 'shop.py', launches);
     wb = await Workbench.open(vs.url, path.join(vs.root, 'chromium-profile'), shots);
     await wb.openFile('shop.py');
     await wb.widenSideBar(220);
+    await wb.showRunAndDebug();
   }, { timeout: 240_000 });
 
   after(async () => {
@@ -72,93 +99,125 @@ else describe(SUITE, () => {
     assert.deepEqual(survivors, [], 'every process of code-server and of the session ends with its process group');
   });
 
-  step('F5 stops at a breakpoint set by clicking the gutter, and the editor shows the line', async () => {
-    await wb.toggleBreakpoint(BREAKPOINT, true);
-    await wb.showRunAndDebug();
-    await wb.startDebugging('shop');
-    await wb.waitStoppedAt(BREAKPOINT);
-    await wb.screenshot('stopped');
-  });
-
-  step('the Call Stack lists tasks as threads and the stopped task continues under "awaited by"', async () => {
-    await wb.foldViews('Variables', 'Watch', 'Breakpoints');
-    const stack = await wb.view('Call Stack');
-    const stopped = await wb.waitForRow(stack, /Task: worker \(worker-0\).*Paused on breakpoint/i);
-    assert.ok(stopped.level >= 1);
-    for (const thread of [/^MainThread/, /Task: main \(Task-1\)/, /Task: supervise \(supervisor\)/, /Task: worker \(worker-1\)/, /Task: worker \(worker-2\)/]) {
-      await wb.waitForRow(stack, thread);
+  for (const round of rounds) {
+    if (!round.python) {
+      test(`Python ${round.version}`, { skip: round.skip }, () => undefined);
+      continue;
     }
-    // The stopped thread is expanded: its coroutine, then the awaiting task's frames.
-    await wb.waitForRow(stack, /^worker shop\.py/);
-    await wb.waitForRow(stack, /awaited by Task: supervise \(supervisor\)/);
-    await wb.waitForRow(stack, /^supervise shop\.py/);
-    await wb.waitForRow(stack, /awaited by Task: main \(Task-1\)/);
-    await wb.waitForRow(stack, /^main shop\.py/);
-    await wb.screenshot('call-stack');
-  });
+    const py = round.python;
+    describe(`Python ${round.version} (${py.path})`, () => {
+      const shot = (name: string) => wb.screenshot(`${round.version}-${name}`);
+      const version = `\\(3, ${py.version.split('.')[1]}\\)`;
+      if (py.problem) {
+        test('interpreter is available', () => assert.fail(`cannot run ${py.path}: ${py.problem}`));
+        return;
+      }
 
-  step('the Breakpoints view lists the exception filters, the asyncio ones included', async () => {
-    const breakpoints = await wb.view('Breakpoints');
-    for (const filter of EXCEPTION_FILTERS) await wb.waitForRow(breakpoints, new RegExp(`^${filter.label}$`));
-  });
+      step(round.version, 'F5 stops at a breakpoint set by clicking the gutter, and the editor shows the line', async () => {
+        await wb.showFile('shop.py');
+        await wb.toggleBreakpoint(BREAKPOINT, true);
+        await wb.selectConfiguration(configName(py));
+        await wb.startDebugging();
+        await wb.waitStoppedAt(BREAKPOINT);
+        await shot('stopped');
+      });
 
-  step('the Async tasks view shows the await tree; selecting a task shows its stack', async () => {
-    await wb.foldViews('Call Stack', 'Breakpoints');
-    const tasks = await wb.view('Async tasks');
-    const main = await wb.waitForRow(tasks, /^Task-1\s*main · waits on task Task: supervise/);
-    const supervisor = await wb.waitForRow(tasks, /^supervisor\s*supervise/);
-    const stoppedTask = await wb.waitForRow(tasks, /^worker-0\s*worker · stopped here/);
-    const other = await wb.waitForRow(tasks, /^worker-2\s*worker/);
-    assert.deepEqual([supervisor.level, stoppedTask.level, other.level], [main.level + 1, main.level + 2, main.level + 2]);
-    // Folded, a task's stack names where it waits; selected, the task shows every frame.
-    await wb.waitForRow(tasks, /^stack\s*main shop\.py:\d+$/);
-    await tasks.locator('.monaco-list-row', { hasText: /^worker-2/ }).click();
-    const lookup = await wb.waitForRow(tasks, /^lookup\s*shop\.py:7$/);
-    const worker = await wb.waitForRow(tasks, /^worker\s*shop\.py:13$/);
-    assert.deepEqual([lookup.level, worker.level], [other.level + 2, other.level + 2]);
-    await wb.screenshot('async-tasks');
-    // The picture for the README: tasks as threads, a task's stack across awaits, the await tree.
-    await wb.view('Call Stack');
-    await wb.screenshot('overview');
-  });
+      step(round.version, 'the Call Stack lists tasks as threads and the stopped task continues under "awaited by"', async () => {
+        await wb.foldViews('Variables', 'Watch', 'Breakpoints');
+        const stack = await wb.view('Call Stack');
+        const stopped = await wb.waitForRow(stack, /Task: worker \(worker-0\).*Paused on breakpoint/i);
+        assert.ok(stopped.level >= 1);
+        for (const thread of [/^MainThread/, /Task: main \(Task-1\)/, /Task: supervise \(supervisor\)/, /Task: worker \(worker-1\)/, /Task: worker \(worker-2\)/]) {
+          await wb.waitForRow(stack, thread);
+        }
+        // The stopped thread is expanded: its coroutine, then the awaiting task's frames.
+        await wb.waitForRow(stack, /^worker shop\.py/);
+        await wb.waitForRow(stack, /awaited by Task: supervise \(supervisor\)/);
+        await wb.waitForRow(stack, /^supervise shop\.py/);
+        await wb.waitForRow(stack, /awaited by Task: main \(Task-1\)/);
+        await wb.waitForRow(stack, /^main shop\.py/);
+        await shot('call-stack');
+      });
 
-  step('the Debug Console evaluates in the stopped frame', async () => {
-    await wb.evaluate('list(orders)', /\[0, 3, 6\]/);
-    await wb.screenshot('debug-console');
-  });
+      step(round.version, 'the Breakpoints view lists the exception filters, the asyncio ones included', async () => {
+        const breakpoints = await wb.view('Breakpoints');
+        for (const filter of EXCEPTION_FILTERS) await wb.waitForRow(breakpoints, new RegExp(`^${filter.label}$`));
+      });
 
-  step('F10 over an await stays in the same task', async () => {
-    await wb.page.locator('.tabs-container .tab', { hasText: 'shop.py' }).click();
-    await wb.toggleBreakpoint(BREAKPOINT, false);
-    for (const line of [lineOf('STEP_OVER_AWAIT') - 1, AWAIT_LINE, BREAKPOINT]) {
-      await wb.press('F10');
-      await wb.waitForCurrentLine(line);
-    }
-    const stack = await wb.view('Call Stack');
-    await wb.waitForRow(stack, /Task: worker \(worker-0\).*Paused on step/i);
-    await wb.evaluate('order', /^3$/m);
-    await wb.screenshot('stepped');
-  });
+      step(round.version, 'the Async tasks view shows the await tree; selecting a task shows its stack', async () => {
+        await wb.foldViews('Call Stack', 'Breakpoints');
+        const tasks = await wb.view('Async tasks');
+        const main = await wb.waitForRow(tasks, /^Task-1\s*main · waits on task Task: supervise/);
+        const supervisor = await wb.waitForRow(tasks, /^supervisor\s*supervise/);
+        const stoppedTask = await wb.waitForRow(tasks, /^worker-0\s*worker · stopped here/);
+        const other = await wb.waitForRow(tasks, /^worker-2\s*worker/);
+        assert.deepEqual([supervisor.level, stoppedTask.level, other.level], [main.level + 1, main.level + 2, main.level + 2]);
+        // Folded, a task's stack names where it waits; selected, the task shows every frame.
+        await wb.waitForRow(tasks, /^stack\s*main shop\.py:\d+$/);
+        await tasks.locator('.monaco-list-row', { hasText: /^worker-2/ }).click();
+        const lookup = await wb.waitForRow(tasks, /^lookup\s*shop\.py:7$/);
+        const worker = await wb.waitForRow(tasks, /^worker\s*shop\.py:13$/);
+        assert.deepEqual([lookup.level, worker.level], [other.level + 2, other.level + 2]);
+        await shot('async-tasks');
+        // The picture for the README: tasks as threads, a task's stack across awaits, the await tree.
+        await wb.view('Call Stack');
+        const overview = await shot('overview');
+        if (process.env.TASKLENS_README_SHOT && round.version === '3.14') fs.copyFileSync(overview, README_SHOT);
+      });
 
-  step('Shift+F5 ends the session and the program', async () => {
-    assert.equal(debuggees(vs).length, 1, 'the program runs until the session ends');
-    await wb.press('Shift+F5');
-    await wb.page.locator('.debug-toolbar').waitFor({ state: 'hidden', timeout: 30_000 });
-    await waitFor('the program to end', () => debuggees(vs).length === 0);
-  });
+      // The interpreter's version in the answer: the session runs the configuration's Python.
+      step(round.version, 'the Debug Console evaluates in the stopped frame', async () => {
+        await wb.evaluate('(list(orders), __import__("sys").version_info[:2])', new RegExp(`\\(\\[0, 3, 6\\], ${version}\\)`));
+        await shot('debug-console');
+      });
 
-  step('attach by PID asks which Python process, listing their command lines', async () => {
-    const probe = spawn(python!, ['-c', 'import time; time.sleep(120)', 'tasklens-picker-probe'], { stdio: 'ignore' });
-    try {
-      await wb.startConfiguration('shop', 'attach by PID');
-      const item = wb.page.locator('.quick-input-widget .monaco-list-row', { hasText: 'tasklens-picker-probe' });
-      await item.waitFor({ timeout: 30_000 });
-      assert.match((await item.innerText()).replace(/\s+/g, ' '), new RegExp(`PID ${probe.pid}\\b`));
-      await wb.screenshot('process-picker');
-      await wb.press('Escape');
-      await item.waitFor({ state: 'hidden' });
-    } finally {
-      probe.kill('SIGKILL');
-    }
-  });
+      step(round.version, 'F10 over an await stays in the same task', async () => {
+        await wb.showFile('shop.py');
+        await wb.toggleBreakpoint(BREAKPOINT, false);
+        for (const line of [AWAIT_LINE - 1, AWAIT_LINE, BREAKPOINT]) {
+          await wb.press('F10');
+          await wb.waitForCurrentLine(line);
+        }
+        const stack = await wb.view('Call Stack');
+        await wb.waitForRow(stack, /Task: worker \(worker-0\).*Paused on step/i);
+        await wb.evaluate('(order, __import__("sys").version_info[:2])', new RegExp(`\\(3, ${version}\\)`));
+        await shot('stepped');
+      });
+
+      step(round.version, 'Shift+F5 ends the session and the program', async () => {
+        assert.equal(debuggees(vs).length, 1, 'the program runs until the session ends');
+        await wb.press('Shift+F5');
+        await wb.page.locator('.debug-toolbar').waitFor({ state: 'hidden', timeout: 30_000 });
+        await waitFor('the program to end', () => debuggees(vs).length === 0);
+      });
+
+      step(round.version, 'attach by PID: picked in the process picker, it stops in a task; detached, the program runs on', async () => {
+        const marker = `tasklens-attach-${py.version}`;
+        const target = await startTarget(py.path, path.join(vs.workspace, 'service.py'), marker, vs.workspace);
+        try {
+          await wb.showFile('service.py');
+          await wb.toggleBreakpoint(POLL_LINE, true);
+          await wb.selectConfiguration(ATTACH_BY_PID);
+          assert.match(await wb.pickProcess(marker), new RegExp(`PID ${target.pid}\\b`));
+          await shot('process-picker');
+          await wb.press('Enter');
+          // Loading the agent waits for the target's loop (or gdb, on 3.11): longer than a step.
+          await wb.waitStoppedAt(POLL_LINE, 60_000);
+          const stack = await wb.view('Call Stack');
+          await wb.waitForRow(stack, /Task: poll \(poller-\d\).*Paused on breakpoint/i);
+          for (const n of [0, 1, 2]) await wb.waitForRow(stack, new RegExp(`Task: poll \\(poller-${n}\\)`));
+          await wb.evaluate('(name, __import__("sys").version_info[:2])', new RegExp(`\\('poller-\\d', ${version}\\)`));
+          await shot('attached');
+          // Detached with the breakpoint still set: the program must not stop at it again.
+          const printed = target.lines();
+          await wb.press('Shift+F5');
+          await wb.page.locator('.debug-toolbar').waitFor({ state: 'hidden', timeout: 30_000 });
+          await waitFor('the program to print on after the detach', () => target.lines() >= printed + 6);
+          assert.ok(target.alive(), 'the program runs on after the detach');
+        } finally {
+          await target.kill();
+        }
+      }, attachSkip(py));
+    });
+  }
 });

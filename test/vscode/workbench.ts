@@ -36,6 +36,11 @@ export class Workbench {
     return file;
   }
 
+  /** The texts of the notifications and dialogs on screen (an error of the session shows there). */
+  async notices(): Promise<string[]> {
+    return (await this.page.locator('.notifications-toasts .notification-toast, .dialog-box').allInnerTexts()).map((t) => t.replace(/\s+/g, ' '));
+  }
+
   async close(): Promise<void> {
     await this.context.close();
   }
@@ -104,15 +109,56 @@ export class Workbench {
     await this.page.locator('.start-debug-action-item').waitFor({ timeout: WAIT_MS });
   }
 
-  /** Starts another configuration of launch.json: the status bar's debug item, then its name. */
-  async startConfiguration(current: string, name: string): Promise<void> {
-    await this.page.locator('.statusbar-item', { hasText: `${current} (` }).click();
-    await this.page.locator('.quick-input-widget .monaco-list-row', { hasText: name }).click({ timeout: WAIT_MS });
+  /** Opens a file of the workspace with Quick Open (Ctrl+P, its name, Enter). */
+  async showFile(name: string): Promise<void> {
+    await this.openQuickPick('Control+P');
+    await this.page.keyboard.type(name);
+    // The file may be listed twice: recently opened, and found by name.
+    await this.quickPickRow(name).first().click({ timeout: WAIT_MS });
+    await this.page.locator('.tabs-container .tab.active', { hasText: name }).waitFor({ timeout: WAIT_MS });
+  }
+
+  /** Presses the key and waits for its Quick Pick: keys typed before it shows would go to the editor. */
+  async openQuickPick(key: string): Promise<void> {
+    await this.press(key);
+    await this.page.locator('.quick-input-widget .quick-input-box input').waitFor({ timeout: WAIT_MS });
+  }
+
+  /** A row of the open Quick Pick (command palette, Quick Open, a picker of the extension). */
+  quickPickRow(text: string): Locator {
+    return this.page.locator('.quick-input-widget .monaco-list-row', { hasText: text });
+  }
+
+  /**
+   * Makes a configuration of launch.json the one F5 starts: picked in Run and Debug's drop-down,
+   * opened again if it closed before the pick (the view redraws it while the workbench settles).
+   */
+  async selectConfiguration(name: string): Promise<void> {
+    const label = this.page.locator('.start-debug-action-item-label');
+    const entry = this.page.locator(`.context-view .monaco-list-row[aria-label="${name}"]`);
+    const deadline = Date.now() + WAIT_MS;
+    while ((await label.innerText()).trim() !== name) {
+      if (Date.now() > deadline) throw new Error(`the drop-down never made ${name} the configuration F5 starts`);
+      if (!(await entry.isVisible())) await this.page.locator('.start-debug-action-item-dropdown-label').click();
+      await entry.click({ timeout: 3000 }).catch(() => undefined);
+      await this.page.waitForTimeout(200);
+    }
+  }
+
+  /**
+   * F5 on an attach by PID configuration: the extension's process picker opens, and typing
+   * narrows it to the one process whose command line has `filter`; returns that row's text.
+   */
+  async pickProcess(filter: string): Promise<string> {
+    await this.openQuickPick('F5');
+    await this.page.keyboard.type(filter);
+    const row = this.quickPickRow(filter);
+    await row.waitFor({ timeout: WAIT_MS });
+    return (await row.innerText()).replace(/\s+/g, ' ');
   }
 
   /** F5, as a person would press it again if nothing happened the first time. */
-  async startDebugging(config: string): Promise<void> {
-    await this.page.locator('.start-debug-action-item', { hasText: config }).waitFor({ timeout: WAIT_MS });
+  async startDebugging(): Promise<void> {
     const toolbar = this.page.locator('.debug-toolbar');
     for (let attempt = 0; ; attempt++) {
       await this.press('F5');
@@ -126,8 +172,8 @@ export class Workbench {
   }
 
   /** Waits until the program is stopped with its top frame on line N, as the editor shows it. */
-  async waitStoppedAt(line: number): Promise<void> {
-    await this.page.locator('.debug-top-stack-frame-line').first().waitFor({ timeout: WAIT_MS });
+  async waitStoppedAt(line: number, timeout = WAIT_MS): Promise<void> {
+    await this.page.locator('.debug-top-stack-frame-line').first().waitFor({ timeout });
     await this.waitForCurrentLine(line);
   }
 
