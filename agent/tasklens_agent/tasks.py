@@ -231,6 +231,8 @@ def adopt_running_loops(objects):
             if running:
                 _loops.setdefault(id(obj), obj)
                 _record_creation_order(obj)
+    # Which thread runs each one: a running task's own frames are read from that thread's stack.
+    _scan_running_loops()
 
 
 def known_loops():

@@ -206,6 +206,9 @@ else describe(SUITE, () => {
           const stack = await wb.view('Call Stack');
           await wb.waitForRow(stack, /Task: poll \(poller-\d\).*Paused on breakpoint/i);
           for (const n of [0, 1, 2]) await wb.waitForRow(stack, new RegExp(`Task: poll \\(poller-${n}\\)`));
+          // The stopped task's own frame, then the task awaiting it.
+          await wb.waitForRow(stack, /^poll service\.py/);
+          await wb.waitForRow(stack, /awaited by Task: main \(Task-1\)/);
           await wb.evaluate('(name, __import__("sys").version_info[:2])', new RegExp(`\\('poller-\\d', ${version}\\)`));
           await shot('attached');
           // Detached with the breakpoint still set: the program must not stop at it again.
