@@ -1,6 +1,6 @@
 // A real VS Code for the browser tests: code-server (installed by scripts/install-vscode.sh into
 // .cache/vscode) on loopback with a fresh user data folder, the packaged extension installed, and
-// a workspace folder with the fixture program. Everything lives in one temporary folder, and
+// a workspace folder with the fixture programs. Everything lives in one temporary folder, and
 // every process is found again by it (or by code-server's process group) to prove none is left.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';

@@ -64,7 +64,7 @@ else describe(SUITE, () => {
   const configName = (py: Python) => `shop ${py.version}`;
 
   /** A test that leaves a screenshot behind when it fails. */
-  function step(round: string, name: string, body: () => Promise<void>, skipped?: string): void {
+  function stepOf(round: string, name: string, body: () => Promise<void>, skipped?: string): void {
     test(name, { timeout: STEP_TIMEOUT_MS, skip: skipped }, async () => {
       try {
         await body();
@@ -106,6 +106,7 @@ else describe(SUITE, () => {
     }
     const py = round.python;
     describe(`Python ${round.version} (${py.path})`, () => {
+      const step = (name: string, body: () => Promise<void>, skipped?: string) => stepOf(round.version, name, body, skipped);
       const shot = (name: string) => wb.screenshot(`${round.version}-${name}`);
       const version = `\\(3, ${py.version.split('.')[1]}\\)`;
       if (py.problem) {
@@ -113,7 +114,7 @@ else describe(SUITE, () => {
         return;
       }
 
-      step(round.version, 'F5 stops at a breakpoint set by clicking the gutter, and the editor shows the line', async () => {
+      step('F5 stops at a breakpoint set by clicking the gutter, and the editor shows the line', async () => {
         await wb.showFile('shop.py');
         await wb.toggleBreakpoint(BREAKPOINT, true);
         await wb.selectConfiguration(configName(py));
@@ -122,7 +123,7 @@ else describe(SUITE, () => {
         await shot('stopped');
       });
 
-      step(round.version, 'the Call Stack lists tasks as threads and the stopped task continues under "awaited by"', async () => {
+      step('the Call Stack lists tasks as threads and the stopped task continues under "awaited by"', async () => {
         await wb.foldViews('Variables', 'Watch', 'Breakpoints');
         const stack = await wb.view('Call Stack');
         const stopped = await wb.waitForRow(stack, /Task: worker \(worker-0\).*Paused on breakpoint/i);
@@ -139,12 +140,12 @@ else describe(SUITE, () => {
         await shot('call-stack');
       });
 
-      step(round.version, 'the Breakpoints view lists the exception filters, the asyncio ones included', async () => {
+      step('the Breakpoints view lists the exception filters, the asyncio ones included', async () => {
         const breakpoints = await wb.view('Breakpoints');
         for (const filter of EXCEPTION_FILTERS) await wb.waitForRow(breakpoints, new RegExp(`^${filter.label}$`));
       });
 
-      step(round.version, 'the Async tasks view shows the await tree; selecting a task shows its stack', async () => {
+      step('the Async tasks view shows the await tree; selecting a task shows its stack', async () => {
         await wb.foldViews('Call Stack', 'Breakpoints');
         const tasks = await wb.view('Async tasks');
         const main = await wb.waitForRow(tasks, /^Task-1\s*main · waits on task Task: supervise/);
@@ -166,12 +167,12 @@ else describe(SUITE, () => {
       });
 
       // The interpreter's version in the answer: the session runs the configuration's Python.
-      step(round.version, 'the Debug Console evaluates in the stopped frame', async () => {
+      step('the Debug Console evaluates in the stopped frame', async () => {
         await wb.evaluate('(list(orders), __import__("sys").version_info[:2])', new RegExp(`\\(\\[0, 3, 6\\], ${version}\\)`));
         await shot('debug-console');
       });
 
-      step(round.version, 'F10 over an await stays in the same task', async () => {
+      step('F10 over an await stays in the same task', async () => {
         await wb.showFile('shop.py');
         await wb.toggleBreakpoint(BREAKPOINT, false);
         for (const line of [AWAIT_LINE - 1, AWAIT_LINE, BREAKPOINT]) {
@@ -184,14 +185,14 @@ else describe(SUITE, () => {
         await shot('stepped');
       });
 
-      step(round.version, 'Shift+F5 ends the session and the program', async () => {
+      step('Shift+F5 ends the session and the program', async () => {
         assert.equal(debuggees(vs).length, 1, 'the program runs until the session ends');
         await wb.press('Shift+F5');
         await wb.page.locator('.debug-toolbar').waitFor({ state: 'hidden', timeout: 30_000 });
         await waitFor('the program to end', () => debuggees(vs).length === 0);
       });
 
-      step(round.version, 'attach by PID: picked in the process picker, it stops in a task; detached, the program runs on', async () => {
+      step('attach by PID: picked in the process picker, it stops in a task; detached, the program runs on', async () => {
         const marker = `tasklens-attach-${py.version}`;
         const target = await startTarget(py.path, path.join(vs.workspace, 'service.py'), marker, vs.workspace);
         try {
