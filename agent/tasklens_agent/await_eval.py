@@ -11,6 +11,8 @@ complete, and is refused with why (docs/console.md). asyncio is imported only wh
 first awaits.
 """
 import ast
+import threading
+import time
 
 from . import paused_loop
 from . import tasks as taskmod
@@ -44,7 +46,7 @@ def run(coro, text, core):
     paused = asyncio.events._get_running_loop()
     if paused is not None and paused_loop.drivable(asyncio, paused):
         task, watched, note, changed = paused_loop.run(asyncio, paused, coro, Watched, LIMIT,
-                                                       _CANCEL_GRACE)
+                                                       _CANCEL_GRACE, core)
         _tell_threads(core, *changed)
         return _outcome(task, watched, text), note
     frame = coro.cr_frame
@@ -119,15 +121,30 @@ class Watched:
         self.coro, self.loop = coro, loop
         self.timed_out = False
         self.exemption = None   # on the paused loop: lifted while the console's code runs
+        self.exempt_ident = None
+        self.deadline = None    # on a thread turning the paused loop: when the code must end
 
     def _step(self, value, exc):
-        if self.exemption is not None:
-            self.exemption.lapse()
-        try:
+        def send():
             return self.coro.send(value) if exc is None else self.coro.throw(exc)
-        finally:
-            if self.exemption is not None:
+        if self.exemption is not None and self.exempt_ident == threading.get_ident():
+            self.exemption.lapse()
+            try:
+                return send()
+            finally:
                 self.exemption.keep()
+        if self.deadline is None:
+            return send()
+        # On a thread turning the paused loop (paused_loop._Turner): a deadline of its own.
+        kind, result, run = usercode.call(send, "await", max(self.deadline - time.monotonic(),
+                                                             0.01))
+        if kind == "late":
+            kind, result = run.late
+        if kind == "ok":
+            return result
+        if kind == "raised":
+            raise result
+        raise usercode.Interrupted()
 
     def __await__(self):
         coro, value, exc = self.coro, None, None
