@@ -20,6 +20,10 @@ for (const py of pythons()) {
       test('interpreter is available', () => assert.fail(`cannot run ${py.path}: ${py.problem}`));
       return;
     }
+    if (py.version.startsWith('3.11.')) {
+      test('breakpoints met during an await are not seen on 3.11 (docs/console.md)', { skip: 'on 3.11 the paused loop is turned inside the debugger\'s call, where no trace event comes' }, () => undefined);
+      return;
+    }
 
     it('answers the evaluation, then reports the other task\'s stop with its stack; the held step ends first on continue', async () => {
       await withAdapter(async (h) => {

@@ -11,6 +11,7 @@ complete, and is refused with why (docs/console.md). asyncio is imported only wh
 first awaits.
 """
 import ast
+import sys
 import threading
 import time
 
@@ -127,6 +128,16 @@ class Watched:
     def _step(self, value, exc):
         def send():
             return self.coro.send(value) if exc is None else self.coro.throw(exc)
+
+        def untraced():
+            # A trace function here would be where the deadline's exception lands, and the
+            # agent's own code must not swallow it; the console's code never stops anyway.
+            trace = sys.gettrace()
+            sys.settrace(None)
+            try:
+                return send()
+            finally:
+                sys.settrace(trace)
         if self.exemption is not None and self.exempt_ident == threading.get_ident():
             self.exemption.lapse()
             try:
@@ -136,7 +147,7 @@ class Watched:
         if self.deadline is None:
             return send()
         # On a thread turning the paused loop (paused_loop._Turner): a deadline of its own.
-        kind, result, run = usercode.call(send, "await", max(self.deadline - time.monotonic(),
+        kind, result, run = usercode.call(untraced, "await", max(self.deadline - time.monotonic(),
                                                              0.01))
         if kind == "late":
             kind, result = run.late

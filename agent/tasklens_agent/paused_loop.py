@@ -24,9 +24,13 @@ import time
 
 from . import usercode
 from .saferepr import safe_str
+from .threads import hidden
 
 
 _RUNNING_TASK_PER_THREAD = sys.version_info >= (3, 14)
+# 3.11's backend traces threads in ways that catch the deadline's exception meant for the
+# console's code there: the loop is turned in place, and breakpoints meanwhile pass unseen.
+_TURNERS = sys.version_info >= (3, 12)
 _held = []      # turners held at a stop whose step has not ended yet
 
 
@@ -64,12 +68,14 @@ def run(asyncio, loop, coro, watched_type, limit, grace, core):
             watched.exemption, watched.exempt_ident = exemption, threading.get_ident()
             task = loop.create_task(_guarded(watched), name="console await")
             turning = _Turning(asyncio, loop, task, watched, limit, grace)
-            while True:
+            if not _TURNERS:
+                turning.turn(_InPlace)
+            while _TURNERS:
                 turner = _Turner(core, asyncio, loop, turning)
                 if turner.run_until_held_or_done():
+                    failure = turner.error
                     break
                 held.append(turner.hold(tasks))
-            failure = turner.error
     finally:
         missing = queued - len(loop._ready)
         if missing > 0:
@@ -127,6 +133,11 @@ class _Turning:
                 self.wake.cancel()
 
 
+class _InPlace:
+    """The stopped thread turning the loop itself (3.11): never held."""
+    retired = False
+
+
 class _Turner:
     """A thread that turns the paused loop for the console. Not the stopped thread itself:
     there, inside the debugger's call, no trace event comes, so a breakpoint in another task
@@ -145,6 +156,7 @@ class _Turner:
         self.go, self.finished = threading.Event(), threading.Event()
         self.thread = threading.Thread(target=self._body, name="tasklens console await",
                                        daemon=True)
+        hidden.add(self.thread)     # not a thread of the program
 
     def _body(self):
         ident = threading.get_ident()
