@@ -3,20 +3,23 @@ loop: the loop is turned by hand, from inside the stopped callback, until the co
 done or `awaitTimeout` passes. The paused loop's futures, tasks, queues and locks can be awaited
 this way, and the program's other tasks advance meanwhile (the answer says which).
 
-Who runs where: everything here runs on the loop's thread, parked in the middle of one of the
-loop's callbacks (a task's step stopped at a breakpoint, or the pause's wake-up), serving an
-evaluate request. Other threads stay parked. Turning the loop there is safe only on asyncio's
-own loop classes, at that place (`_run_once` calling `Handle._run`):
+Who runs where: the evaluate request is served on the loop's thread, parked in the middle of
+one of the loop's callbacks (a task's step stopped at a breakpoint, or the pause's wake-up).
+Inside the debugger's call there no trace event comes, so the loop is turned by a thread of its
+own (`_Turner`, 3.12+; unlisted, unannounced), where a breakpoint another task meets stops as
+any does: that thread is parked with the task held at its line, a new turner goes on, and the
+stop is reported after the answer. 3.11 turns the loop on the parked thread itself. Turning the
+loop is safe only on asyncio's own loop classes, at that place (`_run_once` calling
+`Handle._run`):
 - the stopped task is the loop's current task: it is set aside while other tasks step, and
-  put back;
+  put back; so is a held task (3.11-3.13 keep the current task per loop);
 - the outer `_run_once` still has callbacks to pop from the ready queue that the turns may have
-  run already: the queue is topped up with empty callbacks to the length it had;
+  run already: the queue is topped up with empty callbacks to the length it had; a held
+  turner's own `_run_once` gets the same when its step ends (`baton`);
 - the program's own futures are never cancelled by a timeout: the console's task waits on a
   stand-in that follows the awaited future (await_eval.Watched).
-uvloop, another loop class, or a thread parked elsewhere falls back on a fresh loop
-(await_eval.py), where the paused loop's pending futures are refused.
-Breakpoints in the code the loop runs meanwhile do not stop: like all code run for the console,
-it runs inside the stopped thread's debugger call, where no trace events come.
+Other threads stay parked. uvloop, another loop class, or a thread parked elsewhere falls back
+on a fresh loop (await_eval.py), where the paused loop's pending futures are refused.
 """
 import sys
 import threading
@@ -25,7 +28,6 @@ import time
 from . import usercode
 from .saferepr import safe_str
 from .threads import hidden
-
 
 _RUNNING_TASK_PER_THREAD = sys.version_info >= (3, 14)
 # 3.11's backend traces threads in ways that catch the deadline's exception meant for the
