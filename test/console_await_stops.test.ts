@@ -1,7 +1,8 @@
 // A breakpoint another task meets while the console's `await` turns the paused event loop
 // (docs/console.md): the evaluation goes on to its value, the task is held at that line, and
 // the stop is reported after the answer as an ordinary `stopped` event, with its real stack
-// and locals; on continue the held step ends first and the program finishes as it would have.
+// and locals; on continue the held step ends first and the program finishes as it would
+// have. A breakpoint in the console's own code does not stop, as ever.
 import * as assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { withAdapter } from './support/harness';
@@ -13,6 +14,7 @@ import { lineOf } from './async_support';
 const PROGRAM = fixture('console_await_stops.py');
 const STOP = lineOf(PROGRAM, 'STOP');
 const WORKER = lineOf(PROGRAM, 'WORKER');
+const TWICE = lineOf(PROGRAM, 'TWICE');
 
 for (const py of pythons()) {
   describe(`console await meets a breakpoint [${py.label}]`, () => {
@@ -27,9 +29,14 @@ for (const py of pythons()) {
 
     it('answers the evaluation, then reports the other task\'s stop with its stack; the held step ends first on continue', async () => {
       await withAdapter(async (h) => {
-        const first = await h.launchToStop(py, PROGRAM, [STOP, WORKER]);
+        const first = await h.launchToStop(py, PROGRAM, [STOP, WORKER, TWICE]);
         const top = await h.topFrame(first.body.threadId);
         assert.equal(top.line, STOP);
+
+        const quiet = h.mark();
+        assert.equal((await h.dc.evaluateRequest({ expression: 'await twice(4)', frameId: top.id, context: 'repl' })).body.result, '8');
+        assert.equal((await h.dc.evaluateRequest({ expression: '1 + 1', frameId: top.id, context: 'repl' })).body.result, '2');
+        assert.ok(!h.history.slice(quiet).some((e) => e.event === 'stopped'), 'the console\'s own code never stops, as ever');
 
         const since = h.mark();
         const answer = await h.dc.evaluateRequest({ expression: '(event.set(), await asyncio.sleep(0.2, result=5))[1]', frameId: top.id, context: 'repl' });

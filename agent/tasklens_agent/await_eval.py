@@ -20,6 +20,7 @@ from . import tasks as taskmod
 from . import usercode
 from .errors import AgentError, EVAL_ERROR, TIMEOUT
 from .saferepr import safe_repr
+from .threads import agent_idents
 
 FLAGS = ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
 _CO_COROUTINE = 0x80
@@ -146,9 +147,15 @@ class Watched:
                 self.exemption.keep()
         if self.deadline is None:
             return send()
-        # On a thread turning the paused loop (paused_loop._Turner): a deadline of its own.
-        kind, result, run = usercode.call(untraced, "await", max(self.deadline - time.monotonic(),
-                                                             0.01))
+        # On a thread turning the paused loop (paused_loop._Turner): a deadline of its own,
+        # and, like all code run for the console, no stops (the agent's threads never stop).
+        ident = threading.get_ident()
+        agent_idents.add(ident)
+        try:
+            kind, result, run = usercode.call(untraced, "await",
+                                              max(self.deadline - time.monotonic(), 0.01))
+        finally:
+            agent_idents.discard(ident)
         if kind == "late":
             kind, result = run.late
         if kind == "ok":
