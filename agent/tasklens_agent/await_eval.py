@@ -10,7 +10,6 @@ put back before the answer leaves. On a fresh loop a pending future of the pause
 complete, and is refused with why (docs/console.md). asyncio is imported only when the console
 first awaits.
 """
-import ast
 import sys
 import threading
 import time
@@ -22,7 +21,7 @@ from .errors import AgentError, EVAL_ERROR, TIMEOUT
 from .saferepr import safe_repr
 from .threads import agent_idents
 
-FLAGS = ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
+FLAGS = 0x2000     # ast.PyCF_ALLOW_TOP_LEVEL_AWAIT, without importing ast at start-up
 _CO_COROUTINE = 0x80
 LIMIT = 5.0         # seconds; configure's `awaitTimeout`
 _CANCEL_GRACE = 1.0  # what a cancelled coroutine may take to unwind (finally blocks)
