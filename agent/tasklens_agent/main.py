@@ -98,7 +98,6 @@ def _give_back_memory():
     """Returns to the system what start-up allocated and freed (about 1 MB), so that a program
     under `tasklens run` holds little more memory than under plain python."""
     gc.collect()
-    import ctypes   # here: a child (children.py) never needs it
     try:
         import ctypes
         ctypes.CDLL(None).malloc_trim(0)    # glibc's; other C libraries keep it
