@@ -67,7 +67,7 @@ eachPython('child processes', (py) => {
       assert.match(out, /child exit 3/);
       assert.match(out, /shell child\nshell exit 6/);
       assert.equal(tree.requests.length, 1, 'the shell child is not a Python child');
-      await child.h.waitFor('terminated', 0);
+      assert.equal(await child.h.exitCode(0, 30_000), 3, 'the child session ends with exited (its status), then terminated');
       assert.deepEqual(await tree.survivors(), []);
     });
   });
@@ -84,6 +84,8 @@ eachPython('child processes', (py) => {
       await resume(child);
       assert.equal(await h.exitCode(since, 30_000), 0);
       assert.match(h.output('stdout'), /grandchild exit 4[\s\S]*child 20 computed 40[\s\S]*child exit 3/);
+      assert.equal(await grandchild.h.exitCode(0, 30_000), 4);
+      assert.equal(await child.h.exitCode(0, 30_000), 3);
       assert.deepEqual(await tree.survivors(), []);
     });
   });
@@ -100,6 +102,7 @@ eachPython('child processes', (py) => {
       await resume(child);
       assert.equal(await h.exitCode(since, 30_000), 0);
       assert.match(h.output('stdout'), /async child \[1, 2, 3\][\s\S]*child exit 0/);
+      assert.equal(await child.h.exitCode(0, 30_000), 0, 'a child that ends normally: exited 0');
     });
   });
 
@@ -113,6 +116,7 @@ eachPython('child processes', (py) => {
       await resume(child);
       assert.equal(await h.exitCode(since, 30_000), 0);
       assert.match(h.output('stdout'), /fork child ran True[\s\S]*fork exit 5/);
+      assert.equal(await child.h.exitCode(0, 30_000), 5, 'os._exit(5) in the forked child');
       assert.deepEqual(await tree.survivors(), []);
     });
   });
@@ -131,6 +135,7 @@ eachPython('child processes', (py) => {
         const out = h.output('stdout');
         assert.match(out, /worker 5 result 50/);
         assert.match(out, /process exit 5/);
+        assert.equal(await worker.h.exitCode(0, 30_000), 5, 'the worker session has the status the parent sees');
         assert.ok(!tree.children.some((c) => /resource_tracker/.test(c.name)), 'the resource tracker is left alone');
         assert.deepEqual(await tree.survivors(), []);
       });
@@ -148,6 +153,7 @@ eachPython('child processes', (py) => {
       await resume(worker);
       assert.equal(await h.exitCode(since, 40_000), 0);
       assert.match(h.output('stdout'), /pool \[0, 1, 4, 9\]/);
+      assert.equal(await worker.h.exitCode(0, 30_000), 0, 'a pool worker ends with status 0');
       assert.deepEqual(await tree.survivors(), []);
     });
   });

@@ -10,15 +10,18 @@ put back before the answer leaves. On a fresh loop a pending future of the pause
 complete, and is refused with why (docs/console.md). asyncio is imported only when the console
 first awaits.
 """
-import ast
+import sys
+import threading
+import time
 
 from . import paused_loop
 from . import tasks as taskmod
 from . import usercode
 from .errors import AgentError, EVAL_ERROR, TIMEOUT
 from .saferepr import safe_repr
+from .threads import agent_idents
 
-FLAGS = ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
+FLAGS = 0x2000     # ast.PyCF_ALLOW_TOP_LEVEL_AWAIT, without importing ast at start-up
 _CO_COROUTINE = 0x80
 LIMIT = 5.0         # seconds; configure's `awaitTimeout`
 _CANCEL_GRACE = 1.0  # what a cancelled coroutine may take to unwind (finally blocks)
@@ -44,7 +47,7 @@ def run(coro, text, core):
     paused = asyncio.events._get_running_loop()
     if paused is not None and paused_loop.drivable(asyncio, paused):
         task, watched, note, changed = paused_loop.run(asyncio, paused, coro, Watched, LIMIT,
-                                                       _CANCEL_GRACE)
+                                                       _CANCEL_GRACE, core)
         _tell_threads(core, *changed)
         return _outcome(task, watched, text), note
     frame = coro.cr_frame
@@ -119,15 +122,46 @@ class Watched:
         self.coro, self.loop = coro, loop
         self.timed_out = False
         self.exemption = None   # on the paused loop: lifted while the console's code runs
+        self.exempt_ident = None
+        self.deadline = None    # on a thread turning the paused loop: when the code must end
 
     def _step(self, value, exc):
-        if self.exemption is not None:
-            self.exemption.lapse()
-        try:
+        def send():
             return self.coro.send(value) if exc is None else self.coro.throw(exc)
-        finally:
-            if self.exemption is not None:
+
+        def untraced():
+            # A trace function here would be where the deadline's exception lands, and the
+            # agent's own code must not swallow it; the console's code never stops anyway.
+            trace = sys.gettrace()
+            sys.settrace(None)
+            try:
+                return send()
+            finally:
+                sys.settrace(trace)
+        if self.exemption is not None and self.exempt_ident == threading.get_ident():
+            self.exemption.lapse()
+            try:
+                return send()
+            finally:
                 self.exemption.keep()
+        if self.deadline is None:
+            return send()
+        # On a thread turning the paused loop (paused_loop._Turner): a deadline of its own,
+        # and, like all code run for the console, no stops (the agent's threads never stop).
+        ident = threading.get_ident()
+        agent_idents.add(ident)
+        try:
+            kind, result, run = usercode.call(untraced, "await",
+                                              max(self.deadline - time.monotonic(), 0.01))
+        finally:
+            agent_idents.discard(ident)
+        if kind == "late":
+            kind, result = run.late
+        if kind == "ok":
+            return result
+        if kind == "raised":
+            raise result
+        raise usercode.Interrupted()
 
     def __await__(self):
         coro, value, exc = self.coro, None, None

@@ -122,7 +122,7 @@ def bootstrap(spec):
     else:
         agent.started.set()
     agent.install_hooks()
-    _report_exit_when_known(agent)
+    _report_exit_status(agent)
     _wait_at_exit(agent)
 
 
@@ -178,6 +178,7 @@ def forked(agent):
         _register(agent, debug, name)
         agent.core.backend.refresh(plans_changed=True)
         _wait_at_exit(agent)
+        _track_exits(agent)
     else:
         agent.started.set()
 
@@ -292,9 +293,11 @@ def _describe(kind, target):
     return text if len(text) <= _NAME_LIMIT else text[:_NAME_LIMIT - 1] + "…"
 
 
-def _report_exit_when_known(agent):
-    """Python runs the child's program itself, so the agent cannot see its exit status:
-    only an uncaught exception (status 1) is certain. Stops on it as `uncaught` asks."""
+def _report_exit_status(agent):
+    """Python runs the child's program itself, so the agent does not see how it ends; the
+    status is read from the ways a program ends (docs/children.md): an uncaught exception (1),
+    a SystemExit of sys.exit, exit() or quit() that left the main module (its code),
+    os._exit (`_track_exits`), else 0. Stops on an uncaught exception as `uncaught` asks."""
     atexit.unregister(agent._report_exit)
     uncaught = []
     hook = sys.excepthook
@@ -305,12 +308,76 @@ def _report_exit_when_known(agent):
             agent._on_uncaught(value)
         hook(etype, value, tb)
     sys.excepthook = excepthook
+    _track_exits(agent)
 
     def report():
         core = agent._core
         if core is None:
             return      # no debugger ever connected
-        if uncaught and os.getpid() == agent.discovery_pid:
-            core.event("programExited", {"exitCode": 1})
+        if os.getpid() == agent.discovery_pid:
+            core.event("programExited", {"exitCode": 1 if uncaught else _status()})
         core.backend.shutdown()
     atexit.register(report)
+
+
+_exits = {"agent": None, "raised": None, "installed": False}   # what this process saw
+
+
+def _track_exits(agent):
+    """Wraps the calls that end a program with a status: sys.exit and site's exit()/quit()
+    (their SystemExit, if it leaves the main module, is the status), and os._exit, which ends
+    the process at once, so it reports before it goes (forked and multiprocessing children
+    leave that way). Once per process: a fork inherits the wrappers and brings its own agent."""
+    _exits["agent"] = agent
+    if _exits["installed"]:
+        return
+    _exits["installed"] = True
+    real_exit, real_os_exit = sys.exit, os._exit
+
+    def exit(status=None):
+        try:
+            real_exit(status)
+        except SystemExit as e:
+            _exits["raised"] = e
+            raise
+    exit.__doc__, exit.__wrapped__ = real_exit.__doc__, real_exit
+    sys.exit = exit
+
+    def _exit(status):
+        current = _exits["agent"]
+        core = current._core if current is not None else None
+        if core is not None and core.conn is not None:
+            current.started.wait(SESSION_WAIT)
+            core.event("programExited", {
+                "exitCode": status & 0xFF if isinstance(status, int) else 1})
+        real_os_exit(status)
+    _exit.__doc__, _exit.__wrapped__ = real_os_exit.__doc__, real_os_exit
+    os._exit = _exit
+
+    quitter = getattr(sys.modules.get("_sitebuiltins"), "Quitter", None)
+    if quitter is not None:
+        real_call = quitter.__call__
+
+        def call(self, code=None):
+            try:
+                real_call(self, code)
+            except SystemExit as e:
+                _exits["raised"] = e
+                raise
+        quitter.__call__ = call
+
+
+def _status():
+    """The status a normal interpreter exit leaves: the code of the last recorded SystemExit
+    if it went past the main module's top (a caught one did not), else 0. 3.11 leaves the
+    exception's traceback as it was where it was last caught (our wrapper): there the last
+    recorded one counts."""
+    raised = _exits["raised"]
+    if raised is None:
+        return 0
+    tb = raised.__traceback__
+    if sys.version_info >= (3, 12) and (
+            tb is None or tb.tb_frame.f_globals.get("__name__") not in ("__main__", "runpy")):
+        return 0
+    from .runner import exit_code_of
+    return exit_code_of(raised) & 0xFF

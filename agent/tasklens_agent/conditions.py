@@ -15,28 +15,25 @@ an eval() with a mapping for locals. Conditions that open scopes of their own (l
 comprehensions, `:=`), conditions that call something (the calls that can hang; they need
 the deadline) and code that is not a function or module body keep the general path.
 """
-import ast
-
 from . import paths
 from . import usercode
 from .saferepr import safe_str
 
-_SCOPED = (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp,
-           ast.NamedExpr, ast.Call)
 _LOCALS = "__tasklens_locals"
 _CO_OPTIMIZED = 0x1     # inspect.CO_OPTIMIZED, without importing inspect into every program
 
 
-class _ToLookups(ast.NodeTransformer):
-    def __init__(self, names):
-        self.names = names
-
-    def visit_Name(self, node):
-        if node.id in self.names and isinstance(node.ctx, ast.Load):
-            lookup = ast.Subscript(value=ast.Name(_LOCALS, ast.Load()),
-                                   slice=ast.Constant(node.id), ctx=ast.Load())
-            return ast.copy_location(lookup, node)
-        return node
+def _to_lookups(ast, names):
+    """A transformer of `names` into lookups in the lambda's mapping argument (ast is imported
+    with the first fast condition, not in every program's start-up)."""
+    class ToLookups(ast.NodeTransformer):
+        def visit_Name(self, node):
+            if node.id in names and isinstance(node.ctx, ast.Load):
+                lookup = ast.Subscript(value=ast.Name(_LOCALS, ast.Load()),
+                                       slice=ast.Constant(node.id), ctx=ast.Load())
+                return ast.copy_location(lookup, node)
+            return node
+    return ToLookups()
 
 
 def fast_condition(text, code, f_globals):
@@ -51,15 +48,19 @@ def fast_condition(text, code, f_globals):
         local_names = set()
     else:
         return None
+    import ast
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError:
         return None
-    if any(isinstance(n, _SCOPED) for n in ast.walk(tree)):
+    scoped = (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp,
+              ast.NamedExpr, ast.Call)
+    if any(isinstance(n, scoped) for n in ast.walk(tree)):
         return None
     args = ast.arguments(posonlyargs=[], args=[ast.arg(_LOCALS)], vararg=None, kwonlyargs=[],
                          kw_defaults=[], kwarg=None, defaults=[])
-    lam = ast.Expression(ast.Lambda(args=args, body=_ToLookups(local_names).visit(tree.body)))
+    body = _to_lookups(ast, local_names).visit(tree.body)
+    lam = ast.Expression(ast.Lambda(args=args, body=body))
     ast.fix_missing_locations(lam)
     return eval(compile(lam, "<condition>", "eval", dont_inherit=True), f_globals)
 

@@ -43,6 +43,8 @@ class ThreadState:
         self.exc = None
         self.break_mode = None
         self.native = None        # while stopped but not parked: why and where (a label)
+        self.reason = self.hit_ids = None
+        self.held = None          # a console `await` reported this stop: what to do on resume
 
 
 class Debugger:
@@ -67,6 +69,7 @@ class Debugger:
         self.frame_handles = {}       # frameId -> (ThreadState, frame)
         self.var_handles = {}         # variablesReference -> (ThreadState, kind, obj, name)
         self.backend = None
+        self.console_threads = set()  # turning a paused loop for the console (paused_loop.py)
 
     # --- wire helpers (callable from any thread) ---
     def event(self, name, body):
@@ -112,7 +115,7 @@ class Debugger:
             return
         if bps and self._hit(frame, bps, "breakpoint"):
             return
-        if self.stopped or self.pause_requested:
+        if (self.stopped or self.pause_requested) and ident not in self.console_threads:
             # Parking inside threading's bootstrap could hold the lock that `threads` needs.
             filename = frame.f_code.co_filename
             if self.eligible(filename) and filename != _THREADING_FILE:
@@ -287,6 +290,7 @@ class Debugger:
                 ts.frames = frames or framemod.thread_stack(frame)
                 ts.task = task if task is not None else taskmod.task_of_frame(frame)
                 ts.exc, ts.break_mode = exc, break_mode
+                ts.reason, ts.hit_ids = reason, hit_ids
                 if self.pause_watched:
                     self.parked_signal.set()
             if first:
@@ -295,6 +299,10 @@ class Debugger:
                     cut = interrupted(ended, reason, current_owner())
                     self.report_stop(ts, reason, exc, hit_ids, cut=cut)
             self._park(ts)
+            held, ts.held = ts.held, None
+            if held is not None:    # reported after a console `await` (paused_loop.py)
+                held()
+                return
             # A breakpoint or exception met while another thread's stop held everyone was
             # not reported: report it now rather than run past it.
             if first or reason == "pause":

@@ -1,7 +1,6 @@
 """Frame access that works the same for a thread's live frames and, later, for the `cr_frame`
 of a suspended coroutine: listing a stack, reading and writing a frame's locals.
 """
-import ctypes
 import os
 import sys
 
@@ -52,6 +51,7 @@ def set_local(frame, name, value):
         return
     snapshot = frame.f_locals
     snapshot[name] = value
+    import ctypes   # here: 3.11/3.12 only, and not at every program's start-up
     ctypes.pythonapi.PyFrame_LocalsToFast(ctypes.py_object(frame), ctypes.c_int(0))
 
 
@@ -62,4 +62,5 @@ def commit_locals(frame):
     the snapshot from the frame and loses the writes.
     """
     if not _WRITE_THROUGH:
+        import ctypes
         ctypes.pythonapi.PyFrame_LocalsToFast(ctypes.py_object(frame), ctypes.c_int(0))

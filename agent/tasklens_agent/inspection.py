@@ -5,7 +5,6 @@ the control thread when that thread is not parked (e.g. stuck in native code). H
 created here and die when the program resumes.
 """
 import itertools
-import linecache
 import os
 import sys
 import threading
@@ -329,6 +328,7 @@ def source(args):
     filename = _source_names.get(ref)
     if filename is None:
         raise AgentError(INVALID_HANDLE, "unknown sourceReference %r" % ref)
+    import linecache    # tokenize and re come with it: not at start-up
     lines = linecache.getlines(filename)
     if not lines:
         raise AgentError(BAD_ARGUMENTS, "no source is available for %s" % filename)

@@ -24,7 +24,7 @@ from . import paths
 from . import runner
 from . import task_origins
 from . import tasks as taskmod
-from .threads import AgentThread, thread_id
+from .threads import AgentThread, hidden, thread_id
 
 HANDSHAKE_TIMEOUT = 5.0
 MAX_STRANGERS = 16
@@ -412,6 +412,8 @@ class Agent:
 
         def announced_bootstrap(thread):
             """`thread` events, sent from the thread itself as it starts and ends."""
+            if thread in hidden:
+                return bootstrap(thread)
             tid = thread_id(thread)
             core = agent._core      # none yet: no session to tell
             if core is not None:

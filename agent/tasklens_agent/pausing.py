@@ -17,7 +17,6 @@ Who runs where: `wake_loops` and `sample` run on the control thread, the callbac
 loop's thread, `watch` on its own agent thread (`tasklens-pause`), under the core's lock
 whenever it reads or changes the core's state.
 """
-import linecache
 import os
 import sys
 import threading
@@ -160,6 +159,7 @@ def _call_text(frame):
     if positions is None or None in positions:
         return frame.f_code.co_name + "()"
     line, end_line, col, end_col = positions
+    import linecache    # tokenize and re come with it: not at start-up
     lines = linecache.getlines(frame.f_code.co_filename, frame.f_globals)
     if not lines or end_line > len(lines):
         return frame.f_code.co_name + "()"

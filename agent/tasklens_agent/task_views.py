@@ -74,7 +74,7 @@ def is_running(task):
 def own_frames(core, task):
     """The task's own frames, innermost first, without the agent's."""
     if is_running(task):
-        ts = state_of(core, task)
+        ts = resolve(core, taskmod.task_id(task))[1]    # held off its loop's thread too
         if ts is not None and ts.parked and ts.frames:
             stack = ts.frames
         else:

@@ -18,6 +18,7 @@ _by_thread = weakref.WeakKeyDictionary()
 _by_id = weakref.WeakValueDictionary()
 _lock = threading.Lock()
 agent_idents = set()
+hidden = weakref.WeakSet()  # program-visible threads the agent runs program code on, unlisted
 
 
 def thread_id(thread):
@@ -35,7 +36,7 @@ def thread_by_id(tid):
 
 def user_threads():
     # A _DummyThread registered from an agent thread (see forget_dummy) is not the program's.
-    return [t for t in threading.enumerate() if t.ident not in agent_idents]
+    return [t for t in threading.enumerate() if t.ident not in agent_idents and t not in hidden]
 
 
 def current_user_thread():
