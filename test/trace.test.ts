@@ -19,7 +19,7 @@ const dir = fs.mkdtempSync(path.join(rt.env.XDG_RUNTIME_DIR!, 'traces-'));
 after(rt.remove);
 afterEach(killAll);
 
-interface Event { ph: string; pid?: number; tid?: number; ts?: number; dur?: number; name?: string; cat?: string; id?: string; bp?: string; args?: Record<string, unknown> }
+interface Event { ph: string; pid?: number; tid?: number; ts?: number; dur?: number; name?: string; cat?: string; id?: number; bp?: string; args?: Record<string, unknown> }
 interface Trace { traceEvents: Event[]; otherData: { steps: number; droppedSteps: number } }
 
 function load(file: string): Trace {
@@ -87,7 +87,9 @@ eachPythonAndLoop('tasklens run --trace', true, (py, loop) => {
     const named = (n: string) => steps.filter((s) => s.name === n);
     assert.equal(named('consumer').length, 4, 'its first step and one per item');
     assert.equal(named('producer').length, 4);
-    assert.match(String(named('consumer')[0].args!.coro), /^consumer \S*trace_app\.py:\d+$/);
+    // the coroutine is on the task's own track, its life as one slice (not on each step)
+    const life = t.traceEvents.find((e) => e.cat === 'task' && e.ph === 'X' && e.name === 'consumer');
+    assert.match(String(life?.args?.coro), /^consumer \S*trace_app\.py:\d+$/);
     // wake edges: the step or callback holding each flow's start, and the step its end starts
     const flows = t.traceEvents.filter((e) => e.ph === 's').map((s) => {
       const f = t.traceEvents.find((e) => e.ph === 'f' && e.id === s.id)!;

@@ -5,8 +5,9 @@ exactly needs a hook per step, which costs about as much as a short step, so it 
 only while someone asks (a `top` connection holds a lease, `--trace` holds one for the whole
 run) and off again when the last lease ends: a plain run pays nothing.
 
-The hook is the loop's own `call_soon`, replaced on the loop instance (asyncio's loops and
-uvloop's both take instance attributes). Every task step, C Task or Python, is scheduled
+The hook is the loop's own `call_soon`, replaced on the loop's class while counting (once per
+class, restored exactly when the last lease ends; a class that takes no attribute gets it on
+the loop object). Every task step, C Task or Python, asyncio's loops or uvloop's, is scheduled
 through it by a method lookup on the loop (the task's first step, each wake-up from a future,
 `sleep(0)`), with a callback whose `__self__` is the task. The callback is wrapped in a `_Step`
 (a `functools.partial`: made in C, no Python frame to create it) that times the step; the
@@ -21,6 +22,7 @@ import functools
 import itertools
 import sys
 import threading
+import types
 import weakref
 
 from . import looptime
@@ -30,6 +32,9 @@ _clock = looptime._monotonic
 _leases = set()
 _lock = threading.Lock()
 _timed = {}             # id(loop) -> LoopTimes, while counting
+_NAMES = ("call_soon", "call_later", "call_at")
+_classes = {}           # loop class wrapped -> its call_soon, call_later, call_at before
+_owned = {}             # loop class wrapped -> those of them its own dict held before
 _serials = itertools.count(1)
 FINISHED_KEPT = 256
 LAG_PROBE_S = 0.1
@@ -74,7 +79,9 @@ class LoopTimes:
         self.longest_key = None
         self.lag = self.lag_max = 0.0   # how late the probe timer ran (last, max since snapshot)
         self.started = _clock()
-        self.originals = {}
+        self.key = id(self)             # the loop's in trace records
+        self.later = None               # the loop's call_later, not wrapped (for the lag probe)
+        self.on_object = False          # wrapped on the loop object, not on its class
         self.active = True
 
     def adopt(self, task, now):
@@ -106,7 +113,7 @@ def _run_step(fn, task, st, lt, waker, *args):
     lt.seq = seq = lt.seq + 1
     lt.current, lt.current_since, lt.current_seq = st, start, seq
     try:
-        return fn(*args)
+        return fn(*args) if args else fn()
     finally:
         end = _clock()
         took = end - start
@@ -120,10 +127,13 @@ def _run_step(fn, task, st, lt, waker, *args):
             lt.longest, lt.longest_key = took, st.key
         lt.steps += 1
         lt.busy += took
-        st.hist[min(int(took * 1e6).bit_length(), 31)] += 1
+        try:
+            st.hist[int(took * 1e6).bit_length()] += 1
+        except IndexError:      # a step of 36 minutes or more
+            st.hist[-1] += 1
         sink = trace_sink
-        if sink is not None:
-            sink.step(lt, st, seq, start, end, waker, ready)
+        if sink is not None:    # a tuple in its ring buffer, no call of Python code
+            sink.add_step((lt.key, seq, start, end, st.serial, waker, ready))
         if task.done():
             _finish(lt, st, task, end)
 
@@ -138,7 +148,7 @@ def _run_timer(fn, lt, *args):
         lt.current = lt.current_seq = None
         sink = trace_sink
         if sink is not None:
-            sink.callback(lt, seq, start, _clock(), getattr(fn, "__qualname__", "timer"))
+            sink.add_callback((lt.key, seq, start, _clock(), getattr(fn, "__qualname__", "timer")))
 
 
 def _finish(lt, st, task, now):
@@ -162,53 +172,100 @@ def _task_types():
     return tuple(k for k in kinds if isinstance(k, type))
 
 
-def _install(loop, lt):
-    own = getattr(loop, "__dict__", None)
-    if own is None or any(getattr(own.get(n), "_tasklens_time", False)
-                          for n in ("call_soon", "call_later", "call_at")):
-        return False
+def _wrappers(originals):
+    """call_soon, call_later, call_at in front of `originals` (the class's): each looks up the
+    LoopTimes of the loop it is called on, and passes straight through for a loop not counted."""
     task_types = _task_types()
-    stats_get, clock, step, run_step, run_timer = lt.stats.get, _clock, _Step, _run_step, _run_timer
-    original = loop.call_soon
-    later, at = loop.call_later, loop.call_at
-    lt.originals = {"call_soon": original, "call_later": later, "call_at": at}
+    timed_get, clock, step, run_step, run_timer = _timed.get, _clock, _Step, _run_step, _run_timer
+    original, later, at = originals["call_soon"], originals["call_later"], originals["call_at"]
 
-    def call_soon(callback, *args, context=None):
+    def call_soon(self, callback, *args, context=None):
         owner = getattr(callback, "__self__", None)
         if owner is not None and isinstance(owner, task_types):
-            now = clock()
-            st = stats_get(id(owner))
-            if st is None or st.ref() is not owner:
-                st = lt.adopt(owner, now)
-            st.wakes += 1
-            if lt.current is st:
-                st.self_wakes += 1
-            if st.ready_at is None:
-                st.ready_at = now
-            callback = step(run_step, callback, owner, st, lt, lt.current_seq or 0)
-        return original(callback, *args, context=context)
+            lt = timed_get(id(self))
+            if lt is not None:
+                now = clock()
+                st = lt.stats.get(id(owner))
+                if st is None or st.ref() is not owner:
+                    st = lt.adopt(owner, now)
+                st.wakes += 1
+                current = lt.current
+                if current is st:
+                    st.self_wakes += 1
+                if st.ready_at is None:
+                    st.ready_at = now
+                callback = step(run_step, callback, owner, st, lt,
+                                lt.current_seq if current is not None else 0)
+        if args:
+            return original(self, callback, *args, context=context)
+        return original(self, callback, context=context)    # no tuple and dict made to call it
 
-    def call_later(delay, callback, *args, context=None):
+    def call_later(self, delay, callback, *args, context=None):
         if type(callback) is not step:
-            callback = step(run_timer, callback, lt)
-        return later(delay, callback, *args, context=context)
+            lt = timed_get(id(self))
+            if lt is not None:
+                callback = step(run_timer, callback, lt)
+        return later(self, delay, callback, *args, context=context)
 
-    def call_at(when, callback, *args, context=None):
+    def call_at(self, when, callback, *args, context=None):
         if type(callback) is not step and callback is not _probe:     # asyncio's call_later
-            callback = step(run_timer, callback, lt)
-        return at(when, callback, *args, context=context)
-
-    for fn in (call_soon, call_later, call_at):
+            lt = timed_get(id(self))
+            if lt is not None:
+                callback = step(run_timer, callback, lt)
+        return at(self, when, callback, *args, context=context)
+    wrappers = {"call_soon": call_soon, "call_later": call_later, "call_at": call_at}
+    for fn in wrappers.values():
         fn._tasklens_time = True
-    loop.call_soon, loop.call_later, loop.call_at = call_soon, call_later, call_at
+    return wrappers
+
+
+def _install(loop, lt):
+    """Put the wrappers on the loop's class, once per class while counting: an attribute on the
+    loop object would cost every `self.…` lookup in asyncio's hot paths its specialisation on
+    3.11 (loop_patch.py). A class that takes no attribute gets them on the loop object."""
+    cls = type(loop)
+    originals = _classes.get(cls)
+    if originals is None:
+        originals = {name: getattr(cls, name, None) for name in _NAMES}
+        if any(fn is None or getattr(fn, "_tasklens_time", False) for fn in originals.values()):
+            return False
+        wrappers = _wrappers(originals)
+        own = {name: cls.__dict__[name] for name in _NAMES if name in cls.__dict__}
+        try:
+            for name in _NAMES:
+                setattr(cls, name, wrappers[name])
+            _classes[cls] = originals
+            _owned[cls] = own
+        except (TypeError, AttributeError):
+            _restore(cls, own)
+            try:
+                for name in _NAMES:
+                    setattr(loop, name, types.MethodType(wrappers[name], loop))
+            except (TypeError, AttributeError):
+                return False
+            lt.on_object = True
+    lt.later = types.MethodType(originals["call_later"], loop)
     try:
-        loop.call_soon_threadsafe(_probe, lt, later, None)
+        loop.call_soon_threadsafe(_probe, lt, None)
     except RuntimeError:    # closed meanwhile
         pass
     return True
 
 
-def _probe(lt, later, due):
+def _restore(target, own):
+    """Take our wrappers off `target` (a class, or a loop object), putting back what its own
+    dict held before; a wrapper someone put over ours since is left where it is."""
+    mine = getattr(target, "__dict__", None) or {}
+    for name in _NAMES:
+        if not getattr(mine.get(name), "_tasklens_time", False):
+            continue
+        if name in own:
+            setattr(target, name, own[name])
+        else:
+            delattr(target, name)
+
+
+def _probe(lt, due):
     """Loop lag: how late a timer set LAG_PROBE_S ahead runs, measured while counting."""
     if due is not None:
         late = max(0.0, _clock() - due)
@@ -219,17 +276,9 @@ def _probe(lt, later, due):
             trace_sink.lag(lt, due, late)
     if lt.active:
         try:
-            later(LAG_PROBE_S, _probe, lt, later, _clock() + LAG_PROBE_S)
+            lt.later(LAG_PROBE_S, _probe, lt, _clock() + LAG_PROBE_S)
         except RuntimeError:
             pass
-
-
-def _uninstall(loop, lt):
-    lt.active = False
-    own = getattr(loop, "__dict__", None) or {}
-    for name in ("call_soon", "call_later", "call_at"):
-        if getattr(own.get(name), "_tasklens_time", False):
-            del own[name]
 
 
 def refresh():
@@ -280,10 +329,16 @@ def release(owner):
             return
         timed = list(_timed.values())
         _timed.clear()
+        owned = list(_owned.items())
+        _classes.clear()
+        _owned.clear()
+    for cls, own in owned:
+        _restore(cls, own)
     for lt in timed:
+        lt.active = False
         loop = lt.loop_ref()
-        if loop is not None:
-            _uninstall(loop, lt)
+        if loop is not None and lt.on_object:
+            _restore(loop, {})
 
 
 def loops():

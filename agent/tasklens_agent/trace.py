@@ -30,22 +30,28 @@ class Recorder:
         self.slow = slow
         self.steps = collections.deque(maxlen=max_steps)    # (loop, seq, start, end, key, waker, ready)
         self.callbacks = collections.deque(maxlen=max_steps)    # (loop, seq, start, end, name)
+        # tasktime appends with these, a C call per step and no Python frame
+        self.add_step, self.add_callback = self.steps.append, self.callbacks.append
         self.marks = collections.deque(maxlen=max_steps)    # (loop, key, ts, kind)
         self.lags = collections.deque(maxlen=max_steps)     # (loop, ts, seconds)
-        self.tasks = {}     # task serial -> [name, coroutine site, loop key, TaskTimes]
+        self.tasks = {}     # task serial -> [name, coroutine's code, TaskTimes]
         self.threads = {}   # loop key -> (native id, name)
+        self.loops = {}     # loop key -> LoopTimes (their step counts tell the steps dropped)
         self.origin = tasktime._clock()
         self.lock = threading.Lock()
-        self.dropped = 0
 
     # --- on the loop thread, through tasktime ---
     def task_seen(self, lt, st, task, now):
-        key = id(lt)
+        key = lt.key
         if key not in self.threads:
+            self.loops[key] = lt
             thread = threading._active.get(lt.record.ident)
             if thread is not None:
                 self.threads[key] = (thread.native_id, thread.name)
-        self.tasks[st.serial] = [task.get_name(), _site(task), key, st]
+        # the name and site are read when the file is written (a name is often set after creation)
+        coro = task.get_coro()
+        self.tasks[st.serial] = [None, getattr(coro, "cr_code", None) or getattr(coro, "gi_code", None)
+                                 or type(coro).__name__, st]
         if len(self.tasks) > 2 * self.steps.maxlen:
             self._forget_old_tasks()
         self.marks.append((key, st.serial, now, "created"))
@@ -57,19 +63,11 @@ class Recorder:
         with self.lock:
             self.tasks = {k: v for k, v in self.tasks.items() if k in kept}
 
-    def step(self, lt, st, seq, start, end, waker, ready):
-        if len(self.steps) == self.steps.maxlen:
-            self.dropped += 1
-        self.steps.append((id(lt), seq, start, end, st.serial, waker, ready))
-
-    def callback(self, lt, seq, start, end, name):
-        self.callbacks.append((id(lt), seq, start, end, name))
-
     def task_done(self, lt, st, now):
-        self.marks.append((id(lt), st.serial, now, st.outcome))
+        self.marks.append((lt.key, st.serial, now, st.outcome))
 
     def lag(self, lt, now, late):
-        self.lags.append((id(lt), now, late))
+        self.lags.append((lt.key, now, late))
 
     # --- writing ---
     def write(self, path=None):
@@ -85,46 +83,53 @@ class Recorder:
         opener = gzip.open if path.endswith(".gz") else open
         with opener(tmp, "wt", encoding="utf-8") as f:
             f.write('{"displayTimeUnit":"ms","otherData":%s,"traceEvents":[\n' % json.dumps({
-                "producer": "tasklens", "steps": len(steps), "droppedSteps": self.dropped}))
+                "producer": "tasklens", "steps": len(steps), "droppedSteps": max(
+                    0, sum(lt.steps for lt in list(self.loops.values())) - len(steps))}))
             f.write(",\n".join(line for _, line in events))
             f.write("\n]}\n")
         os.replace(tmp, path)
         return path, len(events), os.path.getsize(path)
 
 
-def _site(task):
-    coro = task.get_coro()
-    code = getattr(coro, "cr_code", None) or getattr(coro, "gi_code", None)
-    if code is None:
-        return type(coro).__name__
+def _site(code):
+    if isinstance(code, str):
+        return code
     return "%s %s:%d" % (code.co_qualname, paths.display(code.co_filename), code.co_firstlineno)
 
 
 def _name_now(entry):
     """The task's name as it is now (asyncio.create_task names a task after making it), or
     when it finished, or when it was first seen."""
-    st = entry[3]
+    st = entry[2]
     task = st.ref()
     if task is not None:
         try:
             return task.get_name()
         except Exception:
             pass
-    return st.name or entry[0]
+    return st.name or "Task-%d" % st.serial
 
 
 def _events(rec, steps, callbacks, marks, lags, tasks, threads):
-    """(ts, JSON text) of every event, in time order (so each track's times only grow)."""
+    """(ts, JSON text) of every event, in time order (so each track's times only grow).
+
+    Each step is one slice, on its loop thread's track, named after its task; the task's own
+    track holds its life (one slice from first seen to finish, with its coroutine) and its
+    instants. Written by hand-made templates (a dict through json.dumps per event costs more
+    than the recording did); numbers are microseconds rounded to the nanosecond."""
     pid = os.getpid()
     dumps = json.dumps
     out = []
-    us = lambda t: round((t - rec.origin) * 1e6, 3)     # noqa: E731
-    task_tid = {}
+    append = out.append
+    origin = rec.origin
+    task_tid, label = {}, {}
     for key, entry in tasks.items():
         task_tid[key] = len(task_tid) + 1
         entry[0] = _name_now(entry)
+        label[key] = dumps(entry[0])
     loop_tid = {key: threads.get(key, (0, ""))[0] or (index + 1)
                 for index, key in enumerate(set(threads) | {s[0] for s in steps})}
+    loop_index = {key: i for i, key in enumerate(loop_tid)}
     blocked_tid = {key: 1_000_000_000 + i for i, key in enumerate(loop_tid)}
     tpid = pid + _TASK_PID_OFFSET
     meta = [{"ph": "M", "pid": pid, "name": "process_name", "args": {"name": "python %d" % pid}},
@@ -140,31 +145,32 @@ def _events(rec, steps, callbacks, marks, lags, tasks, threads):
                      "args": {"name": "task %s" % tasks[key][0]}})
     out.extend((-1.0, dumps(m)) for m in meta)
     present = {(s[0], s[1]) for s in steps} | {(c[0], c[1]) for c in callbacks}
-    first, last = {}, {}
     for loop, seq, start, end, name in callbacks:
-        out.append((us(start), dumps({"ph": "X", "pid": pid, "tid": loop_tid[loop], "ts": us(start),
-                                      "dur": round(us(end) - us(start), 3), "name": "timer " + name,
-                                      "cat": "callback"})))
+        ts = round((start - origin) * 1e6, 3)
+        append((ts, '{"ph":"X","pid":%d,"tid":%d,"ts":%r,"dur":%r,"name":%s,"cat":"callback"}'
+                % (pid, loop_tid[loop], ts, round((end - start) * 1e6, 3), dumps("timer " + name))))
+    unknown = dumps("?")
+    first, last = {}, {}
+    step_text = '{"ph":"X","pid":%d,"tid":%%d,"ts":%%r,"dur":%%r,"name":%%s,"cat":"step"}' % pid
+    flow_start = '{"ph":"s","pid":%d,"tid":%%d,"ts":%%r,"id":%%d,"name":"wake","cat":"wake"}' % pid
+    flow_end = '{"ph":"f","bp":"e","pid":%d,"tid":%%d,"ts":%%r,"id":%%d,"name":"wake","cat":"wake"}' % pid
+    slow = rec.slow
     for loop, seq, start, end, key, waker, ready in steps:
-        name, site = (tasks.get(key) or ("?", "?"))[:2]
-        ts, dur = us(start), round(us(end) - us(start), 3)
+        ts, dur = round((start - origin) * 1e6, 3), round((end - start) * 1e6, 3)
         tid = loop_tid[loop]
-        out.append((ts, dumps({"ph": "X", "pid": pid, "tid": tid, "ts": ts, "dur": dur,
-                               "name": name, "cat": "step", "args": {"coro": site}})))
+        append((ts, step_text % (tid, ts, dur, label.get(key, unknown))))
         if key in task_tid:
-            out.append((ts, '{"ph":"X","pid":%d,"tid":%d,"ts":%s,"dur":%s,"name":"step"}'
-                        % (tpid, task_tid[key], ts, dur)))
-            first.setdefault(key, start)
+            if key not in first:
+                first[key] = start
             last[key] = end
-        if end - start >= rec.slow:
-            out.append((ts, dumps({"ph": "X", "pid": pid, "tid": blocked_tid[loop], "ts": ts,
-                                   "dur": dur, "name": "blocked by %s" % name, "cat": "blocked"})))
+        if end - start >= slow:
+            append((ts, dumps({"ph": "X", "pid": pid, "tid": blocked_tid[loop], "ts": ts, "dur": dur,
+                               "name": "blocked by %s" % tasks.get(key, ("?",))[0], "cat": "blocked"})))
         if waker and ready is not None and (loop, waker) in present:
-            flow = "%d.%d" % (loop % 1_000_000, seq)
-            out.append((us(ready), '{"ph":"s","pid":%d,"tid":%d,"ts":%s,"id":"%s","name":"wake","cat":"wake"}'
-                        % (pid, tid, us(ready), flow)))
-            out.append((ts, '{"ph":"f","bp":"e","pid":%d,"tid":%d,"ts":%s,"id":"%s","name":"wake","cat":"wake"}'
-                        % (pid, tid, ts, flow)))
+            flow = seq * 64 + loop_index[loop] % 64
+            at = round((ready - origin) * 1e6, 3)
+            append((at, flow_start % (tid, at, flow)))
+            append((ts, flow_end % (tid, ts, flow)))
     ends = {}
     for loop, key, t, kind in marks:
         if key not in task_tid:
@@ -173,18 +179,21 @@ def _events(rec, steps, callbacks, marks, lags, tasks, threads):
             first[key] = min(first.get(key, t), t)
         else:
             ends[key] = t
-        out.append((us(t), dumps({"ph": "i", "s": "t", "pid": tpid, "tid": task_tid[key],
-                                  "ts": us(t), "name": kind, "cat": "task"})))
+        ts = round((t - origin) * 1e6, 3)
+        append((ts, '{"ph":"i","s":"t","pid":%d,"tid":%d,"ts":%r,"name":"%s","cat":"task"}'
+                % (tpid, task_tid[key], ts, kind)))
     for key, start in first.items():
         stop = ends.get(key, last.get(key, start))
-        out.append((us(start) - 0.001, dumps({
-            "ph": "X", "pid": tpid, "tid": task_tid[key], "ts": us(start) - 0.001,
-            "dur": round(us(stop) - us(start) + 0.002, 3), "name": tasks[key][0],
-            "cat": "task", "args": {"coro": tasks[key][1]}})))
+        ts = round((start - origin) * 1e6 - 0.001, 3)
+        append((ts, dumps({
+            "ph": "X", "pid": tpid, "tid": task_tid[key], "ts": ts,
+            "dur": round((stop - start) * 1e6 + 0.002, 3), "name": tasks[key][0],
+            "cat": "task", "args": {"coro": _site(tasks[key][1])}})))
     for loop, t, late in lags:
         if loop in loop_tid:
-            out.append((us(t), '{"ph":"C","pid":%d,"tid":%d,"ts":%s,"name":"loop lag (ms)","args":{"lag":%s}}'
-                        % (pid, loop_tid[loop], us(t), round(late * 1e3, 3))))
+            ts = round((t - origin) * 1e6, 3)
+            append((ts, '{"ph":"C","pid":%d,"tid":%d,"ts":%r,"name":"loop lag (ms)","args":{"lag":%r}}'
+                    % (pid, loop_tid[loop], ts, round(late * 1e3, 3))))
     out.sort(key=lambda e: e[0])
     return out
 

@@ -12,15 +12,12 @@ class Sink:
 
     def __init__(self):
         self.steps, self.callbacks, self.done = [], [], []
+        self.serials = {}
+        self.add_step = lambda r: self.steps.append((self.serials[r[4]], r[1], r[5]))
+        self.add_callback = lambda r: self.callbacks.append((r[1], r[4]))
 
     def task_seen(self, lt, st, task, now):
-        pass
-
-    def step(self, lt, st, seq, start, end, waker, ready):
-        self.steps.append((st.ref(), seq, waker))
-
-    def callback(self, lt, seq, start, end, name):
-        self.callbacks.append((seq, name))
+        self.serials[st.serial] = task
 
     def task_done(self, lt, st, now):
         self.done.append((st.name, st.outcome))
@@ -58,6 +55,12 @@ class TaskTimeTest(unittest.TestCase):
             if st.key == id(task):
                 return st
         raise AssertionError("no counters for %r" % task)
+
+    def stats_or_none(self, task):
+        try:
+            return self.stats(task)
+        except AssertionError:
+            return None
 
     def test_steps_of_a_task_made_while_counting(self):
         async def body(loop):
@@ -132,11 +135,16 @@ class TaskTimeTest(unittest.TestCase):
 
     def test_release_puts_the_loop_back(self):
         async def body(loop):
-            self.assertIn("call_soon", loop.__dict__)
+            cls = type(loop)
+            self.assertNotIn("call_soon", loop.__dict__)    # on the class, not the object
+            self.assertTrue(cls.call_soon._tasklens_time)
             tasktime.release(self.owner)
-            self.assertNotIn("call_soon", loop.__dict__)
-            self.assertNotIn("call_later", loop.__dict__)
-            await asyncio.sleep(0)
+            for name in ("call_soon", "call_later", "call_at"):
+                self.assertNotIn(name, cls.__dict__)
+                self.assertIs(getattr(cls, name), getattr(asyncio.BaseEventLoop, name))
+            t = asyncio.create_task(hops(2))
+            await t
+            self.assertIsNone(self.stats_or_none(t))
         self.run_counted(body)
 
     def test_uvloop(self):
