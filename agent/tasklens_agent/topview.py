@@ -171,6 +171,10 @@ def task_times(core, args):
     slow = args.get("slowMs", DEFAULT_SLOW * 1000) / 1000.0
     stuck = args.get("stuckS", DEFAULT_STUCK)
     detail = args.get("detail")
+    limit = args.get("limit")
+    if type(limit) is int and limit >= 0:
+        from . import topview_screen
+        return topview_screen.screenful(core, args, limit, slow, stuck)
     tasktime.refresh()
     now = tasktime._clock()
     timed = {id(loop): lt for loop, lt in tasktime.loops()}
@@ -213,10 +217,16 @@ def task_times(core, args):
         counts[loop_key][row["times"]["state"]] += 1
         pending.add(row["taskId"])
         _task_warnings(core, task, st, row, now, slow, stuck, warnings)
+    return answer(timed, counts, pending, rows, now, slow, warnings)
+
+
+def answer(timed, counts, pending, rows, now, slow, warnings):
+    """The body of the answer around its rows: the loops' headers, the tasks finished, the
+    warnings; forgets what it kept of tasks no longer `pending`."""
     for seen in (_cancel_seen, _verdicts):
         for key in [k for k in seen if k not in pending]:
             del seen[key]
-    finished = []
+    finished, loops = [], []
     for key, lt in timed.items():
         loop = lt.loop_ref()
         if loop is None:

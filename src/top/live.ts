@@ -72,7 +72,12 @@ async function live(c: TopConnection, o: TopOptions): Promise<void> {
   };
   const refresh = async () => {
     try {
-      const s = await c.sample({ slowMs: o.slowMs, stuckS: o.stuckS, ...(view ? { detail: wanted(view, ui, out.rows || 24) } : {}) });
+      // Sorted, filtered and cut to the screen by the agent: only the rows it can show come.
+      const height = out.rows || 24;
+      const s = await c.sample({
+        slowMs: o.slowMs, stuckS: o.stuckS, sort: ui.sort, reverse: ui.reverse, filter: ui.filter,
+        limit: ui.scroll + 2 * height, ...(view ? { detail: wanted(view, ui, height) } : {}),
+      });
       view = toView(c.pid, c.pythonVersion, s, before);
       before = s;
       error = null;

@@ -45,6 +45,8 @@ export interface TopView {
   tasks: TopRow[];
   finished: Array<FinishedTask & { id: string }>;
   warnings: Array<TopWarning & { id: string | null }>;
+  /** The live screen's samples: how many tasks its filter lets through (`tasks` holds the first). */
+  matched?: number;
 }
 
 const hex = (n: number): string => `0x${n.toString(16)}`;
@@ -109,6 +111,7 @@ export function toView(pid: number, pythonVersion: string, s: AgentTaskTimes, be
     tasks: s.tasks.map((t) => row(t, idOf)),
     finished: s.finished.map((f) => ({ ...f, id: hex(f.taskId) })),
     warnings: s.warnings.map((w) => ({ ...w, id: w.taskId !== null ? hex(w.taskId) : null })),
+    ...(s.matched !== undefined ? { matched: s.matched } : {}),
   };
 }
 

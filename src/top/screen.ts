@@ -109,6 +109,9 @@ export function render(view: TopView, ui: UiState, width: number, height: number
     push(`${r === selected ? '>' : ' '}${text}`.slice(0, width), r === selected ? p.inverse : undefined);
   }
   if (rows.length === 0) push(ui.filter ? `no task matches "${ui.filter}"` : 'no tasks');
+  else if (view.matched !== undefined && view.matched > rows.length && lines.length < height - 1) {
+    push(`  … ${view.matched - rows.length} more tasks (move down to see them)`, p.dim);
+  }
   while (lines.length < height - 1) lines.push(' '.repeat(width));
   lines.push(footer(ui, width, p, false));
   return lines.slice(0, height);

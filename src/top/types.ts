@@ -2,8 +2,20 @@
 // prints: one place for both shapes, so the screen, the JSON and the tests read the same names.
 import type { AgentTask } from '../agent/protocol';
 
-/** `detail`: the tasks (ids) to give full rows (stack, awaiters, where it waits), or "all"; else the agent's first 100. */
-export interface TaskTimesArgs { slowMs?: number; stuckS?: number; detail?: number[] | 'all' }
+/**
+ * `detail`: the tasks (ids) to give full rows (stack, awaiters, where it waits), or "all"; else the agent's first 100.
+ * `limit`: only the first `limit` tasks in the order of `sort` (a column, the largest first; `reverse`), of those
+ * `filter` lets through, all with full rows, plus those of `detail` (the live screen: the rows it can show).
+ */
+export interface TaskTimesArgs {
+  slowMs?: number;
+  stuckS?: number;
+  detail?: number[] | 'all';
+  limit?: number;
+  sort?: string;
+  reverse?: boolean;
+  filter?: string;
+}
 
 export type TopState = 'running' | 'ready' | 'waiting' | 'done';
 
@@ -80,4 +92,6 @@ export interface AgentTaskTimes {
   warnings: TopWarning[];
   now: number;
   wall: number;
+  /** With `limit`: how many tasks the filter let through (the rows are the first of them). */
+  matched?: number;
 }
