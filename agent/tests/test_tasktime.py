@@ -168,6 +168,43 @@ class TaskTimeTest(unittest.TestCase):
         self.assertEqual(tasktime.percentile(hist, 0.99, 0.0005), 0.0005)
 
 
+class ScreenfulTest(unittest.TestCase):
+    """taskTimes with a limit (the live screen): sorted, filtered and cut by the agent."""
+
+    def test_only_the_rows_asked_come_in_the_order_asked(self):
+        from tasklens_agent import topview
+        owner = object()
+        tasktime.acquire(owner)
+        self.addCleanup(tasktime.release, owner)
+
+        async def worker(n, go):
+            for _ in range(n):
+                await asyncio.sleep(0)
+            await go.wait()
+
+        async def main():
+            tasktime.watch(asyncio.get_running_loop())
+            go = asyncio.Event()
+            tasks = [asyncio.create_task(worker(n, go), name="w-%d" % n) for n in range(30)]
+            await asyncio.sleep(0.05)
+            ask = lambda args: asyncio.get_running_loop().run_in_executor(  # noqa: E731
+                None, topview.task_times, None, args)
+            top = await ask({"limit": 5, "sort": "polls"})
+            low = await ask({"limit": 3, "sort": "polls", "reverse": True, "filter": "W-1",
+                             "detail": [id(tasks[29])]})
+            go.set()
+            await asyncio.gather(*tasks)
+            return top, low
+        top, low = asyncio.run(main())
+        self.assertEqual([r["name"] for r in top["tasks"]], ["w-29", "w-28", "w-27", "w-26", "w-25"])
+        self.assertEqual(top["matched"], 31)        # and main
+        self.assertTrue(all("stack" in r and "p50" in r["times"] for r in top["tasks"]))
+        self.assertEqual(sum(top["loops"][0]["tasks"].values()), 31)
+        # filter "w-1": w-1 and w-10..w-19, the fewest polls first; the detail asked comes too
+        self.assertEqual([r["name"] for r in low["tasks"]], ["w-1", "w-10", "w-11", "w-29"])
+        self.assertEqual(low["matched"], 11)
+
+
 class TraceFileTest(unittest.TestCase):
     def test_writes_gzip_and_json(self):
         import gzip

@@ -1,0 +1,67 @@
+// The cost of `tasklens top`'s counters and of recording a `--trace`, counted in instructions
+// (docs/bench-top.md): callgrind counts the same for the same run however busy the machine is,
+// where CPU ratios on a shared 2-core machine move by ±10 % between runs. Modes: bare; top's
+// counters on from the start (bench/programs/top_counted.py); a trace recording from the start,
+// the file not written (bench/programs/trace_counted.py: writing happens at exit, outside the
+// program's time). Each mode's start-up (the same command on an empty program) is subtracted.
+// Smaller sizes than the timed benchmark (valgrind runs ~50× slower).
+//
+//   node dist/bench/top-instructions.js [--tasks N] [--items N] [--out FILE]
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { matrix, option, repoRoot } from './support';
+
+const launcher = path.join(repoRoot, 'agent', 'launch.py');
+const throughput = path.join(repoRoot, 'bench', 'programs', 'async_throughput.py');
+const counted = path.join(repoRoot, 'bench', 'programs', 'top_counted.py');
+const traced = path.join(repoRoot, 'bench', 'programs', 'trace_counted.py');
+
+type Mode = 'bare' | 'counters' | 'trace';
+const MODES: Mode[] = ['bare', 'counters', 'trace'];
+
+function argv(mode: Mode, program: string[]): string[] {
+  if (mode === 'bare') return program;
+  return [launcher, '--', mode === 'counters' ? counted : traced, ...program];
+}
+
+/** Instructions executed by `python argv…`, all threads, as callgrind counts them. */
+function instructions(python: string, args: string[]): number {
+  const run = spawnSync('valgrind', ['--tool=callgrind', '--callgrind-out-file=/dev/null', python, ...args],
+    { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  const m = /Collected : (\d+)/.exec(run.stderr);
+  if (run.status !== 0 || !m) throw new Error(`valgrind ${python} ${args.join(' ')} failed: ${run.stderr.slice(-1500)}`);
+  return Number(m[1]);
+}
+
+function main(): void {
+  if (spawnSync('valgrind', ['--version']).status !== 0) {
+    process.stderr.write('top-instructions: valgrind is not installed (Debian package valgrind)\n');
+    process.exit(2);
+  }
+  const tasks = option('--tasks') ?? '5000';
+  const items = option('--items') ?? '20000';
+  const empty = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'tasklens-bench-')), 'empty.py');
+  fs.writeFileSync(empty, '');
+  const lines = [
+    `Instructions executed by the asyncio throughput program (${tasks} tasks, ${items} items; start-up subtracted), and the ratio to bare:`,
+    '',
+    '| Python | bare | top counters on | `--trace` recording |',
+    '| --- | ---: | ---: | ---: |',
+  ];
+  for (const python of matrix()) {
+    const version = spawnSync(python, ['-c', 'import platform; print(platform.python_version())'], { encoding: 'utf8' }).stdout.trim();
+    const own = new Map(MODES.map((m) => [m, instructions(python, argv(m, [throughput, tasks, items])) - instructions(python, argv(m, [empty]))]));
+    const cell = (m: Mode): string => `${(own.get(m)! / 1e6).toFixed(0)} M (${(own.get(m)! / own.get('bare')!).toFixed(2)}×)`;
+    lines.push(`| ${version} | ${cell('bare')} | ${cell('counters')} | ${cell('trace')} |`);
+    process.stderr.write(`${lines[lines.length - 1]}\n`);
+  }
+  fs.rmSync(path.dirname(empty), { recursive: true, force: true });
+  const table = lines.join('\n') + '\n';
+  process.stdout.write(table);
+  const out = option('--out');
+  if (out) fs.writeFileSync(out, table);
+}
+
+main();
