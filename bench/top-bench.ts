@@ -19,6 +19,7 @@ const launcher = path.join(repoRoot, 'agent', 'launch.py');
 const program = path.join(repoRoot, 'bench', 'programs', 'async_throughput.py');
 const counted = path.join(repoRoot, 'bench', 'programs', 'top_counted.py');
 const many = path.join(repoRoot, 'bench', 'programs', 'top_many.py');
+const echo = path.join(repoRoot, 'bench', 'programs', 'echo_server.py');
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'tasklens-top-bench-'));
 process.env.XDG_RUNTIME_DIR = scratch;
 
@@ -28,12 +29,12 @@ const traceFile = path.join(scratch, 'bench.json');
 
 interface Sample { wall: number; cpu: number }
 
-function once(python: string, mode: Mode): Sample {
+function once(python: string, mode: Mode, target = program): Sample {
   const argv = {
-    bare: [program],
-    run: [launcher, '--', program],
-    counters: [launcher, '--', counted, program],
-    trace: [launcher, '--trace', traceFile, '--', program],
+    bare: [target],
+    run: [launcher, '--', target],
+    counters: [launcher, '--', counted, target],
+    trace: [launcher, '--trace', traceFile, '--', target],
   }[mode];
   const run = spawnSync(python, argv, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
   if (run.status !== 0) throw new Error(`${mode} run failed: ${run.stderr.slice(-2000)}`);
@@ -86,6 +87,8 @@ async function main(): Promise<void> {
     '| --- | ---: | ---: | ---: | ---: | ---: |',
   ];
   const refreshes: string[] = [];
+  const echoes: string[] = [];
+  const ECHO_MODES: Mode[] = ['bare', 'counters', 'trace'];
   for (const python of matrix()) {
     const version = spawnSync(python, ['-c', 'import platform; print(platform.python_version())'], { encoding: 'utf8' }).stdout.trim();
     const samples = new Map<Mode, Sample[]>(MODES.map((m) => [m, []]));
@@ -99,9 +102,16 @@ async function main(): Promise<void> {
       return `${wall.toFixed(3)} / ${cpu.toFixed(3)} s (${(wall / of('bare', 'wall')).toFixed(2)}× / ${(cpu / of('bare', 'cpu')).toFixed(2)}×)`;
     };
     lines.push(`| ${version} | ${of('bare', 'wall').toFixed(3)} / ${of('bare', 'cpu').toFixed(3)} s | ${cell('run')} | ${cell('counters')} | ${cell('trace')} | ${traceBytesPerStep()} |`);
+    const echoed = new Map<Mode, Sample[]>(ECHO_MODES.map((m) => [m, []]));
+    for (let r = 0; r < reps; r++) for (const mode of ECHO_MODES) echoed.get(mode)!.push(once(python, mode, echo));
+    const cpu = (mode: Mode): number => median(echoed.get(mode)!.map((s) => s.cpu));
+    const echoCell = (mode: Mode): string => `${cpu(mode).toFixed(3)} s (${(cpu(mode) / cpu('bare')).toFixed(2)}×)`;
+    echoes.push(`| ${version} | ${echoCell('bare')} | ${echoCell('counters')} | ${echoCell('trace')} |`);
     refreshes.push(`- ${version}: ${await refresh(python).catch((err: Error) => `no sample (${err.message})`)}`);
   }
-  const table = [...lines, '', '`top` refresh on `bench/programs/top_many.py` (10,000 tasks, each woken once a second):', '', ...refreshes].join('\n') + '\n';
+  const table = [...lines, '',
+    `Echo server (\`bench/programs/echo_server.py\`: 20 clients × 250 lines over the loopback, one process), CPU time, median of ${reps}:`, '',
+    '| Python | bare | top counters on | `--trace` |', '| --- | ---: | ---: | ---: |', ...echoes, '', '`top` refresh on `bench/programs/top_many.py` (10,000 tasks, each woken once a second):', '', ...refreshes].join('\n') + '\n';
   process.stdout.write(table);
   const out = option('--out');
   if (out) fs.writeFileSync(out, table);
