@@ -228,7 +228,8 @@ def _install(loop, lt):
     loop object would cost every `self.…` lookup in asyncio's hot paths its specialisation on
     3.11 (loop_patch.py). A class that takes no attribute gets them on the loop object."""
     cls = type(loop)
-    originals = _classes.get(cls)
+    # a subclass of a class wrapped already inherits the wrappers, which find any loop
+    originals = next((_classes[c] for c in cls.__mro__ if c in _classes), None)
     if originals is None:
         originals = {name: getattr(cls, name, None) for name in _NAMES}
         if any(fn is None or getattr(fn, "_tasklens_time", False) for fn in originals.values()):

@@ -117,7 +117,7 @@ def screenful(core, args, limit, slow, stuck):
             continue
         stats_get, adopt, counted = lt.stats.get, lt.adopt, counts[loop_key]
         for task in _tasks_of(loop):
-            # per task: numbers tasktime already holds, nothing built (10,000 tasks: ~20 ms)
+            # per task: numbers tasktime already holds, nothing built
             try:
                 st = stats_get(id(task))
                 if st is None or st.ref() is not task:

@@ -147,6 +147,22 @@ class TaskTimeTest(unittest.TestCase):
             self.assertIsNone(self.stats_or_none(t))
         self.run_counted(body)
 
+    def test_a_subclass_of_a_loop_class_counted_already(self):
+        class Sub(asyncio.SelectorEventLoop):
+            pass
+
+        async def body(loop):
+            t = asyncio.create_task(hops(2))
+            await t
+            return t
+        self.run_counted(lambda loop: asyncio.sleep(0))     # its base class is wrapped
+        sub = Sub()
+        try:
+            t = self.run_counted(body, runner=lambda coro: sub.run_until_complete(coro))
+        finally:
+            sub.close()
+        self.assertEqual(self.stats(t).polls, 3)
+
     def test_uvloop(self):
         try:
             import uvloop
