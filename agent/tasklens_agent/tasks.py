@@ -313,6 +313,12 @@ def running_task_of_loop(loop):
 # --- enumerating tasks ---
 def live_tasks():
     """Every task not yet done, of every loop, in creation order where the source keeps it."""
+    return _ordered(live_tasks_unordered())
+
+
+def live_tasks_unordered():
+    """Every task not yet done, of every loop, in no particular order; a task may come twice
+    (live_tasks and top's screenful answer keep each once)."""
     mod = sys.modules.get("asyncio.tasks")
     if mod is None:
         return []
@@ -325,14 +331,14 @@ def live_tasks():
                     break
                 except RuntimeError:
                     continue
-        return _ordered(found)
+        return found
     if sys.version_info < (3, 12):
         refs = list(mod._all_tasks.data)
         found = [r() for r in refs]
     else:
         refs = list(mod._scheduled_tasks.data)
         found = [r() for r in refs] + list(mod._eager_tasks)
-    return _ordered(t for t in found if t is not None and not t.done())
+    return [t for t in found if t is not None and not t.done()]
 
 
 def _ordered(tasks):

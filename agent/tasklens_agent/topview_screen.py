@@ -73,15 +73,16 @@ def _may_warn(task, st, state, now, slow, stuck):
     return task.cancelling() > 0
 
 
-def _tasks_of(loop):
-    """The loop's tasks not done, in no particular order (the sort comes after)."""
-    mod = sys.modules.get("asyncio.tasks")
-    for _ in range(3):      # a set changing in another thread mid-copy: try again
-        try:
-            return mod.all_tasks(loop)
-        except RuntimeError:
-            continue
-    return ()
+def _tasks_by_loop():
+    """id(loop) -> its tasks not done, in no particular order (the sort comes after):
+    `all_tasks(loop)` walks a weak set in Python and asks each task its loop through a Python
+    call before 3.14."""
+    out, seen = {}, set()
+    for task in taskmod.live_tasks_unordered():
+        if id(task) not in seen:
+            seen.add(id(task))
+            out.setdefault(id(task.get_loop()), []).append(task)
+    return out
 
 
 def screenful(core, args, limit, slow, stuck):
@@ -111,12 +112,10 @@ def screenful(core, args, limit, slow, stuck):
         row["times"] = topview._times(st, lt, now, True)
         return row
 
+    by_loop = _tasks_by_loop()
     for loop_key, lt in timed.items():
-        loop = lt.loop_ref()
-        if loop is None:
-            continue
         stats_get, adopt, counted = lt.stats.get, lt.adopt, counts[loop_key]
-        for task in _tasks_of(loop):
+        for task in by_loop.get(loop_key, ()):
             # per task: numbers tasktime already holds, nothing built
             try:
                 st = stats_get(id(task))
