@@ -101,7 +101,8 @@ eachPythonAndLoop('tasklens top', true, (py, loop) => {
       tmux(sock, ['send-keys', '-t', 'top', '/', 'h', 'o', 'g', 'Enter']);
       screen = await screenWhen(sock, (s) => rows(s).join() === 'hog', 'only hog after the filter');
       tmux(sock, ['send-keys', '-t', 'top', 'Enter']);
-      screen = await screenWhen(sock, (s) => /step times: p50 \S+ +p90 \S+ +p99 \S+ +max/.test(s), 'the details of hog');
+      // its details, once a refresh has counted one of its 150 ms steps (counting starts with top)
+      screen = await screenWhen(sock, (s) => /step times: p50 \S+ +p90 \S+ +p99 \S+ +max/.test(s) && /never yields/.test(s), 'the details of hog, with a step counted');
       assert.match(screen, /task hog \(0x[0-9a-f]+\)/);
       assert.match(screen, /stack \(innermost first\):\n(?: +\S+ +\S+\n)?\s+hog\s+\S*top_app\.py:\d+/);
       assert.match(screen, /await tree \(awaited by\):\n\s+└ Task-1 \(main\)/);
