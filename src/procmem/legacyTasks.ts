@@ -192,24 +192,39 @@ export function walkLegacy(t: Target, limits: Limits): RawSnapshot {
   }
 
   /**
-   * A task's name may be made on first use (an int until then), freeing the old object: a name
-   * read from a pointer that has changed since may be some other string's memory. Each name
-   * field is read again once every task is read, in address order through a fresh cache (a few
-   * hundred block reads instead of one read per task); a task whose name moved is read again.
+   * A task's name may be made on first use (an int until then), freeing the old object, and the
+   * new str may sit where a page read earlier in the walk held something else. So once every
+   * task is read: each name field again, through a fresh cache; then each name object again,
+   * through a cache filled after all those fields were read (a few hundred block reads in all,
+   * instead of reads per task). A task whose field moved or whose name reads differently now
+   * is read again.
    */
   function recheckNames(interpId: number, running: Set<number>, loopThread: AddrMap<number>, identToNative: Map<number, number>): void {
     if (nameChecks.length === 0) return;
+    const again: number[] = [];
+    const kept: number[] = [];
     mem.invalidate();
     for (let i = 0; i < nameChecks.length; i += 2) {
-      const addr = nameChecks[i];
       let now = -1;
       try {
-        now = mem.ptr(addr + L.task.name);
+        now = mem.ptr(nameChecks[i] + L.task.name);
       } catch (err) {
         if (!(err instanceof BadRead)) throw err;
       }
-      if (now !== nameChecks[i + 1]) readInto(addr, interpId, running.has(addr), loopThread, identToNative, true);
+      (now === nameChecks[i + 1] ? kept : again).push(i);
     }
+    mem.invalidate();
+    kept.sort((a, b) => nameChecks[a + 1] - nameChecks[b + 1]);
+    for (const i of kept) {
+      let name: string | undefined;
+      try {
+        name = r.taskName(nameChecks[i + 1]);
+      } catch (err) {
+        if (!(err instanceof BadRead)) throw err;
+      }
+      if (name !== fields.get(nameChecks[i])!.task.name) again.push(i);
+    }
+    for (const i of again) readInto(nameChecks[i], interpId, running.has(nameChecks[i]), loopThread, identToNative, true);
     nameChecks.length = 0;
   }
 
@@ -243,10 +258,13 @@ export function walkLegacy(t: Target, limits: Limits): RawSnapshot {
     const waiter = wordsU64(w, wo, L.task.fut_waiter);
     const coro = wordsU64(w, wo, L.task.coro);
     const nameAddr = wordsU64(w, wo, L.task.name);
-    const name = nameAddr ? r.taskName(nameAddr) : '';
-    if (nameAddr && checkNow && mem.freshPtr(addr + L.task.name) !== nameAddr) {
-      throw new BadRead(addr, 8, 'the task name changed while it was read');
+    // See recheckNames. A task read again checks its name field as it is now, then reads the
+    // name through a cache emptied after that.
+    if (nameAddr && checkNow) {
+      if (mem.freshPtr(addr + L.task.name) !== nameAddr) throw new BadRead(addr, 8, 'the task name changed while it was read');
+      mem.invalidate();
     }
+    const name = nameAddr ? r.taskName(nameAddr) : '';
     if (nameAddr && !checkNow) nameChecks.push(addr, nameAddr);
     const task: Task = {
       id: hex(addr), name, threadId: 0, interpreterId: interpId,

@@ -65,6 +65,16 @@ export class ObjectReader {
   str(addr: number): string {
     const cached = this.strs.get(addr);
     if (cached !== undefined) return cached;
+    const s = this.freshStr(addr);
+    this.strs.set(addr, s);
+    return s;
+  }
+
+  /**
+   * A str object's text, never from the cache: for an object that may be made while we read
+   * (a task's name is made on first use), whose address an earlier, freed str may have had.
+   */
+  freshStr(addr: number): string {
     const u = this.o.unicode_object;
     const length = this.mem.ptr(addr + u.length);
     const state = this.mem.u32(addr + u.state);
@@ -87,7 +97,6 @@ export class ObjectReader {
       s = String.fromCodePoint(...cps.map((c) => (c > 0x10ffff ? 0xfffd : c)));
     }
     if (n < length) s += '…';
-    this.strs.set(addr, s);
     return s;
   }
 
@@ -117,7 +126,7 @@ export class ObjectReader {
   taskName(addr: number): string {
     const flags = this.flagsOfType(this.typeOf(addr));
     if (flags & TPFLAGS_LONG_SUBCLASS) return `Task-${this.int(addr)}`;
-    if (flags & TPFLAGS_UNICODE_SUBCLASS) return this.str(addr);
+    if (flags & TPFLAGS_UNICODE_SUBCLASS) return this.freshStr(addr);
     throw new BadRead(addr, 0, 'task name is neither str nor int');
   }
 

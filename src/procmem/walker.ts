@@ -162,26 +162,42 @@ export function walk(t: Target, limits: Limits = DEFAULT_LIMITS): RawSnapshot {
   return snap;
 
   /**
-   * A task's name may be made on first use (an int until then), freeing the old object: a name
-   * read from a pointer that has changed since may be some other string's memory. Each name
-   * field is read again once every task is read, through a fresh cache (a few hundred block
-   * reads instead of one read per task); a task whose name moved is read again.
+   * A task's name may be made on first use (an int until then), freeing the old object, and the
+   * new str may sit where a page read earlier in the walk held something else. So once every
+   * task is read: each name field again, through a fresh cache; then each name object again,
+   * through a cache filled after all those fields were read (a few hundred block reads in all,
+   * instead of reads per task). A task whose field moved or whose name reads differently now
+   * is read again.
    */
   function recheckNames(): void {
     if (nameChecks.length === 0) return;
-    t.mem.invalidate();
     const nameOffset = t.asyncio!.task.name;
+    const again: number[] = [];
+    const kept: number[] = [];
+    t.mem.invalidate();
     for (let i = 0; i < nameChecks.length; i += 3) {
-      const addr = nameChecks[i];
       let now = -1;
       try {
-        now = untag(t.mem.ptr(addr + nameOffset));
+        now = untag(t.mem.ptr(nameChecks[i] + nameOffset));
       } catch (err) {
         if (!(err instanceof BadRead)) throw err;
       }
-      if (now === nameChecks[i + 1]) continue;
+      (now === nameChecks[i + 1] ? kept : again).push(i);
+    }
+    t.mem.invalidate();
+    kept.sort((a, b) => nameChecks[a + 1] - nameChecks[b + 1]);
+    for (const i of kept) {
+      let name: string | undefined;
+      try {
+        name = r.taskName(nameChecks[i + 1]);
+      } catch (err) {
+        if (!(err instanceof BadRead)) throw err;
+      }
+      if (name !== snap.tasks[nameChecks[i + 2]].name) again.push(i);
+    }
+    for (const i of again) {
       const old = snap.tasks[nameChecks[i + 2]];
-      snap.tasks[nameChecks[i + 2]] = readTaskWithRetry(addr, old.threadId, old.interpreterId, old.state === 'running', true);
+      snap.tasks[nameChecks[i + 2]] = readTaskWithRetry(nameChecks[i], old.threadId, old.interpreterId, old.state === 'running', true);
     }
   }
 
@@ -241,11 +257,13 @@ export function walk(t: Target, limits: Limits = DEFAULT_LIMITS): RawSnapshot {
     const coro = untag(wordsU64(w, wo, a.task.coro));
     const ab = untag(wordsU64(w, wo, a.task.awaitedBy));
     const abIsSet = ab !== 0 && wordsU8(w, wo, a.task.awaitedByIsSet) !== 0;
-    const name = nameAddr ? r.taskName(nameAddr) : '';
-    // See recheckNames; a task read again checks its name at once.
-    if (nameAddr && checkNow && untag(t.mem.freshPtr(addr + a.task.name)) !== nameAddr) {
-      throw new BadRead(addr, 8, 'the task name changed while it was read');
+    // See recheckNames. A task read again checks its name field as it is now, then reads the
+    // name through a cache emptied after that.
+    if (nameAddr && checkNow) {
+      if (untag(t.mem.freshPtr(addr + a.task.name)) !== nameAddr) throw new BadRead(addr, 8, 'the task name changed while it was read');
+      t.mem.invalidate();
     }
+    const name = nameAddr ? r.taskName(nameAddr) : '';
     if (nameAddr && !checkNow) nameChecks.push(addr, nameAddr, snap.tasks.length);
     const task: Task = {
       id: idOf(addr), name, threadId, interpreterId: interpId,
