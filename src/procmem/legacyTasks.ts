@@ -13,6 +13,7 @@ import type { Frame, Task, TaskState } from '../inspect/model';
 import { AddrMap } from './addrtable';
 import { ProcError } from './errors';
 import { BadRead, wordsU64, wordsU8 } from './mem';
+import { namesToReadAgain, type NameSeen } from './nameCheck';
 import { Limits, ObjectReader, untag } from './objects';
 import { StackInterner } from './stacks';
 import type { Target } from './target';
@@ -71,8 +72,8 @@ export function walkLegacy(t: Target, limits: Limits): RawSnapshot {
   let lastAwaitedType = 0;
   const fields = new AddrMap<TaskFields>(15);
   const order: number[] = [];
-  // (task, name object) pairs whose name field is read again after the walk: recheckNames.
-  const nameChecks: number[] = [];
+  // The names the walk saw, checked again once it is done: recheckNames.
+  const nameChecks: NameSeen[] = [];
   const gs = L.gen_object;
   const f = L.interpreter_frame;
   const st = L.frame_state;
@@ -191,40 +192,10 @@ export function walkLegacy(t: Target, limits: Limits): RawSnapshot {
     fields.set(addr, tf);
   }
 
-  /**
-   * A task's name may be made on first use (an int until then), freeing the old object, and the
-   * new str may sit where a page read earlier in the walk held something else. So once every
-   * task is read: each name field again, through a fresh cache; then each name object again,
-   * through a cache filled after all those fields were read (a few hundred block reads in all,
-   * instead of reads per task). A task whose field moved or whose name reads differently now
-   * is read again.
-   */
+  /** See nameCheck.ts. */
   function recheckNames(interpId: number, running: Set<number>, loopThread: AddrMap<number>, identToNative: Map<number, number>): void {
-    if (nameChecks.length === 0) return;
-    const again: number[] = [];
-    const kept: number[] = [];
-    mem.invalidate();
-    for (let i = 0; i < nameChecks.length; i += 2) {
-      let now = -1;
-      try {
-        now = mem.ptr(nameChecks[i] + L.task.name);
-      } catch (err) {
-        if (!(err instanceof BadRead)) throw err;
-      }
-      (now === nameChecks[i + 1] ? kept : again).push(i);
-    }
-    mem.invalidate();
-    kept.sort((a, b) => nameChecks[a + 1] - nameChecks[b + 1]);
-    for (const i of kept) {
-      let name: string | undefined;
-      try {
-        name = r.taskName(nameChecks[i + 1]);
-      } catch (err) {
-        if (!(err instanceof BadRead)) throw err;
-      }
-      if (name !== fields.get(nameChecks[i])!.task.name) again.push(i);
-    }
-    for (const i of again) readInto(nameChecks[i], interpId, running.has(nameChecks[i]), loopThread, identToNative, true);
+    const again = namesToReadAgain(mem, nameChecks, (task) => mem.ptr(task + L.task.name), (obj) => r.taskName(obj));
+    for (const { task } of again) readInto(task, interpId, running.has(task), loopThread, identToNative, true);
     nameChecks.length = 0;
   }
 
@@ -258,14 +229,14 @@ export function walkLegacy(t: Target, limits: Limits): RawSnapshot {
     const waiter = wordsU64(w, wo, L.task.fut_waiter);
     const coro = wordsU64(w, wo, L.task.coro);
     const nameAddr = wordsU64(w, wo, L.task.name);
-    // See recheckNames. A task read again checks its name field as it is now, then reads the
+    // See nameCheck.ts. A task read again checks its name field as it is now, then reads the
     // name through a cache emptied after that.
     if (nameAddr && checkNow) {
       if (mem.freshPtr(addr + L.task.name) !== nameAddr) throw new BadRead(addr, 8, 'the task name changed while it was read');
       mem.invalidate();
     }
     const name = nameAddr ? r.taskName(nameAddr) : '';
-    if (nameAddr && !checkNow) nameChecks.push(addr, nameAddr);
+    if (nameAddr && !checkNow) nameChecks.push({ task: addr, nameObject: nameAddr, shown: name });
     const task: Task = {
       id: hex(addr), name, threadId: 0, interpreterId: interpId,
       state: 'unknown', stack: NO_FRAMES, awaitedBy: NO_AWAITERS,

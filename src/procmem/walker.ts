@@ -3,6 +3,7 @@ import { AddrMap } from './addrtable';
 import { exitedMidRead, ProcError, processGone } from './errors';
 import { BadRead, ptrAt, wordsU64, wordsU8 } from './mem';
 import { DEFAULT_MAX_FRAMES, DEFAULT_MAX_TASKS } from './limits';
+import { namesToReadAgain, type NameSeen } from './nameCheck';
 import { Limits, ObjectReader, untag } from './objects';
 import { StackInterner } from './stacks';
 import { walkLegacy } from './legacyTasks';
@@ -113,8 +114,8 @@ export function walk(t: Target, limits: Limits = DEFAULT_LIMITS): RawSnapshot {
   };
   const chain: Frame[] = [];
   let chainLength = 0;
-  // (task, name object, index in snap.tasks) triples whose name field is read again: recheckNames.
-  const nameChecks: number[] = [];
+  // The names the walk saw, checked again once it is done (recheckNames), with each task's index in snap.tasks.
+  const nameChecks: Array<NameSeen & { index: number }> = [];
   // The awaited object sits on the suspended frame's value stack: the top slot on 3.14, the one
   // below it on 3.15 (where SEND keeps one more value above it).
   const awaitSlot = t.minor >= 15 ? 2 : 1;
@@ -161,43 +162,13 @@ export function walk(t: Target, limits: Limits = DEFAULT_LIMITS): RawSnapshot {
   snap.memoryReads = t.mem.reads - readsBefore;
   return snap;
 
-  /**
-   * A task's name may be made on first use (an int until then), freeing the old object, and the
-   * new str may sit where a page read earlier in the walk held something else. So once every
-   * task is read: each name field again, through a fresh cache; then each name object again,
-   * through a cache filled after all those fields were read (a few hundred block reads in all,
-   * instead of reads per task). A task whose field moved or whose name reads differently now
-   * is read again.
-   */
+  /** See nameCheck.ts. */
   function recheckNames(): void {
-    if (nameChecks.length === 0) return;
     const nameOffset = t.asyncio!.task.name;
-    const again: number[] = [];
-    const kept: number[] = [];
-    t.mem.invalidate();
-    for (let i = 0; i < nameChecks.length; i += 3) {
-      let now = -1;
-      try {
-        now = untag(t.mem.ptr(nameChecks[i] + nameOffset));
-      } catch (err) {
-        if (!(err instanceof BadRead)) throw err;
-      }
-      (now === nameChecks[i + 1] ? kept : again).push(i);
-    }
-    t.mem.invalidate();
-    kept.sort((a, b) => nameChecks[a + 1] - nameChecks[b + 1]);
-    for (const i of kept) {
-      let name: string | undefined;
-      try {
-        name = r.taskName(nameChecks[i + 1]);
-      } catch (err) {
-        if (!(err instanceof BadRead)) throw err;
-      }
-      if (name !== snap.tasks[nameChecks[i + 2]].name) again.push(i);
-    }
-    for (const i of again) {
-      const old = snap.tasks[nameChecks[i + 2]];
-      snap.tasks[nameChecks[i + 2]] = readTaskWithRetry(nameChecks[i], old.threadId, old.interpreterId, old.state === 'running', true);
+    const again = namesToReadAgain(t.mem, nameChecks, (task) => untag(t.mem.ptr(task + nameOffset)), (obj) => r.taskName(obj));
+    for (const { task, index } of again) {
+      const old = snap.tasks[index];
+      snap.tasks[index] = readTaskWithRetry(task, old.threadId, old.interpreterId, old.state === 'running', true);
     }
   }
 
@@ -257,14 +228,14 @@ export function walk(t: Target, limits: Limits = DEFAULT_LIMITS): RawSnapshot {
     const coro = untag(wordsU64(w, wo, a.task.coro));
     const ab = untag(wordsU64(w, wo, a.task.awaitedBy));
     const abIsSet = ab !== 0 && wordsU8(w, wo, a.task.awaitedByIsSet) !== 0;
-    // See recheckNames. A task read again checks its name field as it is now, then reads the
+    // See nameCheck.ts. A task read again checks its name field as it is now, then reads the
     // name through a cache emptied after that.
     if (nameAddr && checkNow) {
       if (untag(t.mem.freshPtr(addr + a.task.name)) !== nameAddr) throw new BadRead(addr, 8, 'the task name changed while it was read');
       t.mem.invalidate();
     }
     const name = nameAddr ? r.taskName(nameAddr) : '';
-    if (nameAddr && !checkNow) nameChecks.push(addr, nameAddr, snap.tasks.length);
+    if (nameAddr && !checkNow) nameChecks.push({ task: addr, nameObject: nameAddr, shown: name, index: snap.tasks.length });
     const task: Task = {
       id: idOf(addr), name, threadId, interpreterId: interpId,
       state: 'unknown', stack: NO_FRAMES, awaitedBy: ab === 0 ? NO_AWAITERS : abIsSet ? setMembers(ab).map(idOf) : awaitedByOne(ab),
