@@ -88,7 +88,7 @@ describe('task model', () => {
 });
 
 
-describe('the quick parser of `ps` / `pstree` arguments', () => {
+describe('the quick parser of `ps` / `pstree` / `dump` arguments', () => {
   test('takes the plain forms, with the same defaults as the full parser', () => {
     const defaults = { maxTasks: 200_000, maxFrames: 256 };
     assert.deepEqual(quickInspectArgs(['ps', '42']), { command: 'ps', pid: 42, options: defaults });
@@ -98,13 +98,15 @@ describe('the quick parser of `ps` / `pstree` arguments', () => {
       { command: 'ps', pid: 9, options: { ...defaults, width: 40, maxTasks: 10 } });
     assert.deepEqual(quickInspectArgs(['pstree', '--width', '80', '9']), { command: 'pstree', pid: 9, options: { ...defaults, width: 80 } });
     assert.deepEqual(quickInspectArgs(['ps', '--wide', '9']), { command: 'ps', pid: 9, options: { ...defaults, wide: true } });
+    assert.deepEqual(quickInspectArgs(['dump', '9', '--locals', '--json']), { command: 'dump', pid: 9, options: { ...defaults, locals: true, json: true } });
   });
 
   test('leaves everything else to the full parser', () => {
     for (const argv of [
       [], ['ps'], ['run', 'x.py'], ['ps', '--help'], ['ps', '0'], ['ps', '-1'], ['ps', '1', '2'], ['ps', '1x'],
       ['ps', '--width', '0', '1'], ['ps', '--width=5', '1'], ['pstree', '--width', '5', '1'], ['ps', '--width', '39', '1'],
-      ['ps', '1', '--max-tasks'],
+      ['ps', '1', '--max-tasks'], ['ps', '--locals', '1'], ['dump', '--wide', '1'], ['dump', '--width', '80', '1'],
+      ['dump', '--source', 'agent', '1'],
     ]) {
       assert.equal(quickInspectArgs(argv), null, argv.join(' '));
     }

@@ -7,7 +7,7 @@ import { psReport, psWrite, pstreeReport, pstreeText } from './report';
 import { programBehind } from './runWrapper';
 import { agentNote, chooseSnapshot, NoAgent } from './sourceChoice';
 
-// What `tasklens ps` and `pstree` do once their arguments are parsed. Kept apart from the
+// What `tasklens ps`, `pstree` and `dump` do once their arguments are parsed. Kept apart from the
 // command-line declarations so that `tasklens` loads it only when one of them runs.
 
 
@@ -81,4 +81,30 @@ export async function pstree(pid: number, o: InspectOptions): Promise<void> {
     warn(snap);
     process.stdout.write(pstreeText(snap, lineWidth(o)));
   }
+}
+
+export async function dump(pid: number, o: InspectOptions): Promise<void> {
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const { openMemory } = require('./memorySource') as typeof import('./memorySource');
+  const { readDump } = require('../procmem/dump') as typeof import('../procmem/dump');
+  const { dumpReport, dumpText } = require('./dumpReport') as typeof import('./dumpReport');
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  let text: string;
+  try {
+    const open = openMemory(pid, { maxTasks: o.maxTasks, maxFrames: o.maxFrames });
+    try {
+      const d = readDump(open.target, open.limits, { locals: !!o.locals });
+      if (o.json) text = `${JSON.stringify(dumpReport(d), null, 2)}\n`;
+      else {
+        for (const w of dumpReport(d).warnings) process.stderr.write(`tasklens: warning: ${w}\n`);
+        text = dumpText(d);
+      }
+    } finally {
+      open.close();
+    }
+  } catch (err) {
+    if (err instanceof ProcError) throw new CliError(err.message, EXIT[err.code], err.code);
+    throw err;
+  }
+  process.stdout.write(text);
 }
