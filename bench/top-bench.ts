@@ -7,7 +7,7 @@
 // arrive as the live screen asks it (sorted and cut to 48 rows by the agent), and how late
 // the program's timers ran meanwhile (its loop paused by the sample).
 //
-//   node dist/bench/top-bench.js [--reps N] [--out FILE]
+//   node dist/bench/top-bench.js [--reps N] [--out FILE] [--only refresh]
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -49,9 +49,12 @@ function traceBytesPerStep(): string {
   return (fs.statSync(traceFile).size / doc.otherData.steps).toFixed(0);
 }
 
-/** `top`'s samples on a program with 10,000 tasks: round trip, and the loop's lag. */
-async function refresh(python: string): Promise<string> {
-  const child = spawn(python, [launcher, '--listen', '127.0.0.1:0', '--no-wait', '--', many], { stdio: ['ignore', 'ignore', 'ignore'] });
+/**
+ * `top`'s samples on a program with 10,000 tasks: round trip, and the loop's lag. With `idle`
+ * the tasks never wake, so the lag is what the refreshes cost the loop.
+ */
+async function refresh(python: string, idle = false): Promise<string> {
+  const child = spawn(python, [launcher, '--listen', '127.0.0.1:0', '--no-wait', '--', many, ...(idle ? ['--idle'] : [])], { stdio: ['ignore', 'ignore', 'ignore'] });
   try {
     const deadline = Date.now() + 30_000;
     while (!fs.existsSync(path.join(scratch, 'tasklens', `${child.pid}.json`))) {
@@ -72,7 +75,7 @@ async function refresh(python: string): Promise<string> {
       await new Promise((r) => setTimeout(r, 500));
     }
     await c.close();
-    return `${tasks} tasks: a refresh ${median(took).toFixed(0)} ms (median of 6, max ${Math.max(...took).toFixed(0)} ms); the loop's timers up to ${(lag * 1000).toFixed(1)} ms late`;
+    return `${tasks} tasks${idle ? ' (idle)' : ''}: a refresh ${median(took).toFixed(0)} ms (median of 6, max ${Math.max(...took).toFixed(0)} ms); the loop's timers up to ${(lag * 1000).toFixed(1)} ms late`;
   } finally {
     child.kill('SIGKILL');
   }
@@ -80,6 +83,12 @@ async function refresh(python: string): Promise<string> {
 
 async function main(): Promise<void> {
   const reps = Number(option('--reps') ?? 5);
+  if (option('--only') === 'refresh') {
+    for (const python of matrix()) {
+      for (const idle of [false, true]) console.log(`- ${path.basename(python)}: ${await refresh(python, idle).catch((err: Error) => `no sample (${err.message})`)}`);
+    }
+    return;
+  }
   const lines = [
     `Median of ${reps} interleaved runs, the program's own time, wall / CPU (ratio to bare's):`,
     '',
@@ -107,7 +116,7 @@ async function main(): Promise<void> {
     const cpu = (mode: Mode): number => median(echoed.get(mode)!.map((s) => s.cpu));
     const echoCell = (mode: Mode): string => `${cpu(mode).toFixed(3)} s (${(cpu(mode) / cpu('bare')).toFixed(2)}×)`;
     echoes.push(`| ${version} | ${echoCell('bare')} | ${echoCell('counters')} | ${echoCell('trace')} |`);
-    refreshes.push(`- ${version}: ${await refresh(python).catch((err: Error) => `no sample (${err.message})`)}`);
+    for (const idle of [false, true]) refreshes.push(`- ${version}: ${await refresh(python, idle).catch((err: Error) => `no sample (${err.message})`)}`);
   }
   const table = [...lines, '',
     `Echo server (\`bench/programs/echo_server.py\`: 20 clients × 250 lines over the loopback, one process), CPU time, median of ${reps}:`, '',

@@ -1,6 +1,9 @@
 """10,000 tasks for `tasklens top`'s refresh (bench/top-bench.ts): each waits three coroutines
-deep on an event set every second, so all of them wake once a second; runs until killed."""
+deep on an event set every second, so all of them wake once a second; runs until killed.
+With `--idle` the event is never set: the loop then runs nothing but what `top` makes it run,
+so how late its timers fire is the pause a refresh causes."""
 import asyncio
+import sys
 
 COUNT = 10_000
 
@@ -23,8 +26,9 @@ async def main():
     tasks = [asyncio.create_task(worker(tick), name=f"worker-{n}") for n in range(COUNT)]
     while True:
         await asyncio.sleep(1)
-        tick.set()
-        tick.clear()
+        if "--idle" not in sys.argv:
+            tick.set()
+            tick.clear()
 
 
 asyncio.run(main())
