@@ -113,12 +113,15 @@ def screenful(core, args, limit, slow, stuck):
         return row
 
     by_loop = _tasks_by_loop()
+    pending = set()
+    pending_add = pending.add
     for loop_key, lt in timed.items():
         stats_get, adopt, counted = lt.stats.get, lt.adopt, counts[loop_key]
         for task in by_loop.get(loop_key, ()):
             # per task: numbers tasktime already holds, nothing built
             try:
-                st = stats_get(id(task))
+                key = id(task)
+                st = stats_get(key)
                 if st is None or st.ref() is not task:
                     st = adopt(task, now)
                 state = "running" if lt.current is st else "ready" if st.ready_at is not None \
@@ -130,9 +133,9 @@ def screenful(core, args, limit, slow, stuck):
                         topview._task_warnings(core, task, st, full_row(task, st, lt), now, slow,
                                                stuck, warnings)
                 every.append((task, st, state))
+                pending_add(key)
             except Exception:   # finished or changed under us while the program runs
                 continue
-    pending = set(id(e[0]) for e in every)
     if text:
         entries = [e for e in every if text in e[0].get_name().lower()
                    or text in taskmod.coroutine_name(e[0]).lower()]
