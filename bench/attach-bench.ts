@@ -112,6 +112,9 @@ async function main(): Promise<void> {
         for (const [adapter, into] of turns) {
           const target = await startTarget(python, program, args, ready);
           try {
+            // The first second after start-up is left out: the interpreter is still warming up,
+            // and the previous target and adapter still leaving share the cores with it.
+            if (busy && adapter === mainJs) await new Promise((r) => setTimeout(r, 1000));
             const before = busy && adapter === mainJs ? await rate(target, WINDOW_MS) : NaN;
             into.push(await attachToThreads(target.child.pid!, adapter));
             if (!Number.isNaN(before)) {
