@@ -7,8 +7,8 @@ adapter chose (no port is opened here, nothing is written to disk). Everything t
 agent's own threads, so a program whose threads never run Python again is still read.
 
 When the session ends (disconnect, or the adapter gone) `unload` takes back what attaching
-put in: tracing, the `sys.monitoring` tool id, hooks, the agent's threads; the program runs on
-as before, and a later attach starts afresh. The modules stay imported (agent/README.md).
+put in: tracing, the `sys.monitoring` tool ids, hooks, the diagnostics (diagnostics.stop), the
+agent's threads; the program runs on as before, and a later attach starts afresh. The modules stay imported (agent/README.md).
 """
 import atexit
 import ctypes
@@ -18,6 +18,7 @@ import sys
 import threading
 
 from . import saferepr
+from . import task_origins
 from . import tasks as taskmod
 from . import threads
 from . import usercode
@@ -67,6 +68,7 @@ def _new_agent(port, token):
     agent = Agent(opts)
     saved = (threading.Thread._bootstrap_inner, threading.excepthook)
     agent.install_hooks()
+    task_origins.enabled = False    # until the session's `configure` starts the diagnostics
     _adopt_running_threads(agent.core.backend)
     if "asyncio" in sys.modules:
         taskmod.adopt_running_loops(gc.get_objects())
@@ -151,6 +153,9 @@ def _unload(agent, saved):
         sys.meta_path.remove(finder)
     threading.Thread._bootstrap_inner, threading.excepthook = saved
     atexit.unregister(agent._report_exit)
+    if "tasklens_agent.diagnostics" in sys.modules:     # before the wrappers under its own
+        from . import diagnostics
+        diagnostics.stop()
     taskmod.uninstall()
     with _lock:
         if _current[0] is agent:

@@ -33,6 +33,7 @@ class LostWatch:
         self.reported = []      # [weakref(task), finished at, info, exception type name]
         self.recent = collections.deque(maxlen=32)  # (info, [weakref to asyncio objects used])
         self.unfinished = []    # [task, noted at]: an exception is leaving its coroutine
+        self.tool = None        # the sys.monitoring tool id taken (3.12+)
 
     def install(self):
         """Note failing tasks: PY_UNWIND (3.12+) or a done callback on every task (3.11).
@@ -46,6 +47,7 @@ class LostWatch:
         else:
             return self.finished.append
         monitoring.use_tool_id(tool, "tasklens-diagnostics")
+        self.tool = tool
         current_task, getframe, note = taskmod.current_task, sys._getframe, self.finished.append
 
         def on_unwind(code, offset, exc):
@@ -56,6 +58,15 @@ class LostWatch:
         monitoring.register_callback(tool, monitoring.events.PY_UNWIND, on_unwind)
         monitoring.set_events(tool, monitoring.events.PY_UNWIND)
         return None
+
+    def uninstall(self):
+        """Give the tool id back (an attached debugger leaving)."""
+        monitoring, tool, self.tool = getattr(sys, "monitoring", None), self.tool, None
+        if tool is not None and monitoring.get_tool(tool) == "tasklens-diagnostics":
+            monitoring.set_events(tool, 0)
+            monitoring.register_callback(tool, monitoring.events.PY_UNWIND, None)
+            monitoring.free_tool_id(tool)
+        self.finished.clear()
 
     def tick(self, now):
         finished = self.finished
