@@ -17,6 +17,9 @@ after(killAllTargets);
 
 const PROGRAM = fixture('attach_diag_deadlock.py');
 const WAITS = fixtureLine(PROGRAM, '# WAITS_FOR_THE_OTHER');
+const SERVICE = fixture('attach_diag_service.py');
+const CONSUMER_WAIT = fixtureLine(SERVICE, '# CONSUMER_WAIT');
+const FRAGILE_RAISE = fixtureLine(SERVICE, '# FRAGILE_RAISE');
 
 async function settledThreadCount(pid: number, expected: number): Promise<number> {
   const deadline = Date.now() + 5_000;
@@ -95,6 +98,26 @@ eachPython('attach by pid with diagnostics', (py) => {
       });
       assert.equal(await settledThreadCount(target.pid, before), before, "round 2: the agent's threads are gone");
       assert.deepEqual(await leftovers(target), clean, 'round 2: the hooks are gone');
+    } finally {
+      target.kill();
+    }
+  });
+
+  it('a running service: a task stuck since before the attach (≥), a lost exception of a task older than the attach', async () => {
+    const target = await startTarget(py.path, SERVICE);
+    try {
+      const before = threadCount(target.pid);
+      await withAdapter(async (h: Harness) => {
+        await attachTo(h, target.pid, undefined, { stuckS: 1 });
+        const stuck = await h.waitForOutput('important', /tasklens: stuck task: task consumer/);
+        assert.match(stuck, /stuck task: task consumer \(consumer\) has waited ≥ \d+\.\d s at .* and nothing will wake it/, stuck);
+        assert.ok(stuck.includes(`${SERVICE}:${CONSUMER_WAIT} in consumer`), stuck);
+        process.kill(target.pid, 'SIGUSR2');
+        const lost = await h.waitForOutput('important', /exception never retrieved/);
+        assert.match(lost, /tasklens: exception never retrieved: task fragile \(fragile\) failed with ValueError: fragile broke/, lost);
+        assert.ok(lost.includes(`raised at ${SERVICE}:${FRAGILE_RAISE} in fragile`), lost);
+      });
+      assert.equal(await settledThreadCount(target.pid, before), before);
     } finally {
       target.kill();
     }
