@@ -20,6 +20,8 @@ const WAITS = fixtureLine(PROGRAM, '# WAITS_FOR_THE_OTHER');
 const SERVICE = fixture('attach_diag_service.py');
 const CONSUMER_WAIT = fixtureLine(SERVICE, '# CONSUMER_WAIT');
 const FRAGILE_RAISE = fixtureLine(SERVICE, '# FRAGILE_RAISE');
+const BLOCKS = fixtureLine(SERVICE, '# BLOCKS');
+const DROPS = fixtureLine(SERVICE, '# DROPS');
 
 async function settledThreadCount(pid: number, expected: number): Promise<number> {
   const deadline = Date.now() + 5_000;
@@ -103,7 +105,7 @@ eachPython('attach by pid with diagnostics', (py) => {
     }
   });
 
-  it('a running service: a task stuck since before the attach (≥), a lost exception of a task older than the attach', async () => {
+  it('a running service: a task stuck since before the attach (≥), a lost exception of a task older than the attach, a blocked loop, a coroutine never awaited', async () => {
     const target = await startTarget(py.path, SERVICE);
     try {
       const before = threadCount(target.pid);
@@ -116,6 +118,12 @@ eachPython('attach by pid with diagnostics', (py) => {
         const lost = await h.waitForOutput('important', /exception never retrieved/);
         assert.match(lost, /tasklens: exception never retrieved: task fragile \(fragile\) failed with ValueError: fragile broke/, lost);
         assert.ok(lost.includes(`raised at ${SERVICE}:${FRAGILE_RAISE} in fragile`), lost);
+        process.kill(target.pid, 'SIGUSR1');
+        const blocked = await h.waitForOutput('important', /tasklens: blocked loop ended/);
+        assert.match(blocked, /tasklens: blocked loop: callback .*misbehave.* has blocked the event loop of thread MainThread/, blocked);
+        assert.ok(blocked.includes(`${SERVICE}:${BLOCKS} in misbehave`), blocked);
+        const dropped = await h.waitForOutput('important', /coroutine never awaited/);
+        assert.ok(dropped.includes(`tasklens: coroutine never awaited: fetch()\n  dropped at ${SERVICE}:${DROPS} in misbehave`), dropped);
       });
       assert.equal(await settledThreadCount(target.pid, before), before);
     } finally {
@@ -124,16 +132,21 @@ eachPython('attach by pid with diagnostics', (py) => {
   });
 
   const uvloop = hasUvloop(py);
-  test('a hung deadlock on uvloop: reported as a likely deadlock, threads back after the detach', { timeout: TEST_TIMEOUT_MS, skip: uvloop ? false : `uvloop is not installed for ${py.label}` }, async () => {
+  test('a hung deadlock on uvloop: reported with its cycle, nothing left after the detach', { timeout: TEST_TIMEOUT_MS, skip: uvloop ? false : `uvloop is not installed for ${py.label}` }, async () => {
     const target = await startTarget(py.path, PROGRAM, ['--loop=uvloop']);
     try {
       const before = threadCount(target.pid);
+      const clean = await leftovers(target);
       await withAdapter(async (h: Harness) => {
         await attachTo(h, target.pid, undefined, { stuckS: 1 });
         const text = await h.waitForOutput('important', /tasklens: (likely )?deadlock/);
+        if (process.env.TASKLENS_SHOW) console.log(text);
         assert.ok(text.includes(`${PROGRAM}:${WAITS} in worker on Lock theirs.acquire()`), text);
+        assert.match(text, /of the event loop in thread MainThread/, text);
+        assert.match(text, /cycle: .* before tasklens attached/, text);
       });
       assert.equal(await settledThreadCount(target.pid, before), before);
+      assert.deepEqual(await leftovers(target), clean);
     } finally {
       target.kill();
     }

@@ -12,6 +12,7 @@ program runs: `watch_running_loops` adopts the loops and tasks that exist alread
 """
 import atexit
 import sys
+import threading
 import time
 
 from .. import looptime
@@ -92,35 +93,45 @@ def bridge(core):
 
 def watch_running_loops():
     """Diagnostics started while the program runs (attach): the loops already running, whose
-    tasks have no creation record (their waits count from now); on 3.11, where a done
-    callback tells a task's end, their pending tasks get it on the loop's own thread
-    (`add_done_callback` is not thread-safe; `call_soon_threadsafe` wakes an idle loop)."""
+    tasks have no creation record (their waits count from now). The rest is done on each
+    loop's own thread (`_adopt`; `add_done_callback` is not thread-safe, and
+    `call_soon_threadsafe` wakes even an idle loop)."""
     threads = taskmod.loop_threads()
     for loop in taskmod.known_loops():
         rec = looptime.watch(loop, None, threads.get(id(loop)))
         rec.adopted = True
         task_origins.watch(loop, adopted=True)
-    if task_origins.done_callback is not None:
-        _post_to_loops(_give_callback, task_origins.done_callback)
+        _post(loop, _adopt, rec, task_origins.done_callback)
+
+
+def _adopt(rec, callback):
+    """On the loop's thread: which thread that is (uvloop's native run_forever is on no stack
+    the agent can scan; until now the record names the agent's own), the frame that started
+    the loop (uvloop's steps are told apart by it), and, on 3.11, the tasks' done callback."""
+    rec.ident = threading.get_ident()
+    if not rec.selector and rec.base_frame is None:
+        rec.base_frame = sys._getframe(1)
+    if callback is not None:
+        for task in _pending(rec.loop):
+            task.remove_done_callback(callback)     # tasks made since the hook have it already
+            task.add_done_callback(callback)
+
+
+def _post(loop, fn, *args):
+    try:
+        loop.call_soon_threadsafe(fn, *args)
+    except RuntimeError:    # closed meanwhile
+        pass
 
 
 def _post_to_loops(fn, callback):
     for loop in taskmod.known_loops():
-        try:
-            loop.call_soon_threadsafe(fn, loop, callback)
-        except RuntimeError:    # closed meanwhile
-            pass
+        _post(loop, fn, loop, callback)
 
 
 def _pending(loop):
     mod = sys.modules.get("asyncio.tasks")
     return [t for t in mod.all_tasks(loop) if not t.done()] if mod is not None else []
-
-
-def _give_callback(loop, callback):
-    for task in _pending(loop):
-        task.remove_done_callback(callback)     # tasks made since the hook have it already
-        task.add_done_callback(callback)
 
 
 def _take_callback(loop, callback):
