@@ -21,6 +21,7 @@ const SERVICE = fixture('attach_diag_service.py');
 const CONSUMER_WAIT = fixtureLine(SERVICE, '# CONSUMER_WAIT');
 const FRAGILE_RAISE = fixtureLine(SERVICE, '# FRAGILE_RAISE');
 const BLOCKS = fixtureLine(SERVICE, '# BLOCKS');
+const EARLY_RAISE = fixtureLine(SERVICE, '# EARLY_RAISE');
 const DROPS = fixtureLine(SERVICE, '# DROPS');
 
 async function settledThreadCount(pid: number, expected: number): Promise<number> {
@@ -105,7 +106,7 @@ eachPython('attach by pid with diagnostics', (py) => {
     }
   });
 
-  it('a running service: a task stuck since before the attach (≥), a lost exception of a task older than the attach, a blocked loop, a coroutine never awaited', async () => {
+  it('a running service: a task stuck since before the attach (≥), lost exceptions of a task failed before the attach and of one older than it, a blocked loop, a coroutine never awaited', async () => {
     const target = await startTarget(py.path, SERVICE);
     try {
       const before = threadCount(target.pid);
@@ -114,8 +115,11 @@ eachPython('attach by pid with diagnostics', (py) => {
         const stuck = await h.waitForOutput('important', /tasklens: stuck task: task consumer/);
         assert.match(stuck, /stuck task: task consumer \(consumer\) has waited ≥ \d+\.\d s at .* and nothing will wake it/, stuck);
         assert.ok(stuck.includes(`${SERVICE}:${CONSUMER_WAIT} in consumer`), stuck);
+        const early = await h.waitForOutput('important', /exception never retrieved: task early/);
+        assert.match(early, /task early \(early\) failed with KeyError: 'early'\n  raised at .*\n  it failed before tasklens attached/, early);
+        assert.ok(early.includes(`raised at ${SERVICE}:${EARLY_RAISE} in early`), early);
         process.kill(target.pid, 'SIGUSR2');
-        const lost = await h.waitForOutput('important', /exception never retrieved/);
+        const lost = await h.waitForOutput('important', /exception never retrieved: task fragile/);
         assert.match(lost, /tasklens: exception never retrieved: task fragile \(fragile\) failed with ValueError: fragile broke/, lost);
         assert.ok(lost.includes(`raised at ${SERVICE}:${FRAGILE_RAISE} in fragile`), lost);
         process.kill(target.pid, 'SIGUSR1');

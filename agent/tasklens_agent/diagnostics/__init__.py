@@ -11,6 +11,7 @@ program runs: `watch_running_loops` adopts the loops and tasks that exist alread
 (the session's end) takes every hook back out and ends the watchdog thread.
 """
 import atexit
+import gc
 import sys
 import threading
 import time
@@ -97,11 +98,31 @@ def watch_running_loops():
     loop's own thread (`_adopt`; `add_done_callback` is not thread-safe, and
     `call_soon_threadsafe` wakes even an idle loop)."""
     threads = taskmod.loop_threads()
-    for loop in taskmod.known_loops():
+    loops = taskmod.known_loops()
+    for loop in loops:
         rec = looptime.watch(loop, None, threads.get(id(loop)))
         rec.adopted = True
         task_origins.watch(loop, adopted=True)
         _post(loop, _adopt, rec, task_origins.done_callback)
+    if loops:
+        _failed_before(_state["watchdog"].lost)
+
+
+def _failed_before(lost):
+    """Tasks the program still holds that failed before the attach with an exception nothing
+    took (asyncio reports one only when it is collected): reported as lost now."""
+    mod = sys.modules.get("asyncio.tasks")
+    classes = tuple(c for c in (getattr(mod, "Task", None), getattr(mod, "_PyTask", None))
+                    if isinstance(c, type))
+    if not classes:
+        return
+    for obj in gc.get_objects():
+        try:
+            if isinstance(obj, classes) and obj.done() and obj._log_traceback:
+                lost.earlier.add(id(obj))
+                lost.finished.append(obj)
+        except Exception:
+            continue
 
 
 def _adopt(rec, callback):

@@ -34,6 +34,7 @@ class LostWatch:
         self.recent = collections.deque(maxlen=32)  # (info, [weakref to asyncio objects used])
         self.unfinished = []    # [task, noted at]: an exception is leaving its coroutine
         self.tool = None        # the sys.monitoring tool id taken (3.12+)
+        self.earlier = set()    # ids of tasks found failed by an attach (diagnostics.__init__)
 
     def install(self):
         """Note failing tasks: PY_UNWIND (3.12+) or a done callback on every task (3.11).
@@ -121,7 +122,9 @@ class LostWatch:
         lines = [("raised at " if i == 0 else "called from ") + rp.where_text(w)
                  for i, w in enumerate(shown)]
         lines.append(rp.created_text(info))
-        lines.append("nothing awaited the task or took its exception when it finished")
+        lines.append("it failed before tasklens attached; nothing has taken its exception"
+                     if id(task) in self.earlier else
+                     "nothing awaited the task or took its exception when it finished")
         error = "%s: %s" % (type(exc).__name__, exc) if str(exc) else type(exc).__name__
         text = rp.block("exception never retrieved: %s failed with %s" % (rp.task_text(info),
                                                                            error), lines)
