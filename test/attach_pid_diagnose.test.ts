@@ -116,7 +116,7 @@ eachPython('attach by pid with diagnostics', (py) => {
         assert.match(stuck, /stuck task: task consumer \(consumer\) has waited ≥ \d+\.\d s at .* and nothing will wake it/, stuck);
         assert.ok(stuck.includes(`${SERVICE}:${CONSUMER_WAIT} in consumer`), stuck);
         const early = await h.waitForOutput('important', /exception never retrieved: task early/);
-        assert.match(early, /task early \(early\) failed with KeyError: 'early'\n  raised at .*\n  it failed before tasklens attached/, early);
+        assert.match(early, /task early \(early\) failed with KeyError: 'early'\n {2}raised at .*\n {2}it failed before tasklens attached/, early);
         assert.ok(early.includes(`raised at ${SERVICE}:${EARLY_RAISE} in early`), early);
         process.kill(target.pid, 'SIGUSR2');
         const lost = await h.waitForOutput('important', /exception never retrieved: task fragile/);
@@ -130,6 +130,33 @@ eachPython('attach by pid with diagnostics', (py) => {
         assert.ok(dropped.includes(`tasklens: coroutine never awaited: fetch()\n  dropped at ${SERVICE}:${DROPS} in misbehave`), dropped);
       });
       assert.equal(await settledThreadCount(target.pid, before), before);
+    } finally {
+      target.kill();
+    }
+  });
+
+  it('the blockedLoop and neverAwaited filters stop in a program attached to', async () => {
+    const target = await startTarget(py.path, SERVICE);
+    try {
+      await withAdapter(async (h: Harness) => {
+        await attachTo(h, target.pid, async () => {
+          await h.dc.setExceptionBreakpointsRequest({ filters: ['blockedLoop', 'neverAwaited'] });
+        });
+        const since = h.mark();
+        process.kill(target.pid, 'SIGUSR1');
+        const blocked = await h.waitStopped(since);
+        assert.equal(blocked.body.reason, 'exception');
+        const top = await h.topFrame(blocked.body.threadId);
+        assert.deepEqual([top.name, top.line], ['misbehave', DROPS], 'the line after the blocking call');
+        const info = (await h.dc.exceptionInfoRequest({ threadId: blocked.body.threadId })).body;
+        assert.equal(info.exceptionId, 'tasklens.BlockedLoop');
+        const next = h.mark();
+        await h.dc.continueRequest({ threadId: blocked.body.threadId });
+        const dropped = await h.waitStopped(next);
+        const frame = await h.topFrame(dropped.body.threadId);
+        assert.deepEqual([frame.name, frame.line], ['misbehave', DROPS]);
+        assert.equal((await h.dc.exceptionInfoRequest({ threadId: dropped.body.threadId })).body.exceptionId, 'tasklens.NeverAwaited');
+      });
     } finally {
       target.kill();
     }

@@ -22,6 +22,7 @@ from . import task_origins
 from . import tasks as taskmod
 from . import threads
 from . import usercode
+from .errors import internal_error
 from .main import Agent
 
 _lock = threading.Lock()
@@ -155,7 +156,10 @@ def _unload(agent, saved):
     atexit.unregister(agent._report_exit)
     if "tasklens_agent.diagnostics" in sys.modules:     # before the wrappers under its own
         from . import diagnostics
-        diagnostics.stop()
+        try:
+            diagnostics.stop()
+        except Exception as e:      # the rest of the unload must still happen
+            internal_error(e)
     taskmod.uninstall()
     with _lock:
         if _current[0] is agent:
