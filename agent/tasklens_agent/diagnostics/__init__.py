@@ -56,6 +56,7 @@ def start(core, slow=DEFAULT_SLOW, stuck=DEFAULT_STUCK, json_path=None, stderr=T
 def _run(watchdog, held_for):
     while held_for is not None and held_for.conn is None and watchdog.running:
         time.sleep(0.02)
+    _failed_before(watchdog.lost)   # here, not in `configure`: a heap walk, off the attach's path
     watchdog.run()
 
 
@@ -98,20 +99,17 @@ def watch_running_loops():
     loop's own thread (`_adopt`; `add_done_callback` is not thread-safe, and
     `call_soon_threadsafe` wakes even an idle loop)."""
     threads = taskmod.loop_threads()
-    loops = taskmod.known_loops()
-    for loop in loops:
+    for loop in taskmod.known_loops():
         rec = looptime.watch(loop, None, threads.get(id(loop)))
         rec.adopted = True
         task_origins.watch(loop, adopted=True)
         _post(loop, _adopt, rec, task_origins.done_callback)
-    if loops:
-        _failed_before(_state["watchdog"].lost)
 
 
 def _failed_before(lost):
     """Tasks the program still holds that failed before the attach with an exception nothing
     took (asyncio reports one only when it is collected): reported as lost now."""
-    mod = sys.modules.get("asyncio.tasks")
+    mod = sys.modules.get("asyncio.tasks")     # not loaded yet: the program starts now
     classes = tuple(c for c in (getattr(mod, "Task", None), getattr(mod, "_PyTask", None))
                     if isinstance(c, type))
     if not classes:
