@@ -17,6 +17,7 @@ import os
 import sys
 import threading
 
+from . import diagnostics     # noqa: F401 -- loaded now, while the program's thread waits
 from . import saferepr
 from . import task_origins
 from . import tasks as taskmod
