@@ -8,7 +8,8 @@ agent's own threads, so a program whose threads never run Python again is still 
 
 When the session ends (disconnect, or the adapter gone) `unload` takes back what attaching
 put in: tracing, the `sys.monitoring` tool ids, hooks, the diagnostics (diagnostics.stop), the
-agent's threads; the program runs on as before, and a later attach starts afresh. The modules stay imported (agent/README.md).
+agent's threads; the program runs on as before, and a later attach starts afresh. The modules
+stay imported (agent/README.md).
 """
 import atexit
 import ctypes
@@ -17,7 +18,7 @@ import os
 import sys
 import threading
 
-from . import diagnostics     # noqa: F401 -- loaded now, while the program's thread waits
+from . import diagnostics     # loaded now, while the program's thread waits (docs/attach.md)
 from . import saferepr
 from . import task_origins
 from . import tasks as taskmod
@@ -155,12 +156,10 @@ def _unload(agent, saved):
         sys.meta_path.remove(finder)
     threading.Thread._bootstrap_inner, threading.excepthook = saved
     atexit.unregister(agent._report_exit)
-    if "tasklens_agent.diagnostics" in sys.modules:     # before the wrappers under its own
-        from . import diagnostics
-        try:
-            diagnostics.stop()
-        except Exception as e:      # the rest of the unload must still happen
-            internal_error(e)
+    try:
+        diagnostics.stop()      # before taskmod's create_task wrappers, which are under its own
+    except Exception as e:      # the rest of the unload must still happen
+        internal_error(e)
     taskmod.uninstall()
     with _lock:
         if _current[0] is agent:

@@ -29,7 +29,7 @@ _records_lock = threading.Lock()
 _HANDLE_RUN = None  # the code object of asyncio.events.Handle._run
 excused = {}        # thread ident -> seconds the agent itself spent inside steps there
 excusing = {}       # thread ident -> since when the agent runs inside a step there
-_users = set()
+_users = set()     # who needs the records now (use/leave)
 
 
 class LoopRecord:
