@@ -7,8 +7,9 @@ adapter chose (no port is opened here, nothing is written to disk). Everything t
 agent's own threads, so a program whose threads never run Python again is still read.
 
 When the session ends (disconnect, or the adapter gone) `unload` takes back what attaching
-put in: tracing, the `sys.monitoring` tool id, hooks, the agent's threads; the program runs on
-as before, and a later attach starts afresh. The modules stay imported (agent/README.md).
+put in: tracing, the `sys.monitoring` tool ids, hooks, the diagnostics (diagnostics.stop), the
+agent's threads; the program runs on as before, and a later attach starts afresh. The modules
+stay imported (agent/README.md).
 """
 import atexit
 import ctypes
@@ -17,10 +18,13 @@ import os
 import sys
 import threading
 
+from . import diagnostics     # loaded now, while the program's thread waits (docs/attach.md)
 from . import saferepr
+from . import task_origins
 from . import tasks as taskmod
 from . import threads
 from . import usercode
+from .errors import internal_error
 from .main import Agent
 
 _lock = threading.Lock()
@@ -67,6 +71,7 @@ def _new_agent(port, token):
     agent = Agent(opts)
     saved = (threading.Thread._bootstrap_inner, threading.excepthook)
     agent.install_hooks()
+    task_origins.enabled = False    # until the session's `configure` starts the diagnostics
     _adopt_running_threads(agent.core.backend)
     if "asyncio" in sys.modules:
         taskmod.adopt_running_loops(gc.get_objects())
@@ -151,6 +156,10 @@ def _unload(agent, saved):
         sys.meta_path.remove(finder)
     threading.Thread._bootstrap_inner, threading.excepthook = saved
     atexit.unregister(agent._report_exit)
+    try:
+        diagnostics.stop()      # before taskmod's create_task wrappers, which are under its own
+    except Exception as e:      # the rest of the unload must still happen
+        internal_error(e)
     taskmod.uninstall()
     with _lock:
         if _current[0] is agent:

@@ -41,7 +41,9 @@ def configure(core, diagnose, slow_ms=None, stuck_s=None):
     from . import diagnostics
     if diagnose and diagnostics.reporter() is None:
         slow = slow_ms / 1000.0 if slow_ms else diagnostics.DEFAULT_SLOW
-        diagnostics.start(core, slow, stuck_s or diagnostics.DEFAULT_STUCK, stderr=False)
+        # No connection yet: attached by process id, the program runs before `start`.
+        diagnostics.start(core, slow, stuck_s or diagnostics.DEFAULT_STUCK, stderr=False,
+                          hold=core.conn is None)
         diagnostics.watch_running_loops()
     bridge = diagnostics.bridge(core)
     if bridge is not None:

@@ -12,6 +12,9 @@ a task-heavy program); a watchdog thread samples everything else from outside:
   when it has been seen waiting on that same object: a task resumes only when that future
   completes, so an unchanged waiter means not resumed since (to the sampling interval).
 Tasks that existed before tracking began are sampled like any other.
+
+Who uses the records (`use`/`leave`): the diagnostics and `top`'s counting. When the last one
+leaves (an attached debugger detaching), every `select` wrapper comes off its class again.
 """
 import sys
 import threading
@@ -26,6 +29,7 @@ _records_lock = threading.Lock()
 _HANDLE_RUN = None  # the code object of asyncio.events.Handle._run
 excused = {}        # thread ident -> seconds the agent itself spent inside steps there
 excusing = {}       # thread ident -> since when the agent runs inside a step there
+_users = set()     # who needs the records now (use/leave)
 
 
 class LoopRecord:
@@ -57,6 +61,8 @@ class LoopRecord:
         self.verdicts = []              # deadlocks reported, for ps (diagnostics/table.py)
         self.long_steps = 0
         self.closed = False
+        self.adopted = False            # found running (attach): its tasks waited before
+        self.first_waits = None         # when sample_waits first ran for it
 
     @property
     def loop(self):
@@ -77,7 +83,33 @@ def watch(loop, base_frame, ident=None):
     with _records_lock:
         _records[key] = rec
     _hook_select(loop, rec)
+    if ident is not None and ident != here:
+        seen_sleeping(rec, sys._current_frames().get(ident))
     return rec
+
+
+def use(user):
+    _users.add(user)
+
+
+def leave(user):
+    """`user` needs the records no more; the last one to leave takes the wrappers off."""
+    _users.discard(user)
+    if _users:
+        return
+    with _records_lock:
+        _records.clear()
+        _selectors.clear()
+        wrapped = list(_wrapped.items())
+        _wrapped.clear()
+    excused.clear()
+    excusing.clear()
+    for cls, (original, own) in wrapped:
+        if getattr(cls.__dict__.get("select"), "_tasklens", False):
+            if own:
+                cls.select = original
+            else:
+                del cls.select
 
 
 def seen_sleeping(rec, top):
@@ -125,6 +157,7 @@ def record_of(loop):
 
 
 _selectors = {}     # id(selector) -> (selector, LoopRecord): the selectors whose select() counts
+_wrapped = {}       # selector class -> (its select before, whether its own dict held it)
 
 
 def _hook_select(loop, rec):
@@ -139,10 +172,12 @@ def _hook_select(loop, rec):
     if selector is None or original is None:
         return
     if not getattr(original, "_tasklens", False):
+        own = "select" in cls.__dict__
         try:
             cls.select = _counting_select(original)
         except (TypeError, AttributeError):     # a class that takes no attribute
             return
+        _wrapped[cls] = (original, own)
     with _records_lock:
         # The selector itself is held here, so its id cannot name another one while it is.
         _selectors[id(selector)] = (selector, rec)
@@ -206,6 +241,8 @@ def sample_waits(rec, tasks, now):
     """Update, for each pending task of the loop, since when it waits on its current future."""
     old = rec.waits
     new = {}
+    if rec.first_waits is None:
+        rec.first_waits = now
     for task in tasks:
         try:
             waiter = task._fut_waiter
@@ -219,6 +256,12 @@ def sample_waits(rec, tasks, now):
             entry = [waiter, now, False]
         new[key] = entry
     rec.waits = new
+
+
+def waited_before(task, since):
+    """Whether `task`'s wait may have begun before tracking did (a loop found running)."""
+    rec = record_of(task.get_loop())
+    return rec is not None and rec.adopted and since <= (rec.first_waits or since)
 
 
 def waited_since(task):

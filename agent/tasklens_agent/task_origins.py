@@ -61,8 +61,9 @@ def _line(code, offset):
     return code.co_firstlineno
 
 
-def watch(loop):
-    """Record the tasks `loop` creates from now on, and date those it already has."""
+def watch(loop, adopted=False):
+    """Record the tasks `loop` creates from now on, and date those it already has (not when
+    `adopted`: a loop found running long after its tasks were made, by an attached agent)."""
     for watcher in loop_watchers:
         watcher(loop, _getframe(2))
     if loop in _watched:
@@ -97,8 +98,18 @@ def watch(loop):
                 task.add_done_callback(done_callback)
             return task
         return create_task
-    if loop_patch.wrap(loop, "origins", make):
+    if loop_patch.wrap(loop, "origins", make) and not adopted:
         _date_existing(loop)
+
+
+def unwatch():
+    """Take the wrappers off and forget every record (an attached debugger leaving)."""
+    global done_callback
+    for loop in list(_watched):
+        loop_patch.unwrap(loop, "origins")
+    _watched.clear()
+    _created.clear()
+    done_callback = None
 
 
 def _forget_dead():

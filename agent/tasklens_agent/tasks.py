@@ -92,7 +92,7 @@ def _wrap_events(events):
     if getattr(original, "_tasklens", False):
         return
     running, loops, get_ident, watched = _running, _loops, _get_ident, _order_watched
-    watch = task_origins.watch if task_origins.enabled else None
+    origins = task_origins      # `enabled` may change later: diagnostics started by an attach
 
     def _set_running_loop(loop):
         if loop is None:
@@ -102,8 +102,8 @@ def _wrap_events(events):
             loops[id(loop)] = loop
             if loop not in watched:     # before task_origins wraps the same method
                 _record_creation_order(loop)
-            if watch is not None:
-                watch(loop)
+            if origins.enabled:
+                origins.watch(loop)
         original(loop)
     _set_running_loop._tasklens = True
     _set_running_loop.original = original

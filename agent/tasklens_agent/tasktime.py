@@ -319,6 +319,7 @@ def acquire(owner):
     from . import task_origins
     with _lock:
         _leases.add(owner)
+        looptime.use(__name__)
         if watch not in task_origins.loop_watchers:
             task_origins.loop_watchers.append(watch)
     refresh()
@@ -337,6 +338,7 @@ def release(owner):
         owned = list(_owned.items())
         _classes.clear()
         _owned.clear()
+        looptime.leave(__name__)    # the last user of the records takes `select`'s wrapper off
     for cls, own in owned:
         _restore(cls, own)
     for lt in timed:

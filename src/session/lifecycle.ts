@@ -64,8 +64,8 @@ export function registerLifecycle(session: Session): void {
       const byPid = config.processId !== undefined;
       const debuggee = byPid ? await attachToPid(config.processId!, session.log) : await attachDebuggee(config.host, config.port, config.token, session.log);
       const subProcess = await followChildren(session, config.subProcess, clientOpensSessions, config, config.parentSession?.launched === true);
-      // Diagnostics need hooks from the program's start; an attached agent runs without them.
-      await connect(session, debuggee, { justMyCode: config.justMyCode, stopOnEntry: false, terminateOnDisconnect: false, evaluateTimeout: config.evaluateTimeout, awaitTimeout: config.awaitTimeout, diagnose: config.diagnose && !byPid, slowMs: config.slowMs, stuckS: config.stuckS, subProcess });
+      // Attached by process id, the agent's diagnostics adopt the loops and tasks that run already.
+      await connect(session, debuggee, { justMyCode: config.justMyCode, stopOnEntry: false, terminateOnDisconnect: false, evaluateTimeout: config.evaluateTimeout, awaitTimeout: config.awaitTimeout, diagnose: config.diagnose, slowMs: config.slowMs, stuckS: config.stuckS, subProcess });
     });
   });
 

@@ -5,9 +5,16 @@ retrieved, deadlock, stuck task (docs/diagnostics.md).
 unawaited-coroutine warning, each loop's selector through looptime.py, each task's end through
 task_origins.py, asyncio's Lock and Semaphore once asyncio is imported) and starts the
 watchdog thread that decides, from samples, what to report.
+
+In a program attached to by process id, `start` runs in the session's `configure`, while the
+program runs: `watch_running_loops` adopts the loops and tasks that exist already, and `stop`
+(the session's end) takes every hook back out and ends the watchdog thread.
 """
 import atexit
+import gc
 import sys
+import threading
+import time
 
 from .. import looptime
 from .. import task_origins
@@ -24,8 +31,11 @@ DEFAULT_STUCK = 10.0
 _state = {}
 
 
-def start(core, slow=DEFAULT_SLOW, stuck=DEFAULT_STUCK, json_path=None, stderr=True):
-    """Start diagnosing; returns the Reporter."""
+def start(core, slow=DEFAULT_SLOW, stuck=DEFAULT_STUCK, json_path=None, stderr=True,
+          hold=False):
+    """Start diagnosing; returns the Reporter. With `hold` (a session attached to a running
+    program, configured before its client has set the exception filters) the watchdog judges
+    nothing until the session starts."""
     if "reporter" in _state:
         return _state["reporter"]
     reporter = Reporter(json_path, stderr)
@@ -33,13 +43,46 @@ def start(core, slow=DEFAULT_SLOW, stuck=DEFAULT_STUCK, json_path=None, stderr=T
     bridge = Bridge(core)
     reporter.listeners.append(bridge.on_report)
     _state.update(reporter=reporter, watchdog=watchdog, bridge=bridge)
+    looptime.use(__name__)
     unawaited.install(reporter)
     task_origins.enabled = True
     task_origins.done_callback = watchdog.lost.install()
     task_origins.loop_watchers.append(_on_loop)
     atexit.register(watchdog.final)
-    AgentThread(watchdog.run, "tasklens-diagnostics").start()
+    AgentThread(lambda: _run(watchdog, core if hold else None), "tasklens-diagnostics").start()
     return reporter
+
+
+def _run(watchdog, held_for):
+    while held_for is not None and held_for.conn is None and watchdog.running:
+        time.sleep(0.02)
+    _failed_before(watchdog.lost)   # here, not in `configure`: a heap walk, off the attach's path
+    watchdog.run()
+
+
+def stop():
+    """Take back everything `start` put in (an attached debugger leaving): the hooks, the
+    wrappers on classes, the tool id, the records; the watchdog thread ends within a tick."""
+    watchdog = _state.get("watchdog")
+    if watchdog is None:
+        task_origins.enabled = False
+        task_origins.unwatch()
+        return
+    watchdog.running = False
+    _state["bridge"].active = False
+    atexit.unregister(watchdog.final)
+    unawaited.uninstall()
+    locks.uninstall()
+    watchdog.lost.uninstall()
+    if _on_loop in task_origins.loop_watchers:
+        task_origins.loop_watchers.remove(_on_loop)
+    callback = task_origins.done_callback
+    task_origins.enabled = False
+    task_origins.unwatch()
+    if callback is not None:
+        _post_to_loops(_take_callback, callback)
+    looptime.leave(__name__)
+    _state.clear()
 
 
 def reporter():
@@ -51,14 +94,68 @@ def bridge(core):
 
 
 def watch_running_loops():
-    """Diagnostics started while the program runs (attach): the loops already running."""
+    """Diagnostics started while the program runs (attach): the loops already running, whose
+    tasks have no creation record (their waits count from now). The rest is done on each
+    loop's own thread (`_adopt`; `add_done_callback` is not thread-safe, and
+    `call_soon_threadsafe` wakes even an idle loop)."""
     threads = taskmod.loop_threads()
-    current = sys._current_frames()
     for loop in taskmod.known_loops():
-        ident = threads.get(id(loop))
-        rec = looptime.watch(loop, None, ident)
-        looptime.seen_sleeping(rec, current.get(ident))
-        task_origins.watch(loop)
+        rec = looptime.watch(loop, None, threads.get(id(loop)))
+        rec.adopted = True
+        task_origins.watch(loop, adopted=True)
+        _post(loop, _adopt, rec, task_origins.done_callback)
+
+
+def _failed_before(lost):
+    """Tasks the program still holds that failed before the attach with an exception nothing
+    took (asyncio reports one only when it is collected): reported as lost now."""
+    mod = sys.modules.get("asyncio.tasks")     # not loaded yet: the program starts now
+    classes = tuple(c for c in (getattr(mod, "Task", None), getattr(mod, "_PyTask", None))
+                    if isinstance(c, type))
+    if not classes:
+        return
+    for obj in gc.get_objects():
+        try:
+            if isinstance(obj, classes) and obj.done() and obj._log_traceback:
+                lost.earlier.add(id(obj))
+                lost.finished.append(obj)
+        except Exception:
+            continue
+
+
+def _adopt(rec, callback):
+    """On the loop's thread: which thread that is (uvloop's native run_forever is on no stack
+    the agent can scan; until now the record names the agent's own), the frame that started
+    the loop (uvloop's steps are told apart by it), and, on 3.11, the tasks' done callback."""
+    rec.ident = threading.get_ident()
+    if not rec.selector and rec.base_frame is None:
+        rec.base_frame = sys._getframe(1)
+    if callback is not None:
+        for task in _pending(rec.loop):
+            task.remove_done_callback(callback)     # tasks made since the hook have it already
+            task.add_done_callback(callback)
+
+
+def _post(loop, fn, *args):
+    try:
+        loop.call_soon_threadsafe(fn, *args)
+    except RuntimeError:    # closed meanwhile
+        pass
+
+
+def _post_to_loops(fn, callback):
+    for loop in taskmod.known_loops():
+        _post(loop, fn, loop, callback)
+
+
+def _pending(loop):
+    mod = sys.modules.get("asyncio.tasks")
+    return [t for t in mod.all_tasks(loop) if not t.done()] if mod is not None else []
+
+
+def _take_callback(loop, callback):
+    for task in _pending(loop):
+        task.remove_done_callback(callback)
 
 
 def _on_loop(loop, base_frame):

@@ -32,10 +32,11 @@ class Bridge:
     def __init__(self, core):
         self.core = core
         self.output = True
+        self.active = True      # cleared when the diagnostics stop (detach)
 
     def on_report(self, record, text, context):
         core = self.core
-        if core.conn is None:
+        if core.conn is None or not self.active:
             return
         if self.output:
             core.output(text + "\n", "important")
@@ -54,6 +55,8 @@ class Bridge:
 
     def _stop_in_loop(self, task, exc):
         """On the deadlocked loop's thread: stop everything, shown on the first waiting task."""
+        if not self.active:
+            return      # posted before a detach
         frame = sys._getframe(1)
         while frame is not None and not paths.is_user(frame.f_code.co_filename):
             frame = frame.f_back

@@ -5,14 +5,17 @@ used by Condition, which is built on a Lock) are wrapped on the classes: once ac
 acquiring task and the first user line outward (`async with lock:`) are kept on the lock,
 the task weakly; `release` forgets them. Costs one coroutine layer per acquire.
 """
+import gc
 import sys
 import weakref
 
 from .. import paths
 from .. import tasks as taskmod
 
-_OWNER = "_tasklens_owner"     # Lock: (weakref(task) or None, {path, line})
-_HOLDERS = "_tasklens_holders"  # Semaphore: [(weakref(task) or None, {path, line})]
+_OWNER = "_tasklens_owner"     # Lock: (weakref(task) or None, {path, line}, era)
+_HOLDERS = "_tasklens_holders"  # Semaphore: [(weakref(task) or None, {path, line}, era)]
+_era = [0]          # which install made an entry
+_originals = {}     # class -> (acquire, release) before the wrappers
 
 
 def _site(frame):
@@ -34,17 +37,39 @@ def _me():
 def install(locks):
     if getattr(locks.Lock.acquire, "_tasklens", False):
         return
+    _era[0] += 1
     _wrap(locks.Lock, _OWNER, single=True)
     _wrap(locks.Semaphore, _HOLDERS, single=False)
 
 
+def uninstall():
+    """Put `acquire`/`release` back where they are still ours."""
+    for cls, (acquire, release) in list(_originals.items()):
+        if getattr(cls.__dict__.get("acquire"), "_tasklens", False):
+            cls.acquire = acquire
+        if getattr(cls.__dict__.get("release"), "_tasklens", False):
+            cls.release = release
+    classes = tuple(_originals)
+    _originals.clear()
+    _era[0] += 1
+    for obj in gc.get_objects() if classes else ():    # locks still held: their records
+        if isinstance(obj, classes):
+            d = getattr(obj, "__dict__", None) or {}
+            d.pop(_OWNER, None)
+            d.pop(_HOLDERS, None)
+
+
 def _wrap(cls, attr, single):
     acquire, release = cls.acquire, cls.release
+    _originals[cls] = (acquire, release)
+    era = _era[0]
 
     async def wrapped_acquire(self):
         site = _site(sys._getframe(1))
         result = await acquire(self)
-        entry = (_me(), site)
+        if era != _era[0]:
+            return result   # uninstalled meanwhile: a release would not be seen
+        entry = (_me(), site, era)
         if single:
             setattr(self, attr, entry)
         else:
@@ -75,4 +100,5 @@ def holders(lock):
     """[(task or None, alive weakref?, {path, line} or None)] holding `lock` now, as known."""
     d = getattr(lock, "__dict__", {})
     entries = [d[_OWNER]] if _OWNER in d else list(d.get(_HOLDERS, ()))
-    return [(ref() if ref is not None else None, site) for ref, site in entries]
+    return [(ref() if ref is not None else None, site) for ref, site, era in entries
+            if era == _era[0]]

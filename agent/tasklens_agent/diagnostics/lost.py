@@ -33,6 +33,8 @@ class LostWatch:
         self.reported = []      # [weakref(task), finished at, info, exception type name]
         self.recent = collections.deque(maxlen=32)  # (info, [weakref to asyncio objects used])
         self.unfinished = []    # [task, noted at]: an exception is leaving its coroutine
+        self.tool = None        # the sys.monitoring tool id taken (3.12+)
+        self.earlier = set()    # ids of tasks found failed by an attach (diagnostics.__init__)
 
     def install(self):
         """Note failing tasks: PY_UNWIND (3.12+) or a done callback on every task (3.11).
@@ -46,6 +48,7 @@ class LostWatch:
         else:
             return self.finished.append
         monitoring.use_tool_id(tool, "tasklens-diagnostics")
+        self.tool = tool
         current_task, getframe, note = taskmod.current_task, sys._getframe, self.finished.append
 
         def on_unwind(code, offset, exc):
@@ -56,6 +59,15 @@ class LostWatch:
         monitoring.register_callback(tool, monitoring.events.PY_UNWIND, on_unwind)
         monitoring.set_events(tool, monitoring.events.PY_UNWIND)
         return None
+
+    def uninstall(self):
+        """Give the tool id back (an attached debugger leaving)."""
+        monitoring, tool, self.tool = getattr(sys, "monitoring", None), self.tool, None
+        if tool is not None and monitoring.get_tool(tool) == "tasklens-diagnostics":
+            monitoring.set_events(tool, 0)
+            monitoring.register_callback(tool, monitoring.events.PY_UNWIND, None)
+            monitoring.free_tool_id(tool)
+        self.finished.clear()
 
     def tick(self, now):
         finished = self.finished
@@ -110,7 +122,9 @@ class LostWatch:
         lines = [("raised at " if i == 0 else "called from ") + rp.where_text(w)
                  for i, w in enumerate(shown)]
         lines.append(rp.created_text(info))
-        lines.append("nothing awaited the task or took its exception when it finished")
+        lines.append("it failed before tasklens attached; nothing has taken its exception"
+                     if id(task) in self.earlier else
+                     "nothing awaited the task or took its exception when it finished")
         error = "%s: %s" % (type(exc).__name__, exc) if str(exc) else type(exc).__name__
         text = rp.block("exception never retrieved: %s failed with %s" % (rp.task_text(info),
                                                                            error), lines)

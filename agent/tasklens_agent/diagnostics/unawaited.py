@@ -21,6 +21,7 @@ from ..threads import agent_idents
 from . import report as rp
 
 _call_lines = {}
+_installed = {}     # warnings module, its function before, ours
 
 
 def install(reporter):
@@ -57,8 +58,17 @@ def install(reporter):
         else:
             original(coro)
     _warn_unawaited_coroutine._tasklens = True
+    _installed.update(module=warnings, original=original, hook=_warn_unawaited_coroutine)
     warnings._warn_unawaited_coroutine = _warn_unawaited_coroutine
     return True
+
+
+def uninstall():
+    """Put Python's own function back (an attached debugger leaving), unless replaced since."""
+    module = _installed.pop("module", None)
+    if module is not None and module._warn_unawaited_coroutine is _installed["hook"]:
+        module._warn_unawaited_coroutine = _installed["original"]
+    _installed.clear()
 
 
 def _loop_base(frame):

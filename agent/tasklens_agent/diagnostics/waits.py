@@ -11,6 +11,7 @@ from .. import awaits
 from .. import paths
 from .. import tasks as taskmod
 from . import locks
+from . import owners as lock_owners
 from . import report as rp
 
 _WAKEUPS = ("_call_check_cancel", "_call_set_state")     # futures._chain_future: executor jobs
@@ -205,9 +206,10 @@ def _explain(w, waits, owners, failed_using):
                 w.edges.append((task, "held by"))
                 w.held = "held by %s%s" % (label(rp.task_info(task)), since)
                 texts.append("held by %s%s" % (rp.task_text(rp.task_info(task)), since))
-        if not held:
-            texts.append("held (by whom is unknown: acquired before tasklens watched it)"
-                         if getattr(w.obj, "locked", lambda: True)() else "free")
+        if not held and getattr(w.obj, "locked", lambda: True)():
+            _guess_holders(w, owners, texts)
+        elif not held:
+            texts.append("free")
         w.why = "; ".join(texts)
     elif w.kind in ("event", "queue", "condition", "future"):
         live, w.globally_known = referring_tasks(w.obj, owners, _COMPLETERS.get(w.kind, ()))
@@ -228,6 +230,20 @@ def _explain(w, waits, owners, failed_using):
                 if info.get("failure") else "")
         if w.globally_known:
             w.why += " (a module global refers to it: code outside tasks may complete it)"
+
+
+def _guess_holders(w, owners, texts):
+    """A lock taken before the diagnostics started: the tasks inside an `async with` of it."""
+    tasks = {id(t): t for t, _ in owners.values()}
+    found = lock_owners.holders(w.obj, tasks.values())
+    for task, site in found:
+        w.edges.append((task, "held by"))
+        w.held = "held by %s since %s:%d, before tasklens attached" % (
+            label(rp.task_info(task)), site["path"], site["line"])
+        texts.append("held by %s inside its async with at %s:%d (taken before tasklens "
+                     "attached)" % (rp.task_text(rp.task_info(task)), site["path"], site["line"]))
+    if not found:
+        texts.append("held (by whom is unknown: acquired before tasklens watched it)")
 
 
 def can_wake(w, graph, timed, wakers, seen=None):

@@ -36,10 +36,11 @@ class Watchdog:
         self.waits_every = max(0.25, min(stuck / 4, 2.5))
         self.next_waits = 0.0
         self.failures = 0
+        self.running = True     # cleared by diagnostics.stop: the thread ends
 
     def run(self):
         prev = time.monotonic()
-        while True:
+        while self.running:
             time.sleep(self.tick_s)
             now = time.monotonic()
             try:
@@ -225,14 +226,18 @@ class Watchdog:
             if w.kind in ("gather", "task") and w.edges \
                     and all(id(t) in lost_in for t, _ in w.edges):
                 continue    # it waits on a stuck task, reported itself
-            waited = now - looptime.waited_since(w.task)
+            since = looptime.waited_since(w.task)
+            waited = now - since
+            before = looptime.waited_before(w.task, since)    # an attach found it waiting
             lines = ["waiting on %s" % w.what, w.why, rp.created_text(w.info)]
-            text = rp.block("stuck task: %s has waited %.1f s%s and nothing will wake it" % (
-                rp.task_text(w.info), waited, " at %s" % rp.where_text(w.at) if w.at else ""),
-                lines)
+            text = rp.block("stuck task: %s has waited %s%.1f s%s and nothing will wake it" % (
+                rp.task_text(w.info), "≥ " if before else "", waited,
+                " at %s" % rp.where_text(w.at) if w.at else ""), lines)
             fields = wm.as_json(w)
             fields.update({"waitedSeconds": round(waited, 1),
                            "thread": rp.thread_name(rec.ident)})
+            if before:
+                fields["waitedAtLeast"] = True
             self.reporter.emit("stuckTask", text, fields)
 
 
