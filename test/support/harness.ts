@@ -27,7 +27,8 @@ export class Harness {
 
   private constructor(
     readonly dc: DebugClient,
-    readonly adapter: ChildProcess,
+    /** The adapter process, or none: a session served by another adapter's process (`served`). */
+    private readonly process: ChildProcess | undefined,
   ) {
     const emit = dc.emit.bind(dc);
     dc.emit = (name: string | symbol, ...args: unknown[]) => {
@@ -35,9 +36,9 @@ export class Harness {
       if (event?.type === 'event') this.record(event);
       return emit(name, ...args);
     };
-    adapter.stderr?.on('data', (chunk: Buffer) => (this.stderr = (this.stderr + chunk.toString()).slice(-2000)));
+    process?.stderr?.on('data', (chunk: Buffer) => (this.stderr = (this.stderr + chunk.toString()).slice(-2000)));
     // A dead adapter answers nothing: fail whatever waits on it, with its last words.
-    adapter.once('exit', (code, signal) => {
+    process?.once('exit', (code, signal) => {
       if (this.closing) return;
       const message = `the adapter exited (${signal ?? code}): ${this.stderr.trim() || 'no stderr'}`;
       const pending = (dc as unknown as { pendingRequests: Map<number, (r: object) => void> }).pendingRequests;
@@ -71,6 +72,20 @@ export class Harness {
       (dc as unknown as { connect(r: NodeJS.ReadableStream, w: NodeJS.WritableStream): void }).connect(adapter.stdout!, adapter.stdin!);
     }
     return harness;
+  }
+
+  /** A session of an adapter that serves it in its own process, on loopback `port` (a child's `debugServer`). */
+  static async served(port: number): Promise<Harness> {
+    const dc = new DebugClient(process.execPath, MAIN_JS, 'tasklens');
+    dc.defaultTimeout = EVENT_TIMEOUT_MS;
+    const harness = new Harness(dc, undefined);
+    await dc.start(port);
+    return harness;
+  }
+
+  get adapter(): ChildProcess {
+    if (!this.process) throw new Error('this session is served by another adapter\'s process');
+    return this.process;
   }
 
   mark(): number {
@@ -166,6 +181,11 @@ export class Harness {
 
   async close(): Promise<void> {
     this.closing = true;
+    if (!this.process) {
+      await Promise.race([this.dc.disconnectRequest({}).catch(() => undefined), new Promise((r) => setTimeout(r, 4000))]);
+      (this.dc as unknown as { stopAdapter(): void }).stopAdapter();
+      return;
+    }
     if (this.adapter.exitCode === null && this.adapter.signalCode === null) {
       await Promise.race([this.dc.disconnectRequest({}).catch(() => undefined), new Promise((r) => setTimeout(r, 4000))]);
     }
