@@ -5,7 +5,7 @@
 // filters), and serves its own children the same way. Every process of the tree is killed by
 // process group when the tree closes.
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import { EVENT_TIMEOUT_MS, Harness, isAlive, sleep } from './harness';
+import { EVENT_TIMEOUT_MS, Harness, isAlive, sleep, type HarnessOptions } from './harness';
 import type { Python } from './pythons';
 
 export interface ChildSession {
@@ -35,10 +35,12 @@ export class SessionTree {
    * `configure`: what the editor sends every session before configurationDone.
    * `newAdapters`: start an adapter process for every child session, as a client that ignores a
    * configuration's `debugServer` does; by default the tree connects there, as VS Code does.
+   * `adapter`: how new adapter processes are started.
    */
   constructor(
     private readonly configure: (h: Harness) => Promise<void>,
     private readonly newAdapters = false,
+    private readonly adapter: HarnessOptions = {},
   ) {}
 
   /** Launches `args` in `h` as such an editor; the root is served like every child. */
@@ -121,7 +123,7 @@ export class SessionTree {
 
   private async open(args: DebugProtocol.StartDebuggingRequestArguments): Promise<void> {
     const debugServer = args.configuration.debugServer;
-    const h = typeof debugServer === 'number' && !this.newAdapters ? await Harness.served(debugServer) : await Harness.start();
+    const h = typeof debugServer === 'number' && !this.newAdapters ? await Harness.served(debugServer) : await Harness.start(this.adapter);
     this.harnesses.push(h);
     this.serve(h);
     const since = h.mark();

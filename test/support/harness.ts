@@ -13,6 +13,8 @@ export type Stopped = DebugProtocol.StoppedEvent & { body: { threadId: number } 
 /** `env`: the adapter's environment (e.g. a PATH with chosen interpreters); default ours. */
 export interface HarnessOptions {
   tcp?: boolean;
+  /** Another build's dist/src/cli/main.js (benchmarks compare builds); default this one's. */
+  mainJs?: string;
   log?: string;
   env?: NodeJS.ProcessEnv;
 }
@@ -51,7 +53,7 @@ export class Harness {
 
   /** Starts `node dist/src/cli/main.js dap` on stdio, or with `--port 0` over TCP. */
   static async start(options: HarnessOptions = {}): Promise<Harness> {
-    const argv = [MAIN_JS, 'dap', ...(options.tcp ? ['--port', '0'] : []), ...(options.log ? ['--log', options.log] : [])];
+    const argv = [options.mainJs ?? MAIN_JS, 'dap', ...(options.tcp ? ['--port', '0'] : []), ...(options.log ? ['--log', options.log] : [])];
     const adapter = spawn(process.execPath, argv, { stdio: ['pipe', 'pipe', 'pipe'], env: options.env ?? process.env });
     const dc = new DebugClient(process.execPath, MAIN_JS, 'tasklens');
     dc.defaultTimeout = EVENT_TIMEOUT_MS;
