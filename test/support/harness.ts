@@ -1,6 +1,7 @@
 // A DebugClient on a real `tasklens dap` process, with every event recorded from the start so
 // a test can wait for "the next X after this point" without racing the adapter.
 import { spawn, type ChildProcess } from 'node:child_process';
+import type { Socket } from 'node:net';
 import { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import type { Python } from './pythons';
@@ -40,15 +41,16 @@ export class Harness {
     };
     process?.stderr?.on('data', (chunk: Buffer) => (this.stderr = (this.stderr + chunk.toString()).slice(-2000)));
     // A dead adapter answers nothing: fail whatever waits on it, with its last words.
-    process?.once('exit', (code, signal) => {
-      if (this.closing) return;
-      const message = `the adapter exited (${signal ?? code}): ${this.stderr.trim() || 'no stderr'}`;
-      const pending = (dc as unknown as { pendingRequests: Map<number, (r: object) => void> }).pendingRequests;
-      for (const [seq, callback] of pending) {
-        pending.delete(seq);
-        callback({ success: false, message });
-      }
-    });
+    process?.once('exit', (code, signal) => this.failPending(`the adapter exited (${signal ?? code}): ${this.stderr.trim() || 'no stderr'}`));
+  }
+
+  private failPending(message: string): void {
+    if (this.closing) return;
+    const pending = (this.dc as unknown as { pendingRequests: Map<number, (r: object) => void> }).pendingRequests;
+    for (const [seq, callback] of pending) {
+      pending.delete(seq);
+      callback({ success: false, message });
+    }
   }
 
   /** Starts `node dist/src/cli/main.js dap` on stdio, or with `--port 0` over TCP. */
@@ -82,6 +84,11 @@ export class Harness {
     dc.defaultTimeout = EVENT_TIMEOUT_MS;
     const harness = new Harness(dc, undefined);
     await dc.start(port);
+    // The adapter closes a served session's connection when the session ends (a child that
+    // was gone before its session attached): a request after that fails, it must not crash.
+    const socket = (dc as unknown as { _socket: Socket })._socket;
+    socket.on('error', () => undefined);
+    socket.once('close', () => harness.failPending('the adapter closed the connection of this session'));
     return harness;
   }
 
