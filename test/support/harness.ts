@@ -40,6 +40,8 @@ export class Harness {
       return emit(name, ...args);
     };
     process?.stderr?.on('data', (chunk: Buffer) => (this.stderr = (this.stderr + chunk.toString()).slice(-2000)));
+    // A request written after the adapter exited fails below, by the exit; not by a crash.
+    process?.stdin?.on('error', () => undefined);
     // A dead adapter answers nothing: fail whatever waits on it, with its last words.
     process?.once('exit', (code, signal) => this.failPending(`the adapter exited (${signal ?? code}): ${this.stderr.trim() || 'no stderr'}`));
   }
