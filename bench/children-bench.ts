@@ -11,7 +11,7 @@
 // parent's adapter); the same with a client that starts an adapter process per child; and with
 // --against, the debug session of another build's dist/src/cli/main.js.
 //
-//   node dist/bench/children-bench.js [--reps N] [--only start|pool] [--against MAIN_JS]
+//   node dist/bench/children-bench.js [--reps N] [--only start|pool] [--against MAIN_JS] [--one WAY]
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -84,6 +84,13 @@ async function main(): Promise<void> {
     perChild: (python, kind) => debugged(python, kind, { perChild: true }),
     against: (python, kind) => debugged(python, kind, { perChild: false, mainJs: against }),
   };
+  const one = option('--one') as Way | undefined;
+  if (one !== undefined) {
+    // One run of one way on the first interpreter, for bench/children-cpu.py, which counts the
+    // CPU time of every process it started.
+    console.log(`FIGURES ${JSON.stringify(await run[one](matrix()[0], only ?? 'pool'))}`);
+    return;
+  }
   console.log(`load average at the start: ${loadAverage()}`);
   console.log(`| Python | measure | plain python | tasklens run | debug session | same, an adapter per child |${against ? ' same, --against build |' : ''} debug session vs plain |`);
   console.log(`| --- | --- | ---: | ---: | ---: | ---: |${against ? ' ---: |' : ''} ---: |`);
