@@ -1,22 +1,24 @@
 // Child processes under the debugger (docs/bench-children.md), each figure beside its anchor,
-// plain python, measured in the same run, interleaved:
+// plain python, measured in the same run, turn about:
 //  start — a program starts 10 Python children one after another (each prints the time and
-//          ends); the median time from starting a child to its first line, and to its exit:
-//          plain python, under `tasklens run`
-//          (children get the agent and a discovery file), and launched in a debug session
-//          whose client opens a session for every child (DAP startDebugging, as an editor:
-//          a new adapter process per child, attach, configurationDone); target ≤ 150 ms more
-//          than plain python per child, to the first line;
+//          ends); the median time from starting a child to its first line, and to its exit;
+//          target ≤ 150 ms more than plain python per child, to the first line;
 //  pool  — a ProcessPoolExecutor of 4 workers running 1,000 small jobs, worker start
-//          included, timed by the program; same three ways; target ≤ 1.2× plain python.
+//          included, timed by the program; target ≤ 1.2× plain python.
+// Each runs: plain python; under `tasklens run` (children get the agent and a discovery file);
+// launched in a debug session whose client opens a session for every child (DAP
+// startDebugging) as VS Code does, connected to the child's `debugServer` (served by the
+// parent's adapter); the same with a client that starts an adapter process per child; and with
+// --against, the debug session of another build's dist/src/cli/main.js.
 //
-//   node dist/bench/children-bench.js [--reps N] [--only start|pool]
+//   node dist/bench/children-bench.js [--reps N] [--only start|pool] [--against MAIN_JS] [--one WAY]
 import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { SessionTree } from '../test/support/children';
 import { Harness } from '../test/support/harness';
 import type { Python } from '../test/support/pythons';
-import { matrix, median, repoRoot } from './support';
+import { matrix, median, option, repoRoot } from './support';
 
 const programs = {
   start: { file: path.join(repoRoot, 'bench', 'programs', 'children_start.py'), marker: /CHILD_MS ([\d.]+) ([\d.]+)/ },
@@ -39,9 +41,17 @@ function plain(python: string, kind: Kind, underRun: boolean): number[] {
   return figure(kind, out.stdout);
 }
 
-async function debugged(python: string, kind: Kind): Promise<number[]> {
-  const tree = new SessionTree(async () => undefined);
-  const h = await Harness.start();
+/** How a debug session's client serves children: `served` connects to the child's
+ *  `debugServer` (VS Code), `perChild` starts an adapter per child; `mainJs`: which build. */
+interface Client {
+  perChild: boolean;
+  mainJs?: string;
+}
+
+async function debugged(python: string, kind: Kind, client: Client): Promise<number[]> {
+  const adapter = { mainJs: client.mainJs };
+  const tree = new SessionTree(async () => undefined, client.perChild, adapter);
+  const h = await Harness.start(adapter);
   try {
     const since = h.mark();
     await tree.launch(h, { path: python, version: '', label: '' } satisfies Python, { program: programs[kind].file, console: 'internalConsole' });
@@ -57,33 +67,59 @@ function version(python: string): string {
   return spawnSync(python, ['-c', 'import sys; print("%d.%d" % sys.version_info[:2])'], { encoding: 'utf8' }).stdout.trim();
 }
 
+type Way = 'bare' | 'run' | 'debug' | 'perChild' | 'against';
+
 async function main(): Promise<void> {
   // Measured as installed code runs: with the agent's bytecode cached (a first run writes it).
   delete process.env.PYTHONDONTWRITEBYTECODE;
-  const args = process.argv.slice(2);
-  const reps = args.includes('--reps') ? Number(args[args.indexOf('--reps') + 1]) : 3;
-  const only = args.includes('--only') ? (args[args.indexOf('--only') + 1] as Kind) : undefined;
+  const reps = Number(option('--reps') ?? 3);
+  const only = option('--only') as Kind | undefined;
+  const against = option('--against');
   const kinds = (Object.keys(programs) as Kind[]).filter((k) => only === undefined || k === only);
-  console.log('| Python | measure | plain python | tasklens run | debug session | debug session vs plain |');
-  console.log('| --- | --- | ---: | ---: | ---: | ---: |');
+  const ways: Way[] = ['bare', 'run', 'debug', 'perChild', ...(against ? ['against' as const] : [])];
+  const run: Record<Way, (python: string, kind: Kind) => Promise<number[]>> = {
+    bare: async (python, kind) => plain(python, kind, false),
+    run: async (python, kind) => plain(python, kind, true),
+    debug: (python, kind) => debugged(python, kind, { perChild: false }),
+    perChild: (python, kind) => debugged(python, kind, { perChild: true }),
+    against: (python, kind) => debugged(python, kind, { perChild: false, mainJs: against }),
+  };
+  const one = option('--one') as Way | undefined;
+  if (one !== undefined) {
+    // One run of one way on the first interpreter, for bench/children-cpu.py, which counts the
+    // CPU time of every process it started.
+    console.log(`FIGURES ${JSON.stringify(await run[one](matrix()[0], only ?? 'pool'))}`);
+    return;
+  }
+  console.log(`load average at the start: ${loadAverage()}`);
+  console.log(`| Python | measure | plain python | tasklens run | debug session | same, an adapter per child |${against ? ' same, --against build |' : ''} debug session vs plain |`);
+  console.log(`| --- | --- | ---: | ---: | ---: | ---: |${against ? ' ---: |' : ''} ---: |`);
   for (const python of matrix()) {
     plain(python, 'start', true);
     for (const kind of kinds) {
-      const runs: Record<'bare' | 'run' | 'debug', number[][]> = { bare: [], run: [], debug: [] };
+      const runs = Object.fromEntries(ways.map((w) => [w, [] as number[][]])) as Record<Way, number[][]>;
       for (let i = 0; i < reps; i++) {
-        runs.bare.push(plain(python, kind, false));
-        runs.run.push(plain(python, kind, true));
-        runs.debug.push(await debugged(python, kind));
+        // Turn about: each way in turn, in an order that rotates, so that all see the same load.
+        for (let j = 0; j < ways.length; j++) {
+          const way = ways[(i + j) % ways.length];
+          runs[way].push(await run[way](python, kind));
+        }
       }
       const figures = kind === 'start' ? [0, 1] : [0];
       for (const f of figures) {
-        const [b, r, d] = (['bare', 'run', 'debug'] as const).map((k) => median(runs[k].map((x) => x[f])));
-        const versus = kind === 'start' ? `${d >= b ? '+' : '−'}${Math.abs(d - b).toFixed(0)} ms per child` : `${(d / b).toFixed(2)}×`;
+        const m = Object.fromEntries(ways.map((w) => [w, median(runs[w].map((x) => x[f]))])) as Record<Way, number>;
+        const versus = (d: number) => (kind === 'start' ? `${d >= m.bare ? '+' : '−'}${Math.abs(d - m.bare).toFixed(0)} ms per child` : `${(d / m.bare).toFixed(2)}×`);
         const what = kind === 'start' ? `one child, start to ${f === 0 ? 'first line' : 'exit'} (median of 10)` : 'pool of 4, 1,000 jobs';
-        console.log(`| ${version(python)} | ${what} | ${b.toFixed(0)} ms | ${r.toFixed(0)} ms | ${d.toFixed(0)} ms | ${versus} |`);
+        const cells = ways.map((w) => `${m[w].toFixed(0)} ms${w === 'perChild' || w === 'against' ? ` (${versus(m[w])})` : ''}`);
+        console.log(`| ${version(python)} | ${what} | ${cells.join(' | ')} | ${versus(m.debug)} |`);
       }
     }
   }
+  console.log(`load average at the end: ${loadAverage()}`);
+}
+
+function loadAverage(): string {
+  return fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 }
 
 void main();

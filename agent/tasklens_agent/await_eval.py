@@ -121,8 +121,6 @@ class Watched:
     def __init__(self, coro, loop):
         self.coro, self.loop = coro, loop
         self.timed_out = False
-        self.exemption = None   # on the paused loop: lifted while the console's code runs
-        self.exempt_ident = None
         self.deadline = None    # on a thread turning the paused loop: when the code must end
 
     def _step(self, value, exc):
@@ -138,12 +136,6 @@ class Watched:
                 return send()
             finally:
                 sys.settrace(trace)
-        if self.exemption is not None and self.exempt_ident == threading.get_ident():
-            self.exemption.lapse()
-            try:
-                return send()
-            finally:
-                self.exemption.keep()
         if self.deadline is None:
             return send()
         # On a thread turning the paused loop (paused_loop._Turner): a deadline of its own,

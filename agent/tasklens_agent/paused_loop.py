@@ -6,11 +6,10 @@ this way, and the program's other tasks advance meanwhile (the answer says which
 Who runs where: the evaluate request is served on the loop's thread, parked in the middle of
 one of the loop's callbacks (a task's step stopped at a breakpoint, or the pause's wake-up).
 Inside the debugger's call there no trace event comes, so the loop is turned by a thread of its
-own (`_Turner`, 3.12+; unlisted, unannounced), where a breakpoint another task meets stops as
+own (`_Turner`; unlisted, unannounced), where a breakpoint another task meets stops as
 any does: that thread is parked with the task held at its line, a new turner goes on, and the
-stop is reported after the answer. 3.11 turns the loop on the parked thread itself. Turning the
-loop is safe only on asyncio's own loop classes, at that place (`_run_once` calling
-`Handle._run`):
+stop is reported after the answer. Turning the loop is safe only on asyncio's own loop
+classes, at that place (`_run_once` calling `Handle._run`):
 - the stopped task is the loop's current task: it is set aside while other tasks step, and
   put back; so is a held task (3.11-3.13 keep the current task per loop);
 - the outer `_run_once` still has callbacks to pop from the ready queue that the turns may have
@@ -30,9 +29,6 @@ from .saferepr import safe_str
 from .threads import hidden
 
 _RUNNING_TASK_PER_THREAD = sys.version_info >= (3, 14)
-# 3.11's backend traces threads in ways that catch the deadline's exception meant for the
-# console's code there: the loop is turned in place, and breakpoints meanwhile pass unseen.
-_TURNERS = sys.version_info >= (3, 12)
 _held = []      # turners held at a stop whose step has not ended yet
 
 
@@ -66,13 +62,10 @@ def run(asyncio, loop, coro, watched_type, limit, grace, core):
     held = []
     failure = None
     try:
-        with usercode.exempt() as exemption:    # the program's callbacks run: not interrupted
-            watched.exemption, watched.exempt_ident = exemption, threading.get_ident()
+        with usercode.exempt():     # the program's callbacks run: not interrupted
             task = loop.create_task(_guarded(watched), name="console await")
             turning = _Turning(asyncio, loop, task, watched, limit, grace)
-            if not _TURNERS:
-                turning.turn(_InPlace)
-            while _TURNERS:
+            while True:
                 turner = _Turner(core, asyncio, loop, turning)
                 if turner.run_until_held_or_done():
                     failure = turner.error
@@ -133,11 +126,6 @@ class _Turning:
         finally:
             if not turner.retired:
                 self.wake.cancel()
-
-
-class _InPlace:
-    """The stopped thread turning the loop itself (3.11): never held."""
-    retired = False
 
 
 class _Turner:

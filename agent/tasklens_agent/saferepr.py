@@ -11,6 +11,7 @@ return) and a fresh one serves the next call.
 """
 import collections
 import queue
+import sys
 import threading
 import time
 
@@ -36,11 +37,39 @@ class _Abandoned(BaseException):
     """Raised asynchronously in a worker whose job missed its deadline."""
 
 
+class _Flush(BaseException):
+    """Raised asynchronously in the calling thread itself, and caught, to clear 3.11's signal."""
+
+
+# 3.11 signals the interpreter's eval breaker for a withdrawal too (PyThreadState_SetAsyncExc
+# with NULL), and only a thread that takes an async exception of its own clears that signal.
+# Left set, a thread with a trace function spins for ever at its next function entry: 3.11's
+# tracing path checks the breaker on a RESUME, finds nothing to handle, and dispatches the same
+# RESUME again. So a withdrawal there is followed, in the same frame and untraced, by one
+# exception thrown at this thread itself and caught.
+_STALE_SIGNAL = sys.version_info < (3, 12)
+
+
 def set_async_exc(ident, exc_type):
     """Raise `exc_type` in thread `ident` at its next bytecode (None withdraws it)."""
     import ctypes   # at the first deadline, not at start-up (0.8 MB)
-    obj = ctypes.py_object(exc_type) if exc_type is not None else None
-    return ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(ident), obj)
+    set_exc = ctypes.pythonapi.PyThreadState_SetAsyncExc
+    if exc_type is not None or not _STALE_SIGNAL:
+        obj = ctypes.py_object(exc_type) if exc_type is not None else None
+        return set_exc(ctypes.c_ulong(ident), obj)
+    own, flush = ctypes.c_ulong(threading.get_ident()), ctypes.py_object(_Flush)
+    trace = sys.gettrace()
+    sys.settrace(None)
+    try:
+        count = set_exc(ctypes.c_ulong(ident), None)
+        set_exc(own, flush)
+        for _ in range(3):  # a backward jump checks the breaker
+            pass
+    except _Flush:
+        pass
+    finally:
+        sys.settrace(trace)
+    return count
 
 
 class _Worker:

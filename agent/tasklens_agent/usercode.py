@@ -160,25 +160,17 @@ def allow(seconds):
 
 
 class exempt:
-    """Within it, the run of this thread is not interrupted: the program's own code runs there
-    (a paused event loop turned for an `await`), where an exception raised from outside would
-    land in one of its tasks. `lapse()` ... `keep()` bracket the console's own code inside it,
-    which keeps the deadline. Afterwards the run has at least 0.5 s left."""
+    """Within it, the run of this thread is not interrupted: it waits while the program's own
+    code runs (a paused event loop turned for an `await`, whose console code keeps a deadline of
+    its own), where an exception raised from outside would land in one of its tasks.
+    Afterwards the run has at least 0.5 s left."""
 
     def __enter__(self):
         self.run = _current.get(threading.get_ident())
         if self.run is not None:
             self.saved = self.run.deadline
-        self.keep()
-        return self
-
-    def keep(self):
-        if self.run is not None:
             self.run.deadline = float("inf")
-
-    def lapse(self):
-        if self.run is not None:
-            self.run.deadline = self.saved
+        return self
 
     def __exit__(self, *exc):
         if self.run is not None:

@@ -5,8 +5,12 @@ import { DapConnection } from '../dap/connection';
 import { fileLog, noLog, type Log } from '../dap/log';
 import { acceptOneTcpClient, stdioTransport, type Transport } from '../dap/transport';
 import { startSession } from '../session';
+import { childSessionsEnded, serveChildSessionsWith } from '../session/childServer';
 import type { Session } from '../session/session';
 import { CliError, EXIT, saveTrace } from './failure';
+
+/** How long the adapter's end waits for the child sessions it serves to end with it. */
+const CHILD_SESSIONS_MS = 1500;
 
 /** `pinned`: `tasklens attach PID`, which serves that process only and announces its port itself. */
 export async function runDap(options: { port?: number; log?: string }, pinned?: { pid: number; announce: (port: number) => void }): Promise<void> {
@@ -23,10 +27,17 @@ export async function runDap(options: { port?: number; log?: string }, pinned?: 
     options.port === undefined
       ? stdioTransport()
       : await acceptOneTcpClient(options.port, pinned?.announce ?? ((port) => process.stderr.write(`tasklens dap: listening on 127.0.0.1:${port}\n`)));
-  serve(transport, log).pinnedProcessId = pinned?.pid;
+  // The sessions this adapter opens for child processes are served here too (childServer.ts).
+  serveChildSessionsWith((served, done) => serve(served, log, done));
+  serve(transport, log, () => {
+    void childSessionsEnded(CHILD_SESSIONS_MS).then(() => Promise.allSettled([transport.flush(), log.close()])).finally(() => process.exit(0));
+    // The debuggee is in its own process group and outlives us; its agent sees the socket close.
+    setTimeout(() => process.exit(0), CHILD_SESSIONS_MS + 500).unref();
+  }).pinnedProcessId = pinned?.pid;
 }
 
-function serve(transport: Transport, log: Log): Session {
+/** `finish` runs once, when the session is over (the adapter's own, or a child's served here). */
+function serve(transport: Transport, log: Log, finish: () => void): Session {
   const conn = new DapConnection(transport.input, transport.output, (direction, message) => log.sink('dap', direction, message),
     (err) => {
       log.sink('dap', 'note', { internalError: err instanceof Error ? err.stack : String(err) });
@@ -36,9 +47,7 @@ function serve(transport: Transport, log: Log): Session {
   const end = () => {
     if (ending) return;
     ending = true;
-    Promise.allSettled([transport.flush(), log.close()]).finally(() => process.exit(0));
-    // The debuggee is in its own process group and outlives us; its agent sees the socket close.
-    setTimeout(() => process.exit(0), 2000).unref();
+    finish();
   };
   const session = startSession(conn, log.sink, end);
   conn.onClose(() => {

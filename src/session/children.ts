@@ -18,6 +18,7 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import * as net from 'node:net';
 import { listenOnLoopback } from '../agent/loopback';
+import { debugServerFor } from './childServer';
 import type { AttachConfig } from './launchArgs';
 import type { Session } from './session';
 
@@ -157,6 +158,8 @@ class Registry {
   }
 
   private async openSession(socket: net.Socket, hello: Hello): Promise<void> {
+    // Served by this process where the client connects to `debugServer` (childServer.ts).
+    const debugServer = await debugServerFor(hello.port, hello.agentToken);
     const configuration = {
       type: 'tasklens',
       request: 'attach',
@@ -165,6 +168,7 @@ class Registry {
       ...this.defaults,
       subProcess: true,
       parentSession: { pid: hello.ppid, launched: this.launched },
+      ...(debugServer === undefined ? {} : { debugServer }),
     };
     try {
       await this.session.conn.request('startDebugging', { request: 'attach', configuration }, START_DEBUGGING_MS);

@@ -7,6 +7,7 @@ import { attachToPid } from '../inject/attachPid';
 import { pinProcess } from '../inject/pinned';
 import { ErrorCode, UserError } from '../dap/errors';
 import { EXCEPTION_FILTERS } from './breakpoints';
+import { checkServed } from './childServer';
 import { endChildren, followChildren, type SubProcessSpec } from './children';
 import { parseAttach, parseLaunch, type LaunchConfig } from './launchArgs';
 import { forwardProgramOutput } from './programOutput';
@@ -50,6 +51,7 @@ export function registerLifecycle(session: Session): void {
   };
 
   session.register<unknown>('launch', async (args) => {
+    checkServed(session, 'launch', args);
     const config = parseLaunch(args);
     session.kind = 'launch';
     session.launchConfig = config;
@@ -57,6 +59,7 @@ export function registerLifecycle(session: Session): void {
   });
 
   session.register<unknown>('attach', async (args) => {
+    checkServed(session, 'attach', args);
     const config = parseAttach(pinProcess(args, session.pinnedProcessId));
     session.kind = 'attach';
     session.attachConfig = config;

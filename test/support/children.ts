@@ -1,10 +1,11 @@
 // Plays an editor that opens a debug session for every child process (DAP startDebugging):
-// each request gets a fresh adapter and DebugClient that attaches with the configuration the
-// request carries, is configured like the parent (the editor's breakpoints and exception
+// each request gets a DebugClient, connected to the configuration's `debugServer` as VS Code
+// does (or to a fresh adapter process, as a client that ignores it), that attaches with the
+// configuration the request carries, is configured like the parent (the editor's breakpoints and exception
 // filters), and serves its own children the same way. Every process of the tree is killed by
 // process group when the tree closes.
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import { EVENT_TIMEOUT_MS, Harness, isAlive, sleep } from './harness';
+import { EVENT_TIMEOUT_MS, Harness, isAlive, sleep, type HarnessOptions } from './harness';
 import type { Python } from './pythons';
 
 export interface ChildSession {
@@ -30,8 +31,17 @@ export class SessionTree {
   private readonly pids = new Set<number>();
   private waiters: Array<() => void> = [];
 
-  /** `configure`: what the editor sends every session before configurationDone. */
-  constructor(private readonly configure: (h: Harness) => Promise<void>) {}
+  /**
+   * `configure`: what the editor sends every session before configurationDone.
+   * `newAdapters`: start an adapter process for every child session, as a client that ignores a
+   * configuration's `debugServer` does; by default the tree connects there, as VS Code does.
+   * `adapter`: how new adapter processes are started.
+   */
+  constructor(
+    private readonly configure: (h: Harness) => Promise<void>,
+    private readonly newAdapters = false,
+    private readonly adapter: HarnessOptions = {},
+  ) {}
 
   /** Launches `args` in `h` as such an editor; the root is served like every child. */
   async launch(h: Harness, py: Python, args: Record<string, unknown>): Promise<number> {
@@ -112,7 +122,8 @@ export class SessionTree {
   }
 
   private async open(args: DebugProtocol.StartDebuggingRequestArguments): Promise<void> {
-    const h = await Harness.start();
+    const debugServer = args.configuration.debugServer;
+    const h = typeof debugServer === 'number' && !this.newAdapters ? await Harness.served(debugServer) : await Harness.start(this.adapter);
     this.harnesses.push(h);
     this.serve(h);
     const since = h.mark();

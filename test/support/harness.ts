@@ -1,6 +1,7 @@
 // A DebugClient on a real `tasklens dap` process, with every event recorded from the start so
 // a test can wait for "the next X after this point" without racing the adapter.
 import { spawn, type ChildProcess } from 'node:child_process';
+import type { Socket } from 'node:net';
 import { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import type { Python } from './pythons';
@@ -13,6 +14,8 @@ export type Stopped = DebugProtocol.StoppedEvent & { body: { threadId: number } 
 /** `env`: the adapter's environment (e.g. a PATH with chosen interpreters); default ours. */
 export interface HarnessOptions {
   tcp?: boolean;
+  /** Another build's dist/src/cli/main.js (benchmarks compare builds); default this one's. */
+  mainJs?: string;
   log?: string;
   env?: NodeJS.ProcessEnv;
 }
@@ -27,7 +30,8 @@ export class Harness {
 
   private constructor(
     readonly dc: DebugClient,
-    readonly adapter: ChildProcess,
+    /** The adapter process, or none: a session served by another adapter's process (`served`). */
+    private readonly process: ChildProcess | undefined,
   ) {
     const emit = dc.emit.bind(dc);
     dc.emit = (name: string | symbol, ...args: unknown[]) => {
@@ -35,22 +39,25 @@ export class Harness {
       if (event?.type === 'event') this.record(event);
       return emit(name, ...args);
     };
-    adapter.stderr?.on('data', (chunk: Buffer) => (this.stderr = (this.stderr + chunk.toString()).slice(-2000)));
+    process?.stderr?.on('data', (chunk: Buffer) => (this.stderr = (this.stderr + chunk.toString()).slice(-2000)));
+    // A request written after the adapter exited fails below, by the exit; not by a crash.
+    process?.stdin?.on('error', () => undefined);
     // A dead adapter answers nothing: fail whatever waits on it, with its last words.
-    adapter.once('exit', (code, signal) => {
-      if (this.closing) return;
-      const message = `the adapter exited (${signal ?? code}): ${this.stderr.trim() || 'no stderr'}`;
-      const pending = (dc as unknown as { pendingRequests: Map<number, (r: object) => void> }).pendingRequests;
-      for (const [seq, callback] of pending) {
-        pending.delete(seq);
-        callback({ success: false, message });
-      }
-    });
+    process?.once('exit', (code, signal) => this.failPending(`the adapter exited (${signal ?? code}): ${this.stderr.trim() || 'no stderr'}`));
+  }
+
+  private failPending(message: string): void {
+    if (this.closing) return;
+    const pending = (this.dc as unknown as { pendingRequests: Map<number, (r: object) => void> }).pendingRequests;
+    for (const [seq, callback] of pending) {
+      pending.delete(seq);
+      callback({ success: false, message });
+    }
   }
 
   /** Starts `node dist/src/cli/main.js dap` on stdio, or with `--port 0` over TCP. */
   static async start(options: HarnessOptions = {}): Promise<Harness> {
-    const argv = [MAIN_JS, 'dap', ...(options.tcp ? ['--port', '0'] : []), ...(options.log ? ['--log', options.log] : [])];
+    const argv = [options.mainJs ?? MAIN_JS, 'dap', ...(options.tcp ? ['--port', '0'] : []), ...(options.log ? ['--log', options.log] : [])];
     const adapter = spawn(process.execPath, argv, { stdio: ['pipe', 'pipe', 'pipe'], env: options.env ?? process.env });
     const dc = new DebugClient(process.execPath, MAIN_JS, 'tasklens');
     dc.defaultTimeout = EVENT_TIMEOUT_MS;
@@ -71,6 +78,25 @@ export class Harness {
       (dc as unknown as { connect(r: NodeJS.ReadableStream, w: NodeJS.WritableStream): void }).connect(adapter.stdout!, adapter.stdin!);
     }
     return harness;
+  }
+
+  /** A session of an adapter that serves it in its own process, on loopback `port` (a child's `debugServer`). */
+  static async served(port: number): Promise<Harness> {
+    const dc = new DebugClient(process.execPath, MAIN_JS, 'tasklens');
+    dc.defaultTimeout = EVENT_TIMEOUT_MS;
+    const harness = new Harness(dc, undefined);
+    await dc.start(port);
+    // The adapter closes a served session's connection when the session ends (a child that
+    // was gone before its session attached): a request after that fails, it must not crash.
+    const socket = (dc as unknown as { _socket: Socket })._socket;
+    socket.on('error', () => undefined);
+    socket.once('close', () => harness.failPending('the adapter closed the connection of this session'));
+    return harness;
+  }
+
+  get adapter(): ChildProcess {
+    if (!this.process) throw new Error('this session is served by another adapter\'s process');
+    return this.process;
   }
 
   mark(): number {
@@ -166,6 +192,11 @@ export class Harness {
 
   async close(): Promise<void> {
     this.closing = true;
+    if (!this.process) {
+      await Promise.race([this.dc.disconnectRequest({}).catch(() => undefined), new Promise((r) => setTimeout(r, 4000))]);
+      (this.dc as unknown as { stopAdapter(): void }).stopAdapter();
+      return;
+    }
     if (this.adapter.exitCode === null && this.adapter.signalCode === null) {
       await Promise.race([this.dc.disconnectRequest({}).catch(() => undefined), new Promise((r) => setTimeout(r, 4000))]);
     }
