@@ -169,11 +169,52 @@ def build(tasks, failed_using, explain=True, everyone=None):
             continue
     owners = tasks_by_coroutine(everyone if everyone is not None
                                 else [w.task for w in waits.values()])
+    context = (waits, owners, failed_using, {})
     for w in waits.values():
-        w.context = (waits, owners, failed_using)
+        w.context = context
         if explain or w.kind not in ("event", "queue", "condition", "future"):
             explain_wait(w)
     return waits
+
+
+class Graph(dict):
+    """{id(task): Wait} of a loop's pending tasks, each Wait built when first asked for
+    (`get`): deciding whether a stuck task can be woken reaches only the tasks it waits on,
+    not every task of the loop. `waits` (built with `everyone=tasks`) come first."""
+
+    def __init__(self, waits, tasks):
+        super().__init__(waits)
+        self.pending = {id(t): t for t in tasks}
+        self.context = next(iter(waits.values())).context if waits else None
+
+    def get(self, key, default=None):
+        w = dict.get(self, key)
+        if w is None and key in self.pending and self.context is not None:
+            try:
+                w = self[key] = Wait(self.pending[key])
+            except Exception:
+                return default
+            w.context = self.context
+            if w.kind not in ("event", "queue", "condition", "future"):
+                explain_wait(w)
+        return default if w is None else w
+
+
+def strong_edges(task):
+    """The tasks `task` waits for through an await, a gather or a lock they hold (what a wait
+    cycle is made of), read from its own objects without building a Wait."""
+    try:
+        kind, obj, _ = _classify(task, awaits.coroutine_chain(task))
+        if kind == "task":
+            return [obj]
+        if kind == "gather":
+            return [c for c in getattr(obj, "_children", ()) or ()
+                    if awaits._is_task(c) and not c.done()]
+        if kind == "lock":
+            return [t for t, _ in locks.holders(obj) if t is not None and not t.done()]
+    except Exception:
+        pass
+    return []
 
 
 def explain_wait(w):
@@ -186,7 +227,7 @@ def explain_wait(w):
         pass
 
 
-def _explain(w, waits, owners, failed_using):
+def _explain(w, waits, owners, failed_using, referrers):
     if w.kind == "task":
         w.edges.append((w.obj, "awaits"))
     elif w.kind == "gather":
@@ -212,10 +253,13 @@ def _explain(w, waits, owners, failed_using):
             texts.append("free")
         w.why = "; ".join(texts)
     elif w.kind in ("event", "queue", "condition", "future"):
-        live, w.globally_known = referring_tasks(w.obj, owners, _COMPLETERS.get(w.kind, ()))
+        found = referrers.get(id(w.obj))
+        if found is None:   # tasks waiting on one queue share what refers to it
+            found = referrers[id(w.obj)] = referring_tasks(w.obj, owners,
+                                                           _COMPLETERS.get(w.kind, ()))
+        live, w.globally_known = found
         failed = failed_using(w.obj)
-        others = [t for t in live if t is not w.task
-                  and not (id(t) in waits and waits[id(t)].obj is w.obj)]
+        others = [t for t in live if t is not w.task and not _waits_on(t, w.obj, waits)]
         kind = type(w.obj).__name__
         if others:
             w.why = "could be completed by %s" % ", ".join(
@@ -244,6 +288,16 @@ def _guess_holders(w, owners, texts):
                      "attached)" % (rp.task_text(rp.task_info(task)), site["path"], site["line"]))
     if not found:
         texts.append("held (by whom is unknown: acquired before tasklens watched it)")
+
+
+def _waits_on(task, obj, waits):
+    w = waits.get(id(task))
+    if w is not None:
+        return w.obj is obj
+    try:
+        return _classify(task, awaits.coroutine_chain(task))[1] is obj
+    except Exception:
+        return False
 
 
 def can_wake(w, graph, timed, wakers, seen=None):
