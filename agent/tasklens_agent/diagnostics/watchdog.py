@@ -2,10 +2,13 @@
 
 One agent thread (invisible to the program) wakes every tick (a fifth of the blocked-loop
 threshold, at most 20 ms) and reads, without stopping anything: the loop threads' stacks
-(blocked.py), finished tasks (lost.py); every few seconds the waits of every pending task
-(looptime.sample_waits) for stuck tasks; and, when a loop sleeps with no timeout, whether
-anything at all could wake it (deadlock). Nothing is reported while the debugger has the
-program paused. Runs with the GIL like any thread: a C call that keeps the GIL delays it.
+(blocked.py, and only while a loop is not inside select()), finished tasks (lost.py); every
+few seconds the waits of every pending task (looptime.sample_waits), then only the tasks that
+newly waited past 1 s (wait cycles) or past the stuck threshold; and, when a loop sleeps with no
+timeout, whether anything at all could wake it (deadlock). Its CPU time is the program's too
+(it holds the GIL while it works), so what grows with the number of tasks is rate-limited by
+its own cost (SAMPLE_SHARE). Nothing is reported while the debugger has the program paused.
+A C call that keeps the GIL delays it.
 """
 import sys
 import time
