@@ -92,6 +92,10 @@ class LostWatch:
         if self.reported:
             self._followups(now)
 
+    def settled(self):
+        """Nothing noted waits for its verdict (the watchdog may tick less often)."""
+        return not (self.finished or self.waiting or self.unfinished)
+
     def _settled(self, entry, now):
         task, seen, iteration, rec = entry
         if now - seen < GRACE:
