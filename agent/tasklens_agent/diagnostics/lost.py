@@ -3,8 +3,10 @@
 Which tasks end with an exception: on 3.12+, a `sys.monitoring` PY_UNWIND callback (its own
 tool id; called only when an exception leaves a frame) notes the task whose top coroutine an
 exception is leaving, so tasks that end well cost nothing. On 3.11, every task the loop creates
-gets a done callback instead (task_origins.py's create_task wrapper adds `finished.append`, a C
-call). The watchdog thread drains that list: a task whose exception nothing has taken
+gets a done callback instead (task_origins.py's create_task wrapper adds it), which keeps only
+the tasks that failed: noting every task until the watchdog's next tick kept them all alive
+that long, and the program's garbage collector paid more for that than the callback's test
+costs. The watchdog thread drains that list: a task whose exception nothing has taken
 (`_log_traceback`, asyncio's own flag) a
 grace period later, once its loop has run the other done callbacks (an awaiting task, gather,
 TaskGroup, wait's waiter), is reported with its traceback and creation line, even when the
@@ -41,12 +43,12 @@ class LostWatch:
         Returns the done callback to give every task, or None."""
         monitoring = getattr(sys, "monitoring", None)
         if monitoring is None:
-            return self.finished.append
+            return self._done_callback()
         for tool in _TOOL_IDS:
             if monitoring.get_tool(tool) is None:
                 break
         else:
-            return self.finished.append
+            return self._done_callback()
         monitoring.use_tool_id(tool, "tasklens-diagnostics")
         self.tool = tool
         current_task, getframe, note = taskmod.current_task, sys._getframe, self.finished.append
@@ -68,6 +70,14 @@ class LostWatch:
             monitoring.register_callback(tool, monitoring.events.PY_UNWIND, None)
             monitoring.free_tool_id(tool)
         self.finished.clear()
+
+    def _done_callback(self):
+        note = self.finished.append
+
+        def failed(task):
+            if getattr(task, "_exception", None) is not None:    # a factory's own task too
+                note(task)
+        return failed
 
     def tick(self, now):
         finished = self.finished
