@@ -22,7 +22,7 @@ class Wait:
 
     def __init__(self, task):
         self.task = task
-        self.info = rp.task_info(task)
+        self._info = None
         chain = awaits.coroutine_chain(task)
         self.chain = chain
         user = [f for f in chain if paths.is_user(f.f_code.co_filename)]
@@ -38,6 +38,14 @@ class Wait:
         self.wakeable = self.kind in ("timer", "io", "server", "executor", "ready")
         self.explained = False
         self.globally_known = False
+
+    @property
+    def info(self):
+        """The task's JSON (name, id, creation site): made when a report needs it, as most
+        Waits built to decide whether a task can be woken are never shown."""
+        if self._info is None:
+            self._info = rp.task_info(self.task)
+        return self._info
 
 
 def _local_name(frame, obj):
@@ -135,10 +143,9 @@ def referring_tasks(obj, owners, completers=()):
     glob = any(isinstance(r, dict) and "__builtins__" in r for r in first)
     second = [r for r in first if isinstance(r, (dict, types.CellType, list, tuple))
               and id(r) not in owners]
-    more = []
-    for s in second[:64]:
-        more.extend(r for r in gc.get_referrers(s) if r is not first and r is not second
-                    and not _ours(r))
+    # One walk of the heap for all of them (each call of get_referrers walks it whole).
+    more = [r for r in (gc.get_referrers(*second[:64]) if second else ())
+            if r is not first and r is not second and not _ours(r)]
     for r in first + more:
         owner = owners.get(id(r))
         if owner is not None:
@@ -254,26 +261,32 @@ def _explain(w, waits, owners, failed_using, referrers):
         w.why = "; ".join(texts)
     elif w.kind in ("event", "queue", "condition", "future"):
         found = referrers.get(id(w.obj))
-        if found is None:   # tasks waiting on one queue share what refers to it
-            found = referrers[id(w.obj)] = referring_tasks(w.obj, owners,
-                                                           _COMPLETERS.get(w.kind, ()))
-        live, w.globally_known = found
-        failed = failed_using(w.obj)
-        others = [t for t in live if t is not w.task and not _waits_on(t, w.obj, waits)]
-        kind = type(w.obj).__name__
-        if others:
-            w.why = "could be completed by %s" % ", ".join(
-                rp.task_text(rp.task_info(t)) for t in others[:5])
-            w.edges.extend((t, "could complete") for t in others)
-        else:
-            w.why = "no other live task uses this %s (%s)" % (
-                kind, "/".join(_COMPLETERS.get(w.kind, ())))
-        for info in failed[:3]:
-            w.why += "; %s, which used it, failed" % rp.task_text(info) + (
-                " with %s at %s" % (info["failure"], info["failedAt"])
-                if info.get("failure") else "")
-        if w.globally_known:
-            w.why += " (a module global refers to it: code outside tasks may complete it)"
+        if found is None:   # every task waiting on one queue gets the same answer
+            found = referrers[id(w.obj)] = _completers(w, waits, owners, failed_using)
+        others, w.why, w.globally_known = found
+        w.edges.extend((t, "could complete") for t in others)
+
+
+def _completers(w, waits, owners, failed_using):
+    """(tasks that could complete what `w` waits on, why, whether a module global refers to
+    it): the same for every task waiting on that object, as those are left out."""
+    live, glob = referring_tasks(w.obj, owners, _COMPLETERS.get(w.kind, ()))
+    failed = failed_using(w.obj)
+    others = [t for t in live if t is not w.task and not _waits_on(t, w.obj, waits)]
+    kind = type(w.obj).__name__
+    if others:
+        why = "could be completed by %s" % ", ".join(
+            rp.task_text(rp.task_info(t)) for t in others[:5])
+    else:
+        why = "no other live task uses this %s (%s)" % (
+            kind, "/".join(_COMPLETERS.get(w.kind, ())))
+    for info in failed[:3]:
+        why += "; %s, which used it, failed" % rp.task_text(info) + (
+            " with %s at %s" % (info["failure"], info["failedAt"])
+            if info.get("failure") else "")
+    if glob:
+        why += " (a module global refers to it: code outside tasks may complete it)"
+    return others, why, glob
 
 
 def _guess_holders(w, owners, texts):
