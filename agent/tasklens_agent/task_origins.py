@@ -78,10 +78,12 @@ def watch(loop, adopted=False):
 
     def make(original):
         def create_task(self, coro, **kwargs):
-            task = original(self, coro, **kwargs)
+            # (asyncio.create_task and gather pass no keywords: a call without ** is cheaper)
+            task = original(self, coro, **kwargs) if kwargs else original(self, coro)
             started = monotonic()   # after: an eager task's own tasks come before it (tasks.py)
-            # _site_frame, inlined for the first two frames: this runs for every task the program creates, and
-            # the creating user frame is one or two frames out (asyncio.create_task, gather)
+            # _site_frame, inlined for the first two frames: this runs for every task the
+            # program creates, and the creating user frame is one or two frames out
+            # (asyncio.create_task, gather)
             frame = getframe(1)
             code = frame.f_code
             if (kinds.get(code.co_filename) or kind(code.co_filename)) != "user":
