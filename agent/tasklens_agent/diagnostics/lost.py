@@ -15,6 +15,7 @@ program still holds a reference to it. If the program takes the exception afterw
 """
 import collections
 import sys
+import time
 import weakref
 
 from .. import looptime
@@ -52,12 +53,13 @@ class LostWatch:
         monitoring.use_tool_id(tool, "tasklens-diagnostics")
         self.tool = tool
         current_task, getframe, note = taskmod.current_task, sys._getframe, self.finished.append
+        monotonic = time.monotonic
 
         def on_unwind(code, offset, exc):
             if code.co_flags & _CO_COROUTINE and isinstance(exc, Exception):
                 task = current_task()
                 if task is not None and taskmod.top_frame(task) is getframe(1):
-                    note(task)
+                    note((task, monotonic()))
         monitoring.register_callback(tool, monitoring.events.PY_UNWIND, on_unwind)
         monitoring.set_events(tool, monitoring.events.PY_UNWIND)
         return None
@@ -72,29 +74,32 @@ class LostWatch:
         self.finished.clear()
 
     def _done_callback(self):
-        note = self.finished.append
+        note, monotonic = self.finished.append, time.monotonic
 
         def failed(task):
             if getattr(task, "_exception", None) is not None:    # a factory's own task too
-                note(task)
+                note((task, monotonic()))
         return failed
 
     def tick(self, now):
         finished = self.finished
         if self.unfinished:
-            finished.extend(t for t, at in self.unfinished if now - at < UNFINISHED_FOR)
-            later = {id(t): at for t, at in self.unfinished}
+            finished.extend(e for e in self.unfinished if now - e[1] < UNFINISHED_FOR)
+            later = {id(e[0]) for e in self.unfinished}
             self.unfinished = []
         else:
-            later = {}
+            later = ()
         while finished:
-            task = finished.popleft()
+            task, at = finished.popleft()
             try:
                 if not task.done():     # noted by PY_UNWIND: it finishes in a moment
-                    self.unfinished.append((task, later.get(id(task), now)))
+                    self.unfinished.append((task, at))
                 elif task._log_traceback:
+                    # The grace period runs from the moment the task was noted failing (in
+                    # the step that ended it), not from this tick, however long it slept.
+                    seen = now if id(task) in later else at
                     rec = looptime.record_of(task.get_loop())
-                    self.waiting.append([task, now, rec.iterations if rec else None, rec])
+                    self.waiting.append([task, seen, rec.iterations if rec else None, rec])
             except Exception:
                 continue
         if self.waiting:

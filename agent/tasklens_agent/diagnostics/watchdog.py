@@ -26,7 +26,7 @@ from .lost import LostWatch
 
 IDLE_BEFORE_VERDICT = 0.5   # seconds a loop sleeps with no timeout before it is examined
 RECHECK = 1.0
-IDLE_TICK = 0.035
+IDLE_TICK = 0.03
 SAMPLE_SHARE = 100          # the waits sample waits this many times its own CPU time
 
 
@@ -42,8 +42,8 @@ class Watchdog:
         # come less often (a tick costs ~0.1 ms of CPU, most of it waking up). The latency
         # budget still holds: a step that starts during a long sleep is dated from the loop's
         # own wake-up time (blocked.py), so it is reported at most IDLE_TICK / 2 + tick_s late
-        # (threshold + 50 ms); a task that fails then is noted at the next tick and reported
-        # GRACE + tick_s later (under 100 ms).
+        # (threshold + 50 ms); a task that fails then is dated as it fails (lost.py) and
+        # reported at the first tick GRACE after that (under 100 ms).
         self.idle_tick_s = max(self.tick_s, IDLE_TICK)
         self.sleeping = False
         self.waits_every = max(0.25, min(stuck / 4, 2.5))
