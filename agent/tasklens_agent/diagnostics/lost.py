@@ -35,7 +35,7 @@ class LostWatch:
         self.waiting = []       # [task, first seen, loop iteration then]
         self.reported = []      # [weakref(task), finished at, info, exception type name]
         self.recent = collections.deque(maxlen=32)  # (info, [weakref to asyncio objects used])
-        self.unfinished = []    # [task, noted at]: an exception is leaving its coroutine
+        self.unfinished = []    # (task, noted at): an exception is leaving its coroutine
         self.tool = None        # the sys.monitoring tool id taken (3.12+)
         self.earlier = set()    # ids of tasks found failed by an attach (diagnostics.__init__)
 
@@ -90,7 +90,8 @@ class LostWatch:
         else:
             later = ()
         while finished:
-            task, at = finished.popleft()
+            entry = finished.popleft()     # (task, when noted); a bare task: found by an attach
+            task, at = entry if type(entry) is tuple else (entry, now)
             try:
                 if not task.done():     # noted by PY_UNWIND: it finishes in a moment
                     self.unfinished.append((task, at))
