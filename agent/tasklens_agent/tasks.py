@@ -101,7 +101,7 @@ def _wrap_events(events):
         else:
             running[get_ident()] = loop
             loops[id(loop)] = loop
-            if watch is None and loop not in watched:  # else task_origins' dates give the order
+            if not origins.enabled and loop not in watched:  # else its dates give the order
                 _record_creation_order(loop)
             if origins.enabled:
                 origins.watch(loop)
