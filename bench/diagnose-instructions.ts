@@ -12,7 +12,7 @@
 // watchdog's CPU time per second of a real run is in docs/bench-diagnose.md). What the main
 // thread pays is exact: the hooks on the program's own path.
 //
-//   node dist/bench/diagnose-instructions.js [--tasks N] [--items N] [--out FILE]
+//   node dist/bench/diagnose-instructions.js [--tasks N] [--items N] [--only throughput|cpu] [--out FILE]
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -70,10 +70,11 @@ function main(): void {
   fs.writeFileSync(empty, '');
   fs.writeFileSync(importsAsyncio, 'import asyncio\n');
   // [label, program and arguments, its start-up program]
-  const programs: [string, string[], string][] = [
+  const only = option('--only', '');    // "throughput" or "cpu": that program alone
+  const programs = ([
     [`asyncio throughput (${tasks} tasks, ${items} items)`, [throughput, tasks, items], importsAsyncio],
     ['CPU-bound (2,000,000 iterations)', [cpuBound, '2000000'], empty],
-  ];
+  ] as [string, string[], string][]).filter(([label]) => !only || label.toLowerCase().startsWith(only === 'cpu' ? 'cpu' : 'asyncio'));
   const lines = [
     'Instructions executed by the program (start-up subtracted), and the ratio to bare:',
     '',

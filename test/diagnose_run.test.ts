@@ -135,6 +135,18 @@ eachPythonAndLoop('diagnose: deadlock', true, (py, loop) => {
     });
   }
 
+  it('two locks taken in opposite orders while another task keeps the loop awake: the two named', async () => {
+    const run = await runDiagnosed(py, deadlock, ['locks', '--busy', ...loop.args], { stuckS: 1, until: /^tasklens: deadlock/m, timeoutMs: 20_000 });
+    const [block] = blocks(run.stderr, 'deadlock');
+    assert.ok(block, run.stderr);
+    assert.match(block, /^tasklens: deadlock: tasks Task-\d+, Task-\d+ of the event loop in thread MainThread wait on each other/, block);
+    assert.match(block.split('\n')[1], /^ {2}cycle: .*\(first\) → Lock b \(held by [^)]*\(second\) since /, block);
+    const [report] = only(run.reports, 'deadlock');
+    assert.equal(report.wholeLoop, false);
+    assert.equal((report.cycles as number[][])[0].length, 2);
+    assert.doesNotMatch(run.stderr, /ticker/);
+  });
+
   it('two tasks awaiting each other form a cycle', async () => {
     const run = await runDiagnosed(py, deadlock, ['tasks', ...loop.args], { stuckS: 1, until: /^tasklens: deadlock/m, timeoutMs: 20_000 });
     const [block] = blocks(run.stderr, 'deadlock');

@@ -55,6 +55,7 @@ class LoopRecord:
         self.beat_posted = None
         self.beat_ran = 0
         self.waits = {}                 # weakref(task) -> [waiter, since, reported stuck]
+        self.waits_sampled = -1e9       # when `waits` was sampled last
         self.deadlock_iteration = None  # the idle period already reported as a deadlock
         self.deadlock_checked = -1e9
         self.cycles_reported = set()

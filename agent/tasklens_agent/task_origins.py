@@ -15,7 +15,9 @@ cost on the asyncio throughput benchmark), and the id of its coroutine, in a dic
 (a weak reference per task, or a WeakKeyDictionary's Python code, cost more than the task's own
 creation on 3.14). A lookup checks the coroutine's id, so a record outliving its task is never
 taken for a new task with the same id; every `_limit` records, those of tasks no longer alive
-are dropped (amortised: the limit doubles with the live tasks). Only programs run by `tasklens
+are dropped (amortised: the limit is four times the live tasks, at least 16,384 records, about
+3 MB: below that a program never pays for the scan, which costs as much per live task as its
+record on 3.12, where `all_tasks` walks a WeakSet in Python). Only programs run by `tasklens
 run` (listen modes, where `ps` asks) or diagnosed are watched, not those launched by a debugger
 (`enabled`). With diagnostics on, each task also gets `done_callback` (lost.py, 3.11) and each
 loop is passed to `loop_watchers` (looptime.py).
@@ -28,11 +30,12 @@ from . import loop_patch
 from . import paths
 
 _MAX_DEPTH = 16
+_MIN_LIMIT = 16384
 enabled = False     # set by main before the loop hook is installed
 done_callback = None
 loop_watchers = []
-_created = {}       # id(task) -> (created at, (code, offset) or None, id(coroutine))
-_limit = [4096]
+_created = {}       # id(task) -> (created at, code or None, offset, id(coroutine))
+_limit = [_MIN_LIMIT]
 _watched = weakref.WeakSet()
 _monotonic = time.monotonic
 _getframe = sys._getframe
@@ -40,16 +43,14 @@ _kinds = paths._kind
 _kind = paths.kind
 
 
-def _site(frame):
-    """(code, offset) of the innermost user frame from `frame` outward, or None."""
+def _site_frame(frame):
+    """The innermost user frame from `frame` outward (at most _MAX_DEPTH), or None."""
     for _ in range(_MAX_DEPTH):
         if frame is None:
             return None
-        code = frame.f_code
-        filename = code.co_filename
-        k = _kinds.get(filename) or _kind(filename)
-        if k == "user":
-            return code, frame.f_lasti
+        filename = frame.f_code.co_filename
+        if (_kinds.get(filename) or _kind(filename)) == "user":
+            return frame
         frame = frame.f_back
     return None
 
@@ -77,21 +78,23 @@ def watch(loop, adopted=False):
 
     def make(original):
         def create_task(self, coro, **kwargs):
-            started = monotonic()
-            task = original(self, coro, **kwargs)
-            # _site, inlined: this runs for every task the program creates
+            # (asyncio.create_task and gather pass no keywords: a call without ** is cheaper)
+            task = original(self, coro, **kwargs) if kwargs else original(self, coro)
+            started = monotonic()   # after: an eager task's own tasks come before it (tasks.py)
+            # _site_frame, inlined for the first two frames: this runs for every task the
+            # program creates, and the creating user frame is one or two frames out
+            # (asyncio.create_task, gather)
             frame = getframe(1)
-            site = None
-            for _ in range(_MAX_DEPTH):
-                if frame is None:
-                    break
-                code = frame.f_code
-                filename = code.co_filename
-                if (kinds.get(filename) or kind(filename)) == "user":
-                    site = (code, frame.f_lasti)
-                    break
+            code = frame.f_code
+            if (kinds.get(code.co_filename) or kind(code.co_filename)) != "user":
                 frame = frame.f_back
-            created[id(task)] = (started, site, id(coro))
+                code = frame.f_code if frame is not None else None
+                if code is not None and (kinds.get(code.co_filename)
+                                         or kind(code.co_filename)) != "user":
+                    frame = _site_frame(frame.f_back)
+                    code = frame.f_code if frame is not None else None
+            created[id(task)] = (started, code, frame.f_lasti if code is not None else 0,
+                                 id(coro))
             if len(created) > limit[0]:
                 _forget_dead()
             if done_callback is not None:
@@ -123,7 +126,7 @@ def _forget_dead():
             return      # changing under us in another thread: next time
     for key in [k for k in _created if k not in alive]:
         _created.pop(key, None)
-    _limit[0] = max(4096, 2 * len(_created))
+    _limit[0] = max(_MIN_LIMIT, 4 * len(_created))
 
 
 def _date_existing(loop):
@@ -136,17 +139,18 @@ def _date_existing(loop):
         return
     if not existing:
         return
-    now, site = _monotonic(), _site(_getframe(1))
+    now, frame = _monotonic(), _site_frame(_getframe(1))
+    code, offset = (frame.f_code, frame.f_lasti) if frame is not None else (None, 0)
     for task in existing:
         if _record(task) is None:
-            _created[id(task)] = (now, site, id(task.get_coro()))
+            _created[id(task)] = (now, code, offset, id(task.get_coro()))
             if done_callback is not None:
                 task.add_done_callback(done_callback)
 
 
 def _record(task):
     record = _created.get(id(task))
-    if record is None or record[2] != id(task.get_coro()):
+    if record is None or record[3] != id(task.get_coro()):
         return None
     return record
 
@@ -162,10 +166,16 @@ def age_seconds(task, now=None):
     return None if record is None else round((_monotonic() if now is None else now) - record[0], 6)
 
 
+def created_clock(task):
+    """The monotonic time `task` was recorded at (creation order, for tasks.py), or None."""
+    record = _record(task)
+    return None if record is None else record[0]
+
+
 def created_at(task):
     """{path, line} of the user line that created the task, or None if unknown."""
     record = _record(task)
     if record is None or record[1] is None:
         return None
-    code, offset = record[1]
+    _, code, offset, _ = record
     return {"path": paths.display(code.co_filename), "line": _line(code, offset)}

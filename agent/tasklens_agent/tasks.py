@@ -15,7 +15,8 @@ TASK_ID_BASE, never reused.
 Order: every source is an unordered set, so the threads list would change between sessions.
 Tasks are listed by loop (in the order the loops first ran), then by id; ids are handed out in
 creation order, which a wrapper of each loop's own `create_task` (an instance attribute, put
-there when the loop first runs) records as a list of weak references, drained at each listing.
+there when the loop first runs) records as a list of weak references, drained at each listing;
+under `tasklens run`, task_origins.py dates every task instead, and those dates give the order.
 (uvloop's loop class is a Python subclass, so it has one too.) Tasks whose creation was not
 seen (a loop with `__slots__`, tasks older than their loop's first run) get ids in a stable
 order of their names instead.
@@ -100,7 +101,7 @@ def _wrap_events(events):
         else:
             running[get_ident()] = loop
             loops[id(loop)] = loop
-            if loop not in watched:     # before task_origins wraps the same method
+            if not origins.enabled and loop not in watched:  # else its dates give the order
                 _record_creation_order(loop)
             if origins.enabled:
                 origins.watch(loop)
@@ -357,13 +358,20 @@ def _ordered(tasks):
         else:
             known.append((tid, t))
     rank = _loop_rank()
-    new.sort(key=_name_key if rank is None else lambda t: (rank(t), _name_key(t)))
+    new.sort(key=_new_key if rank is None else lambda t: (rank(t), _new_key(t)))
     known.extend((task_id(t), t) for t in new)
     if rank is None:
         known.sort(key=_first)
         return [t for _, t in known]
     grouped = sorted((rank(t), tid, t) for tid, t in known)    # (rank, tid) is unique
     return [t for _, _, t in grouped]
+
+
+def _new_key(task):
+    """Tasks met for the first time: those task_origins dated, in creation order (it wraps
+    `create_task` instead of `_record_creation_order` when on), then the others by name."""
+    created = task_origins.created_clock(task)
+    return (0 if created is not None else 1, created or 0.0, _name_key(task))
 
 
 def _first(pair):

@@ -3,8 +3,10 @@
 Which tasks end with an exception: on 3.12+, a `sys.monitoring` PY_UNWIND callback (its own
 tool id; called only when an exception leaves a frame) notes the task whose top coroutine an
 exception is leaving, so tasks that end well cost nothing. On 3.11, every task the loop creates
-gets a done callback instead (task_origins.py's create_task wrapper adds `finished.append`, a C
-call). The watchdog thread drains that list: a task whose exception nothing has taken
+gets a done callback instead (task_origins.py's create_task wrapper adds it), which keeps only
+the tasks that failed: noting every task until the watchdog's next tick kept them all alive
+that long, and the program's garbage collector paid more for that than the callback's test
+costs. The watchdog thread drains that list: a task whose exception nothing has taken
 (`_log_traceback`, asyncio's own flag) a
 grace period later, once its loop has run the other done callbacks (an awaiting task, gather,
 TaskGroup, wait's waiter), is reported with its traceback and creation line, even when the
@@ -13,6 +15,7 @@ program still holds a reference to it. If the program takes the exception afterw
 """
 import collections
 import sys
+import time
 import weakref
 
 from .. import looptime
@@ -32,7 +35,7 @@ class LostWatch:
         self.waiting = []       # [task, first seen, loop iteration then]
         self.reported = []      # [weakref(task), finished at, info, exception type name]
         self.recent = collections.deque(maxlen=32)  # (info, [weakref to asyncio objects used])
-        self.unfinished = []    # [task, noted at]: an exception is leaving its coroutine
+        self.unfinished = []    # (task, noted at): an exception is leaving its coroutine
         self.tool = None        # the sys.monitoring tool id taken (3.12+)
         self.earlier = set()    # ids of tasks found failed by an attach (diagnostics.__init__)
 
@@ -41,21 +44,22 @@ class LostWatch:
         Returns the done callback to give every task, or None."""
         monitoring = getattr(sys, "monitoring", None)
         if monitoring is None:
-            return self.finished.append
+            return self._done_callback()
         for tool in _TOOL_IDS:
             if monitoring.get_tool(tool) is None:
                 break
         else:
-            return self.finished.append
+            return self._done_callback()
         monitoring.use_tool_id(tool, "tasklens-diagnostics")
         self.tool = tool
         current_task, getframe, note = taskmod.current_task, sys._getframe, self.finished.append
+        monotonic = time.monotonic
 
         def on_unwind(code, offset, exc):
             if code.co_flags & _CO_COROUTINE and isinstance(exc, Exception):
                 task = current_task()
                 if task is not None and taskmod.top_frame(task) is getframe(1):
-                    note(task)
+                    note((task, monotonic()))
         monitoring.register_callback(tool, monitoring.events.PY_UNWIND, on_unwind)
         monitoring.set_events(tool, monitoring.events.PY_UNWIND)
         return None
@@ -69,28 +73,44 @@ class LostWatch:
             monitoring.free_tool_id(tool)
         self.finished.clear()
 
+    def _done_callback(self):
+        note, monotonic = self.finished.append, time.monotonic
+
+        def failed(task):
+            if getattr(task, "_exception", None) is not None:    # a factory's own task too
+                note((task, monotonic()))
+        return failed
+
     def tick(self, now):
         finished = self.finished
         if self.unfinished:
-            finished.extend(t for t, at in self.unfinished if now - at < UNFINISHED_FOR)
-            later = {id(t): at for t, at in self.unfinished}
+            finished.extend(e for e in self.unfinished if now - e[1] < UNFINISHED_FOR)
+            later = {id(e[0]) for e in self.unfinished}
             self.unfinished = []
         else:
-            later = {}
+            later = ()
         while finished:
-            task = finished.popleft()
+            entry = finished.popleft()     # (task, when noted); a bare task: found by an attach
+            task, at = entry if type(entry) is tuple else (entry, now)
             try:
                 if not task.done():     # noted by PY_UNWIND: it finishes in a moment
-                    self.unfinished.append((task, later.get(id(task), now)))
+                    self.unfinished.append((task, at))
                 elif task._log_traceback:
+                    # The grace period runs from the moment the task was noted failing (in
+                    # the step that ended it), not from this tick, however long it slept.
+                    seen = now if id(task) in later else at
                     rec = looptime.record_of(task.get_loop())
-                    self.waiting.append([task, now, rec.iterations if rec else None, rec])
+                    self.waiting.append([task, seen, rec.iterations if rec else None, rec])
             except Exception:
                 continue
         if self.waiting:
             self.waiting = [w for w in self.waiting if not self._settled(w, now)]
         if self.reported:
             self._followups(now)
+
+    def settled(self):
+        """Nothing noted waits for its verdict (the watchdog may tick less often)."""
+        return not (self.finished or self.waiting or self.unfinished)
 
     def _settled(self, entry, now):
         task, seen, iteration, rec = entry

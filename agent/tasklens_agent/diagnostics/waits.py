@@ -22,7 +22,7 @@ class Wait:
 
     def __init__(self, task):
         self.task = task
-        self.info = rp.task_info(task)
+        self._info = None
         chain = awaits.coroutine_chain(task)
         self.chain = chain
         user = [f for f in chain if paths.is_user(f.f_code.co_filename)]
@@ -38,6 +38,14 @@ class Wait:
         self.wakeable = self.kind in ("timer", "io", "server", "executor", "ready")
         self.explained = False
         self.globally_known = False
+
+    @property
+    def info(self):
+        """The task's JSON (name, id, creation site): made when a report needs it, as most
+        Waits built to decide whether a task can be woken are never shown."""
+        if self._info is None:
+            self._info = rp.task_info(self.task)
+        return self._info
 
 
 def _local_name(frame, obj):
@@ -135,10 +143,9 @@ def referring_tasks(obj, owners, completers=()):
     glob = any(isinstance(r, dict) and "__builtins__" in r for r in first)
     second = [r for r in first if isinstance(r, (dict, types.CellType, list, tuple))
               and id(r) not in owners]
-    more = []
-    for s in second[:64]:
-        more.extend(r for r in gc.get_referrers(s) if r is not first and r is not second
-                    and not _ours(r))
+    # One walk of the heap for all of them (each call of get_referrers walks it whole).
+    more = [r for r in (gc.get_referrers(*second[:64]) if second else ())
+            if r is not first and r is not second and not _ours(r)]
     for r in first + more:
         owner = owners.get(id(r))
         if owner is not None:
@@ -169,11 +176,52 @@ def build(tasks, failed_using, explain=True, everyone=None):
             continue
     owners = tasks_by_coroutine(everyone if everyone is not None
                                 else [w.task for w in waits.values()])
+    context = (waits, owners, failed_using, {})
     for w in waits.values():
-        w.context = (waits, owners, failed_using)
+        w.context = context
         if explain or w.kind not in ("event", "queue", "condition", "future"):
             explain_wait(w)
     return waits
+
+
+class Graph(dict):
+    """{id(task): Wait} of a loop's pending tasks, each Wait built when first asked for
+    (`get`): deciding whether a stuck task can be woken reaches only the tasks it waits on,
+    not every task of the loop. `waits` (built with `everyone=tasks`) come first."""
+
+    def __init__(self, waits, tasks):
+        super().__init__(waits)
+        self.pending = {id(t): t for t in tasks}
+        self.context = next(iter(waits.values())).context if waits else None
+
+    def get(self, key, default=None):
+        w = dict.get(self, key)
+        if w is None and key in self.pending and self.context is not None:
+            try:
+                w = self[key] = Wait(self.pending[key])
+            except Exception:
+                return default
+            w.context = self.context
+            if w.kind not in ("event", "queue", "condition", "future"):
+                explain_wait(w)
+        return default if w is None else w
+
+
+def strong_edges(task):
+    """The tasks `task` waits for through an await, a gather or a lock they hold (what a wait
+    cycle is made of), read from its own objects without building a Wait."""
+    try:
+        kind, obj, _ = _classify(task, awaits.coroutine_chain(task))
+        if kind == "task":
+            return [obj]
+        if kind == "gather":
+            return [c for c in getattr(obj, "_children", ()) or ()
+                    if awaits._is_task(c) and not c.done()]
+        if kind == "lock":
+            return [t for t, _ in locks.holders(obj) if t is not None and not t.done()]
+    except Exception:
+        pass
+    return []
 
 
 def explain_wait(w):
@@ -186,7 +234,7 @@ def explain_wait(w):
         pass
 
 
-def _explain(w, waits, owners, failed_using):
+def _explain(w, waits, owners, failed_using, referrers):
     if w.kind == "task":
         w.edges.append((w.obj, "awaits"))
     elif w.kind == "gather":
@@ -212,24 +260,33 @@ def _explain(w, waits, owners, failed_using):
             texts.append("free")
         w.why = "; ".join(texts)
     elif w.kind in ("event", "queue", "condition", "future"):
-        live, w.globally_known = referring_tasks(w.obj, owners, _COMPLETERS.get(w.kind, ()))
-        failed = failed_using(w.obj)
-        others = [t for t in live if t is not w.task
-                  and not (id(t) in waits and waits[id(t)].obj is w.obj)]
-        kind = type(w.obj).__name__
-        if others:
-            w.why = "could be completed by %s" % ", ".join(
-                rp.task_text(rp.task_info(t)) for t in others[:5])
-            w.edges.extend((t, "could complete") for t in others)
-        else:
-            w.why = "no other live task uses this %s (%s)" % (
-                kind, "/".join(_COMPLETERS.get(w.kind, ())))
-        for info in failed[:3]:
-            w.why += "; %s, which used it, failed" % rp.task_text(info) + (
-                " with %s at %s" % (info["failure"], info["failedAt"])
-                if info.get("failure") else "")
-        if w.globally_known:
-            w.why += " (a module global refers to it: code outside tasks may complete it)"
+        found = referrers.get(id(w.obj))
+        if found is None:   # every task waiting on one queue gets the same answer
+            found = referrers[id(w.obj)] = _completers(w, waits, owners, failed_using)
+        others, w.why, w.globally_known = found
+        w.edges.extend((t, "could complete") for t in others)
+
+
+def _completers(w, waits, owners, failed_using):
+    """(tasks that could complete what `w` waits on, why, whether a module global refers to
+    it): the same for every task waiting on that object, as those are left out."""
+    live, glob = referring_tasks(w.obj, owners, _COMPLETERS.get(w.kind, ()))
+    failed = failed_using(w.obj)
+    others = [t for t in live if t is not w.task and not _waits_on(t, w.obj, waits)]
+    kind = type(w.obj).__name__
+    if others:
+        why = "could be completed by %s" % ", ".join(
+            rp.task_text(rp.task_info(t)) for t in others[:5])
+    else:
+        why = "no other live task uses this %s (%s)" % (
+            kind, "/".join(_COMPLETERS.get(w.kind, ())))
+    for info in failed[:3]:
+        why += "; %s, which used it, failed" % rp.task_text(info) + (
+            " with %s at %s" % (info["failure"], info["failedAt"])
+            if info.get("failure") else "")
+    if glob:
+        why += " (a module global refers to it: code outside tasks may complete it)"
+    return others, why, glob
 
 
 def _guess_holders(w, owners, texts):
@@ -244,6 +301,16 @@ def _guess_holders(w, owners, texts):
                      "attached)" % (rp.task_text(rp.task_info(task)), site["path"], site["line"]))
     if not found:
         texts.append("held (by whom is unknown: acquired before tasklens watched it)")
+
+
+def _waits_on(task, obj, waits):
+    w = waits.get(id(task))
+    if w is not None:
+        return w.obj is obj
+    try:
+        return _classify(task, awaits.coroutine_chain(task))[1] is obj
+    except Exception:
+        return False
 
 
 def can_wake(w, graph, timed, wakers, seen=None):

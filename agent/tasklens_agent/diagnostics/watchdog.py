@@ -2,10 +2,13 @@
 
 One agent thread (invisible to the program) wakes every tick (a fifth of the blocked-loop
 threshold, at most 20 ms) and reads, without stopping anything: the loop threads' stacks
-(blocked.py), finished tasks (lost.py); every few seconds the waits of every pending task
-(looptime.sample_waits) for stuck tasks; and, when a loop sleeps with no timeout, whether
-anything at all could wake it (deadlock). Nothing is reported while the debugger has the
-program paused. Runs with the GIL like any thread: a C call that keeps the GIL delays it.
+(blocked.py, and only while a loop is not inside select()), finished tasks (lost.py); every
+few seconds the waits of every pending task (looptime.sample_waits), then only the tasks that
+newly waited past 1 s (wait cycles) or past the stuck threshold; and, when a loop sleeps with no
+timeout, whether anything at all could wake it (deadlock). Its CPU time is the program's too
+(it holds the GIL while it works), so what grows with the number of tasks is rate-limited by
+its own cost (SAMPLE_SHARE). Nothing is reported while the debugger has the program paused.
+A C call that keeps the GIL delays it.
 """
 import sys
 import time
@@ -23,6 +26,8 @@ from .lost import LostWatch
 
 IDLE_BEFORE_VERDICT = 0.5   # seconds a loop sleeps with no timeout before it is examined
 RECHECK = 1.0
+IDLE_TICK = 0.03
+SAMPLE_SHARE = 100          # the waits sample waits this many times its own CPU time
 
 
 class Watchdog:
@@ -33,6 +38,14 @@ class Watchdog:
         self.blocked = BlockedWatch(reporter, slow)
         self.lost = LostWatch(reporter)
         self.tick_s = max(0.005, min(0.02, slow / 5))
+        # While every loop sleeps in select() and no finished task awaits its verdict, ticks
+        # come less often (a tick costs ~0.1 ms of CPU, most of it waking up). The latency
+        # budget still holds: a step that starts during a long sleep is dated from the loop's
+        # own wake-up time (blocked.py), so it is reported at most IDLE_TICK / 2 + tick_s late
+        # (threshold + 50 ms); a task that fails then is dated as it fails (lost.py) and
+        # reported at the first tick GRACE after that (under 100 ms).
+        self.idle_tick_s = max(self.tick_s, IDLE_TICK)
+        self.sleeping = False
         self.waits_every = max(0.25, min(stuck / 4, 2.5))
         self.next_waits = 0.0
         self.failures = 0
@@ -41,7 +54,7 @@ class Watchdog:
     def run(self):
         prev = time.monotonic()
         while self.running:
-            time.sleep(self.tick_s)
+            time.sleep(self.idle_tick_s if self.sleeping else self.tick_s)
             now = time.monotonic()
             try:
                 self.tick(now, prev)
@@ -66,22 +79,29 @@ class Watchdog:
         paused = bool(core is not None and (core.stopped or core.pause_requested))
         recs = looptime.records(keep_closed=True)
         if recs:
-            frames = sys._current_frames()
+            # Stacks only when a loop is not inside select(): an idle program's tick reads none.
+            frames = sys._current_frames() if any(not r.idle and not r.closed for r in recs) \
+                else {}
             for rec in recs:
                 top = None if rec.closed else frames.get(rec.ident)
                 self.blocked.tick(rec, top, now, prev, paused)
             del frames
             recs = [r for r in recs if not r.closed]
         self.lost.tick(now)
+        self.sleeping = all(r.selector and r.idle for r in recs) and self.lost.settled()
         if paused:
             return
         for rec in recs:
             if rec.selector and rec.idle and rec.timeout is None:
                 self._idle(rec, now)
         if now >= self.next_waits:
-            self.next_waits = now + self.waits_every
+            spent = time.thread_time()
             for rec in recs:
                 self._waits(rec, now)
+            # Rate-limited by its own cost: with many tasks a sample takes longer, and the
+            # watchdog then samples less often rather than take more of the program's time.
+            spent = time.thread_time() - spent
+            self.next_waits = now + max(self.waits_every, spent * SAMPLE_SHARE)
 
     # --- deadlock ---
     def _idle(self, rec, now):
@@ -107,8 +127,10 @@ class Watchdog:
         for key in list(loop._selector.get_map().values()):
             if key.fd != own:
                 return None     # a reader or writer: I/O can wake it
+        if self._wakers(rec):
+            return None
         tasks = self._pending(loop)
-        if not tasks or self._wakers(rec):
+        if not tasks:
             return None
         return bool(getattr(loop, "_signal_handlers", None)), tasks
 
@@ -172,47 +194,69 @@ class Watchdog:
 
     # --- stuck tasks and wait cycles ---
     def _waits(self, rec, now):
+        """Sample every pending task's wait (one cheap pass), then look only at the tasks that
+        crossed a threshold since the previous sample: a wait cycle closes when its last task
+        starts waiting, so a new cycle always holds a task that has newly waited 1 s."""
         loop = rec.loop
         if loop is None:
             return
         tasks = self._pending(loop)
         looptime.sample_waits(rec, tasks, now)
+        prev, rec.waits_sampled = rec.waits_sampled, now
         if rec.deadlock_iteration == rec.iterations and rec.idle:
             return      # reported as a deadlock already
-        long = {}
-        for t in tasks:
-            since = looptime.waited_since(t)
-            if since is not None and now - since >= min(1.0, self.stuck):
-                long[id(t)] = t
-        if not long:
-            return
-        light = wm.build(long.values(), {}, explain=False)
-        for cycle in wm.cycles(light):
-            key = frozenset(id(w.task._fut_waiter) for w in cycle)
-            if key not in rec.cycles_reported:
-                rec.cycles_reported.add(key)
-                full = wm.build([w.task for w in cycle], self.lost.failed_using,
-                                everyone=tasks)
-                self._report_deadlock(rec, full, False, whole_loop=False,
-                                      cycles=[list(full.values())])
+        long_after = min(1.0, self.stuck)
+        fresh, stuck = [], []
+        for key, entry in rec.waits.items():
+            since = entry[1]
+            if now - since < long_after:
+                continue
+            if prev - since < long_after:
+                fresh.append(key())
+            if not entry[2] and now - since >= self.stuck:
+                stuck.append(key())
+        if fresh:
+            self._cycles(rec, [t for t in fresh if t is not None], tasks, now, long_after)
         in_cycles = set().union(*rec.cycles_reported) if rec.cycles_reported else set()
-        stuck = [t for t in long.values() if now - looptime.waited_since(t) >= self.stuck
-                 and not rec.waits[_key(t)][2] and id(t._fut_waiter) not in in_cycles]
+        stuck = [t for t in stuck if t is not None and id(t._fut_waiter) not in in_cycles]
         if stuck:
             self._stuck(rec, stuck, now, tasks)
 
+    def _cycles(self, rec, seeds, tasks, now, long_after):
+        """Report the wait cycles (awaits, gathers, locks held) that tasks of `seeds` lead into,
+        through tasks that have all waited `long_after`; the edges come from the tasks' own
+        objects, and a full Wait is built only for the tasks of a cycle found."""
+        def long_waiting(task):
+            since = looptime.waited_since(task)
+            return since is not None and now - since >= long_after
+        done = set()
+        for start in seeds:
+            path, index = [], {}
+            task = start
+            while task is not None and id(task) not in index and id(task) not in done \
+                    and long_waiting(task):
+                index[id(task)] = len(path)
+                path.append(task)
+                task = next((t for t in wm.strong_edges(task) if long_waiting(t)), None)
+            done.update(index)
+            if task is None or id(task) not in index:
+                continue
+            cycle = path[index[id(task)]:]
+            key = frozenset(id(t._fut_waiter) for t in cycle)
+            if key in rec.cycles_reported:
+                continue
+            rec.cycles_reported.add(key)
+            full = wm.build(cycle, self.lost.failed_using, everyone=tasks)
+            self._report_deadlock(rec, full, False, whole_loop=False,
+                                  cycles=[list(full.values())])
+
     def _stuck(self, rec, stuck, now, tasks):
-        failed = self.lost.failed_using
-        graph = wm.build(tasks, failed, explain=False)
-        timed = _timed_tasks(rec.loop)
-        wakers = bool(self._wakers(rec))
-        hopeless = []
         for task in stuck:
             rec.waits[_key(task)][2] = True
-            w = wm.build([task], failed, everyone=tasks)[id(task)]
-            graph[id(task)] = w
-            if not wm.can_wake(w, graph, timed, wakers):
-                hopeless.append(w)
+        graph = wm.Graph(wm.build(stuck, self.lost.failed_using, everyone=tasks), tasks)
+        timed = _timed_tasks(rec.loop)
+        wakers = bool(self._wakers(rec))
+        hopeless = [w for w in list(graph.values()) if not wm.can_wake(w, graph, timed, wakers)]
         if not hopeless:
             return
         if not rec.selector and len(hopeless) == len(tasks):
