@@ -25,6 +25,7 @@ const CASES: Array<[string, string, string, number]> = [
 /** Milliseconds from the program's moment to the report, or NaN when none came in 10 s. */
 async function once(python: string, arg: string, kind: string, n: number): Promise<number> {
   const json = path.join(scratch, `${arg}-${n}.jsonl`);
+  fs.rmSync(json, { force: true });     // the file is appended to: one run's reports only
   const child = spawn(python, [launcher, '--diagnose', '--diagnose-json', json, '--', program, arg], { detached: true, stdio: ['ignore', 'pipe', 'ignore'] });
   let out = '';
   child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
