@@ -6,22 +6,12 @@ import { after } from 'node:test';
 import { Harness, isAlive, sleep, withAdapter } from './support/harness';
 import { eachPython, it } from './support/matrix';
 import { fixture } from './support/paths';
-import { attachTo, fixtureLine, killAllTargets, startTarget, threadCount } from './attach_pid_support';
+import { attachTo, fixtureLine, threadCount, killAllTargets, settledThreadCount, startTarget } from './attach_pid_support';
 
 after(killAllTargets);
 
 const BUSY = fixture('attach_busy.py');
 const WORK = fixtureLine(BUSY, '# WORK');
-
-async function settledThreadCount(pid: number, expected: number): Promise<number> {
-  const deadline = Date.now() + 5_000;
-  let n = threadCount(pid);
-  while (n !== expected && Date.now() < deadline) {
-    await sleep(50);
-    n = threadCount(pid);
-  }
-  return n;
-}
 
 /** The process's open sockets (ctypes may keep libffi open for its trampolines: modules stay). */
 function openFiles(pid: number): string[] {

@@ -5,13 +5,11 @@
 // each detach the program's thread count is back and the program itself sees none of the
 // hooks (it prints what it sees on SIGUSR1); a second attach reports again.
 import * as assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { after, test } from 'node:test';
 import { sleep, withAdapter, type Harness } from './support/harness';
 import { eachPython, it, TEST_TIMEOUT_MS } from './support/matrix';
 import { fixture } from './support/paths';
-import type { Python } from './support/pythons';
-import { attachTo, fixtureLine, killAllTargets, startTarget, threadCount, type Target } from './attach_pid_support';
+import { attachTo, fixtureLine, hasUvloop, threadCount, killAllTargets, settledThreadCount, startTarget, type Target } from './attach_pid_support';
 
 after(killAllTargets);
 
@@ -23,16 +21,6 @@ const FRAGILE_RAISE = fixtureLine(SERVICE, '# FRAGILE_RAISE');
 const BLOCKS = fixtureLine(SERVICE, '# BLOCKS');
 const EARLY_RAISE = fixtureLine(SERVICE, '# EARLY_RAISE');
 const DROPS = fixtureLine(SERVICE, '# DROPS');
-
-async function settledThreadCount(pid: number, expected: number): Promise<number> {
-  const deadline = Date.now() + 5_000;
-  let n = threadCount(pid);
-  while (n !== expected && Date.now() < deadline) {
-    await sleep(50);
-    n = threadCount(pid);
-  }
-  return n;
-}
 
 /** What the program sees of the hooks, from its SIGUSR1 handler (one JSON line). */
 async function leftovers(target: Target): Promise<Record<string, unknown>> {
@@ -52,15 +40,6 @@ function assertGraph(text: string): void {
   for (const task of ['Task-2', 'Task-3']) assert.ok(text.includes(`task ${task} (worker) waits at ${PROGRAM}:${WAITS} in worker on Lock theirs.acquire()`), text);
   // Both locks were taken before the attach: their holders are the tasks inside `async with`.
   assert.match(text, /cycle: Task-\d \(worker\) → Lock theirs \(held by Task-\d \(worker\) since .*, before tasklens attached\) → Task-\d \(worker\) → Lock theirs/, text);
-}
-
-function hasUvloop(py: Python): boolean {
-  try {
-    execFileSync(py.path, ['-c', 'import uvloop'], { stdio: 'ignore', timeout: 10_000 });
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 eachPython('attach by pid with diagnostics', (py) => {

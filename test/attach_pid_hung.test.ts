@@ -3,27 +3,17 @@
 // threading.Lock, a main thread in time.sleep. The attach completes, threads and tasks are
 // listed, and a pause stops the program and says which threads are blocked in native code.
 import * as assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { after, test } from 'node:test';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { withAdapter, type Harness } from './support/harness';
 import { eachPython, it, TEST_TIMEOUT_MS } from './support/matrix';
 import { fixture } from './support/paths';
 import type { Python } from './support/pythons';
-import { attachTo, fixtureLine, killAllTargets, startTarget } from './attach_pid_support';
+import { attachTo, fixtureLine, hasUvloop, killAllTargets, startTarget } from './attach_pid_support';
 
 after(killAllTargets);
 
 const BLOCKED = fixtureLine(fixture('pause_lock_deadlock.py'), '# BLOCKED_HERE');
-
-function hasUvloop(py: Python): boolean {
-  try {
-    execFileSync(py.path, ['-c', 'import uvloop'], { stdio: 'ignore', timeout: 10_000 });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function pauseAll(h: Harness): Promise<DebugProtocol.StoppedEvent> {
   const since = h.mark();

@@ -2,10 +2,11 @@
 // group (killed with it, pass or fail), and the DAP steps of attaching to one. Each target is
 // also tied to the test process by the kernel (setpriv's parent-death signal, which survives
 // the exec of python): a test runner killed before its `finally` leaves none behind.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import type { Harness } from './support/harness';
+import { sleep, type Harness } from './support/harness';
+import type { Python } from './support/pythons';
 import { rawRequest } from './support/responses';
 
 export interface Target {
@@ -72,6 +73,26 @@ export async function attachTo(h: Harness, pid: number, configure?: () => Promis
 export function threadCount(pid: number): number {
   const m = /^Threads:\s+(\d+)/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) : -1;
+}
+
+/** The thread count once it is `expected`, or what it is after 5 s. */
+export async function settledThreadCount(pid: number, expected: number): Promise<number> {
+  const deadline = Date.now() + 5_000;
+  let n = threadCount(pid);
+  while (n !== expected && Date.now() < deadline) {
+    await sleep(50);
+    n = threadCount(pid);
+  }
+  return n;
+}
+
+export function hasUvloop(py: Python): boolean {
+  try {
+    execFileSync(py.path, ['-c', 'import uvloop'], { stdio: 'ignore', timeout: 10_000 });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export function fixtureLine(file: string, marker: string): number {

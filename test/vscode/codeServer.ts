@@ -48,8 +48,8 @@ export interface VsCode {
   child: ChildProcess;
 }
 
-/** A launch configuration of the workspace's launch.json: its name and the interpreter it runs. */
-export interface Launch { name: string; python: string }
+/** A launch configuration of the workspace's launch.json: its name, the interpreter it runs, its program if not the default. */
+export interface Launch { name: string; python: string; program?: string }
 
 export const ATTACH_BY_PID = 'attach by PID';
 
@@ -70,8 +70,8 @@ export async function startVsCode(vsix: string, folder: string, program: string,
   const launch = {
     version: '0.2.0',
     configurations: [
-      ...launches.map(({ name, python }) => ({
-        type: 'tasklens', request: 'launch', name, program: `\${workspaceFolder}/${program}`, python, console: 'internalConsole',
+      ...launches.map(({ name, python, program: own }) => ({
+        type: 'tasklens', request: 'launch', name, program: `\${workspaceFolder}/${own ?? program}`, python, console: 'internalConsole',
       })),
       { type: 'tasklens', request: 'attach', name: ATTACH_BY_PID, processId: '${command:tasklens.pickProcess}' },
     ],
@@ -135,6 +135,11 @@ export function leftovers(vs: VsCode): string[] {
 /** The debuggee: the Python process running the workspace's program. */
 export function debuggees(vs: VsCode): number[] {
   return processes().filter((p) => p.cmdline.includes('launch.py') && p.cmdline.includes(vs.workspace)).map((p) => p.pid);
+}
+
+/** The adapter processes of this VS Code (the extension's adapter.js, one per adapter started). */
+export function adapters(vs: VsCode): number[] {
+  return processes().filter((p) => p.cmdline.includes('adapter.js') && p.cmdline.includes(vs.root)).map((p) => p.pid);
 }
 
 export async function waitFor(what: string, check: () => boolean, timeoutMs = 20_000): Promise<void> {

@@ -15,7 +15,7 @@ import { after, before, describe, test } from 'node:test';
 import { EXCEPTION_FILTERS } from '../../src/session/breakpoints';
 import { ROOT } from '../support/paths';
 import { pythons, type Python } from '../support/pythons';
-import { ATTACH_BY_PID, debuggees, startVsCode, stopVsCode, unavailable, waitFor, type VsCode } from './codeServer';
+import { adapters, ATTACH_BY_PID, debuggees, startVsCode, stopVsCode, unavailable, waitFor, type VsCode } from './codeServer';
 import { startTarget } from './target';
 import { Workbench } from './workbench';
 
@@ -61,7 +61,9 @@ else describe(SUITE, () => {
   const BREAKPOINT = lineOf('shop.py', 'BREAKPOINT');
   const AWAIT_LINE = lineOf('shop.py', 'STEP_OVER_AWAIT');
   const POLL_LINE = lineOf('service.py', 'BREAKPOINT');
+  const CHILD_LINE = lineOf('child.py', 'CHILD_BREAKPOINT');
   const configName = (py: Python) => `shop ${py.version}`;
+  const familyName = (py: Python) => `family ${py.version}`;
 
   /** A test that leaves a screenshot behind when it fails. */
   function stepOf(round: string, name: string, body: () => Promise<void>, skipped?: string): void {
@@ -83,7 +85,10 @@ else describe(SUITE, () => {
     execFileSync(process.execPath, [path.join(ROOT, 'editors', 'vscode', 'pack.js')], { stdio: 'pipe', timeout: 120_000 });
     const vsix = fs.readdirSync(path.join(ROOT, 'dist')).find((f) => /^tasklens-\d+\.\d+\.\d+\.vsix$/.test(f));
     assert.ok(vsix, 'npm run package:vscode made no dist/tasklens-X.Y.Z.vsix');
-    const launches = runnable.map((r) => ({ name: configName(r.python), python: r.python.path }));
+    const launches = runnable.flatMap((r) => [
+      { name: configName(r.python), python: r.python.path },
+      { name: familyName(r.python), python: r.python.path, program: 'family.py' },
+    ]);
     vs = await startVsCode(path.join(ROOT, 'dist', vsix), WORKSPACE, 'shop.py', launches);
     wb = await Workbench.open(vs.url, path.join(vs.root, 'chromium-profile'), shots);
     await wb.openFile('shop.py');
@@ -190,6 +195,25 @@ else describe(SUITE, () => {
         await wb.press('Shift+F5');
         await wb.page.locator('.debug-toolbar').waitFor({ state: 'hidden', timeout: 30_000 });
         await waitFor('the program to end', () => debuggees(vs).length === 0);
+      });
+
+      step('a Python child is debugged in a session of its own, served by the same adapter (debugServer)', async () => {
+        await wb.showFile('child.py');
+        await wb.toggleBreakpoint(CHILD_LINE, true);
+        await wb.selectConfiguration(familyName(py));
+        await wb.startDebugging();
+        await wb.waitStoppedAt(CHILD_LINE, 60_000);
+        // Two sessions in the Call Stack: the parent, and the child named after its command line.
+        const stack = await wb.view('Call Stack');
+        await wb.waitForRow(stack, /child\.py 7 \(pid \d+\)/);
+        await wb.evaluate('(n, __import__("sys").argv[1:], __import__("sys").version_info[:2])', new RegExp(`\\(7, \\['7'\\], ${version}\\)`));
+        await shot('child-session');
+        assert.equal(adapters(vs).length, 1, 'VS Code connected to the parent\'s adapter for the child, instead of starting another');
+        await wb.toggleBreakpoint(CHILD_LINE, false);
+        await wb.press('F5');
+        // The child returns, the parent prints and ends: both sessions close.
+        await wb.page.locator('.debug-toolbar').waitFor({ state: 'hidden', timeout: 30_000 });
+        await waitFor('the program and its child to end', () => debuggees(vs).length === 0);
       });
 
       step('attach by PID: picked in the process picker, it stops in a task; detached, the program runs on', async () => {
