@@ -14,9 +14,15 @@ import os
 import gdb
 
 
+# futex(2) by machine: a thread in it may be waiting for the GIL itself, inside take_gil.
+FUTEX = {"x86_64": "202", "aarch64": "98"}.get(os.uname().machine)
+
+
 def blocked_thread(inferior):
-    """The main thread if it waits in a system call, else another that does, else None."""
-    chosen = None
+    """The main thread if it waits in a system call, else another that does, one waiting
+    elsewhere than in a futex first (a futex wait may be a wait for the GIL, where a thread
+    of a busy program spends most of its time), else None."""
+    ranked = []
     for thread in inferior.threads():
         tid = thread.ptid[1]
         try:
@@ -24,9 +30,10 @@ def blocked_thread(inferior):
                 call = f.read().split()[0]
         except (OSError, IndexError):
             continue
-        if call not in ("running", "-1") and (chosen is None or tid == inferior.pid):
-            chosen = thread
-    return chosen
+        if call not in ("running", "-1"):
+            ranked.append((tid != inferior.pid, call == FUTEX, thread))
+    ranked.sort(key=lambda r: r[:2])
+    return ranked[0][2] if ranked else None
 
 
 def main():

@@ -105,7 +105,7 @@ def bootstrap(spec):
     except ValueError:
         return
     kind, target = _target()
-    if kind == "-c" and target.startswith(_TRACKER):
+    if kind == "-c" and _runs(target, _TRACKER):
         return
     if kind == "script" and os.path.abspath(target) == _LAUNCHER:
         return      # `tasklens run` or a launch: that agent follows on its own
@@ -117,7 +117,7 @@ def bootstrap(spec):
                    "diagnose_json": None})
     agent.serve()
     _wait_for_parents_session(agent)
-    if debug is not None and not (kind == "-c" and target.startswith(_FORK_SERVER)):
+    if debug is not None and not (kind == "-c" and _runs(target, _FORK_SERVER)):
         _register(agent, debug, _describe(kind, target))
     else:
         agent.started.set()
@@ -171,7 +171,7 @@ def forked(agent):
     if debug is not None:
         _wait_for_parents_session(agent)
         kind, target = _target()
-        if kind == "-c" and target.startswith(_FORK_SERVER):
+        if kind == "-c" and _runs(target, _FORK_SERVER):
             name = _describe("-c", _SPAWNED).replace("spawn", "forkserver")
         else:
             name = _describe(kind, target) + " (fork)"
@@ -278,11 +278,19 @@ def _target():
     return "script", first
 
 
+def _runs(code, prefix):
+    """Whether `-c` code starts with `prefix`, past the `import sys; ` that the fork server's
+    command opens with in newer releases (3.13.15, 3.14)."""
+    if code.startswith("import sys; "):
+        code = code[len("import sys; "):]
+    return code.startswith(prefix)
+
+
 def _describe(kind, target):
     """The session's name: the child's command line as a user would recognise it."""
-    if kind == "-c" and target.startswith(_SPAWNED):
+    if kind == "-c" and _runs(target, _SPAWNED):
         text = "multiprocessing worker (spawn)"
-    elif kind == "-c" and target.startswith(_FORK_SERVER):
+    elif kind == "-c" and _runs(target, _FORK_SERVER):
         text = "multiprocessing fork server"
     elif kind == "-c":
         text = "-c %s" % " ".join(target.split())
