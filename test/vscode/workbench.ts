@@ -197,10 +197,20 @@ export class Workbench {
     }
   }
 
-  /** The rows of a view as shown: text and tree depth, read at one instant (lists redraw often). */
+  /**
+   * The rows of a view as shown: text and tree depth, read at one instant (lists redraw often).
+   * A thread's state ("Paused on breakpoint") is hidden by VS Code's stylesheet while the mouse
+   * hovers its row (the row's buttons take its place), so it is read from the element itself:
+   * where the mouse rests after a click must not change what the view is said to show.
+   */
   async rows(view: Locator): Promise<{ text: string; level: number }[]> {
     const rows = await view.locator('.monaco-list-row').evaluateAll((els) =>
-      els.map((e) => ({ text: (e as HTMLElement).innerText, level: Number(e.getAttribute('aria-level') ?? 0) })));
+      els.map((e) => {
+        const row = e as HTMLElement;
+        const state = row.querySelector<HTMLElement>('.state.label');
+        const hidden = state && getComputedStyle(state).display === 'none' ? ` ${state.textContent ?? ''}` : '';
+        return { text: row.innerText + hidden, level: Number(row.getAttribute('aria-level') ?? 0) };
+      }));
     return rows.map((r) => ({ text: r.text.replace(/\s+/g, ' ').trim(), level: r.level }));
   }
 
