@@ -4,6 +4,7 @@
 // exit statuses as under plain python; non-Python children are left alone; a client that
 // cannot open sessions gets one console line and undebugged children.
 import * as assert from 'node:assert/strict';
+import { test } from 'node:test';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { lineOf } from './async_support';
 import { SessionTree, withTree, type ChildSession } from './support/children';
@@ -17,6 +18,7 @@ const popen = fixture('children_popen.py');
 const mp = fixture('children_mp.py');
 const forking = fixture('children_fork.py');
 const asyncChild = fixture('children_async.py');
+const raising = fixture('children_raise.py');
 
 function breakpointsAt(file: string, line: number, condition?: string): (h: Harness) => Promise<void> {
   return async (h) => {
@@ -105,6 +107,20 @@ eachPython('child processes', (py) => {
       assert.equal(await child.h.exitCode(0, 30_000), 0, 'a child that ends normally: exited 0');
     });
   });
+
+  const bareRaise = 'a bare `raise SystemExit(7)` ends the child session with exited 7 (a caught sys.exit(2) before it does not count)';
+  const bareRaiseSeen = async () => {
+    await withTree(async () => undefined, async (h, tree) => {
+      const since = h.mark();
+      await launched(tree, h, py, raising);
+      const child = await tree.session(/children_raise\.py child/);
+      assert.equal(await h.exitCode(since, 30_000), 0);
+      assert.match(h.output('stdout'), /raise exit 7/);
+      assert.equal(await child.h.exitCode(0, 30_000), 7);
+    });
+  };
+  if (py.version.startsWith('3.11.')) test(bareRaise, { skip: '3.11 has no sys.monitoring to see a SystemExit leave the main module (docs/children.md)' }, bareRaiseSeen);
+  else it(bareRaise, bareRaiseSeen);
 
   it('os.fork: the forked child opens a session and stops; the parent sees its status', async () => {
     const line = lineOf(forking, 'FORK-BREAK');

@@ -117,10 +117,15 @@ def bootstrap(spec):
                    "diagnose_json": None})
     agent.serve()
     _wait_for_parents_session(agent)
-    if debug is not None and not (kind == "-c" and _runs(target, _FORK_SERVER)):
+    fork_server = kind == "-c" and _runs(target, _FORK_SERVER)
+    if debug is not None and not fork_server:
         _register(agent, debug, _describe(kind, target))
     else:
         agent.started.set()
+    if debug is not None:
+        _defer_diagnostics()
+        if fork_server:
+            _preload_for_workers()
     agent.install_hooks()
     _report_exit_status(agent)
     _wait_at_exit(agent)
@@ -177,10 +182,57 @@ def forked(agent):
             name = _describe(kind, target) + " (fork)"
         _register(agent, debug, name)
         agent.core.backend.refresh(plans_changed=True)
+        _defer_diagnostics()
         _wait_at_exit(agent)
         _track_exits(agent)
     else:
         agent.started.set()
+
+
+def _preload_for_workers():
+    """In the fork server: what every worker's registration and session import, imported once
+    here, so that the workers it forks hold them already, as the workers of a forking parent do.
+    Each worker would otherwise import them on its own while its session starts, its first job
+    waiting meanwhile on 2 cores (docs/bench-children.md)."""
+    import json, socket   # noqa: F401,E401 (the registration's)
+    from . import core, session   # noqa: F401
+    if sys.version_info >= (3, 12):
+        from . import backend_monitoring   # noqa: F401
+    else:
+        from . import backend_hooked   # noqa: F401
+
+
+def _defer_diagnostics():
+    """A child's session asks for the diagnostics as its parent's did. They watch event loops,
+    so in a child they start with the first loop that runs there (or at once if one runs
+    already): a child that runs none, as a pool worker, gets no watchdog thread, heap walk or
+    imports for them. A fork of a child inherits the deferral."""
+    from . import diagnostics_options
+    from . import task_origins
+    from . import tasks as taskmod
+    configure = diagnostics_options.configure
+    if getattr(configure, "deferred", False):
+        return
+    pending = []
+    lock = threading.Lock()
+
+    def deferred(core, diagnose, slow_ms=None, stuck_s=None):
+        with lock:
+            pending.clear()
+            if (diagnose and not taskmod._running
+                    and "tasklens_agent.diagnostics" not in sys.modules):
+                pending.append((core, diagnose, slow_ms, stuck_s))
+                return
+        configure(core, diagnose, slow_ms, stuck_s)
+    deferred.deferred = True
+
+    def first_loop(loop, frame):
+        with lock:
+            args = pending.pop() if pending else None
+        if args is not None:
+            configure(*args)
+    task_origins.loop_watchers.append(first_loop)
+    diagnostics_options.configure = deferred
 
 
 def _wait_for_parents_session(agent):
@@ -304,8 +356,9 @@ def _describe(kind, target):
 def _report_exit_status(agent):
     """Python runs the child's program itself, so the agent does not see how it ends; the
     status is read from the ways a program ends (docs/children.md): an uncaught exception (1),
-    a SystemExit of sys.exit, exit() or quit() that left the main module (its code),
-    os._exit (`_track_exits`), else 0. Stops on an uncaught exception as `uncaught` asks."""
+    a SystemExit that left the main module (its code: `_watch_main_exit`, or on 3.11 one of
+    sys.exit, exit() or quit()), os._exit (`_track_exits`), else 0. Stops on an uncaught
+    exception as `uncaught` asks."""
     atexit.unregister(agent._report_exit)
     uncaught = []
     hook = sys.excepthook
@@ -317,6 +370,7 @@ def _report_exit_status(agent):
         hook(etype, value, tb)
     sys.excepthook = excepthook
     _track_exits(agent)
+    _watch_main_exit()
 
     def report():
         core = agent._core
@@ -328,28 +382,21 @@ def _report_exit_status(agent):
     atexit.register(report)
 
 
-_exits = {"agent": None, "raised": None, "installed": False}   # what this process saw
+_exits = {"agent": None, "raised": None, "installed": False,
+          "watched": False}     # what this process saw
 
 
 def _track_exits(agent):
-    """Wraps the calls that end a program with a status: sys.exit and site's exit()/quit()
-    (their SystemExit, if it leaves the main module, is the status), and os._exit, which ends
-    the process at once, so it reports before it goes (forked and multiprocessing children
-    leave that way). Once per process: a fork inherits the wrappers and brings its own agent."""
+    """Wraps the calls that end a program with a status: os._exit, which ends the process at
+    once, so it reports before it goes (forked and multiprocessing children leave that way),
+    and on 3.11, which has no `_watch_main_exit`, sys.exit and site's exit()/quit() (their
+    SystemExit, if it leaves the main module, is the status). Once per process: a fork
+    inherits the wrappers and brings its own agent."""
     _exits["agent"] = agent
     if _exits["installed"]:
         return
     _exits["installed"] = True
-    real_exit, real_os_exit = sys.exit, os._exit
-
-    def exit(status=None):
-        try:
-            real_exit(status)
-        except SystemExit as e:
-            _exits["raised"] = e
-            raise
-    exit.__doc__, exit.__wrapped__ = real_exit.__doc__, real_exit
-    sys.exit = exit
+    real_os_exit = os._exit
 
     def _exit(status):
         current = _exits["agent"]
@@ -361,6 +408,21 @@ def _track_exits(agent):
         real_os_exit(status)
     _exit.__doc__, _exit.__wrapped__ = real_os_exit.__doc__, real_os_exit
     os._exit = _exit
+    if sys.version_info < (3, 12):
+        _wrap_exit_calls()
+
+
+def _wrap_exit_calls():
+    real_exit = sys.exit
+
+    def exit(status=None):
+        try:
+            real_exit(status)
+        except SystemExit as e:
+            _exits["raised"] = e
+            raise
+    exit.__doc__, exit.__wrapped__ = real_exit.__doc__, real_exit
+    sys.exit = exit
 
     quitter = getattr(sys.modules.get("_sitebuiltins"), "Quitter", None)
     if quitter is not None:
@@ -375,17 +437,41 @@ def _track_exits(agent):
         quitter.__call__ = call
 
 
+def _watch_main_exit():
+    """3.12+: notes the SystemExit that leaves the program's outermost frame (the main
+    module's, run by Python or by runpy for -m), however it was raised: sys.exit, exit(), or
+    a bare `raise SystemExit(n)`; one caught on its way is never seen. An event of its own
+    sys.monitoring tool, global (an unwind cannot be asked for per code object) but only on
+    an exception leaving a frame, where the callback's first test drops all but SystemExit."""
+    if sys.version_info < (3, 12) or _exits["watched"]:
+        return
+    mon = sys.monitoring
+    tool = next((t for t in (5, 4, 3) if mon.get_tool(t) is None), None)
+    if tool is None:
+        return
+    _exits["watched"] = True
+    getframe = sys._getframe
+
+    def unwind(code, offset, exc):
+        if isinstance(exc, SystemExit) and code.co_name == "<module>":
+            frame = getframe(1)
+            outer = frame.f_back
+            if frame.f_globals.get("__name__") == "__main__" and (
+                    outer is None or outer.f_globals.get("__name__") == "runpy"):
+                _exits["raised"] = exc
+    mon.use_tool_id(tool, "tasklens exit status")
+    mon.register_callback(tool, mon.events.PY_UNWIND, unwind)
+    mon.set_events(tool, mon.events.PY_UNWIND)
+
+
 def _status():
-    """The status a normal interpreter exit leaves: the code of the last recorded SystemExit
-    if it went past the main module's top (a caught one did not), else 0. 3.11 leaves the
-    exception's traceback as it was where it was last caught (our wrapper): there the last
-    recorded one counts."""
+    """The status a normal interpreter exit leaves: the code of the SystemExit that left the
+    main module (3.12+, `_watch_main_exit`), or on 3.11 of the last one sys.exit, exit() or
+    quit() raised if it went past the main module's top: 3.11 leaves the exception's
+    traceback as it was where it was last caught (our wrapper), so a caught one counts there
+    if no later one replaced it; a bare `raise SystemExit(n)` is not seen there (0)."""
     raised = _exits["raised"]
     if raised is None:
-        return 0
-    tb = raised.__traceback__
-    if sys.version_info >= (3, 12) and (
-            tb is None or tb.tb_frame.f_globals.get("__name__") not in ("__main__", "runpy")):
         return 0
     from .runner import exit_code_of
     return exit_code_of(raised) & 0xFF

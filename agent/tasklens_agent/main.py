@@ -264,7 +264,12 @@ class Agent:
         session = Session(self, Connection(sock), mode, token)
         session.hello()
         if mode != "launch":
-            run_control_thread(session)
+            try:
+                run_control_thread(session)
+            except RuntimeError:
+                # 3.12 starts no thread once the interpreter exits: a child waiting at exit for
+                # its session (children.py) is served on this, the accepting, thread.
+                session.serve()
             return session
 
         def serve():
