@@ -42,6 +42,10 @@ SESSION_WAIT = 30.0     # the longest a stop, or the exit, waits for the child's
 _PRESET_FILTERS = ("raised", "uncaught")    # the others need diagnostics, set by a session
 
 _base = None    # what this process's children do when no debug session asks for more
+# "client": whether this process's debugger core holds the client's breakpoints and filters
+# (a debug session configured it, or the adapter answered its registration); "fork": those
+# taken just before a fork, for the child (the after-fork hook of main.py clears the core's).
+_holding = {"client": False, "fork": None}
 
 
 # --- what children do: set by this process for the ones it will start ---
@@ -56,6 +60,7 @@ def configure(args):
     """`configure`'s `subProcess`: the debug adapter's registry, or None (children keep the
     start-up rule)."""
     if isinstance(args, dict) and args.get("port"):
+        _holding["client"] = True
         _follow("debug %s:%d %s %s" % (args.get("host") or "127.0.0.1", int(args["port"]),
                                        args.get("token"),
                                        "launch" if args.get("launched") else "attach"))
@@ -63,6 +68,7 @@ def configure(args):
 
 def restore():
     """The debug session ended: children are started as before it."""
+    _holding["client"] = False
     if _base is None:
         os.environ.pop(ENV, None)
         _set_path([p for p in _path() if p != BOOTSTRAP])
@@ -134,7 +140,7 @@ def bootstrap(spec):
 def follow_forks(agent):
     """Registered last: other after-fork hooks (the backend's) must run before this one waits
     for a session that sets breakpoints."""
-    os.register_at_fork(after_in_child=lambda: forked(agent))
+    os.register_at_fork(before=lambda: _before_fork(agent), after_in_child=lambda: forked(agent))
     _hook_run_path(agent)
 
 
@@ -180,13 +186,46 @@ def forked(agent):
             name = _describe("-c", _SPAWNED).replace("spawn", "forkserver")
         else:
             name = _describe(kind, target) + " (fork)"
-        _register(agent, debug, name)
+        held, _holding["fork"] = _holding["fork"], None
+        if held is not None:
+            # The breakpoints and filters came along with the fork: the child runs on at once
+            # and registers meanwhile (a round trip to the adapter, which serves the other
+            # children's sessions too: tens of milliseconds per worker of a pool, on 2 cores).
+            _take_over(agent, held)
+            _holding["hello"] = threading.Event()
+            AgentThread(lambda: _register(agent, debug, name, preset=False),
+                        "tasklens-parent-session").start()
+        else:
+            _register(agent, debug, name)
         agent.core.backend.refresh(plans_changed=True)
         _defer_diagnostics()
         _wait_at_exit(agent)
         _track_exits(agent)
     else:
         agent.started.set()
+
+
+def _before_fork(agent):
+    """In the forking process: its breakpoint tables (replaced whole on every change, never
+    changed in place, so a reference is a snapshot) and filters, if they are the client's."""
+    core = agent._core
+    _holding["fork"] = ((core.bps.by_file, core.bps.pending, core.exception_filters)
+                        if core is not None and _holding["client"] else None)
+
+
+def _take_over(agent, held):
+    """In the forked child: the forking process's breakpoints, as `_preset` would set them from
+    the adapter's answer (line breakpoints with their hits counted afresh, `raised` and
+    `uncaught`)."""
+    import itertools
+    by_file, pending, filters = held
+    for bps in [bps for table in by_file.values() for bps in table.values()] + list(
+            pending.values()):
+        for bp in bps:
+            bp.hit_counter = itertools.count(1)
+    core = agent.core
+    core.bps.by_file, core.bps.pending = by_file, pending
+    core.exception_filters = frozenset(f for f in filters if f in _PRESET_FILTERS)
 
 
 def _preload_for_workers():
@@ -279,7 +318,9 @@ def _preset(agent, reply):
                                        if f in _PRESET_FILTERS)
 
 
-def _register(agent, debug, name):
+def _register(agent, debug, name, preset=True):
+    """Says hello to the adapter's registry and, with `preset`, takes the breakpoints of its
+    answer; then watches that connection on a thread (this one, without `preset`)."""
     import json     # here: a program under `tasklens run` needs neither module (main.py)
     import socket
     host, port, token, launched = debug
@@ -294,8 +335,13 @@ def _register(agent, debug, name):
     except (OSError, ValueError):   # the adapter is gone already: nobody will debug this child
         agent.started.set()
         return
-    if isinstance(reply, dict):
+    finally:
+        hello = _holding.pop("hello", None)
+        if hello is not None:
+            hello.set()
+    if preset and isinstance(reply, dict):
         _preset(agent, reply)
+    _holding["client"] = True
 
     def watch():
         with sock, lines:
@@ -312,7 +358,10 @@ def _register(agent, debug, name):
         if session is not None:
             session.conn.close()
         agent.started.set()
-    AgentThread(watch, "tasklens-parent-session").start()
+    if preset:
+        AgentThread(watch, "tasklens-parent-session").start()
+    else:
+        watch()
 
 
 def _target():
@@ -399,10 +448,14 @@ def _track_exits(agent):
     real_os_exit = os._exit
 
     def _exit(status):
+        hello = _holding.get("hello")
+        if hello is not None:   # a fork registering on a thread: not gone unseen
+            hello.wait(REGISTER_TIMEOUT)
         current = _exits["agent"]
+        if current is not None and _holding["client"]:
+            current.started.wait(SESSION_WAIT)      # its session sees it end
         core = current._core if current is not None else None
         if core is not None and core.conn is not None:
-            current.started.wait(SESSION_WAIT)
             core.event("programExited", {
                 "exitCode": status & 0xFF if isinstance(status, int) else 1})
         real_os_exit(status)
