@@ -14,7 +14,9 @@ Who runs where:
   adapter answers with the client's line breakpoints and exception filters, and asks the
   client for a session that attaches there (DAP startDebugging). The child's code runs at once
   with those breakpoints; a stop before that session's `start` (the client's own breakpoints
-  sent, the client ready to show it) waits for it, and so does the child's exit.
+  sent, the client ready to show it) waits for it, and so does the child's exit. A fork of a
+  process that holds the client's breakpoints takes them from the fork and registers on a
+  thread, its code running meanwhile.
   That registry connection stays open on a thread of its own: closed by the adapter (the
   parent session ended), the child of a launched program ends (status 1) and the child of an
   attached one lets its session go and runs on; `{"undebugged": true}` from the adapter (the
@@ -27,6 +29,7 @@ import os
 import sys
 import threading
 
+from . import child_exits
 from .threads import AgentThread
 
 ENV = "TASKLENS_SUBPROCESS"
@@ -133,7 +136,7 @@ def bootstrap(spec):
         if fork_server:
             _preload_for_workers()
     agent.install_hooks()
-    _report_exit_status(agent)
+    child_exits.report(agent, _before_os_exit)
     _wait_at_exit(agent)
 
 
@@ -200,7 +203,7 @@ def forked(agent):
         agent.core.backend.refresh(plans_changed=True)
         _defer_diagnostics()
         _wait_at_exit(agent)
-        _track_exits(agent)
+        child_exits.track(agent, _before_os_exit)
     else:
         agent.started.set()
 
@@ -402,129 +405,12 @@ def _describe(kind, target):
     return text if len(text) <= _NAME_LIMIT else text[:_NAME_LIMIT - 1] + "…"
 
 
-def _report_exit_status(agent):
-    """Python runs the child's program itself, so the agent does not see how it ends; the
-    status is read from the ways a program ends (docs/children.md): an uncaught exception (1),
-    a SystemExit that left the main module (its code: `_watch_main_exit`, or on 3.11 one of
-    sys.exit, exit() or quit()), os._exit (`_track_exits`), else 0. Stops on an uncaught
-    exception as `uncaught` asks."""
-    atexit.unregister(agent._report_exit)
-    uncaught = []
-    hook = sys.excepthook
-
-    def excepthook(etype, value, tb):
-        uncaught.append(1)
-        if value is not None:
-            agent._on_uncaught(value)
-        hook(etype, value, tb)
-    sys.excepthook = excepthook
-    _track_exits(agent)
-    _watch_main_exit()
-
-    def report():
-        core = agent._core
-        if core is None:
-            return      # no debugger ever connected
-        if os.getpid() == agent.discovery_pid:
-            core.event("programExited", {"exitCode": 1 if uncaught else _status()})
-        core.backend.shutdown()
-    atexit.register(report)
-
-
-_exits = {"agent": None, "raised": None, "installed": False,
-          "watched": False}     # what this process saw
-
-
-def _track_exits(agent):
-    """Wraps the calls that end a program with a status: os._exit, which ends the process at
-    once, so it reports before it goes (forked and multiprocessing children leave that way),
-    and on 3.11, which has no `_watch_main_exit`, sys.exit and site's exit()/quit() (their
-    SystemExit, if it leaves the main module, is the status). Once per process: a fork
-    inherits the wrappers and brings its own agent."""
-    _exits["agent"] = agent
-    if _exits["installed"]:
-        return
-    _exits["installed"] = True
-    real_os_exit = os._exit
-
-    def _exit(status):
-        hello = _holding.get("hello")
-        if hello is not None:   # a fork registering on a thread: not gone unseen
-            hello.wait(REGISTER_TIMEOUT)
-        current = _exits["agent"]
-        if current is not None and _holding["client"]:
-            current.started.wait(SESSION_WAIT)      # its session sees it end
-        core = current._core if current is not None else None
-        if core is not None and core.conn is not None:
-            core.event("programExited", {
-                "exitCode": status & 0xFF if isinstance(status, int) else 1})
-        real_os_exit(status)
-    _exit.__doc__, _exit.__wrapped__ = real_os_exit.__doc__, real_os_exit
-    os._exit = _exit
-    if sys.version_info < (3, 12):
-        _wrap_exit_calls()
-
-
-def _wrap_exit_calls():
-    real_exit = sys.exit
-
-    def exit(status=None):
-        try:
-            real_exit(status)
-        except SystemExit as e:
-            _exits["raised"] = e
-            raise
-    exit.__doc__, exit.__wrapped__ = real_exit.__doc__, real_exit
-    sys.exit = exit
-
-    quitter = getattr(sys.modules.get("_sitebuiltins"), "Quitter", None)
-    if quitter is not None:
-        real_call = quitter.__call__
-
-        def call(self, code=None):
-            try:
-                real_call(self, code)
-            except SystemExit as e:
-                _exits["raised"] = e
-                raise
-        quitter.__call__ = call
-
-
-def _watch_main_exit():
-    """3.12+: notes the SystemExit that leaves the program's outermost frame (the main
-    module's, run by Python or by runpy for -m), however it was raised: sys.exit, exit(), or
-    a bare `raise SystemExit(n)`; one caught on its way is never seen. An event of its own
-    sys.monitoring tool, global (an unwind cannot be asked for per code object) but only on
-    an exception leaving a frame, where the callback's first test drops all but SystemExit."""
-    if sys.version_info < (3, 12) or _exits["watched"]:
-        return
-    mon = sys.monitoring
-    tool = next((t for t in (5, 4, 3) if mon.get_tool(t) is None), None)
-    if tool is None:
-        return
-    _exits["watched"] = True
-    getframe = sys._getframe
-
-    def unwind(code, offset, exc):
-        if isinstance(exc, SystemExit) and code.co_name == "<module>":
-            frame = getframe(1)
-            outer = frame.f_back
-            if frame.f_globals.get("__name__") == "__main__" and (
-                    outer is None or outer.f_globals.get("__name__") == "runpy"):
-                _exits["raised"] = exc
-    mon.use_tool_id(tool, "tasklens exit status")
-    mon.register_callback(tool, mon.events.PY_UNWIND, unwind)
-    mon.set_events(tool, mon.events.PY_UNWIND)
-
-
-def _status():
-    """The status a normal interpreter exit leaves: the code of the SystemExit that left the
-    main module (3.12+, `_watch_main_exit`), or on 3.11 of the last one sys.exit, exit() or
-    quit() raised if it went past the main module's top: 3.11 leaves the exception's
-    traceback as it was where it was last caught (our wrapper), so a caught one counts there
-    if no later one replaced it; a bare `raise SystemExit(n)` is not seen there (0)."""
-    raised = _exits["raised"]
-    if raised is None:
-        return 0
-    from .runner import exit_code_of
-    return exit_code_of(raised) & 0xFF
+def _before_os_exit(agent):
+    """What a child's os._exit waits for (child_exits.py): its registration, if a thread is
+    still at it (a fork: it must not go unseen), then, if registered, its session, which sees
+    it end."""
+    hello = _holding.get("hello")
+    if hello is not None:
+        hello.wait(REGISTER_TIMEOUT)
+    if _holding["client"]:
+        agent.started.wait(SESSION_WAIT)
