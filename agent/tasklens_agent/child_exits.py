@@ -10,6 +10,8 @@ import atexit
 import os
 import sys
 
+SESSION_WAIT = 30.0     # the longest a stop, or the exit, waits for the child's own session
+
 
 def report(agent, before_os_exit):
     """Python runs the child's program itself, so the agent does not see how it ends; the
@@ -63,6 +65,7 @@ def track(agent, before_os_exit):
             _exits["before"](current)
         core = current._core if current is not None else None
         if core is not None and core.conn is not None:
+            current.started.wait(SESSION_WAIT)
             core.event("programExited", {
                 "exitCode": status & 0xFF if isinstance(status, int) else 1})
         real_os_exit(status)

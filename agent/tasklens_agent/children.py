@@ -41,7 +41,7 @@ _SPAWNED = "from multiprocessing.spawn import"
 _LAUNCHER = os.path.join(os.path.dirname(BOOTSTRAP), "launch.py")
 _NAME_LIMIT = 100
 REGISTER_TIMEOUT = 10.0
-SESSION_WAIT = 30.0     # the longest a stop, or the exit, waits for the child's own session
+SESSION_WAIT = child_exits.SESSION_WAIT
 _PRESET_FILTERS = ("raised", "uncaught")    # the others need diagnostics, set by a session
 
 _base = None    # what this process's children do when no debug session asks for more
@@ -406,11 +406,10 @@ def _describe(kind, target):
 
 
 def _before_os_exit(agent):
-    """What a child's os._exit waits for (child_exits.py): its registration, if a thread is
-    still at it (a fork: it must not go unseen), then, if registered, its session, which sees
-    it end."""
+    """What a child's os._exit waits for first (child_exits.py): its registration, if a thread
+    is still at it (a fork), so that the adapter hears of it. Not for a session that has not
+    connected yet: a pool's workers would hold its shutdown until every worker's session has
+    started, which for a client that starts an adapter per session takes seconds."""
     hello = _holding.get("hello")
     if hello is not None:
         hello.wait(REGISTER_TIMEOUT)
-    if _holding["client"]:
-        agent.started.wait(SESSION_WAIT)
