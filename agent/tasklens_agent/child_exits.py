@@ -13,7 +13,7 @@ import sys
 SESSION_WAIT = 30.0     # the longest a stop, or the exit, waits for the child's own session
 
 
-def report(agent, before_os_exit):
+def report(agent):
     """Python runs the child's program itself, so the agent does not see how it ends; the
     status is read from the ways a program ends (docs/children.md): an uncaught exception (1),
     a SystemExit that left the main module (its code: `_watch_main_exit`, or on 3.11 one of
@@ -29,7 +29,7 @@ def report(agent, before_os_exit):
             agent._on_uncaught(value)
         hook(etype, value, tb)
     sys.excepthook = excepthook
-    track(agent, before_os_exit)
+    track(agent)
     _watch_main_exit()
 
     def report():
@@ -42,18 +42,17 @@ def report(agent, before_os_exit):
     atexit.register(report)
 
 
-_exits = {"agent": None, "before": None, "raised": None, "installed": False,
+_exits = {"agent": None, "raised": None, "installed": False,
           "watched": False}     # what this process saw
 
 
-def track(agent, before_os_exit):
+def track(agent):
     """Wraps the calls that end a program with a status: os._exit, which ends the process at
     once, so it reports before it goes (forked and multiprocessing children leave that way),
-    after `before_os_exit(agent)` (children.py: its session must see it end),
     and on 3.11, which has no `_watch_main_exit`, sys.exit and site's exit()/quit() (their
     SystemExit, if it leaves the main module, is the status). Once per process: a fork
     inherits the wrappers and brings its own agent."""
-    _exits["agent"], _exits["before"] = agent, before_os_exit
+    _exits["agent"] = agent
     if _exits["installed"]:
         return
     _exits["installed"] = True
@@ -61,8 +60,6 @@ def track(agent, before_os_exit):
 
     def _exit(status):
         current = _exits["agent"]
-        if current is not None:
-            _exits["before"](current)
         core = current._core if current is not None else None
         if core is not None and core.conn is not None:
             current.started.wait(SESSION_WAIT)

@@ -14,9 +14,7 @@ Who runs where:
   adapter answers with the client's line breakpoints and exception filters, and asks the
   client for a session that attaches there (DAP startDebugging). The child's code runs at once
   with those breakpoints; a stop before that session's `start` (the client's own breakpoints
-  sent, the client ready to show it) waits for it, and so does the child's exit. A fork of a
-  process that holds the client's breakpoints takes them from the fork and registers on a
-  thread, its code running meanwhile.
+  sent, the client ready to show it) waits for it, and so does the child's exit.
   That registry connection stays open on a thread of its own: closed by the adapter (the
   parent session ended), the child of a launched program ends (status 1) and the child of an
   attached one lets its session go and runs on; `{"undebugged": true}` from the adapter (the
@@ -45,10 +43,6 @@ SESSION_WAIT = child_exits.SESSION_WAIT
 _PRESET_FILTERS = ("raised", "uncaught")    # the others need diagnostics, set by a session
 
 _base = None    # what this process's children do when no debug session asks for more
-# "client": whether this process's debugger core holds the client's breakpoints and filters
-# (a debug session configured it, or the adapter answered its registration); "fork": those
-# taken just before a fork, for the child (the after-fork hook of main.py clears the core's).
-_holding = {"client": False, "fork": None}
 
 
 # --- what children do: set by this process for the ones it will start ---
@@ -63,7 +57,6 @@ def configure(args):
     """`configure`'s `subProcess`: the debug adapter's registry, or None (children keep the
     start-up rule)."""
     if isinstance(args, dict) and args.get("port"):
-        _holding["client"] = True
         _follow("debug %s:%d %s %s" % (args.get("host") or "127.0.0.1", int(args["port"]),
                                        args.get("token"),
                                        "launch" if args.get("launched") else "attach"))
@@ -71,7 +64,6 @@ def configure(args):
 
 def restore():
     """The debug session ended: children are started as before it."""
-    _holding["client"] = False
     if _base is None:
         os.environ.pop(ENV, None)
         _set_path([p for p in _path() if p != BOOTSTRAP])
@@ -136,14 +128,14 @@ def bootstrap(spec):
         if fork_server:
             _preload_for_workers()
     agent.install_hooks()
-    child_exits.report(agent, _before_os_exit)
+    child_exits.report(agent)
     _wait_at_exit(agent)
 
 
 def follow_forks(agent):
     """Registered last: other after-fork hooks (the backend's) must run before this one waits
     for a session that sets breakpoints."""
-    os.register_at_fork(before=lambda: _before_fork(agent), after_in_child=lambda: forked(agent))
+    os.register_at_fork(after_in_child=lambda: forked(agent))
     _hook_run_path(agent)
 
 
@@ -189,46 +181,13 @@ def forked(agent):
             name = _describe("-c", _SPAWNED).replace("spawn", "forkserver")
         else:
             name = _describe(kind, target) + " (fork)"
-        held, _holding["fork"] = _holding["fork"], None
-        if held is not None:
-            # The breakpoints and filters came along with the fork: the child runs on at once
-            # and registers meanwhile (a round trip to the adapter, which serves the other
-            # children's sessions too: tens of milliseconds per worker of a pool, on 2 cores).
-            _take_over(agent, held)
-            _holding["hello"] = threading.Event()
-            AgentThread(lambda: _register(agent, debug, name, preset=False),
-                        "tasklens-parent-session").start()
-        else:
-            _register(agent, debug, name)
+        _register(agent, debug, name)
         agent.core.backend.refresh(plans_changed=True)
         _defer_diagnostics()
         _wait_at_exit(agent)
-        child_exits.track(agent, _before_os_exit)
+        child_exits.track(agent)
     else:
         agent.started.set()
-
-
-def _before_fork(agent):
-    """In the forking process: its breakpoint tables (replaced whole on every change, never
-    changed in place, so a reference is a snapshot) and filters, if they are the client's."""
-    core = agent._core
-    _holding["fork"] = ((core.bps.by_file, core.bps.pending, core.exception_filters)
-                        if core is not None and _holding["client"] else None)
-
-
-def _take_over(agent, held):
-    """In the forked child: the forking process's breakpoints, as `_preset` would set them from
-    the adapter's answer (line breakpoints with their hits counted afresh, `raised` and
-    `uncaught`)."""
-    import itertools
-    by_file, pending, filters = held
-    for bps in [bps for table in by_file.values() for bps in table.values()] + list(
-            pending.values()):
-        for bp in bps:
-            bp.hit_counter = itertools.count(1)
-    core = agent.core
-    core.bps.by_file, core.bps.pending = by_file, pending
-    core.exception_filters = frozenset(f for f in filters if f in _PRESET_FILTERS)
 
 
 def _preload_for_workers():
@@ -321,9 +280,7 @@ def _preset(agent, reply):
                                        if f in _PRESET_FILTERS)
 
 
-def _register(agent, debug, name, preset=True):
-    """Says hello to the adapter's registry and, with `preset`, takes the breakpoints of its
-    answer; then watches that connection on a thread (this one, without `preset`)."""
+def _register(agent, debug, name):
     import json     # here: a program under `tasklens run` needs neither module (main.py)
     import socket
     host, port, token, launched = debug
@@ -338,13 +295,8 @@ def _register(agent, debug, name, preset=True):
     except (OSError, ValueError):   # the adapter is gone already: nobody will debug this child
         agent.started.set()
         return
-    finally:
-        hello = _holding.pop("hello", None)
-        if hello is not None:
-            hello.set()
-    if preset and isinstance(reply, dict):
+    if isinstance(reply, dict):
         _preset(agent, reply)
-    _holding["client"] = True
 
     def watch():
         with sock, lines:
@@ -361,10 +313,7 @@ def _register(agent, debug, name, preset=True):
         if session is not None:
             session.conn.close()
         agent.started.set()
-    if preset:
-        AgentThread(watch, "tasklens-parent-session").start()
-    else:
-        watch()
+    AgentThread(watch, "tasklens-parent-session").start()
 
 
 def _target():
@@ -403,13 +352,3 @@ def _describe(kind, target):
                         + ([target] if kind == "-m" else []) + sys.argv[1:])
     text = "%s %s" % (os.path.basename(sys.executable), text)
     return text if len(text) <= _NAME_LIMIT else text[:_NAME_LIMIT - 1] + "…"
-
-
-def _before_os_exit(agent):
-    """What a child's os._exit waits for first (child_exits.py): its registration, if a thread
-    is still at it (a fork), so that the adapter hears of it. Not for a session that has not
-    connected yet: a pool's workers would hold its shutdown until every worker's session has
-    started, which for a client that starts an adapter per session takes seconds."""
-    hello = _holding.get("hello")
-    if hello is not None:
-        hello.wait(REGISTER_TIMEOUT)
