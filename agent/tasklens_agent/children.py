@@ -195,12 +195,13 @@ def _preload_for_workers():
     here, so that the workers it forks hold them already, as the workers of a forking parent do.
     Each worker would otherwise import them on its own while its session starts, its first job
     waiting meanwhile on 2 cores (docs/bench-children.md)."""
-    import json, socket   # noqa: F401,E401 (the registration's)
-    from . import core, session   # noqa: F401
+    import json     # the registration's
+    import socket
+    from . import core, session
     if sys.version_info >= (3, 12):
-        from . import backend_monitoring   # noqa: F401
+        from . import backend_monitoring
     else:
-        from . import backend_hooked   # noqa: F401
+        from . import backend_hooked
 
 
 def _defer_diagnostics():
