@@ -27,6 +27,7 @@ _monotonic = time.monotonic
 _records = {}       # id(loop) -> LoopRecord
 _records_lock = threading.Lock()
 _HANDLE_RUN = None  # the code object of asyncio.events.Handle._run
+STEP_CODES = set()  # other handles' `_run` that steps start in (tasktime_handle.py's)
 excused = {}        # thread ident -> seconds the agent itself spent inside steps there
 excusing = {}       # thread ident -> since when the agent runs inside a step there
 _users = set()     # who needs the records now (use/leave)
@@ -223,7 +224,7 @@ def step_frames(rec, frame):
     frames = []
     base = rec.base_frame
     while frame is not None:
-        if rec.selector and frame.f_code is handle_run:
+        if rec.selector and (frame.f_code is handle_run or frame.f_code in STEP_CODES):
             return frame, frames
         if not rec.selector and frame.f_back is base and base is not None:
             frames.append(frame)

@@ -24,6 +24,7 @@ import sys
 import threading
 import time
 
+from . import looptime
 from . import usercode
 from .saferepr import safe_str
 from .threads import hidden
@@ -40,7 +41,8 @@ def drivable(asyncio, loop):
     frame, child = sys._getframe(1), None
     while frame is not None:
         if frame.f_code is asyncio.BaseEventLoop._run_once.__code__:
-            return child is not None and child.f_code is asyncio.events.Handle._run.__code__
+            return child is not None and (child.f_code is asyncio.events.Handle._run.__code__
+                                          or child.f_code in looptime.STEP_CODES)
         frame, child = frame.f_back, frame
     return False
 

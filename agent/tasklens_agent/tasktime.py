@@ -5,17 +5,20 @@ exactly needs a hook per step, which costs about as much as a short step, so it 
 only while someone asks (a `top` connection holds a lease, `--trace` holds one for the whole
 run) and off again when the last lease ends: a plain run pays nothing.
 
-The hook is the loop's own `call_soon`, replaced on the loop's class while counting (once per
-class, restored exactly when the last lease ends; a class that takes no attribute gets it on
-the loop object). Every task step, C Task or Python, asyncio's loops or uvloop's, is scheduled
-through it by a method lookup on the loop (the task's first step, each wake-up from a future,
-`sleep(0)`), with a callback whose `__self__` is the task. The callback is wrapped in a `_Step`
-(a `functools.partial`: made in C, no Python frame to create it) that times the step; the
-wrapper's `__self__` and repr stay those of the callback, as the diagnostics read
-them. Timers set through `call_later`/`call_at` are wrapped too, so a wake from inside one is
-told apart (a timer) from one made by a task step or by I/O. Tasks that existed before the
-hook are adopted at their next wake; an eager task's first step (3.12+) runs inside its
-creator's step and is counted there, as the loop sees it. Times are `looptime`'s clock.
+The hook is where the loop schedules a callback, replaced on the loop's class while counting
+(once per class, restored exactly when the last lease ends; a class that takes no attribute
+gets it on the loop object). Every task step, C Task or Python, asyncio's loops or uvloop's, is
+scheduled there (the task's first step, each wake-up from a future, `sleep(0)`), with a
+callback whose `__self__` is the task. On asyncio's own loops that place is `_call_soon`, and
+the step runs in a handle that times it inline (tasktime_handle.py: no frame of ours per
+step). Elsewhere (uvloop, whose handles are its own, or a loop class of its own) it is the
+loop's `call_soon`, and the callback is wrapped in a `_Step` (a `functools.partial`: made in C,
+no Python frame to create it) that times the step; the wrapper's `__self__` and repr stay those
+of the callback, as the diagnostics read them. Timers set through `call_later`/`call_at` are
+wrapped too, so a wake from inside one is told apart (a timer) from one made by a task step or
+by I/O. Tasks that existed before the hook are adopted at their next wake; an eager task's
+first step (3.12+) runs inside its creator's step and is counted there, as the loop sees it.
+Times are `looptime`'s clock.
 """
 import array
 import collections
@@ -28,14 +31,18 @@ import weakref
 
 from . import looptime
 from . import tasks as taskmod
+from . import tasktime_handle
 
-_clock = looptime._monotonic
+_clock = clock = looptime._monotonic
+by_task = {}            # id(task) -> TaskTimes, of every loop counted: the hook's one lookup
 _leases = set()
 _lock = threading.Lock()
 _timed = {}             # id(loop) -> LoopTimes, while counting
 _NAMES = ("call_soon", "call_later", "call_at")
+_ASYNCIO_NAMES = ("_call_soon", "call_later", "call_at")
+_asyncio_hook = None    # (its _call_soon, its handle class), once made
 _EMPTY_HIST = bytes(8 * 32)
-_classes = {}           # loop class wrapped -> its call_soon, call_later, call_at before
+_classes = {}           # loop class wrapped -> {name: method before} of the names wrapped
 _owned = {}             # loop class wrapped -> those of them its own dict held before
 _serials = itertools.count(1)
 FINISHED_KEPT = 256
@@ -48,10 +55,12 @@ class TaskTimes:
     """One task's counters. `ref` is a weak reference: a record never keeps its task alive."""
     __slots__ = ("ref", "key", "serial", "busy", "sched", "polls", "wakes", "self_wakes", "ready_at",
                  "first_seen", "last_end", "max_step", "hist", "finished", "outcome", "name",
-                 "__weakref__")
+                 "lt", "waker", "__weakref__")
 
-    def __init__(self, task, now):
+    def __init__(self, task, now, lt):
         self.ref = weakref.ref(task)
+        self.lt = lt                        # its loop's LoopTimes
+        self.waker = 0                      # the step that made it ready last (trace)
         self.key = id(task)                 # for lookups: ids are reused once a task is gone
         self.serial = next(_serials)        # for records that outlive the task (trace.py)
         self.busy = self.sched = self.max_step = 0.0
@@ -89,8 +98,8 @@ class LoopTimes:
         self.active = True
 
     def adopt(self, task, now):
-        st = TaskTimes(task, now)
-        self.stats[id(task)] = st
+        st = TaskTimes(task, now, self)
+        self.stats[id(task)] = by_task[id(task)] = st
         if trace_sink is not None:
             trace_sink.task_seen(self, st, task, now)
         return st
@@ -109,6 +118,8 @@ class _Step(functools.partial):
 
 
 def _run_step(fn, task, st, lt, waker, *args):
+    """A step scheduled through a wrapped `call_soon` (not asyncio's own loops: those time it
+    in tasktime_handle's handle, as this does)."""
     start = _clock()
     ready = st.ready_at
     if ready is not None:
@@ -136,10 +147,12 @@ def _run_step(fn, task, st, lt, waker, *args):
         except IndexError:      # a step of 36 minutes or more
             st.hist[-1] += 1
         sink = trace_sink
-        if sink is not None:    # a tuple in its ring buffer, no call of Python code
-            sink.add_step((lt.key, seq, start, end, st.serial, waker, ready))
+        if sink is not None:    # seven numbers in its ring buffer, no call of Python code
+            sink.add_step((lt.key, seq, start, end, st.serial, waker, -1.0 if ready is None else ready))
+            if not seq & 1023:
+                sink.trim()
         if task.done():
-            _finish(lt, st, task, end)
+            finish(lt, st, task, end)
 
 
 def _run_timer(fn, lt, *args):
@@ -155,7 +168,7 @@ def _run_timer(fn, lt, *args):
             sink.add_callback((lt.key, seq, start, _clock(), getattr(fn, "__qualname__", "timer")))
 
 
-def _finish(lt, st, task, now):
+def finish(lt, st, task, now):
     st.finished = now
     try:
         st.name = task.get_name()
@@ -165,6 +178,8 @@ def _finish(lt, st, task, now):
     except Exception:
         st.outcome = "ok"
     lt.stats.pop(st.key, None)
+    if by_task.get(st.key) is st:
+        del by_task[st.key]
     lt.finished.append(st)
     if trace_sink is not None:
         trace_sink.task_done(lt, st, now)
@@ -176,30 +191,43 @@ def _task_types():
     return tuple(k for k in kinds if isinstance(k, type))
 
 
+def adopt_at_wake(owner, loop):
+    """The counters of `owner`, a callback's `__self__` seen as it is scheduled on `loop`: a
+    task first seen now gets them if its loop is counted; anything else gets None."""
+    if not isinstance(owner, _task_kinds):
+        return None
+    lt = _timed.get(id(loop))
+    if lt is None or lt.loop_ref() is not loop:
+        return None
+    return lt.adopt(owner, _clock())
+
+
+_task_kinds = ()    # asyncio's task classes, once loaded
+
+
 def _wrappers(originals):
-    """call_soon, call_later, call_at in front of `originals` (the class's): each looks up the
-    LoopTimes of the loop it is called on, and passes straight through for a loop not counted."""
-    task_types = _task_types()
+    """call_soon (or asyncio's _call_soon), call_later, call_at in front of `originals` (the
+    class's): each passes straight through for a loop not counted."""
     timed_get, clock, step, run_step, run_timer = _timed.get, _clock, _Step, _run_step, _run_timer
-    original, later, at = originals["call_soon"], originals["call_later"], originals["call_at"]
+    by_task_get = by_task.get
+    original, later, at = originals.get("call_soon"), originals["call_later"], originals["call_at"]
 
     def call_soon(self, callback, *args, context=None):
         owner = getattr(callback, "__self__", None)
-        if owner is not None and isinstance(owner, task_types):
-            lt = timed_get(id(self))
-            if lt is not None:
+        if owner is not None:
+            st = by_task_get(id(owner))
+            if st is None or st.ref() is not owner:
+                st = adopt_at_wake(owner, self)
+            if st is not None:
                 now = clock()
-                st = lt.stats.get(id(owner))
-                if st is None or st.ref() is not owner:
-                    st = lt.adopt(owner, now)
+                lt = st.lt
                 st.wakes += 1
                 current = lt.current
                 if current is st:
                     st.self_wakes += 1
                 if st.ready_at is None:
                     st.ready_at = now
-                callback = step(run_step, callback, owner, st, lt,
-                                lt.current_seq if current is not None else 0)
+                callback = step(run_step, callback, owner, st, lt, lt.current_seq or 0)
         if args:
             return original(self, callback, *args, context=context)
         return original(self, callback, context=context)    # no tuple and dict made to call it
@@ -217,10 +245,28 @@ def _wrappers(originals):
             if lt is not None:
                 callback = step(run_timer, callback, lt)
         return at(self, when, callback, *args, context=context)
-    wrappers = {"call_soon": call_soon, "call_later": call_later, "call_at": call_at}
+    wrappers = {"call_later": call_later, "call_at": call_at}
+    if "_call_soon" in originals:
+        wrappers["_call_soon"] = _asyncio_hook[0]
+    else:
+        wrappers["call_soon"] = call_soon
     for fn in wrappers.values():
         fn._tasklens_time = True
     return wrappers
+
+
+def _names(cls):
+    """The methods to wrap on `cls`: `_call_soon` where it is asyncio's BaseEventLoop's own
+    (tasktime_handle.py), `call_soon` anywhere else; and the timers'."""
+    global _asyncio_hook, _task_kinds
+    _task_kinds = _task_types()
+    base = getattr(sys.modules.get("asyncio.base_events"), "BaseEventLoop", None)
+    inner = base.__dict__.get("_call_soon") if base is not None else None
+    if inner is None or getattr(cls, "_call_soon", None) is not inner:
+        return _NAMES
+    if _asyncio_hook is None:
+        _asyncio_hook = tasktime_handle.build(sys.modules[__name__])
+    return _ASYNCIO_NAMES
 
 
 def _install(loop, lt):
@@ -231,20 +277,21 @@ def _install(loop, lt):
     # a subclass of a class wrapped already inherits the wrappers, which find any loop
     originals = next((_classes[c] for c in cls.__mro__ if c in _classes), None)
     if originals is None:
-        originals = {name: getattr(cls, name, None) for name in _NAMES}
+        names = _names(cls)
+        originals = {name: getattr(cls, name, None) for name in names}
         if any(fn is None or getattr(fn, "_tasklens_time", False) for fn in originals.values()):
             return False
         wrappers = _wrappers(originals)
-        own = {name: cls.__dict__[name] for name in _NAMES if name in cls.__dict__}
+        own = {name: cls.__dict__[name] for name in names if name in cls.__dict__}
         try:
-            for name in _NAMES:
+            for name in names:
                 setattr(cls, name, wrappers[name])
             _classes[cls] = originals
             _owned[cls] = own
         except (TypeError, AttributeError):
             _restore(cls, own)
             try:
-                for name in _NAMES:
+                for name in names:
                     setattr(loop, name, types.MethodType(wrappers[name], loop))
             except (TypeError, AttributeError):
                 return False
@@ -261,7 +308,7 @@ def _restore(target, own):
     """Take our wrappers off `target` (a class, or a loop object), putting back what its own
     dict held before; a wrapper someone put over ours since is left where it is."""
     mine = getattr(target, "__dict__", None) or {}
-    for name in _NAMES:
+    for name in _NAMES + _ASYNCIO_NAMES[:1]:
         if not getattr(mine.get(name), "_tasklens_time", False):
             continue
         if name in own:
@@ -335,6 +382,7 @@ def release(owner):
             return
         timed = list(_timed.values())
         _timed.clear()
+        by_task.clear()
         owned = list(_owned.items())
         _classes.clear()
         _owned.clear()

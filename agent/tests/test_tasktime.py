@@ -25,6 +25,9 @@ class Sink:
     def lag(self, lt, now, late):
         pass
 
+    def trim(self):
+        pass
+
 
 async def hops(n):
     for _ in range(n):
@@ -136,16 +139,49 @@ class TaskTimeTest(unittest.TestCase):
     def test_release_puts_the_loop_back(self):
         async def body(loop):
             cls = type(loop)
-            self.assertNotIn("call_soon", loop.__dict__)    # on the class, not the object
-            self.assertTrue(cls.call_soon._tasklens_time)
+            self.assertNotIn("_call_soon", loop.__dict__)   # on the class, not the object
+            self.assertTrue(cls._call_soon._tasklens_time)
             tasktime.release(self.owner)
-            for name in ("call_soon", "call_later", "call_at"):
+            for name in ("_call_soon", "call_soon", "call_later", "call_at"):
                 self.assertNotIn(name, cls.__dict__)
                 self.assertIs(getattr(cls, name), getattr(asyncio.BaseEventLoop, name))
             t = asyncio.create_task(hops(2))
             await t
             self.assertIsNone(self.stats_or_none(t))
         self.run_counted(body)
+
+    def test_a_step_runs_in_the_loop_handle_with_no_frame_between(self):
+        seen = []
+
+        async def step():
+            frame = sys._getframe().f_back
+            seen.append((frame.f_code.co_name, frame.f_back.f_code.co_name, type(frame.f_locals["self"])))
+
+        async def body(loop):
+            t = asyncio.create_task(step())
+            await t
+            return t
+        t = self.run_counted(body)
+        self.assertEqual(seen[0][:2], ("_run", "_run_once"))
+        self.assertIsInstance(seen[0][2], type)     # asyncio's handle class, one slot more
+        self.assertTrue(issubclass(seen[0][2], asyncio.Handle))
+        self.assertEqual(seen[0][2].__name__, "Handle")
+        self.assertEqual(self.stats(t).polls, 1)
+
+    def test_a_task_method_that_raises_is_reported_as_asyncio_does(self):
+        reported = []
+
+        async def body(loop):
+            loop.set_exception_handler(lambda loop, context: reported.append(context))
+            t = asyncio.create_task(asyncio.sleep(0.01), name="sleeper")
+            loop.call_soon(t.set_name)      # a TypeError: no name given
+            await t
+            return t
+        self.run_counted(body)
+        self.assertEqual(len(reported), 1)
+        self.assertIn("Exception in callback", reported[0]["message"])
+        self.assertIsInstance(reported[0]["exception"], TypeError)
+        self.assertIsInstance(reported[0]["handle"], asyncio.Handle)
 
     def test_a_subclass_of_a_loop_class_counted_already(self):
         class Sub(asyncio.SelectorEventLoop):

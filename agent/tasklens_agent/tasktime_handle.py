@@ -1,0 +1,125 @@
+"""tasktime's hook on asyncio's own loops: a task step costs no Python frame of ours.
+
+asyncio runs each ready callback through `Handle._run`, a Python frame it pays anyway, and
+schedules it through `BaseEventLoop._call_soon`, another. While counting, `_call_soon` is
+replaced on the loop's class by `call_soon` below, which does what asyncio's does (make the
+handle, append it to the ready queue) and, for a task's step or wake-up, the counting of a
+wake; such a handle is a `TimedHandle`, asyncio's Handle with one slot more (the task's
+counters) and a `_run` that times the step inline. So a counted step costs the clock reads and
+the counter updates, not a wrapper object and two calls (tasktime's `_Step` path, kept for
+uvloop and loop classes of their own, whose handles are not asyncio's). Every other callback
+gets asyncio's own Handle and runs as it would without tasklens.
+
+Who runs where: both run on the loop's thread; topview reads the counters from the control
+thread (tasktime.py).
+"""
+import sys
+
+from . import looptime
+
+
+def build(tt):
+    """(call_soon for a loop class's `_call_soon`, the TimedHandle class) over tasktime `tt`'s
+    records; made once asyncio is loaded."""
+    events = sys.modules["asyncio.events"]
+    helpers = sys.modules["asyncio.format_helpers"]
+    handle_type = events.Handle
+    by_task_get = tt.by_task.get
+    adopt = tt.adopt_at_wake
+    finish = tt.finish
+    clock = tt.clock
+    takes_debug = "debug" in helpers._format_callback_source.__code__.co_varnames
+
+    def report(handle, exc):
+        """What asyncio's Handle._run does with a callback that raised (a step never does:
+        a task keeps its exception; only a task's other method scheduled by hand could)."""
+        loop = handle._loop
+        kw = {"debug": loop.get_debug()} if takes_debug else {}
+        context = {"message": "Exception in callback %s" % helpers._format_callback_source(
+            handle._callback, handle._args, **kw), "exception": exc, "handle": handle}
+        if handle._source_traceback:
+            context["source_traceback"] = handle._source_traceback
+        loop.call_exception_handler(context)
+
+    class TimedHandle(handle_type):
+        __slots__ = ("_tasklens",)
+
+        def _run(self):
+            st = self._tasklens
+            lt = st.lt
+            start = clock()
+            ready = st.ready_at
+            if ready is not None:
+                st.sched += start - ready
+                st.ready_at = None
+            lt.current = st
+            lt.current_since = start
+            sink = tt.trace_sink
+            if sink is not None:
+                lt.seq = lt.current_seq = seq = lt.seq + 1
+            try:
+                self._context.run(self._callback, *self._args)
+            except (SystemExit, KeyboardInterrupt):
+                lt.current = lt.current_seq = None
+                raise
+            except BaseException as exc:
+                report(self, exc)
+            end = clock()
+            lt.current = lt.current_seq = None
+            took = end - start
+            st.busy += took
+            st.polls += 1
+            st.last_end = end
+            if took > st.max_step:
+                st.max_step = took
+            if took > lt.longest:
+                lt.longest = took
+                lt.longest_key = st.key
+            lt.steps += 1
+            lt.busy += took
+            try:
+                st.hist[int(took * 1e6).bit_length()] += 1
+            except IndexError:      # a step of 36 minutes or more
+                st.hist[-1] += 1
+            if sink is not None:
+                sink.add_step((lt.key, seq, start, end, st.serial, st.waker,
+                               -1.0 if ready is None else ready))
+                if not seq & 1023:
+                    sink.trim()
+            task = st.ref()
+            if task is not None and task.done():
+                finish(lt, st, task, end)
+            self = None     # as asyncio's: no cycle through a traceback
+
+    # asyncio's repr names the class: these are asyncio's handles to whoever looks
+    TimedHandle.__name__ = TimedHandle.__qualname__ = handle_type.__name__
+    looptime.STEP_CODES.add(TimedHandle._run.__code__)   # where a step starts, to the sampler
+
+    def call_soon(self, callback, args, context):
+        owner = getattr(callback, "__self__", None)
+        if owner is not None:
+            st = by_task_get(id(owner))
+            if st is None or st.ref() is not owner:
+                st = adopt(owner, self)     # None: not a task, or a loop not counted
+            if st is not None:
+                now = clock()
+                st.wakes += 1
+                lt = st.lt
+                current = lt.current
+                if current is st:
+                    st.self_wakes += 1
+                if st.ready_at is None:
+                    st.ready_at = now
+                if tt.trace_sink is not None:
+                    st.waker = lt.current_seq or 0
+                handle = TimedHandle(callback, args, self, context)
+                handle._tasklens = st
+            else:
+                handle = handle_type(callback, args, self, context)
+        else:
+            handle = handle_type(callback, args, self, context)
+        if handle._source_traceback:
+            del handle._source_traceback[-1]
+        self._ready.append(handle)
+        return handle
+    return call_soon, TimedHandle
