@@ -20,7 +20,6 @@ by I/O. Tasks that existed before the hook are adopted at their next wake; an ea
 first step (3.12+) runs inside its creator's step and is counted there, as the loop sees it.
 Times are `looptime`'s clock.
 """
-import array
 import collections
 import functools
 import itertools
@@ -40,8 +39,8 @@ _lock = threading.Lock()
 _timed = {}             # id(loop) -> LoopTimes, while counting
 _NAMES = ("call_soon", "call_later", "call_at")
 _ASYNCIO_NAMES = ("_call_soon", "call_later", "call_at")
-_asyncio_hook = None    # (its _call_soon, its handle class), once made
-_EMPTY_HIST = bytes(8 * 32)
+_asyncio_hooks = {}     # traced -> tasktime_handle's _call_soon, once made
+HIST_BUCKETS = 32
 _classes = {}           # loop class wrapped -> {name: method before} of the names wrapped
 _owned = {}             # loop class wrapped -> those of them its own dict held before
 _serials = itertools.count(1)
@@ -51,29 +50,54 @@ TIMER = "timer"         # LoopTimes.current while a timer callback runs
 trace_sink = None       # trace.Recorder while --trace records
 
 
+class _TaskRef(weakref.ref):
+    """A task's weak reference that takes its counters out of the lookups when the task goes
+    (a task dropped while pending never finishes): so an id in `by_task` always names its
+    task, and the hook needs no check that it does."""
+    __slots__ = ("key",)
+
+
+def _gone(ref):
+    st = by_task.get(ref.key)
+    if st is not None and st.ref is ref:
+        by_task.pop(ref.key, None)
+        st.lt.forget(st)
+
+
 class TaskTimes:
-    """One task's counters. `ref` is a weak reference: a record never keeps its task alive."""
-    __slots__ = ("ref", "key", "serial", "busy", "sched", "polls", "wakes", "self_wakes", "ready_at",
+    """One task's counters. `ref` is a weak reference: a record never keeps its task alive.
+    Its steps are counted once, in `hist` (step times by power of two of microseconds)."""
+    __slots__ = ("ref", "key", "serial", "busy", "sched", "self_wakes", "ready_at",
                  "first_seen", "last_end", "max_step", "hist", "finished", "outcome", "name",
                  "lt", "waker", "__weakref__")
 
     def __init__(self, task, now, lt):
-        self.ref = weakref.ref(task)
+        self.ref = _TaskRef(task, _gone)
+        self.ref.key = self.key = id(task)  # for lookups: ids are reused once a task is gone
         self.lt = lt                        # its loop's LoopTimes
         self.waker = 0                      # the step that made it ready last (trace)
-        self.key = id(task)                 # for lookups: ids are reused once a task is gone
         self.serial = next(_serials)        # for records that outlive the task (trace.py)
         self.busy = self.sched = self.max_step = 0.0
-        self.polls = self.wakes = self.self_wakes = 0
+        self.self_wakes = 0
         self.ready_at = None
         self.first_seen = now
         self.last_end = None
-        # step times by power of two of microseconds; an array, not a list: the cyclic garbage
-        # collector has no object more to walk per task
-        self.hist = array.array("Q", _EMPTY_HIST)
+        # a list: its item is updated for a third of an array's cost (the cyclic garbage
+        # collector walks it, once per full collection)
+        self.hist = [0] * HIST_BUCKETS
         self.finished = None
         self.outcome = None
         self.name = None
+
+    @property
+    def polls(self):
+        return sum(self.hist)
+
+    @property
+    def wakes(self):
+        """Each wake schedules one step, which runs later: the steps, and the one ready now.
+        (Two wakes pending at once count as one until the second step runs.)"""
+        return self.polls + (self.ready_at is not None)
 
 
 class LoopTimes:
@@ -86,8 +110,8 @@ class LoopTimes:
         self.current_since = None
         self.current_seq = 0            # the running step's number (0: none, I/O, a thread)
         self.seq = 0
-        self.steps = 0
-        self.busy = 0.0
+        self.done_steps = 0             # the steps and busy time of tasks no longer in `stats`
+        self.done_busy = 0.0
         self.longest = 0.0              # longest step since the last snapshot
         self.longest_key = None
         self.lag = self.lag_max = 0.0   # how late the probe timer ran (last, max since snapshot)
@@ -103,6 +127,22 @@ class LoopTimes:
         if trace_sink is not None:
             trace_sink.task_seen(self, st, task, now)
         return st
+
+    def forget(self, st):
+        """`st`'s task finished or went: its counts go into the loop's totals."""
+        if self.stats.get(st.key) is st:
+            self.done_steps += st.polls
+            self.done_busy += st.busy
+            del self.stats[st.key]
+
+    # the loop's totals, summed when asked rather than counted per step
+    @property
+    def steps(self):
+        return self.done_steps + sum(st.polls for st in list(self.stats.values()))
+
+    @property
+    def busy(self):
+        return self.done_busy + sum(st.busy for st in list(self.stats.values()))
 
 
 class _Step(functools.partial):
@@ -134,14 +174,11 @@ def _run_step(fn, task, st, lt, waker, *args):
         took = end - start
         lt.current = lt.current_seq = None
         st.busy += took
-        st.polls += 1
         st.last_end = end
         if took > st.max_step:
             st.max_step = took
         if took > lt.longest:
             lt.longest, lt.longest_key = took, st.key
-        lt.steps += 1
-        lt.busy += took
         try:
             st.hist[int(took * 1e6).bit_length()] += 1
         except IndexError:      # a step of 36 minutes or more
@@ -177,9 +214,9 @@ def finish(lt, st, task, now):
             "exception" if getattr(task, "_exception", None) is not None else "ok"
     except Exception:
         st.outcome = "ok"
-    lt.stats.pop(st.key, None)
     if by_task.get(st.key) is st:
-        del by_task[st.key]
+        by_task.pop(st.key, None)
+    lt.forget(st)
     lt.finished.append(st)
     if trace_sink is not None:
         trace_sink.task_done(lt, st, now)
@@ -216,17 +253,14 @@ def _wrappers(originals):
         owner = getattr(callback, "__self__", None)
         if owner is not None:
             st = by_task_get(id(owner))
-            if st is None or st.ref() is not owner:
+            if st is None:
                 st = adopt_at_wake(owner, self)
             if st is not None:
-                now = clock()
                 lt = st.lt
-                st.wakes += 1
-                current = lt.current
-                if current is st:
+                if lt.current is st:
                     st.self_wakes += 1
                 if st.ready_at is None:
-                    st.ready_at = now
+                    st.ready_at = clock()
                 callback = step(run_step, callback, owner, st, lt, lt.current_seq or 0)
         if args:
             return original(self, callback, *args, context=context)
@@ -247,7 +281,7 @@ def _wrappers(originals):
         return at(self, when, callback, *args, context=context)
     wrappers = {"call_later": call_later, "call_at": call_at}
     if "_call_soon" in originals:
-        wrappers["_call_soon"] = _asyncio_hook[0]
+        wrappers["_call_soon"] = _asyncio_hooks[trace_sink is not None]
     else:
         wrappers["call_soon"] = call_soon
     for fn in wrappers.values():
@@ -258,14 +292,15 @@ def _wrappers(originals):
 def _names(cls):
     """The methods to wrap on `cls`: `_call_soon` where it is asyncio's BaseEventLoop's own
     (tasktime_handle.py), `call_soon` anywhere else; and the timers'."""
-    global _asyncio_hook, _task_kinds
+    global _task_kinds
     _task_kinds = _task_types()
     base = getattr(sys.modules.get("asyncio.base_events"), "BaseEventLoop", None)
     inner = base.__dict__.get("_call_soon") if base is not None else None
     if inner is None or getattr(cls, "_call_soon", None) is not inner:
         return _NAMES
-    if _asyncio_hook is None:
-        _asyncio_hook = tasktime_handle.build(sys.modules[__name__])
+    traced = trace_sink is not None
+    if traced not in _asyncio_hooks:
+        _asyncio_hooks[traced] = tasktime_handle.build(sys.modules[__name__], traced)
     return _ASYNCIO_NAMES
 
 

@@ -2,13 +2,15 @@
 
 asyncio runs each ready callback through `Handle._run`, a Python frame it pays anyway, and
 schedules it through `BaseEventLoop._call_soon`, another. While counting, `_call_soon` is
-replaced on the loop's class by `call_soon` below, which does what asyncio's does (make the
-handle, append it to the ready queue) and, for a task's step or wake-up, the counting of a
-wake; such a handle is a `TimedHandle`, asyncio's Handle with one slot more (the task's
-counters) and a `_run` that times the step inline. So a counted step costs the clock reads and
-the counter updates, not a wrapper object and two calls (tasktime's `_Step` path, kept for
-uvloop and loop classes of their own, whose handles are not asyncio's). Every other callback
-gets asyncio's own Handle and runs as it would without tasklens.
+replaced on the loop's class by the `call_soon` below, which does what asyncio's does (make the
+handle, append it to the ready queue) and, for a task's step or wake-up, notes when the task
+became ready; such a handle is a `TimedHandle`, asyncio's Handle with one slot more (the task's
+counters) and a `_run` that times the step inline. So a counted step costs its clock reads and
+counter updates, not a wrapper object and two calls (tasktime's `_Step` path, kept for uvloop
+and loop classes of their own, whose handles are not asyncio's). Every other callback gets
+asyncio's own Handle and runs as it would without tasklens. While a trace records, the
+`TracedHandle` and its `call_soon` also number the steps and hand each to the trace: the
+counting alone carries no test of whether a trace records.
 
 Who runs where: both run on the loop's thread; topview reads the counters from the control
 thread (tasktime.py).
@@ -18,9 +20,9 @@ import sys
 from . import looptime
 
 
-def build(tt):
-    """(call_soon for a loop class's `_call_soon`, the TimedHandle class) over tasktime `tt`'s
-    records; made once asyncio is loaded."""
+def build(tt, traced):
+    """A `_call_soon` for asyncio's loop classes over tasktime `tt`'s records (numbering steps
+    for the trace if `traced`); made once asyncio is loaded."""
     events = sys.modules["asyncio.events"]
     helpers = sys.modules["asyncio.format_helpers"]
     handle_type = events.Handle
@@ -47,6 +49,7 @@ def build(tt):
         def _run(self):
             st = self._tasklens
             lt = st.lt
+            callback = self._callback
             start = clock()
             ready = st.ready_at
             if ready is not None:
@@ -54,11 +57,49 @@ def build(tt):
                 st.ready_at = None
             lt.current = st
             lt.current_since = start
-            sink = tt.trace_sink
-            if sink is not None:
-                lt.seq = lt.current_seq = seq = lt.seq + 1
             try:
-                self._context.run(self._callback, *self._args)
+                self._context.run(callback, *self._args)
+            except (SystemExit, KeyboardInterrupt):
+                lt.current = None
+                raise
+            except BaseException as exc:
+                report(self, exc)
+            end = clock()
+            lt.current = None
+            took = end - start
+            st.busy += took
+            st.last_end = end
+            if took > st.max_step:
+                st.max_step = took
+            if took > lt.longest:
+                lt.longest = took
+                lt.longest_key = st.key
+            try:
+                st.hist[int(took * 1e6).bit_length()] += 1
+            except IndexError:      # a step of 36 minutes or more
+                st.hist[-1] += 1
+            task = callback.__self__
+            if task.done():
+                finish(lt, st, task, end)
+            self = None     # as asyncio's: no cycle through a traceback
+
+    class TracedHandle(TimedHandle):
+        __slots__ = ()
+
+        def _run(self):
+            st = self._tasklens
+            lt = st.lt
+            callback = self._callback
+            start = clock()
+            ready = st.ready_at
+            if ready is not None:
+                st.sched += start - ready
+                st.ready_at = None
+            lt.seq = lt.current_seq = seq = lt.seq + 1
+            lt.current = st
+            lt.current_since = start
+            try:
+                self._context.run(callback, *self._args)
             except (SystemExit, KeyboardInterrupt):
                 lt.current = lt.current_seq = None
                 raise
@@ -68,58 +109,71 @@ def build(tt):
             lt.current = lt.current_seq = None
             took = end - start
             st.busy += took
-            st.polls += 1
             st.last_end = end
             if took > st.max_step:
                 st.max_step = took
             if took > lt.longest:
                 lt.longest = took
                 lt.longest_key = st.key
-            lt.steps += 1
-            lt.busy += took
             try:
                 st.hist[int(took * 1e6).bit_length()] += 1
-            except IndexError:      # a step of 36 minutes or more
+            except IndexError:
                 st.hist[-1] += 1
-            if sink is not None:
-                sink.add_step((lt.key, seq, start, end, st.serial, st.waker,
-                               -1.0 if ready is None else ready))
-                if not seq & 1023:
-                    sink.trim()
-            task = st.ref()
-            if task is not None and task.done():
+            sink = tt.trace_sink
+            sink.add_step((lt.key, seq, start, end, st.serial, st.waker, ready or -1.0))
+            if not seq & 1023:
+                sink.trim()
+            task = callback.__self__
+            if task.done():
                 finish(lt, st, task, end)
-            self = None     # as asyncio's: no cycle through a traceback
+            self = None
 
     # asyncio's repr names the class: these are asyncio's handles to whoever looks
-    TimedHandle.__name__ = TimedHandle.__qualname__ = handle_type.__name__
-    looptime.STEP_CODES.add(TimedHandle._run.__code__)   # where a step starts, to the sampler
+    for kind in (TimedHandle, TracedHandle):
+        kind.__name__ = kind.__qualname__ = handle_type.__name__
+        looptime.STEP_CODES.add(kind._run.__code__)     # where a step starts, to the sampler
 
     def call_soon(self, callback, args, context):
         owner = getattr(callback, "__self__", None)
+        st = None
         if owner is not None:
             st = by_task_get(id(owner))
-            if st is None or st.ref() is not owner:
+            if st is None:
                 st = adopt(owner, self)     # None: not a task, or a loop not counted
-            if st is not None:
-                now = clock()
-                st.wakes += 1
-                lt = st.lt
-                current = lt.current
-                if current is st:
-                    st.self_wakes += 1
-                if st.ready_at is None:
-                    st.ready_at = now
-                if tt.trace_sink is not None:
-                    st.waker = lt.current_seq or 0
-                handle = TimedHandle(callback, args, self, context)
-                handle._tasklens = st
-            else:
-                handle = handle_type(callback, args, self, context)
+        if st is not None:
+            if st.lt.current is st:
+                st.self_wakes += 1
+            if st.ready_at is None:
+                st.ready_at = clock()
+            handle = TimedHandle(callback, args, self, context)
+            handle._tasklens = st
         else:
             handle = handle_type(callback, args, self, context)
         if handle._source_traceback:
             del handle._source_traceback[-1]
         self._ready.append(handle)
         return handle
-    return call_soon, TimedHandle
+
+    def call_soon_traced(self, callback, args, context):
+        owner = getattr(callback, "__self__", None)
+        st = None
+        if owner is not None:
+            st = by_task_get(id(owner))
+            if st is None:
+                st = adopt(owner, self)
+        if st is not None:
+            lt = st.lt
+            if lt.current is st:
+                st.self_wakes += 1
+            if st.ready_at is None:
+                st.ready_at = clock()
+            st.waker = lt.current_seq or 0
+            handle = TracedHandle(callback, args, self, context)
+            handle._tasklens = st
+        else:
+            handle = handle_type(callback, args, self, context)
+        if handle._source_traceback:
+            del handle._source_traceback[-1]
+        self._ready.append(handle)
+        return handle
+    return call_soon_traced if traced else call_soon

@@ -63,7 +63,7 @@ def _times(st, lt, now, full):
             "p50": _r(tasktime.percentile(st.hist, 0.5, st.max_step)),
             "p90": _r(tasktime.percentile(st.hist, 0.9, st.max_step)),
             "p99": _r(tasktime.percentile(st.hist, 0.99, st.max_step)),
-            "histogram": st.hist[:max((i for i, n in enumerate(st.hist) if n), default=0) + 1].tolist(),
+            "histogram": st.hist[:max((i for i, n in enumerate(st.hist) if n), default=0) + 1],
         })
     return out
 
