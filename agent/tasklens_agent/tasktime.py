@@ -184,10 +184,8 @@ def _run_step(fn, task, st, lt, waker, *args):
         except IndexError:      # a step of 36 minutes or more
             st.hist[-1] += 1
         sink = trace_sink
-        if sink is not None:    # seven numbers in its ring buffer, no call of Python code
-            sink.add_step((lt.key, seq, start, end, st.serial, waker, -1.0 if ready is None else ready))
-            if not seq & 1023:
-                sink.trim()
+        if sink is not None:    # a tuple in its ring buffer, no call of Python code
+            sink.add_step((lt.key, seq, start, end, st.serial, waker, ready))
         if task.done():
             finish(lt, st, task, end)
 

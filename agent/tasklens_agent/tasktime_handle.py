@@ -119,10 +119,7 @@ def build(tt, traced):
                 st.hist[int(took * 1e6).bit_length()] += 1
             except IndexError:
                 st.hist[-1] += 1
-            sink = tt.trace_sink
-            sink.add_step((lt.key, seq, start, end, st.serial, st.waker, ready or -1.0))
-            if not seq & 1023:
-                sink.trim()
+            tt.trace_sink.add_step((lt.key, seq, start, end, st.serial, st.waker, ready))
             task = callback.__self__
             if task.done():
                 finish(lt, st, task, end)

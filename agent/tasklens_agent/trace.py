@@ -2,16 +2,13 @@
 
 tasktime.py times every step; while a trace records, it also hands each step, timer callback,
 wake, task seen and task finished to the `Recorder` here, which keeps them in bounded ring
-buffers (the oldest go first): the steps as seven numbers each in one flat array (no object per
-step for the memory and the garbage collector to carry), the rest as tuples; cheap on the loop
-thread, turned into JSON only when
+buffers (the oldest go first) as tuples: cheap on the loop thread, turned into JSON only when
 the file is written (at exit, on SIGUSR2, or when `tasklens trace PID` asks), on whichever
 thread writes. Tracks: one per loop thread (every step, named after its task; timer callbacks),
 one per task (its life from first seen to finish, its steps, and instants), one per loop for
 blocked periods, and a loop-lag counter. A wake is a flow arrow from the step or timer callback
 that made the task ready to the step it made ready.
 """
-import array
 import collections
 import json
 import os
@@ -22,7 +19,6 @@ from . import paths
 from . import tasktime
 
 DEFAULT_MAX_STEPS = 1_000_000
-STEP_FIELDS = 7
 BLOCKED_S = 0.1
 _TASK_PID_OFFSET = 1 << 22     # the tasks' "process": above any real PID
 _recorder = None
@@ -33,11 +29,13 @@ class Recorder:
         self.path = path
         self.slow = slow
         self.max_steps = max_steps
-        # STEP_FIELDS numbers a step: loop, seq, start, end, task serial, waker seq, ready (-1: none)
-        self.steps = array.array("d")
+        # (loop, seq, start, end, task serial, waker seq, ready or None): a tuple of atoms
+        # only, which the garbage collector stops walking after its first collection; a flat
+        # array('d') costs five times as much to append to (each number parsed on the way in)
+        self.steps = collections.deque(maxlen=max_steps)
         self.callbacks = collections.deque(maxlen=max_steps)    # (loop, seq, start, end, name)
         # tasktime appends with these, a C call per step and no Python frame
-        self.add_step, self.add_callback = self.steps.extend, self.callbacks.append
+        self.add_step, self.add_callback = self.steps.append, self.callbacks.append
         self.marks = collections.deque(maxlen=max_steps)    # (loop, key, ts, kind)
         self.lags = collections.deque(maxlen=max_steps)     # (loop, ts, seconds)
         self.tasks = {}     # task serial -> [name, coroutine's code, TaskTimes]
@@ -62,17 +60,10 @@ class Recorder:
             self._forget_old_tasks()
         self.marks.append((key, st.serial, now, "created"))
 
-    def trim(self):
-        """Drop the oldest steps past `max_steps` (tasktime calls this every 1024 steps of a
-        loop: the array overshoots by that much at most, per loop)."""
-        excess = len(self.steps) - STEP_FIELDS * self.max_steps
-        if excess > 0:
-            del self.steps[:excess]
-
     def _forget_old_tasks(self):
         """Tasks none of whose records are left in the ring buffers (amortised: the buffers
         hold at most as many tasks as records)."""
-        kept = set(map(int, self.steps[4::STEP_FIELDS])) | {m[1] for m in list(self.marks)}
+        kept = {r[4] for r in list(self.steps)} | {m[1] for m in list(self.marks)}
         with self.lock:
             self.tasks = {k: v for k, v in self.tasks.items() if k in kept}
 
@@ -87,8 +78,7 @@ class Recorder:
         """Write the buffers out; returns (path, events, bytes)."""
         path = path or self.path
         with self.lock:
-            self.trim()
-            steps, callbacks = _step_tuples(self.steps.tolist()), list(self.callbacks)
+            steps, callbacks = list(self.steps), list(self.callbacks)
             marks, lags, tasks = list(self.marks), list(self.lags), dict(self.tasks)
             threads = dict(self.threads)
         events = _events(self, steps, callbacks, marks, lags, tasks, threads)
@@ -103,14 +93,6 @@ class Recorder:
             f.write("\n]}\n")
         os.replace(tmp, path)
         return path, len(events), os.path.getsize(path)
-
-
-def _step_tuples(flat):
-    """(loop, seq, start, end, key, waker, ready) of each step in the flat array's numbers."""
-    n = STEP_FIELDS
-    return [(int(flat[i]), int(flat[i + 1]), flat[i + 2], flat[i + 3], int(flat[i + 4]),
-             int(flat[i + 5]), None if flat[i + 6] < 0 else flat[i + 6])
-            for i in range(0, len(flat) - n + 1, n)]
 
 
 def _site(code):

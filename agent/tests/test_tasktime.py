@@ -25,9 +25,6 @@ class Sink:
     def lag(self, lt, now, late):
         pass
 
-    def trim(self):
-        pass
-
 
 async def hops(n):
     for _ in range(n):
