@@ -75,6 +75,38 @@ class TaskTimeTest(unittest.TestCase):
         self.assertEqual(sum(st.hist), 6)
         self.assertGreaterEqual(st.busy, 0.0)
 
+    def test_a_task_dropped_while_pending_leaves_the_lookup(self):
+        import gc
+
+        async def body(loop):
+            async def waits():
+                await loop.create_future()      # only the task holds it: both go together
+            t = asyncio.create_task(waits())
+            await asyncio.sleep(0)      # its first step: counted, now it waits
+            key = id(t)
+            self.assertIs(tasktime.by_task[key].ref(), t)
+            st = tasktime.by_task[key]
+            t._log_destroy_pending = False
+            del t
+            gc.collect()
+            self.assertNotIn(key, tasktime.by_task)
+            self.assertNotIn(key, self.lt.stats)
+            self.assertGreaterEqual(self.lt.done_steps, st.polls)   # its step stays in the totals
+        self.run_counted(body)
+
+    def test_wakes_and_the_loop_totals(self):
+        async def body(loop):
+            t = asyncio.create_task(hops(3))
+            st = tasktime.by_task[id(t)]
+            self.assertEqual((st.wakes, st.polls), (1, 0))     # scheduled, not run yet
+            await t
+            return t
+        t = self.run_counted(body)
+        st = self.stats(t)
+        self.assertEqual((st.wakes, st.polls), (4, 4))
+        self.assertGreaterEqual(self.lt.steps, 4)
+        self.assertGreaterEqual(self.lt.busy, st.busy)
+
     def test_task_that_existed_before_counting_is_adopted(self):
         self.run_counted(lambda loop: asyncio.sleep(0.01))
         st = self.stats(self.early)
