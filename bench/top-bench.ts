@@ -5,9 +5,11 @@
 // times itself (start-up not counted; wall, and CPU of the whole process). Then the trace's
 // bytes per step, and `top`'s refresh on a 10,000-task program: the time a sample takes to
 // arrive as the live screen asks it (sorted and cut to 48 rows by the agent), and how late
-// the program's timers ran meanwhile (its loop paused by the sample).
+// the program's timers ran meanwhile (its loop paused by the sample). `--before DIR` (a tree of
+// another revision, e.g. `git archive REV agent bench | tar -x -C DIR`) adds its counters and
+// --trace as columns of the same interleaved run: a before/after on a noisy machine.
 //
-//   node dist/bench/top-bench.js [--reps N] [--out FILE] [--only refresh]
+//   node dist/bench/top-bench.js [--reps N] [--out FILE] [--only refresh|throughput] [--before DIR]
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -23,18 +25,23 @@ const echo = path.join(repoRoot, 'bench', 'programs', 'echo_server.py');
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'tasklens-top-bench-'));
 process.env.XDG_RUNTIME_DIR = scratch;
 
-type Mode = 'bare' | 'run' | 'counters' | 'trace';
-const MODES: Mode[] = ['bare', 'run', 'counters', 'trace'];
+type Mode = 'bare' | 'run' | 'counters' | 'trace' | 'counters before' | 'trace before';
+const before = option('--before');
+const MODES: Mode[] = ['bare', 'run', 'counters', 'trace', ...(before ? ['counters before', 'trace before'] as Mode[] : [])];
 const traceFile = path.join(scratch, 'bench.json');
 
 interface Sample { wall: number; cpu: number }
 
 function once(python: string, mode: Mode, target = program): Sample {
+  const old = before ?? repoRoot;
+  const oldLauncher = path.join(old, 'agent', 'launch.py');
   const argv = {
     bare: [target],
     run: [launcher, '--', target],
     counters: [launcher, '--', counted, target],
     trace: [launcher, '--trace', traceFile, '--', target],
+    'counters before': [oldLauncher, '--', path.join(old, 'bench', 'programs', 'top_counted.py'), target],
+    'trace before': [oldLauncher, '--trace', path.join(scratch, 'before.json'), '--', target],
   }[mode];
   const run = spawnSync(python, argv, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
   if (run.status !== 0) throw new Error(`${mode} run failed: ${run.stderr.slice(-2000)}`);
@@ -92,12 +99,12 @@ async function main(): Promise<void> {
   const lines = [
     `Median of ${reps} interleaved runs, the program's own time, wall / CPU (ratio to bare's):`,
     '',
-    '| Python | bare | `tasklens run` | top counters on | `--trace` | trace bytes/step |',
-    '| --- | ---: | ---: | ---: | ---: | ---: |',
+    `| Python | bare | \`tasklens run\` | top counters on | \`--trace\` |${before ? ' counters before | `--trace` before |' : ''} trace bytes/step |`,
+    `| --- | ---: | ---: | ---: | ---: |${before ? ' ---: | ---: |' : ''} ---: |`,
   ];
   const refreshes: string[] = [];
   const echoes: string[] = [];
-  const ECHO_MODES: Mode[] = ['bare', 'counters', 'trace'];
+  const ECHO_MODES: Mode[] = ['bare', 'counters', 'trace', ...(before ? ['counters before', 'trace before'] as Mode[] : [])];
   for (const python of matrix()) {
     const version = spawnSync(python, ['-c', 'import platform; print(platform.python_version())'], { encoding: 'utf8' }).stdout.trim();
     const samples = new Map<Mode, Sample[]>(MODES.map((m) => [m, []]));
@@ -110,17 +117,19 @@ async function main(): Promise<void> {
       const [wall, cpu] = [of(mode, 'wall'), of(mode, 'cpu')];
       return `${wall.toFixed(3)} / ${cpu.toFixed(3)} s (${(wall / of('bare', 'wall')).toFixed(2)}× / ${(cpu / of('bare', 'cpu')).toFixed(2)}×)`;
     };
-    lines.push(`| ${version} | ${of('bare', 'wall').toFixed(3)} / ${of('bare', 'cpu').toFixed(3)} s | ${cell('run')} | ${cell('counters')} | ${cell('trace')} | ${traceBytesPerStep()} |`);
+    const olds = before ? ` ${cell('counters before')} | ${cell('trace before')} |` : '';
+    lines.push(`| ${version} | ${of('bare', 'wall').toFixed(3)} / ${of('bare', 'cpu').toFixed(3)} s | ${cell('run')} | ${cell('counters')} | ${cell('trace')} |${olds} ${traceBytesPerStep()} |`);
+    if (option('--only') === 'throughput') continue;
     const echoed = new Map<Mode, Sample[]>(ECHO_MODES.map((m) => [m, []]));
     for (let r = 0; r < reps; r++) for (const mode of ECHO_MODES) echoed.get(mode)!.push(once(python, mode, echo));
     const cpu = (mode: Mode): number => median(echoed.get(mode)!.map((s) => s.cpu));
     const echoCell = (mode: Mode): string => `${cpu(mode).toFixed(3)} s (${(cpu(mode) / cpu('bare')).toFixed(2)}×)`;
-    echoes.push(`| ${version} | ${echoCell('bare')} | ${echoCell('counters')} | ${echoCell('trace')} |`);
+    echoes.push(`| ${version} | ${ECHO_MODES.map(echoCell).join(' | ')} |`);
     for (const idle of [false, true]) refreshes.push(`- ${version}: ${await refresh(python, idle).catch((err: Error) => `no sample (${err.message})`)}`);
   }
   const table = [...lines, '',
     `Echo server (\`bench/programs/echo_server.py\`: 20 clients × 250 lines over the loopback, one process), CPU time, median of ${reps}:`, '',
-    '| Python | bare | top counters on | `--trace` |', '| --- | ---: | ---: | ---: |', ...echoes, '', '`top` refresh on `bench/programs/top_many.py` (10,000 tasks, each woken once a second):', '', ...refreshes].join('\n') + '\n';
+    `| Python | bare | top counters on | \`--trace\` |${before ? ' counters before | `--trace` before |' : ''}`, `| --- | ---: | ---: | ---: |${before ? ' ---: | ---: |' : ''}`, ...echoes, '', '`top` refresh on `bench/programs/top_many.py` (10,000 tasks, each woken once a second):', '', ...refreshes].join('\n') + '\n';
   process.stdout.write(table);
   const out = option('--out');
   if (out) fs.writeFileSync(out, table);

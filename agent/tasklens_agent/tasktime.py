@@ -40,7 +40,7 @@ _timed = {}             # id(loop) -> LoopTimes, while counting
 _NAMES = ("call_soon", "call_later", "call_at")
 _ASYNCIO_NAMES = ("_call_soon", "call_later", "call_at")
 _asyncio_hooks = {}     # traced -> tasktime_handle's _call_soon, once made
-HIST_BUCKETS = 32
+HIST_FIRST = 8          # buckets a task's histogram starts with: steps under 128 µs
 _classes = {}           # loop class wrapped -> {name: method before} of the names wrapped
 _owned = {}             # loop class wrapped -> those of them its own dict held before
 _serials = itertools.count(1)
@@ -69,7 +69,7 @@ class TaskTimes:
     Its steps are counted once, in `hist` (step times by power of two of microseconds)."""
     __slots__ = ("ref", "key", "serial", "busy", "sched", "self_wakes", "ready_at",
                  "first_seen", "last_end", "max_step", "hist", "finished", "outcome", "name",
-                 "lt", "waker", "__weakref__")
+                 "lt", "waker")
 
     def __init__(self, task, now, lt):
         self.ref = _TaskRef(task, _gone)
@@ -83,8 +83,9 @@ class TaskTimes:
         self.first_seen = now
         self.last_end = None
         # a list: its item is updated for a third of an array's cost (the cyclic garbage
-        # collector walks it, once per full collection)
-        self.hist = [0] * HIST_BUCKETS
+        # collector walks it, once per full collection); as long as the longest step needs
+        # (`grow`), most tasks' steps fit in the first few
+        self.hist = [0] * HIST_FIRST
         self.finished = None
         self.outcome = None
         self.name = None
@@ -179,10 +180,11 @@ def _run_step(fn, task, st, lt, waker, *args):
             st.max_step = took
         if took > lt.longest:
             lt.longest, lt.longest_key = took, st.key
+        bucket = int(took * 1e6).bit_length()
         try:
-            st.hist[int(took * 1e6).bit_length()] += 1
-        except IndexError:      # a step of 36 minutes or more
-            st.hist[-1] += 1
+            st.hist[bucket] += 1
+        except IndexError:
+            grow(st.hist, bucket)
         sink = trace_sink
         if sink is not None:    # a tuple in its ring buffer, no call of Python code
             sink.add_step((lt.key, seq, start, end, st.serial, waker, ready))
@@ -201,6 +203,12 @@ def _run_timer(fn, lt, *args):
         sink = trace_sink
         if sink is not None:
             sink.add_callback((lt.key, seq, start, _clock(), getattr(fn, "__qualname__", "timer")))
+
+
+def grow(hist, bucket):
+    """Count a step in a bucket past the end of `hist`, lengthening it."""
+    hist.extend([0] * (bucket + 1 - len(hist)))
+    hist[bucket] += 1
 
 
 def finish(lt, st, task, now):

@@ -29,6 +29,7 @@ def build(tt, traced):
     by_task_get = tt.by_task.get
     adopt = tt.adopt_at_wake
     finish = tt.finish
+    grow = tt.grow
     clock = tt.clock
     takes_debug = "debug" in helpers._format_callback_source.__code__.co_varnames
 
@@ -74,10 +75,11 @@ def build(tt, traced):
             if took > lt.longest:
                 lt.longest = took
                 lt.longest_key = st.key
+            bucket = int(took * 1e6).bit_length()
             try:
-                st.hist[int(took * 1e6).bit_length()] += 1
-            except IndexError:      # a step of 36 minutes or more
-                st.hist[-1] += 1
+                st.hist[bucket] += 1
+            except IndexError:      # a step longer than any before it
+                grow(st.hist, bucket)
             task = callback.__self__
             if task.done():
                 finish(lt, st, task, end)
@@ -115,10 +117,11 @@ def build(tt, traced):
             if took > lt.longest:
                 lt.longest = took
                 lt.longest_key = st.key
+            bucket = int(took * 1e6).bit_length()
             try:
-                st.hist[int(took * 1e6).bit_length()] += 1
+                st.hist[bucket] += 1
             except IndexError:
-                st.hist[-1] += 1
+                grow(st.hist, bucket)
             tt.trace_sink.add_step((lt.key, seq, start, end, st.serial, st.waker, ready))
             task = callback.__self__
             if task.done():
