@@ -3,7 +3,9 @@
 // where CPU ratios on a shared 2-core machine move by ±10 % between runs. Modes: bare; top's
 // counters on from the start (bench/programs/top_counted.py); a trace recording from the start,
 // the file not written (bench/programs/trace_counted.py: writing happens at exit, outside the
-// program's time). Each mode's start-up (the same command on an empty program) is subtracted.
+// program's time); and the floor under the counters: one lookup and three clock reads per step,
+// no counter kept, no agent (bench/programs/top_floor.py). Each mode's start-up (the same
+// command on an empty program) is subtracted.
 // Smaller sizes than the timed benchmark (valgrind runs ~50× slower).
 //
 //   node dist/bench/top-instructions.js [--tasks N] [--items N] [--out FILE]
@@ -17,12 +19,14 @@ const launcher = path.join(repoRoot, 'agent', 'launch.py');
 const throughput = path.join(repoRoot, 'bench', 'programs', 'async_throughput.py');
 const counted = path.join(repoRoot, 'bench', 'programs', 'top_counted.py');
 const traced = path.join(repoRoot, 'bench', 'programs', 'trace_counted.py');
+const floor = path.join(repoRoot, 'bench', 'programs', 'top_floor.py');
 
-type Mode = 'bare' | 'counters' | 'trace';
-const MODES: Mode[] = ['bare', 'counters', 'trace'];
+type Mode = 'bare' | 'counters' | 'trace' | 'floor';
+const MODES: Mode[] = ['bare', 'counters', 'trace', 'floor'];
 
 function argv(mode: Mode, program: string[]): string[] {
   if (mode === 'bare') return program;
+  if (mode === 'floor') return [floor, ...program];
   return [launcher, '--', mode === 'counters' ? counted : traced, ...program];
 }
 
@@ -47,14 +51,14 @@ function main(): void {
   const lines = [
     `Instructions executed by the asyncio throughput program (${tasks} tasks, ${items} items; start-up subtracted), and the ratio to bare:`,
     '',
-    '| Python | bare | top counters on | `--trace` recording |',
-    '| --- | ---: | ---: | ---: |',
+    '| Python | bare | top counters on | `--trace` recording | floor: a lookup and 3 clock reads a step |',
+    '| --- | ---: | ---: | ---: | ---: |',
   ];
   for (const python of matrix()) {
     const version = spawnSync(python, ['-c', 'import platform; print(platform.python_version())'], { encoding: 'utf8' }).stdout.trim();
     const own = new Map(MODES.map((m) => [m, instructions(python, argv(m, [throughput, tasks, items])) - instructions(python, argv(m, [empty]))]));
     const cell = (m: Mode): string => `${(own.get(m)! / 1e6).toFixed(0)} M (${(own.get(m)! / own.get('bare')!).toFixed(2)}×)`;
-    lines.push(`| ${version} | ${cell('bare')} | ${cell('counters')} | ${cell('trace')} |`);
+    lines.push(`| ${version} | ${cell('bare')} | ${cell('counters')} | ${cell('trace')} | ${cell('floor')} |`);
     process.stderr.write(`${lines[lines.length - 1]}\n`);
   }
   fs.rmSync(path.dirname(empty), { recursive: true, force: true });
