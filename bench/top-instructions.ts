@@ -8,7 +8,9 @@
 // command on an empty program) is subtracted.
 // Smaller sizes than the timed benchmark (valgrind runs ~50× slower).
 //
-//   node dist/bench/top-instructions.js [--tasks N] [--items N] [--out FILE]
+// `--program echo` counts the I/O-bound echo server (bench/programs/echo_server.py) instead.
+//
+//   node dist/bench/top-instructions.js [--tasks N] [--items N] [--program echo] [--out FILE]
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -17,6 +19,7 @@ import { matrix, option, repoRoot } from './support';
 
 const launcher = path.join(repoRoot, 'agent', 'launch.py');
 const throughput = path.join(repoRoot, 'bench', 'programs', 'async_throughput.py');
+const echo = path.join(repoRoot, 'bench', 'programs', 'echo_server.py');
 const counted = path.join(repoRoot, 'bench', 'programs', 'top_counted.py');
 const traced = path.join(repoRoot, 'bench', 'programs', 'trace_counted.py');
 const floor = path.join(repoRoot, 'bench', 'programs', 'top_floor.py');
@@ -46,17 +49,21 @@ function main(): void {
   }
   const tasks = option('--tasks') ?? '5000';
   const items = option('--items') ?? '20000';
+  const echoing = option('--program') === 'echo';
   const empty = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'tasklens-bench-')), 'empty.py');
   fs.writeFileSync(empty, '');
   const lines = [
-    `Instructions executed by the asyncio throughput program (${tasks} tasks, ${items} items; start-up subtracted), and the ratio to bare:`,
+    echoing
+      ? 'Instructions executed by the echo server (start-up subtracted), and the ratio to bare:'
+      : `Instructions executed by the asyncio throughput program (${tasks} tasks, ${items} items; start-up subtracted), and the ratio to bare:`,
     '',
     '| Python | bare | top counters on | `--trace` recording | floor: a lookup and 3 clock reads a step |',
     '| --- | ---: | ---: | ---: | ---: |',
   ];
   for (const python of matrix()) {
     const version = spawnSync(python, ['-c', 'import platform; print(platform.python_version())'], { encoding: 'utf8' }).stdout.trim();
-    const own = new Map(MODES.map((m) => [m, instructions(python, argv(m, [throughput, tasks, items])) - instructions(python, argv(m, [empty]))]));
+    const program = echoing ? [echo] : [throughput, tasks, items];
+    const own = new Map(MODES.map((m) => [m, instructions(python, argv(m, program)) - instructions(python, argv(m, [empty]))]));
     // top_floor.py loads asyncio at start-up, which the others load in the program: put it back
     own.set('floor', own.get('floor')! + instructions(python, ['-c', 'import asyncio']) - instructions(python, [empty]));
     const cell = (m: Mode): string => `${(own.get(m)! / 1e6).toFixed(0)} M (${(own.get(m)! / own.get('bare')!).toFixed(2)}×)`;
