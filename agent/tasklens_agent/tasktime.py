@@ -12,16 +12,13 @@ scheduled there (the task's first step, each wake-up from a future, `sleep(0)`),
 callback whose `__self__` is the task. On asyncio's own loops that place is `_call_soon`, and
 the step runs in a handle that times it inline (tasktime_handle.py: no frame of ours per
 step). Elsewhere (uvloop, whose handles are its own, or a loop class of its own) it is the
-loop's `call_soon`, and the callback is wrapped in a `_Step` (a `functools.partial`: made in C,
-no Python frame to create it) that times the step; the wrapper's `__self__` and repr stay those
-of the callback, as the diagnostics read them. Timers set through `call_later`/`call_at` are
-wrapped too, so a wake from inside one is told apart (a timer) from one made by a task step or
+loop's `call_soon`, and the callback is wrapped in a `_Step` that times the step
+(tasktime_wrap.py). Timers set through `call_later`/`call_at` are wrapped too, so a wake from inside one is told apart (a timer) from one made by a task step or
 by I/O. Tasks that existed before the hook are adopted at their next wake; an eager task's
 first step (3.12+) runs inside its creator's step and is counted there, as the loop sees it.
 Times are `looptime`'s clock.
 """
 import collections
-import functools
 import itertools
 import sys
 import threading
@@ -31,6 +28,7 @@ import weakref
 from . import looptime
 from . import tasks as taskmod
 from . import tasktime_handle
+from . import tasktime_wrap
 
 _clock = clock = looptime._monotonic
 by_task = {}            # id(task) -> TaskTimes, of every loop counted: the hook's one lookup
@@ -146,65 +144,6 @@ class LoopTimes:
         return self.done_busy + sum(st.busy for st in list(self.stats.values()))
 
 
-class _Step(functools.partial):
-    """A scheduled step or timer callback, timed; looks like the callback it wraps."""
-    __slots__ = ()
-
-    @property
-    def __self__(self):
-        return getattr(self.args[0], "__self__", None)
-
-    def __repr__(self):
-        return repr(self.args[0])
-
-
-def _run_step(fn, task, st, lt, waker, *args):
-    """A step scheduled through a wrapped `call_soon` (not asyncio's own loops: those time it
-    in tasktime_handle's handle, as this does)."""
-    start = _clock()
-    ready = st.ready_at
-    if ready is not None:
-        st.sched += start - ready
-        st.ready_at = None
-    lt.seq = seq = lt.seq + 1
-    lt.current, lt.current_since, lt.current_seq = st, start, seq
-    try:
-        return fn(*args) if args else fn()
-    finally:
-        end = _clock()
-        took = end - start
-        lt.current = lt.current_seq = None
-        st.busy += took
-        st.last_end = end
-        if took > st.max_step:
-            st.max_step = took
-        if took > lt.longest:
-            lt.longest, lt.longest_key = took, st.key
-        bucket = int(took * 1e6).bit_length()
-        try:
-            st.hist[bucket] += 1
-        except IndexError:
-            grow(st.hist, bucket)
-        sink = trace_sink
-        if sink is not None:    # a tuple in its ring buffer, no call of Python code
-            sink.add_step((lt.key, seq, start, end, st.serial, waker, ready))
-        if task.done():
-            finish(lt, st, task, end)
-
-
-def _run_timer(fn, lt, *args):
-    start = _clock()
-    lt.seq = seq = lt.seq + 1
-    lt.current, lt.current_since, lt.current_seq = TIMER, start, seq
-    try:
-        return fn(*args)
-    finally:
-        lt.current = lt.current_seq = None
-        sink = trace_sink
-        if sink is not None:
-            sink.add_callback((lt.key, seq, start, _clock(), getattr(fn, "__qualname__", "timer")))
-
-
 def grow(hist, bucket):
     """Count a step in a bucket past the end of `hist`, lengthening it."""
     hist.extend([0] * (bucket + 1 - len(hist)))
@@ -248,53 +187,6 @@ def adopt_at_wake(owner, loop):
 _task_kinds = ()    # asyncio's task classes, once loaded
 
 
-def _wrappers(originals):
-    """call_soon (or asyncio's _call_soon), call_later, call_at in front of `originals` (the
-    class's): each passes straight through for a loop not counted."""
-    timed_get, clock, step, run_step, run_timer = _timed.get, _clock, _Step, _run_step, _run_timer
-    by_task_get = by_task.get
-    original, later, at = originals.get("call_soon"), originals["call_later"], originals["call_at"]
-
-    def call_soon(self, callback, *args, context=None):
-        owner = getattr(callback, "__self__", None)
-        if owner is not None:
-            st = by_task_get(id(owner))
-            if st is None:
-                st = adopt_at_wake(owner, self)
-            if st is not None:
-                lt = st.lt
-                if lt.current is st:
-                    st.self_wakes += 1
-                if st.ready_at is None:
-                    st.ready_at = clock()
-                callback = step(run_step, callback, owner, st, lt, lt.current_seq or 0)
-        if args:
-            return original(self, callback, *args, context=context)
-        return original(self, callback, context=context)    # no tuple and dict made to call it
-
-    def call_later(self, delay, callback, *args, context=None):
-        if type(callback) is not step:
-            lt = timed_get(id(self))
-            if lt is not None:
-                callback = step(run_timer, callback, lt)
-        return later(self, delay, callback, *args, context=context)
-
-    def call_at(self, when, callback, *args, context=None):
-        if type(callback) is not step and callback is not _probe:     # asyncio's call_later
-            lt = timed_get(id(self))
-            if lt is not None:
-                callback = step(run_timer, callback, lt)
-        return at(self, when, callback, *args, context=context)
-    wrappers = {"call_later": call_later, "call_at": call_at}
-    if "_call_soon" in originals:
-        wrappers["_call_soon"] = _asyncio_hooks[trace_sink is not None]
-    else:
-        wrappers["call_soon"] = call_soon
-    for fn in wrappers.values():
-        fn._tasklens_time = True
-    return wrappers
-
-
 def _names(cls):
     """The methods to wrap on `cls`: `_call_soon` where it is asyncio's BaseEventLoop's own
     (tasktime_handle.py), `call_soon` anywhere else; and the timers'."""
@@ -322,7 +214,8 @@ def _install(loop, lt):
         originals = {name: getattr(cls, name, None) for name in names}
         if any(fn is None or getattr(fn, "_tasklens_time", False) for fn in originals.values()):
             return False
-        wrappers = _wrappers(originals)
+        wrappers = tasktime_wrap.build(sys.modules[__name__], originals,
+                                       _asyncio_hooks.get(trace_sink is not None))
         own = {name: cls.__dict__[name] for name in names if name in cls.__dict__}
         try:
             for name in names:

@@ -1,0 +1,127 @@
+"""tasktime's hook where a loop's handles are not asyncio's (uvloop's, a loop class of its own),
+and the timers' on every loop: the loop's `call_soon`, `call_later` and `call_at` wrapped.
+
+A task's step or wake-up scheduled through `call_soon` is wrapped in a `_Step` (a
+`functools.partial`: made in C, no Python frame to create it) that times the step when the loop
+runs it; a timer's callback in one that marks it running, so that a wake from inside it is told
+apart (a timer) from one made by a task step or by I/O. The wrapper's `__self__` and repr stay
+those of the callback, as the diagnostics read them. On asyncio's own loops tasktime_handle.py
+times the steps instead, without a wrapper.
+
+Who runs where: on the loop's thread (tasktime.py).
+"""
+import functools
+
+from . import looptime
+
+clock = looptime._monotonic
+tt = None       # tasktime, which imports this module: given by `build`
+
+
+class _Step(functools.partial):
+    """A scheduled step or timer callback, timed; looks like the callback it wraps."""
+    __slots__ = ()
+
+    @property
+    def __self__(self):
+        return getattr(self.args[0], "__self__", None)
+
+    def __repr__(self):
+        return repr(self.args[0])
+
+
+def _run_step(fn, task, st, lt, waker, *args):
+    """A step scheduled through a wrapped `call_soon` (not asyncio's own loops: those time it
+    in tasktime_handle's handle, as this does)."""
+    start = clock()
+    ready = st.ready_at
+    if ready is not None:
+        st.sched += start - ready
+        st.ready_at = None
+    lt.seq = seq = lt.seq + 1
+    lt.current, lt.current_since, lt.current_seq = st, start, seq
+    try:
+        return fn(*args) if args else fn()
+    finally:
+        end = clock()
+        took = end - start
+        lt.current = lt.current_seq = None
+        st.busy += took
+        st.last_end = end
+        if took > st.max_step:
+            st.max_step = took
+        if took > lt.longest:
+            lt.longest, lt.longest_key = took, st.key
+        bucket = int(took * 1e6).bit_length()
+        try:
+            st.hist[bucket] += 1
+        except IndexError:
+            tt.grow(st.hist, bucket)
+        sink = tt.trace_sink
+        if sink is not None:    # a tuple in its ring buffer, no call of Python code
+            sink.add_step((lt.key, seq, start, end, st.serial, waker, ready))
+        if task.done():
+            tt.finish(lt, st, task, end)
+
+
+def _run_timer(fn, lt, *args):
+    start = clock()
+    lt.seq = seq = lt.seq + 1
+    lt.current, lt.current_since, lt.current_seq = tt.TIMER, start, seq
+    try:
+        return fn(*args)
+    finally:
+        lt.current = lt.current_seq = None
+        sink = tt.trace_sink
+        if sink is not None:
+            sink.add_callback((lt.key, seq, start, clock(), getattr(fn, "__qualname__", "timer")))
+
+
+def build(tasktime, originals, asyncio_call_soon):
+    """{name: wrapper} of call_soon (or, given `asyncio_call_soon`, asyncio's _call_soon),
+    call_later, call_at in front of `originals` (the class's), over `tasktime`'s records:
+    each passes straight through for a loop not counted."""
+    global tt
+    tt = tasktime
+    timed_get, step, run_step, run_timer = tt._timed.get, _Step, _run_step, _run_timer
+    by_task_get, adopt_at_wake, probe = tt.by_task.get, tt.adopt_at_wake, tt._probe
+    original, later, at = originals.get("call_soon"), originals["call_later"], originals["call_at"]
+
+    def call_soon(self, callback, *args, context=None):
+        owner = getattr(callback, "__self__", None)
+        if owner is not None:
+            st = by_task_get(id(owner))
+            if st is None:
+                st = adopt_at_wake(owner, self)
+            if st is not None:
+                lt = st.lt
+                if lt.current is st:
+                    st.self_wakes += 1
+                if st.ready_at is None:
+                    st.ready_at = clock()
+                callback = step(run_step, callback, owner, st, lt, lt.current_seq or 0)
+        if args:
+            return original(self, callback, *args, context=context)
+        return original(self, callback, context=context)    # no tuple and dict made to call it
+
+    def call_later(self, delay, callback, *args, context=None):
+        if type(callback) is not step:
+            lt = timed_get(id(self))
+            if lt is not None:
+                callback = step(run_timer, callback, lt)
+        return later(self, delay, callback, *args, context=context)
+
+    def call_at(self, when, callback, *args, context=None):
+        if type(callback) is not step and callback is not probe:     # asyncio's call_later
+            lt = timed_get(id(self))
+            if lt is not None:
+                callback = step(run_timer, callback, lt)
+        return at(self, when, callback, *args, context=context)
+    wrappers = {"call_later": call_later, "call_at": call_at}
+    if "_call_soon" in originals:
+        wrappers["_call_soon"] = asyncio_call_soon
+    else:
+        wrappers["call_soon"] = call_soon
+    for fn in wrappers.values():
+        fn._tasklens_time = True
+    return wrappers
