@@ -13,10 +13,10 @@ callback whose `__self__` is the task. On asyncio's own loops that place is `_ca
 the step runs in a handle that times it inline (tasktime_handle.py: no frame of ours per
 step). Elsewhere (uvloop, whose handles are its own, or a loop class of its own) it is the
 loop's `call_soon`, and the callback is wrapped in a `_Step` that times the step
-(tasktime_wrap.py). Timers set through `call_later`/`call_at` are wrapped too, so a wake from inside one is told apart (a timer) from one made by a task step or
-by I/O. Tasks that existed before the hook are adopted at their next wake; an eager task's
-first step (3.12+) runs inside its creator's step and is counted there, as the loop sees it.
-Times are `looptime`'s clock.
+(tasktime_wrap.py). Timers set through `call_later`/`call_at` are wrapped too, so a wake from
+inside one is told apart (a timer) from one made by a task step or by I/O. Tasks that existed
+before the hook are adopted at their next wake; an eager task's first step (3.12+) runs inside
+its creator's step and is counted there, as the loop sees it. Times are `looptime`'s clock.
 """
 import collections
 import itertools
