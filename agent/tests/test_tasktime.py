@@ -184,7 +184,8 @@ class TaskTimeTest(unittest.TestCase):
 
         async def step():
             frame = sys._getframe().f_back
-            seen.append((frame.f_code.co_name, frame.f_back.f_code.co_name, type(frame.f_locals["self"])))
+            seen.append((frame.f_code.co_name, frame.f_back.f_code.co_name,
+                         type(frame.f_locals["self"])))
 
         async def body(loop):
             t = asyncio.create_task(step())
