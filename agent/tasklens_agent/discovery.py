@@ -33,19 +33,30 @@ def _tmpdir():
     return "/tmp"
 
 
+_made = None    # the folder this process (or the one it was forked from) made 0700
+
+
 def write(host, port, token, python, program, wrapper=None):
-    """`wrapper`: the PID of a `tasklens run` that could not exec, so `ps` can follow it here."""
+    """`wrapper`: the PID of a `tasklens run` that could not exec, so `ps` can follow it here.
+    A forked child writes into the folder its parent made, without making it again: on a
+    machine where a page fault is dear, every line a worker of a pool runs right after the fork
+    shows in the pool's time (docs/bench-children.md)."""
+    global _made
     folder = directory()
-    os.makedirs(folder, mode=0o700, exist_ok=True)
-    os.chmod(folder, 0o700)
-    path = os.path.join(folder, "%d.json" % os.getpid())
+    if folder != _made:
+        os.makedirs(folder, mode=0o700, exist_ok=True)
+        os.chmod(folder, 0o700)
+        _made = folder
+    path = "%s/%d.json" % (folder, os.getpid())
     data = {"pid": os.getpid(), "host": host, "port": port, "token": token,
             "python": python, "program": program, "protocol": PROTOCOL_VERSION}
     if wrapper is not None:
         data["wrapper"] = wrapper
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as f:
-        f.write(_record(data))
+    try:
+        os.write(fd, _record(data).encode())    # one short write, no text file object
+    finally:
+        os.close(fd)
     return path
 
 

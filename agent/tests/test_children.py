@@ -7,7 +7,7 @@ import tempfile
 import unittest
 
 from tasklens_agent import children
-from tests.harness import PYTHON, TIMEOUT
+from tests.harness import PYTHON, TIMEOUT, fixture
 
 PROBE = ("import os, sys; print(os.environ.get('HIDDEN_RAN'), 'tasklens_agent' in sys.modules, "
          "any('bootstrap' in p for p in sys.path), sys.argv[1:])")
@@ -40,7 +40,7 @@ class EnvironmentTests(unittest.TestCase):
 
 
 class BootstrapTests(unittest.TestCase):
-    def run_child(self, spec, *args):
+    def run_child(self, spec, *args, program=("-c", PROBE)):
         hidden = tempfile.mkdtemp()
         with open(os.path.join(hidden, "sitecustomize.py"), "w") as f:
             f.write("import os\nos.environ['HIDDEN_RAN'] = 'yes'\n")
@@ -49,7 +49,7 @@ class BootstrapTests(unittest.TestCase):
         env.pop(children.ENV, None)
         if spec is not None:
             env[children.ENV] = spec
-        done = subprocess.run([PYTHON, "-c", PROBE] + list(args), capture_output=True,
+        done = subprocess.run([PYTHON, *program] + list(args), capture_output=True,
                               timeout=TIMEOUT, env=env, text=True)
         self.assertEqual((done.returncode, done.stderr), (0, ""))
         return done.stdout.strip()
@@ -63,6 +63,14 @@ class BootstrapTests(unittest.TestCase):
     def test_a_gone_adapter_leaves_the_child_undebugged(self):
         self.assertEqual(self.run_child("debug 127.0.0.1:9 token launch"), "yes True False []")
 
+
+    def test_a_fork_server_freezes_what_it_holds_before_the_program(self):
+        # Its workers' collections leave the agent's objects (and Python's start-up) alone; the
+        # objects the program's main module makes in the fork server are collected as ever.
+        plain = self.run_child(None, program=(fixture("forkserver_gc.py"),)).split()
+        followed = self.run_child("run", program=(fixture("forkserver_gc.py"),)).split()
+        self.assertEqual((plain[1:], followed[1:]), (["True", "False"], ["True", "True"]))
+        self.assertGreater(int(followed[0]), int(plain[0]) + 1000)
 
 if __name__ == "__main__":
     unittest.main()
