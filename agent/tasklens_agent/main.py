@@ -19,6 +19,7 @@ import threading
 from . import children
 from . import diagnostics_options
 from . import discovery
+from .launch_args import address as _address, fail as _fail, parse, shown as _shown
 from . import lifeline
 from . import paths
 from . import runner
@@ -28,72 +29,6 @@ from .threads import AgentThread, hidden, thread_id
 
 HANDSHAKE_TIMEOUT = 5.0
 MAX_STRANGERS = 16
-USAGE = ("usage: launch.py [--connect HOST:PORT | --listen HOST:PORT [--no-wait]] [--no-subprocess] "
-         "[--diagnose [--slow-ms N] [--stuck-s N] [--diagnose-json FILE]] "
-         "[--trace FILE [--trace-max-steps N]] "
-         "(--module NAME | PROGRAM) [--] [ARGS...]")
-_DIAGNOSE_VALUES = {"--slow-ms": "slow_ms", "--stuck-s": "stuck_s", "--diagnose-json": "diagnose_json",
-                    "--trace": "trace", "--trace-max-steps": "trace_max_steps"}
-
-
-def parse(argv):
-    opts = {"connect": None, "listen": None, "wait": True, "module": None, "diagnose": False,
-            "subprocess": True,
-            "slow_ms": None, "stuck_s": None, "diagnose_json": None, "trace": None,
-            "trace_max_steps": None}
-    i = 0
-    while i < len(argv):
-        a = argv[i]
-        if a in ("--connect", "--listen", "--module"):
-            if i + 1 >= len(argv):
-                raise SystemExit(USAGE)
-            opts[a[2:]] = argv[i + 1]
-            i += 2
-        elif a in _DIAGNOSE_VALUES:
-            if i + 1 >= len(argv):
-                raise SystemExit(USAGE)
-            opts[_DIAGNOSE_VALUES[a]] = diagnostics_options.value(a, argv[i + 1])
-            i += 2
-        elif a == "--diagnose":
-            opts["diagnose"] = True
-            i += 1
-        elif a == "--no-wait":
-            opts["wait"] = False
-            i += 1
-        elif a == "--no-subprocess":
-            opts["subprocess"] = False
-            i += 1
-        elif a == "--":
-            i += 1
-            break
-        else:
-            break
-    rest = argv[i:]
-    if opts["module"] is None:
-        if not rest:
-            raise SystemExit(USAGE)
-        opts["program"], opts["args"] = rest[0], rest[1:]
-    else:
-        opts["program"], opts["args"] = None, rest
-    return opts
-
-
-def _address(text):
-    host, _, port = text.rpartition(":")
-    return host.strip("[]") or "127.0.0.1", int(port)
-
-
-def _shown(host, port):
-    return "[%s]:%d" % (host, port) if ":" in host else "%s:%d" % (host, port)
-
-
-def _fail(message):
-    """A start-up error in one line, with the exit status `tasklens run` documents for it."""
-    sys.stderr.write("tasklens: %s\n" % message)
-    sys.stderr.flush()
-    raise SystemExit(2)
-
-
 def _give_back_memory():
     """Returns to the system what start-up allocated and freed (about 1 MB), so that a program
     under `tasklens run` holds little more memory than under plain python."""
