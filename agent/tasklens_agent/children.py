@@ -28,6 +28,7 @@ import sys
 import threading
 
 from . import child_exits
+from . import diagnostics_options
 from .threads import AgentThread
 
 ENV = "TASKLENS_SUBPROCESS"
@@ -124,7 +125,7 @@ def bootstrap(spec):
     else:
         agent.started.set()
     if debug is not None:
-        _defer_diagnostics()
+        diagnostics_options.defer_to_first_loop()
         if fork_server:
             _preload_for_workers()
     agent.install_hooks()
@@ -199,10 +200,12 @@ def forked(agent):
             name = _describe(kind, target) + " (fork)"
         _register(agent, debug, name)
         agent.core.backend.refresh(plans_changed=True)
-        _defer_diagnostics()
+        diagnostics_options.forget_forked()
+        diagnostics_options.defer_to_first_loop()
         _wait_at_exit(agent)
         child_exits.track(agent)
     else:
+        diagnostics_options.rediagnose_forked(lambda: agent.core, agent.opts)
         agent.started.set()
 
 
@@ -218,39 +221,6 @@ def _preload_for_workers():
         from . import backend_monitoring
     else:
         from . import backend_hooked
-
-
-def _defer_diagnostics():
-    """A child's session asks for the diagnostics as its parent's did. They watch event loops,
-    so in a child they start with the first loop that runs there (or at once if one runs
-    already): a child that runs none, as a pool worker, gets no watchdog thread, heap walk or
-    imports for them. A fork of a child inherits the deferral."""
-    from . import diagnostics_options
-    from . import task_origins
-    from . import tasks as taskmod
-    configure = diagnostics_options.configure
-    if getattr(configure, "deferred", False):
-        return
-    pending = []
-    lock = threading.Lock()
-
-    def deferred(core, diagnose, slow_ms=None, stuck_s=None):
-        with lock:
-            pending.clear()
-            if (diagnose and not taskmod._running
-                    and "tasklens_agent.diagnostics" not in sys.modules):
-                pending.append((core, diagnose, slow_ms, stuck_s))
-                return
-        configure(core, diagnose, slow_ms, stuck_s)
-    deferred.deferred = True
-
-    def first_loop(loop, frame):
-        with lock:
-            args = pending.pop() if pending else None
-        if args is not None:
-            configure(*args)
-    task_origins.loop_watchers.append(first_loop)
-    diagnostics_options.configure = deferred
 
 
 def _wait_for_parents_session(agent):

@@ -1,9 +1,14 @@
 """The launcher's diagnostics options: checked before the program starts (exit status 2 with
-one line on bad input, as `tasklens run` documents), then handed to diagnostics.start.
+one line on bad input, as `tasklens run` documents), then handed to diagnostics.start; a
+session's `configure`; and what a child process does with them (children.py).
 
-Kept apart from diagnostics/ so that parsing never imports the watchdog's modules."""
+Kept apart from diagnostics/ so that parsing never imports the watchdog's modules.
+Who runs where: `value` and `start` on the main thread before the program; `configure` on the
+session's control thread; a child's deferred start on the thread whose event loop runs first;
+the fork functions on the forking thread, in the child, right after the fork."""
 import os
 import sys
+import threading
 
 BAD_USAGE = 2
 
@@ -31,7 +36,68 @@ def value(flag, text):
     return number
 
 
+_deferral = None    # (lock, pending arguments) once `defer_to_first_loop` was called
+
+
+def defer_to_first_loop():
+    """In a child process whose session asks for the diagnostics, as its parent's did: they
+    watch event loops, so they start with the first loop that runs there (or at once if one
+    runs already). A child that runs none, as a pool worker, gets no watchdog thread, heap walk
+    or imports for them. A fork of a child inherits the deferral."""
+    global _deferral
+    if _deferral is not None:
+        return
+    from . import task_origins
+    _deferral = (threading.Lock(), [])
+    task_origins.loop_watchers.append(_first_loop)
+
+
+def _first_loop(loop, frame):
+    lock, pending = _deferral
+    with lock:
+        args = pending.pop() if pending else None
+    if args is not None:
+        _configure(*args)
+
+
+def running():
+    diagnostics = sys.modules.get("tasklens_agent.diagnostics")
+    return diagnostics is not None and diagnostics.reporter() is not None
+
+
+def forget_forked():
+    """In a forked child: the parent's diagnostics came along without their watchdog thread,
+    still reporting to the parent's session. They are taken out (and loops still watched, as
+    the first loop is what starts the child's own)."""
+    if running():
+        from . import task_origins
+        watching = task_origins.enabled
+        sys.modules["tasklens_agent.diagnostics"].stop()
+        task_origins.enabled = watching
+
+
+def rediagnose_forked(core_of, opts):
+    """`tasklens run --diagnose`: a forked child diagnoses itself as its parent does (reports on
+    the stderr they share, to the same JSON file), with a watchdog of its own."""
+    if running():
+        forget_forked()
+        start(core_of, opts)
+
+
 def configure(core, diagnose, slow_ms=None, stuck_s=None):
+    """A debug session's `configure` (deferred in a child, `defer_to_first_loop`)."""
+    if _deferral is not None:
+        from . import tasks as taskmod
+        lock, pending = _deferral
+        with lock:
+            pending.clear()
+            if diagnose and not taskmod._running and not running():
+                pending.append((core, diagnose, slow_ms, stuck_s))
+                return
+    _configure(core, diagnose, slow_ms, stuck_s)
+
+
+def _configure(core, diagnose, slow_ms=None, stuck_s=None):
     """A debug session's `configure`: `diagnose` true starts the diagnostics (if the command
     line did not) with the session's thresholds (`slowMs`, `stuckS`; the command line's win
     when it started them) and shows each report as an output event; false shows none (stderr

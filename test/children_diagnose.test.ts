@@ -1,0 +1,42 @@
+// Diagnostics in a child's session: a child gets the diagnostics its parent's session asked for
+// (`diagnose`, on by default), started with the child's first event loop (a child that runs
+// none, as a pool worker, starts no watchdog). A worker whose task fails unretrieved reports it
+// in its own session, for a worker forked from the program and for one forked from a fork
+// server (which freezes what it holds before the program: children._freeze_for_workers).
+// Under `tasklens run --diagnose`, a forked child diagnoses itself as its parent does.
+import * as assert from 'node:assert/strict';
+import { lineOf } from './async_support';
+import { blocks, runDiagnosed } from './diagnose_support';
+import { withTree } from './support/children';
+import { eachPython, it } from './support/matrix';
+import { fixture } from './support/paths';
+
+const program = fixture('children_diag.py');
+
+eachPython('diagnostics in child sessions', (py) => {
+  for (const method of ['fork', 'forkserver']) {
+    it(`a ${method} worker's lost task exception is reported in the worker's session, with its line`, async () => {
+      await withTree(async () => undefined, async (h, tree) => {
+        const since = h.mark();
+        await tree.launch(h, py, { program, args: [method], console: 'internalConsole' });
+        const worker = await tree.session(/./, 30_000);
+        const report = await worker.h.waitForOutput('important', /tasklens: exception never retrieved/, 20_000);
+        assert.match(report, /task kept \(parse\) failed with ValueError/);
+        assert.ok(report.includes(`${program}:${lineOf(program, 'WORKER_RAISE')}`), report);
+        assert.equal(await h.exitCode(since, 30_000), 0);
+        assert.match(h.output('stdout'), /worker done True[\s\S]*process exit 0/);
+        assert.doesNotMatch(h.output('important'), /exception never retrieved/, 'the parent ran no loop: nothing of the worker is reported there');
+        assert.deepEqual(await tree.survivors(), []);
+      });
+    });
+  }
+
+  it('tasklens run --diagnose: a forked worker reports on the stderr it shares with its parent', async () => {
+    const run = await runDiagnosed(py, program, ['fork'], { json: false });
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /worker done True[\s\S]*process exit 0/);
+    const lost = blocks(run.stderr, 'exception never retrieved');
+    assert.equal(lost.length, 1, run.stderr);
+    assert.ok(lost[0].includes(`raised at ${program}:${lineOf(program, 'WORKER_RAISE')} in parse`), lost[0]);
+  });
+});
