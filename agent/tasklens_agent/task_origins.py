@@ -80,7 +80,7 @@ def watch(loop, adopted=False):
         def create_task(self, coro, **kwargs):
             # (asyncio.create_task and gather pass no keywords: a call without ** is cheaper)
             task = original(self, coro, **kwargs) if kwargs else original(self, coro)
-            started = monotonic()   # after: an eager task's own tasks come before it (tasks.py)
+            started = monotonic()   # after: an eager task's own tasks come before it (task_ids.py)
             # _site_frame, inlined for the first two frames: this runs for every task the
             # program creates, and the creating user frame is one or two frames out
             # (asyncio.create_task, gather)
@@ -167,7 +167,7 @@ def age_seconds(task, now=None):
 
 
 def created_clock(task):
-    """The monotonic time `task` was recorded at (creation order, for tasks.py), or None."""
+    """The monotonic time `task` was recorded at (creation order, for task_ids.py), or None."""
     record = _record(task)
     return None if record is None else record[0]
 

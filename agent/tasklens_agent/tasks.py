@@ -1,4 +1,4 @@
-"""Asyncio tasks as pseudo-threads: every loop of every thread, every live task, stable ids.
+"""Asyncio tasks as pseudo-threads: every loop of every thread, every live task, which one runs.
 
 The agent never imports asyncio itself. `install` (before user code runs) wraps
 `asyncio.events._set_running_loop` as soon as asyncio is imported, so each loop that starts
@@ -9,39 +9,21 @@ Loops started before the hook are found by scanning thread stacks for `run_forev
 
 Where live tasks are: 3.11 `tasks._all_tasks` (every loop); 3.12-3.13 `_scheduled_tasks` plus
 `_eager_tasks`; 3.14+ C tasks sit on per-thread lists that only `all_tasks(loop)` walks, once per
-known loop. Ids come from a counter kept per task object (never `id()`), starting at
-TASK_ID_BASE, never reused.
-
-Order: every source is an unordered set, so the threads list would change between sessions.
-Tasks are listed by loop (in the order the loops first ran), then by id; ids are handed out in
-creation order, which a wrapper of each loop's own `create_task` (an instance attribute, put
-there when the loop first runs) records as a list of weak references, drained at each listing;
-under `tasklens run`, task_origins.py dates every task instead, and those dates give the order.
-(uvloop's loop class is a Python subclass, so it has one too.) Tasks whose creation was not
-seen (a loop with `__slots__`, tasks older than their loop's first run) get ids in a stable
-order of their names instead.
+known loop. Their stable ids, and the order they are listed in, are task_ids.py's.
 """
-import itertools
 import sys
 import threading
-import weakref
 
-from . import loop_patch
 from . import paths
+from . import task_ids
 from . import task_origins
+# The pseudo-threads' ids: the rest of the agent names tasks through this module.
+from .task_ids import is_task_id, task_by_id, task_id  # noqa: F401
 
-TASK_ID_BASE = 1_000_000
 _PER_LOOP = sys.version_info >= (3, 14)
 
-_ids = itertools.count(TASK_ID_BASE)
-_by_task = weakref.WeakKeyDictionary()
-_by_id = weakref.WeakValueDictionary()
-_id_lock = threading.Lock()
 _loops = {}         # id(loop) -> loop, until the loop is closed
 _running = {}       # thread ident -> the loop running on it
-_created = []       # weak references to tasks in creation order, not yet given ids
-_created_limit = [4096]     # compact `_created` past this length (grows with live tasks)
-_order_watched = weakref.WeakSet()
 _get_ident = threading.get_ident
 _hooks = {"get_loop": None, "current_task": None}
 
@@ -92,7 +74,7 @@ def _wrap_events(events):
     original = events._set_running_loop
     if getattr(original, "_tasklens", False):
         return
-    running, loops, get_ident, watched = _running, _loops, _get_ident, _order_watched
+    running, loops, get_ident, watched = _running, _loops, _get_ident, task_ids._order_watched
     origins = task_origins      # `enabled` may change later: diagnostics started by an attach
 
     def _set_running_loop(loop):
@@ -102,7 +84,7 @@ def _wrap_events(events):
             running[get_ident()] = loop
             loops[id(loop)] = loop
             if not origins.enabled and loop not in watched:  # else its dates give the order
-                _record_creation_order(loop)
+                task_ids._record_creation_order(loop)
             if origins.enabled:
                 origins.watch(loop)
         original(loop)
@@ -127,79 +109,7 @@ def uninstall():
         package = sys.modules.get("asyncio")
         if package is not None and getattr(package, "_set_running_loop", None) is wrapper:
             package._set_running_loop = original
-    for loop in list(_order_watched):
-        loop_patch.unwrap(loop, "order")
-    _order_watched.clear()
-
-
-def _record_creation_order(loop):
-    """Wrap `loop.create_task` to note each task it makes, in order; queue the tasks the loop
-    already has (asyncio.run's main task) first."""
-    try:
-        _order_watched.add(loop)
-    except TypeError:
-        return
-    created, ref = _created, weakref.ref
-
-    def make(original):
-        def create_task(self, coro, **kwargs):
-            task = original(self, coro, **kwargs)
-            try:
-                created.append(ref(task))
-            except TypeError:   # a task factory's object that cannot be weakly referenced
-                return task
-            if len(created) > _created_limit[0]:
-                _compact_created()
-            return task
-        return create_task
-    if not loop_patch.wrap(loop, "order", make):
-        return
-    mod = sys.modules.get("asyncio.tasks")
-    try:    # on the program's way into its loop: whatever goes wrong costs only the order
-        existing = sorted(mod.all_tasks(loop), key=_name_key) if mod is not None else ()
-        created.extend(weakref.ref(task) for task in existing)
-    except Exception:
-        pass
-
-
-def _compact_created():
-    """Between listings, forget tasks that have ended, so the queue is bounded by the live
-    ones; the limit doubles with them, so this costs O(1) per task created. (Racing with a
-    listing or another loop's thread can only cost a few tasks their place in the order.)"""
-    kept = [r for r in list(_created) if (t := r()) is not None and not t.done()]
-    _created[:] = kept
-    _created_limit[0] = max(4096, 2 * len(kept))
-
-
-def _drain_created():
-    """Give ids, in creation order, to the tasks created since the last listing."""
-    refs = _created[:]
-    del _created[:len(refs)]
-    for r in refs:
-        t = r()
-        if t is not None and not t.done():
-            task_id(t)
-
-
-def _name_key(task):
-    """A stable order for tasks whose creation was not seen: "worker-2" before "worker-10",
-    unnamed tasks ("Task-N", N counted at creation) by N."""
-    try:
-        name = task.get_name()
-    except Exception:
-        name = ""
-    # Text and numbers alternate, text first (as re.split(r"(\d+)") would cut it; `re` itself
-    # is not imported here: it is 1.2 MB that a program under `tasklens run` may never load).
-    key, text = [], ""
-    for decimal, run in itertools.groupby(name, str.isdecimal):
-        run = "".join(run)
-        if decimal:
-            key += [text, int(run)]
-            text = ""
-        else:
-            text = run
-    key.append(text)
-    return tuple(key)
+    task_ids.uninstall()
 
 
 def _scan_running_loops():
@@ -231,7 +141,7 @@ def adopt_running_loops(objects):
                 continue
             if running:
                 _loops.setdefault(id(obj), obj)
-                _record_creation_order(obj)
+                task_ids._record_creation_order(obj)
     # Which thread runs each one: a running task's own frames are read from that thread's stack.
     _scan_running_loops()
 
@@ -314,7 +224,7 @@ def running_task_of_loop(loop):
 # --- enumerating tasks ---
 def live_tasks():
     """Every task not yet done, of every loop, in creation order where the source keeps it."""
-    return _ordered(live_tasks_unordered())
+    return task_ids._ordered(live_tasks_unordered(), _loops)
 
 
 def live_tasks_unordered():
@@ -340,77 +250,6 @@ def live_tasks_unordered():
         refs = list(mod._scheduled_tasks.data)
         found = [r() for r in refs] + list(mod._eager_tasks)
     return [t for t in found if t is not None and not t.done()]
-
-
-def _ordered(tasks):
-    """Unique tasks by loop, in id order; tasks met for the first time get ids here."""
-    _drain_created()
-    seen = set()
-    known, new = [], []
-    get = _by_task.get
-    for t in tasks:
-        if id(t) in seen:
-            continue
-        seen.add(id(t))
-        tid = get(t)
-        if tid is None:
-            new.append(t)
-        else:
-            known.append((tid, t))
-    rank = _loop_rank()
-    new.sort(key=_new_key if rank is None else lambda t: (rank(t), _new_key(t)))
-    known.extend((task_id(t), t) for t in new)
-    if rank is None:
-        known.sort(key=_first)
-        return [t for _, t in known]
-    grouped = sorted((rank(t), tid, t) for tid, t in known)    # (rank, tid) is unique
-    return [t for _, _, t in grouped]
-
-
-def _new_key(task):
-    """Tasks met for the first time: those task_origins dated, in creation order (it wraps
-    `create_task` instead of `_record_creation_order` when on), then the others by name."""
-    created = task_origins.created_clock(task)
-    return (0 if created is not None else 1, created or 0.0, _name_key(task))
-
-
-def _first(pair):
-    return pair[0]
-
-
-def _loop_rank():
-    """task -> the place of its loop in the order the loops first ran; None while there is
-    only one loop (the common case, and the 10,000-task listing's hot loop)."""
-    ranks = {key: i for i, key in enumerate(list(_loops))}
-    if len(ranks) < 2:
-        return None
-    last = len(ranks)
-
-    def rank(task):
-        try:
-            return ranks.get(id(task.get_loop()), last)
-        except Exception:
-            return last
-    return rank
-
-
-def task_id(task):
-    tid = _by_task.get(task)
-    if tid is None:
-        with _id_lock:
-            tid = _by_task.get(task)
-            if tid is None:
-                tid = _by_task[task] = next(_ids)
-                _by_id[tid] = task
-    return tid
-
-
-def task_by_id(tid):
-    return _by_id.get(tid)
-
-
-def is_task_id(tid):
-    return isinstance(tid, int) and tid >= TASK_ID_BASE
 
 
 def coroutine_name(task):
