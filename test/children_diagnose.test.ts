@@ -3,7 +3,8 @@
 // none, as a pool worker, starts no watchdog). A worker whose task fails unretrieved reports it
 // in its own session, for a worker forked from the program and for one forked from a fork
 // server (which freezes what it holds before the program: children._freeze_for_workers).
-// Under `tasklens run --diagnose`, a forked child diagnoses itself as its parent does.
+// Under `tasklens run --diagnose`, every child diagnoses itself as its parent does (the options
+// travel in its start-up rule), with its first event loop.
 import * as assert from 'node:assert/strict';
 import { lineOf } from './async_support';
 import { blocks, runDiagnosed } from './diagnose_support';
@@ -24,6 +25,7 @@ eachPython('diagnostics in child sessions', (py) => {
         assert.match(report, /task kept \(parse\) failed with ValueError/);
         assert.ok(report.includes(`${program}:${lineOf(program, 'WORKER_RAISE')}`), report);
         assert.equal(await h.exitCode(since, 30_000), 0);
+        assert.equal(worker.h.output('important').match(/exception never retrieved/g)?.length, 1, 'reported once');
         assert.match(h.output('stdout'), /worker done True[\s\S]*process exit 0/);
         assert.doesNotMatch(h.output('important'), /exception never retrieved/, 'the parent ran no loop: nothing of the worker is reported there');
         assert.deepEqual(await tree.survivors(), []);
@@ -31,12 +33,18 @@ eachPython('diagnostics in child sessions', (py) => {
     });
   }
 
-  it('tasklens run --diagnose: a forked worker reports on the stderr it shares with its parent', async () => {
-    const run = await runDiagnosed(py, program, ['fork'], { json: false });
-    assert.equal(run.code, 0, run.stderr);
-    assert.match(run.stdout, /worker done True[\s\S]*process exit 0/);
-    const lost = blocks(run.stderr, 'exception never retrieved');
-    assert.equal(lost.length, 1, run.stderr);
-    assert.ok(lost[0].includes(`raised at ${program}:${lineOf(program, 'WORKER_RAISE')} in parse`), lost[0]);
-  });
+  for (const method of ['fork', 'spawn', 'forkserver']) {
+    it(`tasklens run --diagnose: a ${method} worker reports on the stderr it shares with its parent, once`, async () => {
+      const run = await runDiagnosed(py, program, [method]);
+      assert.equal(run.code, 0, run.stderr);
+      assert.match(run.stdout, /worker done True[\s\S]*process exit 0/);
+      const lost = blocks(run.stderr, 'exception never retrieved');
+      assert.equal(lost.length, 1, run.stderr);
+      assert.ok(lost[0].includes(`raised at ${program}:${lineOf(program, 'WORKER_RAISE')} in parse`), lost[0]);
+      assert.match(lost[0], /nothing awaited the task or took its exception when it finished/);
+      const reports = run.reports.filter((r) => r.kind === 'exceptionNotRetrieved');
+      assert.equal(reports.length, 1, 'the --diagnose-json file gets the worker\'s report too');
+      assert.notEqual(reports[0].pid, undefined);
+    });
+  }
 });

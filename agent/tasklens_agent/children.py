@@ -88,11 +88,22 @@ def _set_path(entries):
         os.environ.pop("PYTHONPATH", None)
 
 
+def run_spec(opts):
+    """`tasklens run`'s rule for its children: `run`, then the diagnostics options it was
+    given (tab-separated: a JSON file's path may hold spaces)."""
+    return "\t".join(["run"] + diagnostics_options.child_words(opts))
+
+
+def _run_options(spec):
+    """The diagnostics options of a `run` rule (see `run_spec`)."""
+    return diagnostics_options.options_of(spec.split("\t")[1:])
+
+
 def _parse(spec):
     """(host, port, token, launched) for a debug session's children; None for `run`."""
-    words = spec.split()
-    if words == ["run"]:
+    if spec == "run" or spec.startswith("run\t"):
         return None
+    words = spec.split()
     if len(words) != 4 or words[0] != "debug" or words[3] not in ("launch", "attach"):
         raise ValueError(spec)
     host, _, port = words[1].rpartition(":")
@@ -112,11 +123,14 @@ def bootstrap(spec):
     if kind == "script" and os.path.abspath(target) == _LAUNCHER:
         return      # `tasklens run` or a launch: that agent follows on its own
     from .main import Agent
-    agent = Agent({"connect": None, "listen": "127.0.0.1:0", "wait": False,
-                   "module": target if kind == "-m" else None,
-                   "program": target if kind == "script" else None, "args": [],
-                   "subprocess": True, "diagnose": False, "slow_ms": None, "stuck_s": None,
-                   "diagnose_json": None})
+    opts = {"connect": None, "listen": "127.0.0.1:0", "wait": False,
+            "module": target if kind == "-m" else None,
+            "program": target if kind == "script" else None, "args": [],
+            "subprocess": True, "diagnose": False, "slow_ms": None, "stuck_s": None,
+            "diagnose_json": None}
+    if debug is None:
+        opts.update(_run_options(spec))     # `tasklens run --diagnose`: as in the parent
+    agent = Agent(opts)
     agent.serve()
     _wait_for_parents_session(agent)
     fork_server = kind == "-c" and _runs(target, _FORK_SERVER)
@@ -124,8 +138,8 @@ def bootstrap(spec):
         _register(agent, debug, _describe(kind, target))
     else:
         agent.started.set()
+    diagnostics_options.defer_to_first_loop()
     if debug is not None:
-        diagnostics_options.defer_to_first_loop()
         if fork_server:
             _preload_for_workers()
     agent.install_hooks()

@@ -55,9 +55,24 @@ def defer_to_first_loop():
 def _first_loop(loop, frame):
     lock, pending = _deferral
     with lock:
-        args = pending.pop() if pending else None
-    if args is not None:
-        _configure(*args)
+        call = pending.pop() if pending else None
+    if call is not None:
+        call[0](*call[1:])
+
+
+def _deferred(call):
+    """Whether `call` (a function and its arguments) waits for the first loop (then it
+    replaces any call waiting before it)."""
+    if _deferral is None:
+        return False
+    from . import tasks as taskmod
+    lock, pending = _deferral
+    with lock:
+        pending.clear()
+        if not taskmod._running and not running():
+            pending.append(call)
+            return True
+    return False
 
 
 def running():
@@ -86,15 +101,8 @@ def rediagnose_forked(core_of, opts):
 
 def configure(core, diagnose, slow_ms=None, stuck_s=None):
     """A debug session's `configure` (deferred in a child, `defer_to_first_loop`)."""
-    if _deferral is not None:
-        from . import tasks as taskmod
-        lock, pending = _deferral
-        with lock:
-            pending.clear()
-            if diagnose and not taskmod._running and not running():
-                pending.append((core, diagnose, slow_ms, stuck_s))
-                return
-    _configure(core, diagnose, slow_ms, stuck_s)
+    if not (diagnose and _deferred((_configure, core, diagnose, slow_ms, stuck_s))):
+        _configure(core, diagnose, slow_ms, stuck_s)
 
 
 def _configure(core, diagnose, slow_ms=None, stuck_s=None):
@@ -116,15 +124,51 @@ def _configure(core, diagnose, slow_ms=None, stuck_s=None):
         bridge.output = bool(diagnose)
 
 
+def _asked(opts):
+    return bool(opts.get("diagnose") or opts.get("slow_ms") or opts.get("stuck_s")
+                or opts.get("diagnose_json"))
+
+
+def child_words(opts):
+    """The diagnostics options a `tasklens run` passes on to the children it starts, as
+    launcher words (children.py puts them in their start-up rule); none when not asked."""
+    if not _asked(opts):
+        return []
+    words = ["--diagnose"]
+    for flag, key in (("--slow-ms", "slow_ms"), ("--stuck-s", "stuck_s"),
+                      ("--diagnose-json", "diagnose_json")):
+        if opts.get(key):
+            value = opts[key]
+            words += [flag, os.path.abspath(value) if key == "diagnose_json" else repr(value)]
+    return words
+
+
+def options_of(words):
+    """The options `child_words` wrote, back (in a child, from its start-up rule)."""
+    opts = {"diagnose": "--diagnose" in words}
+    keys = {"--slow-ms": "slow_ms", "--stuck-s": "stuck_s", "--diagnose-json": "diagnose_json"}
+    for flag, text in zip(words, words[1:]):
+        if flag in keys:
+            opts[keys[flag]] = value(flag, text)
+    return opts
+
+
 def start(core_of, opts):
     """Start the diagnostics when asked (--diagnose, or one of its options); `core_of()` gives
-    the debugger core, made only then."""
+    the debugger core, made only then. In a child (`defer_to_first_loop`), with its first
+    event loop."""
     from . import task_origins
-    if not (opts.get("diagnose") or opts.get("slow_ms") or opts.get("stuck_s")
-            or opts.get("diagnose_json")):
+    if not _asked(opts):
         if "tasklens_agent.diagnostics" in sys.modules:     # started by `configure`
             task_origins.enabled = True
         return None
+    if _deferred((_start, core_of, opts)):
+        task_origins.enabled = True     # the first loop must be seen: it starts them
+        return None
+    return _start(core_of, opts)
+
+
+def _start(core_of, opts):
     from . import diagnostics
     path = opts.get("diagnose_json")
     if path:

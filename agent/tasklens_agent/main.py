@@ -271,7 +271,7 @@ class Agent:
             self.listen("127.0.0.1:0", token)
         else:
             if opts["subprocess"]:
-                children.start(os.environ.get(children.ENV) or "run")
+                children.start(os.environ.get(children.ENV) or children.run_spec(opts))
             if wrapper:
                 lifeline.hold_for_life(int(wrapper))
             self.listen(opts["listen"] or "127.0.0.1:0", token, int(wrapper) if wrapper else None)

@@ -114,9 +114,13 @@ def _failed_before(lost):
                     if isinstance(c, type))
     if not classes:
         return
+    # Diagnostics that start with a loop (a child, diagnostics_options.defer_to_first_loop)
+    # may walk the heap after a task of that loop failed: the hooks noted it already.
+    noted = {id(e[0] if type(e) is tuple else e) for e in list(lost.finished)}
     for obj in gc.get_objects():
         try:
-            if isinstance(obj, classes) and obj.done() and obj._log_traceback:
+            if (isinstance(obj, classes) and obj.done() and obj._log_traceback
+                    and id(obj) not in noted):
                 lost.earlier.add(id(obj))
                 lost.finished.append(obj)
         except Exception:
