@@ -108,6 +108,28 @@ eachPythonAndLoop('tasklens run --trace', true, (py, loop) => {
   });
 });
 
+eachPythonAndLoop('tasklens run --trace with a forked child', false, (py) => {
+  it('the child records its own timeline into FILE.PID.json; the parent\'s file stays its own though the child ends last', async () => {
+    const file = path.join(dir, `fork-${py.version}.json`);
+    const r = await run(BIN, ['run', '--python', py.path, '--trace', file, fixture('trace_fork.py')], { env: rt.env });
+    assert.equal(r.code, 0, r.stderr);
+    const child = /child (\d+)/.exec(r.stdout)![1];
+    const childFile = path.join(dir, `fork-${py.version}.${child}.json`);
+    await waitUntil(() => fs.existsSync(childFile), 10_000, `the child wrote ${childFile}`);
+    const names = (f: string): Set<string> => {
+      const t = load(f);
+      validate(t);
+      return new Set(t.traceEvents.filter((e) => e.cat === 'step').map((e) => String(e.name)));
+    };
+    const parent = names(file);
+    const own = names(childFile);
+    for (const n of ['parent-before-0', 'parent-after-0']) assert.ok(parent.has(n), [...parent].join());
+    assert.ok(!parent.has('child-0'), 'the child did not overwrite the parent\'s file');
+    assert.ok(own.has('child-0'), [...own].join());
+    assert.ok(!own.has('parent-before-0') && !own.has('parent-after-0'), 'the child\'s timeline starts at the fork');
+  });
+});
+
 eachPythonAndLoop('launch argument trace', false, (py) => {
   it('a debug session records the timeline to the file named, relative to cwd', async () => {
     const name = `launched-${py.version}.json`;

@@ -212,7 +212,30 @@ def start(path, max_steps):
     task_origins.enabled = True
     tasktime.acquire(_recorder)
     atexit.register(_at_exit)
+    os.register_at_fork(after_in_child=_forked)
     _install_signal()
+
+
+def _forked():
+    """A forked child records its own timeline, from the fork on, into a file of its own (the
+    PID before the extension): the parent's file stays the parent's, whichever ends last (a
+    child that ends with os._exit, as multiprocessing's workers do, writes none)."""
+    rec = _recorder
+    if rec is None:
+        return
+    rec.path = child_path(rec.path, os.getpid())
+    for buffer in (rec.steps, rec.callbacks, rec.marks, rec.lags):
+        buffer.clear()
+    rec.threads.clear()     # the parent's thread ids; a loop that runs on is named again
+    rec.loops.clear()
+
+
+def child_path(path, pid):
+    """FILE.json -> FILE.PID.json (also .json.gz)."""
+    for ext in (".json.gz", ".json", ".gz"):
+        if path.endswith(ext):
+            return "%s.%d%s" % (path[:-len(ext)], pid, ext)
+    return "%s.%d" % (path, pid)
 
 
 def _at_exit():
