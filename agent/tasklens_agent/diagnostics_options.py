@@ -11,6 +11,11 @@ import sys
 import threading
 
 BAD_USAGE = 2
+# The launcher's flags that take a value checked by `value`, and the option each sets; the
+# first three are the diagnostics' own, which `tasklens run` passes on to its children.
+VALUE_FLAGS = {"--slow-ms": "slow_ms", "--stuck-s": "stuck_s", "--diagnose-json": "diagnose_json",
+               "--trace": "trace", "--trace-max-steps": "trace_max_steps"}
+_CHILD_FLAGS = ("--slow-ms", "--stuck-s", "--diagnose-json")
 
 
 def _fail(message):
@@ -136,8 +141,8 @@ def child_words(opts):
     if not _asked(opts):
         return []
     words = ["--diagnose"]
-    for flag, key in (("--slow-ms", "slow_ms"), ("--stuck-s", "stuck_s"),
-                      ("--diagnose-json", "diagnose_json")):
+    for flag in _CHILD_FLAGS:
+        key = VALUE_FLAGS[flag]
         if opts.get(key):
             value = opts[key]
             words += [flag, os.path.abspath(value) if key == "diagnose_json" else repr(value)]
@@ -147,10 +152,9 @@ def child_words(opts):
 def options_of(words):
     """The options `child_words` wrote, back (in a child, from its start-up rule)."""
     opts = {"diagnose": "--diagnose" in words}
-    keys = {"--slow-ms": "slow_ms", "--stuck-s": "stuck_s", "--diagnose-json": "diagnose_json"}
     for flag, text in zip(words, words[1:]):
-        if flag in keys:
-            opts[keys[flag]] = value(flag, text)
+        if flag in _CHILD_FLAGS:
+            opts[VALUE_FLAGS[flag]] = value(flag, text)
     return opts
 
 

@@ -11,8 +11,6 @@ USAGE = ("usage: launch.py [--connect HOST:PORT | --listen HOST:PORT [--no-wait]
          "[--diagnose [--slow-ms N] [--stuck-s N] [--diagnose-json FILE]] "
          "[--trace FILE [--trace-max-steps N]] "
          "(--module NAME | PROGRAM) [--] [ARGS...]")
-_DIAGNOSE_VALUES = {"--slow-ms": "slow_ms", "--stuck-s": "stuck_s", "--diagnose-json": "diagnose_json",
-                    "--trace": "trace", "--trace-max-steps": "trace_max_steps"}
 
 
 def parse(argv):
@@ -28,10 +26,10 @@ def parse(argv):
                 raise SystemExit(USAGE)
             opts[a[2:]] = argv[i + 1]
             i += 2
-        elif a in _DIAGNOSE_VALUES:
+        elif a in diagnostics_options.VALUE_FLAGS:
             if i + 1 >= len(argv):
                 raise SystemExit(USAGE)
-            opts[_DIAGNOSE_VALUES[a]] = diagnostics_options.value(a, argv[i + 1])
+            opts[diagnostics_options.VALUE_FLAGS[a]] = diagnostics_options.value(a, argv[i + 1])
             i += 2
         elif a == "--diagnose":
             opts["diagnose"] = True
