@@ -105,8 +105,14 @@ def _adopt_running_threads(backend):
 
 
 def _thread_states():
-    """ident -> PyThreadState address, read in one pass holding the GIL (the switch interval
-    raised meanwhile so that no thread ends and frees its state under the walk)."""
+    """ident -> PyThreadState address, read in one pass.
+
+    The walk can lose the GIL between two steps (a thread that was already waiting for it asks
+    for it back), and a thread that ends meanwhile frees its state. Holding threading's own
+    `_active_limbo_lock` keeps every `threading` thread from ending: its `_delete` needs that
+    lock before its state goes. The switch interval is left alone: raised, it does not stop a
+    waiter already timing out, and the walk, once switched out, would wait that long for the
+    GIL back (seen: a busy program's attach stalled for the whole 1000 s raised)."""
     from .threadtrace import _ThreadState
     api = ctypes.pythonapi
     api.PyInterpreterState_Get.restype = ctypes.c_void_p
@@ -115,15 +121,11 @@ def _thread_states():
     api.PyThreadState_Next.restype = ctypes.c_void_p
     api.PyThreadState_Next.argtypes = [ctypes.c_void_p]
     found = {}
-    interval = sys.getswitchinterval()
-    sys.setswitchinterval(1000)
-    try:
+    with threading._active_limbo_lock:
         ts = api.PyInterpreterState_ThreadHead(api.PyInterpreterState_Get())
         while ts:
             found[_ThreadState.from_address(ts).thread_id] = ts
             ts = api.PyThreadState_Next(ts)
-    finally:
-        sys.setswitchinterval(interval)
     return found
 
 
