@@ -13,6 +13,7 @@ import { eachPython, it } from './support/matrix';
 import { fixture } from './support/paths';
 
 const program = fixture('children_diag.py');
+const idle = fixture('children_diag_idle.py');
 
 eachPython('diagnostics in child sessions', (py) => {
   for (const method of ['fork', 'forkserver']) {
@@ -47,4 +48,14 @@ eachPython('diagnostics in child sessions', (py) => {
       assert.notEqual(reports[0].pid, undefined);
     });
   }
+
+  it('tasklens run --diagnose: a fork worker starts its watchdog with its first loop; a fork made from a task, at once', async () => {
+    const run = await runDiagnosed(py, idle, []);
+    assert.equal(run.code, 0, run.stderr);
+    const worker = /worker threads (\d+) (\d+)/.exec(run.stdout);
+    assert.ok(worker, run.stdout);
+    const [before, after] = [Number(worker[1]), Number(worker[2])];
+    assert.equal(after - before, 1, `one thread more once the worker ran a loop: ${run.stdout}`);
+    assert.match(run.stdout, new RegExp(`task fork threads ${after}\\b`), 'the fork of a running loop has its watchdog at once');
+  });
 });

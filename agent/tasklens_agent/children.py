@@ -219,6 +219,7 @@ def forked(agent):
         _wait_at_exit(agent)
         child_exits.track(agent)
     else:
+        diagnostics_options.defer_to_first_loop()
         diagnostics_options.rediagnose_forked(lambda: agent.core, agent.opts)
         agent.started.set()
 

@@ -47,9 +47,8 @@ _deferral = None    # (lock, pending arguments) once `defer_to_first_loop` was c
 def defer_to_first_loop():
     """In a child process (children.py), diagnostics asked for by its session or by its
     start-up rule (`tasklens run --diagnose`) watch event loops, so they start with the first
-    loop that runs there (or at once if one runs already). A child that runs none, as a pool
-    worker, gets no watchdog thread, heap walk or imports for them. A fork of a child inherits
-    the deferral; a fork of the program itself under `tasklens run` starts them at once."""
+    loop that runs there (or at once if one runs already, as in a fork made by a task). A child
+    that runs none, as a pool worker, gets no watchdog thread, heap walk or imports for them."""
     global _deferral
     if _deferral is not None:
         return
