@@ -202,6 +202,9 @@ def _events(rec, steps, callbacks, marks, lags, tasks, threads):
     return out
 
 
+_written = False     # at exit: once, whichever of atexit and multiprocessing's exit comes
+
+
 def start(path, max_steps):
     """Record from now on (called before the program runs); the file is written at exit."""
     global _recorder
@@ -218,16 +221,27 @@ def start(path, max_steps):
 
 def _forked():
     """A forked child records its own timeline, from the fork on, into a file of its own (the
-    PID before the extension): the parent's file stays the parent's, whichever ends last (a
-    child that ends with os._exit, as multiprocessing's workers do, writes none)."""
+    PID before the extension): the parent's file stays the parent's, whichever ends last."""
+    global _written
     rec = _recorder
     if rec is None:
         return
+    _written = False
     rec.path = child_path(rec.path, os.getpid())
     for buffer in (rec.steps, rec.callbacks, rec.marks, rec.lags):
         buffer.clear()
     rec.threads.clear()     # the parent's thread ids; a loop that runs on is named again
     rec.loops.clear()
+    util = sys.modules.get("multiprocessing.util")
+    if util is not None:
+        # A multiprocessing fork worker ends with os._exit, past atexit: it writes its file in
+        # multiprocessing's own exit step instead, as the last of its finalizers. Set up as the
+        # worker starts, since it drops the finalizers it inherited first.
+        util.register_after_fork(rec, _write_in_worker)
+
+
+def _write_in_worker(rec):
+    sys.modules["multiprocessing.util"].Finalize(None, _at_exit, exitpriority=-1000)
 
 
 def child_path(path, pid):
@@ -239,7 +253,9 @@ def child_path(path, pid):
 
 
 def _at_exit():
-    if _recorder is not None:
+    global _written
+    if _recorder is not None and not _written:
+        _written = True
         _announce(*_recorder.write())
 
 
