@@ -27,7 +27,7 @@ from . import usercode
 from .errors import internal_error
 from .main import Agent
 
-_lock = threading.Lock()
+_lock = threading.RLock()   # re-entered: a failed connect unloads under `start`
 _tokens = set()         # every token seen: the injected lines may run twice (two mechanisms)
 _current = [None]       # the agent of the session now attached
 

@@ -18,9 +18,12 @@ export function bootstrapCode(agentFolder: string, port: number, token: string, 
         except OSError:
             pass
     # Past the imports the program runs again: the GIL is handed over ten times as often
-    # (every 0.5 ms) until the agent is up.
+    # (every 0.5 ms) until the agent is up. Only the run that lowered it puts it back: a second
+    # run at once (the other way in) would read the lowered value and leave it so for good.
     interval = sys.getswitchinterval()
-    sys.setswitchinterval(min(interval, 0.0005))
+    lowers = interval > 0.0005
+    if lowers:
+        sys.setswitchinterval(0.0005)
     try:
         try:
             import _imp, importlib, importlib.util
@@ -50,7 +53,8 @@ export function bootstrapCode(agentFolder: string, port: number, token: string, 
         except BaseException:
             pass
     finally:
-        sys.setswitchinterval(interval)
+        if lowers:
+            sys.setswitchinterval(interval)
 import _thread, os, sys
 if "threading" not in sys.modules and _thread.get_native_id() == os.getpid():
     import threading  # on the main thread: imported elsewhere, it would take that thread for main
