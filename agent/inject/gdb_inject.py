@@ -9,7 +9,8 @@ bytecode: interrupting a running thread and calling into Python there is never s
 The text goes into pages of its own (an `mmap` call, which is a bare system call): gdb would
 otherwise copy a string argument into memory from the program's `malloc`, called where the
 thread stopped, which may be inside `malloc` itself (seen: 1 attach in ~40 to a program busy
-allocating hung, or corrupted its heap). The thread path unmaps the pages after the run; the
+allocating hung; in a program of one thread, which runs `malloc` without its lock, the second
+call could break the heap instead). The thread path unmaps the pages after the run; the
 pending call unmaps them as its last step. A call interrupted by gdb's SIGINT (the GIL never
 came) is unwound (`unwindonsignal`), so the program is left as it was. Prints one line:
 TASKLENS {"how": "thread"|"pending", "result": N}.
