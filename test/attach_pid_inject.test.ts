@@ -1,6 +1,6 @@
 // gdb's part of attach by process id, run directly: when every thread runs Python, the attach
 // code is left as a pending call without calling the program's malloc where its thread stopped
-// (which may be inside malloc itself: a busy allocating program hung, or its heap broke).
+// (which may be inside malloc itself: an attach to a busy allocating program hung).
 import * as assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
