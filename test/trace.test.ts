@@ -113,7 +113,7 @@ eachPythonAndLoop('tasklens run --trace with a forked child', false, (py) => {
     const file = path.join(dir, `fork-${py.version}.json`);
     const r = await run(BIN, ['run', '--python', py.path, '--trace', file, fixture('trace_fork.py')], { env: rt.env });
     assert.equal(r.code, 0, r.stderr);
-    const child = /child (\d+)/.exec(r.stdout)![1];
+    const [, child, quick] = /child (\d+) quick (\d+)/.exec(r.stdout)!;
     const childFile = path.join(dir, `fork-${py.version}.${child}.json`);
     await waitUntil(() => fs.existsSync(childFile), 10_000, `the child wrote ${childFile}`);
     const names = (f: string): Set<string> => {
@@ -127,8 +127,36 @@ eachPythonAndLoop('tasklens run --trace with a forked child', false, (py) => {
     assert.ok(!parent.has('child-0'), 'the child did not overwrite the parent\'s file');
     assert.ok(own.has('child-0'), [...own].join());
     assert.ok(!own.has('parent-before-0') && !own.has('parent-after-0'), 'the child\'s timeline starts at the fork');
+    const quickFile = path.join(dir, `fork-${py.version}.${quick}.json`);
+    assert.ok(fs.existsSync(quickFile), `the child that ended with os._exit wrote ${quickFile}: ${r.stderr}`);
+    const ownQuick = names(quickFile);
+    assert.ok(ownQuick.has('quick-0') && !ownQuick.has('child-0'), [...ownQuick].join());
   });
 });
+
+for (const mode of ['subprocess', 'spawn', 'forkserver']) {
+  eachPythonAndLoop(`tasklens run --trace with a child started anew (${mode})`, false, (py) => {
+    it('the child records its own timeline into FILE.PID.json; a child that runs no event loop writes none', async () => {
+      const file = path.join(dir, `${mode}-${py.version}.json`);
+      const r = await run(BIN, ['run', '--python', py.path, '--trace', file, fixture('trace_children.py'), mode], { env: rt.env });
+      assert.equal(r.code, 0, r.stderr);
+      const child = /child (\d+)/.exec(r.stdout)![1];
+      const helper = /helper (\d+)/.exec(r.stdout)![1];
+      const childFile = path.join(dir, `${mode}-${py.version}.${child}.json`);
+      await waitUntil(() => fs.existsSync(childFile), 10_000, `the child wrote ${childFile}: ${r.stderr}`);
+      const t = load(childFile);
+      validate(t);
+      const steps = new Set(t.traceEvents.filter((e) => e.cat === 'step').map((e) => String(e.name)));
+      for (const n of ['child-0', 'child-1', 'child-2']) assert.ok(steps.has(n), [...steps].join());
+      const parent = load(file);
+      validate(parent);
+      assert.ok(!parent.traceEvents.some((e) => e.name === 'child-0'), 'the parent\'s file is its own');
+      assert.ok(!fs.existsSync(path.join(dir, `${mode}-${py.version}.${helper}.json`)), 'the helper ran no loop: no file');
+      const written = [...r.stderr.matchAll(/trace written to (\S+):/g)].map((m) => path.basename(m[1])).sort();
+      assert.deepEqual(written, [path.basename(childFile), path.basename(file)].sort(), r.stderr);
+    });
+  });
+}
 
 eachPythonAndLoop('tasklens run --trace with a pool of fork workers', false, (py) => {
   it('a multiprocessing worker, which ends with os._exit, still writes its own FILE.PID.json', async () => {

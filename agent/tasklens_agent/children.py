@@ -127,7 +127,7 @@ def bootstrap(spec):
             "module": target if kind == "-m" else None,
             "program": target if kind == "script" else None, "args": [],
             "subprocess": True, "diagnose": False, "slow_ms": None, "stuck_s": None,
-            "diagnose_json": None}
+            "diagnose_json": None, "child": True}
     if debug is None:
         opts.update(_run_options(spec))     # `tasklens run --diagnose`: as in the parent
     agent = Agent(opts)

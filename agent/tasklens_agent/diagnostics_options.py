@@ -16,6 +16,7 @@ BAD_USAGE = 2
 VALUE_FLAGS = {"--slow-ms": "slow_ms", "--stuck-s": "stuck_s", "--diagnose-json": "diagnose_json",
                "--trace": "trace", "--trace-max-steps": "trace_max_steps"}
 _CHILD_FLAGS = ("--slow-ms", "--stuck-s", "--diagnose-json")
+_CHILD_TRACE_FLAGS = ("--trace", "--trace-max-steps")
 
 
 def _fail(message):
@@ -135,16 +136,19 @@ def _asked(opts):
 
 
 def child_words(opts):
-    """The diagnostics options a `tasklens run` passes on to the children it starts, as
-    launcher words (children.py puts them in their start-up rule); none when not asked."""
-    if not _asked(opts):
-        return []
-    words = ["--diagnose"]
-    for flag in _CHILD_FLAGS:
+    """The diagnostics and trace options a `tasklens run` passes on to the children it starts,
+    as launcher words (children.py puts them in their start-up rule); none when not asked.
+    Files are passed as absolute paths: a child may run in another directory."""
+    words = []
+    if _asked(opts):
+        words.append("--diagnose")
+    flags = (_CHILD_FLAGS if _asked(opts) else ()) + _CHILD_TRACE_FLAGS
+    for flag in flags:
         key = VALUE_FLAGS[flag]
         if opts.get(key):
             value = opts[key]
-            words += [flag, os.path.abspath(value) if key == "diagnose_json" else repr(value)]
+            words += [flag, os.path.abspath(value) if key in ("diagnose_json", "trace")
+                      else repr(value)]
     return words
 
 
@@ -152,7 +156,7 @@ def options_of(words):
     """The options `child_words` wrote, back (in a child, from its start-up rule)."""
     opts = {"diagnose": "--diagnose" in words}
     for flag, text in zip(words, words[1:]):
-        if flag in _CHILD_FLAGS:
+        if flag in _CHILD_FLAGS or flag in _CHILD_TRACE_FLAGS:
             opts[VALUE_FLAGS[flag]] = value(flag, text)
     return opts
 
@@ -188,14 +192,19 @@ def _start(core_of, opts):
 
 
 def start_trace(opts):
-    """--trace FILE: record the asyncio timeline (trace.py), written at exit."""
+    """--trace FILE: record the asyncio timeline (trace.py), written at exit. A child started
+    anew under `tasklens run --trace FILE` records into FILE.PID.json, written only if it ran
+    an event loop (a helper process running none leaves no file)."""
     path = opts.get("trace")
     if not path:
         return
-    try:
-        with open(path, "a", encoding="utf-8"):
-            pass
-    except OSError as e:
-        _fail("cannot write the trace file %s: %s" % (path, e.strerror or e))
+    child = bool(opts.get("child"))
+    if not child:
+        try:
+            with open(path, "a", encoding="utf-8"):
+                pass
+        except OSError as e:
+            _fail("cannot write the trace file %s: %s" % (path, e.strerror or e))
     from . import trace
-    trace.start(os.path.abspath(path), opts.get("trace_max_steps") or trace.DEFAULT_MAX_STEPS)
+    trace.start(os.path.abspath(path), opts.get("trace_max_steps") or trace.DEFAULT_MAX_STEPS,
+                child=child)

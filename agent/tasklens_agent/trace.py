@@ -25,8 +25,10 @@ _recorder = None
 
 
 class Recorder:
-    def __init__(self, path, max_steps, slow=BLOCKED_S):
-        self.path = path
+    def __init__(self, path, max_steps, slow=BLOCKED_S, child=False):
+        self.base = path     # the file named; a child's is child_path(base, its pid)
+        self.path = child_path(path, os.getpid()) if child else path
+        self.child = child   # a child writes its file only if it recorded something
         self.slow = slow
         self.max_steps = max_steps
         # (loop, seq, start, end, task serial, waker seq, ready or None): a tuple of atoms
@@ -72,6 +74,10 @@ class Recorder:
 
     def lag(self, lt, now, late):
         self.lags.append((lt.key, now, late))
+
+    def recorded(self):
+        """Whether this process recorded anything (a fork keeps its parent's task names)."""
+        return bool(self.steps or self.callbacks or self.marks)
 
     # --- writing ---
     def write(self, path=None):
@@ -205,43 +211,54 @@ def _events(rec, steps, callbacks, marks, lags, tasks, threads):
 _written = False     # at exit: once, whichever of atexit and multiprocessing's exit comes
 
 
-def start(path, max_steps):
-    """Record from now on (called before the program runs); the file is written at exit."""
+def start(path, max_steps, child=False):
+    """Record from now on (called before the program runs); the file is written at exit, or
+    as the process calls os._exit. `child`: a child started anew (children.py)."""
     global _recorder
     import atexit
     from . import task_origins
-    _recorder = Recorder(path, max_steps)
+    _recorder = Recorder(path, max_steps, child=child)
     tasktime.trace_sink = _recorder
     task_origins.enabled = True
     tasktime.acquire(_recorder)
     atexit.register(_at_exit)
     os.register_at_fork(after_in_child=_forked)
+    _write_on_os_exit()
     _install_signal()
+
+
+def _write_on_os_exit():
+    """os._exit ends the process past atexit: a fork that leaves that way (a plain os.fork
+    child, a multiprocessing worker) writes its file first, as does a program that does."""
+    real_exit = os._exit
+
+    def _exit(status):
+        try:
+            _at_exit()
+        except OSError as e:
+            sys.stderr.write("tasklens: cannot write the trace: %s\n" % (e.strerror or e))
+        real_exit(status)
+    _exit.__doc__, _exit.__wrapped__ = real_exit.__doc__, real_exit
+    os._exit = _exit
 
 
 def _forked():
     """A forked child records its own timeline, from the fork on, into a file of its own (the
-    PID before the extension): the parent's file stays the parent's, whichever ends last."""
+    PID before the extension; a fork of a fork too, beside the others): the parent's file stays
+    the parent's, whichever ends last. Like a child started anew, it writes one only if it
+    recorded something."""
     global _written
     rec = _recorder
     if rec is None:
         return
     _written = False
-    rec.path = child_path(rec.path, os.getpid())
+    rec.child = True
+    rec.path = child_path(rec.base, os.getpid())
+    rec.lock = threading.Lock()     # a thread writing the file may have held it at the fork
     for buffer in (rec.steps, rec.callbacks, rec.marks, rec.lags):
         buffer.clear()
     rec.threads.clear()     # the parent's thread ids; a loop that runs on is named again
     rec.loops.clear()
-    util = sys.modules.get("multiprocessing.util")
-    if util is not None:
-        # A multiprocessing fork worker ends with os._exit, past atexit: it writes its file in
-        # multiprocessing's own exit step instead, as the last of its finalizers. Set up as the
-        # worker starts, since it drops the finalizers it inherited first.
-        util.register_after_fork(rec, _write_in_worker)
-
-
-def _write_in_worker(rec):
-    sys.modules["multiprocessing.util"].Finalize(None, _at_exit, exitpriority=-1000)
 
 
 def child_path(path, pid):
@@ -254,9 +271,12 @@ def child_path(path, pid):
 
 def _at_exit():
     global _written
-    if _recorder is not None and not _written:
+    rec = _recorder
+    if rec is not None and not _written:
         _written = True
-        _announce(*_recorder.write())
+        if rec.child and not rec.recorded():
+            return      # a child that ran no event loop (a pool worker, the fork server)
+        _announce(*rec.write())
 
 
 def _announce(path, events, size):
