@@ -7,8 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, test } from 'node:test';
-import { findGdb } from '../src/inject/methods';
-import { agentDir } from '../src/agent/paths';
+import { findGdb, gdbArgs } from '../src/inject/methods';
 import { sleep } from './support/harness';
 import { eachPython, TEST_TIMEOUT_MS } from './support/matrix';
 import { fixture } from './support/paths';
@@ -20,9 +19,7 @@ const gdb = findGdb();
 
 /** gdb's output and exit code, the injection run with breakpoints on the program's allocator. */
 function injectWatchingMalloc(pid: number, codeFile: string): Promise<{ out: string; code: number | null }> {
-  const args = ['-nx', '-batch', '--readnever', '-iex', 'set debuginfod enabled off', '-iex', 'set auto-load off', '-p', String(pid),
-    '-ex', 'break malloc', '-ex', 'break calloc', '-ex', 'break realloc',
-    '-x', path.join(agentDir(), 'inject', 'gdb_inject.py')];
+  const args = gdbArgs(pid, ['-ex', 'break malloc', '-ex', 'break calloc', '-ex', 'break realloc']);
   return new Promise((resolve) => {
     execFile(gdb!, args, { env: { ...process.env, TASKLENS_INJECT_CODE: codeFile }, timeout: 20_000 }, (err, stdout, stderr) => {
       resolve({ out: `${stdout}\n${stderr}`, code: err ? (typeof err.code === 'number' ? err.code : -1) : 0 });

@@ -57,15 +57,23 @@ export function findGdb(): string | null {
 }
 
 /**
+ * gdb's command line that runs gdb_inject.py in `pid`, with `extra` commands before it (the
+ * tests' breakpoints). No debug info is read (minutes on a debug build; the calls need only
+ * exported symbols), no debuginfod download, no auto-loaded scripts of the target.
+ */
+export function gdbArgs(pid: number, extra: string[] = []): string[] {
+  return ['-nx', '-batch', '--readnever', '-iex', 'set debuginfod enabled off', '-iex', 'set auto-load off', '-p', String(pid),
+    ...extra, '-x', helper('gdb_inject.py')];
+}
+
+/**
  * Runs the code in `codeFile` inside `pid` through gdb. Past the deadline, or when `stop` aborts
  * (the attach gave up), gdb gets SIGINT, which unwinds a call still waiting (for the GIL) and
  * lets gdb detach; SIGKILL only if it ignores that. Resolves once gdb is gone.
  */
 export function viaGdb(gdb: string, pid: number, codeFile: string, stop: AbortSignal): Promise<InjectResult> {
   return new Promise((resolve) => {
-    // No debug info is read (minutes on a debug build; the calls need only exported symbols), no
-    // debuginfod download, no auto-loaded scripts of the target.
-    const args = ['-nx', '-batch', '--readnever', '-iex', 'set debuginfod enabled off', '-iex', 'set auto-load off', '-p', String(pid), '-x', helper('gdb_inject.py')];
+    const args = gdbArgs(pid);
     const child = execFile(gdb, args, { env: { ...process.env, TASKLENS_INJECT_CODE: codeFile }, maxBuffer: 4 * 1024 * 1024 }, (err, stdout, stderr) => {
       exited = true;
       clearTimeout(interrupt);
