@@ -10,6 +10,7 @@ import * as zlib from 'node:zlib';
 import { after, afterEach, test } from 'node:test';
 import { eachPythonAndLoop } from './async_support';
 import { BIN, killAll, privateRuntime, ready, run, start, waitUntil } from './run_support';
+import { withTree } from './support/children';
 import { withAdapter } from './support/harness';
 import { it } from './support/matrix';
 import { fixture, MAIN_JS } from './support/paths';
@@ -171,6 +172,28 @@ eachPythonAndLoop('tasklens run --trace with a pool of fork workers', false, (py
     const steps = new Set(t.traceEvents.filter((e) => e.cat === 'step').map((e) => String(e.name)));
     for (const n of ['worker-0', 'worker-1', 'worker-2']) assert.ok(steps.has(n), [...steps].join());
     assert.equal(r.stderr.match(new RegExp(`trace written to ${workerFile.replace(/[.]/g, '\\.')}`, 'g'))?.length, 1, r.stderr);
+  });
+});
+
+eachPythonAndLoop('launch argument trace with a child started anew', false, (py) => {
+  it('the child, debugged in its own session, records into FILE.PID.json too', async () => {
+    const name = `launched-child-${py.version}.json`;
+    await withTree(async () => undefined, async (h, tree) => {
+      const since = h.mark();
+      await tree.launch(h, py, { program: fixture('trace_children.py'), args: ['subprocess'], cwd: dir, trace: name, console: 'internalConsole' });
+      await tree.session(/trace_children\.py child/);
+      assert.equal(await h.exitCode(since, 30_000), 0);
+      const out = h.output('stdout');
+      const childFile = path.join(dir, `launched-child-${py.version}.${/child (\d+)/.exec(out)![1]}.json`);
+      const helper = /helper (\d+)/.exec(out)![1];
+      await waitUntil(() => fs.existsSync(childFile), 10_000, `the child wrote ${childFile}`);
+      const t = load(childFile);
+      validate(t);
+      const steps = new Set(t.traceEvents.filter((e) => e.cat === 'step').map((e) => String(e.name)));
+      assert.ok(steps.has('child-0'), [...steps].join());
+      assert.ok(!fs.existsSync(path.join(dir, `launched-child-${py.version}.${helper}.json`)), 'the helper ran no loop: no file');
+      assert.deepEqual(await tree.survivors(), []);
+    });
   });
 });
 

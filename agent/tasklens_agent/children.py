@@ -6,6 +6,8 @@ Who runs where:
   bootstrap/sitecustomize.py while it starts, which calls `bootstrap` here (on its main
   thread, before its program). A forked child already holds the agent: `forked` runs in it,
   on the forking thread, from main.py's after-fork hook.
+- Either rule may end with a tab and launcher options the child takes too (diagnostics and
+  trace for `run`, the trace for `debug`: diagnostics_options.child_words).
 - `run` (under `tasklens run`): the child's agent listens on an ephemeral loopback port and
   writes its own discovery file, so `tasklens ps` finds it; nothing waits.
 - `debug HOST:PORT TOKEN launch|attach` (a debug session whose client opens sessions for
@@ -54,13 +56,14 @@ def start(spec):
     _follow(spec)
 
 
-def configure(args):
+def configure(args, opts=None):
     """`configure`'s `subProcess`: the debug adapter's registry, or None (children keep the
-    start-up rule)."""
+    start-up rule). A trace this process records (`opts`) is recorded by its children too."""
     if isinstance(args, dict) and args.get("port"):
-        _follow("debug %s:%d %s %s" % (args.get("host") or "127.0.0.1", int(args["port"]),
-                                       args.get("token"),
-                                       "launch" if args.get("launched") else "attach"))
+        _follow("\t".join(["debug %s:%d %s %s" % (
+            args.get("host") or "127.0.0.1", int(args["port"]), args.get("token"),
+            "launch" if args.get("launched") else "attach")]
+            + diagnostics_options.trace_words(opts or {})))
 
 
 def restore():
@@ -95,7 +98,8 @@ def run_spec(opts):
 
 
 def _run_options(spec):
-    """The diagnostics options of a `run` rule (see `run_spec`)."""
+    """The options of a rule: a `run` rule's diagnostics and trace (see `run_spec`), a `debug`
+    rule's trace (see `configure`)."""
     return diagnostics_options.options_of(spec.split("\t")[1:])
 
 
@@ -103,7 +107,7 @@ def _parse(spec):
     """(host, port, token, launched) for a debug session's children; None for `run`."""
     if spec == "run" or spec.startswith("run\t"):
         return None
-    words = spec.split()
+    words = spec.split("\t")[0].split()
     if len(words) != 4 or words[0] != "debug" or words[3] not in ("launch", "attach"):
         raise ValueError(spec)
     host, _, port = words[1].rpartition(":")
@@ -128,8 +132,8 @@ def bootstrap(spec):
             "program": target if kind == "script" else None, "args": [],
             "subprocess": True, "diagnose": False, "slow_ms": None, "stuck_s": None,
             "diagnose_json": None, "child": True}
-    if debug is None:
-        opts.update(_run_options(spec))     # `tasklens run --diagnose`: as in the parent
+    # `tasklens run --diagnose`, and --trace (also a debug session's): as in the parent
+    opts.update(_run_options(spec))
     agent = Agent(opts)
     agent.serve()
     _wait_for_parents_session(agent)

@@ -139,10 +139,17 @@ def child_words(opts):
     """The diagnostics and trace options a `tasklens run` passes on to the children it starts,
     as launcher words (children.py puts them in their start-up rule); none when not asked.
     Files are passed as absolute paths: a child may run in another directory."""
+    return (["--diagnose"] + _words(opts, _CHILD_FLAGS) if _asked(opts) else []) \
+        + trace_words(opts)
+
+
+def trace_words(opts):
+    """--trace and --trace-max-steps as launcher words, for children (also a debug session's)."""
+    return _words(opts, _CHILD_TRACE_FLAGS)
+
+
+def _words(opts, flags):
     words = []
-    if _asked(opts):
-        words.append("--diagnose")
-    flags = (_CHILD_FLAGS if _asked(opts) else ()) + _CHILD_TRACE_FLAGS
     for flag in flags:
         key = VALUE_FLAGS[flag]
         if opts.get(key):

@@ -203,7 +203,7 @@ class Session:
         await_eval.LIMIT = float(args.get("awaitTimeout") or await_eval.LIMIT)
         self.agent.stop_on_entry = bool(args.get("stopOnEntry", False))
         diagnostics_options.configure(core, args.get("diagnose"), args.get("slowMs"), args.get("stuckS"))
-        children.configure(args.get("subProcess"))
+        children.configure(args.get("subProcess"), self.agent.opts)
         core.backend.refresh(plans_changed=True)
         return {}
 
