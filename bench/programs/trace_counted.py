@@ -12,4 +12,4 @@ trace.start(os.path.join(tempfile.gettempdir(), "tasklens-never-written.json"), 
 sys.argv = sys.argv[1:]
 runpy.run_path(sys.argv[0], run_name="__main__")
 sys.stdout.flush()
-os._exit(0)
+os._exit.__wrapped__(0)     # the real one: the trace's wrapper would write the file first
