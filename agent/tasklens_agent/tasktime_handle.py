@@ -32,6 +32,8 @@ def build(tt, traced):
     grow = tt.grow
     clock = tt.clock
     takes_debug = "debug" in helpers._format_callback_source.__code__.co_varnames
+    # the trace's deque append, made once: a trace records for the rest of the process
+    add_step = tt.trace_sink.add_step if traced else None
 
     def report(handle, exc):
         """What asyncio's Handle._run does with a callback that raised (a step never does:
@@ -125,7 +127,7 @@ def build(tt, traced):
                 st.hist[bucket] += 1
             except IndexError:
                 grow(st.hist, bucket)
-            tt.trace_sink.add_step((lt.key, seq, start, end, st.serial, st.waker, ready))
+            add_step((lt.key, seq, start, end, st.serial, st.waker, ready))
             task = callback.__self__
             if task.done():
                 finish(lt, st, task, end)
