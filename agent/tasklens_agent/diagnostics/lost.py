@@ -89,9 +89,16 @@ class LostWatch:
             self.unfinished = []
         else:
             later = ()
+        waiting = {id(w[0]) for w in self.waiting}
         while finished:
             entry = finished.popleft()     # (task, when noted); a bare task: found by an attach
             task, at = entry if type(entry) is tuple else (entry, now)
+            if id(task) in waiting:
+                # Noted twice: the heap walk of diagnostics that start with a running loop
+                # (diagnostics.__init__) found it failed while its hook's note was on the way
+                # (a done callback not run yet). The hook saw it fail: not before the attach.
+                self.earlier.discard(id(task))
+                continue
             try:
                 if not task.done():     # noted by PY_UNWIND: it finishes in a moment
                     self.unfinished.append((task, at))
@@ -101,6 +108,7 @@ class LostWatch:
                     seen = now if id(task) in later else at
                     rec = looptime.record_of(task.get_loop())
                     self.waiting.append([task, seen, rec.iterations if rec else None, rec])
+                    waiting.add(id(task))
             except Exception:
                 continue
         if self.waiting:
