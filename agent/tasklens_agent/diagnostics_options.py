@@ -12,11 +12,11 @@ import threading
 
 BAD_USAGE = 2
 # The launcher's flags that take a value checked by `value`, and the option each sets; the
-# first three are the diagnostics' own, which `tasklens run` passes on to its children.
+# first three are the diagnostics' own. `tasklens run` passes both kinds on to its children.
 VALUE_FLAGS = {"--slow-ms": "slow_ms", "--stuck-s": "stuck_s", "--diagnose-json": "diagnose_json",
                "--trace": "trace", "--trace-max-steps": "trace_max_steps"}
-_CHILD_FLAGS = ("--slow-ms", "--stuck-s", "--diagnose-json")
-_CHILD_TRACE_FLAGS = ("--trace", "--trace-max-steps")
+_DIAGNOSE_FLAGS = ("--slow-ms", "--stuck-s", "--diagnose-json")
+_TRACE_FLAGS = ("--trace", "--trace-max-steps")
 
 
 def _fail(message):
@@ -139,13 +139,13 @@ def child_words(opts):
     """The diagnostics and trace options a `tasklens run` passes on to the children it starts,
     as launcher words (children.py puts them in their start-up rule); none when not asked.
     Files are passed as absolute paths: a child may run in another directory."""
-    return (["--diagnose"] + _words(opts, _CHILD_FLAGS) if _asked(opts) else []) \
+    return (["--diagnose"] + _words(opts, _DIAGNOSE_FLAGS) if _asked(opts) else []) \
         + trace_words(opts)
 
 
 def trace_words(opts):
     """--trace and --trace-max-steps as launcher words, for children (also a debug session's)."""
-    return _words(opts, _CHILD_TRACE_FLAGS)
+    return _words(opts, _TRACE_FLAGS)
 
 
 def _words(opts, flags):
@@ -163,7 +163,7 @@ def options_of(words):
     """The options `child_words` wrote, back (in a child, from its start-up rule)."""
     opts = {"diagnose": "--diagnose" in words}
     for flag, text in zip(words, words[1:]):
-        if flag in _CHILD_FLAGS or flag in _CHILD_TRACE_FLAGS:
+        if flag in _DIAGNOSE_FLAGS or flag in _TRACE_FLAGS:
             opts[VALUE_FLAGS[flag]] = value(flag, text)
     return opts
 

@@ -208,7 +208,7 @@ def _events(rec, steps, callbacks, marks, lags, tasks, threads):
     return out
 
 
-_written = False     # at exit: once, whichever of atexit and multiprocessing's exit comes
+_written = False     # at exit: once, whichever of atexit and os._exit comes first
 
 
 def start(path, max_steps, child=False):
@@ -237,7 +237,8 @@ def _write_on_os_exit():
             _at_exit()
         except OSError as e:
             sys.stderr.write("tasklens: cannot write the trace: %s\n" % (e.strerror or e))
-        real_exit(status)
+        finally:
+            real_exit(status)   # whatever writing did: the program asked to end now
     _exit.__doc__, _exit.__wrapped__ = real_exit.__doc__, real_exit
     os._exit = _exit
 
