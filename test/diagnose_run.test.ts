@@ -57,6 +57,12 @@ eachPythonAndLoop('diagnose: blocked loop', true, (py, loop) => {
       assert.equal((report.stack as { line: number }[])[0].line, lineOf(blocked, marker));
       assert.ok((report.durationSeconds as number) >= 0.1);
       assert.ok((report.durationSeconds as number) < (ended.durationSeconds as number), 'reported before the step ended');
+      // The step lasts 0.4 s (the hash: until its last call past 0.4 s ends). On a selector
+      // loop its ends are read where the loop leaves and enters select(), not guessed between
+      // two of the watchdog's ticks (20-30 ms apart); uvloop shows no iterations: a tick each side.
+      const lasted = ended.durationSeconds as number;
+      const [low, high] = loop.label === 'uvloop' ? [0.35, 0.5] : [0.395, shape === 'hash' ? 0.45 : 0.42];
+      assert.ok(lasted >= low && lasted <= high, `blocked for ${lasted} s, not 0.4 s: ${run.stderr}`);
       assert.equal(only(run.reports, 'blockedLoop').length, 1);
     });
   }

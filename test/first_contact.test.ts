@@ -10,7 +10,7 @@ import { describe, test } from 'node:test';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { withAdapter } from './support/harness';
 import { eachPython, TEST_TIMEOUT_MS } from './support/matrix';
-import { fixture, MAIN_JS } from './support/paths';
+import { fixture, MAIN_JS, ROOT } from './support/paths';
 
 /** The image's pyenv ships a 3.10; without it these tests cannot build an "old python3". */
 function oldPython(): string | undefined {
@@ -121,6 +121,32 @@ describe('no usable interpreter on PATH', () => {
       assert.match(r.stderr, /found: no python3 or python3\.N/);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('a checkout that was never built', () => {
+  // bin/tasklens copied into a tree of its own with no dist/ beside it: what `./bin/tasklens`
+  // meets in a fresh clone before `npm ci` (or after dist/ was removed).
+  test('one line saying how to build, exit status 2, no stack trace', async () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'tasklens-unbuilt-'));
+    try {
+      fs.mkdirSync(path.join(root, 'bin'));
+      const script = path.join(root, 'bin', 'tasklens');
+      fs.copyFileSync(path.join(ROOT, 'bin', 'tasklens'), script);
+      fs.chmodSync(script, 0o755);
+      for (const args of [['demo'], ['ps', '1'], ['run', 'app.py']]) {
+        const r = await new Promise<Ran>((resolve) => {
+          execFile(script, args, (err, stdout, stderr) => {
+            resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
+          });
+        });
+        assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+        assert.equal(r.stderr, `tasklens: not built yet (${root}/dist is missing): run \`npm ci\` (or \`npm run build\`) in ${root}\n`);
+        assert.doesNotMatch(r.stderr, STACK_TRACE);
+      }
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
     }
   });
 });

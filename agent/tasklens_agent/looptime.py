@@ -42,10 +42,12 @@ class LoopRecord:
         self.iterations = 0
         self.idle = False               # inside select()
         self.idle_since = self.busy_since = _monotonic()
+        self.entered_before = None      # when select() was entered before `idle_since`
         self.timeout = None             # select()'s timeout of the current idle period
         # the step the watchdog sees running (see sample_step)
         self.step_key = None
         self.step_since = None
+        self.step_iterations = None     # the loop's iterations when the step was last seen
         self.step_excused = 0.0
         self.step_task = None
         self.step_paused = False
@@ -196,6 +198,7 @@ def _counting_select(original):
             return original(self, timeout)
         rec = entry[1]
         rec.timeout = timeout
+        rec.entered_before = rec.idle_since
         rec.idle_since = monotonic()
         rec.idle = True
         try:

@@ -34,14 +34,15 @@ class BlockedWatch:
             rec.step_paused = paused
             if key is None:
                 return
-            earliest = max(prev_tick, rec.busy_since) if rec.selector else prev_tick
-            rec.step_since = (earliest + now) / 2
+            rec.step_since = self._start_of_step(rec, now, prev_tick)
+            rec.step_iterations = rec.iterations
             rec.step_excused = looptime.excused.get(rec.ident, 0.0)
             rec.step_task = taskmod.running_task_of_loop(loop)
             self._post_beat(rec, loop)
             return
         if key is None:
             return
+        rec.step_iterations = rec.iterations
         rec.step_paused = rec.step_paused or paused
         if not rec.selector and rec.beat_ran == rec.beat_posted:
             # The loop ran our heartbeat: the task seen now is in a new step.
@@ -53,6 +54,35 @@ class BlockedWatch:
             rec.step_reported = True
             rec.long_steps += 1
             self._report(rec, key, frames, now)
+
+    @staticmethod
+    def _start_of_step(rec, now, prev_tick):
+        """When the step first seen at `now` began. On a selector loop whose iteration began
+        since the last tick, when select() returned: exact for the first callback of the
+        iteration, and late by at most what ran before it in the same iteration, less than a
+        tick (anything longer would have been seen at the last tick). Elsewhere the middle of
+        the two ticks."""
+        if rec.selector:
+            began = rec.busy_since
+            if prev_tick < began <= now:
+                return began
+        return (prev_tick + now) / 2
+
+    @staticmethod
+    def _end_of_step(rec, now, prev_tick):
+        """When the step last seen at `prev_tick` ended. On a selector loop, when it next
+        entered select() (known for the last two entries: one, or a quick iteration after it,
+        as when the step ends a task whose awaiter runs next): exact for the last callback of
+        the iteration, and late by at most what ran after it, less than a tick. Elsewhere the
+        middle of the two ticks. The loop's thread writes these fields as it goes: a state
+        caught between two of its writes fails the bounds and falls back."""
+        if rec.selector and rec.step_iterations is not None:
+            entries = rec.iterations - rec.step_iterations + rec.idle     # select() entered since
+            entered = rec.idle_since if entries == 1 else rec.entered_before if entries == 2 \
+                else None
+            if entered is not None and prev_tick <= entered <= now:
+                return entered
+        return (prev_tick + now) / 2
 
     @staticmethod
     def _lasted(rec, now):
@@ -104,7 +134,7 @@ class BlockedWatch:
     def _ended(self, rec, now, prev_tick):
         if rec.step_key is None or not rec.step_reported:
             return
-        duration = self._lasted(rec, (prev_tick + now) / 2)
+        duration = self._lasted(rec, self._end_of_step(rec, now, prev_tick))
         at = rec.step_where
         thread = rec.step_thread
         text = "tasklens: blocked loop ended: %s blocked the event loop of thread %s for " \
