@@ -106,6 +106,10 @@ eachPythonAndLoop('diagnose: ps fields', true, (py, loop) => {
     assert.equal(consumer?.stuck, true, JSON.stringify(consumer));
     assert.ok((consumer?.waitedSeconds ?? 0) >= 1);
     assert.equal(report.tasks.find((t) => t.name === 'Task-1')?.stuck, undefined);
+    // waited past the threshold too, but a timer will wake it: looked at, not stuck
+    const sleeper = report.tasks.find((t) => t.name === 'sleeper');
+    assert.ok((sleeper?.waitedSeconds ?? 0) >= 1, JSON.stringify(sleeper));
+    assert.equal(sleeper?.stuck, undefined, JSON.stringify(sleeper));
     const [table] = await askWhile(py, stuck, [...loop.args, '30'], /^tasklens: stuck task/m, [['ps', '--wide']]);
     assert.match(table.split('\n').find((r) => r.split(/ {2,}/)[2] === 'consumer') ?? '', /\d+\.\d s stuck/, table);
   });

@@ -196,7 +196,7 @@ eachPythonAndLoop('diagnose: stuck task', true, (py, loop) => {
 });
 
 eachPythonAndLoop('diagnose: no false alarms', true, (py, loop) => {
-  it('a long sleep, a server, an executor job, a future set from a thread, a lock held across a sleep', async () => {
+  it('a long sleep, a server, an executor job, a future set from a thread, a lock held across a sleep, an event and a queue a timer callback completes, a queue and a condition a thread completes', async () => {
     const run = await runDiagnosed(py, quiet, loop.args, { stuckS: 1, slowMs: 2000 });
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stdout, /finished \[1, 7\]/);

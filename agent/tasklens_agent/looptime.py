@@ -258,7 +258,7 @@ def sample_waits(rec, tasks, now):
             continue
         entry = old.get(key)
         if entry is None or entry[0] is not waiter:
-            entry = [waiter, now, False]
+            entry = [waiter, now, False]    # the waiter, since when, stuck (CHECKED, True)
         new[key] = entry
     rec.waits = new
 

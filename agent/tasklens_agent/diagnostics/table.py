@@ -18,7 +18,7 @@ def task_fields(task):
     out["waitedSeconds"] = round(time.monotonic() - since, 1)
     rec = looptime.record_of(task.get_loop())
     entry = rec.waits.get(weakref.ref(task)) if rec is not None else None
-    if entry is not None and entry[2]:
+    if entry is not None and entry[2] is True:     # reported, not merely looked at
         out["stuck"] = True
     kind, obj, _ = wm._classify(task, wm.awaits.coroutine_chain(task))
     if kind == "lock":

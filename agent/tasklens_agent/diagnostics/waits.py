@@ -313,9 +313,11 @@ def _waits_on(task, obj, waits):
         return False
 
 
-def can_wake(w, graph, timed, wakers, seen=None):
+def can_wake(w, graph, timed, wakers, outside=None, seen=None):
     """Whether something can still end `w`: a timer, I/O, an executor job, another thread
-    (for a plain future), or a task that refers to what it waits on and can itself go on."""
+    (for a plain future, or one that refers to what it waits on), a timer or ready callback
+    that refers to it (`outside`: OutsideRefs), or a task that refers to it and can itself go
+    on."""
     seen = set() if seen is None else seen
     if id(w.task) in seen:
         return False
@@ -325,13 +327,15 @@ def can_wake(w, graph, timed, wakers, seen=None):
     explain_wait(w)
     if w.kind == "future" and wakers or w.globally_known:
         return True
+    if outside is not None and w.kind in _COMPLETERS and outside.refer_to(w.obj):
+        return True
     for task, label in w.edges:
         other = graph.get(id(task))
         if other is None:
             if not task.done():
                 return True     # running or ready: it goes on
             continue
-        if can_wake(other, graph, timed, wakers, seen):
+        if can_wake(other, graph, timed, wakers, outside, seen):
             return True
     return False
 

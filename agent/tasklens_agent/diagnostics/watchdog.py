@@ -18,6 +18,7 @@ from .. import looptime
 from .. import paths
 from ..threads import user_threads
 from . import lost as lost_mod
+from . import outside as outside_refs
 from . import report as rp
 from . import table
 from . import waits as wm
@@ -252,13 +253,19 @@ class Watchdog:
 
     def _stuck(self, rec, stuck, now, tasks):
         for task in stuck:
-            rec.waits[_key(task)][2] = True
+            rec.waits[_key(task)][2] = CHECKED     # looked at once per wait
         graph = wm.Graph(wm.build(stuck, self.lost.failed_using, everyone=tasks), tasks)
         timed = _timed_tasks(rec.loop)
-        wakers = bool(self._wakers(rec))
-        hopeless = [w for w in list(graph.values()) if not wm.can_wake(w, graph, timed, wakers)]
+        threads = self._wakers(rec)
+        outside = outside_refs.OutsideRefs(rec.loop, threads)
+        hopeless = [w for w in list(graph.values())
+                    if not wm.can_wake(w, graph, timed, bool(threads), outside)]
         if not hopeless:
             return
+        for w in hopeless:
+            entry = rec.waits.get(_key(w.task))
+            if entry is not None:
+                entry[2] = True     # what ps shows as stuck
         if not rec.selector and len(hopeless) == len(tasks):
             # uvloop shows no ready queue, timers or I/O: every task waiting on what no one
             # can complete is the most that can be said.
@@ -283,6 +290,9 @@ class Watchdog:
             if before:
                 fields["waitedAtLeast"] = True
             self.reporter.emit("stuckTask", text, fields)
+
+
+CHECKED = "checked"     # a wait's stuck mark: looked at, something can still end it
 
 
 def _key(task):

@@ -1,0 +1,172 @@
+"""Who outside the loop's tasks can still end a wait: a timer or ready callback of the loop, or
+another running thread, that holds what a task waits on. An Event set by `call_later(2,
+ev.set)`, or a Queue that a worker thread feeds through `call_soon_threadsafe`, will be woken:
+the task waiting there is not stuck, though no other task refers to it.
+
+Found by a short walk from each of them, made once per stuck check and only when a wait of an
+Event, Queue, Condition or plain future asks (waits.can_wake): a callback's bound object,
+arguments, closure cells, defaults and a partial's parts; a thread's target and arguments and
+the locals of its frames; then a few levels into the containers and plain objects those hold.
+Tasks, futures, loops, threads, frames, modules and classes are reached but not entered (what a
+task holds is the task analysis' business, and a loop holds everything). No code of the program
+runs: attributes are read from instance dictionaries only. Runs on the watchdog thread.
+"""
+import functools
+import gc
+import sys
+import types
+
+from .. import paths
+
+DEPTH = 3           # levels below a callback or a thread's frame
+UP = 4              # levels above a waited object to look for a handle (uvloop)
+BUDGET = 20000      # objects looked at in one walk, at most
+ITEMS = 256         # items of one container looked at, at most
+_OPAQUE = (type, types.ModuleType, types.FrameType, types.CodeType, types.CoroutineType,
+           types.GeneratorType, str, bytes, int, float, bool, type(None))
+
+
+class OutsideRefs:
+    def __init__(self, loop, threads):
+        self.loop = loop
+        self.threads = threads      # other threads that can still run (watchdog._wakers)
+        self._ids = None
+
+    def refer_to(self, obj):
+        """Whether a pending callback of the loop or a running thread holds `obj`."""
+        if self._ids is None:
+            self._ids = _reached(self._roots())
+        if id(obj) in self._ids:
+            return True
+        # uvloop keeps its ready queue and timers in C: its handles are found from `obj` up
+        return not hasattr(self.loop, "_scheduled") and _held_by_handle(obj)
+
+    def _roots(self):
+        roots = []
+        loop = self.loop
+        handles = list(getattr(loop, "_ready", ()) or ()) + list(getattr(loop, "_scheduled", ()) or ())
+        for handle in handles:
+            if getattr(handle, "_cancelled", False):
+                continue
+            roots.append(getattr(handle, "_callback", None))
+            roots.extend(getattr(handle, "_args", None) or ())
+        if self.threads:
+            frames = sys._current_frames()
+            for thread in self.threads:
+                roots.extend(_instance_dict(thread).get(name) for name in ("_target", "_args", "_kwargs"))
+                frame = frames.get(thread.ident)
+                while frame is not None:
+                    if not paths.is_agent(frame.f_code.co_filename):
+                        try:
+                            roots.extend(list(frame.f_locals.values()))
+                        except Exception:
+                            pass
+                    frame = frame.f_back
+        return roots
+
+
+def _instance_dict(obj):
+    try:
+        d = object.__getattribute__(obj, "__dict__")
+    except Exception:
+        return {}
+    return d if type(d) is dict else {}
+
+
+def _parts(obj):
+    """What `obj` holds that a walk goes on to, without running the program's code."""
+    if isinstance(obj, (types.MethodType, types.BuiltinMethodType)):
+        return [getattr(obj, "__self__", None), getattr(obj, "__func__", None)]
+    if isinstance(obj, types.FunctionType):
+        out = []
+        for cell in obj.__closure__ or ():
+            try:
+                out.append(cell.cell_contents)
+            except ValueError:      # an empty cell
+                pass
+        out.extend(obj.__defaults__ or ())
+        out.extend((obj.__kwdefaults__ or {}).values())
+        return out
+    if isinstance(obj, functools.partial):
+        return [obj.func, *obj.args, *obj.keywords.values()]
+    if type(obj) is dict:
+        return list(obj.values())[:ITEMS]
+    if isinstance(obj, (list, tuple, set, frozenset)) and type(obj).__iter__ in (
+            list.__iter__, tuple.__iter__, set.__iter__, frozenset.__iter__):
+        out = []
+        for item in obj:
+            out.append(item)
+            if len(out) >= ITEMS:
+                break
+        return out
+    return list(_instance_dict(obj).values())[:ITEMS]
+
+
+def _opaque(obj):
+    """Reached, not entered: asyncio's and threading's objects (tasks, futures, loops, queues,
+    threads: what a wait is on is reached, and what it holds is the task analysis' business)."""
+    if isinstance(obj, _OPAQUE):
+        return True
+    name = getattr(type(obj), "__module__", "") or ""
+    return name.partition(".")[0] in ("asyncio", "_asyncio", "uvloop", "threading")
+
+
+def _reached(roots):
+    """ids of everything the walk reaches from `roots`."""
+    held = []       # what was reached stays alive during the walk: its id names it alone
+    ids = set()
+    todo = [(root, 0) for root in roots if root is not None]
+    while todo and len(held) < BUDGET:
+        obj, depth = todo.pop()
+        if id(obj) in ids:
+            continue
+        ids.add(id(obj))
+        held.append(obj)
+        if depth >= DEPTH or _opaque(obj):
+            continue
+        try:
+            parts = _parts(obj)
+        except Exception:
+            continue
+        todo.extend((part, depth + 1) for part in parts if part is not None)
+    return ids
+
+
+def _handle_kinds():
+    kinds = [getattr(sys.modules.get("asyncio.events"), "Handle", None)]
+    uv = sys.modules.get("uvloop.loop")
+    kinds += [getattr(uv, "Handle", None), getattr(uv, "TimerHandle", None)]
+    return tuple(k for k in kinds if isinstance(k, type))
+
+
+_LINKS = (types.MethodType, types.BuiltinMethodType, types.FunctionType, types.CellType,
+          functools.partial, tuple)
+
+
+def _held_by_handle(obj):
+    """Whether a callback handle not cancelled holds `obj`: as its callback's object or an
+    argument (`call_later(2, ev.set)`), through a closure (`lambda: q.put_nowait(1)`) or a
+    partial. Walks referrers up, through methods, functions, cells, partials and tuples only,
+    UP levels at most: each level is one walk of the heap, for all of its objects at once."""
+    kinds = _handle_kinds()
+    if not kinds:
+        return False
+    level, seen = [obj], {id(obj)}
+    for _ in range(UP):
+        nxt = []
+        for ref in gc.get_referrers(*level):
+            if id(ref) in seen:
+                continue
+            seen.add(id(ref))
+            if isinstance(ref, kinds):
+                try:
+                    if not ref.cancelled():
+                        return True
+                except Exception:
+                    pass
+            elif isinstance(ref, _LINKS):
+                nxt.append(ref)
+        level = nxt[:ITEMS]
+        if not level:
+            break
+    return False

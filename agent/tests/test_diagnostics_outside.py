@@ -1,0 +1,85 @@
+"""What outside a loop's tasks can still end a wait (diagnostics/outside.py): a timer or ready
+callback of the loop that holds the object waited on, however it holds it (a bound method, an
+argument, a closure, a partial), or another running thread that holds it; a cancelled timer,
+or one that holds something else, does not count. Loops whose handles are kept in C (uvloop)
+are searched from the object up."""
+import asyncio
+import functools
+import threading
+import unittest
+
+from tasklens_agent.diagnostics import outside
+
+
+class OnALoop(unittest.TestCase):
+    def setUp(self):
+        self.loop = asyncio.new_event_loop()
+        self.event = asyncio.Event()
+        self.queue = asyncio.Queue()
+
+    def tearDown(self):
+        self.loop.close()
+
+    def refers(self, obj, threads=()):
+        return outside.OutsideRefs(self.loop, list(threads)).refer_to(obj)
+
+    def test_nothing_scheduled_holds_nothing(self):
+        self.assertFalse(self.refers(self.event))
+
+    def test_a_timer_set_with_the_objects_method(self):
+        self.loop.call_later(60, self.event.set)
+        self.assertTrue(self.refers(self.event))
+        self.assertFalse(self.refers(self.queue))
+
+    def test_a_timer_with_a_lambda_over_it(self):
+        queue = self.queue
+        self.loop.call_later(60, lambda: queue.put_nowait(1))
+        self.assertTrue(self.refers(queue))
+
+    def test_a_ready_callback_with_it_as_an_argument_in_a_partial(self):
+        self.loop.call_soon(functools.partial(print, "x", file=self.queue))
+        self.assertTrue(self.refers(self.queue))
+
+    def test_a_cancelled_timer_holds_nothing(self):
+        self.loop.call_later(60, self.event.set).cancel()
+        self.assertFalse(self.refers(self.event))
+
+    def test_a_running_thread_that_holds_it(self):
+        go = threading.Event()
+        queue = self.queue
+        worker = threading.Thread(target=lambda: go.wait(10) and queue)
+        worker.start()
+        try:
+            self.assertTrue(self.refers(queue, [worker]))
+            self.assertFalse(self.refers(self.event, [worker]))
+        finally:
+            go.set()
+            worker.join()
+
+
+class FromTheObjectUp(unittest.TestCase):
+    """uvloop's handles, found by walking referrers up (asyncio's own handles stand in)."""
+
+    def setUp(self):
+        self.loop = asyncio.new_event_loop()
+
+    def tearDown(self):
+        self.loop.close()
+
+    def test_through_a_method_and_through_a_closure(self):
+        event = asyncio.Event()
+        self.loop.call_later(60, event.set)
+        self.assertTrue(outside._held_by_handle(event))
+        queue = asyncio.Queue()
+        self.loop.call_later(60, lambda: queue.put_nowait(1))
+        self.assertTrue(outside._held_by_handle(queue))
+
+    def test_not_held_or_cancelled(self):
+        event = asyncio.Event()
+        self.assertFalse(outside._held_by_handle(event))
+        self.loop.call_later(60, event.set).cancel()
+        self.assertFalse(outside._held_by_handle(event))
+
+
+if __name__ == "__main__":
+    unittest.main()
