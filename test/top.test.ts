@@ -78,6 +78,9 @@ eachPythonAndLoop('tasklens top', true, (py, loop) => {
     for (const k of ['neverYields hog', 'selfWaking spinner', 'stuck sleeper', 'cancelledRunning stubborn', 'exceptionNotRetrieved lost']) {
       assert.ok(kinds.has(k), `warning ${k} missing from ${[...kinds.keys()].join('; ')}`);
     }
+    // waiting as long as the sleeper, but on a queue a live task (asleep) will put into
+    assert.ok(!kinds.has('stuck patient'), `a false alarm: ${JSON.stringify(kinds.get('stuck patient'))}`);
+    assert.equal(task('patient').state, 'waiting');
     assert.match(kinds.get('neverYields hog')!.at?.path ?? '', /top_app\.py$/);
     assert.ok(view.finished.some((f) => f.name === 'lost' && f.outcome === 'exception'));
   });

@@ -176,10 +176,19 @@ def task_table(core):
         except Exception:   # finished or changed under us while the program runs
             continue
     body = {"tasks": rows}
-    diagnosed = sys.modules.get("tasklens_agent.diagnostics.table")
+    diagnosed = diagnosed_table()
     if diagnosed is not None:
         body["deadlocks"] = diagnosed.verdicts()
     return body
+
+
+def diagnosed_table():
+    """diagnostics/table.py while diagnostics run, else None (the package may be imported
+    without running: `top` uses its stuck-task verdict)."""
+    diag = sys.modules.get("tasklens_agent.diagnostics")
+    if diag is None or not diag.active():
+        return None
+    return sys.modules.get("tasklens_agent.diagnostics.table")
 
 
 def row(core, task, threads_by_ident, loop_threads, now):
@@ -208,7 +217,7 @@ def row(core, task, threads_by_ident, loop_threads, now):
         waiting = awaits.waiting_on(task, awaits.coroutine_chain(task))
         if waiting:
             row["waitingOn"] = waiting
-        diagnosed = sys.modules.get("tasklens_agent.diagnostics.table")
+        diagnosed = diagnosed_table()
         if diagnosed is not None:
             row.update(diagnosed.task_fields(task))
     return row

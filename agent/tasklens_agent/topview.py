@@ -24,6 +24,8 @@ CANCEL_GRACE = 1.0      # seconds a cancelled task may run its clean-up before i
 RETRIEVE_GRACE = 0.5    # seconds an awaiter has to retrieve a finished task's exception
 _cancel_seen = {}       # id(task) -> when first seen cancelled and still pending
 _verdicts = {}          # id(task) -> (its waiter, nothing can wake it)
+VERDICTS_PER_ANSWER = 4
+_verdicts_left = VERDICTS_PER_ANSWER
 DETAIL_LIMIT = 100      # full rows when the asker names none
 
 
@@ -122,7 +124,7 @@ def _task_warnings(core, task, st, row, now, slow, stuck, warnings):
         add("selfWaking", "woke itself %d of %d times" % (st.self_wakes, st.wakes))
     times = row["times"]
     waited = now - (st.last_end or st.first_seen)
-    if times["state"] == "waiting" and waited >= stuck and _unwakeable(task):
+    if times["state"] == "waiting" and waited >= stuck and _unwakeable(task, st.lt):
         add("stuck", "waiting %.0f s on %s; nothing can wake it"
             % (waited, row.get("waitingOn") or "a future"))
     cancelling = getattr(task, "cancelling", None)
@@ -132,16 +134,24 @@ def _task_warnings(core, task, st, row, now, slow, stuck, warnings):
             add("cancelledRunning", "cancelled %.1f s ago and still running" % (now - first))
 
 
-def _unwakeable(task):
-    """Nothing can wake it (diagnostics/waits.py's verdict), kept while it waits on the same
-    future: the verdict looks through the heap for referrers, too slow to make every refresh."""
+def _unwakeable(task, lt):
+    """Nothing can wake it: the stuck-task verdict of the diagnostics (who else holds what it
+    waits on, the tasks that could complete it, timers, threads), kept while it waits on the
+    same future. A verdict may walk the heap for referrers: VERDICTS_PER_ANSWER new ones in an
+    answer at most, the others on later refreshes (not flagged meanwhile)."""
+    global _verdicts_left
     waiter = getattr(task, "_fut_waiter", None)
     known = _verdicts.get(id(task))
     if known is not None and known[0] is waiter:
         return known[1]
+    if _verdicts_left <= 0:
+        return False
+    _verdicts_left -= 1
     try:
-        from .diagnostics import waits
-        verdict = not waits.Wait(task).wakeable
+        from .diagnostics import watchdog
+        loop = task.get_loop()
+        tasks = [t for t in taskmod.live_tasks_unordered() if t.get_loop() is loop and not t.done()]
+        verdict = bool(watchdog.nothing_wakes(loop, lt.record.ident, [task], tasks))
     except Exception:
         verdict = False
     _verdicts[id(task)] = (waiter, verdict)
@@ -168,6 +178,8 @@ def task_times(core, args):
     full row (stack, awaiters, where it waits, creation) only the tasks of `detail` (a list of
     task ids, or "all"), else the first DETAIL_LIMIT: a full row costs about 70 µs, a compact
     one a few, and a `top` screen shows a few dozen rows of thousands of tasks."""
+    global _verdicts_left
+    _verdicts_left = VERDICTS_PER_ANSWER
     slow = args.get("slowMs", DEFAULT_SLOW * 1000) / 1000.0
     stuck = args.get("stuckS", DEFAULT_STUCK)
     detail = args.get("detail")
@@ -237,7 +249,7 @@ def answer(timed, counts, pending, rows, now, slow, warnings):
         loops.append(_loop_header(loop, lt, counts[key], now, slow, warnings))
     body = {"tasks": rows, "now": _r(now), "wall": time.time(), "loops": loops,
             "finished": finished, "warnings": warnings}
-    diagnosed = sys.modules.get("tasklens_agent.diagnostics.table")
+    diagnosed = task_views.diagnosed_table()
     if diagnosed is not None:
         body["deadlocks"] = diagnosed.verdicts()
     return body

@@ -89,6 +89,11 @@ def reporter():
     return _state.get("reporter")
 
 
+def active():
+    """Whether diagnostics run (this package is also imported by `top`, for its stuck verdict)."""
+    return "reporter" in _state
+
+
 def bridge(core):
     return _state.get("bridge")
 

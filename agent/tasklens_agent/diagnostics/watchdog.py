@@ -145,19 +145,7 @@ class Watchdog:
         return []
 
     def _wakers(self, rec):
-        """Other threads that could still wake the loop (call_soon_threadsafe, an executor
-        job): any running thread but idle executor workers, joins, and sleeping loops."""
-        sleeping = {r.ident for r in looptime.records() if r.idle and r.timeout is None}
-        current = sys._current_frames()
-        out = []
-        for thread in user_threads():
-            if thread.ident == rec.ident or thread.ident in sleeping:
-                continue
-            frame = current.get(thread.ident)
-            if frame is None or _idle_thread(frame):
-                continue
-            out.append(thread)
-        return out
+        return wakers(rec.ident)
 
     def _report_deadlock(self, rec, waits, likely, whole_loop, cycles=None):
         thread = rp.thread_name(rec.ident)
@@ -254,12 +242,7 @@ class Watchdog:
     def _stuck(self, rec, stuck, now, tasks):
         for task in stuck:
             rec.waits[_key(task)][2] = CHECKED     # looked at once per wait
-        graph = wm.Graph(wm.build(stuck, self.lost.failed_using, everyone=tasks), tasks)
-        timed = _timed_tasks(rec.loop)
-        threads = self._wakers(rec)
-        outside = outside_refs.OutsideRefs(rec.loop, threads)
-        hopeless = [w for w in list(graph.values())
-                    if not wm.can_wake(w, graph, timed, bool(threads), outside)]
+        hopeless = nothing_wakes(rec.loop, rec.ident, stuck, tasks, self.lost.failed_using)
         if not hopeless:
             return
         for w in hopeless:
@@ -290,6 +273,36 @@ class Watchdog:
             if before:
                 fields["waitedAtLeast"] = True
             self.reporter.emit("stuckTask", text, fields)
+
+
+def wakers(loop_ident):
+    """Other threads that could still wake the loop run by thread `loop_ident`
+    (call_soon_threadsafe, an executor job): any running thread but idle executor workers,
+    joins, and sleeping loops."""
+    sleeping = {r.ident for r in looptime.records() if r.idle and r.timeout is None}
+    current = sys._current_frames()
+    out = []
+    for thread in user_threads():
+        if thread.ident == loop_ident or thread.ident in sleeping:
+            continue
+        frame = current.get(thread.ident)
+        if frame is None or _idle_thread(frame):
+            continue
+        out.append(thread)
+    return out
+
+
+def nothing_wakes(loop, loop_ident, candidates, tasks, failed_using=lambda obj: []):
+    """The Waits of `candidates` (pending tasks of `loop`, whose pending tasks are `tasks`) that
+    nothing can end: no timer, I/O or executor job, no callback or thread that holds what they
+    wait on, no task that can go on and complete it. The stuck-task verdict, for the watchdog
+    and for `top`'s warning alike."""
+    graph = wm.Graph(wm.build(candidates, failed_using, everyone=tasks), tasks)
+    timed = _timed_tasks(loop)
+    threads = wakers(loop_ident)
+    outside = outside_refs.OutsideRefs(loop, threads)
+    return [w for w in list(graph.values())
+            if not wm.can_wake(w, graph, timed, bool(threads), outside)]
 
 
 CHECKED = "checked"     # a wait's stuck mark: looked at, something can still end it
