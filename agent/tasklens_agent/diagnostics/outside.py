@@ -75,9 +75,10 @@ def _instance_dict(obj):
 
 def _parts(obj):
     """What `obj` holds that a walk goes on to, without running the program's code."""
-    if isinstance(obj, (types.MethodType, types.BuiltinMethodType)):
+    kind = type(obj)    # type(), not isinstance(): that may ask the object its __class__
+    if issubclass(kind, (types.MethodType, types.BuiltinMethodType)):
         return [getattr(obj, "__self__", None), getattr(obj, "__func__", None)]
-    if isinstance(obj, types.FunctionType):
+    if issubclass(kind, types.FunctionType):
         out = []
         for cell in obj.__closure__ or ():
             try:
@@ -87,11 +88,11 @@ def _parts(obj):
         out.extend(obj.__defaults__ or ())
         out.extend((obj.__kwdefaults__ or {}).values())
         return out
-    if isinstance(obj, functools.partial):
+    if issubclass(kind, functools.partial):
         return [obj.func, *obj.args, *obj.keywords.values()]
-    if type(obj) is dict:
+    if kind is dict:
         return list(obj.values())[:ITEMS]
-    if isinstance(obj, (list, tuple, set, frozenset)) and type(obj).__iter__ in (
+    if issubclass(kind, (list, tuple, set, frozenset)) and kind.__iter__ in (
             list.__iter__, tuple.__iter__, set.__iter__, frozenset.__iter__):
         out = []
         for item in obj:
@@ -105,7 +106,7 @@ def _parts(obj):
 def _opaque(obj):
     """Reached, not entered: asyncio's and threading's objects (tasks, futures, loops, queues,
     threads: what a wait is on is reached, and what it holds is the task analysis' business)."""
-    if isinstance(obj, _OPAQUE):
+    if issubclass(type(obj), _OPAQUE):
         return True
     name = getattr(type(obj), "__module__", "") or ""
     return name.partition(".")[0] in ("asyncio", "_asyncio", "uvloop", "threading")
@@ -158,13 +159,13 @@ def _held_by_handle(obj):
             if id(ref) in seen:
                 continue
             seen.add(id(ref))
-            if isinstance(ref, kinds):
+            if issubclass(type(ref), kinds):
                 try:
                     if not ref.cancelled():
                         return True
                 except Exception:
                     pass
-            elif isinstance(ref, _LINKS):
+            elif issubclass(type(ref), _LINKS):
                 nxt.append(ref)
         level = nxt[:ITEMS]
         if not level:
