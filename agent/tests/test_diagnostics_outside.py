@@ -1,8 +1,8 @@
-"""What outside a loop's tasks can still end a wait (diagnostics/outside.py): a timer or ready
-callback of the loop that holds the object waited on, however it holds it (a bound method, an
-argument, a closure, a partial), or another running thread that holds it; a cancelled timer,
-or one that holds something else, does not count. Loops whose handles are kept in C (uvloop)
-are searched from the object up."""
+"""What outside a loop's tasks can still end a wait (diagnostics/outside.py): a callback of
+the loop (ready, a timer, a signal handler, an fd's reader) that holds the object waited on,
+however it holds it (a bound method, an argument, a closure, a partial), or another running
+thread that holds it; a cancelled timer, or one that holds something else, does not count.
+Loops whose handles are kept in C (uvloop) are searched from the object up."""
 import asyncio
 import functools
 import threading
@@ -39,6 +39,27 @@ class OnALoop(unittest.TestCase):
     def test_a_ready_callback_with_it_as_an_argument_in_a_partial(self):
         self.loop.call_soon(functools.partial(print, "x", file=self.queue))
         self.assertTrue(self.refers(self.queue))
+
+    def test_a_reader_registered_with_the_selector(self):
+        import os
+        read_end, write_end = os.pipe()
+        try:
+            done = self.loop.create_future()
+            self.loop.add_reader(read_end, lambda: done.set_result(os.read(read_end, 1)))
+            self.assertTrue(self.refers(done))
+            self.loop.remove_reader(read_end)
+            self.assertFalse(self.refers(done))
+        finally:
+            os.close(read_end)
+            os.close(write_end)
+
+    def test_a_signal_handler(self):
+        import signal
+        self.loop.add_signal_handler(signal.SIGUSR1, self.event.set)
+        try:
+            self.assertTrue(self.refers(self.event))
+        finally:
+            self.loop.remove_signal_handler(signal.SIGUSR1)
 
     def test_a_cancelled_timer_holds_nothing(self):
         self.loop.call_later(60, self.event.set).cancel()

@@ -3,7 +3,9 @@ another running thread, that holds what a task waits on. An Event set by `call_l
 ev.set)`, or a Queue that a worker thread feeds through `call_soon_threadsafe`, will be woken:
 the task waiting there is not stuck, though no other task refers to it.
 
-Found by a short walk from each of them, made once per stuck check and only when a wait of an
+The loop's handles are its ready queue, its timers, its signal handlers and the readers and
+writers registered with its selector (`add_reader(fd, callback)` over a future). Found by a
+short walk from each of them, made once per stuck check and only when a wait of an
 Event, Queue, Condition or plain future asks (waits.can_wake): a callback's bound object,
 arguments, closure cells, defaults and a partial's parts; a thread's target and arguments and
 the locals of its frames; then a few levels into the containers and plain objects those hold.
@@ -45,6 +47,14 @@ class OutsideRefs:
         roots = []
         loop = self.loop
         handles = list(getattr(loop, "_ready", ()) or ()) + list(getattr(loop, "_scheduled", ()) or ())
+        handles += list((getattr(loop, "_signal_handlers", None) or {}).values())
+        selector = getattr(loop, "_selector", None)
+        if selector is not None:
+            try:
+                for key in list(selector.get_map().values()):
+                    handles.extend(h for h in key.data or () if h is not None)  # (reader, writer)
+            except Exception:
+                pass
         for handle in handles:
             if getattr(handle, "_cancelled", False):
                 continue
