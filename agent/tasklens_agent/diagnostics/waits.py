@@ -1,17 +1,15 @@
 """What a waiting task waits on, who could complete it, and the wait-for graph with its cycles.
 
 Read from the watchdog thread while the loop sleeps (or runs on), touching only asyncio's own
-objects (coroutine chains, `_fut_waiter`, the lock records of locks.py, `gc.get_referrers` to
+objects (coroutine chains, `_fut_waiter`, the lock records of locks.py, and referrers.py to
 find which tasks still refer to an Event, Queue or Future). Nothing here runs user code.
 """
-import gc
-import types
-
 from .. import awaits
 from .. import paths
 from .. import tasks as taskmod
 from . import locks
 from . import owners as lock_owners
+from . import referrers
 from . import report as rp
 
 _WAKEUPS = ("_call_check_cancel", "_call_set_state")     # futures._chain_future: executor jobs
@@ -107,24 +105,6 @@ def _classify(task, chain):
     return "future", waiter, "%s object" % type(waiter).__name__
 
 
-def tasks_by_coroutine(tasks):
-    """id(coroutine object or frame) -> (task, code), for every frame of every task."""
-    out = {}
-    for task in tasks:
-        obj = task.get_coro()
-        for _ in range(256):
-            if obj is None:
-                break
-            frame, inner = awaits._frame_of(obj)
-            code = getattr(obj, "cr_code", None) or getattr(obj, "gi_code", None) \
-                or getattr(obj, "ag_code", None)
-            out[id(obj)] = (task, code)
-            if frame is not None:
-                out[id(frame)] = (task, code)
-            obj = inner
-    return out
-
-
 # Methods that complete a wait on each kind: a task whose code never names one is only holding
 # the object (main keeping the queue it handed to its workers), not a way to wake the waiter.
 _COMPLETERS = {
@@ -133,34 +113,6 @@ _COMPLETERS = {
     "condition": ("notify", "notify_all"),
     "future": ("set_result", "set_exception", "cancel"),
 }
-
-
-def referring_tasks(obj, owners, completers=()):
-    """(live tasks whose code can complete `obj` and whose frames refer to it, whether a
-    module's globals refer to it: code outside tasks may then complete it)."""
-    live = {}
-    first = [r for r in gc.get_referrers(obj) if not _ours(r)]
-    glob = any(isinstance(r, dict) and "__builtins__" in r for r in first)
-    second = [r for r in first if isinstance(r, (dict, types.CellType, list, tuple))
-              and id(r) not in owners]
-    # One walk of the heap for all of them (each call of get_referrers walks it whole).
-    more = [r for r in (gc.get_referrers(*second[:64]) if second else ())
-            if r is not first and r is not second and not _ours(r)]
-    for r in first + more:
-        owner = owners.get(id(r))
-        if owner is not None:
-            task, code = owner
-            names = getattr(code, "co_names", ())
-            if not completers or any(n in names for n in completers):
-                live[id(task)] = task
-    return list(live.values()), glob
-
-
-def _ours(r):
-    """The agent's own frames and records met by gc.get_referrers."""
-    if isinstance(r, types.FrameType):
-        return paths.is_agent(r.f_code.co_filename)
-    return isinstance(r, Wait)
 
 
 def build(tasks, failed_using, explain=True, everyone=None):
@@ -174,7 +126,7 @@ def build(tasks, failed_using, explain=True, everyone=None):
                 waits[id(task)] = Wait(task)
         except Exception:
             continue
-    owners = tasks_by_coroutine(everyone if everyone is not None
+    owners = referrers.tasks_by_coroutine(everyone if everyone is not None
                                 else [w.task for w in waits.values()])
     context = (waits, owners, failed_using, {})
     for w in waits.values():
@@ -270,7 +222,7 @@ def _explain(w, waits, owners, failed_using, referrers):
 def _completers(w, waits, owners, failed_using):
     """(tasks that could complete what `w` waits on, why, whether a module global refers to
     it): the same for every task waiting on that object, as those are left out."""
-    live, glob = referring_tasks(w.obj, owners, _COMPLETERS.get(w.kind, ()))
+    live, glob = referrers.referring_tasks(w.obj, owners, _COMPLETERS.get(w.kind, ()), (Wait,))
     failed = failed_using(w.obj)
     others = [t for t in live if t is not w.task and not _waits_on(t, w.obj, waits)]
     kind = type(w.obj).__name__
