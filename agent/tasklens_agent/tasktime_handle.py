@@ -9,8 +9,8 @@ counters) and a `_run` that times the step inline. So a counted step costs its c
 counter updates, not a wrapper object and two calls (tasktime's `_Step` path, kept for uvloop
 and loop classes of their own, whose handles are not asyncio's). Every other callback gets
 asyncio's own Handle and runs as it would without tasklens. While a trace records, the
-`TracedHandle` and its `call_soon` also number the steps and hand each to the trace: the
-counting alone carries no test of whether a trace records.
+`TracedHandle` and its `call_soon` also number the steps and hand each to the trace, packed
+as bytes (trace.STEP): the counting alone carries no test of whether a trace records.
 
 Who runs where: both run on the loop's thread; topview reads the counters from the control
 thread (tasktime.py).
@@ -34,6 +34,7 @@ def build(tt, traced):
     takes_debug = "debug" in helpers._format_callback_source.__code__.co_varnames
     # the trace's deque append, made once: a trace records for the rest of the process
     add_step = tt.trace_sink.add_step if traced else None
+    pack = tt.trace_sink.pack_step if traced else None
 
     def report(handle, exc):
         """What asyncio's Handle._run does with a callback that raised (a step never does:
@@ -102,6 +103,8 @@ def build(tt, traced):
             if ready is not None:
                 st.sched += start - ready
                 st.ready_at = None
+            else:
+                ready = -1.0    # none known (trace.STEP holds floats only)
             lt.seq = lt.current_seq = seq = lt.seq + 1
             lt.current = st
             lt.current_since = start
@@ -127,7 +130,7 @@ def build(tt, traced):
                 st.hist[bucket] += 1
             except IndexError:
                 grow(st.hist, bucket)
-            add_step((lt.key, seq, start, end, st.serial, st.waker, ready))
+            add_step(pack(lt.key, seq, start, end, st.serial, st.waker, ready))
             task = callback.__self__
             if task.done():
                 finish(lt, st, task, end)

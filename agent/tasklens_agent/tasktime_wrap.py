@@ -58,8 +58,9 @@ def _run_step(fn, task, st, lt, waker, *args):
         except IndexError:
             tt.grow(st.hist, bucket)
         sink = tt.trace_sink
-        if sink is not None:    # a tuple in its ring buffer, no call of Python code
-            sink.add_step((lt.key, seq, start, end, st.serial, waker, ready))
+        if sink is not None:    # a packed record in its ring buffer (trace.STEP)
+            sink.add_step(sink.pack_step(lt.key, seq, start, end, st.serial, waker,
+                                         -1.0 if ready is None else ready))
         if task.done():
             tt.finish(lt, st, task, end)
 

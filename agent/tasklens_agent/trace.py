@@ -12,6 +12,7 @@ that made the task ready to the step it made ready.
 import collections
 import json
 import os
+import struct
 import sys
 import threading
 
@@ -34,7 +35,8 @@ class Recorder:
         # (loop, seq, start, end, task serial, waker seq, ready or None): a tuple of atoms
         # only, which the garbage collector stops walking after its first collection; a flat
         # array('d') costs five times as much to append to (each number parsed on the way in)
-        self.steps = collections.deque(maxlen=max_steps)
+        self.steps = collections.deque(maxlen=max_steps)      # STEP records (bytes)
+        self.pack_step = STEP.pack
         self.callbacks = collections.deque(maxlen=max_steps)    # (loop, seq, start, end, name)
         # tasktime appends with these, a C call per step and no Python frame
         self.add_step, self.add_callback = self.steps.append, self.callbacks.append
@@ -65,7 +67,7 @@ class Recorder:
     def _forget_old_tasks(self):
         """Tasks none of whose records are left in the ring buffers (amortised: the buffers
         hold at most as many tasks as records)."""
-        kept = {r[4] for r in list(self.steps)} | {m[1] for m in list(self.marks)}
+        kept = {r[4] for r in unpack_steps(list(self.steps))} | {m[1] for m in list(self.marks)}
         with self.lock:
             self.tasks = {k: v for k, v in self.tasks.items() if k in kept}
 
@@ -84,7 +86,7 @@ class Recorder:
         """Write the buffers out; returns (path, events, bytes)."""
         path = path or self.path
         with self.lock:
-            steps, callbacks = list(self.steps), list(self.callbacks)
+            steps, callbacks = unpack_steps(list(self.steps)), list(self.callbacks)
             marks, lags, tasks = list(self.marks), list(self.lags), dict(self.tasks)
             threads = dict(self.threads)
         events = _events(self, steps, callbacks, marks, lags, tasks, threads)
@@ -118,6 +120,21 @@ def _name_now(entry):
         except Exception:
             pass
     return st.name or "Task-%d" % st.serial
+
+
+# A task step as the ring buffer keeps it: loop key, step number, start, end, the task's serial,
+# the number of the step that woke it (0: none known), when it became ready (-1: not known).
+# Packed into bytes rather than kept as a tuple: a tuple (and the floats and ints it holds) is
+# a new object the garbage collector counts and walks, and a million of them kept made each
+# collection longer (on the throughput benchmark, 3.11: 2135 M instructions with tuples, 2014 M
+# packed; bytes are not tracked by the collector).
+STEP = struct.Struct("<QQddQQd")
+
+
+def unpack_steps(records):
+    """The ring buffer's records as tuples (ready None where not known)."""
+    return [(loop, seq, start, end, key, waker, ready if ready >= 0 else None)
+            for loop, seq, start, end, key, waker, ready in STEP.iter_unpack(b"".join(records))]
 
 
 def _events(rec, steps, callbacks, marks, lags, tasks, threads):

@@ -13,8 +13,12 @@ class Sink:
     def __init__(self):
         self.steps, self.callbacks, self.done = [], [], []
         self.serials = {}
-        self.add_step = lambda r: self.steps.append((self.serials[r[4]], r[1], r[5]))
+        self.pack_step = trace.STEP.pack     # the loop thread hands steps over packed
+        self.add_step = lambda b: self.steps.append(self._step(*trace.unpack_steps([b])[0]))
         self.add_callback = lambda r: self.callbacks.append((r[1], r[4]))
+
+    def _step(self, loop, seq, start, end, serial, waker, ready):
+        return self.serials[serial], seq, waker
 
     def task_seen(self, lt, st, task, now):
         self.serials[st.serial] = task
