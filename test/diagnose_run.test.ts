@@ -204,6 +204,13 @@ eachPythonAndLoop('diagnose: no false alarms', true, (py, loop) => {
     assert.doesNotMatch(run.stderr, /tasklens:/);
   });
 
+  it('waits only the loop\'s own callbacks end, no other thread about: an RPC client\'s future its protocol completes, an fd\'s reader, a signal handler, a timer', async () => {
+    const run = await runDiagnosed(py, fixture('diag_quiet_io.py'), loop.args, { stuckS: 1, slowMs: 2000 });
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /finished \[7, b'x'\]/);
+    assert.deepEqual(run.reports, [], run.stderr);
+  });
+
   for (const name of ['async_many.py', 'async_awaiters.py', 'async_steps.py']) {
     it(`the fixture ${name} runs as before, with no report`, async () => {
       const run = await runDiagnosed(py, fixture(name), loop.args, { stuckS: 2, slowMs: 2000, timeoutMs: 30_000 });

@@ -20,7 +20,8 @@ import types
 
 from .. import paths
 
-DEPTH = 3           # levels below a callback or a thread's frame
+DEPTH = 5           # levels below a callback or a thread's frame (a reader's bound method,
+                    # its transport, the protocol, its dict of pending futures, a future)
 UP = 4              # levels above a waited object to look for a handle (uvloop)
 BUDGET = 20000      # objects looked at in one walk, at most
 ITEMS = 256         # items of one container looked at, at most
@@ -114,12 +115,18 @@ def _parts(obj):
 
 
 def _opaque(obj):
-    """Reached, not entered: asyncio's and threading's objects (tasks, futures, loops, queues,
-    threads: what a wait is on is reached, and what it holds is the task analysis' business)."""
-    if issubclass(type(obj), _OPAQUE):
+    """Reached, not entered: futures and tasks (what they hold is the task analysis' business),
+    loops (they hold everything), threading's objects. asyncio's other objects are entered: a
+    transport leads to its protocol, which may hold the futures its `data_received` completes
+    (`self.pending[request_id]`, the usual RPC client)."""
+    kind = type(obj)
+    if issubclass(kind, _OPAQUE):
         return True
-    name = getattr(type(obj), "__module__", "") or ""
-    return name.partition(".")[0] in ("asyncio", "_asyncio", "uvloop", "threading")
+    name = (getattr(kind, "__module__", "") or "").partition(".")[0]
+    if name == "threading":
+        return True
+    return name in ("asyncio", "_asyncio", "uvloop") and (
+        hasattr(kind, "_asyncio_future_blocking") or hasattr(kind, "run_forever"))
 
 
 def _reached(roots):
@@ -151,14 +158,29 @@ def _handle_kinds():
 
 
 _LINKS = (types.MethodType, types.BuiltinMethodType, types.FunctionType, types.CellType,
-          functools.partial, tuple)
+          functools.partial, tuple, dict)
+
+
+def _open_transport(ref):
+    """A transport of asyncio's or uvloop's, not closing: its protocol gets the data."""
+    kind = type(ref)
+    if (getattr(kind, "__module__", "") or "").partition(".")[0] not in ("asyncio", "uvloop") \
+            or not hasattr(kind, "get_protocol"):
+        return False
+    try:
+        return not ref.is_closing()
+    except Exception:
+        return False
 
 
 def _held_by_handle(obj):
-    """Whether a callback handle not cancelled holds `obj`: as its callback's object or an
-    argument (`call_later(2, ev.set)`), through a closure (`lambda: q.put_nowait(1)`) or a
-    partial. Walks referrers up, through methods, functions, cells, partials and tuples only,
-    UP levels at most: each level is one walk of the heap, for all of its objects at once."""
+    """Whether a callback handle not cancelled, or an open transport, holds `obj`: as its
+    callback's object or an argument (`call_later(2, ev.set)`), through a closure (`lambda:
+    q.put_nowait(1)`) or a partial, or in its protocol (`self.pending[id] = future`). Walks
+    referrers up, through methods, functions, cells, partials, tuples, dicts and the program's
+    objects only, UP levels at most: each level is one walk of the heap, for all of its
+    objects at once."""
+    from .referrers import _instance
     kinds = _handle_kinds()
     if not kinds:
         return False
@@ -175,7 +197,9 @@ def _held_by_handle(obj):
                         return True
                 except Exception:
                     pass
-            elif issubclass(type(ref), _LINKS):
+            elif _open_transport(ref):
+                return True
+            elif issubclass(type(ref), _LINKS) or _instance(ref):
                 nxt.append(ref)
         level = nxt[:ITEMS]
         if not level:
