@@ -60,7 +60,32 @@ def label(info):
     return "%s (%s)" % (info["name"], info["coroutine"])
 
 
+def _outer_primitive(chain):
+    """The waits asyncio builds of others, named by their outermost frame: `Queue.join()` waits
+    on an Event of the queue's, `Barrier.wait()` on a Condition of the barrier's; what the task
+    waits for is the queue's `task_done` or the barrier's other parties."""
+    for frame in chain:
+        if paths.is_user(frame.f_code.co_filename):
+            return None
+        parts = frame.f_code.co_filename.replace("\\", "/").rsplit("/", 2)[-2:]
+        if parts[:1] != ["asyncio"]:
+            continue
+        mod, name = parts[1], frame.f_code.co_name
+        owner = frame.f_locals.get("self")
+        kind = type(owner).__name__
+        if mod == "queues.py" and name == "join":
+            return "queue", owner, "%s.join() (%d unfinished)" % (
+                kind, getattr(owner, "_unfinished_tasks", 0))
+        if mod == "locks.py" and name == "wait" and kind == "Barrier":
+            return "barrier", owner, "Barrier.wait() (%d of %d parties waiting)" % (
+                owner.n_waiting, owner.parties)
+    return None
+
+
 def _classify(task, chain):
+    outer = _outer_primitive(chain)
+    if outer is not None:
+        return outer
     for frame in chain:
         if paths.is_user(frame.f_code.co_filename):
             break
@@ -109,6 +134,7 @@ def _classify(task, chain):
 # the object (main keeping the queue it handed to its workers), not a way to wake the waiter.
 _COMPLETERS = {
     "queue": ("put", "put_nowait", "get", "get_nowait", "task_done"),
+    "barrier": ("wait", "reset", "abort"),
     "event": ("set",),
     "condition": ("notify", "notify_all"),
     "future": ("set_result", "set_exception", "cancel"),
@@ -131,7 +157,7 @@ def build(tasks, failed_using, explain=True, everyone=None):
     context = (waits, owners, failed_using, {})
     for w in waits.values():
         w.context = context
-        if explain or w.kind not in ("event", "queue", "condition", "future"):
+        if explain or w.kind not in _COMPLETERS:
             explain_wait(w)
     return waits
 
@@ -154,7 +180,7 @@ class Graph(dict):
             except Exception:
                 return default
             w.context = self.context
-            if w.kind not in ("event", "queue", "condition", "future"):
+            if w.kind not in _COMPLETERS:
                 explain_wait(w)
         return default if w is None else w
 
@@ -211,7 +237,7 @@ def _explain(w, waits, owners, failed_using, referrers):
         elif not held:
             texts.append("free")
         w.why = "; ".join(texts)
-    elif w.kind in ("event", "queue", "condition", "future"):
+    elif w.kind in _COMPLETERS:
         found = referrers.get(id(w.obj))
         if found is None:   # every task waiting on one queue gets the same answer
             found = referrers[id(w.obj)] = _completers(w, waits, owners, failed_using)
