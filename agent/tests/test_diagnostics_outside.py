@@ -78,6 +78,42 @@ class OnALoop(unittest.TestCase):
             worker.join()
 
 
+class DoneCallbacksOfTasks(unittest.TestCase):
+    """A pending task whose done callback holds an object will complete it when it ends."""
+
+    def enders(self, setup):
+        async def scenario():
+            obj, tasks = setup()
+            await asyncio.sleep(0)
+            names = [t.get_name() for t in outside.DoneCallbacks(tasks).enders(obj)]
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            return names
+        return asyncio.run(scenario())
+
+    def test_shield_and_a_callback_of_the_programs(self):
+        def shielded():
+            slow = asyncio.create_task(asyncio.sleep(60), name="slow")
+            return asyncio.shield(slow), [slow]
+
+        def called_back():
+            slow = asyncio.create_task(asyncio.sleep(60), name="slow")
+            done = asyncio.get_running_loop().create_future()
+            slow.add_done_callback(lambda _: done.set_result(1))
+            return done, [slow]
+        self.assertEqual(self.enders(shielded), ["slow"])
+        self.assertEqual(self.enders(called_back), ["slow"])
+
+    def test_a_callback_that_holds_something_else(self):
+        def elsewhere():
+            slow = asyncio.create_task(asyncio.sleep(60), name="slow")
+            other = asyncio.get_running_loop().create_future()
+            slow.add_done_callback(print)
+            return other, [slow]
+        self.assertEqual(self.enders(elsewhere), [])
+
+
 class FromTheObjectUp(unittest.TestCase):
     """uvloop's handles, found by walking referrers up (asyncio's own handles stand in)."""
 

@@ -129,12 +129,40 @@ def _opaque(obj):
         hasattr(kind, "_asyncio_future_blocking") or hasattr(kind, "run_forever"))
 
 
-def _reached(roots):
+class DoneCallbacks:
+    """Which pending tasks will complete an object when they end, through a done callback that
+    holds it: `asyncio.wait()`'s waiter, `shield()`'s outer future, `as_completed()`'s queue,
+    a future a callback of the program's sets (`task.add_done_callback(lambda _:
+    fut.set_result(1))`). Walked once, on first use, from every pending task's callbacks."""
+
+    def __init__(self, tasks):
+        self.tasks = tasks
+        self._by_id = None
+
+    def enders(self, obj):
+        if self._by_id is None:
+            self._by_id = {}
+            for task in self.tasks:
+                try:
+                    entries = list(task._callbacks or ())
+                except Exception:
+                    continue
+                roots = [e[0] if type(e) is tuple else e for e in entries]
+                if roots:
+                    for key in _reached(roots, PER_TASK):
+                        self._by_id.setdefault(key, []).append(task)
+        return self._by_id.get(id(obj), [])
+
+
+PER_TASK = 200      # objects looked at from one task's done callbacks, at most
+
+
+def _reached(roots, budget=BUDGET):
     """ids of everything the walk reaches from `roots`."""
     held = []       # what was reached stays alive during the walk: its id names it alone
     ids = set()
     todo = [(root, 0) for root in roots if root is not None]
-    while todo and len(held) < BUDGET:
+    while todo and len(held) < budget:
         obj, depth = todo.pop()
         if id(obj) in ids:
             continue

@@ -9,6 +9,7 @@ from .. import paths
 from .. import tasks as taskmod
 from . import locks
 from . import owners as lock_owners
+from . import outside as outside_refs
 from . import referrers
 from . import report as rp
 
@@ -154,7 +155,8 @@ def build(tasks, failed_using, explain=True, everyone=None):
             continue
     owners = referrers.tasks_by_coroutine(everyone if everyone is not None
                                 else [w.task for w in waits.values()])
-    context = (waits, owners, failed_using, {})
+    context = (waits, owners, failed_using, {}, outside_refs.DoneCallbacks(
+        everyone if everyone is not None else [w.task for w in waits.values()]))
     for w in waits.values():
         w.context = context
         if explain or w.kind not in _COMPLETERS:
@@ -212,7 +214,7 @@ def explain_wait(w):
         pass
 
 
-def _explain(w, waits, owners, failed_using, referrers):
+def _explain(w, waits, owners, failed_using, found_for, done_callbacks):
     if w.kind == "task":
         w.edges.append((w.obj, "awaits"))
     elif w.kind == "gather":
@@ -238,17 +240,22 @@ def _explain(w, waits, owners, failed_using, referrers):
             texts.append("free")
         w.why = "; ".join(texts)
     elif w.kind in _COMPLETERS:
-        found = referrers.get(id(w.obj))
+        found = found_for.get(id(w.obj))
         if found is None:   # every task waiting on one queue gets the same answer
-            found = referrers[id(w.obj)] = _completers(w, waits, owners, failed_using)
+            found = found_for[id(w.obj)] = _completers(w, waits, owners, failed_using,
+                                                       done_callbacks)
         others, w.why, w.globally_known = found
         w.edges.extend((t, "could complete") for t in others)
 
 
-def _completers(w, waits, owners, failed_using):
+def _completers(w, waits, owners, failed_using, done_callbacks):
     """(tasks that could complete what `w` waits on, why, whether a module global refers to
-    it): the same for every task waiting on that object, as those are left out."""
+    it): the same for every task waiting on that object, as those are left out. A task that
+    will complete it when it ends (a done callback) counts."""
     live, glob = referrers.referring_tasks(w.obj, owners, _COMPLETERS.get(w.kind, ()), (Wait,))
+    for task in done_callbacks.enders(w.obj):
+        if task not in live and not task.done():
+            live.append(task)
     failed = failed_using(w.obj)
     others = [t for t in live if t is not w.task and not _waits_on(t, w.obj, waits)]
     kind = type(w.obj).__name__
@@ -305,7 +312,8 @@ def can_wake(w, graph, timed, wakers, outside=None, seen=None):
     explain_wait(w)
     if w.kind == "future" and wakers or w.globally_known:
         return True
-    if outside is not None and w.kind in _COMPLETERS and outside.refer_to(w.obj):
+    if outside is not None and (w.kind in _COMPLETERS or w.kind == "lock") \
+            and outside.refer_to(w.obj):
         return True
     for task, label in w.edges:
         other = graph.get(id(task))

@@ -236,6 +236,9 @@ class Watchdog:
                 continue
             rec.cycles_reported.add(key)
             full = wm.build(cycle, self.lost.failed_using, everyone=tasks)
+            outside = outside_refs.OutsideRefs(rec.loop, wakers(rec.ident))
+            if any(w.kind == "lock" and outside.refer_to(w.obj) for w in full.values()):
+                continue    # a callback or a thread holds a lock of the cycle: it may release it
             self._report_deadlock(rec, full, False, whole_loop=False,
                                   cycles=[list(full.values())])
 
