@@ -24,8 +24,7 @@ CANCEL_GRACE = 1.0      # seconds a cancelled task may run its clean-up before i
 RETRIEVE_GRACE = 0.5    # seconds an awaiter has to retrieve a finished task's exception
 _cancel_seen = {}       # id(task) -> when first seen cancelled and still pending
 _verdicts = {}          # id(task) -> (its waiter, nothing can wake it)
-VERDICTS_PER_ANSWER = 4
-_verdicts_left = VERDICTS_PER_ANSWER
+_judges = {}            # LoopTimes.key -> diagnostics' Judge of that loop, for one answer
 DETAIL_LIMIT = 100      # full rows when the asker names none
 
 
@@ -135,23 +134,23 @@ def _task_warnings(core, task, st, row, now, slow, stuck, warnings):
 
 
 def _unwakeable(task, lt):
-    """Nothing can wake it: the stuck-task verdict of the diagnostics (who else holds what it
-    waits on, the tasks that could complete it, timers, threads), kept while it waits on the
-    same future. A verdict may walk the heap for referrers: VERDICTS_PER_ANSWER new ones in an
-    answer at most, the others on later refreshes (not flagged meanwhile)."""
-    global _verdicts_left
+    """Nothing can wake it: the stuck-task verdict of the diagnostics (watchdog.Judge: who
+    else holds what it waits on, the tasks that could complete it, timers, threads), kept while
+    it waits on the same future. One Judge per loop and answer: the tasks judged in it share
+    the heap walks that find who holds each object waited on."""
     waiter = getattr(task, "_fut_waiter", None)
     known = _verdicts.get(id(task))
     if known is not None and known[0] is waiter:
         return known[1]
-    if _verdicts_left <= 0:
-        return False
-    _verdicts_left -= 1
     try:
-        from .diagnostics import watchdog
-        loop = task.get_loop()
-        tasks = [t for t in taskmod.live_tasks_unordered() if t.get_loop() is loop and not t.done()]
-        verdict = bool(watchdog.nothing_wakes(loop, lt.record.ident, [task], tasks))
+        judge = _judges.get(lt.key)
+        if judge is None:
+            from .diagnostics import watchdog
+            loop = lt.loop_ref()
+            pending = [t for t in taskmod.live_tasks_unordered()
+                       if t.get_loop() is loop and not t.done()]
+            judge = _judges[lt.key] = watchdog.Judge(loop, lt.record.ident, pending)
+        verdict = bool(judge.hopeless([task]))
     except Exception:
         verdict = False
     _verdicts[id(task)] = (waiter, verdict)
@@ -178,8 +177,7 @@ def task_times(core, args):
     full row (stack, awaiters, where it waits, creation) only the tasks of `detail` (a list of
     task ids, or "all"), else the first DETAIL_LIMIT: a full row costs about 70 µs, a compact
     one a few, and a `top` screen shows a few dozen rows of thousands of tasks."""
-    global _verdicts_left
-    _verdicts_left = VERDICTS_PER_ANSWER
+    _judges.clear()
     slow = args.get("slowMs", DEFAULT_SLOW * 1000) / 1000.0
     stuck = args.get("stuckS", DEFAULT_STUCK)
     detail = args.get("detail")
@@ -234,7 +232,8 @@ def task_times(core, args):
 
 def answer(timed, counts, pending, rows, now, slow, warnings):
     """The body of the answer around its rows: the loops' headers, the tasks finished, the
-    warnings; forgets what it kept of tasks no longer `pending`."""
+    warnings; forgets what it kept of tasks no longer `pending`, and the answer's Judges."""
+    _judges.clear()
     for seen in (_cancel_seen, _verdicts):
         for key in [k for k in seen if k not in pending]:
             del seen[key]

@@ -245,7 +245,7 @@ class Watchdog:
     def _stuck(self, rec, stuck, now, tasks):
         for task in stuck:
             rec.waits[_key(task)][2] = CHECKED     # looked at once per wait
-        hopeless = nothing_wakes(rec.loop, rec.ident, stuck, tasks, self.lost.failed_using)
+        hopeless = Judge(rec.loop, rec.ident, tasks, self.lost.failed_using).hopeless(stuck)
         if not hopeless:
             return
         for w in hopeless:
@@ -295,17 +295,30 @@ def wakers(loop_ident):
     return out
 
 
-def nothing_wakes(loop, loop_ident, candidates, tasks, failed_using=lambda obj: []):
-    """The Waits of `candidates` (pending tasks of `loop`, whose pending tasks are `tasks`) that
-    nothing can end: no timer, I/O or executor job, no callback or thread that holds what they
-    wait on, no task that can go on and complete it. The stuck-task verdict, for the watchdog
-    and for `top`'s warning alike."""
-    graph = wm.Graph(wm.build(candidates, failed_using, everyone=tasks), tasks)
-    timed = _timed_tasks(loop)
-    threads = wakers(loop_ident)
-    outside = outside_refs.OutsideRefs(loop, threads)
-    return [w for w in list(graph.values())
-            if not wm.can_wake(w, graph, timed, bool(threads), outside)]
+class Judge:
+    """The stuck-task verdict for pending tasks of one loop: nothing can end their wait (no
+    timer, I/O or executor job, no callback or thread holding what they wait on, no task that
+    can go on and complete it). What is costly is shared between the tasks judged: the
+    tasks' frames, who holds each object waited on (heap walks), the loop's callbacks and the
+    threads. For the watchdog's stuck check and for `top`'s warning alike."""
+
+    def __init__(self, loop, loop_ident, tasks, failed_using=lambda obj: []):
+        self.tasks = tasks              # the loop's pending tasks
+        self.failed_using = failed_using
+        self.graph = None
+        self.timed = _timed_tasks(loop)
+        threads = wakers(loop_ident)
+        self.wakers = bool(threads)
+        self.outside = outside_refs.OutsideRefs(loop, threads)
+
+    def hopeless(self, candidates):
+        """The Waits of `candidates` that nothing can end."""
+        if self.graph is None:
+            self.graph = wm.Graph(wm.build(candidates, self.failed_using, everyone=self.tasks),
+                                  self.tasks)
+        waits = [w for w in (self.graph.get(id(t)) for t in candidates) if w is not None]
+        return [w for w in waits
+                if not wm.can_wake(w, self.graph, self.timed, self.wakers, self.outside)]
 
 
 CHECKED = "checked"     # a wait's stuck mark: looked at, something can still end it
