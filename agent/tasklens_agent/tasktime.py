@@ -107,8 +107,8 @@ class LoopTimes:
         self.finished = collections.deque(maxlen=FINISHED_KEPT)
         self.current = None             # TaskTimes of the step running, TIMER, or None
         self.current_since = None
-        self.current_seq = 0            # the running step's number (0: none, I/O, a thread)
-        self.seq = 0
+        self.seq = 0                    # the last step's number: the running one's while
+                                        # `current` is set (trace.py's wake edges)
         self.done_steps = 0             # the steps and busy time of tasks no longer in `stats`
         self.done_busy = 0.0
         self.longest = 0.0              # longest step since the last snapshot

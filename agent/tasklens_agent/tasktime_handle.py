@@ -105,18 +105,18 @@ def build(tt, traced):
                 st.ready_at = None
             else:
                 ready = -1.0    # none known (trace.STEP holds floats only)
-            lt.seq = lt.current_seq = seq = lt.seq + 1
+            lt.seq = seq = lt.seq + 1
             lt.current = st
             lt.current_since = start
             try:
                 self._context.run(callback, *self._args)
             except (SystemExit, KeyboardInterrupt):
-                lt.current = lt.current_seq = None
+                lt.current = None
                 raise
             except BaseException as exc:
                 report(self, exc)
             end = clock()
-            lt.current = lt.current_seq = None
+            lt.current = None
             took = end - start
             st.busy += took
             st.last_end = end
@@ -171,11 +171,12 @@ def build(tt, traced):
                 st = adopt(owner, self)
         if st is not None:
             lt = st.lt
-            if lt.current is st:
+            running = lt.current
+            if running is st:
                 st.self_wakes += 1
             if st.ready_at is None:
                 st.ready_at = clock()
-            st.waker = lt.current_seq or 0
+            st.waker = lt.seq if running is not None else 0
             handle = TracedHandle(callback, args, self, context)
             handle._tasklens = st
         else:

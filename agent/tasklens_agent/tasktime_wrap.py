@@ -39,13 +39,13 @@ def _run_step(fn, task, st, lt, waker, *args):
         st.sched += start - ready
         st.ready_at = None
     lt.seq = seq = lt.seq + 1
-    lt.current, lt.current_since, lt.current_seq = st, start, seq
+    lt.current, lt.current_since = st, start
     try:
         return fn(*args) if args else fn()
     finally:
         end = clock()
         took = end - start
-        lt.current = lt.current_seq = None
+        lt.current = None
         st.busy += took
         st.last_end = end
         if took > st.max_step:
@@ -68,11 +68,11 @@ def _run_step(fn, task, st, lt, waker, *args):
 def _run_timer(fn, lt, *args):
     start = clock()
     lt.seq = seq = lt.seq + 1
-    lt.current, lt.current_since, lt.current_seq = tt.TIMER, start, seq
+    lt.current, lt.current_since = tt.TIMER, start
     try:
         return fn(*args)
     finally:
-        lt.current = lt.current_seq = None
+        lt.current = None
         sink = tt.trace_sink
         if sink is not None:
             sink.add_callback((lt.key, seq, start, clock(), getattr(fn, "__qualname__", "timer")))
@@ -100,7 +100,7 @@ def build(tasktime, originals, asyncio_call_soon):
                     st.self_wakes += 1
                 if st.ready_at is None:
                     st.ready_at = clock()
-                callback = step(run_step, callback, owner, st, lt, lt.current_seq or 0)
+                callback = step(run_step, callback, owner, st, lt, lt.seq if lt.current is not None else 0)
         if args:
             return original(self, callback, *args, context=context)
         return original(self, callback, context=context)    # no tuple and dict made to call it
