@@ -84,18 +84,25 @@ eachPythonAndLoop('diagnose: coroutine never awaited', true, (py, loop) => {
     const run = await runDiagnosed(py, unawaited, loop.args, { slowMs: 2000 });
     assert.equal(run.code, 0, run.stderr);
     const found = blocks(run.stderr, 'coroutine never awaited: fetch()');
-    assert.equal(found.length, 3, run.stderr);
+    assert.equal(found.length, 5, run.stderr);
     assert.ok(found[0].includes(`dropped at ${at(unawaited, 'DROP_PLAIN')} in fire_and_forget`), found[0]);
     assert.ok(!found[0].includes('created at'), found[0]);
     assert.ok(found[1].includes(`dropped at ${at(unawaited, 'DROP_KEPT')} in keep_then_drop`), found[1]);
     assert.ok(found[1].includes(`created at ${at(unawaited, 'CREATE_KEPT')}`), found[1]);
     assert.match(found[2], /dropped by the event loop: .*callback/);
+    // made in Holder's constructor: no line of drop_held made it (the call of the same name
+    // comes after the drop, outside any loop)
+    assert.ok(found[3].includes(`dropped at ${at(unawaited, 'DROP_HELD')} in drop_held`), found[3]);
+    assert.ok(!found[3].includes('created at'), found[3]);
+    // in a loop, the line after the drop made it on the previous pass
+    assert.ok(found[4].includes(`dropped at ${at(unawaited, 'DROP_LOOP')} in loop_drop`), found[4]);
+    assert.ok(found[4].includes(`created at ${at(unawaited, 'CREATE_LOOP')}`), found[4]);
     assert.match(run.stderr, /RuntimeWarning: coroutine 'fetch' was never awaited/);
     // Python's own warning names the dropping line, as under plain python, not tasklens' code.
     assert.ok(run.stderr.includes(`${at(unawaited, 'DROP_PLAIN')}: RuntimeWarning: coroutine 'fetch' was never awaited`), run.stderr);
     assert.ok(!/tasklens_agent[^\n]*RuntimeWarning/.test(run.stderr), run.stderr);
     const reports = only(run.reports, 'neverAwaited');
-    assert.deepEqual(reports.map((r) => r.coroutine), ['fetch', 'fetch', 'fetch']);
+    assert.deepEqual(reports.map((r) => r.coroutine), ['fetch', 'fetch', 'fetch', 'fetch', 'fetch']);
     assert.deepEqual((reports[1].droppedAt as { line: number }).line, lineOf(unawaited, 'DROP_KEPT'));
   });
 });

@@ -8,6 +8,7 @@ code: the lines that call a function of the coroutine's name; named when it is n
 dropping line. Python's own warning follows, as the program's warning filters decide.
 Each (coroutine, dropping line) is reported once.
 """
+import ast
 import linecache
 import re
 import sys
@@ -90,6 +91,44 @@ def _calls_of(code, name):
     return lines
 
 
+def _creating_line(code, name, dropped):
+    """The line of `code` that made the coroutine dropped at line `dropped`: the last call of
+    `name` before it, or one after it in a loop that holds both (made on the previous pass).
+    None when it is the dropping line itself, or no line of `code` made it (an object made
+    elsewhere holding it was dropped here): a later call of the same name is not it."""
+    made = _calls_of(code, name)
+    if not made or dropped in made:
+        return None
+    before = [n for n in made if n < dropped]
+    if before:
+        return max(before)
+    looped = [n for n in made if any(first <= dropped and n <= last
+                                     for first, last in _loops(code))]
+    return max(looped) if looped else None
+
+
+def _loops(code):
+    """(first line, last line) of each loop statement in `code`'s function (its source parsed
+    once)."""
+    key = (code, "loops")
+    found = _call_lines.get(key)
+    if found is None:
+        found = []
+        try:
+            source = "".join(linecache.getlines(code.co_filename))
+            for node in ast.walk(ast.parse(source)):
+                if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) \
+                        and node.lineno <= code.co_firstlineno <= (node.end_lineno or 0) \
+                        and any(d.lineno == code.co_firstlineno for d in [node, *node.decorator_list]):
+                    found = [(n.lineno, n.end_lineno or n.lineno) for n in ast.walk(node)
+                             if isinstance(n, (ast.For, ast.AsyncFor, ast.While))]
+                    break
+        except (SyntaxError, ValueError):
+            pass
+        _call_lines[key] = found
+    return found
+
+
 def _report(reporter, coro, frame, seen):
     code = getattr(coro, "cr_code", None) or getattr(coro, "gi_code", None)
     qualname = getattr(coro, "__qualname__", None) or getattr(code, "co_name", "?")
@@ -119,10 +158,9 @@ def _report(reporter, coro, frame, seen):
     else:
         lines = ["dropped at %s" % rp.where_text(dropper)]
     if callback is None and code is not None:
-        made = _calls_of(frame.f_code, code.co_name)
-        if made and dropper["line"] not in made:
-            before = [n for n in made if n < dropper["line"]]
-            created = {"path": dropper["path"], "line": max(before) if before else made[0]}
+        line = _creating_line(frame.f_code, code.co_name, dropper["line"])
+        if line is not None:
+            created = {"path": dropper["path"], "line": line}
             fields["createdAt"] = created
             lines.append("created at %s:%d" % (created["path"], created["line"]))
     if code is not None:
