@@ -78,7 +78,17 @@ def build(tt, traced):
             if took > lt.longest:
                 lt.longest = took
                 lt.longest_key = st.key
-            bucket = int(took * 1e6).bit_length()
+            # the bucket, int(took * 1e6).bit_length(), by comparisons up to 128 µs (most
+            # steps): a third of the instructions of the arithmetic on 3.11
+            if took < 1.6e-05:
+                if took < 4e-06:
+                    bucket = 0 if took < 1e-06 else 1 if took < 2e-06 else 2
+                else:
+                    bucket = 3 if took < 8e-06 else 4
+            elif took < 0.000128:
+                bucket = 5 if took < 3.2e-05 else 6 if took < 6.4e-05 else 7
+            else:
+                bucket = int(took * 1e6).bit_length()
             try:
                 st.hist[bucket] += 1
             except IndexError:      # a step longer than any before it
@@ -125,7 +135,17 @@ def build(tt, traced):
             if took > lt.longest:
                 lt.longest = took
                 lt.longest_key = st.key
-            bucket = int(took * 1e6).bit_length()
+            # the bucket, int(took * 1e6).bit_length(), by comparisons up to 128 µs (most
+            # steps): a third of the instructions of the arithmetic on 3.11
+            if took < 1.6e-05:
+                if took < 4e-06:
+                    bucket = 0 if took < 1e-06 else 1 if took < 2e-06 else 2
+                else:
+                    bucket = 3 if took < 8e-06 else 4
+            elif took < 0.000128:
+                bucket = 5 if took < 3.2e-05 else 6 if took < 6.4e-05 else 7
+            else:
+                bucket = int(took * 1e6).bit_length()
             try:
                 st.hist[bucket] += 1
             except IndexError:

@@ -52,7 +52,15 @@ def _run_step(fn, task, st, lt, waker, *args):
             st.max_step = took
         if took > lt.longest:
             lt.longest, lt.longest_key = took, st.key
-        bucket = int(took * 1e6).bit_length()
+        if took < 1.6e-05:      # int(took * 1e6).bit_length(), as in tasktime_handle.py
+            if took < 4e-06:
+                bucket = 0 if took < 1e-06 else 1 if took < 2e-06 else 2
+            else:
+                bucket = 3 if took < 8e-06 else 4
+        elif took < 0.000128:
+            bucket = 5 if took < 3.2e-05 else 6 if took < 6.4e-05 else 7
+        else:
+            bucket = int(took * 1e6).bit_length()
         try:
             st.hist[bucket] += 1
         except IndexError:
