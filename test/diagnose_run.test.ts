@@ -187,6 +187,25 @@ eachPythonAndLoop('diagnose: deadlock', true, (py, loop) => {
   }
 });
 
+eachPythonAndLoop('diagnose: a loop with a signal handler', true, (py, loop) => {
+  it('waiting only for the signal that stops the program is no deadlock', async () => {
+    const run = await runDiagnosed(py, fixture('diag_signal_wait.py'), loop.args, { stuckS: 1, slowMs: 2000 });
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /stopped/);
+    assert.deepEqual(run.reports, [], run.stderr);
+  });
+
+  if (loop.label !== 'uvloop') {
+    it('tasks waiting on each other, the handler holding none of it: a likely deadlock, saying why', async () => {
+      const run = await runDiagnosed(py, deadlock, ['events', '--signal'], { stuckS: 1, until: /^tasklens: (likely )?deadlock/m, timeoutMs: 20_000 });
+      const [block] = blocks(run.stderr, 'likely deadlock');
+      assert.ok(block, run.stderr);
+      assert.match(block, /^tasklens: likely deadlock: all 3 tasks of the event loop in thread MainThread/);
+      assert.match(block, /likely: a signal handler of the loop could still wake it/);
+    });
+  }
+});
+
 eachPythonAndLoop('diagnose: stuck task', true, (py, loop) => {
   it('a consumer whose producer failed, while the loop runs on', async () => {
     const run = await runDiagnosed(py, stuck, [...loop.args, '4'], { stuckS: 1, slowMs: 2000 });

@@ -116,6 +116,9 @@ class Watchdog:
             return
         rec.deadlock_iteration = iteration
         likely, tasks = verdict
+        if likely and len(Judge(rec.loop, rec.ident, tasks, self.lost.failed_using)
+                          .hopeless(tasks)) < len(tasks):
+            return      # a signal handler holds what a task waits on (a shutdown Event)
         waits = wm.build(tasks, self.lost.failed_using)
         self._report_deadlock(rec, waits, likely, whole_loop=True)
 
