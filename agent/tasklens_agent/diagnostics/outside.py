@@ -1,5 +1,6 @@
 """Who outside the loop's tasks can still end a wait: a timer or ready callback of the loop, or
-another running thread, that holds what a task waits on. An Event set by `call_later(2,
+another running thread, that holds what a task waits on; a timeout that will cancel a task
+awaiting the waiting one (`cancelled_by_timeout`). An Event set by `call_later(2,
 ev.set)`, or a Queue that a worker thread feeds through `call_soon_threadsafe`, will be woken:
 the task waiting there is not stuck, though no other task refers to it.
 
@@ -18,6 +19,7 @@ import gc
 import sys
 import types
 
+from .. import awaits
 from .. import paths
 
 DEPTH = 5           # levels below a callback or a thread's frame (a reader's bound method,
@@ -232,4 +234,34 @@ def _held_by_handle(obj):
         level = nxt[:ITEMS]
         if not level:
             break
+    return False
+
+
+def cancelled_by_timeout(w, graph, timed):
+    """Whether a task awaiting `w.task` will be cancelled by a timeout, or cancel it on one
+    (3.11's `wait_for(..., timeout)` runs its awaitable in a task of its own): that cancel
+    reaches `w.task` and ends its wait."""
+    try:
+        parents = awaits.awaiters(w.task)
+    except Exception:
+        return False
+    for parent in parents:
+        if id(parent) in timed or _in_timeout(parent):
+            return True
+        pw = graph.get(id(parent))
+        if pw is not None and pw.kind == "timer" and pw.what.startswith("asyncio.wait_for("):
+            return True
+    return False
+
+
+def _in_timeout(task):
+    """Whether an `asyncio.timeout()` whose timer is set will cancel `task`: found from the
+    task (a heap walk), for loops whose timers cannot be listed (uvloop)."""
+    for ref in gc.get_referrers(task):
+        kind = type(ref)
+        if kind.__name__ == "Timeout" and kind.__module__ == "asyncio.timeouts" \
+                and getattr(ref, "_task", None) is task:
+            handle = getattr(ref, "_timeout_handler", None)
+            if handle is not None and not handle.cancelled():
+                return True
     return False

@@ -323,7 +323,7 @@ def can_wake(w, graph, timed, wakers, outside=None, seen=None):
             continue
         if can_wake(other, graph, timed, wakers, outside, seen):
             return True
-    return False
+    return outside_refs.cancelled_by_timeout(w, graph, timed)
 
 
 def cycles(waits, weak=False):
