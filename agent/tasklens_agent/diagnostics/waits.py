@@ -61,19 +61,24 @@ def label(info):
     return "%s (%s)" % (info["name"], info["coroutine"])
 
 
+def _asyncio_frames(chain):
+    """(frame, module file, function, `self`, its class's name) of asyncio's frames in `chain`
+    (innermost first), up to the task's first frame of user code."""
+    for frame in chain:
+        if paths.is_user(frame.f_code.co_filename):
+            return
+        parts = frame.f_code.co_filename.replace("\\", "/").rsplit("/", 2)[-2:]
+        if parts[:1] != ["asyncio"]:
+            continue
+        owner = frame.f_locals.get("self")
+        yield frame, parts[1], frame.f_code.co_name, owner, type(owner).__name__
+
+
 def _outer_primitive(chain):
     """The waits asyncio builds of others, named by their outermost frame: `Queue.join()` waits
     on an Event of the queue's, `Barrier.wait()` on a Condition of the barrier's; what the task
     waits for is the queue's `task_done` or the barrier's other parties."""
-    for frame in chain:
-        if paths.is_user(frame.f_code.co_filename):
-            return None
-        parts = frame.f_code.co_filename.replace("\\", "/").rsplit("/", 2)[-2:]
-        if parts[:1] != ["asyncio"]:
-            continue
-        mod, name = parts[1], frame.f_code.co_name
-        owner = frame.f_locals.get("self")
-        kind = type(owner).__name__
+    for _, mod, name, owner, kind in _asyncio_frames(chain):
         if mod == "queues.py" and name == "join":
             return "queue", owner, "%s.join() (%d unfinished)" % (
                 kind, getattr(owner, "_unfinished_tasks", 0))
@@ -87,15 +92,7 @@ def _classify(task, chain):
     outer = _outer_primitive(chain)
     if outer is not None:
         return outer
-    for frame in chain:
-        if paths.is_user(frame.f_code.co_filename):
-            break
-        parts = frame.f_code.co_filename.replace("\\", "/").rsplit("/", 2)[-2:]
-        if parts[:1] != ["asyncio"]:
-            continue
-        mod, name = parts[1], frame.f_code.co_name
-        owner = frame.f_locals.get("self")
-        kind = type(owner).__name__
+    for frame, mod, name, owner, kind in _asyncio_frames(chain):
         if mod == "locks.py" and name == "acquire":
             return "lock", owner, "%s.acquire()" % kind
         if mod == "locks.py" and name in ("wait", "wait_for"):
