@@ -34,7 +34,7 @@ _OPAQUE = (type, types.ModuleType, types.FrameType, types.CodeType, types.Corout
 class OutsideRefs:
     def __init__(self, loop, threads):
         self.loop = loop
-        self.threads = threads      # other threads that can still run (watchdog._wakers)
+        self.threads = threads      # other threads that can still run (watchdog.wakers)
         self._ids = None
 
     def refer_to(self, obj):

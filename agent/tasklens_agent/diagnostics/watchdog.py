@@ -131,7 +131,7 @@ class Watchdog:
         for key in list(loop._selector.get_map().values()):
             if key.fd != own:
                 return None     # a reader or writer: I/O can wake it
-        if self._wakers(rec):
+        if wakers(rec.ident):
             return None
         tasks = self._pending(loop)
         if not tasks:
@@ -146,9 +146,6 @@ class Watchdog:
             except RuntimeError:
                 continue
         return []
-
-    def _wakers(self, rec):
-        return wakers(rec.ident)
 
     def _report_deadlock(self, rec, waits, likely, whole_loop, cycles=None):
         thread = rp.thread_name(rec.ident)
