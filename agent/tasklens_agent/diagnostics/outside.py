@@ -21,6 +21,7 @@ import types
 
 from .. import awaits
 from .. import paths
+from . import referrers
 
 DEPTH = 5           # levels below a callback or a thread's frame (a reader's bound method,
                     # its transport, the protocol, its dict of pending futures, a future)
@@ -210,7 +211,6 @@ def _held_by_handle(obj):
     referrers up, through methods, functions, cells, partials, tuples, dicts and the program's
     objects only, UP levels at most: each level is one walk of the heap, for all of its
     objects at once."""
-    from .referrers import _instance
     kinds = _handle_kinds()
     if not kinds:
         return False
@@ -229,7 +229,7 @@ def _held_by_handle(obj):
                     pass
             elif _open_transport(ref):
                 return True
-            elif issubclass(type(ref), _LINKS) or _instance(ref):
+            elif issubclass(type(ref), _LINKS) or referrers.program_object(ref):
                 nxt.append(ref)
         level = nxt[:ITEMS]
         if not level:

@@ -43,7 +43,7 @@ def referring_tasks(obj, owners, completers=(), skip=()):
             if r is not first and r is not second and not _ours(r, skip)]
     # An attribute of an object a task holds (`self.queue` in a method): the object's
     # dictionary, then the object (3.11), or the object at once (3.12+): one level more.
-    third = [r for r in more if _instance(r) and id(r) not in owners]
+    third = [r for r in more if program_object(r) and id(r) not in owners]
     if third:
         more += [r for r in gc.get_referrers(*third[:64])
                  if r is not more and r is not third and not _ours(r, skip)]
@@ -59,10 +59,10 @@ def referring_tasks(obj, owners, completers=(), skip=()):
 
 def _holder(r):
     """A container or a plain object of the program, through which a task may hold `obj`."""
-    return issubclass(type(r), (dict, types.CellType, list, tuple)) or _instance(r)
+    return issubclass(type(r), (dict, types.CellType, list, tuple)) or program_object(r)
 
 
-def _instance(r):
+def program_object(r):
     """An object of a class of the program's with a dictionary (not a module, class, function,
     frame or coroutine, nor asyncio's or threading's own objects: a loop holds everything)."""
     kind = type(r)
