@@ -30,7 +30,7 @@ _HANDLE_RUN = None  # the code object of asyncio.events.Handle._run
 STEP_CODES = set()  # other handles' `_run` that steps start in (tasktime_handle.py's)
 excused = {}        # thread ident -> seconds the agent itself spent inside steps there
 excusing = {}       # thread ident -> since when the agent runs inside a step there
-_users = set()     # who needs the records now (use/leave)
+_users = {}         # who needs the records now -> whether it counts iterations (use/leave)
 
 
 class LoopRecord:
@@ -39,6 +39,8 @@ class LoopRecord:
         self.ident = ident
         self.base_frame = base_frame    # uvloop: the frame that started the loop
         self.selector = False           # iterations are seen (asyncio's selector loops)
+        # asyncio's own loop: callbacks run in Handle._run (uvloop runs them in C)
+        self.handles = hasattr(loop, "_ready")
         self.iterations = 0
         self.idle = False               # inside select()
         self.idle_since = self.busy_since = _monotonic()
@@ -82,23 +84,31 @@ def watch(loop, base_frame, ident=None):
     if rec is not None and rec.loop is loop:
         if tasks._running.get(here) is loop:    # run again, maybe on another thread
             rec.ident, rec.base_frame = here, base_frame
+        if not rec.selector and any(_users.values()):    # a user that counts iterations came
+            _hook_select(loop, rec)
+            if rec.ident != here:
+                seen_sleeping(rec, sys._current_frames().get(rec.ident))
         return rec
     rec = LoopRecord(loop, ident or here, base_frame)
     with _records_lock:
         _records[key] = rec
-    _hook_select(loop, rec)
+    if any(_users.values()):
+        _hook_select(loop, rec)
     if ident is not None and ident != here:
         seen_sleeping(rec, sys._current_frames().get(ident))
     return rec
 
 
-def use(user):
-    _users.add(user)
+def use(user, iterations=True):
+    """`user` needs the records; with `iterations`, the loops' iterations too (the selector's
+    select() wrapped: the diagnostics). `top`'s counters and the trace need only the records
+    (the thread, the step running), and a loop iteration then costs nothing more."""
+    _users[user] = iterations
 
 
 def leave(user):
     """`user` needs the records no more; the last one to leave takes the wrappers off."""
-    _users.discard(user)
+    _users.pop(user, None)
     if _users:
         return
     with _records_lock:
@@ -227,9 +237,9 @@ def step_frames(rec, frame):
     frames = []
     base = rec.base_frame
     while frame is not None:
-        if rec.selector and (frame.f_code is handle_run or frame.f_code in STEP_CODES):
+        if rec.handles and (frame.f_code is handle_run or frame.f_code in STEP_CODES):
             return frame, frames
-        if not rec.selector and frame.f_back is base and base is not None:
+        if not rec.handles and frame.f_back is base and base is not None:
             frames.append(frame)
             return frame, frames
         frames.append(frame)

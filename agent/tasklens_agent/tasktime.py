@@ -300,7 +300,7 @@ def acquire(owner):
     from . import task_origins
     with _lock:
         _leases.add(owner)
-        looptime.use(__name__)
+        looptime.use(__name__, iterations=False)
         if watch not in task_origins.loop_watchers:
             task_origins.loop_watchers.append(watch)
     refresh()
