@@ -125,7 +125,7 @@ def _opaque(obj):
     kind = type(obj)
     if issubclass(kind, _OPAQUE):
         return True
-    name = (getattr(kind, "__module__", "") or "").partition(".")[0]
+    name = referrers.package_of(kind)
     if name == "threading":
         return True
     return name in ("asyncio", "_asyncio", "uvloop") and (
@@ -195,8 +195,7 @@ _LINKS = (types.MethodType, types.BuiltinMethodType, types.FunctionType, types.C
 def _open_transport(ref):
     """A transport of asyncio's or uvloop's, not closing: its protocol gets the data."""
     kind = type(ref)
-    if (getattr(kind, "__module__", "") or "").partition(".")[0] not in ("asyncio", "uvloop") \
-            or not hasattr(kind, "get_protocol"):
+    if referrers.package_of(kind) not in ("asyncio", "uvloop") or not hasattr(kind, "get_protocol"):
         return False
     try:
         return not ref.is_closing()

@@ -68,8 +68,12 @@ def program_object(r):
     kind = type(r)
     if not kind.__dictoffset__ or issubclass(kind, (type, types.ModuleType, types.FunctionType)):
         return False
-    return (getattr(kind, "__module__", "") or "").partition(".")[0] not in (
-        "asyncio", "_asyncio", "threading", "uvloop", "builtins")
+    return package_of(kind) not in ("asyncio", "_asyncio", "threading", "uvloop", "builtins")
+
+
+def package_of(kind):
+    """The top-level package a class comes from (`asyncio` for asyncio.locks.Event)."""
+    return (getattr(kind, "__module__", "") or "").partition(".")[0]
 
 
 def _ours(r, skip):

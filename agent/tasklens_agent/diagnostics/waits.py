@@ -150,10 +150,9 @@ def build(tasks, failed_using, explain=True, everyone=None):
                 waits[id(task)] = Wait(task)
         except Exception:
             continue
-    owners = referrers.tasks_by_coroutine(everyone if everyone is not None
-                                else [w.task for w in waits.values()])
-    context = (waits, owners, failed_using, {}, outside_refs.DoneCallbacks(
-        everyone if everyone is not None else [w.task for w in waits.values()]))
+    pool = everyone if everyone is not None else [w.task for w in waits.values()]
+    owners = referrers.tasks_by_coroutine(pool)
+    context = (waits, owners, failed_using, {}, outside_refs.DoneCallbacks(pool))
     for w in waits.values():
         w.context = context
         if explain or w.kind not in _COMPLETERS:
