@@ -74,6 +74,19 @@ eachPython('child processes', (py) => {
     });
   });
 
+  it('a `python -c` child: its session and its process are named after the command line', async () => {
+    await withTree(async () => undefined, async (h, tree) => {
+      const since = h.mark();
+      await launched(tree, h, py, popen, ['inline']);
+      const child = await tree.session(/-c print/);
+      assert.match(child.name, /^python\S* -c print\('inline child', flush=True\) \(pid \d+\)$/);
+      const process = await child.h.waitFor<DebugProtocol.ProcessEvent>('process', 0);
+      assert.match(process.body.name, /^python\S* -c print\('inline child', flush=True\)$/);
+      assert.equal(await h.exitCode(since, 30_000), 0);
+      assert.match(h.output('stdout'), /inline child\ninline exit 0\n/);
+    });
+  });
+
   it('nested children: a grandchild opens its own session and stops', async () => {
     await withTree(breakpointsAt(childProgram, childLine), async (h, tree) => {
       const since = h.mark();

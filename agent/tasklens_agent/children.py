@@ -121,7 +121,7 @@ def bootstrap(spec):
         debug = _parse(spec)
     except ValueError:
         return
-    kind, target = _target()
+    kind, target = what_runs()
     if kind == "-c" and _runs(target, _TRACKER):
         return
     if kind == "script" and os.path.abspath(target) == _LAUNCHER:
@@ -139,7 +139,7 @@ def bootstrap(spec):
     _wait_for_parents_session(agent)
     fork_server = kind == "-c" and _runs(target, _FORK_SERVER)
     if debug is not None and not fork_server:
-        _register(agent, debug, _describe(kind, target))
+        _register(agent, debug, describe(kind, target))
     else:
         agent.started.set()
     diagnostics_options.defer_to_first_loop()
@@ -211,11 +211,11 @@ def forked(agent):
     agent.listen("127.0.0.1:0", os.urandom(16).hex())
     if debug is not None:
         _wait_for_parents_session(agent)
-        kind, target = _target()
+        kind, target = what_runs()
         if kind == "-c" and _runs(target, _FORK_SERVER):
-            name = _describe("-c", _SPAWNED).replace("spawn", "forkserver")
+            name = describe("-c", _SPAWNED).replace("spawn", "forkserver")
         else:
-            name = _describe(kind, target) + " (fork)"
+            name = describe(kind, target) + " (fork)"
         _register(agent, debug, name)
         agent.core.backend.refresh(plans_changed=True)
         diagnostics_options.forget_forked()
@@ -329,7 +329,7 @@ def _register(agent, debug, name):
     AgentThread(watch, "tasklens-parent-session").start()
 
 
-def _target():
+def what_runs():
     """What Python runs in this process: ("script", path), ("-m", name), ("-c", code), or
     ("-", "") for standard input or the interactive prompt."""
     argv, orig = sys.argv, getattr(sys, "orig_argv", sys.argv)
@@ -352,7 +352,7 @@ def _runs(code, prefix):
     return code.startswith(prefix)
 
 
-def _describe(kind, target):
+def describe(kind, target):
     """The session's name: the child's command line as a user would recognise it."""
     if kind == "-c" and _runs(target, _SPAWNED):
         text = "multiprocessing worker (spawn)"

@@ -54,13 +54,21 @@ class Session:
         dialled the adapter itself)."""
         return self.mode == "listen" and not self.handshaken
 
+    def program(self):
+        """What the process runs, as its session names it: the main file, `-m module`, or
+        (`python -c CODE`, standard input) the command line as a child session's name reads."""
+        if self.agent.main_path:
+            return self.agent.main_path
+        if self.agent.opts["module"]:
+            return "-m %s" % self.agent.opts["module"]
+        return children.describe(*children.what_runs())
+
     def hello(self):
         v = sys.version_info
         body = {"protocol": PROTOCOL_VERSION, "pid": os.getpid(),
                 "pythonVersion": "%d.%d.%d" % v[:3], "versionInfo": list(v[:3]),
                 "executable": sys.executable, "backend": self.core.backend.name,
-                "mode": self.mode, "program": self.agent.main_path
-                or "-m %s" % self.agent.opts["module"]}
+                "mode": self.mode, "program": self.program()}
         if self.mode in ("launch", "attach"):
             body["token"] = self.token
         self.conn.event("hello", body)

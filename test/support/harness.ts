@@ -57,7 +57,8 @@ export class Harness {
 
   /** Starts `node dist/src/cli/main.js dap` on stdio, or with `--port 0` over TCP. */
   static async start(options: HarnessOptions = {}): Promise<Harness> {
-    const argv = [options.mainJs ?? MAIN_JS, 'dap', ...(options.tcp ? ['--port', '0'] : []), ...(options.log ? ['--log', options.log] : [])];
+    const log = options.log ?? logFileFromEnv();
+    const argv = [options.mainJs ?? MAIN_JS, 'dap', ...(options.tcp ? ['--port', '0'] : []), ...(log ? ['--log', log] : [])];
     const adapter = spawn(process.execPath, argv, { stdio: ['pipe', 'pipe', 'pipe'], env: options.env ?? process.env });
     const dc = new DebugClient(process.execPath, MAIN_JS, 'tasklens');
     dc.defaultTimeout = EVENT_TIMEOUT_MS;
@@ -242,4 +243,12 @@ export function isAlive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+let logs = 0;
+/** TASKLENS_TEST_LOGS=DIR: every adapter a test starts logs to a file of its own there (and its
+ * agents beside it), to read after a failure that does not come back when run alone. */
+function logFileFromEnv(): string | undefined {
+  const dir = process.env.TASKLENS_TEST_LOGS;
+  return dir ? `${dir}/adapter-${process.pid}-${++logs}.log` : undefined;
 }
