@@ -1,11 +1,14 @@
 // `tasklens top` against real programs run under `tasklens run`: `--once --json` (counters,
 // loop header, each warning), the live screen in a real terminal (tmux: sort, filter, select a
-// task, NO_COLOR, 80x24), and the clear refusals (not a terminal, no agent). Every interpreter
-// of the matrix, and uvloop on 3.14.
+// task, NO_COLOR, 80x24), and the clear refusals (not a terminal, no agent). A program started
+// by plain python gets the agent loaded for the top, and loses it after. Every interpreter of
+// the matrix, and uvloop on 3.14.
 import * as assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
 import { after, afterEach, test } from 'node:test';
 import { eachPythonAndLoop } from './async_support';
+import { killAllTargets, startTarget } from './attach_pid_support';
 import { BIN, killAll, privateRuntime, ready, run, start, waitUntil } from './run_support';
 import { it } from './support/matrix';
 import { fixture, MAIN_JS } from './support/paths';
@@ -17,6 +20,7 @@ const TMUX = '/usr/bin/tmux';
 const rt = privateRuntime();
 after(rt.remove);
 afterEach(killAll);
+afterEach(killAllTargets);
 
 async function startApp(python: string, args: string[]): Promise<number> {
   return ready(start(BIN, ['run', '--python', python, APP, ...args], { env: rt.env }));
@@ -119,6 +123,32 @@ eachPythonAndLoop('tasklens top', true, (py, loop) => {
     } finally {
       spawnSync(TMUX, ['-L', sock, 'kill-server'], { env: rt.env });
     }
+  });
+});
+
+eachPythonAndLoop('tasklens top on a program started by plain python', true, (py, loop) => {
+  it('loads the agent for the top (the tasks it found have an age at least), and takes it out after', async () => {
+    const target = await startTarget(py.path, APP, loop.args);
+    const top = () => run(process.execPath, [MAIN_JS, 'top', String(target.pid), '--once', '--json', '--interval', '1'], { env: rt.env });
+    const first = await top();
+    assert.equal(first.code, 0, first.stderr);
+    assert.match(first.stderr, new RegExp(`process ${target.pid} ran without tasklens: its agent is loaded for this top and removed when it ends`));
+    const view = JSON.parse(first.stdout) as TopView;
+    assert.equal(view.pid, target.pid);
+    const spinner = view.tasks.find((t) => t.name === 'spinner');
+    assert.ok(spinner && spinner.polls > 50 && spinner.selfWakes > spinner.wakes / 2, JSON.stringify(spinner));
+    assert.equal(spinner.ageAtLeast, true, 'created before the agent came: its age is a lower bound');
+    assert.equal(spinner.createdAt, undefined);
+    const kinds = new Set(view.warnings.map((w) => `${w.kind} ${w.task}`));
+    assert.ok(kinds.has('neverYields hog') && kinds.has('selfWaking spinner'), [...kinds].join('; '));
+    // the first top's session is over and the agent gone with its threads (the program has one)
+    await waitUntil(() => fs.readdirSync(`/proc/${target.pid}/task`).length === 1, 10_000, 'the agent\'s threads end with the top');
+    // a second top loads it again; the program ran on between them
+    const second = await top();
+    assert.equal(second.code, 0, second.stderr);
+    assert.match(second.stderr, /its agent is loaded for this top/);
+    assert.ok((JSON.parse(second.stdout) as TopView).tasks.some((t) => t.name === 'hog'));
+    assert.equal(target.child.exitCode, null, 'the program runs on');
   });
 });
 

@@ -7,7 +7,7 @@ import type { TopOptions } from '../top/live';
 export function register(program: Command): void {
   program
     .command('top')
-    .description('a live view of the asyncio tasks of a program run under `tasklens run`: time in steps, scheduling delay, polls, warnings')
+    .description('a live view of the asyncio tasks of a running Python program: time in steps, scheduling delay, polls, warnings')
     .argument('<pid>', 'process id of the program (or of its `tasklens run`)', positiveInt)
     .option('--once', 'take one sample over --interval and print it, instead of the live screen')
     .option('--json', 'with --once: print a JSON document (schema in docs/top.md)')
@@ -18,8 +18,9 @@ export function register(program: Command): void {
     .option('--stuck-s <N>', 'a task waiting this long with nothing to wake it is a warning', positive, 10)
     .addHelpText('after', '\nKeys on the live screen: the sort letters, r reverse, / filter, arrows and Enter to see a task\n'
       + '(stack, await tree, step time histogram), Esc back, q quit. NO_COLOR turns colours off.\n'
-      + 'The program pays for the counters only while a top is connected.\n'
-      + 'Exit status: 2 bad usage or not a terminal (use --once); 3 no such process; 8 no tasklens agent in it.')
+      + 'The program pays for the counters only while a top is connected. A program not run under\n'
+      + '`tasklens run` gets the agent loaded (as `tasklens attach` does) until top ends.\n'
+      + 'Exit status: 2 bad usage or not a terminal (use --once); 3 no such process; 8 its agent cannot be reached or loaded.')
     .action(async (pid: number, o: TopOptions) => {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       await (require('../top/live') as typeof import('../top/live')).top(pid, o);

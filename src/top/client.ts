@@ -2,9 +2,13 @@
 // finds it (the discovery file of the PID, or of the program behind a `tasklens run` wrapper).
 // Unlike `ps` it stays connected: the agent counts per-task steps only while a `top` is
 // connected (each step then costs a little), and stops when this connection ends.
-import type { AgentClient } from '../agent/client';
-import { AgentConnectError, connectAgent } from '../agent/connect';
-import { locateAgent, processStartMs, removeStaleDiscoveryFiles } from '../agent/discovery';
+// A process without an agent (started by plain python) gets one loaded the way the debugger
+// attaches by PID (src/inject/): its session asks for the counters only, never sends `start`
+// (so nothing in the program can stop), and its end unloads the agent (agent/attach.py).
+import type { Debuggee } from '../agent/launcher';
+import { noLog } from '../dap/log';
+import { AgentConnectError, connectAgent, type Connected } from '../agent/connect';
+import { locateAgent, processStartMs, removeStaleDiscoveryFiles, type AgentAddress } from '../agent/discovery';
 import { CliError } from '../cli/failure';
 import { programBehind } from '../inspect/runWrapper';
 import type { AgentTaskTimes, TaskTimesArgs } from './types';
@@ -29,25 +33,8 @@ export async function connectTop(asked: number): Promise<TopConnection> {
   if (processStartMs(pid) === null) throw new CliError(`no process ${asked}`, EXIT_NO_PROCESS, 'no-such-process');
   removeStaleDiscoveryFiles();
   const found = locateAgent(pid);
-  if (!found?.address) {
-    throw new CliError(found?.problem
-      ? `cannot ask the tasklens agent of process ${pid}: ${found.problem}`
-      : `process ${pid} has no tasklens agent; run the program under \`tasklens run\``, EXIT_NO_AGENT, 'no-agent');
-  }
-  const a = found.address;
-  let client: AgentClient;
-  let pythonVersion: string;
-  try {
-    const c = await connectAgent(a.host, a.port, () => undefined, {
-      token: a.token, greetMs: CONNECT_MS, handshakeMs: CONNECT_MS, readOnly: true, pid,
-    });
-    client = c.client;
-    pythonVersion = c.hello.pythonVersion;
-  } catch (err) {
-    const why = err instanceof AgentConnectError && err.stage === 'connect' && err.errno === 'ECONNREFUSED'
-      ? `nothing listens on ${a.host}:${a.port}` : (err as Error).message;
-    throw new CliError(`cannot reach the tasklens agent of process ${pid}: ${why}`, EXIT_NO_AGENT, 'no-agent');
-  }
+  if (found?.problem) throw new CliError(`cannot ask the tasklens agent of process ${pid}: ${found.problem}`, EXIT_NO_AGENT, 'no-agent');
+  const { client, hello: { pythonVersion } } = found?.address ? await reach(pid, found.address) : await loadAgent(pid);
   const closed = new Promise<void>((resolve) => client.once('close', () => resolve()));
   return {
     pid,
@@ -60,4 +47,30 @@ export async function connectTop(asked: number): Promise<TopConnection> {
       client.destroy();
     },
   };
+}
+
+/** The agent of a program run under tasklens, read-only: a debugger may be attached meanwhile. */
+async function reach(pid: number, a: AgentAddress): Promise<Connected> {
+  try {
+    return await connectAgent(a.host, a.port, () => undefined, {
+      token: a.token, greetMs: CONNECT_MS, handshakeMs: CONNECT_MS, readOnly: true, pid,
+    });
+  } catch (err) {
+    const why = err instanceof AgentConnectError && err.stage === 'connect' && err.errno === 'ECONNREFUSED'
+      ? `nothing listens on ${a.host}:${a.port}` : (err as Error).message;
+    throw new CliError(`cannot reach the tasklens agent of process ${pid}: ${why}`, EXIT_NO_AGENT, 'no-agent');
+  }
+}
+
+/** Loads the agent into `pid` for as long as this connection lasts (see the top of this file). */
+async function loadAgent(pid: number): Promise<Debuggee> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { attachToPid } = require('../inject/attachPid') as typeof import('../inject/attachPid');
+  try {
+    const debuggee = await attachToPid(pid, noLog.sink);
+    process.stderr.write(`tasklens: process ${pid} ran without tasklens: its agent is loaded for this top and removed when it ends\n`);
+    return debuggee;
+  } catch (err) {
+    throw new CliError(`cannot load the tasklens agent into process ${pid}: ${(err as Error).message}`, EXIT_NO_AGENT, 'no-agent');
+  }
 }

@@ -12,6 +12,9 @@ export interface TopRow extends TaskCounters {
   coroutine: string;
   coroutineAt?: Site;
   age: number;
+  /** The task existed before the agent saw it (a program tasklens was loaded into): `age` is
+   * the time since then, a lower bound. */
+  ageAtLeast?: true;
   /** The innermost frame of its coroutine chain: where it waits (or runs). */
   at?: Site & { name: string };
   waitingOn?: string;
@@ -69,6 +72,7 @@ function row(t: AgentTimedTask, idOf: Map<number, string>): TopRow {
     wakes: z?.wakes ?? 0,
     selfWakes: z?.selfWakes ?? 0,
     age: t.ageSeconds ?? z?.tracked ?? 0,
+    ...(t.ageSeconds === undefined ? { ageAtLeast: true as const } : {}),
     ...(top ? { at: { name: top.name, path: top.path, line: top.line } } : {}),
     ...(t.waitingOn !== undefined ? { waitingOn: t.waitingOn } : {}),
     ...(t.createdAt ? { createdAt: t.createdAt } : {}),

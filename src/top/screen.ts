@@ -56,7 +56,7 @@ function columns(width: number): Column[] {
     { title: 'IDLE', width: 6, key: 'idle', cell: (r) => duration(r.idle) },
     { title: 'POLLS', width: 6, key: 'polls', cell: (r) => count(r.polls) },
     { title: 'WAKES', width: 6, key: 'wakes', cell: (r) => count(r.wakes) },
-    { title: 'AGE', width: 6, key: 'age', cell: (r) => duration(r.age) },
+    { title: 'AGE', width: 6, key: 'age', cell: (r) => (r.ageAtLeast ? '≥' : '') + duration(r.age) },
   ];
   if (width >= 110) cols.splice(1, 0, { title: 'COROUTINE', width: 18, cell: (r) => r.coroutine });
   const used = cols.reduce((n, c) => n + c.width + 1, 1);   // 1: the selection mark
@@ -137,7 +137,7 @@ function detail(r: TopRow, view: TopView, width: number, room: number, p: Paint)
   const out: string[] = [];
   const push = (s: string, style?: (x: string) => string) => out.push(style ? style(fit(s, width)) : fit(s, width));
   push(`task ${r.name} (${r.id})  ${r.coroutine}${r.coroutineAt ? ` at ${siteText(r.coroutineAt)}` : ''}  ${r.state}`, p.bold);
-  push(`busy ${duration(r.busy)}  sched ${duration(r.sched)}  idle ${duration(r.idle)}  polls ${r.polls}  wakes ${r.wakes} (self ${r.selfWakes})  age ${duration(r.age)}`);
+  push(`busy ${duration(r.busy)}  sched ${duration(r.sched)}  idle ${duration(r.idle)}  polls ${r.polls}  wakes ${r.wakes} (self ${r.selfWakes})  age ${r.ageAtLeast ? 'at least ' : ''}${duration(r.age)}`);
   if (r.createdAt) push(`created at ${r.createdAt.path}:${r.createdAt.line}`);
   if (r.at) push(`${r.state === 'running' ? 'runs' : 'waits'} at ${r.at.path}:${r.at.line} in ${r.at.name}${r.waitingOn ? ` on ${r.waitingOn}` : ''}`);
   for (const w of view.warnings.filter((x) => x.id === r.id)) push(`! ${warningTitle(w.kind)}: ${w.message}`, p.warn);
