@@ -167,7 +167,7 @@ eachPythonAndLoop('launch argument trace with a child started anew', false, (py)
       const since = h.mark();
       await tree.launch(h, py, { program: fixture('trace_children.py'), args: ['subprocess'], cwd: dir, trace: name, console: 'internalConsole' });
       await tree.session(/trace_children\.py child/);
-      assert.equal(await h.exitCode(since, 30_000), 0);
+      assert.equal(await tree.exitCode(h, since, 30_000), 0);
       const out = h.output('stdout');
       const childFile = path.join(dir, `launched-child-${py.version}.${/child (\d+)/.exec(out)![1]}.json`);
       const helper = /helper (\d+)/.exec(out)![1];

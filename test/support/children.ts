@@ -82,6 +82,23 @@ export class SessionTree {
     }
   }
 
+  /** Every child session and what it saw, for a failure's message: which session hangs. */
+  state(): string {
+    const sessions = this.children.map((c) => `${c.name}: ${c.h.summary()}`);
+    const opened = new Set(this.children.map((c) => c.name));
+    const pending = this.requests.map((r) => String(r.configuration.name)).filter((n) => !opened.has(n));
+    return `startDebugging asked for ${this.requests.length}, not (yet) opened: ${JSON.stringify(pending)}; sessions:\n${sessions.join('\n')}`;
+  }
+
+  /** The root session's exit code, the tree's state in the error if it does not come. */
+  async exitCode(h: Harness, since: number, ms: number): Promise<number> {
+    try {
+      return await h.exitCode(since, ms);
+    } catch (err) {
+      throw new Error(`${(err as Error).message}\n${this.state()}`);
+    }
+  }
+
   /** Kills every process of the tree by group (then by PID), and closes every adapter. */
   async close(): Promise<void> {
     for (const pid of this.pids) {

@@ -217,7 +217,8 @@ export class Harness {
     }
   }
 
-  private summary(): string {
+  /** The last events, for a failure's message. */
+  summary(): string {
     return this.history.map((e) => (e.event === 'output' ? `output(${JSON.stringify((e as DebugProtocol.OutputEvent).body.output.slice(0, 80))})` : e.event)).slice(-20).join(', ');
   }
 }
