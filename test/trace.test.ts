@@ -10,6 +10,7 @@ import * as zlib from 'node:zlib';
 import { after, afterEach, test } from 'node:test';
 import { eachPythonAndLoop } from './async_support';
 import { BIN, killAll, privateRuntime, ready, run, start, waitUntil } from './run_support';
+import { killAllTargets, startTarget } from './attach_pid_support';
 import { withTree } from './support/children';
 import { withAdapter } from './support/harness';
 import { it } from './support/matrix';
@@ -19,6 +20,7 @@ const rt = privateRuntime();
 const dir = fs.mkdtempSync(path.join(rt.env.XDG_RUNTIME_DIR!, 'traces-'));
 after(rt.remove);
 afterEach(killAll);
+afterEach(killAllTargets);
 
 interface Event { ph: string; pid?: number; tid?: number; ts?: number; dur?: number; name?: string; cat?: string; id?: number; bp?: string; args?: Record<string, unknown> }
 interface Trace { traceEvents: Event[]; otherData: { steps: number; droppedSteps: number } }
@@ -226,6 +228,13 @@ test('tasklens trace PID of a program that records nothing, and --trace usage er
   const r = await run(process.execPath, [MAIN_JS, 'trace', String(pid)], { env: rt.env });
   assert.equal(r.code, 1);
   assert.match(r.stderr, /not recording a trace \(run it with `tasklens run --trace FILE.json`\)/);
+  // a program started by plain python: no agent is loaded for a trace that would have to
+  // have recorded from its start
+  const plain = await startTarget('python3', fixture('top_app.py'));
+  const none = await run(process.execPath, [MAIN_JS, 'trace', String(plain.pid)], { env: rt.env });
+  assert.equal(none.code, 8, none.stderr);
+  assert.match(none.stderr, new RegExp(`process ${plain.pid} has no tasklens agent; run the program under \`tasklens run\``));
+  assert.equal(fs.readdirSync(`/proc/${plain.pid}/task`).length, 1, 'nothing was loaded into it');
   const noDir = await run(BIN, ['run', '--trace', '/nonexistent/x.json', fixture('trace_app.py')], { env: rt.env });
   assert.equal(noDir.code, 2);
   assert.match(noDir.stderr, /--trace \/nonexistent\/x.json: no such folder/);

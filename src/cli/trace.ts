@@ -14,7 +14,7 @@ export function register(program: Command): void {
     .action(async (pid: number, o: { json?: boolean }) => {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const { connectTop } = require('../top/client') as typeof import('../top/client');
-      const c = await connectTop(pid);
+      const c = await connectTop(pid, false);
       try {
         const r = await c.request<{ path: string; events: number; bytes: number }>('traceDump').catch((err: Error) => {
           throw new CliError(err.message);

@@ -28,12 +28,17 @@ export interface TopConnection {
   closed: Promise<void>;
 }
 
-export async function connectTop(asked: number): Promise<TopConnection> {
+/**
+ * `load`: a program without an agent gets one for this connection (`top`); otherwise (`trace`,
+ * whose recording starts with the program) the answer is that it has none.
+ */
+export async function connectTop(asked: number, load = true): Promise<TopConnection> {
   const pid = await programBehind(asked);
   if (processStartMs(pid) === null) throw new CliError(`no process ${asked}`, EXIT_NO_PROCESS, 'no-such-process');
   removeStaleDiscoveryFiles();
   const found = locateAgent(pid);
   if (found?.problem) throw new CliError(`cannot ask the tasklens agent of process ${pid}: ${found.problem}`, EXIT_NO_AGENT, 'no-agent');
+  if (!found?.address && !load) throw new CliError(`process ${pid} has no tasklens agent; run the program under \`tasklens run\``, EXIT_NO_AGENT, 'no-agent');
   const { client, hello: { pythonVersion } } = found?.address ? await reach(pid, found.address) : await loadAgent(pid);
   const closed = new Promise<void>((resolve) => client.once('close', () => resolve()));
   return {
