@@ -222,11 +222,11 @@ eachPythonAndLoop('diagnose: stuck task', true, (py, loop) => {
 });
 
 eachPythonAndLoop('diagnose: no false alarms', true, (py, loop) => {
-  it('a long sleep, a server, an executor job, a future set from a thread, a lock held across a sleep, an event and a queue a timer callback completes, a queue and a condition a thread completes', async () => {
+  it('a long sleep, a server, an executor job, a future set from a thread, a lock held across a sleep, an event and a queue a timer callback completes, a queue and a condition a thread completes, an event another loop\'s reader sets', async () => {
     const run = await runDiagnosed(py, quiet, loop.args, { stuckS: 1, slowMs: 2000 });
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stdout, /finished \[1, 7\]/);
-    assert.deepEqual(run.reports, []);
+    assert.deepEqual(run.reports, [], run.stderr);
     assert.doesNotMatch(run.stderr, /tasklens:/);
   });
 

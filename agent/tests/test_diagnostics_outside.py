@@ -1,7 +1,8 @@
 """What outside a loop's tasks can still end a wait (diagnostics/outside.py): a callback of
 the loop (ready, a timer, a signal handler, an fd's reader) that holds the object waited on,
 however it holds it (a bound method, an argument, a closure, a partial), or another running
-thread that holds it; a cancelled timer, or one that holds something else, does not count.
+thread that holds it, or a callback of another loop (a reader's); a cancelled timer, or one
+that holds something else, does not count.
 Loops whose handles are kept in C (uvloop) are searched from the object up."""
 import asyncio
 import functools
@@ -50,6 +51,24 @@ class OnALoop(unittest.TestCase):
             self.loop.remove_reader(read_end)
             self.assertFalse(self.refers(done))
         finally:
+            os.close(read_end)
+            os.close(write_end)
+
+    def test_a_reader_of_another_loop(self):
+        """Another thread's loop, asleep in select() for an fd, whose reader completes the
+        object on this loop (call_soon_threadsafe): it is among the roots; a loop that is not
+        passed as another is not."""
+        import os
+        other = asyncio.new_event_loop()
+        read_end, write_end = os.pipe()
+        try:
+            event, loop = self.event, self.loop
+            other.add_reader(read_end, lambda: loop.call_soon_threadsafe(event.set))
+            self.assertFalse(self.refers(event))
+            self.assertTrue(outside.OutsideRefs(self.loop, [], [other]).refer_to(event))
+            self.assertFalse(outside.OutsideRefs(self.loop, [], [other]).refer_to(self.queue))
+        finally:
+            other.close()
             os.close(read_end)
             os.close(write_end)
 

@@ -5,7 +5,9 @@ ev.set)`, or a Queue that a worker thread feeds through `call_soon_threadsafe`, 
 the task waiting there is not stuck, though no other task refers to it.
 
 The loop's handles are its ready queue, its timers, its signal handlers and the readers and
-writers registered with its selector (`add_reader(fd, callback)` over a future). Found by a
+writers registered with its selector (`add_reader(fd, callback)` over a future); the program's
+other loops' handles count too (another thread's loop, asleep in `select()`, whose reader
+completes the object through `call_soon_threadsafe`). Found by a
 short walk from each of them, made once per stuck check and only when a wait of an
 Event, Queue, Condition or plain future asks (waits.can_wake): a callback's bound object,
 arguments, closure cells, defaults and a partial's parts; a thread's target and arguments and
@@ -33,9 +35,12 @@ _OPAQUE = (type, types.ModuleType, types.FrameType, types.CodeType, types.Corout
 
 
 class OutsideRefs:
-    def __init__(self, loop, threads):
+    def __init__(self, loop, threads, others=()):
         self.loop = loop
         self.threads = threads      # other threads that can still run (watchdog.wakers)
+        # the program's other event loops: a callback of theirs (a reader's, asleep in
+        # select() for its I/O) may complete the object through call_soon_threadsafe
+        self.others = [other for other in others if other is not loop]
         self._ids = None
 
     def refer_to(self, obj):
@@ -45,25 +50,17 @@ class OutsideRefs:
         if id(obj) in self._ids:
             return True
         # uvloop keeps its ready queue and timers in C: its handles are found from `obj` up
-        return not hasattr(self.loop, "_scheduled") and _held_by_handle(obj)
+        return any(not hasattr(loop, "_scheduled") for loop in [self.loop] + self.others) \
+            and _held_by_handle(obj)
 
     def _roots(self):
         roots = []
-        loop = self.loop
-        handles = list(getattr(loop, "_ready", ()) or ()) + list(getattr(loop, "_scheduled", ()) or ())
-        handles += list((getattr(loop, "_signal_handlers", None) or {}).values())
-        selector = getattr(loop, "_selector", None)
-        if selector is not None:
-            try:
-                for key in list(selector.get_map().values()):
-                    handles.extend(h for h in key.data or () if h is not None)  # (reader, writer)
-            except Exception:
-                pass
-        for handle in handles:
-            if getattr(handle, "_cancelled", False):
-                continue
-            roots.append(getattr(handle, "_callback", None))
-            roots.extend(getattr(handle, "_args", None) or ())
+        for loop in [self.loop] + self.others:
+            for handle in _handles(loop):
+                if getattr(handle, "_cancelled", False):
+                    continue
+                roots.append(getattr(handle, "_callback", None))
+                roots.extend(getattr(handle, "_args", None) or ())
         if self.threads:
             frames = sys._current_frames()
             for thread in self.threads:
@@ -77,6 +74,20 @@ class OutsideRefs:
                             pass
                     frame = frame.f_back
         return roots
+
+
+def _handles(loop):
+    """A selector loop's pending handles: ready, timers, signal handlers, readers, writers."""
+    handles = list(getattr(loop, "_ready", ()) or ()) + list(getattr(loop, "_scheduled", ()) or ())
+    handles += list((getattr(loop, "_signal_handlers", None) or {}).values())
+    selector = getattr(loop, "_selector", None)
+    if selector is not None:
+        try:
+            for key in list(selector.get_map().values()):
+                handles.extend(h for h in key.data or () if h is not None)  # (reader, writer)
+        except Exception:
+            pass
+    return handles
 
 
 def _instance_dict(obj):

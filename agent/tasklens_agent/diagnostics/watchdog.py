@@ -236,7 +236,7 @@ class Watchdog:
                 continue
             rec.cycles_reported.add(key)
             full = wm.build(cycle, self.lost.failed_using, everyone=tasks)
-            outside = outside_refs.OutsideRefs(rec.loop, wakers(rec.ident))
+            outside = outside_refs.OutsideRefs(rec.loop, wakers(rec.ident), loops())
             if any(w.kind == "lock" and outside.refer_to(w.obj) for w in full.values()):
                 continue    # a callback or a thread holds a lock of the cycle: it may release it
             self._report_deadlock(rec, full, False, whole_loop=False,
@@ -295,6 +295,11 @@ def wakers(loop_ident):
     return out
 
 
+def loops():
+    """The program's event loops that run (the others' callbacks may wake this one's tasks)."""
+    return [loop for loop in (r.loop for r in looptime.records()) if loop is not None]
+
+
 class Judge:
     """The stuck-task verdict for pending tasks of one loop: nothing can end their wait (no
     timer, I/O or executor job, no callback or thread holding what they wait on, no task that
@@ -309,7 +314,7 @@ class Judge:
         self.timed = _timed_tasks(loop)
         threads = wakers(loop_ident)
         self.wakers = bool(threads)
-        self.outside = outside_refs.OutsideRefs(loop, threads)
+        self.outside = outside_refs.OutsideRefs(loop, threads, loops())
 
     def hopeless(self, candidates):
         """The Waits of `candidates` that nothing can end."""
