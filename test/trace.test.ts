@@ -6,13 +6,13 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import * as zlib from 'node:zlib';
 import { after, afterEach, test } from 'node:test';
 import { eachPythonAndLoop } from './async_support';
 import { BIN, killAll, privateRuntime, ready, run, start, waitUntil } from './run_support';
 import { killAllTargets, startTarget } from './attach_pid_support';
 import { withTree } from './support/children';
 import { withAdapter } from './support/harness';
+import { load, sliceAt, validate, EPS } from './trace_support';
 import { it } from './support/matrix';
 import { fixture, MAIN_JS } from './support/paths';
 
@@ -21,54 +21,6 @@ const dir = fs.mkdtempSync(path.join(rt.env.XDG_RUNTIME_DIR!, 'traces-'));
 after(rt.remove);
 afterEach(killAll);
 afterEach(killAllTargets);
-
-interface Event { ph: string; pid?: number; tid?: number; ts?: number; dur?: number; name?: string; cat?: string; id?: number; bp?: string; args?: Record<string, unknown> }
-interface Trace { traceEvents: Event[]; otherData: { steps: number; droppedSteps: number } }
-
-function load(file: string): Trace {
-  const raw = fs.readFileSync(file);
-  return JSON.parse((file.endsWith('.gz') ? zlib.gunzipSync(raw) : raw).toString('utf8')) as Trace;
-}
-
-const EPS = 0.01;   // µs: timestamps are written rounded to the nanosecond
-
-/** What Perfetto needs of the file; returns the slices of each track, in time order. */
-function validate(t: Trace): Map<string, Event[]> {
-  const tracks = new Map<string, Event[]>();
-  const last = new Map<string, number>();
-  for (const e of t.traceEvents) {
-    assert.ok(['X', 'i', 's', 'f', 'C', 'M'].includes(e.ph), `unknown phase ${e.ph}`);
-    if (e.ph === 'M') continue;
-    assert.ok(Number.isFinite(e.ts) && typeof e.pid === 'number' && typeof e.tid === 'number', JSON.stringify(e));
-    const key = `${e.pid}/${e.tid}`;
-    assert.ok((last.get(key) ?? -Infinity) <= e.ts! + EPS, `times go back on track ${key}: ${JSON.stringify(e)}`);
-    last.set(key, e.ts!);
-    if (e.ph === 'X') {
-      assert.ok(Number.isFinite(e.dur) && e.dur! >= 0, `slice without an end: ${JSON.stringify(e)}`);
-      if (!tracks.has(key)) tracks.set(key, []);
-      tracks.get(key)!.push(e);
-    }
-  }
-  for (const [key, slices] of tracks) {
-    const open: Event[] = [];
-    for (const s of slices) {
-      while (open.length > 0 && open[open.length - 1].ts! + open[open.length - 1].dur! <= s.ts! + EPS) open.pop();
-      const parent = open[open.length - 1];
-      if (parent) assert.ok(s.ts! + s.dur! <= parent.ts! + parent.dur! + EPS, `slices overlap on ${key}: ${JSON.stringify(parent)} and ${JSON.stringify(s)}`);
-      open.push(s);
-    }
-  }
-  const starts = new Map(t.traceEvents.filter((e) => e.ph === 's').map((e) => [e.id!, e]));
-  const ends = new Map(t.traceEvents.filter((e) => e.ph === 'f').map((e) => [e.id!, e]));
-  for (const id of starts.keys()) assert.ok(ends.has(id), `flow ${id} has no end`);
-  for (const id of ends.keys()) assert.ok(starts.has(id), `flow ${id} has no start`);
-  return tracks;
-}
-
-/** The slice of `track` that holds time `ts`. */
-function sliceAt(slices: Event[], ts: number): Event | undefined {
-  return slices.find((s) => s.ts! - EPS <= ts && ts <= s.ts! + s.dur! + EPS && s.cat !== undefined);
-}
 
 eachPythonAndLoop('tasklens run --trace', true, (py, loop) => {
   it('a known program: its steps, wake edges and blocked period, in a valid file', async () => {
@@ -227,13 +179,13 @@ test('tasklens trace PID of a program that records nothing, and --trace usage er
   const pid = await ready(prog);
   const r = await run(process.execPath, [MAIN_JS, 'trace', String(pid)], { env: rt.env });
   assert.equal(r.code, 1);
-  assert.match(r.stderr, /not recording a trace \(run it with `tasklens run --trace FILE.json`\)/);
+  assert.match(r.stderr, /not recording a trace \(record a window with `tasklens trace PID --for SECONDS`, or run it with `tasklens run --trace FILE.json`\)/);
   // a program started by plain python: no agent is loaded for a trace that would have to
   // have recorded from its start
   const plain = await startTarget('python3', fixture('top_app.py'));
   const none = await run(process.execPath, [MAIN_JS, 'trace', String(plain.pid)], { env: rt.env });
   assert.equal(none.code, 8, none.stderr);
-  assert.match(none.stderr, new RegExp(`process ${plain.pid} has no tasklens agent; run the program under \`tasklens run\``));
+  assert.match(none.stderr, new RegExp(`process ${plain.pid} has no tasklens agent, so it records no trace: record a window with \`tasklens trace ${plain.pid} --for SECONDS\``));
   assert.equal(fs.readdirSync(`/proc/${plain.pid}/task`).length, 1, 'nothing was loaded into it');
   const noDir = await run(BIN, ['run', '--trace', '/nonexistent/x.json', fixture('trace_app.py')], { env: rt.env });
   assert.equal(noDir.code, 2);

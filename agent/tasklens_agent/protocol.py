@@ -24,7 +24,7 @@ STOPPED_COMMANDS = frozenset({
     "setVariable", "evaluate", "completions", "exceptionInfo",
 })
 # Asyncio additions ("Asyncio tasks" in the protocol page), legal running or stopped.
-TASK_COMMANDS = frozenset({"taskTable", "taskTimes", "traceDump"})
+TASK_COMMANDS = frozenset({"taskTable", "taskTimes", "traceDump", "traceRecord"})
 EVENTS = frozenset({
     "hello", "stopped", "continued", "thread", "output", "breakpoint", "programExited",
 })

@@ -33,8 +33,8 @@ UNTRUSTED_LINE = 64 * 1024
 # Handles the adapter passes through from its client: numbers, whatever a client sends.
 _HANDLES = frozenset({"threadId", "frameId", "variablesReference", "sourceReference"})
 # What a read-only client (`ps`) may ask: reads that change nothing, and leaving.
-READ_ONLY_COMMANDS = frozenset({"threads", "taskTable", "taskTimes", "traceDump", "loadedSources",
-                                "source", "disconnect"})
+READ_ONLY_COMMANDS = frozenset({"threads", "taskTable", "taskTimes", "traceDump", "traceRecord",
+                                "loadedSources", "source", "disconnect"})
 
 
 class Session:
@@ -267,6 +267,17 @@ class Session:
     def r_traceDump(self, args):
         from . import trace
         return trace.dump_now()
+
+    def r_traceRecord(self, args):
+        """`tasklens trace PID --for S`: this connection waits the S seconds."""
+        from . import trace
+        path, seconds = args.get("path"), args.get("seconds")
+        if not isinstance(path, str) or not os.path.isabs(path):
+            raise AgentError(BAD_ARGUMENTS, "traceRecord needs an absolute path")
+        if type(seconds) not in (int, float) or not 0 < seconds <= trace.MAX_WINDOW_S:
+            raise AgentError(BAD_ARGUMENTS, "traceRecord: seconds must be a number in (0, %d]"
+                             % trace.MAX_WINDOW_S)
+        return trace.record_for(path, seconds)
 
     def r_pause(self, args):
         self.core.request_pause(args.get("threadId"))

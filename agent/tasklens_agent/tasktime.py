@@ -37,7 +37,7 @@ _lock = threading.Lock()
 _timed = {}             # id(loop) -> LoopTimes, while counting
 _NAMES = ("call_soon", "call_later", "call_at")
 _ASYNCIO_NAMES = ("_call_soon", "call_later", "call_at")
-_asyncio_hooks = {}     # traced -> tasktime_handle's _call_soon, once made
+_asyncio_hooks = {}     # trace sink (None: no trace) -> tasktime_handle's _call_soon, once made
 HIST_FIRST = 8          # buckets a task's histogram starts with: steps under 128 µs
 _classes = {}           # loop class wrapped -> {name: method before} of the names wrapped
 _owned = {}             # loop class wrapped -> those of them its own dict held before
@@ -196,9 +196,13 @@ def _names(cls):
     inner = base.__dict__.get("_call_soon") if base is not None else None
     if inner is None or getattr(cls, "_call_soon", None) is not inner:
         return _NAMES
-    traced = trace_sink is not None
-    if traced not in _asyncio_hooks:
-        _asyncio_hooks[traced] = tasktime_handle.build(sys.modules[__name__], traced)
+    sink = trace_sink
+    if sink not in _asyncio_hooks:
+        # a traced hook appends to its recorder's buffers, bound once: a recording that ended
+        # (`trace PID --for S`) lets go of its hook and, with it, of its buffers
+        for old in [k for k in _asyncio_hooks if k is not None]:
+            del _asyncio_hooks[old]
+        _asyncio_hooks[sink] = tasktime_handle.build(sys.modules[__name__], sink is not None)
     return _ASYNCIO_NAMES
 
 
@@ -215,7 +219,7 @@ def _install(loop, lt):
         if any(fn is None or getattr(fn, "_tasklens_time", False) for fn in originals.values()):
             return False
         wrappers = tasktime_wrap.build(sys.modules[__name__], originals,
-                                       _asyncio_hooks.get(trace_sink is not None))
+                                       _asyncio_hooks.get(trace_sink))
         own = {name: cls.__dict__[name] for name in names if name in cls.__dict__}
         try:
             for name in names:
@@ -304,6 +308,11 @@ def acquire(owner):
         if watch not in task_origins.loop_watchers:
             task_origins.loop_watchers.append(watch)
     refresh()
+
+
+def counting():
+    """Whether anyone (a top, a trace) has the counters on."""
+    return bool(_leases)
 
 
 def release(owner):

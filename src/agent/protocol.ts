@@ -194,6 +194,8 @@ export interface AgentRequests {
   taskTimes: [import('../top/types').TaskTimesArgs, import('../top/types').AgentTaskTimes];
   /** `tasklens trace PID`: write the trace of a program run with `--trace` now. */
   traceDump: [object, { path: string; events: number; bytes: number }];
+  /** `tasklens trace PID --for S`: record S seconds of a program that records none, then write. */
+  traceRecord: [{ path: string; seconds: number }, { path: string; events: number; bytes: number }];
 }
 
 export type AgentCommand = keyof AgentRequests;
@@ -223,7 +225,7 @@ const COMMANDS: Record<AgentCommand, true> = {
   setExceptionBreakpoints: true, start: true, threads: true, pause: true, continue: true, next: true,
   stepIn: true, stepOut: true, stackTrace: true, scopes: true, variables: true, setVariable: true,
   evaluate: true, completions: true, exceptionInfo: true, source: true, loadedSources: true, disconnect: true,
-  taskTable: true, taskTimes: true, traceDump: true,
+  taskTable: true, taskTimes: true, traceDump: true, traceRecord: true,
 };
 const EVENTS: Record<keyof AgentEvents, true> = {
   hello: true, stopped: true, continued: true, thread: true, output: true, breakpoint: true, programExited: true,

@@ -18,28 +18,34 @@ export const EXIT_NO_AGENT = 8;
 const CONNECT_MS = 1000;
 // A sample of thousands of tasks is built while the program's loop runs on (both want the GIL).
 const SAMPLE_MS = 15_000;
+const WRITE_MS = 120_000;
 
 export interface TopConnection {
   pid: number;
   pythonVersion: string;
   sample(args?: TaskTimesArgs): Promise<AgentTaskTimes>;
   request<T>(command: 'traceDump'): Promise<T>;
+  /** Records `seconds` of the program's timeline into `path` (absolute), answered once written. */
+  record(path: string, seconds: number): Promise<{ path: string; events: number; bytes: number }>;
   close(): Promise<void>;
   closed: Promise<void>;
 }
 
 /**
- * `load`: a program without an agent gets one for this connection (`top`); otherwise (`trace`,
- * whose recording starts with the program) the answer is that it has none.
+ * `loadFor`: a program without an agent gets one for this connection (`top`, `trace --for`),
+ * said so on stderr with this purpose; false (`trace` of a recording that started with the
+ * program): the answer is that it has none.
  */
-export async function connectTop(asked: number, load = true): Promise<TopConnection> {
+export async function connectTop(asked: number, loadFor: string | false = 'this top'): Promise<TopConnection> {
   const pid = await programBehind(asked);
   if (processStartMs(pid) === null) throw new CliError(`no process ${asked}`, EXIT_NO_PROCESS, 'no-such-process');
   removeStaleDiscoveryFiles();
   const found = locateAgent(pid);
   if (found?.problem) throw new CliError(`cannot ask the tasklens agent of process ${pid}: ${found.problem}`, EXIT_NO_AGENT, 'no-agent');
-  if (!found?.address && !load) throw new CliError(`process ${pid} has no tasklens agent; run the program under \`tasklens run\``, EXIT_NO_AGENT, 'no-agent');
-  const { client, hello: { pythonVersion } } = found?.address ? await reach(pid, found.address) : await loadAgent(pid);
+  if (!found?.address && loadFor === false) {
+    throw new CliError(`process ${pid} has no tasklens agent, so it records no trace: record a window with \`tasklens trace ${pid} --for SECONDS\`, or run it under \`tasklens run --trace FILE.json\``, EXIT_NO_AGENT, 'no-agent');
+  }
+  const { client, hello: { pythonVersion } } = found?.address ? await reach(pid, found.address) : await loadAgent(pid, loadFor || 'this top');
   const closed = new Promise<void>((resolve) => client.once('close', () => resolve()));
   return {
     pid,
@@ -47,6 +53,8 @@ export async function connectTop(asked: number, load = true): Promise<TopConnect
     closed,
     sample: (args = {}) => client.request('taskTimes', args, SAMPLE_MS),
     request: <T>(command: 'traceDump') => client.request(command, {}, SAMPLE_MS) as Promise<T>,
+    // the window, then the file written (a million steps take seconds to turn into JSON)
+    record: (path, seconds) => client.request('traceRecord', { path, seconds }, seconds * 1000 + WRITE_MS),
     close: async () => {
       await client.request('disconnect', { terminate: false }, 200).catch(() => undefined);
       client.destroy();
@@ -68,12 +76,12 @@ async function reach(pid: number, a: AgentAddress): Promise<Connected> {
 }
 
 /** Loads the agent into `pid` for as long as this connection lasts (see the top of this file). */
-async function loadAgent(pid: number): Promise<Debuggee> {
+async function loadAgent(pid: number, purpose: string): Promise<Debuggee> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { attachToPid } = require('../inject/attachPid') as typeof import('../inject/attachPid');
   try {
     const debuggee = await attachToPid(pid, noLog.sink);
-    process.stderr.write(`tasklens: process ${pid} ran without tasklens: its agent is loaded for this top and removed when it ends\n`);
+    process.stderr.write(`tasklens: process ${pid} ran without tasklens: its agent is loaded for ${purpose} and removed when it ends\n`);
     return debuggee;
   } catch (err) {
     throw new CliError(`cannot load the tasklens agent into process ${pid}: ${(err as Error).message}`, EXIT_NO_AGENT, 'no-agent');
