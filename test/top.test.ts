@@ -7,7 +7,7 @@ import * as assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { after, afterEach, test } from 'node:test';
-import { eachPythonAndLoop } from './async_support';
+import { eachPythonAndLoop, lineOf } from './async_support';
 import { killAllTargets, startTarget } from './attach_pid_support';
 import { BIN, killAll, privateRuntime, ready, run, start, waitUntil } from './run_support';
 import { it } from './support/matrix';
@@ -149,6 +149,24 @@ eachPythonAndLoop('tasklens top on a program started by plain python', true, (py
     assert.match(second.stderr, /its agent is loaded for this top/);
     assert.ok((JSON.parse(second.stdout) as TopView).tasks.some((t) => t.name === 'hog'));
     assert.equal(target.child.exitCode, null, 'the program runs on');
+  });
+});
+
+eachPythonAndLoop('tasklens top on a loop blocked before it came', true, (py, loop) => {
+  it('the step running since before is the running step: a blocked-loop warning at its line, "at least"', async () => {
+    const target = await startTarget(py.path, fixture('top_hung.py'), loop.args);
+    const once = await run(process.execPath, [MAIN_JS, 'top', String(target.pid), '--once', '--json', '--interval', '0.5'], { env: rt.env });
+    assert.equal(once.code, 0, once.stderr);
+    const view = JSON.parse(once.stdout) as TopView;
+    assert.equal(view.tasks.find((t) => t.name === 'blocker')?.state, 'running');
+    assert.equal(view.tasks.find((t) => t.name === 'other')?.state, 'waiting');
+    const head = view.loops[0];
+    assert.ok(head.runningFor >= 0.4 && head.runningForAtLeast === true, JSON.stringify(head));
+    const blocked = view.warnings.find((w) => w.kind === 'blockedLoop');
+    assert.ok(blocked, JSON.stringify(view.warnings));
+    assert.equal(blocked.task, 'blocker');
+    assert.match(blocked.message, /^loop blocked for at least \d+\.\d+ s by task blocker$/);
+    assert.equal(blocked.at?.line, lineOf(fixture('top_hung.py'), 'BLOCKS'));
   });
 });
 

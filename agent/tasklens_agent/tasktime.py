@@ -107,6 +107,10 @@ class LoopTimes:
         self.finished = collections.deque(maxlen=FINISHED_KEPT)
         self.current = None             # TaskTimes of the step running, TIMER, or None
         self.current_since = None
+        # a step that began before the counting and still runs (topview.mark_early): the loop
+        # has not run since (`probed`: the lag probe, posted as counting starts, never ran)
+        self.early = None
+        self.probed = False
         self.seq = 0                    # the last step's number: the running one's while
                                         # `current` is set (trace.py's wake edges)
         self.done_steps = 0             # the steps and busy time of tasks no longer in `stats`
@@ -257,6 +261,7 @@ def _restore(target, own):
 
 def _probe(lt, due):
     """Loop lag: how late a timer set LAG_PROBE_S ahead runs, measured while counting."""
+    lt.probed = True
     if due is not None:
         late = max(0.0, _clock() - due)
         lt.lag = late

@@ -51,7 +51,8 @@ def _user_frame(core, task):
 
 def _times(st, lt, now, full):
     tracked = now - st.first_seen
-    state = "running" if lt.current is st else "ready" if st.ready_at is not None else "waiting"
+    state = "running" if lt.current is st or lt.early is st else \
+        "ready" if st.ready_at is not None else "waiting"
     r = _r if full else float     # rounding thousands of compact rows costs more than it saves
     out = {
         "state": state, "busy": r(st.busy), "sched": r(st.sched),
@@ -83,11 +84,39 @@ def _where_running(lt):
     return None
 
 
+def mark_early(timed, now):
+    """A step that began before the counting did (a top of a program already blocked, the
+    agent loaded into it for the top) is seen by nothing of tasktime's: while the loop has not
+    run since the counting began (its lag probe has not run), a task the loop runs now, or a
+    callback it is inside, is its running step, running at least since then."""
+    frames = None
+    for lt in timed.values():
+        lt.early = None
+        if lt.probed or lt.current is not None:
+            continue
+        loop = lt.loop_ref()
+        if loop is None:
+            continue
+        task = taskmod.running_task_of_loop(loop)
+        if task is not None:
+            st = lt.stats.get(id(task))
+            lt.early = st if st is not None and st.ref() is task else lt.adopt(task, now)
+            continue
+        if frames is None:
+            frames = sys._current_frames()
+        frame = frames.get(lt.record.ident)
+        if frame is not None and looptime.step_frames(lt.record, frame)[1]:
+            lt.early = tasktime.TIMER     # a callback: "blocked by a callback"
+
+
 def _loop_header(loop, lt, counts, now, slow, warnings):
     rec = lt.record
     thread = threading._active.get(rec.ident)
     current = lt.current
     running_for = now - lt.current_since if current is not None and lt.current_since else 0.0
+    early = current is None and lt.early is not None
+    if early:
+        current, running_for = lt.early, now - lt.started   # at least: it began before
     head = {
         "loopId": id(loop), "thread": thread.name if thread is not None else None,
         "osThreadId": getattr(thread, "native_id", None), "kind": type(loop).__module__,
@@ -95,6 +124,8 @@ def _loop_header(loop, lt, counts, now, slow, warnings):
         "longestStep": _r(max(lt.longest, running_for)), "lag": _r(lt.lag),
         "lagMax": _r(lt.lag_max), "runningFor": _r(running_for),
     }
+    if early:
+        head["runningForAtLeast"] = True
     longest = lt.stats.get(lt.longest_key)
     if longest is not None and longest.ref() is not None:
         head["longestTask"] = longest.ref().get_name()
@@ -102,11 +133,20 @@ def _loop_header(loop, lt, counts, now, slow, warnings):
     if running_for >= slow:
         who = current.ref() if isinstance(current, tasktime.TaskTimes) else None
         at = _where_running(lt)
+        if at is None and who is not None:
+            # the loop's thread or its start unknown (a uvloop found running): the task's own
+            # coroutine frame, at the line it runs
+            frame = taskmod.top_frame(who)
+            code = frame.f_code if frame is not None else None
+            if code is not None and paths.is_user(code.co_filename):
+                at = {"name": code.co_qualname, "path": paths.display(code.co_filename),
+                      "line": frame.f_lineno or 0}
         warnings.append({
             "kind": "blockedLoop", "task": who.get_name() if who is not None else None,
             "taskId": id(who) if who is not None else None, "at": at,
-            "message": "loop blocked for %.2f s by %s" % (
-                running_for, "task %s" % who.get_name() if who is not None else "a callback"),
+            "message": "loop blocked for %s%.2f s by %s" % (
+                "at least " if early else "", running_for,
+                "task %s" % who.get_name() if who is not None else "a callback"),
         })
     return head
 
@@ -188,6 +228,7 @@ def task_times(core, args):
     tasktime.refresh()
     now = tasktime._clock()
     timed = {id(loop): lt for loop, lt in tasktime.loops()}
+    mark_early(timed, now)
     live = _live_tasks()
     if detail == "all":
         wanted = None

@@ -92,6 +92,7 @@ def screenful(core, args, limit, slow, stuck):
     tasktime.refresh()
     now = tasktime._clock()
     timed = {id(loop): lt for loop, lt in tasktime.loops()}
+    topview.mark_early(timed, now)
     text = (args.get("filter") or "").lower()
     detail = set(i for i in args.get("detail") or () if type(i) is int)
     threads_by_ident = {t.ident: t for t in user_threads()}
@@ -124,8 +125,8 @@ def screenful(core, args, limit, slow, stuck):
                 st = stats_get(key)
                 if st is None or st.ref() is not task:
                     st = adopt(task, now)
-                state = "running" if lt.current is st else "ready" if st.ready_at is not None \
-                    else "waiting"
+                state = "running" if lt.current is st or lt.early is st else \
+                    "ready" if st.ready_at is not None else "waiting"
                 counted[state] += 1
                 if st.max_step >= slow or st.wakes >= self_wake_min or task.cancelling() \
                         or (state == "waiting" and now - (st.last_end or st.first_seen) >= stuck):

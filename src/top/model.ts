@@ -37,6 +37,8 @@ export interface LoopHeader {
   longestStep: number;
   longestTask?: string;
   runningFor: number;
+  /** The step began before the counting: `runningFor` is a lower bound. */
+  runningForAtLeast?: true;
 }
 
 export interface TopView {
@@ -99,6 +101,7 @@ function header(l: AgentLoop, before: AgentLoop | undefined, interval: number): 
     longestStep: l.longestStep,
     ...(l.longestTask !== undefined ? { longestTask: l.longestTask } : {}),
     runningFor: l.runningFor,
+    ...(l.runningForAtLeast ? { runningForAtLeast: true as const } : {}),
   };
 }
 

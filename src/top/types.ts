@@ -66,6 +66,7 @@ export interface AgentLoop {
   lag: number;
   lagMax: number;
   runningFor: number;
+  runningForAtLeast?: true;
 }
 
 export interface TopWarning {
