@@ -162,6 +162,7 @@ eachPythonAndLoop('tasklens top on a loop blocked before it came', true, (py, lo
     assert.equal(view.tasks.find((t) => t.name === 'other')?.state, 'waiting');
     const head = view.loops[0];
     assert.ok(head.runningFor >= 0.4 && head.runningForAtLeast === true, JSON.stringify(head));
+    assert.equal(head.thread, 'MainThread', 'found running from its asyncio.Runner frame (uvloop too)');
     const blocked = view.warnings.find((w) => w.kind === 'blockedLoop');
     assert.ok(blocked, JSON.stringify(view.warnings));
     assert.equal(blocked.task, 'blocker');

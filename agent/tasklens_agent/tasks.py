@@ -113,7 +113,9 @@ def uninstall():
 
 
 def _scan_running_loops():
-    """Loops whose run_forever frame is on some thread's stack (started before the hook)."""
+    """Loops whose run_forever frame is on some thread's stack (started before the hook), or,
+    for a loop whose run_forever is native code (uvloop), the frame of asyncio.run's Runner
+    that runs it."""
     for ident, frame in list(sys._current_frames().items()):
         while frame is not None:
             code = frame.f_code
@@ -124,7 +126,21 @@ def _scan_running_loops():
                     _loops.setdefault(id(loop), loop)
                     _running.setdefault(ident, loop)
                 break
+            if code.co_name == "run" and code.co_filename.replace("\\", "/").endswith(
+                    "asyncio/runners.py"):
+                loop = getattr(frame.f_locals.get("self"), "_loop", None)
+                if loop is not None and _is_running(loop):
+                    _loops.setdefault(id(loop), loop)
+                    _running.setdefault(ident, loop)
+                    break
             frame = frame.f_back
+
+
+def _is_running(loop):
+    try:
+        return loop.is_running()
+    except Exception:
+        return False
 
 
 def adopt_running_loops(objects):
