@@ -109,3 +109,22 @@ test('tasklens trace PID --for: a program under tasklens run without --trace rec
   assert.match(nowhere.stderr, /cannot write the trace \/nonexistent\/x\.json: No such file or directory/);
   assert.equal(plain.child.exitCode, null, 'the program runs on');
 });
+
+test('tasklens trace PID --for: a program that ends during the window writes what it recorded; one killed leaves no file', async () => {
+  const short = await startTarget('python3', fixture('trace_short.py'));
+  const file = path.join(dir, 'ended.json');
+  const r = await trace(short.pid, ['--for', '5', '--out', file, '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout), { path: file, bytes: fs.statSync(file).size, ended: true });
+  assert.ok(stepNames(load(file)).has('Task-1'), 'the steps until the end');
+
+  const victim = await startTarget('python3', APP);
+  const lost = path.join(dir, 'killed.json');
+  const killed = trace(victim.pid, ['--for', '5', '--out', lost]);
+  await waitUntil(() => fs.existsSync(lost), 15_000, 'the window began');
+  victim.kill();
+  const k = await killed;
+  assert.equal(k.code, 1);
+  assert.match(k.stderr, new RegExp(`process ${victim.pid} ended during the recording without writing it`));
+  assert.ok(!fs.existsSync(lost), 'the empty file is gone');
+});

@@ -270,14 +270,14 @@ class Session:
 
     def r_traceRecord(self, args):
         """`tasklens trace PID --for S`: this connection waits the S seconds."""
-        from . import trace
+        from . import trace_window
         path, seconds = args.get("path"), args.get("seconds")
         if not isinstance(path, str) or not os.path.isabs(path):
             raise AgentError(BAD_ARGUMENTS, "traceRecord needs an absolute path")
-        if type(seconds) not in (int, float) or not 0 < seconds <= trace.MAX_WINDOW_S:
+        if type(seconds) not in (int, float) or not 0 < seconds <= trace_window.MAX_WINDOW_S:
             raise AgentError(BAD_ARGUMENTS, "traceRecord: seconds must be a number in (0, %d]"
-                             % trace.MAX_WINDOW_S)
-        return trace.record_for(path, seconds)
+                             % trace_window.MAX_WINDOW_S)
+        return trace_window.record_for(path, seconds)
 
     def r_pause(self, args):
         self.core.request_pause(args.get("threadId"))

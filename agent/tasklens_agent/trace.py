@@ -5,7 +5,7 @@ wake, task seen and task finished to the `Recorder` here, which keeps them in bo
 buffers (the oldest go first) as tuples: cheap on the loop thread, turned into JSON only when
 the file is written (at exit, on SIGUSR2, or when `tasklens trace PID` asks), on whichever
 thread writes. `tasklens trace PID --for S` records a window of a program that records none
-(`record_for`), and writes it at the window's end. Tracks: one per loop thread (every step, named after its task; timer callbacks),
+(trace_window.py), and writes it at the window's end. Tracks: one per loop thread (every step, named after its task; timer callbacks),
 one per task (its life from first seen to finish, its steps, and instants), one per loop for
 blocked periods, and a loop-lag counter. A wake is a flow arrow from the step or timer callback
 that made the task ready to the step it made ready.
@@ -324,47 +324,6 @@ def _write_announced():
         _announce(*_recorder.write())
     except OSError as e:
         sys.stderr.write("tasklens: cannot write the trace: %s\n" % (e.strerror or e))
-
-
-MAX_WINDOW_S = 3600
-
-
-def record_for(path, seconds, max_steps=DEFAULT_MAX_STEPS):
-    """`tasklens trace PID --for S`: records S seconds of a program that records no trace (a
-    program under `tasklens run` without --trace, or one the agent was loaded into for this),
-    writes the file and stops recording: the counting goes back to what it was. Runs on the
-    asking connection's thread, which answers when the file is written."""
-    import time
-    from . import task_origins
-    from .protocol import AgentError, BAD_ARGUMENTS
-    global _recorder
-    if _recorder is not None:
-        raise AgentError(BAD_ARGUMENTS, "this program records a trace already (--trace %s): "
-                         "`tasklens trace PID` without --for writes it now" % _recorder.path)
-    if tasktime.counting():
-        raise AgentError(BAD_ARGUMENTS, "a `tasklens top` counts this program's steps: record "
-                         "once it has ended")
-    try:
-        with open(path, "a", encoding="utf-8"):
-            pass
-    except OSError as e:
-        raise AgentError(BAD_ARGUMENTS, "cannot write the trace %s: %s" % (path, e.strerror or e))
-    rec = _recorder = Recorder(path, max_steps)
-    origins, task_origins.enabled = task_origins.enabled, True
-    tasktime.trace_sink = rec
-    try:
-        tasktime.acquire(rec)
-        time.sleep(seconds)
-    finally:
-        tasktime.release(rec)
-        tasktime.trace_sink = None
-        task_origins.enabled = origins
-        _recorder = None
-    try:
-        path, events, size = rec.write()
-    except OSError as e:
-        raise AgentError(BAD_ARGUMENTS, "cannot write the trace %s: %s" % (path, e.strerror or e))
-    return {"path": path, "events": events, "bytes": size}
 
 
 def dump_now():

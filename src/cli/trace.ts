@@ -2,10 +2,12 @@
 // (docs/trace.md); the program runs on and keeps recording. With `--for S`: record S seconds
 // of a program that records none (started under `tasklens run` without --trace, or by plain
 // python, which gets the agent loaded for the window as `top` loads it), then write the file.
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { positive, positiveInt } from './argValues';
 import { CliError, EXIT } from './failure';
+import type { TopConnection } from '../top/client';
 
 const MAX_WINDOW_S = 3600;
 
@@ -33,17 +35,39 @@ export function register(program: Command): void {
       const { connectTop } = require('../top/client') as typeof import('../top/client');
       const c = await connectTop(pid, o.for !== undefined ? 'the recording' : false);
       try {
+        if (o.for === undefined) {
+          const r = await c.request<Written>('traceDump').catch((err: Error) => {
+            throw new CliError(err.message);
+          });
+          process.stdout.write(o.json ? `${JSON.stringify(r)}\n` : `${r.path}: ${r.events} events, ${r.bytes} bytes\n`);
+          return;
+        }
         const file = path.resolve(o.out ?? `tasklens-trace-${c.pid}.json`);
-        if (o.for !== undefined && !o.json) process.stderr.write(`tasklens: recording process ${c.pid} for ${o.for} s into ${file}\n`);
-        const written = o.for !== undefined ? c.record(file, o.for) : c.request<{ path: string; events: number; bytes: number }>('traceDump');
-        const r = await written.catch((err: Error) => {
-          throw new CliError(err.message);
-        });
-        process.stdout.write(o.json ? `${JSON.stringify(r)}\n` : `${r.path}: ${r.events} events, ${r.bytes} bytes\n`);
+        const existed = fs.existsSync(file);
+        if (!o.json) process.stderr.write(`tasklens: recording process ${c.pid} for ${o.for} s into ${file}\n`);
+        const r = await c.record(file, o.for).catch(async (err: Error) => endedMeanwhile(c, file, existed, err));
+        if ('ended' in r) process.stdout.write(o.json ? `${JSON.stringify(r)}\n` : `${r.path}: written as the program ended, ${r.bytes} bytes\n`);
+        else process.stdout.write(o.json ? `${JSON.stringify(r)}\n` : `${r.path}: ${r.events} events, ${r.bytes} bytes\n`);
       } finally {
         await c.close();
       }
     });
+}
+
+type Written = { path: string; events: number; bytes: number };
+
+/**
+ * The window's answer failed: a program that ended during it wrote what it recorded as it
+ * exited (its file complete before its connection closed); one killed wrote nothing, and the
+ * empty file the agent made to check the path goes.
+ */
+async function endedMeanwhile(c: TopConnection, file: string, existed: boolean, err: Error): Promise<{ path: string; bytes: number; ended: true }> {
+  const gone = await Promise.race([c.closed.then(() => true), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 500))]);
+  if (!gone) throw new CliError(err.message);
+  const size = fs.existsSync(file) ? fs.statSync(file).size : 0;
+  if (size > 0) return { path: file, bytes: size, ended: true };
+  if (!existed) fs.rmSync(file, { force: true });
+  throw new CliError(`process ${c.pid} ended during the recording without writing it (killed, or it left through os._exit)`);
 }
 
 function window(v: string): number {
