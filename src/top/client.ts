@@ -84,6 +84,10 @@ async function loadAgent(pid: number, purpose: string): Promise<Debuggee> {
     process.stderr.write(`tasklens: process ${pid} ran without tasklens: its agent is loaded for ${purpose} and removed when it ends\n`);
     return debuggee;
   } catch (err) {
-    throw new CliError(`cannot load the tasklens agent into process ${pid}: ${(err as Error).message}`, EXIT_NO_AGENT, 'no-agent');
+    const message = (err as Error).message;
+    if (/already attached/.test(message)) {
+      throw new CliError(`process ${pid} already has a tasklens agent loaded for another session (a debugger attached by PID, a top or a trace --for): one at a time`, EXIT_NO_AGENT, 'no-agent');
+    }
+    throw new CliError(`cannot load the tasklens agent into process ${pid}: ${message}`, EXIT_NO_AGENT, 'no-agent');
   }
 }
