@@ -219,7 +219,8 @@ export class Harness {
 
   /** The last events, for a failure's message. */
   summary(): string {
-    return this.history.map((e) => (e.event === 'output' ? `output(${JSON.stringify((e as DebugProtocol.OutputEvent).body.output.slice(0, 80))})` : e.event)).slice(-20).join(', ');
+    return this.history.map((e) => (e.event === 'output' ? `output(${JSON.stringify((e as DebugProtocol.OutputEvent).body.output.slice(0, 80))})`
+      : e.event === 'stopped' ? `stopped(${JSON.stringify(e.body).slice(0, 200)})` : e.event)).slice(-20).join(', ');
   }
 }
 

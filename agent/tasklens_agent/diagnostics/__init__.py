@@ -56,7 +56,17 @@ def start(core, slow=DEFAULT_SLOW, stuck=DEFAULT_STUCK, json_path=None, stderr=T
 def _run(watchdog, held_for):
     while held_for is not None and held_for.conn is None and watchdog.running:
         time.sleep(0.02)
-    _failed_before(watchdog.lost)   # here, not in `configure`: a heap walk, off the attach's path
+    if held_for is not None:        # attached: off the attach's path, not in `configure`
+        _failed_before(watchdog.lost)
+    else:
+        # Started with the program or with a child's first loop: the walk runs on the loop's
+        # thread, between two steps. On this thread it raced the program's own code: a tuple
+        # the program builds from a generator, held half-built by gc.get_objects()' list, then
+        # fails to grow with "SystemError: bad argument to internal function" (seen in a
+        # child, its first loop's `gather(*(create_task(...) for ...))`).
+        loops = taskmod.known_loops()
+        if loops:
+            _post(loops[0], _failed_before, watchdog.lost)
     watchdog.run()
 
 
