@@ -151,11 +151,7 @@ def adopt_running_loops(objects):
         return
     for obj in objects:
         if isinstance(obj, events.AbstractEventLoop):
-            try:
-                running = obj.is_running()
-            except Exception:
-                continue
-            if running:
+            if _is_running(obj):
                 _loops.setdefault(id(obj), obj)
                 task_ids._record_creation_order(obj)
     # Which thread runs each one: a running task's own frames are read from that thread's stack.
