@@ -244,6 +244,16 @@ eachPythonAndLoop('diagnose: no false alarms', true, (py, loop) => {
     });
   }
 
+  it('a program building tuples from generators while its waits are judged: the heap walks never break one', async () => {
+    // Before the walks ran on the loop's own thread, this program died of "SystemError: bad
+    // argument to internal function" at BUILD_LINE in most runs of 4 s.
+    const run = await runDiagnosed(py, fixture('diag_tuples.py'), [...loop.args, '4'], { stuckS: 0.5, slowMs: 2000 });
+    assert.doesNotMatch(run.stderr, /SystemError/);
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /built \d{2,} tuples/);
+    assert.deepEqual(run.reports, [], run.stderr);
+  });
+
   it('the bundled example (examples/orders.py) runs as before, with no report', async () => {
     const run = await runDiagnosed(py, path.join(ROOT, 'examples', 'orders.py'), [], { stuckS: 1, slowMs: 2000 });
     assert.equal(run.code, 0, run.stderr);

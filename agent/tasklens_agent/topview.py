@@ -23,8 +23,10 @@ SELF_WAKE_MIN = 10      # wakes seen before the self-waking share means anything
 CANCEL_GRACE = 1.0      # seconds a cancelled task may run its clean-up before it is flagged
 RETRIEVE_GRACE = 0.5    # seconds an awaiter has to retrieve a finished task's exception
 _cancel_seen = {}       # id(task) -> when first seen cancelled and still pending
-_verdicts = {}          # id(task) -> (its waiter, nothing can wake it)
-_judges = {}            # LoopTimes.key -> diagnostics' Judge of that loop, for one answer
+_verdicts = {}          # id(task) -> (its waiter, the onloop Job judging it, or None)
+_judges = {}            # LoopTimes.key -> {"judge": the diagnostics' Judge}, for one answer
+JUDGE_WAIT = 0.5        # seconds an answer waits in all for the loops to judge its tasks
+_judge_until = [0.0]    # when the answer being made stops waiting for verdicts
 DETAIL_LIMIT = 100      # full rows when the asker names none
 
 
@@ -163,7 +165,9 @@ def _task_warnings(core, task, st, row, now, slow, stuck, warnings):
         add("selfWaking", "woke itself %d of %d times" % (st.self_wakes, st.wakes))
     times = row["times"]
     waited = now - (st.last_end or st.first_seen)
-    if times["state"] == "waiting" and waited >= stuck and _unwakeable(task, st.lt):
+    # judged from half the threshold on, so that the verdict is in when it is reached
+    if times["state"] == "waiting" and waited >= stuck / 2 \
+            and _unwakeable(task, st.lt, waited >= stuck) and waited >= stuck:
         add("stuck", "waiting %.0f s on %s; nothing can wake it"
             % (waited, row.get("waitingOn") or "a future"))
     cancelling = getattr(task, "cancelling", None)
@@ -173,28 +177,39 @@ def _task_warnings(core, task, st, row, now, slow, stuck, warnings):
             add("cancelledRunning", "cancelled %.1f s ago and still running" % (now - first))
 
 
-def _unwakeable(task, lt):
-    """Nothing can wake it: the stuck-task verdict of the diagnostics (watchdog.Judge: who
+def _unwakeable(task, lt, wait=True):
+    """Nothing can wake it: the stuck-task verdict of the diagnostics (verdicts.Judge: who
     else holds what it waits on, the tasks that could complete it, timers, threads), kept while
-    it waits on the same future. One Judge per loop and answer: the tasks judged in it share
-    the heap walks that find who holds each object waited on."""
+    it waits on the same future. Judged on the loop's own thread (diagnostics/onloop.py: the
+    heap walks, made here, could break a tuple the program is building); an answer waits for
+    its verdicts JUDGE_WAIT in all (none when not `wait`), and one not in by then (a busy or
+    blocked loop) is the next answer's. One Judge per loop and answer: the tasks judged in it
+    share the heap walks that find who holds each object waited on."""
     waiter = getattr(task, "_fut_waiter", None)
     known = _verdicts.get(id(task))
-    if known is not None and known[0] is waiter:
-        return known[1]
-    try:
-        judge = _judges.get(lt.key)
-        if judge is None:
-            from .diagnostics import watchdog
-            loop = lt.loop_ref()
-            pending = [t for t in taskmod.live_tasks_unordered()
-                       if t.get_loop() is loop and not t.done()]
-            judge = _judges[lt.key] = watchdog.Judge(loop, lt.record.ident, pending)
-        verdict = bool(judge.hopeless([task]))
-    except Exception:
-        verdict = False
-    _verdicts[id(task)] = (waiter, verdict)
-    return verdict
+    if known is None or known[0] is not waiter:
+        from .diagnostics import onloop
+        loop = lt.loop_ref()
+        shared = _judges.setdefault(lt.key, {})
+        job = onloop.post(loop, _judge, task, loop, lt.record.ident, shared) \
+            if loop is not None else None
+        known = _verdicts[id(task)] = (waiter, job)
+    job = known[1]
+    if job is None or not job.wait(_judge_until[0] - time.monotonic() if wait else 0):
+        return False
+    return job.error is None and bool(job.result)
+
+
+def _judge(task, loop, ident, shared):
+    """On the loop's thread: the Waits of `task` that nothing can end (empty if something
+    can), by the Judge `shared` keeps for the answer."""
+    judge = shared.get("judge")
+    if judge is None:
+        from .diagnostics import verdicts
+        pending = [t for t in taskmod.live_tasks_unordered()
+                   if t.get_loop() is loop and not t.done()]
+        judge = shared["judge"] = verdicts.Judge(loop, ident, pending)
+    return judge.hopeless([task])
 
 
 def _finished(lt, now, warnings):
@@ -218,6 +233,7 @@ def task_times(core, args):
     task ids, or "all"), else the first DETAIL_LIMIT: a full row costs about 70 µs, a compact
     one a few, and a `top` screen shows a few dozen rows of thousands of tasks."""
     _judges.clear()
+    _judge_until[0] = time.monotonic() + JUDGE_WAIT
     slow = args.get("slowMs", DEFAULT_SLOW * 1000) / 1000.0
     stuck = args.get("stuckS", DEFAULT_STUCK)
     detail = args.get("detail")

@@ -21,6 +21,7 @@ from .. import task_origins
 from .. import tasks as taskmod
 from ..threads import AgentThread
 from . import locks
+from . import onloop
 from . import unawaited
 from .debugger import Bridge
 from .report import Reporter
@@ -28,6 +29,7 @@ from .watchdog import Watchdog
 
 DEFAULT_SLOW = 0.1
 DEFAULT_STUCK = 10.0
+ADOPT_WAIT = 1.0    # seconds an attach waits for its loop to walk the heap before walking here
 _state = {}
 
 
@@ -56,18 +58,34 @@ def start(core, slow=DEFAULT_SLOW, stuck=DEFAULT_STUCK, json_path=None, stderr=T
 def _run(watchdog, held_for):
     while held_for is not None and held_for.conn is None and watchdog.running:
         time.sleep(0.02)
-    if held_for is not None:        # attached: off the attach's path, not in `configure`
-        _failed_before(watchdog.lost)
-    else:
-        # Started with the program or with a child's first loop: the walk runs on the loop's
-        # thread, between two steps. On this thread it raced the program's own code: a tuple
-        # the program builds from a generator, held half-built by gc.get_objects()' list, then
-        # fails to grow with "SystemError: bad argument to internal function" (seen in a
-        # child, its first loop's `gather(*(create_task(...) for ...))`).
-        loops = taskmod.known_loops()
-        if loops:
-            _post(loops[0], _failed_before, watchdog.lost)
+    # The walk for tasks that failed before runs on the loop's thread, between two steps
+    # (onloop.py: on this thread, gc.get_objects()' list held a tuple the program was building
+    # from a generator, which then failed to grow, seen in a child's first loop's
+    # `gather(*(create_task(...) for ...))`). Off the attach's path, not in `configure`.
+    once = _Once()
+    loops = taskmod.known_loops()
+    job = onloop.post(loops[0], once.run, _failed_before, watchdog.lost) if loops else None
+    if held_for is not None:
+        # Attached to a loop that may not run (blocked, or hung): on this thread, then, if the
+        # loop has not walked within ADOPT_WAIT (the loop skips it if it gets to it later).
+        watchdog.later.append((time.monotonic() + (ADOPT_WAIT if job is not None else 0.0),
+                               lambda: once.run(_failed_before, watchdog.lost)))
     watchdog.run()
+
+
+class _Once:
+    """Runs a function the first time only, whichever thread asks first."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.ran = False
+
+    def run(self, fn, *args):
+        with self.lock:
+            if self.ran:
+                return
+            self.ran = True
+        fn(*args)
 
 
 def stop():

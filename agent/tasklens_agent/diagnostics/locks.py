@@ -3,9 +3,10 @@
 asyncio records no owner. With diagnostics on, `Lock.acquire` / `Semaphore.acquire` (also
 used by Condition, which is built on a Lock) are wrapped on the classes: once acquired, the
 acquiring task and the first user line outward (`async with lock:`) are kept on the lock,
-the task weakly; `release` forgets them. Costs one coroutine layer per acquire.
+the task weakly; `release` forgets them. Costs one coroutine layer per acquire. The locks
+that got a record are kept in a weak set, so that `uninstall` finds them without walking the
+heap (diagnostics/onloop.py says why a walk from this thread is a hazard).
 """
-import gc
 import sys
 import weakref
 
@@ -16,6 +17,7 @@ _OWNER = "_tasklens_owner"     # Lock: (weakref(task) or None, {path, line}, era
 _HOLDERS = "_tasklens_holders"  # Semaphore: [(weakref(task) or None, {path, line}, era)]
 _era = [0]          # which install made an entry
 _originals = {}     # class -> (acquire, release) before the wrappers
+_recorded = weakref.WeakSet()   # locks and semaphores that were given a record
 
 
 def _site(frame):
@@ -49,14 +51,14 @@ def uninstall():
             cls.acquire = acquire
         if getattr(cls.__dict__.get("release"), "_tasklens", False):
             cls.release = release
-    classes = tuple(_originals)
     _originals.clear()
     _era[0] += 1
-    for obj in gc.get_objects() if classes else ():    # locks still held: their records
-        if isinstance(obj, classes):
-            d = getattr(obj, "__dict__", None) or {}
-            d.pop(_OWNER, None)
-            d.pop(_HOLDERS, None)
+    for ref in list(_recorded.data):    # one C call: the program's thread may add meanwhile
+        obj = ref()
+        d = getattr(obj, "__dict__", None) or {}
+        d.pop(_OWNER, None)
+        d.pop(_HOLDERS, None)
+    _recorded.clear()
 
 
 def _wrap(cls, attr, single):
@@ -70,6 +72,7 @@ def _wrap(cls, attr, single):
         if era != _era[0]:
             return result   # uninstalled meanwhile: a release would not be seen
         entry = (_me(), site, era)
+        _recorded.add(self)
         if single:
             setattr(self, attr, entry)
         else:

@@ -169,9 +169,16 @@ class LostWatch:
     def failed_infos(self):
         return [e[2] for e in self.reported if e[0]() is not None]
 
-    def failed_using(self, obj):
+    def failed_using(self, obj, recent=None):
         """Infos of recently failed tasks whose last frames held `obj` (a queue, an event)."""
-        return [info for info, used in self.recent if any(r() is obj for r in used)]
+        return [info for info, used in (self.recent if recent is None else recent)
+                if any(r() is obj for r in used)]
+
+    def failed_using_now(self):
+        """`failed_using` over the failures known now, for another thread to call (this one
+        keeps appending to `recent`)."""
+        recent = list(self.recent)
+        return lambda obj: self.failed_using(obj, recent)
 
     def _followups(self, now):
         keep = []

@@ -14,7 +14,7 @@ arguments, closure cells, defaults and a partial's parts; a thread's target and 
 the locals of its frames; then a few levels into the containers and plain objects those hold.
 Tasks, futures, loops, threads, frames, modules and classes are reached but not entered (what a
 task holds is the task analysis' business, and a loop holds everything). No code of the program
-runs: attributes are read from instance dictionaries only. Runs on the watchdog thread.
+runs: attributes are read from instance dictionaries only. Runs where referrers.py runs.
 """
 import functools
 import gc
@@ -37,7 +37,7 @@ _OPAQUE = (type, types.ModuleType, types.FrameType, types.CodeType, types.Corout
 class OutsideRefs:
     def __init__(self, loop, threads, others=()):
         self.loop = loop
-        self.threads = threads      # other threads that can still run (watchdog.wakers)
+        self.threads = threads      # other threads that can still run (verdicts.wakers)
         # the program's other event loops: a callback of theirs (a reader's, asleep in
         # select() for its I/O) may complete the object through call_soon_threadsafe
         self.others = [other for other in others if other is not loop]
@@ -250,9 +250,12 @@ def _held_by_handle(obj):
 def cancelled_by_timeout(w, graph, timed):
     """Whether a task awaiting `w.task` will be cancelled by a timeout, or cancel it on one
     (3.11's `wait_for(..., timeout)` runs its awaitable in a task of its own): that cancel
-    reaches `w.task` and ends its wait."""
+    reaches `w.task` and ends its wait. Or `w.task` itself waits inside an `asyncio.timeout()`
+    (3.12+'s `wait_for` too) on a loop whose timers `timed` cannot list (uvloop)."""
     try:
         parents = awaits.awaiters(w.task)
+        if not hasattr(w.task.get_loop(), "_scheduled") and _in_timeout(w.task):
+            return True
     except Exception:
         return False
     for parent in parents:

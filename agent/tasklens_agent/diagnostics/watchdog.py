@@ -4,10 +4,12 @@ One agent thread (invisible to the program) wakes every tick (a fifth of the blo
 threshold, at most 20 ms) and reads, without stopping anything: the loop threads' stacks
 (blocked.py, and only while a loop is not inside select()), finished tasks (lost.py); every
 few seconds the waits of every pending task (looptime.sample_waits), then only the tasks that
-newly waited past 1 s (wait cycles) or past the stuck threshold; and, when a loop sleeps with no
-timeout, whether anything at all could wake it (deadlock). Its CPU time is the program's too
-(it holds the GIL while it works), so what grows with the number of tasks is rate-limited by
-its own cost (SAMPLE_SHARE). Nothing is reported while the debugger has the program paused.
+newly waited past 1 s (wait cycles) or past the stuck threshold, a look it posts to the loop's
+own thread (onloop.py: its heap walks could break a tuple the program is building) and reports
+from a later tick; and, when a loop sleeps with no timeout, whether anything at all could wake
+it (deadlock: judged here, while the loop's thread sleeps in select()). Its CPU time is the
+program's too (it holds the GIL while it works), so what grows with the number of tasks is
+rate-limited by its own cost (SAMPLE_SHARE). Nothing is reported while the debugger has the program paused.
 A C call that keeps the GIL delays it.
 """
 import sys
@@ -15,12 +17,11 @@ import time
 import weakref
 
 from .. import looptime
-from .. import paths
-from ..threads import user_threads
 from . import lost as lost_mod
-from . import outside as outside_refs
+from . import onloop
 from . import report as rp
 from . import table
+from . import verdicts
 from . import waits as wm
 from .blocked import BlockedWatch
 from .lost import LostWatch
@@ -51,6 +52,8 @@ class Watchdog:
         self.next_waits = 0.0
         self.failures = 0
         self.running = True     # cleared by diagnostics.stop: the thread ends
+        self.examining = {}     # id(loop record) -> (record, onloop.Job): a look at its waits
+        self.later = []         # (monotonic time, function): run by the first tick after it
 
     def run(self):
         prev = time.monotonic()
@@ -76,6 +79,8 @@ class Watchdog:
             pass
 
     def tick(self, now, prev):
+        while self.later and self.later[0][0] <= now:
+            self.later.pop(0)[1]()
         core = self.core
         paused = bool(core is not None and (core.stopped or core.pause_requested))
         recs = looptime.records(keep_closed=True)
@@ -92,6 +97,7 @@ class Watchdog:
         self.sleeping = all(r.selector and r.idle for r in recs) and self.lost.settled()
         if paused:
             return
+        self._examined(now)
         for rec in recs:
             if rec.selector and rec.idle and rec.timeout is None:
                 self._idle(rec, now)
@@ -116,7 +122,7 @@ class Watchdog:
             return
         rec.deadlock_iteration = iteration
         likely, tasks = verdict
-        if likely and len(Judge(rec.loop, rec.ident, tasks, self.lost.failed_using)
+        if likely and len(verdicts.Judge(rec.loop, rec.ident, tasks, self.lost.failed_using)
                           .hopeless(tasks)) < len(tasks):
             return      # a signal handler holds what a task waits on (a shutdown Event)
         waits = wm.build(tasks, self.lost.failed_using)
@@ -131,7 +137,7 @@ class Watchdog:
         for key in list(loop._selector.get_map().values()):
             if key.fd != own:
                 return None     # a reader or writer: I/O can wake it
-        if wakers(rec.ident):
+        if verdicts.wakers(rec.ident):
             return None
         tasks = self._pending(loop)
         if not tasks:
@@ -185,12 +191,16 @@ class Watchdog:
     def _waits(self, rec, now):
         """Sample every pending task's wait (one cheap pass), then look only at the tasks that
         crossed a threshold since the previous sample: a wait cycle closes when its last task
-        starts waiting, so a new cycle always holds a task that has newly waited 1 s."""
+        starts waiting, so a new cycle always holds a task that has newly waited 1 s. Looking
+        walks the heap: it is posted to the loop's thread (onloop.py) and its findings are
+        reported by a later tick; meanwhile the tasks that cross a threshold wait their turn."""
         loop = rec.loop
         if loop is None:
             return
         tasks = self._pending(loop)
         looptime.sample_waits(rec, tasks, now)
+        if self.examining.get(id(rec)) is not None:
+            return      # the last look has not run yet: the next one covers this sample's
         prev, rec.waits_sampled = rec.waits_sampled, now
         if rec.deadlock_iteration == rec.iterations and rec.idle:
             return      # reported as a deadlock already
@@ -204,55 +214,47 @@ class Watchdog:
                 fresh.append(key())
             if not entry[2] and now - since >= self.stuck:
                 stuck.append(key())
-        if fresh:
-            self._cycles(rec, [t for t in fresh if t is not None], tasks, now, long_after)
+        fresh = [t for t in fresh if t is not None]
         in_cycles = set().union(*rec.cycles_reported) if rec.cycles_reported else set()
         stuck = [t for t in stuck if t is not None and id(t._fut_waiter) not in in_cycles]
-        if stuck:
-            self._stuck(rec, stuck, now, tasks)
-
-    def _cycles(self, rec, seeds, tasks, now, long_after):
-        """Report the wait cycles (awaits, gathers, locks held) that tasks of `seeds` lead into,
-        through tasks that have all waited `long_after`; the edges come from the tasks' own
-        objects, and a full Wait is built only for the tasks of a cycle found."""
-        def long_waiting(task):
-            since = looptime.waited_since(task)
-            return since is not None and now - since >= long_after
-        done = set()
-        for start in seeds:
-            path, index = [], {}
-            task = start
-            while task is not None and id(task) not in index and id(task) not in done \
-                    and long_waiting(task):
-                index[id(task)] = len(path)
-                path.append(task)
-                task = next((t for t in wm.strong_edges(task) if long_waiting(t)), None)
-            done.update(index)
-            if task is None or id(task) not in index:
-                continue
-            cycle = path[index[id(task)]:]
-            key = frozenset(id(t._fut_waiter) for t in cycle)
-            if key in rec.cycles_reported:
-                continue
-            rec.cycles_reported.add(key)
-            full = wm.build(cycle, self.lost.failed_using, everyone=tasks)
-            outside = outside_refs.OutsideRefs(rec.loop, wakers(rec.ident), loops())
-            if any(w.kind == "lock" and outside.refer_to(w.obj) for w in full.values()):
-                continue    # a callback or a thread holds a lock of the cycle: it may release it
-            self._report_deadlock(rec, full, False, whole_loop=False,
-                                  cycles=[list(full.values())])
-
-    def _stuck(self, rec, stuck, now, tasks):
         for task in stuck:
             rec.waits[_key(task)][2] = CHECKED     # looked at once per wait
-        hopeless = Judge(rec.loop, rec.ident, tasks, self.lost.failed_using).hopeless(stuck)
+        if fresh or stuck:
+            job = onloop.post(loop, verdicts.examine, rec, fresh, stuck, tasks, long_after,
+                              self.lost.failed_using_now())
+            if job is not None:
+                self.examining[id(rec)] = (rec, job)
+
+    def _examined(self, now):
+        """Report what the looks posted to the loops found, once they have run."""
+        for key, (rec, job) in list(self.examining.items()):
+            if rec.closed:
+                del self.examining[key]     # its loop will not run the look
+            if not job.done:
+                continue
+            del self.examining[key]
+            if job.error is not None:
+                raise job.error
+            cycles, hopeless, pending = job.result
+            for waiters, full in cycles:
+                if waiters not in rec.cycles_reported:
+                    rec.cycles_reported.add(waiters)
+                    self._report_deadlock(rec, full, False, whole_loop=False,
+                                          cycles=[list(full.values())])
+            if hopeless:
+                self._stuck(rec, hopeless, now, pending)
+
+    def _stuck(self, rec, hopeless, now, pending):
+        """Report the Waits of `hopeless` (of `pending` tasks judged) still waiting where they
+        were judged: the program ran on since."""
+        hopeless = [w for w in hopeless if looptime.waited_since(w.task) is not None]
         if not hopeless:
             return
         for w in hopeless:
             entry = rec.waits.get(_key(w.task))
             if entry is not None:
                 entry[2] = True     # what ps shows as stuck
-        if not rec.selector and len(hopeless) == len(tasks):
+        if not rec.selector and len(hopeless) == pending:
             # uvloop shows no ready queue, timers or I/O: every task waiting on what no one
             # can complete is the most that can be said.
             full = {id(w.task): w for w in hopeless}
@@ -278,80 +280,8 @@ class Watchdog:
             self.reporter.emit("stuckTask", text, fields)
 
 
-def wakers(loop_ident):
-    """Other threads that could still wake the loop run by thread `loop_ident`
-    (call_soon_threadsafe, an executor job): any running thread but idle executor workers,
-    joins, and sleeping loops."""
-    sleeping = {r.ident for r in looptime.records() if r.idle and r.timeout is None}
-    current = sys._current_frames()
-    out = []
-    for thread in user_threads():
-        if thread.ident == loop_ident or thread.ident in sleeping:
-            continue
-        frame = current.get(thread.ident)
-        if frame is None or _idle_thread(frame):
-            continue
-        out.append(thread)
-    return out
-
-
-def loops():
-    """The program's event loops that run (the others' callbacks may wake this one's tasks)."""
-    return [loop for loop in (r.loop for r in looptime.records()) if loop is not None]
-
-
-class Judge:
-    """The stuck-task verdict for pending tasks of one loop: nothing can end their wait (no
-    timer, I/O or executor job, no callback or thread holding what they wait on, no task that
-    can go on and complete it). What is costly is shared between the tasks judged: the
-    tasks' frames, who holds each object waited on (heap walks), the loop's callbacks and the
-    threads. For the watchdog's stuck check and for `top`'s warning alike."""
-
-    def __init__(self, loop, loop_ident, tasks, failed_using=lambda obj: []):
-        self.tasks = tasks              # the loop's pending tasks
-        self.failed_using = failed_using
-        self.graph = None
-        self.timed = _timed_tasks(loop)
-        threads = wakers(loop_ident)
-        self.wakers = bool(threads)
-        self.outside = outside_refs.OutsideRefs(loop, threads, loops())
-
-    def hopeless(self, candidates):
-        """The Waits of `candidates` that nothing can end."""
-        if self.graph is None:
-            self.graph = wm.Graph(wm.build(candidates, self.failed_using, everyone=self.tasks),
-                                  self.tasks)
-        waits = [w for w in (self.graph.get(id(t)) for t in candidates) if w is not None]
-        return [w for w in waits
-                if not wm.can_wake(w, self.graph, self.timed, self.wakers, self.outside)]
-
-
 CHECKED = "checked"     # a wait's stuck mark: looked at, something can still end it
 
 
 def _key(task):
     return weakref.ref(task)
-
-
-def _idle_thread(frame):
-    """A thread that cannot wake a loop by itself: an idle executor worker, or a join."""
-    code = frame.f_code
-    name = code.co_filename.replace("\\", "/")
-    if name.endswith("concurrent/futures/thread.py") and code.co_name == "_worker":
-        return True
-    while frame is not None and paths.kind(frame.f_code.co_filename) == "library":
-        if frame.f_code.co_name == "join" and frame.f_code.co_filename.endswith("threading.py"):
-            return True
-        frame = frame.f_back
-    return False
-
-
-def _timed_tasks(loop):
-    """Tasks an `asyncio.timeout()` / `wait_for` timer will cancel (selector loops)."""
-    out = set()
-    for handle in list(getattr(loop, "_scheduled", ()) or ()):
-        owner = getattr(getattr(handle, "_callback", None), "__self__", None)
-        task = getattr(owner, "_task", None)
-        if task is not None:
-            out.add(id(task))
-    return out
