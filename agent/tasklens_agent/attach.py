@@ -13,7 +13,6 @@ stay imported (agent/README.md).
 """
 import atexit
 import ctypes
-import gc
 import os
 import sys
 import threading
@@ -74,7 +73,7 @@ def _new_agent(port, token):
     task_origins.enabled = False    # until the session's `configure` starts the diagnostics
     _adopt_running_threads(agent.core.backend)
     if "asyncio" in sys.modules:
-        taskmod.adopt_running_loops(gc.get_objects())
+        taskmod.adopt_running_loops()
     agent.unload = lambda: _unload(agent, saved)
     try:
         agent.serve()

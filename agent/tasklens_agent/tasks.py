@@ -11,6 +11,7 @@ Where live tasks are: 3.11 `tasks._all_tasks` (every loop); 3.12-3.13 `_schedule
 `_eager_tasks`; 3.14+ C tasks sit on per-thread lists that only `all_tasks(loop)` walks, once per
 known loop. Their stable ids, and the order they are listed in, are task_ids.py's.
 """
+import gc
 import sys
 import threading
 
@@ -143,19 +144,37 @@ def _is_running(loop):
         return False
 
 
-def adopt_running_loops(objects):
-    """Loops already running among `objects` (an attached agent's look at the heap): the stack
-    scan cannot see a loop whose `run_forever` is native code (uvloop)."""
+def adopt_running_loops():
+    """Loops already running (an attached agent's look at the heap): the stack scan cannot see
+    a loop whose `run_forever` is native code (uvloop). Found as the referrers of the loop
+    classes (an instance of a class written in Python refers to it: asyncio's loops, uvloop's
+    `Loop`), never by listing the whole heap from this thread, while the program runs: such a
+    list can hold a tuple the program is still building, which then fails to grow
+    (diagnostics/onloop.py)."""
     events = sys.modules.get("asyncio.events")
     if events is None:
         return
-    for obj in objects:
-        if isinstance(obj, events.AbstractEventLoop):
-            if _is_running(obj):
-                _loops.setdefault(id(obj), obj)
-                task_ids._record_creation_order(obj)
+    classes = _subclasses(events.AbstractEventLoop)
+    for obj in gc.get_referrers(*classes):
+        if type(obj) in classes and _is_running(obj):
+            _loops.setdefault(id(obj), obj)
+            task_ids._record_creation_order(obj)
     # Which thread runs each one: a running task's own frames are read from that thread's stack.
     _scan_running_loops()
+
+
+def _subclasses(cls):
+    """`cls` and every class derived from it, as a set."""
+    out, todo = set(), [cls]
+    while todo:
+        kind = todo.pop()
+        if kind not in out:
+            out.add(kind)
+            try:
+                todo.extend(type.__subclasses__(kind))
+            except TypeError:
+                pass
+    return out
 
 
 def known_loops():

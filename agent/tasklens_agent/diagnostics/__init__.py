@@ -151,8 +151,8 @@ def _failed_before(lost):
     # may walk the heap after a task of that loop failed: the hooks noted it already.
     noted = {id(e[0] if type(e) is tuple else e) for e in list(lost.finished)}
     for obj in gc.get_objects():
-        try:
-            if (isinstance(obj, classes) and obj.done() and obj._log_traceback
+        try:    # by its type: isinstance would call a `__class__` property of the program's
+            if (issubclass(type(obj), classes) and obj.done() and obj._log_traceback
                     and id(obj) not in noted):
                 lost.earlier.add(id(obj))
                 lost.finished.append(obj)
