@@ -8,8 +8,9 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { after, afterEach, test } from 'node:test';
 import { eachPythonAndLoop, lineOf } from './async_support';
-import { killAllTargets, startTarget } from './attach_pid_support';
+import { attachTo, killAllTargets, settledThreadCount, startTarget, threadCount } from './attach_pid_support';
 import { BIN, killAll, privateRuntime, ready, run, start, waitUntil } from './run_support';
+import { withAdapter } from './support/harness';
 import { it } from './support/matrix';
 import { fixture, MAIN_JS } from './support/paths';
 import type { TopView } from '../src/top/model';
@@ -148,6 +149,32 @@ eachPythonAndLoop('tasklens top on a program started by plain python', true, (py
     assert.equal(second.code, 0, second.stderr);
     assert.match(second.stderr, /its agent is loaded for this top/);
     assert.ok((JSON.parse(second.stdout) as TopView).tasks.some((t) => t.name === 'hog'));
+    assert.equal(target.child.exitCode, null, 'the program runs on');
+  });
+});
+
+eachPythonAndLoop('tasklens top beside a debugger attached by PID', true, (py, loop) => {
+  it('reads the agent the debugger loaded, read-only; the debugger goes on, and takes the agent out when it detaches', async () => {
+    const target = await startTarget(py.path, APP, loop.args);
+    const before = threadCount(target.pid);
+    await withAdapter(async (h) => {
+      await attachTo(h, target.pid);
+      const once = await run(process.execPath, [MAIN_JS, 'top', String(target.pid), '--once', '--json', '--interval', '1'], { env: rt.env });
+      assert.equal(once.code, 0, once.stderr);
+      assert.match(once.stderr, new RegExp(`process ${target.pid} has a tasklens agent loaded for another session \\(a debugger attached by PID, a top or a trace --for\\): this top reads it beside that session`));
+      const view = JSON.parse(once.stdout) as TopView;
+      const spinner = view.tasks.find((t) => t.name === 'spinner');
+      assert.ok(spinner && spinner.polls > 50, JSON.stringify(spinner));
+      // the debugger's session is untouched by the top's end: it still pauses and reads the program
+      const since = h.mark();
+      await h.dc.pauseRequest({ threadId: 1 });
+      const stop = await h.waitStopped(since);
+      assert.equal(stop.body.reason, 'pause');
+      const threads = await h.dc.threadsRequest();
+      assert.ok(threads.body.threads.some((t) => t.name.includes('spinner')), JSON.stringify(threads.body.threads));
+      await h.dc.continueRequest({ threadId: stop.body.threadId });
+    });
+    assert.equal(await settledThreadCount(target.pid, before), before, 'the debugger\'s detach took the agent out');
     assert.equal(target.child.exitCode, null, 'the program runs on');
   });
 });

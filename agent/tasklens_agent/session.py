@@ -71,6 +71,8 @@ class Session:
                 "mode": self.mode, "program": self.program()}
         if self.mode in ("launch", "attach"):
             body["token"] = self.token
+        if self.mode == "attach":   # another session holds the agent: read-only, or refused
+            body["claimed"] = self.agent.session is not None
         self.conn.event("hello", body)
 
     def serve(self):

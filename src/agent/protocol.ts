@@ -53,6 +53,8 @@ export interface HelloBody {
   mode: 'launch' | 'listen' | 'attach';
   /** The program's absolute path, or `-m NAME` for a module. */
   program?: string;
+  /** Attach mode: another session holds the agent (a claiming handshake will be refused). */
+  claimed?: boolean;
 }
 
 export interface SourceBreakpointArg {

@@ -30,7 +30,19 @@ const GDB_INSTALL = 'install gdb (Debian/Ubuntu: `apt-get install gdb`; Fedora: 
 
 type Accepted = { client: AgentClient; hello: HelloBody };
 
-export async function attachToPid(pid: number, log: LogSink): Promise<Debuggee> {
+export interface PidAttachOptions {
+  /**
+   * When the program's agent serves another session already (a debugger attached by PID, a
+   * `top`): read it beside that session (a read-only session: it claims nothing, gets no
+   * events, and its end unloads nothing) instead of failing.
+   */
+  readOnlyBeside?: boolean;
+}
+
+/** A Debuggee; `shared` when it is a read-only session beside another (PidAttachOptions). */
+export type PidDebuggee = Debuggee & { shared?: boolean };
+
+export async function attachToPid(pid: number, log: LogSink, options: PidAttachOptions = {}): Promise<PidDebuggee> {
   const target = inspectTarget(pid);
   const known = locateAgent(pid);
   if (known?.address) return attachDebuggee(known.address.host, known.address.port, known.address.token, log);
@@ -62,9 +74,11 @@ export async function attachToPid(pid: number, log: LogSink): Promise<Debuggee> 
       throw err;
     }
     const { client, hello } = agent;
+    // An agent another session holds (its hello says so) is read beside it, when asked.
+    const shared = options.readOnlyBeside === true && hello.claimed === true;
     try {
       checkProtocol(hello);
-      await handshake(client, token, { timeoutMs: HANDSHAKE_MS });
+      await handshake(client, token, { timeoutMs: HANDSHAKE_MS, readOnly: shared });
     } catch (err) {
       client.destroy();
       if (err instanceof AgentConnectError && /already attached/.test(err.message)) {
@@ -72,7 +86,7 @@ export async function attachToPid(pid: number, log: LogSink): Promise<Debuggee> 
       }
       throw new UserError(ErrorCode.AttachFailed, `The agent in process ${pid} did not complete the handshake: ${err instanceof Error ? err.message : String(err)}.`);
     }
-    return { client, hello, exited: exitFromAgent(client) };
+    return { client, hello, exited: exitFromAgent(client), ...(shared ? { shared } : {}) };
   } finally {
     clearInterval(watcher);
     server.close();

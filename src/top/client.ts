@@ -75,19 +75,22 @@ async function reach(pid: number, a: AgentAddress): Promise<Connected> {
   }
 }
 
-/** Loads the agent into `pid` for as long as this connection lasts (see the top of this file). */
+/**
+ * Loads the agent into `pid` for as long as this connection lasts (see the top of this file).
+ * An agent loaded already for another session (a debugger attached by PID, another `top` or
+ * `trace --for`) is read beside it instead, read-only: that session keeps the agent, and takes
+ * it out when it ends (this connection then closes).
+ */
 async function loadAgent(pid: number, purpose: string): Promise<Debuggee> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { attachToPid } = require('../inject/attachPid') as typeof import('../inject/attachPid');
   try {
-    const debuggee = await attachToPid(pid, noLog.sink);
-    process.stderr.write(`tasklens: process ${pid} ran without tasklens: its agent is loaded for ${purpose} and removed when it ends\n`);
+    const debuggee = await attachToPid(pid, noLog.sink, { readOnlyBeside: true });
+    process.stderr.write(debuggee.shared
+      ? `tasklens: process ${pid} has a tasklens agent loaded for another session (a debugger attached by PID, a top or a trace --for): ${purpose} reads it beside that session\n`
+      : `tasklens: process ${pid} ran without tasklens: its agent is loaded for ${purpose} and removed when it ends\n`);
     return debuggee;
   } catch (err) {
-    const message = (err as Error).message;
-    if (/already attached/.test(message)) {
-      throw new CliError(`process ${pid} already has a tasklens agent loaded for another session (a debugger attached by PID, a top or a trace --for): one at a time`, EXIT_NO_AGENT, 'no-agent');
-    }
-    throw new CliError(`cannot load the tasklens agent into process ${pid}: ${message}`, EXIT_NO_AGENT, 'no-agent');
+    throw new CliError(`cannot load the tasklens agent into process ${pid}: ${(err as Error).message}`, EXIT_NO_AGENT, 'no-agent');
   }
 }
