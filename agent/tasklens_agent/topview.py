@@ -187,7 +187,8 @@ def _unwakeable(task, lt, wait=True):
     share the heap walks that find who holds each object waited on."""
     waiter = getattr(task, "_fut_waiter", None)
     known = _verdicts.get(id(task))
-    if known is None or known[0] is not waiter:
+    posted_now = known is None or known[0] is not waiter
+    if posted_now:
         from .diagnostics import onloop
         loop = lt.loop_ref()
         shared = _judges.setdefault(lt.key, {})
@@ -195,7 +196,10 @@ def _unwakeable(task, lt, wait=True):
             if loop is not None else None
         known = _verdicts[id(task)] = (waiter, job)
     job = known[1]
-    if job is None or not job.wait(_judge_until[0] - time.monotonic() if wait else 0):
+    # Only a verdict asked in this answer is waited for: one a blocked loop has left waiting
+    # since an earlier answer would slow every refresh while the loop stays blocked.
+    budget = _judge_until[0] - time.monotonic() if wait and posted_now else 0
+    if job is None or not job.wait(budget):
         return False
     return job.error is None and bool(job.result)
 
