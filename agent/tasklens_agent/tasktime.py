@@ -124,6 +124,11 @@ class LoopTimes:
         self.on_object = False          # wrapped on the loop object, not on its class
         self.active = True
 
+    def of(self, task, now):
+        """`task`'s counters, adopted now if it is new to them (or its id named another task)."""
+        st = self.stats.get(id(task))
+        return st if st is not None and st.ref() is task else self.adopt(task, now)
+
     def adopt(self, task, now):
         st = TaskTimes(task, now, self)
         self.stats[id(task)] = by_task[id(task)] = st

@@ -101,8 +101,7 @@ def mark_early(timed, now):
             continue
         task = taskmod.running_task_of_loop(loop)
         if task is not None:
-            st = lt.stats.get(id(task))
-            lt.early = st if st is not None and st.ref() is task else lt.adopt(task, now)
+            lt.early = lt.of(task, now)
             continue
         if frames is None:
             frames = sys._current_frames()
@@ -281,9 +280,7 @@ def task_times(core, args):
         lt = timed.get(loop_key)
         if lt is None:
             continue
-        st = lt.stats.get(id(task))
-        if st is None or st.ref() is not task:
-            st = lt.adopt(task, now)
+        st = lt.of(task, now)
         row["times"] = _times(st, lt, now, full)
         counts[loop_key][row["times"]["state"]] += 1
         pending.add(row["taskId"])

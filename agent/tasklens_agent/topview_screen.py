@@ -117,14 +117,12 @@ def screenful(core, args, limit, slow, stuck):
     pending = set()
     pending_add = pending.add
     for loop_key, lt in timed.items():
-        stats_get, adopt, counted = lt.stats.get, lt.adopt, counts[loop_key]
+        times_of, counted = lt.of, counts[loop_key]
         for task in by_loop.get(loop_key, ()):
             # per task: numbers tasktime already holds, nothing built
             try:
                 key = id(task)
-                st = stats_get(key)
-                if st is None or st.ref() is not task:
-                    st = adopt(task, now)
+                st = times_of(task, now)
                 state = "running" if lt.current is st or lt.early is st else \
                     "ready" if st.ready_at is not None else "waiting"
                 counted[state] += 1
