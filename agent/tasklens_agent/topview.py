@@ -15,6 +15,7 @@ from . import task_origins
 from . import task_views
 from . import tasks as taskmod
 from . import tasktime
+from . import topview_stuck
 from .threads import user_threads
 
 DEFAULT_SLOW = 0.1      # as --diagnose's --slow-ms
@@ -23,10 +24,6 @@ SELF_WAKE_MIN = 10      # wakes seen before the self-waking share means anything
 CANCEL_GRACE = 1.0      # seconds a cancelled task may run its clean-up before it is flagged
 RETRIEVE_GRACE = 0.5    # seconds an awaiter has to retrieve a finished task's exception
 _cancel_seen = {}       # id(task) -> when first seen cancelled and still pending
-_verdicts = {}          # id(task) -> (its waiter, the onloop Job judging it, or None)
-_judges = {}            # LoopTimes.key -> {"judge": the diagnostics' Judge}, for one answer
-JUDGE_WAIT = 0.5        # seconds an answer waits in all for the loops to judge its tasks
-_judge_until = [0.0]    # when the answer being made stops waiting for verdicts
 DETAIL_LIMIT = 100      # full rows when the asker names none
 
 
@@ -152,7 +149,8 @@ def _loop_header(loop, lt, counts, now, slow, warnings):
     return head
 
 
-def _task_warnings(core, task, st, row, now, slow, stuck, warnings):
+def _task_warnings(core, task, st, row, now, slow, warnings):
+    """Every warning of a task but the stuck one (topview_stuck.py)."""
     name, key = row["name"], row["taskId"]
 
     def add(kind, message):
@@ -162,13 +160,6 @@ def _task_warnings(core, task, st, row, now, slow, stuck, warnings):
         add("neverYields", "one step took %.3f s without yielding" % st.max_step)
     if st.wakes >= SELF_WAKE_MIN and st.self_wakes * 2 > st.wakes:
         add("selfWaking", "woke itself %d of %d times" % (st.self_wakes, st.wakes))
-    times = row["times"]
-    waited = now - (st.last_end or st.first_seen)
-    # judged from half the threshold on, so that the verdict is in when it is reached
-    if times["state"] == "waiting" and waited >= stuck / 2 \
-            and _unwakeable(task, st.lt, waited >= stuck) and waited >= stuck:
-        add("stuck", "waiting %.0f s on %s; nothing can wake it"
-            % (waited, row.get("waitingOn") or "a future"))
     cancelling = getattr(task, "cancelling", None)
     if cancelling is not None and cancelling() > 0:
         first = _cancel_seen.setdefault(key, now)
@@ -176,43 +167,14 @@ def _task_warnings(core, task, st, row, now, slow, stuck, warnings):
             add("cancelledRunning", "cancelled %.1f s ago and still running" % (now - first))
 
 
-def _unwakeable(task, lt, wait=True):
-    """Nothing can wake it: the stuck-task verdict of the diagnostics (verdicts.Judge: who
-    else holds what it waits on, the tasks that could complete it, timers, threads), kept while
-    it waits on the same future. Judged on the loop's own thread (diagnostics/onloop.py: the
-    heap walks, made here, could break a tuple the program is building); an answer waits for
-    its verdicts JUDGE_WAIT in all (none when not `wait`), and one not in by then (a busy or
-    blocked loop) is the next answer's. One Judge per loop and answer: the tasks judged in it
-    share the heap walks that find who holds each object waited on."""
-    waiter = getattr(task, "_fut_waiter", None)
-    known = _verdicts.get(id(task))
-    posted_now = known is None or known[0] is not waiter
-    if posted_now:
-        from .diagnostics import onloop
-        loop = lt.loop_ref()
-        shared = _judges.setdefault(lt.key, {})
-        job = onloop.post(loop, _judge, task, loop, lt.record.ident, shared) \
-            if loop is not None else None
-        known = _verdicts[id(task)] = (waiter, job)
-    job = known[1]
-    # Only a verdict asked in this answer is waited for: one a blocked loop has left waiting
-    # since an earlier answer would slow every refresh while the loop stays blocked.
-    budget = _judge_until[0] - time.monotonic() if wait and posted_now else 0
-    if job is None or not job.wait(budget):
-        return False
-    return job.error is None and bool(job.result)
-
-
-def _judge(task, loop, ident, shared):
-    """On the loop's thread: the Waits of `task` that nothing can end (empty if something
-    can), by the Judge `shared` keeps for the answer."""
-    judge = shared.get("judge")
-    if judge is None:
-        from .diagnostics import verdicts
-        pending = [t for t in taskmod.live_tasks_unordered()
-                   if t.get_loop() is loop and not t.done()]
-        judge = shared["judge"] = verdicts.Judge(loop, ident, pending)
-    return judge.hopeless([task])
+def _stuck_warning(core, task, st, row, now, warnings):
+    """The warning of a task nothing can wake (topview_stuck.verdict said so)."""
+    waited = now - (st.last_end or st.first_seen)
+    warnings.append({
+        "kind": "stuck", "task": row["name"], "taskId": row["taskId"],
+        "at": row.get("waitsAt") or _user_frame(core, task),
+        "message": "waiting %.0f s on %s; nothing can wake it"
+                   % (waited, row.get("waitingOn") or "a future")})
 
 
 def _finished(lt, now, warnings):
@@ -235,8 +197,6 @@ def task_times(core, args):
     full row (stack, awaiters, where it waits, creation) only the tasks of `detail` (a list of
     task ids, or "all"), else the first DETAIL_LIMIT: a full row costs about 70 µs, a compact
     one a few, and a `top` screen shows a few dozen rows of thousands of tasks."""
-    _judges.clear()
-    _judge_until[0] = time.monotonic() + JUDGE_WAIT
     slow = args.get("slowMs", DEFAULT_SLOW * 1000) / 1000.0
     stuck = args.get("stuckS", DEFAULT_STUCK)
     detail = args.get("detail")
@@ -259,7 +219,7 @@ def task_times(core, args):
     loop_threads = taskmod.loop_threads()
     warnings, loops, rows = [], [], []
     counts = {key: {"running": 0, "ready": 0, "waiting": 0, "done": 0} for key in timed}
-    pending = set()
+    pending, later = set(), []
     for task in live:
         try:
             full = wanted is None or id(task) in wanted
@@ -284,17 +244,26 @@ def task_times(core, args):
         row["times"] = _times(st, lt, now, full)
         counts[loop_key][row["times"]["state"]] += 1
         pending.add(row["taskId"])
-        _task_warnings(core, task, st, row, now, slow, stuck, warnings)
+        _task_warnings(core, task, st, row, now, slow, warnings)
+        stuck_now = row["times"]["state"] == "waiting" \
+            and topview_stuck.verdict(task, st, now, stuck)
+        if stuck_now:
+            _stuck_warning(core, task, st, row, now, warnings)
+        elif stuck_now is None:
+            later.append((task, st, row))
+    topview_stuck.settle()
+    for task, st, row in later:
+        if topview_stuck.verdict(task, st, now, stuck):
+            _stuck_warning(core, task, st, row, now, warnings)
     return answer(timed, counts, pending, rows, now, slow, warnings)
 
 
 def answer(timed, counts, pending, rows, now, slow, warnings):
     """The body of the answer around its rows: the loops' headers, the tasks finished, the
-    warnings; forgets what it kept of tasks no longer `pending`, and the answer's Judges."""
-    _judges.clear()
-    for seen in (_cancel_seen, _verdicts):
-        for key in [k for k in seen if k not in pending]:
-            del seen[key]
+    warnings; forgets what it kept of tasks no longer `pending`."""
+    for key in [k for k in _cancel_seen if k not in pending]:
+        del _cancel_seen[key]
+    topview_stuck.forget(pending)
     finished, loops = [], []
     for key, lt in timed.items():
         loop = lt.loop_ref()

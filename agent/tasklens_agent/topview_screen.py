@@ -13,6 +13,7 @@ from . import task_views
 from . import tasks as taskmod
 from . import tasktime
 from . import topview
+from . import topview_stuck
 from .threads import user_threads
 
 STATE_RANK = {"running": 0, "ready": 1, "waiting": 2}
@@ -64,11 +65,9 @@ def _first(entries, value, reverse, limit):
     return head[:limit]
 
 
-def _may_warn(task, st, state, now, slow, stuck):
-    """A cheap test before topview's warnings, which need a full row."""
+def _may_warn(task, st, slow):
+    """A cheap test before topview's warnings other than stuck, which need a full row."""
     if st.max_step >= slow or (st.wakes >= topview.SELF_WAKE_MIN and st.self_wakes * 2 > st.wakes):
-        return True
-    if state == "waiting" and now - (st.last_end or st.first_seen) >= stuck:
         return True
     return task.cancelling() > 0
 
@@ -114,7 +113,8 @@ def screenful(core, args, limit, slow, stuck):
         return row
 
     by_loop = _tasks_by_loop()
-    pending = set()
+    pending, later = set(), []
+    verdict = topview_stuck.verdict
     pending_add = pending.add
     for loop_key, lt in timed.items():
         times_of, counted = lt.of, counts[loop_key]
@@ -126,15 +126,28 @@ def screenful(core, args, limit, slow, stuck):
                 state = "running" if lt.current is st or lt.early is st else \
                     "ready" if st.ready_at is not None else "waiting"
                 counted[state] += 1
-                if st.max_step >= slow or st.wakes >= self_wake_min or task.cancelling() \
-                        or (state == "waiting" and now - (st.last_end or st.first_seen) >= stuck):
-                    if _may_warn(task, st, state, now, slow, stuck):
-                        topview._task_warnings(core, task, st, full_row(task, st, lt), now, slow,
-                                               stuck, warnings)
+                stuck_now = state == "waiting" and verdict(task, st, now, stuck)
+                row = None
+                if st.max_step >= slow or st.wakes >= self_wake_min or task.cancelling():
+                    if _may_warn(task, st, slow):
+                        row = full_row(task, st, lt)
+                        topview._task_warnings(core, task, st, row, now, slow, warnings)
+                if stuck_now:
+                    topview._stuck_warning(core, task, st, row or full_row(task, st, lt), now,
+                                           warnings)
+                elif stuck_now is None:
+                    later.append((task, st, lt))
                 every.append((task, st, state))
                 pending_add(key)
             except Exception:   # finished or changed under us while the program runs
                 continue
+    topview_stuck.settle()
+    for task, st, lt in later:
+        try:
+            if verdict(task, st, now, stuck):
+                topview._stuck_warning(core, task, st, full_row(task, st, lt), now, warnings)
+        except Exception:
+            continue
     if text:
         entries = [e for e in every if text in e[0].get_name().lower()
                    or text in taskmod.coroutine_name(e[0]).lower()]

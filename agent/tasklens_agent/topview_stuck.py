@@ -1,0 +1,82 @@
+"""`top`'s stuck warning: whether nothing can wake a task that has waited past `--stuck-s`.
+
+The verdict is the diagnostics' own (diagnostics/verdicts.Judge: who else holds what the task
+waits on, the tasks that could complete it, timers, threads). It walks the heap, so it is made
+on the loop's own thread, between two steps (diagnostics/onloop.py: a walk beside the
+program's code could break a tuple it is building), in one job per loop and answer for all the
+tasks the answer asks about; the answer waits for those JUDGE_WAIT at most, and a verdict a
+busy or blocked loop has not reached by then is a later answer's. A task is asked about from
+half the threshold on, so that its verdict is in when it reaches it, and once per wait: the
+verdict is kept while the task waits on the same future. So a refresh of 10,000 tasks that all
+wait long costs a dictionary lookup per task, not a verdict each.
+"""
+import time
+
+from . import tasks as taskmod
+
+JUDGE_WAIT = 0.5        # seconds an answer waits in all for the loops to judge what it asked
+_verdicts = {}          # id(task) -> [its waiter, the Job judging it (None until posted)]
+_asked = {}             # LoopTimes.key -> (LoopTimes, [tasks]) asked in this answer
+
+
+class _Unjudged:
+    """The Job of a loop that took none (closed): nothing was judged stuck."""
+    done = True
+    error = None
+    result = frozenset()
+
+
+def verdict(task, st, now, stuck):
+    """Whether `task`, waiting, is stuck: True or False, or None when its verdict is not in
+    yet (asked of its loop now or earlier): `settle` then, and ask again."""
+    waited = now - (st.last_end or st.first_seen)
+    if waited < stuck / 2:
+        return False
+    waiter = getattr(task, "_fut_waiter", None)
+    known = _verdicts.get(id(task))
+    if known is None or known[0] is not waiter:
+        _verdicts[id(task)] = [waiter, None]
+        _asked.setdefault(st.lt.key, (st.lt, []))[1].append(task)
+        return None if waited >= stuck else False
+    if waited < stuck:
+        return False
+    job = known[1]
+    if job is None or not job.done:
+        return None
+    return job.error is None and id(task) in job.result
+
+
+def settle():
+    """Posts what this answer asked, one job per loop, and waits JUDGE_WAIT at most for them."""
+    from .diagnostics import onloop
+    jobs = []
+    for lt, tasks in _asked.values():
+        loop = lt.loop_ref()
+        job = onloop.post(loop, _judge, loop, lt.record.ident, tasks) if loop is not None \
+            else None
+        for task in tasks:
+            entry = _verdicts.get(id(task))
+            if entry is not None:
+                entry[1] = job or _Unjudged
+        if job is not None:
+            jobs.append(job)
+    _asked.clear()
+    until = time.monotonic() + JUDGE_WAIT
+    for job in jobs:
+        job.wait(until - time.monotonic())
+
+
+def forget(pending):
+    """Drops the verdicts of tasks no longer pending (ids in `pending` are)."""
+    for key in [k for k in _verdicts if k not in pending]:
+        del _verdicts[key]
+
+
+def _judge(loop, ident, tasks):
+    """On the loop's thread: the ids of `tasks` that nothing can wake (one Judge for all: they
+    share its heap walks, one per object waited on)."""
+    from .diagnostics import verdicts
+    pending = [t for t in taskmod.live_tasks_unordered()
+               if t.get_loop() is loop and not t.done()]
+    tasks = [t for t in tasks if not t.done()]
+    return frozenset(id(w.task) for w in verdicts.Judge(loop, ident, pending).hopeless(tasks))
