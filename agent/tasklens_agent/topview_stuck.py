@@ -10,6 +10,7 @@ half the threshold on, so that its verdict is in when it reaches it, and once pe
 verdict is kept while the task waits on the same future. So a refresh of 10,000 tasks that all
 wait long costs a dictionary lookup per task, not a verdict each.
 """
+import threading
 import time
 
 from . import tasks as taskmod
@@ -17,6 +18,7 @@ from . import tasks as taskmod
 JUDGE_WAIT = 0.5        # seconds an answer waits in all for the loops to judge what it asked
 _verdicts = {}          # id(task) -> [its waiter, the Job judging it (None until posted)]
 _asked = {}             # LoopTimes.key -> (LoopTimes, [tasks]) asked in this answer
+_lock = threading.Lock()    # two `top`s answered at once each post what they asked
 
 
 class _Unjudged:
@@ -35,8 +37,9 @@ def verdict(task, st, now, stuck):
     waiter = getattr(task, "_fut_waiter", None)
     known = _verdicts.get(id(task))
     if known is None or known[0] is not waiter:
-        _verdicts[id(task)] = [waiter, None]
-        _asked.setdefault(st.lt.key, (st.lt, []))[1].append(task)
+        with _lock:
+            _verdicts[id(task)] = [waiter, None]
+            _asked.setdefault(st.lt.key, (st.lt, []))[1].append(task)
         return None if waited >= stuck else False
     if waited < stuck:
         return False
@@ -49,8 +52,11 @@ def verdict(task, st, now, stuck):
 def settle():
     """Posts what this answer asked, one job per loop, and waits JUDGE_WAIT at most for them."""
     from .diagnostics import onloop
+    with _lock:
+        asked = list(_asked.values())
+        _asked.clear()
     jobs = []
-    for lt, tasks in _asked.values():
+    for lt, tasks in asked:
         loop = lt.loop_ref()
         job = onloop.post(loop, _judge, loop, lt.record.ident, tasks) if loop is not None \
             else None
@@ -60,7 +66,6 @@ def settle():
                 entry[1] = job or _Unjudged
         if job is not None:
             jobs.append(job)
-    _asked.clear()
     until = time.monotonic() + JUDGE_WAIT
     for job in jobs:
         job.wait(until - time.monotonic())
