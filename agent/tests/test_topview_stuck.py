@@ -1,0 +1,98 @@
+"""`top`'s stuck warning (topview_stuck.py): a task is asked about from half the threshold on,
+judged on its loop's own thread in one job per answer, and looked up after that while it waits
+on the same future; a task nothing can wake is warned about, one a live task can wake is not;
+an answer never waits for a verdict a blocked loop has not reached."""
+import asyncio
+import concurrent.futures
+import threading
+import time
+import unittest
+
+from tasklens_agent import tasktime
+from tasklens_agent import topview
+from tasklens_agent import topview_stuck
+
+
+def ask(args):
+    return asyncio.get_running_loop().run_in_executor(None, topview.task_times, None, args)
+
+
+def stuck_names(answer):
+    return sorted(w["task"] for w in answer["warnings"] if w["kind"] == "stuck")
+
+
+class StuckVerdicts(unittest.TestCase):
+    def setUp(self):
+        owner = object()
+        tasktime.acquire(owner)
+        self.addCleanup(tasktime.release, owner)
+        self.addCleanup(topview_stuck._verdicts.clear)
+        judged_on = self.judged_on = []
+        real = topview_stuck._judge
+
+        def judge(loop, ident, tasks):
+            judged_on.append((threading.get_ident(), len(tasks)))
+            return real(loop, ident, tasks)
+        topview_stuck._judge = judge
+        self.addCleanup(setattr, topview_stuck, "_judge", real)
+
+    def run_program(self, body):
+        async def lonely():
+            await asyncio.Event().wait()        # nothing else holds it: stuck
+
+        async def kept(event):
+            await event.wait()
+
+        async def main():
+            tasktime.watch(asyncio.get_running_loop())
+            event = asyncio.Event()
+            tasks = [asyncio.create_task(lonely(), name="lonely-%d" % i) for i in range(3)]
+            tasks.append(asyncio.create_task(kept(event), name="kept"))
+            result = await body(threading.get_ident())
+            event.set()                         # main can complete it: `kept` is not stuck
+            for t in tasks:
+                t.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            return result
+        return asyncio.run(main())
+
+    def test_asked_at_half_judged_on_the_loop_then_warned_without_judging_again(self):
+        async def body(loop_thread):
+            await asyncio.sleep(0.3)
+            early = await ask({"stuckS": 0.5, "limit": 10})      # past half: asked, no warning
+            await asyncio.sleep(0.3)
+            late = await ask({"stuckS": 0.5, "limit": 10})       # past it: the verdict is in
+            again = await ask({"stuckS": 0.5})                    # the other answer: looked up
+            return loop_thread, early, late, again
+        loop_thread, early, late, again = self.run_program(body)
+        self.assertEqual(stuck_names(early), [])
+        self.assertEqual(stuck_names(late), ["lonely-0", "lonely-1", "lonely-2"])
+        self.assertEqual(stuck_names(again), ["lonely-0", "lonely-1", "lonely-2"])
+        # one job, on the loop's own thread, for the four waiting tasks (and main, asleep)
+        self.assertEqual(len(self.judged_on), 1, self.judged_on)
+        self.assertEqual(self.judged_on[0][0], loop_thread)
+        self.assertGreaterEqual(self.judged_on[0][1], 4)
+
+    def test_an_answer_asked_past_the_threshold_waits_for_its_verdicts(self):
+        async def body(loop_thread):
+            await asyncio.sleep(0.6)
+            return await ask({"stuckS": 0.5, "limit": 10})
+        self.assertEqual(stuck_names(self.run_program(body)), ["lonely-0", "lonely-1", "lonely-2"])
+
+    def test_a_blocked_loop_delays_the_verdict_not_the_answers(self):
+        async def body(loop_thread):
+            await asyncio.sleep(0.6)
+            with concurrent.futures.ThreadPoolExecutor(1) as pool:
+                first = pool.submit(topview.task_times, None, {"stuckS": 0.5, "limit": 10})
+                time.sleep(1.0)     # the loop blocked: it cannot run the posted job
+                answered_meanwhile = first.done()
+                answer = first.result()
+            await asyncio.sleep(0.05)   # the loop runs the job now
+            return answered_meanwhile, answer, await ask({"stuckS": 0.5, "limit": 10})
+        answered_meanwhile, answer, later = self.run_program(body)
+        self.assertTrue(answered_meanwhile, "the answer waited for a loop that could not run")
+        self.assertEqual(stuck_names(answer), [])
+        self.assertEqual(stuck_names(later), ["lonely-0", "lonely-1", "lonely-2"])
+
+if __name__ == "__main__":
+    unittest.main()
