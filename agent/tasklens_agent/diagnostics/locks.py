@@ -72,7 +72,10 @@ def _wrap(cls, attr, single):
         if era != _era[0]:
             return result   # uninstalled meanwhile: a release would not be seen
         entry = (_me(), site, era)
-        _recorded.add(self)
+        try:
+            _recorded.add(self)
+        except TypeError:   # a class of the program's that takes no weak reference
+            pass
         if single:
             setattr(self, attr, entry)
         else:

@@ -9,8 +9,8 @@ own thread (onloop.py: its heap walks could break a tuple the program is buildin
 from a later tick; and, when a loop sleeps with no timeout, whether anything at all could wake
 it (deadlock: judged here, while the loop's thread sleeps in select()). Its CPU time is the
 program's too (it holds the GIL while it works), so what grows with the number of tasks is
-rate-limited by its own cost (SAMPLE_SHARE). Nothing is reported while the debugger has the program paused.
-A C call that keeps the GIL delays it.
+rate-limited by its own cost (SAMPLE_SHARE). Nothing is reported while the debugger has the
+program paused. A C call that keeps the GIL delays it.
 """
 import sys
 import time
@@ -228,8 +228,9 @@ class Watchdog:
     def _examined(self, now):
         """Report what the looks posted to the loops found, once they have run."""
         for key, (rec, job) in list(self.examining.items()):
-            if rec.closed:
+            if rec.closed and not job.done:
                 del self.examining[key]     # its loop will not run the look
+                continue
             if not job.done:
                 continue
             del self.examining[key]
