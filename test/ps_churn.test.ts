@@ -12,7 +12,8 @@ import { startReady } from './ps_fixture';
 import { openMemory } from '../src/inspect/memorySource';
 import { ProcError } from '../src/procmem/errors';
 
-const FUNCTIONS = new Set(['main', 'short', 'sleep']);
+// `sleep(0)` (every seventh task) yields once through asyncio's `__sleep0` generator.
+const FUNCTIONS = new Set(['main', 'short', 'sleep', '__sleep0']);
 
 for (const py of pythons()) {
   describe(`memory snapshots of a changing process [${py.label}]`, () => {
