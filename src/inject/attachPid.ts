@@ -86,7 +86,7 @@ export async function attachToPid(pid: number, log: LogSink, options: PidAttachO
       }
       throw new UserError(ErrorCode.AttachFailed, `The agent in process ${pid} did not complete the handshake: ${err instanceof Error ? err.message : String(err)}.`);
     }
-    return { client, hello, exited: exitFromAgent(client), ...(shared ? { shared } : {}) };
+    return { client, hello, exited: exitFromAgent(client), shared };
   } finally {
     clearInterval(watcher);
     server.close();

@@ -136,7 +136,7 @@ def watch_running_loops():
         rec = looptime.watch(loop, None, threads.get(id(loop)))
         rec.adopted = True
         task_origins.watch(loop, adopted=True)
-        _post(loop, _adopt, rec, task_origins.done_callback)
+        onloop.post(loop, _adopt, rec, task_origins.done_callback)
 
 
 def _failed_before(lost):
@@ -173,16 +173,9 @@ def _adopt(rec, callback):
             task.add_done_callback(callback)
 
 
-def _post(loop, fn, *args):
-    try:
-        loop.call_soon_threadsafe(fn, *args)
-    except RuntimeError:    # closed meanwhile
-        pass
-
-
 def _post_to_loops(fn, callback):
     for loop in taskmod.known_loops():
-        _post(loop, fn, loop, callback)
+        onloop.post(loop, fn, loop, callback)
 
 
 def _pending(loop):
