@@ -59,10 +59,12 @@ function traceBytesPerStep(): string {
 /**
  * `top`'s samples on a program with 10,000 tasks: round trip, and the loop's lag. With `idle`
  * the tasks never wake, so the lag is what the refreshes cost the loop; with `stuckS` as well,
- * every task has waited past it (their stuck verdicts are made once, then looked up).
+ * every task has waited past it (their stuck verdicts are made once, then looked up); `stuck`:
+ * and nothing can wake any of them (a warning each).
  */
-async function refresh(python: string, idle = false, stuckS?: number): Promise<string> {
-  const child = spawn(python, [launcher, '--listen', '127.0.0.1:0', '--no-wait', '--', many, ...(idle ? ['--idle'] : [])], { stdio: ['ignore', 'ignore', 'ignore'] });
+async function refresh(python: string, idle = false, stuckS?: number, stuck = false): Promise<string> {
+  const mode = stuck ? ['--stuck'] : idle ? ['--idle'] : [];
+  const child = spawn(python, [launcher, '--listen', '127.0.0.1:0', '--no-wait', '--', many, ...mode], { stdio: ['ignore', 'ignore', 'ignore'] });
   try {
     const deadline = Date.now() + 30_000;
     while (!fs.existsSync(path.join(scratch, 'tasklens', `${child.pid}.json`))) {
@@ -74,29 +76,32 @@ async function refresh(python: string, idle = false, stuckS?: number): Promise<s
     const took: number[] = [];
     let lag = 0;
     let tasks = 0;
+    let warnings = 0;
     for (let i = 0; i < 6; i++) {
       const t0 = process.hrtime.bigint();
       const s = await c.sample({ sort: 'busy', limit: 48, ...(stuckS ? { stuckS } : {}) });   // as the live screen asks (24 rows)
       took.push(Number(process.hrtime.bigint() - t0) / 1e6);
       if (i > 0) lag = Math.max(lag, ...s.loops.map((l) => l.lagMax));
       tasks = s.matched ?? s.tasks.length;
+      warnings = s.warnings.filter((w) => w.kind === 'stuck').length + (s.warningsLeftOut ?? 0);
       await new Promise((r) => setTimeout(r, 500));
     }
     await c.close();
-    return `${tasks} tasks${idle ? ' (idle)' : ''}${stuckS ? `, all waiting past --stuck-s ${stuckS}` : ''}: a refresh ${median(took).toFixed(0)} ms (median of 6, max ${Math.max(...took).toFixed(0)} ms); the loop's timers up to ${(lag * 1000).toFixed(1)} ms late`;
+    const warned = stuck ? `, ${warnings} stuck warnings` : '';
+    return `${tasks} tasks${stuck ? ' (all stuck)' : idle ? ' (idle)' : ''}${stuckS ? `, all waiting past --stuck-s ${stuckS}` : ''}${warned}: a refresh ${median(took).toFixed(0)} ms (median of 6, max ${Math.max(...took).toFixed(0)} ms); the loop's timers up to ${(lag * 1000).toFixed(1)} ms late`;
   } finally {
     child.kill('SIGKILL');
   }
 }
 
-/** The refresh's variants: busy; idle; idle with every task past `--stuck-s`. */
-const REFRESHES: [boolean, number | undefined][] = [[false, undefined], [true, undefined], [true, 1]];
+/** The refresh's variants: busy; idle; idle with every task past `--stuck-s`; every task stuck. */
+const REFRESHES: [boolean, number | undefined, boolean][] = [[false, undefined, false], [true, undefined, false], [true, 1, false], [true, 1, true]];
 
 async function main(): Promise<void> {
   const reps = Number(option('--reps') ?? 5);
   if (option('--only') === 'refresh') {
     for (const python of matrix()) {
-      for (const [idle, stuckS] of REFRESHES) console.log(`- ${path.basename(python)}: ${await refresh(python, idle, stuckS).catch((err: Error) => `no sample (${err.message})`)}`);
+      for (const [idle, stuckS, stuck] of REFRESHES) console.log(`- ${path.basename(python)}: ${await refresh(python, idle, stuckS, stuck).catch((err: Error) => `no sample (${err.message})`)}`);
     }
     return;
   }
@@ -129,7 +134,7 @@ async function main(): Promise<void> {
     const cpu = (mode: Mode): number => median(echoed.get(mode)!.map((s) => s.cpu));
     const echoCell = (mode: Mode): string => `${cpu(mode).toFixed(3)} s (${(cpu(mode) / cpu('bare')).toFixed(2)}×)`;
     echoes.push(`| ${version} | ${ECHO_MODES.map(echoCell).join(' | ')} |`);
-    for (const [idle, stuckS] of REFRESHES) refreshes.push(`- ${version}: ${await refresh(python, idle, stuckS).catch((err: Error) => `no sample (${err.message})`)}`);
+    for (const [idle, stuckS, stuck] of REFRESHES) refreshes.push(`- ${version}: ${await refresh(python, idle, stuckS, stuck).catch((err: Error) => `no sample (${err.message})`)}`);
   }
   const table = [...lines, '',
     `Echo server (\`bench/programs/echo_server.py\`: 20 clients × 250 lines over the loopback, one process), CPU time, median of ${reps}:`, '',

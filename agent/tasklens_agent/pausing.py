@@ -18,14 +18,13 @@ loop's thread, `watch` on its own agent thread (`tasklens-pause`), under the cor
 whenever it reads or changes the core's state.
 """
 import os
-import sys
 import threading
 import time
 
 from . import frames as framemod
 from . import paths
 from . import tasks as taskmod
-from .threads import thread_by_id, user_threads
+from .threads import other_frames, thread_by_id, user_threads
 
 GRACE = 0.2     # seconds a thread may take to reach Python code before it is shown as it is
 POLL = 0.02     # seconds between looks, unless a thread parks sooner
@@ -55,7 +54,7 @@ def watch(core, gen, before, requested):
             core.parked_signal.wait(POLL)
             core.parked_signal.clear()
             threads = user_threads()
-            current = sys._current_frames()
+            current = other_frames()
             with core.lock:
                 if gen != core.pause_gen or core.conn is None \
                         or not (core.pause_requested or core.stopped):
@@ -114,7 +113,7 @@ def _reported(core, shown, requested):
 
 def sample():
     """ident -> (innermost frame, its last instruction): where each thread is now."""
-    return {ident: (frame, frame.f_lasti) for ident, frame in sys._current_frames().items()}
+    return {ident: (frame, frame.f_lasti) for ident, frame in other_frames().items()}
 
 
 def running_task(ident):

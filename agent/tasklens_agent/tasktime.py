@@ -67,7 +67,7 @@ class TaskTimes:
     Its steps are counted once, in `hist` (step times by power of two of microseconds)."""
     __slots__ = ("ref", "key", "serial", "busy", "sched", "self_wakes", "ready_at",
                  "first_seen", "last_end", "max_step", "hist", "finished", "outcome", "name",
-                 "lt", "waker")
+                 "lt", "waker", "shown")
 
     def __init__(self, task, now, lt):
         self.ref = _TaskRef(task, _gone)
@@ -87,6 +87,7 @@ class TaskTimes:
         self.finished = None
         self.outcome = None
         self.name = None
+        self.shown = None                   # its state in top's last screenful answer
 
     @property
     def polls(self):

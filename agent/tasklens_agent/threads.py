@@ -10,6 +10,7 @@ run for them.
 """
 import _thread
 import itertools
+import sys
 import threading
 import weakref
 
@@ -37,6 +38,17 @@ def thread_by_id(tid):
 def user_threads():
     # A _DummyThread registered from an agent thread (see forget_dummy) is not the program's.
     return [t for t in threading.enumerate() if t.ident not in agent_idents and t not in hidden]
+
+
+def other_frames():
+    """sys._current_frames() without the calling thread's own frame. A function that keeps
+    its own frame in a local (the dict, at its return) closes a reference cycle through it,
+    which holds its callers' frames and every local of theirs until the cyclic collector's
+    full pass: with 10,000 tasks, each `top` refresh left 90,000 objects for one, a 80-140 ms
+    pause of the program on 3.11."""
+    frames = sys._current_frames()
+    frames.pop(threading.get_ident(), None)
+    return frames
 
 
 def current_user_thread():

@@ -16,7 +16,7 @@ from . import task_views
 from . import tasks as taskmod
 from . import tasktime
 from . import topview_stuck
-from .threads import user_threads
+from .threads import other_frames, user_threads
 
 DEFAULT_SLOW = 0.1      # as --diagnose's --slow-ms
 DEFAULT_STUCK = 10.0    # as --diagnose's --stuck-s
@@ -101,7 +101,7 @@ def mark_early(timed, now):
             lt.early = lt.of(task, now)
             continue
         if frames is None:
-            frames = sys._current_frames()
+            frames = other_frames()
         frame = frames.get(lt.record.ident)
         if frame is not None and looptime.step_frames(lt.record, frame)[1]:
             lt.early = tasktime.TIMER     # a callback: "blocked by a callback"
@@ -151,20 +151,35 @@ def _loop_header(loop, lt, counts, now, slow, warnings):
 
 def _task_warnings(core, task, st, row, now, slow, warnings):
     """Every warning of a task but the stuck one (topview_stuck.py)."""
-    name, key = row["name"], row["taskId"]
+    add_warnings(core, task, row, task_warning_kinds(task, st, row["taskId"], now, slow),
+                 warnings)
 
-    def add(kind, message):
-        at = row.get("waitsAt") or _user_frame(core, task)
-        warnings.append({"kind": kind, "task": name, "taskId": key, "at": at, "message": message})
+
+def task_warning_kinds(task, st, key, now, slow):
+    """(kind, message) of each warning of `task` but the stuck one: numbers tasktime holds,
+    no row (the live screen counts the warnings it leaves out, topview_screen.py)."""
+    out = []
     if st.max_step >= slow:
-        add("neverYields", "one step took %.3f s without yielding" % st.max_step)
+        out.append(("neverYields", "one step took %.3f s without yielding" % st.max_step))
     if st.wakes >= SELF_WAKE_MIN and st.self_wakes * 2 > st.wakes:
-        add("selfWaking", "woke itself %d of %d times" % (st.self_wakes, st.wakes))
+        out.append(("selfWaking", "woke itself %d of %d times" % (st.self_wakes, st.wakes)))
     cancelling = getattr(task, "cancelling", None)
     if cancelling is not None and cancelling() > 0:
         first = _cancel_seen.setdefault(key, now)
         if now - first >= CANCEL_GRACE:
-            add("cancelledRunning", "cancelled %.1f s ago and still running" % (now - first))
+            out.append(("cancelledRunning",
+                        "cancelled %.1f s ago and still running" % (now - first)))
+    return out
+
+
+def add_warnings(core, task, row, kinds, warnings):
+    """The warnings of `kinds` (task_warning_kinds) with the task's name and line."""
+    if not kinds:
+        return
+    at = row.get("waitsAt") or _user_frame(core, task)
+    for kind, message in kinds:
+        warnings.append({"kind": kind, "task": row["name"], "taskId": row["taskId"], "at": at,
+                         "message": message})
 
 
 def _stuck_warning(core, task, st, row, now, warnings):

@@ -4,9 +4,13 @@ the rows on the screen cross the wire, with full rows (stack, awaiters, where it
 With 10,000 tasks the answer of every row as JSON, and its reading by `top`, took seconds of
 the program's GIL per refresh; a screen shows a few dozen. Every task is still looked at (its
 state for the loop's counts, its counters for the sort, the warnings), but only as numbers
-already held by tasktime: no row, no frames, no name unless sorted or filtered by name.
+already held by tasktime: no row, no frames, no name unless sorted or filtered by name, and
+no object made per task (the entries sorted are the tasks' TaskTimes): objects alive while a
+refresh runs outlive the collections it triggers, and 10,000 of them per refresh brought the
+cyclic collector's full pass, 70-90 ms of the program's time on 3.11, every two refreshes.
+The warnings that need a task's full row for their line are the first WARNINGS_SHOWN and the
+selected task's; the others are counted (`warningsLeftOut`).
 """
-import sys
 
 from . import awaits
 from . import task_views
@@ -18,30 +22,32 @@ from .threads import user_threads
 
 STATE_RANK = {"running": 0, "ready": 1, "waiting": 2}
 DETAIL_MORE = 50        # rows past the limit for the selected task's await tree
+WARNINGS_SHOWN = 50     # tasks' warnings with their line per answer (the screen shows 3)
 
 
 def _sort_key(key, now):
-    """The value each (task, st, state) entry sorts by, the largest first (as `top` shows it)."""
+    """The value each entry (a task's TaskTimes) sorts by, the largest first (as `top` shows
+    it)."""
     if key == "name":
         return None
     if key == "state":
-        return lambda e: -STATE_RANK[e[2]]
+        return lambda st: -STATE_RANK[st.shown]
     if key == "idle":
-        return lambda e: now - e[1].first_seen - e[1].busy - e[1].sched
+        return lambda st: now - st.first_seen - st.busy - st.sched
     if key == "age":
         from . import task_origins
 
-        def age(e):
-            a = task_origins.age_seconds(e[0], now)
-            return a if a is not None else now - e[1].first_seen
+        def age(st):
+            a = task_origins.age_seconds(st.ref(), now)
+            return a if a is not None else now - st.first_seen
         return age
     if key in ("busy", "sched", "polls", "wakes"):
-        return lambda e: getattr(e[1], key)
-    return lambda e: e[1].busy
+        return lambda st: getattr(st, key)
+    return lambda st: st.busy
 
 
-def _name(e):
-    return e[0].get_name()
+def _name(st):
+    return st.ref().get_name()
 
 
 def _first(entries, value, reverse, limit):
@@ -63,13 +69,6 @@ def _first(entries, value, reverse, limit):
     head.sort(key=_name, reverse=reverse)
     head.sort(key=value, reverse=not reverse)
     return head[:limit]
-
-
-def _may_warn(task, st, slow):
-    """A cheap test before topview's warnings other than stuck, which need a full row."""
-    if st.max_step >= slow or (st.wakes >= topview.SELF_WAKE_MIN and st.self_wakes * 2 > st.wakes):
-        return True
-    return task.cancelling() > 0
 
 
 def _tasks_by_loop():
@@ -116,6 +115,13 @@ def screenful(core, args, limit, slow, stuck):
     pending, later = set(), []
     verdict = topview_stuck.verdict
     pending_add = pending.add
+    left_out = 0
+
+    def room(task):
+        """Whether a warning of `task` gets its line: the first WARNINGS_SHOWN do, and the
+        selected task's; the rest are counted (each line needs the task's full row)."""
+        return len(warnings) < WARNINGS_SHOWN or id(task) in detail
+
     for loop_key, lt in timed.items():
         times_of, counted = lt.of, counts[loop_key]
         for task in by_loop.get(loop_key, ()):
@@ -129,15 +135,22 @@ def screenful(core, args, limit, slow, stuck):
                 stuck_now = state == "waiting" and verdict(task, st, now, stuck)
                 row = None
                 if st.max_step >= slow or st.wakes >= self_wake_min or task.cancelling():
-                    if _may_warn(task, st, slow):
+                    kinds = topview.task_warning_kinds(task, st, key, now, slow)
+                    if kinds and room(task):
                         row = full_row(task, st, lt)
-                        topview._task_warnings(core, task, st, row, now, slow, warnings)
+                        topview.add_warnings(core, task, row, kinds, warnings)
+                    else:
+                        left_out += len(kinds)
                 if stuck_now:
-                    topview._stuck_warning(core, task, st, row or full_row(task, st, lt), now,
-                                           warnings)
+                    if room(task):
+                        topview._stuck_warning(core, task, st, row or full_row(task, st, lt),
+                                               now, warnings)
+                    else:
+                        left_out += 1
                 elif stuck_now is None:
                     later.append((task, st, lt))
-                every.append((task, st, state))
+                st.shown = state
+                every.append(st)    # not a tuple per task (see the top)
                 pending_add(key)
             except Exception:   # finished or changed under us while the program runs
                 continue
@@ -145,31 +158,38 @@ def screenful(core, args, limit, slow, stuck):
     for task, st, lt in later:
         try:
             if verdict(task, st, now, stuck):
-                topview._stuck_warning(core, task, st, full_row(task, st, lt), now, warnings)
+                if room(task):
+                    topview._stuck_warning(core, task, st, full_row(task, st, lt), now,
+                                           warnings)
+                else:
+                    left_out += 1
         except Exception:
             continue
     if text:
-        entries = [e for e in every if text in e[0].get_name().lower()
-                   or text in taskmod.coroutine_name(e[0]).lower()]
+        entries = [st for st in every if text in st.ref().get_name().lower()
+                   or text in taskmod.coroutine_name(st.ref()).lower()]
     else:
         entries = list(every)
     shown = _first(entries, _sort_key(args.get("sort"), now), bool(args.get("reverse")), limit)
-    seen = set(id(e[0]) for e in shown)
-    by_id = {id(e[0]): e for e in every} if detail else {}
+    seen = set(st.key for st in shown)
+    by_id = {st.key: st for st in every} if detail else {}
     queue = [by_id[i] for i in detail if i in by_id]
     while queue and len(shown) < limit + DETAIL_MORE:   # the selected task, up its await tree
-        e = queue.pop(0)
-        if id(e[0]) not in seen:
-            seen.add(id(e[0]))
-            shown.append(e)
-        queue.extend(by_id[id(up)] for up in awaits.awaiters(e[0])
+        st = queue.pop(0)
+        if st.key not in seen:
+            seen.add(st.key)
+            shown.append(st)
+        queue.extend(by_id[id(up)] for up in awaits.awaiters(st.ref())
                      if id(up) in by_id and id(up) not in seen)
     rows = []
-    for task, st, _ in shown:
+    for st in shown:
         try:
+            task = st.ref()
             rows.append(full_row(task, st, timed[id(task.get_loop())]))
         except Exception:
             continue
     body = topview.answer(timed, counts, pending, rows, now, slow, warnings)
     body["matched"] = len(entries)
+    if left_out:
+        body["warningsLeftOut"] = left_out
     return body

@@ -8,12 +8,16 @@ tasks the answer asks about; the answer waits for those JUDGE_WAIT at most, and 
 busy or blocked loop has not reached by then is a later answer's. A task is asked about from
 half the threshold on, so that its verdict is in when it reaches it, and once per wait: the
 verdict is kept while the task waits on the same future. So a refresh of 10,000 tasks that all
-wait long costs a dictionary lookup per task, not a verdict each.
+wait long costs a dictionary lookup per task, not a verdict each. A task asleep or waiting on
+I/O gets no verdict (its coroutine chain says so): a Judge indexes every task's frames, and
+one per refresh for a task that sleeps on a loop of 10,000 tasks brought the cyclic
+collector's full pass, 70 ms of the program's, every other refresh.
 """
 import threading
 import time
 
 from . import tasks as taskmod
+from .diagnostics import waits as wm
 
 JUDGE_WAIT = 0.5        # seconds an answer waits in all for the loops to judge what it asked
 _verdicts = {}          # id(task) -> [its waiter, the Job judging it (None until posted)]
@@ -22,7 +26,8 @@ _lock = threading.Lock()    # two `top`s answered at once each post what they as
 
 
 class _Unjudged:
-    """The Job of a loop that took none (closed): nothing was judged stuck."""
+    """The Job of a loop that took none (closed), or of a wait that ends by itself: nothing
+    was judged stuck."""
     done = True
     error = None
     result = frozenset()
@@ -37,6 +42,9 @@ def verdict(task, st, now, stuck):
     waiter = getattr(task, "_fut_waiter", None)
     known = _verdicts.get(id(task))
     if known is None or known[0] is not waiter:
+        if wm.wakeable(task):   # asleep, or on I/O: its verdict would only cost a heap walk
+            _verdicts[id(task)] = [waiter, _Unjudged]
+            return False
         with _lock:
             _verdicts[id(task)] = [waiter, None]
             _asked.setdefault(st.lt.key, (st.lt, []))[1].append(task)

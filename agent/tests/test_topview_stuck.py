@@ -1,7 +1,8 @@
 """`top`'s stuck warning (topview_stuck.py): a task is asked about from half the threshold on,
-judged on its loop's own thread in one job per answer, and looked up after that while it waits
-on the same future; a task nothing can wake is warned about, one a live task can wake is not;
-an answer never waits for a verdict a blocked loop has not reached."""
+judged on its loop's own thread in one job per answer (a task asleep needs none), and looked
+up after that while it waits on the same future; a task nothing can wake is warned about, one a live task can wake is not;
+an answer never waits for a verdict a blocked loop has not reached; the live screen's answer
+gives the first warnings their line and counts the rest."""
 import asyncio
 import concurrent.futures
 import threading
@@ -10,6 +11,7 @@ import unittest
 
 from tasklens_agent import tasktime
 from tasklens_agent import topview
+from tasklens_agent import topview_screen
 from tasklens_agent import topview_stuck
 
 
@@ -31,12 +33,12 @@ class StuckVerdicts(unittest.TestCase):
         real = topview_stuck._judge
 
         def judge(loop, ident, tasks):
-            judged_on.append((threading.get_ident(), len(tasks)))
+            judged_on.append((threading.get_ident(), sorted(t.get_name() for t in tasks)))
             return real(loop, ident, tasks)
         topview_stuck._judge = judge
         self.addCleanup(setattr, topview_stuck, "_judge", real)
 
-    def run_program(self, body):
+    def run_program(self, body, lonely_count=3):
         async def lonely():
             await asyncio.Event().wait()        # nothing else holds it: stuck
 
@@ -46,7 +48,7 @@ class StuckVerdicts(unittest.TestCase):
         async def main():
             tasktime.watch(asyncio.get_running_loop())
             event = asyncio.Event()
-            tasks = [asyncio.create_task(lonely(), name="lonely-%d" % i) for i in range(3)]
+            tasks = [asyncio.create_task(lonely(), name="lonely-%d" % i) for i in range(lonely_count)]
             tasks.append(asyncio.create_task(kept(event), name="kept"))
             result = await body(threading.get_ident())
             event.set()                         # main can complete it: `kept` is not stuck
@@ -68,10 +70,11 @@ class StuckVerdicts(unittest.TestCase):
         self.assertEqual(stuck_names(early), [])
         self.assertEqual(stuck_names(late), ["lonely-0", "lonely-1", "lonely-2"])
         self.assertEqual(stuck_names(again), ["lonely-0", "lonely-1", "lonely-2"])
-        # one job, on the loop's own thread, for the four waiting tasks (and main, asleep)
+        # one job, on the loop's own thread, for the four waiting tasks; not for main, asleep:
+        # a timer ends its wait, which its coroutine chain tells without a verdict
         self.assertEqual(len(self.judged_on), 1, self.judged_on)
         self.assertEqual(self.judged_on[0][0], loop_thread)
-        self.assertGreaterEqual(self.judged_on[0][1], 4)
+        self.assertEqual(self.judged_on[0][1], ["kept", "lonely-0", "lonely-1", "lonely-2"])
 
     def test_an_answer_asked_past_the_threshold_waits_for_its_verdicts(self):
         async def body(loop_thread):
@@ -93,6 +96,26 @@ class StuckVerdicts(unittest.TestCase):
         self.assertTrue(answered_meanwhile, "the answer waited for a loop that could not run")
         self.assertEqual(stuck_names(answer), [])
         self.assertEqual(stuck_names(later), ["lonely-0", "lonely-1", "lonely-2"])
+    def test_the_screen_gives_the_first_warnings_a_line_and_counts_the_rest(self):
+        many = topview_screen.WARNINGS_SHOWN + 30
+
+        async def body(loop_thread):
+            await asyncio.sleep(0.6)
+            selected = [t for t in asyncio.all_tasks() if t.get_name() == "lonely-%d" % (many - 1)]
+            await ask({"stuckS": 0.5, "limit": 10})     # the verdicts come in
+            return (await ask({"stuckS": 0.5, "limit": 10}),
+                    await ask({"stuckS": 0.5, "limit": 10, "detail": [id(selected[0])]}),
+                    await ask({"stuckS": 0.5}))
+        screen, with_selected, everything = self.run_program(body, lonely_count=many)
+        self.assertEqual(len(stuck_names(screen)), topview_screen.WARNINGS_SHOWN)
+        self.assertEqual(screen["warningsLeftOut"], many - topview_screen.WARNINGS_SHOWN)
+        # the selected task's warning has its line even past the first ones
+        self.assertIn("lonely-%d" % (many - 1), stuck_names(with_selected))
+        self.assertEqual(len(stuck_names(with_selected)) + with_selected["warningsLeftOut"], many)
+        # without a limit (`top --once`): every warning, none left out
+        self.assertEqual(len(stuck_names(everything)), many)
+        self.assertNotIn("warningsLeftOut", everything)
+
 
 if __name__ == "__main__":
     unittest.main()

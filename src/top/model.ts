@@ -52,6 +52,8 @@ export interface TopView {
   warnings: Array<TopWarning & { id: string | null }>;
   /** The live screen's samples: how many tasks its filter lets through (`tasks` holds the first). */
   matched?: number;
+  /** The live screen's samples: warnings counted but not sent. */
+  warningsLeftOut?: number;
 }
 
 const hex = (n: number): string => `0x${n.toString(16)}`;
@@ -119,6 +121,7 @@ export function toView(pid: number, pythonVersion: string, s: AgentTaskTimes, be
     finished: s.finished.map((f) => ({ ...f, id: hex(f.taskId) })),
     warnings: s.warnings.map((w) => ({ ...w, id: w.taskId !== null ? hex(w.taskId) : null })),
     ...(s.matched !== undefined ? { matched: s.matched } : {}),
+    ...(s.warningsLeftOut ? { warningsLeftOut: s.warningsLeftOut } : {}),
   };
 }
 

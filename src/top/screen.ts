@@ -95,7 +95,8 @@ export function render(view: TopView, ui: UiState, width: number, height: number
   for (const w of shownWarnings) {
     push(`! ${warningTitle(w.kind)}: ${w.task ? `${w.task}: ` : ''}${w.message}${w.at ? ` at ${siteText(w.at)}` : ''}`, p.warn);
   }
-  if (view.warnings.length > shownWarnings.length) push(`! and ${view.warnings.length - shownWarnings.length} more warnings (top --once shows all)`, p.warn);
+  const moreWarnings = view.warnings.length - shownWarnings.length + (view.warningsLeftOut ?? 0);
+  if (moreWarnings > 0) push(`! and ${moreWarnings} more warnings (top --once shows all)`, p.warn);
   const cols = columns(width);
   push(cols.map((c) => (c.key === ui.sort ? `${c.title}${ui.reverse ? '↑' : '↓'}` : c.title).padEnd(c.width).slice(0, c.width)).join(' '), p.inverse);
   const room = Math.max(1, height - lines.length - 1);

@@ -95,4 +95,7 @@ export interface AgentTaskTimes {
   wall: number;
   /** With `limit`: how many tasks the filter let through (the rows are the first of them). */
   matched?: number;
+  /** With `limit`: tasks' warnings left out of `warnings` (counted, not built: each needs the
+   *  task's full row; `top --once` asks without a limit and gets them all). */
+  warningsLeftOut?: number;
 }

@@ -23,6 +23,7 @@ import types
 
 from .. import awaits
 from .. import paths
+from .. import threads
 from . import referrers
 
 DEPTH = 5           # levels below a callback or a thread's frame (a reader's bound method,
@@ -62,7 +63,7 @@ class OutsideRefs:
                 roots.append(getattr(handle, "_callback", None))
                 roots.extend(getattr(handle, "_args", None) or ())
         if self.threads:
-            frames = sys._current_frames()
+            frames = threads.other_frames()
             for thread in self.threads:
                 roots.extend(_instance_dict(thread).get(name) for name in ("_target", "_args", "_kwargs"))
                 frame = frames.get(thread.ident)

@@ -32,30 +32,103 @@ def tasks_by_coroutine(tasks):
     return out
 
 
+ONE_BY_ONE = 16         # objects whose referrers are walked for one by one, at most
+
+
 def referring_tasks(obj, owners, completers=(), skip=()):
     """(live tasks whose code can complete `obj` and whose frames refer to it, whether a
     module's globals refer to it: code outside tasks may then complete it)."""
-    live = {}
     first = [r for r in gc.get_referrers(obj) if not _ours(r, skip)]
-    glob = any(type(r) is dict and "__builtins__" in r for r in first)
-    second = [r for r in first if _holder(r) and id(r) not in owners]
+    second = _second(first, owners)
     # One walk of the heap for all of them (each call of get_referrers walks it whole).
-    more = [r for r in (gc.get_referrers(*second[:64]) if second else ())
+    more = [r for r in (gc.get_referrers(*second) if second else ())
             if r is not first and r is not second and not _ours(r, skip)]
-    # An attribute of an object a task holds (`self.queue` in a method): the object's
-    # dictionary, then the object (3.11), or the object at once (3.12+): one level more.
-    third = [r for r in more if program_object(r) and id(r) not in owners]
+    third = _third(more, owners)
     if third:
-        more += [r for r in gc.get_referrers(*third[:64])
+        more += [r for r in gc.get_referrers(*third)
                  if r is not more and r is not third and not _ours(r, skip)]
-    for r in first + more:
-        owner = owners.get(id(r))
-        if owner is not None:
-            task, code = owner
-            names = getattr(code, "co_names", ())
-            if not completers or any(n in names for n in completers):
-                live[id(task)] = task
-    return list(live.values()), glob
+    return _tasks_among(first + more, owners, completers), _global(first)
+
+
+def referring_tasks_many(objs, owners, skip=()):
+    """{id(obj): (the referrers of referring_tasks that are tasks' frames, as (task, code),
+    whether a module's globals refer to it)} for each of `objs`, walking the heap once per
+    level for all of them (`completing` picks the tasks whose code can complete it). One by
+    one, thousands of objects waited on (10,000 tasks each stuck on an event of its own) took
+    a walk each, minutes of the loop's time; and gc.get_referrers cannot take them at once: it
+    compares every reference in the heap with each of its arguments, and tells no object's
+    referrers apart."""
+    mine = []
+    firsts = _referrers_of(objs, skip, mine)
+    seconds = {key: _second(first, owners) for key, first in firsts.items()}
+    level2 = _referrers_of([r for rs in seconds.values() for r in rs], skip, mine)
+    mores = {key: [m for r in rs for m in level2.get(id(r), ())] for key, rs in seconds.items()}
+    thirds = {key: _third(more, owners) for key, more in mores.items()}
+    level3 = _referrers_of([r for rs in thirds.values() for r in rs], skip, mine)
+    out = {}
+    for obj in objs:
+        key = id(obj)
+        first = firsts.get(key, [])
+        found = first + mores.get(key, []) + [m for r in thirds.get(key, ())
+                                              for m in level3.get(id(r), ())]
+        out[key] = ([owners[id(r)] for r in found if id(r) in owners], _global(first))
+    return out
+
+
+def completing(entries, completers):
+    """The live tasks of `entries` ((task, code) from referring_tasks_many) whose code names
+    one of `completers` (any, if none is given)."""
+    live = {}
+    for task, code in entries:
+        names = getattr(code, "co_names", ())
+        if not completers or any(n in names for n in completers):
+            live[id(task)] = task
+    return list(live.values())
+
+
+def _tasks_among(refs, owners, completers):
+    return completing([owners[id(r)] for r in refs if id(r) in owners], completers)
+
+
+def _global(first):
+    return any(type(r) is dict and "__builtins__" in r for r in first)
+
+
+def _second(first, owners):
+    """The containers and objects through which a task may hold what `first` refers to."""
+    return [r for r in first if _holder(r) and id(r) not in owners][:64]
+
+
+def _third(more, owners):
+    """An attribute of an object a task holds (`self.queue` in a method): the object's
+    dictionary, then the object (3.11), or the object at once (3.12+): one level more."""
+    return [r for r in more if program_object(r) and id(r) not in owners][:64]
+
+
+def _referrers_of(objs, skip, mine):
+    """{id(obj): [its referrers]} for each of `objs` that has any, in one pass over the heap
+    (the objects the garbage collector tracks, as gc.get_referrers walks), leaving out the
+    agent's own (`skip`, and the lists in `mine`, which this appends its own to)."""
+    if not objs:
+        return {}
+    wanted = set(map(id, objs))
+    ignore = set(map(id, mine))
+    ignore.add(id(objs))
+    out = {}
+    heap = gc.get_objects()
+    get_referents = gc.get_referents
+    for holder in heap:
+        for ref in get_referents(holder):
+            key = id(ref)
+            if key in wanted and id(holder) not in ignore and not _ours(holder, skip):
+                refs = out.get(key)
+                if refs is None:
+                    refs = out[key] = []
+                    mine.append(refs)
+                refs.append(holder)
+    del heap
+    mine.append(objs)
+    return out
 
 
 def _holder(r):

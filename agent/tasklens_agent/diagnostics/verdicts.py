@@ -4,12 +4,11 @@ that can go on and complete it), and which wait cycles tasks have closed (`exami
 the heap (referrers.py, outside.py), so outside a loop asleep in select() they run on the
 loop's own thread, between two steps (onloop.py).
 """
-import sys
 import time
 
 from .. import looptime
 from .. import paths
-from ..threads import user_threads
+from ..threads import other_frames, user_threads
 from . import outside as outside_refs
 from . import waits as wm
 
@@ -61,7 +60,7 @@ def wakers(loop_ident):
     (call_soon_threadsafe, an executor job): any running thread but idle executor workers,
     joins, and sleeping loops."""
     sleeping = {r.ident for r in looptime.records() if r.idle and r.timeout is None}
-    current = sys._current_frames()
+    current = other_frames()
     out = []
     for thread in user_threads():
         if thread.ident == loop_ident or thread.ident in sleeping:
@@ -88,20 +87,22 @@ class Judge:
     def __init__(self, loop, loop_ident, tasks, failed_using=lambda obj: []):
         self.tasks = tasks              # the loop's pending tasks
         self.failed_using = failed_using
-        self.graph = None
         self.timed = _timed_tasks(loop)
         threads = wakers(loop_ident)
         self.wakers = bool(threads)
         self.outside = outside_refs.OutsideRefs(loop, threads, loops())
 
     def hopeless(self, candidates):
-        """The Waits of `candidates` that nothing can end."""
-        if self.graph is None:
-            self.graph = wm.Graph(wm.build(candidates, self.failed_using, everyone=self.tasks),
-                                  self.tasks)
-        waits = [w for w in (self.graph.get(id(t)) for t in candidates) if w is not None]
-        return [w for w in waits
-                if not wm.can_wake(w, self.graph, self.timed, self.wakers, self.outside)]
+        """The Waits of `candidates` that nothing can end (explained: what a report says of
+        them is in, as the Waits let go of what they shared while judged)."""
+        graph = wm.Graph(wm.build(candidates, self.failed_using, everyone=self.tasks),
+                         self.tasks)
+        try:
+            waits = [w for w in (graph.get(id(t)) for t in candidates) if w is not None]
+            return [w for w in waits
+                    if not wm.can_wake(w, graph, self.timed, self.wakers, self.outside)]
+        finally:
+            wm.release(graph)
 
 
 def _idle_thread(frame):

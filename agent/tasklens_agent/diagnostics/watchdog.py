@@ -17,6 +17,7 @@ import time
 import weakref
 
 from .. import looptime
+from ..threads import other_frames
 from . import lost as lost_mod
 from . import onloop
 from . import report as rp
@@ -86,7 +87,7 @@ class Watchdog:
         recs = looptime.records(keep_closed=True)
         if recs:
             # Stacks only when a loop is not inside select(): an idle program's tick reads none.
-            frames = sys._current_frames() if any(not r.idle and not r.closed for r in recs) \
+            frames = other_frames() if any(not r.idle and not r.closed for r in recs) \
                 else {}
             for rec in recs:
                 top = None if rec.closed else frames.get(rec.ident)
