@@ -58,12 +58,15 @@ def referring_tasks_many(objs, owners, skip=()):
     a walk each, minutes of the loop's time; and gc.get_referrers cannot take them at once: it
     compares every reference in the heap with each of its arguments, and tells no object's
     referrers apart."""
-    mine = []
+    mine = []       # the lists made here, which refer to what they list: not referrers
     firsts = _referrers_of(objs, skip, mine)
     seconds = {key: _second(first, owners) for key, first in firsts.items()}
+    mine.extend(seconds.values())
     level2 = _referrers_of([r for rs in seconds.values() for r in rs], skip, mine)
     mores = {key: [m for r in rs for m in level2.get(id(r), ())] for key, rs in seconds.items()}
     thirds = {key: _third(more, owners) for key, more in mores.items()}
+    mine.extend(mores.values())
+    mine.extend(thirds.values())
     level3 = _referrers_of([r for rs in thirds.values() for r in rs], skip, mine)
     out = {}
     for obj in objs:
