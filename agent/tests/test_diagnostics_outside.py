@@ -156,6 +156,49 @@ class FromTheObjectUp(unittest.TestCase):
         self.loop.call_later(60, event.set).cancel()
         self.assertFalse(outside._held_by_handle(event))
 
+    def test_all_at_once_as_one_by_one(self):
+        """held_by_handles: what _held_by_handle finds of each, for many objects in one pass
+        per level; a holder shared by several of them (a tuple) is a way up for each."""
+        held = [asyncio.Event() for _ in range(10)]
+        for event in held[:5]:
+            self.loop.call_later(60, event.set)
+        for event in held[5:]:
+            self.loop.call_later(60, lambda e=event: e.set())
+        loose = [asyncio.Event() for _ in range(10)]
+        for event in loose[:3]:
+            self.loop.call_later(60, event.set).cancel()
+        shared = [asyncio.Event() for _ in range(3)]
+        self.loop.call_later(60, functools.partial(print, tuple(shared)))   # through a partial
+        objs = held + loose + shared
+        one_by_one = {id(o) for o in objs if outside._held_by_handle(o)}
+        self.assertEqual(one_by_one, {id(o) for o in held + shared})
+        self.assertEqual(outside.held_by_handles(objs), one_by_one)
+
+
+class Timeouts(unittest.TestCase):
+    """The tasks an asyncio.timeout() will cancel, found for all at once as one by one."""
+
+    def test_all_at_once_as_one_by_one(self):
+        async def main():
+            async def sleeper(limit):
+                if limit is None:
+                    await asyncio.sleep(60)
+                    return
+                async with asyncio.timeout(limit):
+                    await asyncio.sleep(60)
+            tasks = [asyncio.create_task(sleeper(60 if i % 2 else None)) for i in range(20)]
+            await asyncio.sleep(0.01)
+            one_by_one = {id(t) for t in tasks if outside._in_timeout(t)}
+            at_once = outside.timeout_tasks() & {id(t) for t in tasks}
+            expected = {id(t) for t in tasks[1::2]}
+            for t in tasks:
+                t.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            return one_by_one, at_once, expected
+        one_by_one, at_once, expected = asyncio.run(main())
+        self.assertEqual(one_by_one, expected)
+        self.assertEqual(at_once, expected)
+
 
 if __name__ == "__main__":
     unittest.main()

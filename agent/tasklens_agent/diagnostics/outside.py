@@ -43,6 +43,27 @@ class OutsideRefs:
         # select() for its I/O) may complete the object through call_soon_threadsafe
         self.others = [other for other in others if other is not loop]
         self._ids = None
+        self._primed = self._held = frozenset()
+
+    def prime(self, objs, ours=()):
+        """Looks up, for many of the objects `refer_to` will be asked about at once, whether a
+        handle holds them, where that takes a walk up from each (`_held_by_handle`). `ours`:
+        the verdict's own objects that hold them, not ways up (all the Waits share one
+        context, which would lead each walk to every Wait)."""
+        if len(objs) > referrers.ONE_BY_ONE and self._handles_in_c():
+            self._held = held_by_handles(objs, ours)
+            self._primed = frozenset(map(id, objs))
+
+    def tasks_in_timeouts(self, count):
+        """For `count` tasks to judge on a loop whose timers cannot be listed: the ids of all
+        the tasks an `asyncio.timeout()` will cancel, found at once (None: asked one by one,
+        `_in_timeout`)."""
+        if count > referrers.ONE_BY_ONE and self._handles_in_c():
+            return timeout_tasks()
+        return None
+
+    def _handles_in_c(self):
+        return any(not hasattr(loop, "_scheduled") for loop in [self.loop] + self.others)
 
     def refer_to(self, obj):
         """Whether a pending callback of the loop or a running thread holds `obj`."""
@@ -50,9 +71,10 @@ class OutsideRefs:
             self._ids = _reached(self._roots())
         if id(obj) in self._ids:
             return True
+        if id(obj) in self._primed:
+            return id(obj) in self._held
         # uvloop keeps its ready queue and timers in C: its handles are found from `obj` up
-        return any(not hasattr(loop, "_scheduled") for loop in [self.loop] + self.others) \
-            and _held_by_handle(obj)
+        return self._handles_in_c() and _held_by_handle(obj)
 
     def _roots(self):
         roots = []
@@ -228,24 +250,77 @@ def _held_by_handle(obj):
     level, seen = [obj], {id(obj)}
     for _ in range(UP):
         nxt = []
-        for ref in gc.get_referrers(*level):
-            if id(ref) in seen:
-                continue
-            seen.add(id(ref))
-            if issubclass(type(ref), kinds):
-                try:
-                    if not ref.cancelled():
-                        return True
-                except Exception:
-                    pass
-            elif _open_transport(ref):
-                return True
-            elif issubclass(type(ref), _LINKS) or referrers.program_object(ref):
-                nxt.append(ref)
+        if _up_one(gc.get_referrers(*level), seen, kinds, nxt):
+            return True
         level = nxt[:ITEMS]
         if not level:
             break
     return False
+
+
+def held_by_handles(objs, ours=()):
+    """The ids of `objs` that `_held_by_handle` finds held, for all of them at once: one pass
+    over the heap per level (referrers._referrers_of), not a walk per level and object. Each
+    object keeps its own record of what it has met, as `_held_by_handle` does: an object one
+    walk met first is still a way up for the next."""
+    kinds = _handle_kinds()
+    held = set()
+    if not kinds:
+        return held
+    frontier = {id(obj): [obj] for obj in objs}
+    seen = {key: {key} for key in frontier}
+    mine = list(frontier.values()) + list(ours)     # lists made here, and the caller's
+    for _ in range(UP):
+        found = referrers._referrers_of([x for xs in frontier.values() for x in xs], (), mine)
+        nxt = {}
+        for key, level in frontier.items():
+            out = nxt[key] = []
+            mine.append(out)
+            if _up_one((r for x in level for r in found.get(id(x), ())), seen[key], kinds, out):
+                held.add(key)
+                out.clear()
+            del out[ITEMS:]
+        frontier = {key: level for key, level in nxt.items() if level}
+        if not frontier:
+            break
+    return held
+
+
+def _up_one(refs, seen, kinds, out):
+    """One level up from an object: True if a handle not cancelled or an open transport is
+    among `refs` (the referrers of the level below); the ways further up go into `out`."""
+    for ref in refs:
+        if id(ref) in seen:
+            continue
+        seen.add(id(ref))
+        if issubclass(type(ref), kinds):
+            try:
+                if not ref.cancelled():
+                    return True
+            except Exception:
+                pass
+        elif _open_transport(ref):
+            return True
+        elif issubclass(type(ref), _LINKS) or referrers.program_object(ref):
+            out.append(ref)
+    return False
+
+
+def timeout_tasks():
+    """The ids of the tasks an `asyncio.timeout()` whose timer is set will cancel: one pass
+    over the heap for its Timeout objects, where `_in_timeout` walks it once per task."""
+    out = set()
+    for obj in gc.get_objects():
+        if _is_timeout(type(obj)):
+            task = getattr(obj, "_task", None)
+            handle = getattr(obj, "_timeout_handler", None)
+            if task is not None and handle is not None and not handle.cancelled():
+                out.add(id(task))
+    return out
+
+
+def _is_timeout(kind):
+    return kind.__name__ == "Timeout" and kind.__module__ == "asyncio.timeouts"
 
 
 def cancelled_by_timeout(w, graph, timed):
@@ -253,14 +328,16 @@ def cancelled_by_timeout(w, graph, timed):
     (3.11's `wait_for(..., timeout)` runs its awaitable in a task of its own): that cancel
     reaches `w.task` and ends its wait. Or `w.task` itself waits inside an `asyncio.timeout()`
     (3.12+'s `wait_for` too) on a loop whose timers `timed` cannot list (uvloop)."""
+    known = getattr(graph, "in_timeout", None)      # found for all the tasks judged at once
+    inside = _in_timeout if known is None else (lambda task: id(task) in known)
     try:
         parents = awaits.awaiters(w.task)
-        if not hasattr(w.task.get_loop(), "_scheduled") and _in_timeout(w.task):
+        if not hasattr(w.task.get_loop(), "_scheduled") and inside(w.task):
             return True
     except Exception:
         return False
     for parent in parents:
-        if id(parent) in timed or _in_timeout(parent):
+        if id(parent) in timed or inside(parent):
             return True
         pw = graph.get(id(parent))
         if pw is not None and pw.kind == "timer" and pw.what.startswith("asyncio.wait_for("):
@@ -272,9 +349,7 @@ def _in_timeout(task):
     """Whether an `asyncio.timeout()` whose timer is set will cancel `task`: found from the
     task (a heap walk), for loops whose timers cannot be listed (uvloop)."""
     for ref in gc.get_referrers(task):
-        kind = type(ref)
-        if kind.__name__ == "Timeout" and kind.__module__ == "asyncio.timeouts" \
-                and getattr(ref, "_task", None) is task:
+        if _is_timeout(type(ref)) and getattr(ref, "_task", None) is task:
             handle = getattr(ref, "_timeout_handler", None)
             if handle is not None and not handle.cancelled():
                 return True

@@ -147,6 +147,7 @@ _COMPLETERS = {
     "condition": ("notify", "notify_all"),
     "future": ("set_result", "set_exception", "cancel"),
 }
+HELD_KINDS = tuple(_COMPLETERS) + ("lock",)     # waits a callback holding the object can end
 
 
 def build(tasks, failed_using, explain=True, everyone=None):
@@ -196,6 +197,16 @@ class Graph(dict):
             if w.kind not in _COMPLETERS:
                 explain_wait(w)
         return default if w is None else w
+
+
+def own_objects(graph):
+    """The objects of a Graph's verdict that refer to what its tasks wait on: not the
+    program's, so no way from those objects up to who holds them."""
+    out = [graph, graph.context, *(graph.context or ())]
+    for w in graph.values():
+        out.append(w)
+        out.append(vars(w))
+    return out
 
 
 def release(graph):
@@ -338,8 +349,7 @@ def can_wake(w, graph, timed, wakers, outside=None, seen=None):
     explain_wait(w)
     if w.kind == "future" and wakers or w.globally_known:
         return True
-    if outside is not None and (w.kind in _COMPLETERS or w.kind == "lock") \
-            and outside.refer_to(w.obj):
+    if outside is not None and w.kind in HELD_KINDS and outside.refer_to(w.obj):
         return True
     for task, label in w.edges:
         other = graph.get(id(task))
