@@ -4,8 +4,10 @@ it, could still wake that one. Found by walking the object's referrers up (each 
 of the heap, for all of its objects at once): a task's coroutine or frame holds it as a local
 (one step), through a container or closure cell (two), or as an attribute of an object it
 holds, `self.queue` in a method (two on 3.12+, three on 3.11: the object's dictionary, then
-the object). Runs on the loop's own thread, between two steps (onloop.py), for the
-watchdog's stuck check and `top`'s; on the watchdog thread for a loop asleep with no timeout.
+the object). For many objects at once (`referring_tasks_many`), each step is one pass over
+the heap for all of them instead. Runs on the loop's own thread, between two steps
+(onloop.py), for the watchdog's stuck check and `top`'s; on the watchdog thread for a loop
+asleep with no timeout.
 """
 import gc
 import types
