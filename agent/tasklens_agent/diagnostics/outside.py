@@ -45,13 +45,13 @@ class OutsideRefs:
         self._ids = None
         self._primed = self._held = frozenset()
 
-    def prime(self, objs, ours=()):
+    def prime(self, objs, ours=lambda: ()):
         """Looks up, for many of the objects `refer_to` will be asked about at once, whether a
-        handle holds them, where that takes a walk up from each (`_held_by_handle`). `ours`:
+        handle holds them, where that takes a walk up from each (`_held_by_handle`). `ours()`:
         the verdict's own objects that hold them, not ways up (all the Waits share one
-        context, which would lead each walk to every Wait)."""
+        context, which would lead each walk to every Wait); asked only when it looks up."""
         if len(objs) > referrers.ONE_BY_ONE and self._handles_in_c():
-            self._held = held_by_handles(objs, ours)
+            self._held = held_by_handles(objs, ours())
             self._primed = frozenset(map(id, objs))
 
     def tasks_in_timeouts(self, count):

@@ -101,7 +101,7 @@ class Judge:
             waits = [w for w in (graph.get(id(t)) for t in candidates) if w is not None]
             # uvloop: what its handles in C hold, and its timeouts, found for all at once
             self.outside.prime([w.obj for w in waits if w.kind in wm.HELD_KINDS],
-                               wm.own_objects(graph))
+                               lambda: wm.own_objects(graph))
             graph.in_timeout = self.outside.tasks_in_timeouts(len(waits))
             return [w for w in waits
                     if not wm.can_wake(w, graph, self.timed, self.wakers, self.outside)]
