@@ -14,6 +14,7 @@ const unawaited = fixture('diag_unawaited.py');
 const lost = fixture('diag_lost.py');
 const deadlock = fixture('diag_deadlock.py');
 const stuck = fixture('diag_stuck.py');
+const alikeStuck = fixture('diag_stuck_alike.py');
 const quiet = fixture('diag_quiet.py');
 const common = fixture('diag_common.py');
 
@@ -218,6 +219,34 @@ eachPythonAndLoop('diagnose: stuck task', true, (py, loop) => {
     assert.deepEqual(only(run.reports, 'deadlock'), []);
     const [report] = only(run.reports, 'stuckTask');
     assert.ok((report.waitedSeconds as number) >= 1);
+  });
+});
+
+eachPythonAndLoop('diagnose: tasks stuck alike', true, (py, loop) => {
+  it('one report for the tasks that wait alike: counted, named, and whether they share the object', async () => {
+    const run = await runDiagnosed(py, alikeStuck, [...loop.args, '4'], { stuckS: 1, slowMs: 2000 });
+    assert.equal(run.code, 0, run.stderr);
+    const found = blocks(run.stderr, 'stuck task');
+    assert.equal(found.length, 2, run.stderr);
+    const [listeners, workers] = found;
+    assert.match(listeners, /^tasklens: stuck task: task listener-0 \(worker\) and 2 more like it have waited \d+\.\d(-\d+\.\d)? s at .* and nothing will wake them/);
+    assert.match(listeners, /waiting on Event ev\.wait\(\), all on the same Event/);
+    assert.ok(listeners.includes(`all created at ${at(alikeStuck, 'LISTENERS_MADE')}`), listeners);
+    assert.match(listeners, /the others: listener-1, listener-2$/m);
+    assert.match(workers, /^tasklens: stuck task: task worker-0 \(worker\) and 29 more like it have waited/);
+    assert.ok(workers.includes(at(alikeStuck, 'WORKER_WAIT')), workers);
+    assert.match(workers, /waiting on Event ev\.wait\(\), each on an Event of its own/);
+    assert.match(workers, /the others: worker-1, worker-2, worker-3, worker-4, worker-5, worker-6, worker-7, worker-8 and 21 more$/m);
+    const reports = only(run.reports, 'stuckTask');
+    assert.equal(reports.length, 2, JSON.stringify(reports));
+    const byCount = new Map(reports.map((r) => [r.count as number, r]));
+    const all = byCount.get(30)!;
+    assert.ok(all, JSON.stringify(reports));
+    assert.equal(all.objects, 30);
+    const names = [(all.task as { name: string }).name, ...(all.alike as { name: string }[]).map((a) => a.name)];
+    assert.deepEqual(names, Array.from({ length: 30 }, (_, i) => `worker-${i}`));
+    assert.ok((all.alike as { waitedSeconds: number }[]).every((a) => a.waitedSeconds >= 1));
+    assert.equal(byCount.get(3)?.objects, 1);
   });
 });
 

@@ -54,9 +54,13 @@ class ProtocolClient:
 
     def _read(self):
         f = self.sock.makefile("rb")
-        for line in f:
-            self.inbox.put(json.loads(line))
-        self.inbox.put(None)
+        try:
+            for line in f:
+                self.inbox.put(json.loads(line))
+        except ConnectionResetError:
+            pass    # the program went away with bytes unread: the end of the stream to a test
+        finally:
+            self.inbox.put(None)
 
     def send(self, msg):
         self.sock.sendall((json.dumps(msg) + "\n").encode())

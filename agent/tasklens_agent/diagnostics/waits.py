@@ -7,6 +7,7 @@ find which tasks still refer to an Event, Queue or Future). Nothing here runs us
 from .. import awaits
 from .. import paths
 from .. import tasks as taskmod
+from . import alike
 from . import locks
 from . import owners as lock_owners
 from . import outside as outside_refs
@@ -381,10 +382,16 @@ def cycles(waits, weak=False):
     return found
 
 
-def line_of(w):
+def line_of(w, group=None):
+    """A task's line in a report; with `group` (w first, alike.py), the line of them all."""
     at = " at %s" % rp.where_text(w.at) if w.at else ""
     tail = "; %s" % w.why if w.why else ""
-    return "%s waits%s on %s%s" % (rp.task_text(w.info), at, w.what, tail)
+    if group is None or len(group) < 2:
+        return "%s waits%s on %s%s" % (rp.task_text(w.info), at, w.what, tail)
+    shared = alike.objects_text(group)
+    return "%s and %s more like it (%s) wait%s on %s%s%s" % (
+        rp.task_text(w.info), alike.count_text(len(group) - 1), alike.others_text(group), at,
+        w.what, ", " + shared if shared else "", tail)
 
 
 def cycle_text(cycle):

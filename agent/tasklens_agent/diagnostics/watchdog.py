@@ -18,6 +18,7 @@ import weakref
 
 from .. import looptime
 from ..threads import other_frames
+from . import alike
 from . import lost as lost_mod
 from . import onloop
 from . import report as rp
@@ -159,10 +160,11 @@ class Watchdog:
         cycles = wm.cycles(waits, weak=True) if cycles is None else cycles
         lines = ["cycle: " + wm.cycle_text(c) for c in cycles]
         in_cycles = {id(w.task) for c in cycles for w in c}
-        rest = sorted((w for w in waits.values() if id(w.task) not in in_cycles),
-                      key=lambda w: w.kind in ("gather", "task"))
-        ordered = [w for c in cycles for w in c] + rest
-        lines.extend(wm.line_of(w) for w in ordered)
+        rest = alike.groups((w for w in waits.values() if id(w.task) not in in_cycles),
+                            order=lambda w: w.kind in ("gather", "task"))
+        ordered = [w for c in cycles for w in c] + [w for group in rest for w in group]
+        lines.extend(wm.line_of(w) for c in cycles for w in c)
+        lines.extend(wm.line_of(group[0], group) for group in rest)
         failed = self.lost.failed_infos()
         lines.extend("%s failed earlier with %s at %s" % (rp.task_text(i), i["failure"],
                                                            i["failedAt"]) for i in failed[:5])
@@ -263,23 +265,47 @@ class Watchdog:
             self._report_deadlock(rec, full, True, whole_loop=True)
             return
         lost_in = {id(w.task) for w in hopeless}
-        for w in hopeless:
-            if w.kind in ("gather", "task") and w.edges \
-                    and all(id(t) in lost_in for t, _ in w.edges):
-                continue    # it waits on a stuck task, reported itself
-            since = looptime.waited_since(w.task)
-            waited = now - since
-            before = looptime.waited_before(w.task, since)    # an attach found it waiting
+        told = [w for w in hopeless if not (w.kind in ("gather", "task") and w.edges and all(
+            id(t) in lost_in for t, _ in w.edges))]    # the rest wait on a stuck task, told
+        since = {id(w.task): looptime.waited_since(w.task) for w in told}
+        before = {id(w.task): looptime.waited_before(w.task, since[id(w.task)]) for w in told}
+        for group in alike.groups(told, lambda w: before[id(w.task)]):
+            self._report_stuck(rec, group, {id(w.task): now - since[id(w.task)] for w in group},
+                               before[id(group[0].task)])
+
+    def _report_stuck(self, rec, group, waited, before):
+        """One report for the Waits of `group`, alike (alike.py); `waited`: seconds by task;
+        `before`: an attach found them waiting already."""
+        w = group[0]
+        secs = sorted(waited.values())
+        span = "%.1f s" % secs[0] if "%.1f" % secs[0] == "%.1f" % secs[-1] \
+            else "%.1f-%.1f s" % (secs[0], secs[-1])
+        at = " at %s" % rp.where_text(w.at) if w.at else ""
+        ge = "≥ " if before else ""
+        if len(group) == 1:
+            first = "stuck task: %s has waited %s%s%s and nothing will wake it" % (
+                rp.task_text(w.info), ge, span, at)
             lines = ["waiting on %s" % w.what, w.why, rp.created_text(w.info)]
-            text = rp.block("stuck task: %s has waited %s%.1f s%s and nothing will wake it" % (
-                rp.task_text(w.info), "≥ " if before else "", waited,
-                " at %s" % rp.where_text(w.at) if w.at else ""), lines)
-            fields = wm.as_json(w)
-            fields.update({"waitedSeconds": round(waited, 1),
-                           "thread": rp.thread_name(rec.ident)})
-            if before:
-                fields["waitedAtLeast"] = True
-            self.reporter.emit("stuckTask", text, fields)
+        else:
+            first = "stuck task: %s and %s more like it have waited %s%s%s and nothing will " \
+                "wake them" % (rp.task_text(w.info), alike.count_text(len(group) - 1), ge, span,
+                               at)
+            shared = alike.objects_text(group)
+            created = rp.created_text(w.info)
+            lines = ["waiting on %s%s" % (w.what, ", " + shared if shared else ""), w.why,
+                     created and created.replace("task created", "all created", 1),
+                     "the others: " + alike.others_text(group)]
+        fields = wm.as_json(w)
+        fields.update({"waitedSeconds": round(waited[id(w.task)], 1),
+                       "thread": rp.thread_name(rec.ident), "count": len(group)})
+        if before:
+            fields["waitedAtLeast"] = True
+        if len(group) > 1:
+            fields["objects"] = alike.objects(group)
+            fields["alike"] = [dict(name=o.info["name"], threadId=o.info["threadId"],
+                                    waitedSeconds=round(waited[id(o.task)], 1))
+                               for o in group[1:]]
+        self.reporter.emit("stuckTask", rp.block(first, lines), fields)
 
 
 CHECKED = "checked"     # a wait's stuck mark: looked at, something can still end it
