@@ -251,7 +251,8 @@ class Watchdog:
     def _stuck(self, rec, hopeless, now, pending):
         """Report the Waits of `hopeless` (of `pending` tasks judged) still waiting where they
         were judged: the program ran on since."""
-        hopeless = [w for w in hopeless if looptime.waited_since(w.task) is not None]
+        since = {id(w.task): looptime.waited_since(w.task) for w in hopeless}
+        hopeless = [w for w in hopeless if since[id(w.task)] is not None]
         if not hopeless:
             return
         for w in hopeless:
@@ -267,7 +268,6 @@ class Watchdog:
         lost_in = {id(w.task) for w in hopeless}
         told = [w for w in hopeless if not (w.kind in ("gather", "task") and w.edges and all(
             id(t) in lost_in for t, _ in w.edges))]    # the rest wait on a stuck task, told
-        since = {id(w.task): looptime.waited_since(w.task) for w in told}
         before = {id(w.task): looptime.waited_before(w.task, since[id(w.task)]) for w in told}
         for group in alike.groups(told, lambda w: before[id(w.task)]):
             self._report_stuck(rec, group, {id(w.task): now - since[id(w.task)] for w in group},
