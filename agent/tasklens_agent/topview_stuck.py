@@ -11,7 +11,10 @@ verdict is kept while the task waits on the same future. So a refresh of 10,000 
 wait long costs a dictionary lookup per task, not a verdict each. A task asleep or waiting on
 I/O gets no verdict (its coroutine chain says so): a Judge indexes every task's frames, and
 one per refresh for a task that sleeps on a loop of 10,000 tasks brought the cyclic
-collector's full pass, 70 ms of the program's, every other refresh.
+collector's full pass, 70 ms of the program's, every other refresh. A loop's next walk waits
+PACE times the length of its last (diagnostics/onloop.next_post): with 10,000 tasks that keep
+newly waiting long (a service's clients, each on a queue of its own) a walk every refresh held
+the loop a third of the time; meanwhile their verdicts are not in, and no warning is shown.
 """
 import threading
 import time
@@ -21,7 +24,8 @@ from .diagnostics import waits as wm
 
 JUDGE_WAIT = 0.5        # seconds an answer waits in all for the loops to judge what it asked
 _verdicts = {}          # id(task) -> [its waiter, the Job judging it (None until posted)]
-_asked = {}             # LoopTimes.key -> (LoopTimes, [tasks]) asked in this answer
+_asked = {}             # LoopTimes.key -> (LoopTimes, [tasks]) asked, not yet posted
+_last = {}              # LoopTimes.key -> the last Job posted to that loop
 _lock = threading.Lock()    # two `top`s answered at once each post what they asked
 
 
@@ -60,14 +64,23 @@ def verdict(task, st, now, stuck):
 def settle():
     """Posts what this answer asked, one job per loop, and waits JUDGE_WAIT at most for them."""
     from .diagnostics import onloop
+    now = time.monotonic()
     with _lock:
-        asked = list(_asked.values())
-        _asked.clear()
+        asked = []
+        for key, (lt, tasks) in list(_asked.items()):
+            last = _last.get(key)
+            if last is None or last.done and onloop.next_post(last) <= now:
+                asked.append((lt, tasks))
+                del _asked[key]
+            # else the loop's last walk is recent (or running): these wait for a later answer
     jobs = []
     for lt, tasks in asked:
         loop = lt.loop_ref()
         job = onloop.post(loop, _judge, loop, lt.record.ident, tasks) if loop is not None \
             else None
+        if job is not None:
+            with _lock:
+                _last[lt.key] = job
         for task in tasks:
             entry = _verdicts.get(id(task))
             if entry is not None:
@@ -80,9 +93,15 @@ def settle():
 
 
 def forget(pending):
-    """Drops the verdicts of tasks no longer pending (ids in `pending` are)."""
+    """Drops the verdicts of tasks no longer pending (ids in `pending` are), and the last walks
+    of loops that may take the next."""
+    from .diagnostics import onloop
     for key in [k for k in _verdicts if k not in pending]:
         del _verdicts[key]
+    with _lock:
+        now = time.monotonic()
+        for key in [k for k, job in _last.items() if job.done and onloop.next_post(job) <= now]:
+            del _last[key]
 
 
 def _judge(loop, ident, tasks):

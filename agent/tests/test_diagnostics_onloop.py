@@ -1,6 +1,7 @@
 """Heap walks posted to the loop's own thread (diagnostics/onloop.py): the function runs there,
 between two steps, and its result or error comes back in the Job; its time is excused from the
-step that runs it; a closed loop takes nothing; a caller waits no longer than it asks.
+step that runs it; it starts no collection, and says how long it took (when the next walk may
+come); a closed loop takes nothing; a caller waits no longer than it asks.
 And what needed it: a walk from another thread broke a tuple the program was building."""
 import asyncio
 import gc
@@ -29,6 +30,20 @@ class OnTheLoop(unittest.TestCase):
         self.assertTrue(job.wait(5))
         self.assertEqual(job.result, ("loop", 42))
         self.assertIsNone(job.error)
+
+    def test_a_walk_starts_no_collection_and_says_how_long_it_took(self):
+        job = onloop.post(self.loop, lambda: (gc.isenabled(), time.sleep(0.05)))
+        self.assertTrue(job.wait(5))
+        self.assertEqual(job.result, (False, None))
+        self.assertTrue(gc.isenabled())
+        self.assertGreaterEqual(job.took, 0.05)
+        self.assertAlmostEqual(onloop.next_post(job), job.ended + job.took * onloop.PACE)
+        gc.disable()    # a program that collects nothing: left as it was
+        try:
+            self.assertTrue(onloop.post(self.loop, gc.isenabled).wait(5))
+            self.assertFalse(gc.isenabled())
+        finally:
+            gc.enable()
 
     def test_an_error_is_kept_not_raised_in_the_loop(self):
         job = onloop.post(self.loop, lambda: 1 / 0)

@@ -1,5 +1,5 @@
 """Who holds what many tasks wait on, found for all the objects at once (referrers.py's
-`referring_tasks_many`: one pass over the heap per level) says what the one-by-one walk says
+`referring_tasks_many`: from the tasks down) says what the one-by-one walk up says
 of each: a local, a container, an attribute of an object a task holds (`self.queue`), a
 module global, and a task whose code names no completing method; and waits.build uses it
 past ONE_BY_ONE objects. Also: the verdicts leave no reference cycle behind, and neither does
@@ -97,26 +97,41 @@ class AllAtOnce(unittest.TestCase):
         self.assertIn("feeder", found[22][0])           # through `self.queue`
         self.assertTrue(found[23][1])                   # a module global
 
-    def test_a_list_of_every_object_is_one_holder_not_one_per_object(self):
-        """The program keeps all the objects in one list: each object's walk up reaches it,
-        and its referrers, once; the lists made per object on the way are not among them (they
-        were: 10,000 objects each found 10,000 such lists, 80 s on 3.11)."""
-        sizes = []
-        real = referrers._third
+    def test_the_work_is_what_the_tasks_hold_not_the_heap(self):
+        """From the tasks down, each holder looked into once: 200,000 objects no task holds
+        add no look, and one list of every object, held by 30 tasks (the walk up met it once
+        per object), is looked into once."""
+        looked = []
+        real = referrers._referents
 
-        def spy(more, owners):
-            sizes.append(len(more))
-            return real(more, owners)
-        referrers._third = spy
-        self.addCleanup(setattr, referrers, "_third", real)
-        count = len(both_ways())    # `objs` in its scenario lists every object
-        at_once, one_by_one = sizes[:count], sizes[count:]
-        self.assertEqual(len(one_by_one), count)
-        # what each object's second level holds, all at once no more than one by one (where
-        # gc.get_referrers' own tuple of arguments is one more): the module global's
-        # functions (each holds the module's dictionary) are the most, under twenty
-        self.assertLessEqual(max(at_once), max(one_by_one), (at_once, one_by_one))
-        self.assertLess(max(at_once), count, at_once)
+        def spy(x):
+            looked.append(x)
+            return real(x)
+        referrers._referents = spy
+        self.addCleanup(setattr, referrers, "_referents", real)
+
+        async def scenario():
+            events = [asyncio.Event() for _ in range(30)]
+            tasks = [asyncio.create_task(lister(events)) for _ in range(30)]
+            tasks += [asyncio.create_task(e.wait()) for e in events]
+            await asyncio.sleep(0.01)
+            looked.clear()
+            held = referrers.referring_tasks_many(events, referrers.tasks_by_coroutine(tasks))
+            seen = list(looked)
+            for t in tasks:
+                t.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            return events, held, seen
+        events, held, seen = asyncio.run(scenario())
+        self.assertEqual(sum(1 for x in seen if x is events), 1)
+        for e in events:    # the 30 listers, and the task waiting on it (its own frame)
+            codes = [code.co_name for _, code in held[id(e)][0]]
+            self.assertEqual((codes.count("lister"), len(codes)), (30, 31), codes)
+        unrelated = [[i] for i in range(200_000)]
+        _, _, again = asyncio.run(scenario())
+        del unrelated
+        self.assertLessEqual(len(again), len(seen) + 5, (len(again), len(seen)))
+        self.assertLess(len(seen), 1000)
 
     def test_build_takes_the_batch_past_one_by_one(self):
         calls = []

@@ -29,6 +29,8 @@ class StuckVerdicts(unittest.TestCase):
         tasktime.acquire(owner)
         self.addCleanup(tasktime.release, owner)
         self.addCleanup(topview_stuck._verdicts.clear)
+        self.addCleanup(topview_stuck._last.clear)
+        self.addCleanup(topview_stuck._asked.clear)
         judged_on = self.judged_on = []
         real = topview_stuck._judge
 
@@ -96,6 +98,38 @@ class StuckVerdicts(unittest.TestCase):
         self.assertTrue(answered_meanwhile, "the answer waited for a loop that could not run")
         self.assertEqual(stuck_names(answer), [])
         self.assertEqual(stuck_names(later), ["lonely-0", "lonely-1", "lonely-2"])
+    def test_a_loops_next_walk_waits_pace_times_its_last(self):
+        """A walk of 0.05 s: the tasks that newly wait long meanwhile are judged 1 s after it
+        (onloop.PACE = 20), in one walk, not one per answer."""
+        real = topview_stuck._judge
+
+        def slow(loop, ident, tasks):
+            time.sleep(0.05)
+            return real(loop, ident, tasks)
+        topview_stuck._judge = slow     # under setUp's spy, which counts the walks
+
+        async def body(loop_thread):
+            await asyncio.sleep(0.6)
+            first = await ask({"stuckS": 0.5, "limit": 10})
+            walked = time.monotonic()
+            late = [asyncio.create_task(asyncio.Event().wait(), name="late-%d" % i)
+                    for i in range(2)]
+            answers = []
+            while time.monotonic() - walked < 1.6:
+                await asyncio.sleep(0.15)
+                answers.append((time.monotonic() - walked,
+                                await ask({"stuckS": 0.5, "limit": 10})))
+            for t in late:
+                t.cancel()
+            return first, answers
+        first, answers = self.run_program(body)
+        self.assertEqual(stuck_names(first), ["lonely-0", "lonely-1", "lonely-2"])
+        self.assertEqual(len(self.judged_on), 2, self.judged_on)
+        self.assertEqual(self.judged_on[1][1], ["late-0", "late-1"])
+        late = [(t, "late-0" in stuck_names(a)) for t, a in answers]
+        self.assertTrue(all(not warned for t, warned in late if t < 1.0), late)
+        self.assertTrue(late[-1][1], late)
+
     def test_the_screen_gives_the_first_warnings_a_line_and_counts_the_rest(self):
         many = topview_screen.WARNINGS_SHOWN + 30
 

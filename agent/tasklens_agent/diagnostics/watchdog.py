@@ -55,6 +55,7 @@ class Watchdog:
         self.failures = 0
         self.running = True     # cleared by diagnostics.stop: the thread ends
         self.examining = {}     # id(loop record) -> (record, onloop.Job): a look at its waits
+        self.next_look = {}     # id(loop record) -> monotonic time its next look may be posted
         self.later = []         # (monotonic time, function): run by the first tick after it
 
     def run(self):
@@ -94,6 +95,9 @@ class Watchdog:
                 top = None if rec.closed else frames.get(rec.ident)
                 self.blocked.tick(rec, top, now, prev, paused)
             del frames
+            for rec in recs:
+                if rec.closed:
+                    self.next_look.pop(id(rec), None)
             recs = [r for r in recs if not r.closed]
         self.lost.tick(now)
         self.sleeping = all(r.selector and r.idle for r in recs) and self.lost.settled()
@@ -202,8 +206,9 @@ class Watchdog:
             return
         tasks = self._pending(loop)
         looptime.sample_waits(rec, tasks, now)
-        if self.examining.get(id(rec)) is not None:
-            return      # the last look has not run yet: the next one covers this sample's
+        if self.examining.get(id(rec)) is not None or now < self.next_look.get(id(rec), 0.0):
+            return      # the last look has not run yet, or the next must wait (onloop.next_post):
+            # the next one covers this sample's
         prev, rec.waits_sampled = rec.waits_sampled, now
         if rec.deadlock_iteration == rec.iterations and rec.idle:
             return      # reported as a deadlock already
@@ -237,6 +242,7 @@ class Watchdog:
             if not job.done:
                 continue
             del self.examining[key]
+            self.next_look[key] = onloop.next_post(job)
             if job.error is not None:
                 raise job.error
             cycles, hopeless, pending = job.result
