@@ -127,6 +127,26 @@ eachPythonAndLoop('tasklens top', true, (py, loop) => {
   });
 });
 
+eachPythonAndLoop('tasklens top: tasks stuck alike', true, (py, loop) => {
+  it('the live screen tells them in one warning each way they are stuck, with how many more', async () => {
+    const program = fixture('diag_stuck_alike.py');
+    const pid = await ready(start(BIN, ['run', '--python', py.path, program, ...loop.args, '60'], { env: rt.env }));
+    const sock = `tasklens-top-alike-${process.pid}-${pid}`;
+    try {
+      tmux(sock, ['new-session', '-d', '-s', 'top', '-x', '160', '-y', '30', `${process.execPath} ${MAIN_JS} top ${pid} --interval 0.5 --stuck-s 1`],
+        { ...rt.env, NO_COLOR: '1' });
+      // made at two places: two groups, each told by the warning of one of its tasks
+      const screen = await screenWhen(sock, (s) => /listener-\d and 2 more like it/.test(s) && /worker-\d+ and 29 more like it/.test(s), 'the two groups of stuck tasks');
+      const line = `${program.split('/').pop()}:${lineOf(program, 'WORKER_WAIT')}`;
+      assert.match(screen, new RegExp(`^! stuck: worker-\\d+ and 29 more like it: waiting \\d+ s on Event.wait\\(\\); nothing can wake it at .*${line.replace('.', '\\.')}`, 'm'));
+      assert.match(screen, /^! stuck: listener-\d and 2 more like it: /m);
+      assert.doesNotMatch(screen, /more warnings/);
+    } finally {
+      spawnSync(TMUX, ['-L', sock, 'kill-server'], { env: rt.env });
+    }
+  });
+});
+
 eachPythonAndLoop('tasklens top on a program started by plain python', true, (py, loop) => {
   it('loads the agent for the top (the tasks it found have an age at least), and takes it out after', async () => {
     const target = await startTarget(py.path, APP, loop.args);

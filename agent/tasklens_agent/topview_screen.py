@@ -9,7 +9,9 @@ no object made per task (the entries sorted are the tasks' TaskTimes): objects a
 refresh runs outlive the collections it triggers, and 10,000 of them per refresh brought the
 cyclic collector's full pass, 70-90 ms of the program's time on 3.11, every two refreshes.
 The warnings that need a task's full row for their line are the first WARNINGS_SHOWN and the
-selected task's; the others are counted (`warningsLeftOut`).
+selected task's; the others are counted (`warningsLeftOut`). Tasks stuck alike (as
+`--diagnose` groups them: topview_stuck.group) are told by the first one's warning, with how
+many more (`alike`): 10,000 workers each on an event of its own are one warning.
 """
 
 from . import awaits
@@ -122,6 +124,28 @@ def screenful(core, args, limit, slow, stuck):
         selected task's; the rest are counted (each line needs the task's full row)."""
         return len(warnings) < WARNINGS_SHOWN or id(task) in detail
 
+    alike = {}      # a stuck group (topview_stuck.group) -> the warning that tells it
+
+    def stuck_warning(task, st, lt, row):
+        """The task's stuck warning, or one more `alike` on the warning of a task stuck the
+        same way; a task of `detail` (on the screen) has its own too, marked `alikeOf` that
+        task, for its details. Returns whether it was left out."""
+        key = topview_stuck.group(task)
+        told = alike.get(key) if key is not None else None
+        if told is not None:
+            told["alike"] = told.get("alike", 0) + 1
+            if id(task) in detail:
+                topview._stuck_warning(core, task, st, row or full_row(task, st, lt), now,
+                                       warnings)
+                warnings[-1]["alikeOf"] = told["taskId"]
+            return False
+        if not room(task):
+            return True
+        topview._stuck_warning(core, task, st, row or full_row(task, st, lt), now, warnings)
+        if key is not None:
+            alike[key] = warnings[-1]
+        return False
+
     for loop_key, lt in timed.items():
         times_of, counted = lt.of, counts[loop_key]
         for task in by_loop.get(loop_key, ()):
@@ -142,11 +166,7 @@ def screenful(core, args, limit, slow, stuck):
                     else:
                         left_out += len(kinds)
                 if stuck_now:
-                    if room(task):
-                        topview._stuck_warning(core, task, st, row or full_row(task, st, lt),
-                                               now, warnings)
-                    else:
-                        left_out += 1
+                    left_out += stuck_warning(task, st, lt, row)
                 elif stuck_now is None:
                     later.append((task, st, lt))
                 st.shown = state
@@ -158,11 +178,7 @@ def screenful(core, args, limit, slow, stuck):
     for task, st, lt in later:
         try:
             if verdict(task, st, now, stuck):
-                if room(task):
-                    topview._stuck_warning(core, task, st, full_row(task, st, lt), now,
-                                           warnings)
-                else:
-                    left_out += 1
+                left_out += stuck_warning(task, st, lt, None)
         except Exception:
             continue
     if text:

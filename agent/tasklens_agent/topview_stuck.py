@@ -34,7 +34,7 @@ class _Unjudged:
     was judged stuck."""
     done = True
     error = None
-    result = frozenset()
+    result = {}
 
 
 def verdict(task, st, now, stuck):
@@ -104,11 +104,23 @@ def forget(pending):
             del _last[key]
 
 
+def group(task):
+    """What `task`, judged stuck, has alike with others stuck the same way (diagnostics/alike.py:
+    where, on what, why, made where, by which coroutine; the live screen tells them in one
+    warning), or None if it has no verdict."""
+    entry = _verdicts.get(id(task))
+    job = entry[1] if entry is not None else None
+    if job is None or not job.done or job.error is not None:
+        return None
+    return job.result.get(id(task))
+
+
 def _judge(loop, ident, tasks):
-    """On the loop's thread: the ids of `tasks` that nothing can wake (one Judge for all: they
-    share its heap walks, one per object waited on)."""
+    """On the loop's thread: {id(task): its group} for the tasks of `tasks` that nothing can
+    wake (one Judge for all: they share its heap walks)."""
+    from .diagnostics import alike
     from .diagnostics import verdicts
     pending = [t for t in taskmod.live_tasks_unordered()
                if t.get_loop() is loop and not t.done()]
     tasks = [t for t in tasks if not t.done()]
-    return frozenset(id(w.task) for w in verdicts.Judge(loop, ident, pending).hopeless(tasks))
+    return {id(w.task): alike.key(w) for w in verdicts.Judge(loop, ident, pending).hopeless(tasks)}

@@ -23,6 +23,21 @@ def stuck_names(answer):
     return sorted(w["task"] for w in answer["warnings"] if w["kind"] == "stuck")
 
 
+def stuck_count(answer):
+    """The tasks a live screen's answer warns of as stuck: each warning's and those alike."""
+    return sum(1 + w.get("alike", 0) for w in answer["warnings"]
+               if w["kind"] == "stuck" and "alikeOf" not in w)
+
+
+def distinct_lonely(count):
+    """`count` coroutine functions, each waiting at a line of its own: stuck, but not alike."""
+    source = "".join("async def lonely_%d():\n    await asyncio.Event().wait()\n" % i
+                     for i in range(count))
+    space = {"asyncio": asyncio}
+    exec(compile(source, __file__, "exec"), space)
+    return [space["lonely_%d" % i] for i in range(count)]
+
+
 class StuckVerdicts(unittest.TestCase):
     def setUp(self):
         owner = object()
@@ -40,9 +55,10 @@ class StuckVerdicts(unittest.TestCase):
         topview_stuck._judge = judge
         self.addCleanup(setattr, topview_stuck, "_judge", real)
 
-    def run_program(self, body, lonely_count=3):
+    def run_program(self, body, lonely_count=3, distinct=False):
         async def lonely():
             await asyncio.Event().wait()        # nothing else holds it: stuck
+        kinds = distinct_lonely(lonely_count) if distinct else [lonely] * lonely_count
 
         async def kept(event):
             await event.wait()
@@ -50,7 +66,8 @@ class StuckVerdicts(unittest.TestCase):
         async def main():
             tasktime.watch(asyncio.get_running_loop())
             event = asyncio.Event()
-            tasks = [asyncio.create_task(lonely(), name="lonely-%d" % i) for i in range(lonely_count)]
+            tasks = [asyncio.create_task(kind(), name="lonely-%d" % i)
+                     for i, kind in enumerate(kinds)]
             tasks.append(asyncio.create_task(kept(event), name="kept"))
             result = await body(threading.get_ident())
             event.set()                         # main can complete it: `kept` is not stuck
@@ -70,7 +87,7 @@ class StuckVerdicts(unittest.TestCase):
             return loop_thread, early, late, again
         loop_thread, early, late, again = self.run_program(body)
         self.assertEqual(stuck_names(early), [])
-        self.assertEqual(stuck_names(late), ["lonely-0", "lonely-1", "lonely-2"])
+        self.assertEqual(stuck_count(late), 3)      # alike: one warning, two more like it
         self.assertEqual(stuck_names(again), ["lonely-0", "lonely-1", "lonely-2"])
         # one job, on the loop's own thread, for the four waiting tasks; not for main, asleep:
         # a timer ends its wait, which its coroutine chain tells without a verdict
@@ -82,7 +99,7 @@ class StuckVerdicts(unittest.TestCase):
         async def body(loop_thread):
             await asyncio.sleep(0.6)
             return await ask({"stuckS": 0.5, "limit": 10})
-        self.assertEqual(stuck_names(self.run_program(body)), ["lonely-0", "lonely-1", "lonely-2"])
+        self.assertEqual(stuck_count(self.run_program(body)), 3)
 
     def test_a_blocked_loop_delays_the_verdict_not_the_answers(self):
         async def body(loop_thread):
@@ -97,7 +114,7 @@ class StuckVerdicts(unittest.TestCase):
         answered_meanwhile, answer, later = self.run_program(body)
         self.assertTrue(answered_meanwhile, "the answer waited for a loop that could not run")
         self.assertEqual(stuck_names(answer), [])
-        self.assertEqual(stuck_names(later), ["lonely-0", "lonely-1", "lonely-2"])
+        self.assertEqual(stuck_count(later), 3)
     def test_a_loops_next_walk_waits_pace_times_its_last(self):
         """A walk of 0.05 s: the tasks that newly wait long meanwhile are judged 1 s after it
         (onloop.PACE = 20), in one walk, not one per answer."""
@@ -123,10 +140,10 @@ class StuckVerdicts(unittest.TestCase):
                 t.cancel()
             return first, answers
         first, answers = self.run_program(body)
-        self.assertEqual(stuck_names(first), ["lonely-0", "lonely-1", "lonely-2"])
+        self.assertEqual(stuck_count(first), 3)
         self.assertEqual(len(self.judged_on), 2, self.judged_on)
         self.assertEqual(self.judged_on[1][1], ["late-0", "late-1"])
-        late = [(t, "late-0" in stuck_names(a)) for t, a in answers]
+        late = [(t, any(n.startswith("late-") for n in stuck_names(a))) for t, a in answers]
         self.assertTrue(all(not warned for t, warned in late if t < 1.0), late)
         self.assertTrue(late[-1][1], late)
 
@@ -140,7 +157,8 @@ class StuckVerdicts(unittest.TestCase):
             return (await ask({"stuckS": 0.5, "limit": 10}),
                     await ask({"stuckS": 0.5, "limit": 10, "detail": [id(selected[0])]}),
                     await ask({"stuckS": 0.5}))
-        screen, with_selected, everything = self.run_program(body, lonely_count=many)
+        screen, with_selected, everything = self.run_program(body, lonely_count=many,
+                                                             distinct=True)
         self.assertEqual(len(stuck_names(screen)), topview_screen.WARNINGS_SHOWN)
         self.assertEqual(screen["warningsLeftOut"], many - topview_screen.WARNINGS_SHOWN)
         # the selected task's warning has its line even past the first ones
@@ -149,6 +167,33 @@ class StuckVerdicts(unittest.TestCase):
         # without a limit (`top --once`): every warning, none left out
         self.assertEqual(len(stuck_names(everything)), many)
         self.assertNotIn("warningsLeftOut", everything)
+
+    def test_the_screen_tells_tasks_stuck_alike_in_one_warning(self):
+        many = topview_screen.WARNINGS_SHOWN + 30
+
+        async def body(loop_thread):
+            await asyncio.sleep(0.6)
+            selected = [t for t in asyncio.all_tasks() if t.get_name() == "lonely-7"]
+            await ask({"stuckS": 0.5, "limit": 10})     # the verdicts come in
+            return (await ask({"stuckS": 0.5, "limit": 10}),
+                    await ask({"stuckS": 0.5, "limit": 10, "detail": [id(selected[0])]}),
+                    await ask({"stuckS": 0.5}))
+        screen, with_selected, everything = self.run_program(body, lonely_count=many)
+        [told] = [w for w in screen["warnings"] if w["kind"] == "stuck"]
+        self.assertEqual(told["alike"], many - 1)
+        self.assertNotIn("warningsLeftOut", screen)
+        # the selected task, one of them, has a warning of its own, for its details: the one
+        # that tells them all, or its own marked as one of them
+        heads = [w for w in with_selected["warnings"] if "alikeOf" not in w]
+        own = [w for w in with_selected["warnings"] if w["task"] == "lonely-7"]
+        self.assertEqual(len(own), 1, with_selected["warnings"])
+        self.assertEqual(len(heads), 1)
+        self.assertEqual(own[0].get("alikeOf"),
+                         None if own[0] is heads[0] else heads[0]["taskId"])
+        self.assertEqual(stuck_count(with_selected), many)
+        # without a limit (`top --once`): every task's own warning, as before
+        self.assertEqual(len(stuck_names(everything)), many)
+        self.assertTrue(all("alike" not in w for w in everything["warnings"]))
 
 
 if __name__ == "__main__":

@@ -91,11 +91,13 @@ export function render(view: TopView, ui: UiState, width: number, height: number
   const rows = visibleRows(view, ui);
   const selected = rows.find((r) => r.id === ui.selected) ?? rows[0];
   if (ui.detail && selected) return [...lines, ...detail(selected, view, width, height - lines.length - 1, p), footer(ui, width, p, true)];
-  const shownWarnings = view.warnings.slice(0, 3);
+  const listed = view.warnings.filter((w) => w.alikeOf === undefined);
+  const shownWarnings = listed.slice(0, 3);
   for (const w of shownWarnings) {
-    push(`! ${warningTitle(w.kind)}: ${w.task ? `${w.task}: ` : ''}${w.message}${w.at ? ` at ${siteText(w.at)}` : ''}`, p.warn);
+    const who = w.task ? `${w.task}${w.alike ? ` and ${w.alike.toLocaleString('en-US')} more like it` : ''}: ` : '';
+    push(`! ${warningTitle(w.kind)}: ${who}${w.message}${w.at ? ` at ${siteText(w.at)}` : ''}`, p.warn);
   }
-  const moreWarnings = view.warnings.length - shownWarnings.length + (view.warningsLeftOut ?? 0);
+  const moreWarnings = listed.length - shownWarnings.length + (view.warningsLeftOut ?? 0);
   if (moreWarnings > 0) push(`! and ${moreWarnings} more warnings (top --once shows all)`, p.warn);
   const cols = columns(width);
   push(cols.map((c) => (c.key === ui.sort ? `${c.title}${ui.reverse ? '↑' : '↓'}` : c.title).padEnd(c.width).slice(0, c.width)).join(' '), p.inverse);
