@@ -123,4 +123,5 @@ def _judge(loop, ident, tasks):
     pending = [t for t in taskmod.live_tasks_unordered()
                if t.get_loop() is loop and not t.done()]
     tasks = [t for t in tasks if not t.done()]
-    return {id(w.task): alike.key(w) for w in verdicts.Judge(loop, ident, pending).hopeless(tasks)}
+    hopeless = verdicts.Judge(loop, ident, pending).hopeless(tasks)
+    return {id(w.task): alike.key(w) for w in hopeless}

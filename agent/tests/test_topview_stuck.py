@@ -2,7 +2,8 @@
 judged on its loop's own thread in one job per answer (a task asleep needs none), and looked
 up after that while it waits on the same future; a task nothing can wake is warned about, one a live task can wake is not;
 an answer never waits for a verdict a blocked loop has not reached; the live screen's answer
-gives the first warnings their line and counts the rest."""
+gives the first warnings their line and counts the rest, and tells tasks stuck alike in one;
+a loop's next verdict job waits PACE times its last."""
 import asyncio
 import concurrent.futures
 import threading

@@ -5,8 +5,9 @@ same coroutine.
 A worker pool of 10,000 tasks, each on an event nobody will set, got 10,000 stuck reports of
 four lines, alike but for the task's name: 40,000 lines a user scrolls past to find the one
 that differs. A group is reported once, with its first task (by name, numbers in names
-compared as numbers: w2 before w10) named in full and the others counted and listed; the JSON keeps every task. The same goes for the lines of a
-deadlock's tasks outside its cycles.
+compared as numbers: w2 before w10) named in full and the others counted and listed; the JSON
+keeps every task. The same goes for the lines of a deadlock's tasks outside its cycles, and
+for `top`'s stuck warnings (topview_stuck.group).
 
 Runs on the watchdog thread, over Waits already judged (waits.py); touches no program object
 but the one each Wait names, for its identity.

@@ -5,9 +5,9 @@ of the heap, for all of its objects at once): a task's coroutine or frame holds 
 (one step), through a container or closure cell (two), or as an attribute of an object it
 holds, `self.queue` in a method (two on 3.12+, three on 3.11: the object's dictionary, then
 the object). For many objects at once (`referring_tasks_many`), the same paths are followed
-from the tasks down instead, each holder looked into once. Runs on the loop's own thread, between two steps
-(onloop.py), for the watchdog's stuck check and `top`'s; on the watchdog thread for a loop
-asleep with no timeout.
+from the tasks down instead, each holder looked into once. Runs on the loop's own thread,
+between two steps (onloop.py), for the watchdog's stuck check and `top`'s; on the watchdog
+thread for a loop asleep with no timeout.
 """
 import gc
 import types
@@ -106,21 +106,20 @@ def referring_tasks_many(objs, owners, skip=()):
         return hit
 
     for root in owners.roots:
-        task, code = entry = owners[id(root)]
+        entry = owners[id(root)]
+        task = entry[0]
         for x in _referents(root):
             key = id(x)
             if key in wanted:
                 found[key][id(task)] = entry
-            k = kinds.get(type(x))
+            k = kinds.get(type(x))      # kind(x) without its call, for most of them
             if k is None:
                 k = kind(x)
             if not k or key in owners:
                 continue
-            hits = direct(x)
-            if k == 2:
-                hits = hits | through(x)
-            for key in hits:
-                found[key][id(task)] = entry
+            hits = direct(x) if k == 1 else direct(x) | through(x)
+            for hit in hits:
+                found[hit][id(task)] = entry
     glob = _globals_holding(wanted)
     return {key: (list(entries.values()), key in glob) for key, entries in found.items()}
 

@@ -206,9 +206,10 @@ class Watchdog:
             return
         tasks = self._pending(loop)
         looptime.sample_waits(rec, tasks, now)
+        # The last look has not run yet, or the next must wait (onloop.next_post): the next
+        # one covers this sample's.
         if self.examining.get(id(rec)) is not None or now < self.next_look.get(id(rec), 0.0):
-            return      # the last look has not run yet, or the next must wait (onloop.next_post):
-            # the next one covers this sample's
+            return
         prev, rec.waits_sampled = rec.waits_sampled, now
         if rec.deadlock_iteration == rec.iterations and rec.idle:
             return      # reported as a deadlock already
