@@ -73,42 +73,57 @@ def label(info):
 
 
 def _asyncio_frames(chain):
-    """(frame, module file, function, `self`, its class's name) of asyncio's frames in `chain`
-    (innermost first), up to the task's first frame of user code."""
+    """(frame, module file, function) of asyncio's frames in `chain` (innermost first), up to
+    the task's first frame of user code. The frame's `self` (`_owner`) is read only where it
+    matters: `f_locals` makes a dictionary on 3.11-3.12, and every task waiting long is
+    classified (the wait-cycle search reads 10,000 tasks at a time)."""
+    out = []
     for frame in chain:
-        if paths.is_user(frame.f_code.co_filename):
-            return
-        parts = frame.f_code.co_filename.replace("\\", "/").rsplit("/", 2)[-2:]
-        if parts[:1] != ["asyncio"]:
-            continue
-        owner = frame.f_locals.get("self")
-        yield frame, parts[1], frame.f_code.co_name, owner, type(owner).__name__
+        code = frame.f_code
+        if paths.is_user(code.co_filename):
+            break
+        parts = code.co_filename.replace("\\", "/").rsplit("/", 2)[-2:]
+        if parts[:1] == ["asyncio"]:
+            out.append((frame, parts[1], code.co_name))
+    return out
 
 
-def _outer_primitive(chain):
+def _owner(frame):
+    """The `self` of an asyncio frame, and its class's name."""
+    owner = frame.f_locals.get("self")
+    return owner, type(owner).__name__
+
+
+def _outer_primitive(frames):
     """The waits asyncio builds of others, named by their outermost frame: `Queue.join()` waits
     on an Event of the queue's, `Barrier.wait()` on a Condition of the barrier's; what the task
     waits for is the queue's `task_done` or the barrier's other parties."""
-    for _, mod, name, owner, kind in _asyncio_frames(chain):
+    for frame, mod, name in frames:
         if mod == "queues.py" and name == "join":
+            owner, kind = _owner(frame)
             return "queue", owner, "%s.join() (%d unfinished)" % (
                 kind, getattr(owner, "_unfinished_tasks", 0))
-        if mod == "locks.py" and name == "wait" and kind == "Barrier":
-            return "barrier", owner, "Barrier.wait() (%d of %d parties waiting)" % (
-                owner.n_waiting, owner.parties)
+        if mod == "locks.py" and name == "wait":
+            owner, kind = _owner(frame)
+            if kind == "Barrier":
+                return "barrier", owner, "Barrier.wait() (%d of %d parties waiting)" % (
+                    owner.n_waiting, owner.parties)
     return None
 
 
 def _classify(task, chain):
-    outer = _outer_primitive(chain)
+    frames = _asyncio_frames(chain)
+    outer = _outer_primitive(frames)
     if outer is not None:
         return outer
-    for frame, mod, name, owner, kind in _asyncio_frames(chain):
-        if mod == "locks.py" and name == "acquire":
-            return "lock", owner, "%s.acquire()" % kind
-        if mod == "locks.py" and name in ("wait", "wait_for"):
+    for frame, mod, name in frames:
+        if mod == "locks.py" and name in ("acquire", "wait", "wait_for"):
+            owner, kind = _owner(frame)
+            if name == "acquire":
+                return "lock", owner, "%s.acquire()" % kind
             return ("event" if kind == "Event" else "condition"), owner, "%s.%s()" % (kind, name)
         if mod == "queues.py" and name in ("get", "put"):
+            owner, kind = _owner(frame)
             return "queue", owner, "%s.%s() (%d items)" % (kind, name, owner.qsize())
         if mod == "tasks.py" and name == "sleep":
             return "timer", None, "asyncio.sleep(%s)" % frame.f_locals.get("delay")
