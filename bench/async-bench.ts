@@ -7,11 +7,10 @@
 //
 //   node dist/bench/async-bench.js [--reps N] [--only scale|throughput] [--out FILE]
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import { lineOf, matrix, median, option, repoRoot, StreamClient } from './support';
+import { lineOf, matrix, median, option, printTable, pythonVersion, repoRoot, StreamClient } from './support';
 
 const pendingProgram = path.join(repoRoot, 'bench', 'programs', 'async_pending.py');
 const throughputProgram = path.join(repoRoot, 'bench', 'programs', 'async_throughput.py');
@@ -146,7 +145,7 @@ async function main(): Promise<void> {
   const scaleRows: ScaleRow[] = [];
   const throughputRows: ThroughputRow[] = [];
   for (const python of matrix()) {
-    const version = spawnSync(python, ['-c', 'import platform; print(platform.python_version())'], { encoding: 'utf8' }).stdout.trim();
+    const version = pythonVersion(python);
     if (only !== 'throughput') scaleRows.push(...(await scale(python, version, reps)));
     if (only !== 'scale') throughputRows.push(await throughput(python, version, reps));
   }
@@ -167,10 +166,7 @@ async function main(): Promise<void> {
       lines.push(`| ${r.python} | ${r.bare!.elapsed.toFixed(3)} s | ${cell(r.tasklens, r.bare)} | ${cell(r.debugpy, r.bare)} | ${parts(r.tasklens)} | ${parts(r.bare)} |`);
     }
   }
-  const table = lines.join('\n') + '\n';
-  process.stdout.write(table);
-  const out = option('--out');
-  if (out) fs.writeFileSync(out, table);
+  printTable(lines);
 }
 
 main().catch((err: unknown) => {

@@ -9,9 +9,8 @@
 //
 //   node dist/bench/diagnose-bench.js [--reps N] [--debug-reps N] [--out FILE]
 import { spawnSync } from 'node:child_process';
-import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { matrix, median, option, repoRoot } from './support';
+import { matrix, median, option, printTable, pythonVersion, repoRoot } from './support';
 
 const launcher = path.join(repoRoot, 'agent', 'launch.py');
 const throughputProgram = path.join(repoRoot, 'bench', 'programs', 'async_throughput.py');
@@ -42,7 +41,7 @@ function main(): void {
     '| --- | --- | ---: | ---: | ---: | ---: |',
   ];
   for (const python of matrix()) {
-    const version = spawnSync(python, ['-c', 'import platform; print(platform.python_version())'], { encoding: 'utf8' }).stdout.trim();
+    const version = pythonVersion(python);
     for (const [label, program, modes] of [
       ['asyncio throughput', throughputProgram, MODES],
       ['CPU-bound', cpuProgram, ['bare', 'diagnose'] as Mode[]],
@@ -63,10 +62,7 @@ function main(): void {
       lines.push(`| ${version} | ${label} | ${of('bare', 'wall').toFixed(3)} / ${of('bare', 'cpu').toFixed(3)} s | ${cell('run')} | ${cell('diagnose')} | ${cell('asyncioDebug')} |`);
     }
   }
-  const table = lines.join('\n') + '\n';
-  process.stdout.write(table);
-  const out = option('--out');
-  if (out) fs.writeFileSync(out, table);
+  printTable(lines);
 }
 
 main();

@@ -8,9 +8,8 @@
 //
 //   node dist/bench/diagnose-clients.js [--clients N] [--seconds S] [--reps N] [--before DIR] [--out FILE]
 import { spawnSync } from 'node:child_process';
-import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { matrix, median, option, repoRoot } from './support';
+import { matrix, median, option, printTable, pythonVersion, repoRoot } from './support';
 
 const program = path.join(repoRoot, 'bench', 'programs', 'diag_clients.py');
 
@@ -39,7 +38,7 @@ function main(): void {
     `| --- | ${modes.map(() => '---:').join(' | ')} |`,
   ];
   for (const python of matrix()) {
-    const version = spawnSync(python, ['-c', 'import platform; print(platform.python_version())'], { encoding: 'utf8' }).stdout.trim();
+    const version = pythonVersion(python);
     const results = modes.map(() => [] as number[][]);
     for (let rep = 0; rep < reps; rep++) {
       modes.forEach(([, launcher], i) => results[i].push(once(python, launcher, clients, seconds)));
@@ -52,10 +51,7 @@ function main(): void {
     lines.push(`| ${version} | ${cells.join(' | ')} |`);
     process.stderr.write(`${lines[lines.length - 1]}\n`);
   }
-  const table = lines.join('\n') + '\n';
-  process.stdout.write(table);
-  const out = option('--out');
-  if (out) fs.writeFileSync(out, table);
+  printTable(lines);
 }
 
 main();

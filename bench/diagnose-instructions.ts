@@ -17,7 +17,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { matrix, repoRoot } from './support';
+import { matrix, pythonVersion, repoRoot } from './support';
 
 const launcher = path.join(repoRoot, 'agent', 'launch.py');
 const throughput = path.join(repoRoot, 'bench', 'programs', 'async_throughput.py');
@@ -82,7 +82,7 @@ function main(): void {
     '| --- | --- | ---: | ---: | ---: |',
   ];
   for (const python of matrix()) {
-    const version = spawnSync(python, ['-c', 'import platform; print(platform.python_version())'], { encoding: 'utf8' }).stdout.trim();
+    const version = pythonVersion(python);
     const count = (m: Mode, program: string[]): number => instructions(python, argv(m, program), m === 'diagnose');
     for (const [label, program, startupProgram] of programs) {
       const startup = new Map(MODES.map((m) => [m, count(m, [startupProgram])]));

@@ -41,3 +41,16 @@ export function option(name: string): string | undefined {
   const at = process.argv.indexOf(name);
   return at >= 0 ? process.argv[at + 1] : undefined;
 }
+
+/** The version of the interpreter at `python`, as `3.12.1`. */
+export function pythonVersion(python: string): string {
+  return spawnSync(python, ['-c', 'import platform; print(platform.python_version())'], { encoding: 'utf8' }).stdout.trim();
+}
+
+/** Prints a benchmark's table (its lines), and writes it to the file `--out` names, if any. */
+export function printTable(lines: string[]): void {
+  const table = lines.join('\n') + '\n';
+  process.stdout.write(table);
+  const out = option('--out');
+  if (out) fs.writeFileSync(out, table);
+}

@@ -15,7 +15,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { connectTop } from '../src/top/client';
-import { matrix, median, option, repoRoot } from './support';
+import { matrix, median, option, pythonVersion, repoRoot } from './support';
 
 const launcher = path.join(repoRoot, 'agent', 'launch.py');
 const program = path.join(repoRoot, 'bench', 'programs', 'async_throughput.py');
@@ -115,7 +115,7 @@ async function main(): Promise<void> {
   const echoes: string[] = [];
   const ECHO_MODES: Mode[] = ['bare', 'counters', 'trace', ...(before ? ['counters before', 'trace before'] as Mode[] : [])];
   for (const python of matrix()) {
-    const version = spawnSync(python, ['-c', 'import platform; print(platform.python_version())'], { encoding: 'utf8' }).stdout.trim();
+    const version = pythonVersion(python);
     const samples = new Map<Mode, Sample[]>(MODES.map((m) => [m, []]));
     for (let r = 0; r < reps; r++) {
       for (const mode of MODES) samples.get(mode)!.push(once(python, mode));

@@ -15,7 +15,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { matrix, option, repoRoot } from './support';
+import { matrix, option, printTable, pythonVersion, repoRoot } from './support';
 
 const launcher = path.join(repoRoot, 'agent', 'launch.py');
 const throughput = path.join(repoRoot, 'bench', 'programs', 'async_throughput.py');
@@ -61,7 +61,7 @@ function main(): void {
     '| --- | ---: | ---: | ---: | ---: |',
   ];
   for (const python of matrix()) {
-    const version = spawnSync(python, ['-c', 'import platform; print(platform.python_version())'], { encoding: 'utf8' }).stdout.trim();
+    const version = pythonVersion(python);
     const program = echoing ? [echo] : [throughput, tasks, items];
     const own = new Map(MODES.map((m) => [m, instructions(python, argv(m, program)) - instructions(python, argv(m, [empty]))]));
     // top_floor.py loads asyncio at start-up, which the others load in the program: put it back
@@ -71,10 +71,7 @@ function main(): void {
     process.stderr.write(`${lines[lines.length - 1]}\n`);
   }
   fs.rmSync(path.dirname(empty), { recursive: true, force: true });
-  const table = lines.join('\n') + '\n';
-  process.stdout.write(table);
-  const out = option('--out');
-  if (out) fs.writeFileSync(out, table);
+  printTable(lines);
 }
 
 main();

@@ -8,9 +8,8 @@
 //
 //   node dist/bench/watchdog-bench.js [--tasks 0,10000] [--seconds 12] [--reps 3] [--out FILE]
 import { spawnSync } from 'node:child_process';
-import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { matrix, median, option, repoRoot } from './support';
+import { matrix, median, option, printTable, pythonVersion, repoRoot } from './support';
 
 const launcher = path.join(repoRoot, 'agent', 'launch.py');
 const program = path.join(repoRoot, 'bench', 'programs', 'watchdog_load.py');
@@ -42,7 +41,7 @@ function main(): void {
     `| --- | ${counts.map(() => '---:').join(' | ')} |`,
   ];
   for (const python of matrix()) {
-    const version = spawnSync(python, ['-c', 'import platform; print(platform.python_version())'], { encoding: 'utf8' }).stdout.trim();
+    const version = pythonVersion(python);
     const cells = counts.map((n) => {
       const results = Array.from({ length: reps }, () => once(python, n, seconds));
       return `${median(results.map((r) => r.mean)).toFixed(1)} / ${median(results.map((r) => r.worst)).toFixed(1)} ms`;
@@ -50,10 +49,7 @@ function main(): void {
     lines.push(`| ${version} | ${cells.join(' | ')} |`);
     process.stderr.write(`${lines[lines.length - 1]}\n`);
   }
-  const table = lines.join('\n') + '\n';
-  process.stdout.write(table);
-  const out = option('--out');
-  if (out) fs.writeFileSync(out, table);
+  printTable(lines);
 }
 
 main();
