@@ -13,8 +13,9 @@ I/O gets no verdict (its coroutine chain says so): a Judge indexes every task's 
 one per refresh for a task that sleeps on a loop of 10,000 tasks brought the cyclic
 collector's full pass, 70 ms of the program's, every other refresh. A loop's next walk waits
 PACE times the length of its last (diagnostics/onloop.next_post): with 10,000 tasks that keep
-newly waiting long (a service's clients, each on a queue of its own) a walk every refresh held
-the loop a third of the time; meanwhile their verdicts are not in, and no warning is shown.
+newly waiting long (a service's clients, each on a queue of its own) a walk at every refresh
+would hold the loop 0.3-0.4 s each second (docs/bench-diagnose.md has the walk's length);
+meanwhile their verdicts are not in, and no warning is shown.
 """
 import threading
 import time

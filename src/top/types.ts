@@ -75,7 +75,8 @@ export interface TopWarning {
   taskId: number | null;
   at: { name?: string; path: string; line: number } | null;
   message: string;
-  /** The live screen's: how many more tasks are stuck the same way (same line and wait). */
+  /** The live screen's: how many more tasks are stuck the same way as this one (the same line,
+   * wait, reason, creation site and coroutine: docs/top.md). */
   alike?: number;
   /** The live screen's: this task is one of those `alike` on that task's warning (its own is
    * for its details, not the list's). */
