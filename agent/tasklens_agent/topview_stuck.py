@@ -70,7 +70,7 @@ def settle():
         asked = []
         for key, (lt, tasks) in list(_asked.items()):
             last = _last.get(key)
-            if last is None or last.done and onloop.next_post(last) <= now:
+            if last is None or _walked_long_ago(last, now):
                 asked.append((lt, tasks))
                 del _asked[key]
             # else the loop's last walk is recent (or running): these wait for a later answer
@@ -93,15 +93,20 @@ def settle():
         job.wait(until - time.monotonic())
 
 
+def _walked_long_ago(job, now):
+    """Whether a loop whose last walk was `job` may take the next (onloop.next_post)."""
+    from .diagnostics import onloop
+    return job.done and onloop.next_post(job) <= now
+
+
 def forget(pending):
     """Drops the verdicts of tasks no longer pending (ids in `pending` are), and the last walks
     of loops that may take the next."""
-    from .diagnostics import onloop
     for key in [k for k in _verdicts if k not in pending]:
         del _verdicts[key]
     with _lock:
         now = time.monotonic()
-        for key in [k for k, job in _last.items() if job.done and onloop.next_post(job) <= now]:
+        for key in [k for k, job in _last.items() if _walked_long_ago(job, now)]:
             del _last[key]
 
 
