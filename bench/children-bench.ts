@@ -9,7 +9,8 @@
 // launched in a debug session whose client opens a session for every child (DAP
 // startDebugging) as VS Code does, connected to the child's `debugServer` (served by the
 // parent's adapter); the same with a client that starts an adapter process per child; and with
-// --against, the debug session of another build's dist/src/cli/main.js.
+// --against, the debug session of another build's dist/src/cli/main.js. `--one noSub`: one
+// debug session with `subProcess: false` (the children undebugged: what their sessions cost).
 //
 //   node dist/bench/children-bench.js [--reps N] [--only start|pool] [--against MAIN_JS] [--one WAY]
 import { spawnSync } from 'node:child_process';
@@ -46,6 +47,7 @@ function plain(python: string, kind: Kind, underRun: boolean): number[] {
 interface Client {
   perChild: boolean;
   mainJs?: string;
+  subProcess?: boolean;
 }
 
 async function debugged(python: string, kind: Kind, client: Client): Promise<number[]> {
@@ -54,7 +56,7 @@ async function debugged(python: string, kind: Kind, client: Client): Promise<num
   const h = await Harness.start(adapter);
   try {
     const since = h.mark();
-    await tree.launch(h, { path: python, version: '', label: '' } satisfies Python, { program: programs[kind].file, console: 'internalConsole' });
+    await tree.launch(h, { path: python, version: '', label: '' } satisfies Python, { program: programs[kind].file, console: 'internalConsole', ...(client.subProcess === false ? { subProcess: false } : {}) });
     await h.exitCode(since, 120_000);
     return figure(kind, h.output('stdout'));
   } finally {
@@ -67,7 +69,7 @@ function version(python: string): string {
   return spawnSync(python, ['-c', 'import sys; print("%d.%d" % sys.version_info[:2])'], { encoding: 'utf8' }).stdout.trim();
 }
 
-type Way = 'bare' | 'run' | 'debug' | 'perChild' | 'against';
+type Way = 'bare' | 'run' | 'debug' | 'perChild' | 'against' | 'noSub';
 
 async function main(): Promise<void> {
   // Measured as installed code runs: with the agent's bytecode cached (a first run writes it).
@@ -83,6 +85,7 @@ async function main(): Promise<void> {
     debug: (python, kind) => debugged(python, kind, { perChild: false }),
     perChild: (python, kind) => debugged(python, kind, { perChild: true }),
     against: (python, kind) => debugged(python, kind, { perChild: false, mainJs: against }),
+    noSub: (python, kind) => debugged(python, kind, { perChild: false, subProcess: false }),
   };
   const one = option('--one') as Way | undefined;
   if (one !== undefined) {

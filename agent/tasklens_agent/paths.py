@@ -25,6 +25,7 @@ def _library_roots():
 _ROOTS = _library_roots()
 _canon = {}
 _kind = {}
+_display = {}
 
 
 def canonical(filename):
@@ -42,9 +43,15 @@ def canonical(filename):
 
 
 def display(filename):
-    if filename.startswith("<"):
-        return filename
-    return os.path.abspath(filename)
+    """The path shown for a code object's file (resolved once per name, as `canonical`: a
+    report names the lines of thousands of tasks)."""
+    try:
+        return _display[filename]
+    except KeyError:
+        pass
+    result = filename if filename.startswith("<") else os.path.abspath(filename)
+    _display[filename] = result
+    return result
 
 
 def _classify(filename):

@@ -97,6 +97,32 @@ class AllAtOnce(unittest.TestCase):
         self.assertIn("feeder", found[22][0])           # through `self.queue`
         self.assertTrue(found[23][1])                   # a module global
 
+    def test_the_walk_down_starts_at_coroutines_as_their_frames_hold_nothing(self):
+        """What the walk down leaves out relies on it: a suspended coroutine's frame object
+        has no referents (the locals are the coroutine's), on every interpreter."""
+        async def holder(queue):
+            kept = [queue]
+            await queue.get()
+            return kept
+
+        async def scenario():
+            queue = asyncio.Queue()
+            task = asyncio.create_task(holder(queue))
+            await asyncio.sleep(0)
+            coro = task.get_coro()
+            owners = referrers.tasks_by_coroutine([task])
+            try:
+                return (gc.get_referents(coro.cr_frame), queue in gc.get_referents(coro),
+                        id(coro.cr_frame) in owners, [type(r) for r in owners.roots])
+            finally:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+        frame_refs, in_coro, frame_owned, roots = asyncio.run(scenario())
+        self.assertEqual(frame_refs, [])
+        self.assertTrue(in_coro)
+        self.assertTrue(frame_owned)        # the walk up still meets it as a referrer
+        self.assertNotIn(type(sys._getframe()), roots)
+
     def test_the_work_is_what_the_tasks_hold_not_the_heap(self):
         """From the tasks down, each holder looked into once: 200,000 objects no task holds
         add no look, and one list of every object, held by 30 tasks (the walk up met it once

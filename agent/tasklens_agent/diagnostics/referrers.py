@@ -18,7 +18,9 @@ from .. import paths
 
 class Owners(dict):
     """id(coroutine object or frame) -> (task, code), for every frame of every task; `roots`:
-    those coroutine objects and frames themselves, where a walk down starts."""
+    those coroutine objects themselves, where a walk down starts. A suspended coroutine's
+    frame object refers to nothing (its locals are the coroutine's, 3.11-3.15): the walk up
+    meets it only as a referrer, and down it would be a root with nothing below."""
     roots = ()
 
 
@@ -38,7 +40,6 @@ def tasks_by_coroutine(tasks):
             roots.append(obj)
             if frame is not None:
                 out[id(frame)] = (task, code)
-                roots.append(frame)
             obj = inner
     return out
 

@@ -184,7 +184,7 @@ def build(tasks, failed_using, explain=True, everyone=None):
         objs = list({id(w.obj): w.obj for w in waits.values() if w.kind in _COMPLETERS}.values())
         if len(objs) > referrers.ONE_BY_ONE:
             held = referrers.referring_tasks_many(objs, owners, (Wait,))
-    context = (waits, owners, failed_using, {}, outside_refs.DoneCallbacks(pool), held)
+    context = (waits, owners, failed_using, {}, outside_refs.DoneCallbacks(pool), held, _Memo())
     for w in waits.values():
         w.context = context
         if explain or w.kind not in _COMPLETERS:
@@ -262,7 +262,7 @@ def explain_wait(w):
         pass
 
 
-def _explain(w, waits, owners, failed_using, found_for, done_callbacks, held):
+def _explain(w, waits, owners, failed_using, found_for, done_callbacks, held, memo):
     if w.kind == "task":
         w.edges.append((w.obj, "awaits"))
     elif w.kind == "gather":
@@ -291,16 +291,18 @@ def _explain(w, waits, owners, failed_using, found_for, done_callbacks, held):
         found = found_for.get(id(w.obj))
         if found is None:   # every task waiting on one queue gets the same answer
             found = found_for[id(w.obj)] = _completers(w, waits, owners, failed_using,
-                                                       done_callbacks, held.get(id(w.obj)))
+                                                       done_callbacks, held.get(id(w.obj)),
+                                                       memo)
         others, w.why, w.globally_known = found
         w.edges.extend((t, "could complete") for t in others)
 
 
-def _completers(w, waits, owners, failed_using, done_callbacks, held=None):
+def _completers(w, waits, owners, failed_using, done_callbacks, held=None, memo=None):
     """(tasks that could complete what `w` waits on, why, whether a module global refers to
     it): the same for every task waiting on that object, as those are left out. A task that
     will complete it when it ends (a done callback) counts. `held`: its referrers, found with
-    those of the other objects waited on (build)."""
+    those of the other objects waited on (build); `memo`: what this build knows of tasks
+    outside `waits` (a _Memo)."""
     names = _COMPLETERS.get(w.kind, ())
     if held is not None:
         live, glob = referrers.completing(held[0], names), held[1]
@@ -310,11 +312,12 @@ def _completers(w, waits, owners, failed_using, done_callbacks, held=None):
         if task not in live and not task.done():
             live.append(task)
     failed = failed_using(w.obj)
-    others = [t for t in live if t is not w.task and not _waits_on(t, w.obj, waits)]
+    memo = memo or _Memo()
+    others = [t for t in live if t is not w.task and not _waits_on(t, w.obj, waits, memo)]
     kind = type(w.obj).__name__
     if others:
         why = "could be completed by %s" % ", ".join(
-            rp.task_text(rp.task_info(t)) for t in others[:5])
+            rp.task_text(memo.info(t)) for t in others[:5])
     else:
         why = "no other live task uses this %s (%s)" % (
             kind, "/".join(_COMPLETERS.get(w.kind, ())))
@@ -325,6 +328,32 @@ def _completers(w, waits, owners, failed_using, done_callbacks, held=None):
     if glob:
         why += " (a module global refers to it: code outside tasks may complete it)"
     return others, why, glob
+
+
+class _Memo:
+    """What one build looks up of a task once, however many objects it could complete: the
+    producer of 10,000 queues is named in the text of each queue's wait, and asked each time
+    whether it waits on that queue itself."""
+
+    def __init__(self):
+        self._infos = {}
+        self._waited = {}
+
+    def info(self, task):
+        info = self._infos.get(id(task))
+        if info is None:
+            info = self._infos[id(task)] = rp.task_info(task)
+        return info
+
+    def waited(self, task):
+        """What `task` waits on (None: nothing known), classified from its frames."""
+        key = id(task)
+        if key not in self._waited:
+            try:
+                self._waited[key] = _classify(task, awaits.coroutine_chain(task))[1]
+            except Exception:
+                self._waited[key] = None
+        return self._waited[key]
 
 
 def _guess_holders(w, owners, texts):
@@ -341,14 +370,11 @@ def _guess_holders(w, owners, texts):
         texts.append("held (by whom is unknown: acquired before tasklens watched it)")
 
 
-def _waits_on(task, obj, waits):
+def _waits_on(task, obj, waits, memo):
     w = waits.get(id(task))
     if w is not None:
         return w.obj is obj
-    try:
-        return _classify(task, awaits.coroutine_chain(task))[1] is obj
-    except Exception:
-        return False
+    return obj is not None and memo.waited(task) is obj
 
 
 def can_wake(w, graph, timed, wakers, outside=None, seen=None):
