@@ -314,14 +314,20 @@ class Agent:
             failure = None
         except SystemExit as e:     # unreadable or invalid program, reported like python
             failure = e
-        if wait:
-            if opts["listen"]:
-                sys.stderr.write("tasklens: waiting for a debugger to attach on %s (pid %d)\n"
-                                 % (_shown(*self.address), os.getpid()))
+        try:
+            if opts["listen"] and (wait or _address(opts["listen"])[1] == 0):
+                # waiting, or port 0 (the system picked it): the only way to learn it but `ps`
+                sys.stderr.write("tasklens: %s on %s (pid %d)\n" % (
+                    "waiting for a debugger to attach" if wait else "listening for a debugger",
+                    _shown(*self.address), os.getpid()))
                 sys.stderr.flush()
-            self.started.wait()
-            if opts["connect"] and not (self.session and self.session.started):
-                raise SystemExit(3)
+            if wait:
+                self.started.wait()
+        except KeyboardInterrupt:   # Ctrl-C before any debugger came: not our traceback
+            sys.stderr.write("tasklens: interrupted while waiting for a debugger\n")
+            raise SystemExit(130) from None
+        if wait and opts["connect"] and not (self.session and self.session.started):
+            raise SystemExit(3)
         if failure is not None:
             self.exit_code = runner.exit_code_of(failure)
             self._report_exit()
@@ -329,8 +335,8 @@ class Agent:
         runner.unbuffer_stdio()
         if self.stop_on_entry:
             self.core.step_on_entry()
-        if not opts["module"] and self._core is not None:
-            target = (self._core.backend.program_code(target[0], opts["program"]), target[1])
+        if not opts["module"] and target[0] is not None and self._core is not None:
+            target = (self._core.backend.program_code(target[0], target[1].__file__), target[1])
         self.install_hooks()
         _give_back_memory()
         self.run_program(target)

@@ -44,31 +44,54 @@ def _fresh_main(original):
 
 
 def prepare_script(program, args):
-    """Set argv, path and __main__ for a script; returns the code to run."""
+    """Set argv, path and __main__ for a script; returns the code to run, or (None, path) for a
+    directory or zip file with a `__main__.py`, which runs as python runs it (run_archive).
+    As python does, `__file__` and the code's file name are absolute; argv[0] is as given."""
     original = sys.modules["__main__"]
     sys.argv[:] = [program] + list(args)
+    path = os.path.abspath(program)
+    if os.path.isdir(path) or _is_zip(path):
+        sys.path[0] = path
+        return None, path
     sys.path[0] = os.path.dirname(os.path.realpath(program))
     try:
-        with io.open_code(program) as f:
+        with io.open_code(path) as f:
             source = f.read()
     except OSError as e:
         sys.stderr.write("%s: can't open file %r: [Errno %d] %s\n"
-                         % (sys.executable, program, e.errno, e.strerror))
+                         % (sys.executable, path, e.errno, e.strerror))
         raise SystemExit(2)
     try:
-        code = compile(source, program, "exec", dont_inherit=True)
+        code = compile(source, path, "exec", dont_inherit=True)
     except SyntaxError as e:
         import traceback    # only now: it costs about 1 MB in every program
         traceback.print_exception(e.with_traceback(None))
         raise SystemExit(1)
     main = _fresh_main(original)
-    main.__file__ = program
+    main.__file__ = path
     if sys.version_info < (3, 15):   # 3.15 no longer sets __cached__ on modules
         main.__cached__ = None
-    main.__loader__ = importlib.machinery.SourceFileLoader("__main__", program)
+    main.__loader__ = importlib.machinery.SourceFileLoader("__main__", path)
     main.__spec__ = None
     main.__package__ = None
     return code, main
+
+
+def _is_zip(path):
+    """A zip file (a zipapp, `app.pyz`), which python runs by its `__main__.py`."""
+    try:
+        with open(path, "rb") as f:
+            f.seek(-22, os.SEEK_END)    # the end-of-central-directory record, no comment
+            tail = f.read(22)
+    except OSError:
+        return False
+    if tail[:4] == b"PK\x05\x06":
+        return True
+    import zipfile      # a zip with a comment: let zipfile look for the record
+    try:
+        return zipfile.is_zipfile(path)
+    except OSError:
+        return False
 
 
 def prepare_module(module, args):
@@ -95,6 +118,8 @@ def run(target, is_module, on_uncaught):
     try:
         if is_module:
             runpy._run_module_as_main(target, alter_argv=True)
+        elif target[0] is None:     # a directory or zip file: its __main__ module, as python
+            runpy._run_module_as_main("__main__", alter_argv=False)
         else:
             code, main = target
             exec(code, main.__dict__)

@@ -1,11 +1,16 @@
 """Handshake and the program running exactly as under plain python."""
 import json
 import os
+import re
+import shutil
 import signal
 import subprocess
+import tempfile
 import unittest
+import zipapp
 
-from tests.harness import AgentSession, AgentTestCase, FIXTURES, PYTHON, fixture
+from tests.harness import (AgentSession, AgentTestCase, FIXTURES, LAUNCH, PYTHON, TIMEOUT,
+                           fixture)
 
 
 def plain(*args, cwd=None):
@@ -66,6 +71,34 @@ class ParityTest(AgentTestCase):
         self.assertFalse(got["agent_on_path"])
         self.assertNotIn("TASKLENS_TOKEN", got["tasklens_env"])
 
+    def test_a_relative_path_gives_an_absolute_file_as_python(self):
+        """`tasklens run app.py` from the program's folder: `__file__` absolute, argv[0] as typed
+        (a program that changes directory still finds its data beside it)."""
+        (code, out, _, _), ref = self.run_both(["show_env.py", "x"], cwd=FIXTURES)
+        got, want = json.loads(out), json.loads(ref.stdout)
+        self.assertEqual(got.pop("stdout_buffer"), "FileIO")
+        want.pop("stdout_buffer")
+        self.assertEqual(got, want)
+        self.assertEqual(got["file"], fixture("show_env.py"))
+        self.assertEqual(got["argv"], ["show_env.py", "x"])
+
+    def test_a_directory_and_a_zipapp_run_their_main_as_python(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            app = os.path.join(tmp, "app")
+            os.mkdir(app)
+            shutil.copy(fixture("show_env.py"), os.path.join(app, "__main__.py"))
+            zipapp.create_archive(app, os.path.join(tmp, "app.pyz"))
+            for program in ("app", "app.pyz"):
+                (code, out, err, _), ref = self.run_both([program, "x"], cwd=tmp)
+                self.assertEqual(code, 0, err)
+                got, want = json.loads(out), json.loads(ref.stdout)
+                got.pop("stdout_buffer")
+                want.pop("stdout_buffer")
+                for spec in (got, want):    # its loader's repr names an address
+                    spec["spec"] = re.sub(r" at 0x[0-9a-f]+", "", spec["spec"])
+                self.assertEqual(got, want)
+                self.assertEqual(got["file"], os.path.join(tmp, program, "__main__.py"))
+
     def test_module_mode_matches_plain_python(self):
         (code, out, _, _), ref = self.run_both(["--module", "showmod", "a"], cwd=FIXTURES)
         self.assertEqual(json.loads(out), json.loads(ref.stdout))
@@ -110,6 +143,24 @@ class ParityTest(AgentTestCase):
         self.assertEqual(out, "atexit ran\n")
         self.assertEqual(err, ref.stderr)
         self.assertEqual(reported, -2)
+
+
+class WaitingForADebuggerTest(unittest.TestCase):
+    def test_ctrl_c_while_waiting_ends_quietly_with_130(self):
+        proc = subprocess.Popen([PYTHON, LAUNCH, "--listen", "127.0.0.1:0", "--",
+                                 fixture("show_env.py")], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, start_new_session=True)
+        try:
+            first = proc.stderr.readline()
+            self.assertRegex(first, r"^tasklens: waiting for a debugger to attach on 127\.0\.0\.1:")
+            proc.send_signal(signal.SIGINT)
+            out, err = proc.communicate(timeout=TIMEOUT)
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+        self.assertEqual((proc.returncode, out, err),
+                         (130, "", "tasklens: interrupted while waiting for a debugger\n"))
 
 
 class DisconnectBeforeStartTest(unittest.TestCase):
