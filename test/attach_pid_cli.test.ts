@@ -1,5 +1,5 @@
 // `tasklens attach PID`: serves DAP on 127.0.0.1 for that process; a client attaches with no
-// arguments, sees its threads, detaches, and the command exits. A wrong PID fails at once.
+// arguments, sees its threads, detaches, and the command exits. A wrong PID fails at once (exit 3).
 import * as assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { after } from 'node:test';
@@ -42,8 +42,12 @@ eachPython('tasklens attach PID', (py) => {
   });
 });
 
-it('a PID that is not running fails at once with exit status 1', async () => {
+it('a PID that is not running fails at once as ps, top and trace do: "no process PID", exit status 3', async () => {
   const run = spawnSync(process.execPath, [MAIN_JS, 'attach', '999999999'], { encoding: 'utf8', timeout: 20_000 });
-  assert.equal(run.status, 1);
-  assert.match(run.stderr, /^tasklens: No process 999999999 is running/);
+  assert.equal(run.status, 3);
+  assert.equal(run.stderr, 'tasklens: no process 999999999\n');
+  const top = spawnSync(process.execPath, [MAIN_JS, 'top', '999999999', '--once'], { encoding: 'utf8', timeout: 20_000 });
+  assert.deepEqual([top.status, top.stderr], [run.status, run.stderr], 'the same as top');
+  const json = spawnSync(process.execPath, [MAIN_JS, 'attach', '999999999', '--json'], { encoding: 'utf8', timeout: 20_000 });
+  assert.deepEqual(JSON.parse(json.stdout), { schema: 1, error: { code: 'no-such-process', message: 'no process 999999999', exitStatus: 3 } });
 });

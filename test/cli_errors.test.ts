@@ -52,6 +52,13 @@ const CASES: Array<[string[], number]> = [
   [['demo', '--python', '/bin/ls'], 9],
   [['demo', '--python', fixture('old_python.sh')], 9],
   [['doctor', '--bogus'], 2],
+  [['top', NO_PID, '--once'], 3],
+  [['top', NO_PID, '--once', '--sort', 'z'], 2],
+  [['top', NO_PID, '--once', '--interval', '0'], 2],
+  [['trace', NO_PID, '--for', '1'], 3],
+  [['trace', NO_PID, '--for', '1', '--out', '/nonexistent/x.json'], 2],
+  [['trace', NO_PID, '--for', '1', '--out', os.tmpdir()], 2],
+  [['attach', NO_PID], 3],
 ];
 
 describe('bad input: one or two clear lines, the documented status, no stack trace', () => {
@@ -71,6 +78,16 @@ describe('bad input: one or two clear lines, the documented status, no stack tra
     assert.equal(r.code, 2);
     assert.match(r.stderr, /Usage: tasklens/);
     assert.match(r.stderr, /Exit status: 0 success/);
+  });
+
+  test('top --sort: a sort letter or a column\'s name; another is refused in one line that lists them, status 2', async () => {
+    const bad = await tasklens(['top', NO_PID, '--once', '--sort', 'z']);
+    assert.equal(bad.code, 2);
+    assert.equal(bad.stderr.split('\n')[0], "tasklens: option '--sort <key>' argument 'z' is invalid. expected one of n (name), t (state), b (busy), s (sched), i (idle), p (polls), w (wakes), a (age)");
+    for (const good of ['p', 'polls']) {
+      const r = await tasklens(['top', NO_PID, '--once', '--sort', good]);
+      assert.equal(r.code, 3, `--sort ${good} is taken: the missing process is what fails: ${r.stderr}`);
+    }
   });
 
   test('`run` with nothing to run: no stack trace', async () => {

@@ -119,6 +119,16 @@ describe('doctor: a Python', () => {
     assert.equal(broken.ok, false);
     assert.match(broken.summary, /does not run \(pyenv: python3\.9: command not found\)/);
   });
+
+  test('ps/pstree/dump from outside: a default build of 3.11 to 3.15 is read from memory; a free-threaded build or a newer Python through the agent', () => {
+    const outside = (version: string, freeThreaded = false) =>
+      pythonCheck(['python3'], '/x/p', '/x/p', { ...facts, version, freeThreaded }, false).details!.find((d) => d.startsWith('ps/pstree/dump from outside: '));
+    for (const version of ['3.11.7', '3.12.1', '3.13.15', '3.14.8', '3.15.0']) {
+      assert.equal(outside(version), 'ps/pstree/dump from outside: yes, read from memory (where this user may read the process: see the ptrace checks)', version);
+    }
+    assert.match(outside('3.13.15', true)!, /through the agent: start the program with `tasklens run` \(a free-threaded build is not read from memory\)/);
+    assert.match(outside('3.16.0')!, /through the agent: start the program with `tasklens run` \(memory is read up to 3\.15\)/);
+  });
 });
 
 describe('tasklens doctor on this machine', () => {

@@ -108,4 +108,18 @@ describe('ps and pstree errors', () => {
       }
     });
   });
+
+  test('nobody reading stderr (`COLUMNS=50 tasklens ps PID 2>&1 >/dev/null | true`): the note of columns left out is dropped, the table written, status 0', async () => {
+    await withProcess(pythons()[0].path, [fixture('ps_many.py'), '3'], async (p) => {
+      const child = spawn(process.execPath, [MAIN_JS, 'ps', String(p.pid)], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, COLUMNS: '50' } });
+      // Closed long before tasklens has read the process and writes its note.
+      child.stderr.destroy();
+      let stdout = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      const [code] = (await once(child, 'exit')) as [number | null];
+      assert.equal(code, 0, 'no internal error (70) for a note nobody reads');
+      assert.match(stdout, /^task name +state +coroutine stack\n/);
+      assert.equal(stdout.split('\n').filter((l) => /\bleaf\b/.test(l)).length, 3, stdout);
+    });
+  });
 });

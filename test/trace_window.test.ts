@@ -26,6 +26,11 @@ function trace(pid: number, args: string[]) {
   return run(process.execPath, [MAIN_JS, 'trace', String(pid), ...args], { env: rt.env });
 }
 
+/** `tasklens run` refusing its own words (the program is never started). */
+function runUsage(args: string[]) {
+  return run(process.execPath, [MAIN_JS, 'run', ...args, APP], { env: rt.env });
+}
+
 /** The wake edges of a trace, as "waker -> woken" (the slice at each flow's two ends). */
 function edges(t: Trace): Set<string> {
   const tracks = validate(t);
@@ -104,10 +109,23 @@ test('tasklens trace PID --for: a program under tasklens run without --trace rec
   const long = await trace(pid, ['--for', '4000']);
   assert.equal(long.code, 2);
   assert.match(long.stderr, /at most 3600 seconds/);
-  const nowhere = await trace(pid, ['--for', '0.2', '--out', '/nonexistent/x.json']);
-  assert.equal(nowhere.code, 1);
-  assert.match(nowhere.stderr, /cannot write the trace \/nonexistent\/x\.json: No such file or directory/);
   assert.equal(plain.child.exitCode, null, 'the program runs on');
+});
+
+test('tasklens trace PID --for with an --out that cannot be written: refused at once, before the window, with status 2 as `run --trace`', async () => {
+  const target = await startTarget('python3', APP);
+  const threads = fs.readdirSync(`/proc/${target.pid}/task`).length;
+  for (const [out, why] of [['/nonexistent/x.json', 'no such folder /nonexistent'], [dir, 'is a folder']]) {
+    const began = Date.now();
+    const r = await trace(target.pid, ['--for', '30', '--out', out]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.equal(r.stderr, `tasklens: --out ${out}: ${why}\n`);
+    assert.ok(Date.now() - began < 10_000, `refused after ${Date.now() - began} ms, not after the 30 s window`);
+    const asRun = await runUsage(['--trace', out]);
+    assert.equal(asRun.code, r.code, 'the same status as `run --trace` with that file');
+    assert.equal(asRun.stderr, `tasklens run: --trace ${out}: ${why}\n`);
+  }
+  assert.equal(fs.readdirSync(`/proc/${target.pid}/task`).length, threads, 'no agent was loaded into the program');
 });
 
 test('tasklens trace PID --for: a program that ends during the window writes what it recorded; one killed leaves no file', async () => {

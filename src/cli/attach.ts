@@ -2,6 +2,9 @@
 // without an editor that attaches by process id (any DAP client connects to the port printed).
 // The process is checked before the port opens, so a wrong PID fails at once, not in the client.
 import { Command, InvalidArgumentError } from 'commander';
+import { ErrorCode, UserError } from '../dap/errors';
+import type { AttachTarget } from '../inject/target';
+import { CliError, EXIT } from './failure';
 
 interface AttachOptions {
   port: number;
@@ -30,11 +33,19 @@ export function register(program: Command): void {
       '\nThe client connects to the port and sends `attach` (no arguments needed; justMyCode,\n' +
         'evaluateTimeout and maxTaskThreads apply). The agent is loaded into the process then\n' +
         '(docs/attach.md: sys.remote_exec on 3.14+, gdb on 3.11-3.13), and taken out again when the\n' +
-        'client disconnects; the program runs on. Serves one session, then exits.',
+        'client disconnects; the program runs on. Serves one session, then exits.\n' +
+        'Exit status: 0 after the session; 1 the attach failed (its message says why); 2 bad usage; 3 no such process.',
     )
     .action(async (pid: number, options: AttachOptions) => {
       const { inspectTarget } = await import('../inject/target.js');
-      const target = inspectTarget(pid);
+      let target: AttachTarget;
+      try {
+        target = inspectTarget(pid);
+      } catch (err) {
+        // An editor shows the DAP error's sentence; the command line says it as ps, top and trace do.
+        if (err instanceof UserError && err.code === ErrorCode.AttachNoSuchProcess) throw new CliError(`no process ${pid}`, EXIT.noProcess, 'no-such-process');
+        throw err;
+      }
       const { runDap } = await import('./dapServe.js');
       await runDap({ port: options.port, log: options.log }, {
         pid,

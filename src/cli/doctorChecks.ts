@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { discoveryDir } from '../agent/discovery';
 import { pythonsOnPath } from '../agent/findPython';
 import { MIN_VERSION } from '../agent/python';
+import { supportedMinors } from '../procmem/offsets';
 
 export interface Check {
   /** Stable name for scripts: `node`, `python`, `ptrace-scope`, `ptrace-read`, `gdb`, `runtime-dir`. */
@@ -236,6 +237,18 @@ export async function pythonChecks(defaultPath: string | undefined, env: NodeJS.
   return checks;
 }
 
+/**
+ * Whether `ps`, `pstree` and `dump` read a plain process of this Python (docs/ps.md): a default
+ * build of every version procmem has a layout for, through /proc/PID/mem, which the kernel opens
+ * to whoever may ptrace the process (the ptrace checks say whether this user may).
+ */
+export function fromOutside(minor: number, freeThreaded: boolean): string {
+  const newest = Math.max(...supportedMinors());
+  if (freeThreaded) return 'through the agent: start the program with `tasklens run` (a free-threaded build is not read from memory)';
+  if (minor > newest) return `through the agent: start the program with \`tasklens run\` (memory is read up to 3.${newest})`;
+  return 'yes, read from memory (where this user may read the process: see the ptrace checks)';
+}
+
 /** `facts` is what the interpreter told about itself, or why it could not be asked. */
 export function pythonCheck(names: string[], file: string, real: string, facts: PythonFacts | string, isDefault: boolean): Check {
   const where = `${names.join(', ')}  ${file}${real !== file ? ` -> ${real}` : ''}`;
@@ -259,7 +272,7 @@ export function pythonCheck(names: string[], file: string, real: string, facts: 
   const details = [
     `tracing backend: ${minor >= 12 ? 'monitoring (sys.monitoring)' : 'hooked (3.11 has no sys.monitoring)'}`,
     `sys.remote_exec: ${remote}`,
-    `ps/pstree from outside: ${minor >= 14 && !facts.freeThreaded ? 'yes (memory read)' : 'through the agent: start the program with `tasklens run`'}`,
+    `ps/pstree/dump from outside: ${fromOutside(minor, facts.freeThreaded)}`,
     `uvloop: ${facts.uvloop ? 'importable' : 'not installed (only needed by programs that use it)'}`,
   ];
   return { id: 'python', ok: true, required: false, summary: title, details, data: { ...data, backend: minor >= 12 ? 'monitoring' : 'hooked' } };

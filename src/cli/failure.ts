@@ -13,6 +13,8 @@ export const EXIT = {
   failed: 1,
   /** Unknown command or option, bad value, missing or unreadable file. */
   usage: 2,
+  /** No process has the PID given (ps, pstree, dump, top, trace, attach). */
+  noProcess: 3,
   /** No CPython 3.11+ to use: none found, too old, does not run. */
   noPython: 9,
   /** A bug in tasklens. */
@@ -21,9 +23,9 @@ export const EXIT = {
 
 export const EXIT_STATUS_HELP = `
 Exit status: 0 success; 1 the command failed (see its message); 2 bad usage (unknown command
-or option, bad value, unreadable file); 3-8 and 10 ps/pstree/dump could not read the process (docs/ps.md);
-9 no usable Python (3.11 or newer); 70 an internal error (its trace is saved to a file: please
-report it). \`run\` exits with the program's own status.`;
+or option, bad value, unreadable file); 3 no such process; 4-8 and 10 ps/pstree/dump could not
+read the process (docs/ps.md); 9 no usable Python (3.11 or newer); 70 an internal error (its
+trace is saved to a file: please report it). \`run\` exits with the program's own status.`;
 
 /** An error whose message is meant for the user as it is, with the exit status to end with. */
 export class CliError extends Error {
@@ -96,4 +98,10 @@ export function failOnEscape(): void {
   process.on('unhandledRejection', fail);
   // `tasklens … | head`: once the reader is gone, stop quietly; that is no error.
   process.stdout.on('error', (err: NodeJS.ErrnoException) => (err.code === 'EPIPE' ? process.exit(EXIT.ok) : fail(err)));
+  // `tasklens ps PID 2>&1 >/dev/null | true`: nobody reads the notes (a column left out, a
+  // warning, "recording…"), but the output may still be read: the notes are dropped and the
+  // command goes on to its end and its own status.
+  process.stderr.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') fail(err);
+  });
 }

@@ -3,10 +3,9 @@
 // them; everything after belongs to the program, options and all, untouched. Commander parses
 // and documents tasklens' part only, so that `run -m json.tool --help` is json.tool's help.
 import { execFileSync } from 'node:child_process';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, type Option } from 'commander';
 import { positive } from './argValues';
+import { checkOutFile } from './outFile';
 import { agentLauncher } from '../agent/paths';
 
 /** What a usage error exits with: tasklens could not start the program (python's own code for it). */
@@ -162,17 +161,8 @@ function diagnoseArgs(o: RunOptions): string[] {
 
 /** The report file's absolute path (the program may change directory), once its folder takes files. */
 function writableFile(file: string, flag: string): string {
-  const full = path.resolve(file);
-  const dir = path.dirname(full);
-  let isDir = false;
-  try {
-    isDir = fs.statSync(dir).isDirectory();
-    fs.accessSync(dir, fs.constants.W_OK);
-  } catch {
-    throw new UsageError(`${flag} ${file}: ${isDir ? 'cannot write into' : 'no such folder'} ${dir}`);
-  }
-  if (!isDir) throw new UsageError(`${flag} ${file}: ${dir} is not a folder`);
-  if (fs.existsSync(full) && fs.statSync(full).isDirectory()) throw new UsageError(`${flag} ${file}: is a folder`);
+  const { path: full, problem } = checkOutFile(file);
+  if (problem !== undefined) throw new UsageError(`${flag} ${file}: ${problem}`);
   return full;
 }
 

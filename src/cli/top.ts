@@ -1,8 +1,16 @@
 // `tasklens top PID`: a live view of a program's asyncio tasks with per-task step timing
 // (docs/top.md). The work is loaded only when the command runs.
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 import { positive, positiveInt } from './argValues';
 import type { TopOptions } from '../top/live';
+import { SORT_KEYS, type SortKey } from '../top/model';
+
+/** A sort letter (`b`) or the column's name (`busy`); anything else is refused, not read as busy. */
+function sortKey(v: string): SortKey {
+  const key = SORT_KEYS[v] ?? Object.values(SORT_KEYS).find((k) => k === v);
+  if (key === undefined) throw new InvalidArgumentError(`expected one of ${Object.entries(SORT_KEYS).map(([k, n]) => `${k} (${n})`).join(', ')}`);
+  return key;
+}
 
 export function register(program: Command): void {
   program
@@ -12,7 +20,7 @@ export function register(program: Command): void {
     .option('--once', 'take one sample over --interval and print it, instead of the live screen')
     .option('--json', 'with --once: print a JSON document (schema in docs/top.md)')
     .option('--interval <seconds>', 'time between refreshes (and the span --once measures)', positive, 1)
-    .option('--sort <key>', 'first sort: n name, t state, b busy, s sched, i idle, p polls, w wakes, a age', 'b')
+    .option('--sort <key>', 'first sort: n name, t state, b busy, s sched, i idle, p polls, w wakes, a age (the letter or the name)', sortKey, 'busy')
     .option('--filter <text>', 'only tasks whose name or coroutine contains text')
     .option('--slow-ms <N>', 'a step this long is a warning (never yields, blocked loop)', positive, 100)
     .option('--stuck-s <N>', 'a task waiting this long with nothing to wake it is a warning', positive, 10)

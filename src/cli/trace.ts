@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { positive, positiveInt } from './argValues';
 import { CliError, EXIT } from './failure';
+import { checkOutFile } from './outFile';
 import type { TopConnection } from '../top/client';
 
 const MAX_WINDOW_S = 3600;
@@ -28,9 +29,13 @@ export function register(program: Command): void {
     .addHelpText('after', '\nA program started without tasklens gets the agent loaded for --for\'s window (as `tasklens attach`\n'
       + 'does) and taken out after; the file is written by the program, so its user must be able to write there.\n'
       + 'Exit status: 1 the program records no trace (without --for), records one already (with --for), or the\n'
-      + 'file cannot be written; 2 bad usage; 3 no such process; 8 no tasklens agent reachable (or loadable).')
+      + 'file cannot be written; 2 bad usage (an --out in a missing or unwritable folder, or a folder, is refused\n'
+      + 'before the window); 3 no such process; 8 no tasklens agent reachable (or loadable).')
     .action(async (pid: number, o: TraceOptions) => {
       if (o.out !== undefined && o.for === undefined) throw new CliError('--out goes with --for (a recording started with the program writes to its --trace file)', EXIT.usage, 'usage');
+      // Checked before the window, not after it: the default name is in this folder.
+      const out = o.for === undefined ? undefined : checkOutFile(o.out ?? `tasklens-trace-${pid}.json`);
+      if (out?.problem !== undefined) throw new CliError(`--out ${o.out ?? `tasklens-trace-${pid}.json (the default)`}: ${out.problem}`, EXIT.usage, 'usage');
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const { connectTop } = require('../top/client') as typeof import('../top/client');
       const c = await connectTop(pid, o.for !== undefined ? 'the recording' : false);

@@ -1,6 +1,6 @@
 import { ProcError, ProcErrorCode } from '../procmem/errors';
 import { Snapshot } from './model';
-import { CliError } from '../cli/failure';
+import { CliError, EXIT as CLI_EXIT } from '../cli/failure';
 import { MIN_WIDTH, type InspectOptions } from './options';
 import { orderTasks } from './order';
 import { psReport, psWrite, pstreeReport, pstreeText } from './report';
@@ -12,7 +12,7 @@ import { agentNote, chooseSnapshot, NoAgent } from './sourceChoice';
 
 
 export const EXIT: Record<ProcErrorCode, number> = {
-  'no-such-process': 3,
+  'no-such-process': CLI_EXIT.noProcess,
   'permission-denied': 4,
   'not-python': 5,
   'unsupported-python': 6,

@@ -9,11 +9,11 @@ import type { Debuggee } from '../agent/launcher';
 import { noLog } from '../dap/log';
 import { AgentConnectError, connectAgent, type Connected } from '../agent/connect';
 import { locateAgent, processStartMs, removeStaleDiscoveryFiles, type AgentAddress } from '../agent/discovery';
-import { CliError } from '../cli/failure';
+import { CliError, EXIT } from '../cli/failure';
 import { programBehind } from '../inspect/runWrapper';
 import type { AgentTaskTimes, TaskTimesArgs } from './types';
 
-export const EXIT_NO_PROCESS = 3;
+export const EXIT_NO_PROCESS = EXIT.noProcess;
 export const EXIT_NO_AGENT = 8;
 const CONNECT_MS = 1000;
 // A sample of thousands of tasks is built while the program's loop runs on (both want the GIL).

@@ -1,8 +1,9 @@
 // What `tasklens top` does once its arguments are read: `--once` (two samples an interval
 // apart, printed as JSON or text), or the live screen on the terminal's alternate buffer.
 import { CliError } from '../cli/failure';
+import { escapeText } from '../inspect/text';
 import { connectTop, type TopConnection } from './client';
-import { SORT_KEYS, toView, type TopView } from './model';
+import { SORT_KEYS, toView, type SortKey, type TopView } from './model';
 import { initialUi, paint, plain, render, visibleRows, warningTitle, type UiState } from './screen';
 import type { AgentTaskTimes } from './types';
 
@@ -12,7 +13,7 @@ export interface TopOptions {
   interval: number;
   slowMs?: number;
   stuckS?: number;
-  sort?: string;
+  sort?: SortKey;
   filter?: string;
 }
 
@@ -47,11 +48,11 @@ export async function top(pid: number, o: TopOptions): Promise<void> {
 }
 
 function onceText(view: TopView, o: TopOptions): string {
-  const ui: UiState = { ...initialUi(), sort: SORT_KEYS[o.sort ?? 'b'] ?? 'busy', filter: o.filter ?? '' };
+  const ui: UiState = { ...initialUi(), sort: o.sort ?? 'busy', filter: o.filter ?? '' };
   const width = process.stdout.columns || 120;
   const rows = visibleRows(view, ui).length;
   const lines = render(view, ui, width, rows + view.loops.length + Math.min(view.warnings.length, 4) + 4, plain);
-  const more = view.warnings.slice(3).map((w) => `! ${warningTitle(w.kind)}: ${w.task ?? ''}: ${w.message}`);
+  const more = view.warnings.slice(3).map((w) => escapeText(`! ${warningTitle(w.kind)}: ${w.task ?? ''}: ${w.message}`));
   return `${[...lines.slice(0, -1), ...more].map((l) => l.trimEnd()).join('\n')}\n`;
 }
 
@@ -59,7 +60,7 @@ async function live(c: TopConnection, o: TopOptions): Promise<void> {
   const out = process.stdout;
   const color = !('NO_COLOR' in process.env && process.env.NO_COLOR !== '');
   const p = paint(color);
-  const ui: UiState = { ...initialUi(), sort: SORT_KEYS[o.sort ?? 'b'] ?? 'busy', filter: o.filter ?? '' };
+  const ui: UiState = { ...initialUi(), sort: o.sort ?? 'busy', filter: o.filter ?? '' };
   let before: AgentTaskTimes | null = null;
   let view: TopView | null = null;
   let error: string | null = null;
@@ -67,7 +68,7 @@ async function live(c: TopConnection, o: TopOptions): Promise<void> {
     if (!view) return;
     const clock = new Date().toTimeString().slice(0, 8);
     const lines = render(view, ui, out.columns || 80, out.rows || 24, p, `${clock}  every ${o.interval}s`);
-    if (error) lines[lines.length - 1] = p.warn(error);
+    if (error) lines[lines.length - 1] = p.warn(escapeText(error));
     out.write(`\x1b[H${lines.join('\r\n')}`);
   };
   const refresh = async () => {

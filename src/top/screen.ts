@@ -2,6 +2,10 @@
 // size, so the interactive loop (src/cli/topCommand.ts) only reads keys and writes frames.
 // Hand-written ANSI: the screen is a list of lines redrawn whole each refresh; a terminal UI
 // library would add a dependency for what is a dozen escape sequences here.
+// Every text the program supplies (task and coroutine names, paths, what a task waits on, a
+// warning's message) is escaped as `ps` escapes it (src/inspect/text.ts): a task name built from
+// request data must neither split a row nor drive the terminal.
+import { escapeText } from '../inspect/text';
 import { duration, filterRows, sortRows, SORT_KEYS, type SortKey, type TopRow, type TopView } from './model';
 
 export interface UiState {
@@ -30,13 +34,15 @@ export function paint(color: boolean): Paint {
   return { bold: sgr('1'), inverse: sgr('7'), warn: color ? sgr('31') : (s) => s, dim: color ? sgr('2') : (s) => s };
 }
 
-function fit(s: string, width: number): string {
+function fit(text: string, width: number): string {
+  const s = escapeText(text);
   const chars = [...s];
   return chars.length <= width ? s + ' '.repeat(width - chars.length) : `${chars.slice(0, Math.max(0, width - 1)).join('')}…`;
 }
 
 /** Shortened from the left: the file name and line matter more than the folders. */
-function fitLeft(s: string, width: number): string {
+function fitLeft(text: string, width: number): string {
+  const s = escapeText(text);
   const chars = [...s];
   return chars.length <= width ? s + ' '.repeat(width - chars.length) : `…${chars.slice(chars.length - width + 1).join('')}`;
 }
