@@ -48,16 +48,28 @@ def _user_frame(core, task):
     return None
 
 
+def _running_for(st, lt, now):
+    """How long `st`'s step has run so far, if it runs now: a loop blocked in one step shows
+    that task busy while it blocks, not only once the step ends."""
+    if lt.current is st and lt.current_since:
+        return max(0.0, now - lt.current_since)
+    if lt.early is st:      # began before the counting: at least since then
+        return max(0.0, now - max(lt.started, st.first_seen))
+    return 0.0
+
+
 def _times(st, lt, now, full):
     tracked = now - st.first_seen
     state = "running" if lt.current is st or lt.early is st else \
         "ready" if st.ready_at is not None else "waiting"
+    running = _running_for(st, lt, now)
+    busy = st.busy + running
     r = _r if full else float     # rounding thousands of compact rows costs more than it saves
     out = {
-        "state": state, "busy": r(st.busy), "sched": r(st.sched),
-        "idle": r(max(0.0, tracked - st.busy - st.sched)), "polls": st.polls,
+        "state": state, "busy": r(busy), "sched": r(st.sched),
+        "idle": r(max(0.0, tracked - busy - st.sched)), "polls": st.polls,
         "wakes": st.wakes, "selfWakes": st.self_wakes, "tracked": r(tracked),
-        "maxStep": r(st.max_step),
+        "maxStep": r(max(st.max_step, running)),
     }
     if full:
         out.update({
@@ -118,7 +130,8 @@ def _loop_header(loop, lt, counts, now, slow, warnings):
     head = {
         "loopId": id(loop), "thread": thread.name if thread is not None else None,
         "osThreadId": getattr(thread, "native_id", None), "kind": type(loop).__module__,
-        "tasks": counts, "steps": lt.steps, "busy": _r(lt.busy), "since": _r(now - lt.started),
+        "tasks": counts, "steps": lt.steps, "busy": _r(lt.busy + running_for),
+        "since": _r(now - lt.started),
         "longestStep": _r(max(lt.longest, running_for)), "lag": _r(lt.lag),
         "lagMax": _r(lt.lag_max), "runningFor": _r(running_for),
     }

@@ -291,6 +291,43 @@ class ScreenfulTest(unittest.TestCase):
         self.assertEqual(low["matched"], 11)
 
 
+class BlockedLoopTest(unittest.TestCase):
+    def test_a_step_that_blocks_counts_busy_while_it_blocks(self):
+        """Asked while a task's step holds the loop (time.sleep), `top` shows that task busy
+        for as long as it has blocked, and the loop busy, not idle until the step ends."""
+        import threading
+        from tasklens_agent import topview
+        owner = object()
+        tasktime.acquire(owner)
+        self.addCleanup(tasktime.release, owner)
+        seen = {}
+
+        def ask_meanwhile():
+            time.sleep(0.3)
+            seen["answer"] = topview.task_times(None, {"detail": []})   # compact rows
+
+        async def hog():
+            await asyncio.sleep(0)
+            time.sleep(0.6)
+
+        async def main():
+            tasktime.watch(asyncio.get_running_loop())
+            task = asyncio.create_task(hog(), name="hog")
+            await asyncio.sleep(0)
+            asker = threading.Thread(target=ask_meanwhile)
+            asker.start()
+            await task
+            asker.join()
+        asyncio.run(main())
+        answer = seen["answer"]
+        row = next(r for r in answer["tasks"] if r["name"] == "hog")
+        self.assertEqual(row["times"]["state"], "running")
+        self.assertGreaterEqual(row["times"]["busy"], 0.25)
+        self.assertGreaterEqual(row["times"]["maxStep"], 0.25)
+        self.assertLess(row["times"]["idle"], 0.1)
+        self.assertGreaterEqual(answer["loops"][0]["busy"], 0.25)
+
+
 class TraceFileTest(unittest.TestCase):
     def test_writes_gzip_and_json(self):
         import gzip
