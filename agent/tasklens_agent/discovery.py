@@ -2,8 +2,8 @@
 
 It is removed on every exit the agent can see: a normal end, an uncaught exception, an
 uncaught KeyboardInterrupt (atexit runs before python dies by SIGINT), and SIGTERM or SIGHUP
-while the program leaves them at their default (the handler removes the file, then the process
-dies by the same signal, as plain python would). SIGKILL and os._exit leave it behind; `ps`
+while the program leaves them at their default (the handler runs `before_fatal_signal` and
+removes the file, then the process dies by the same signal, as plain python would). SIGKILL and os._exit leave it behind; `ps`
 knows a file whose process is gone.
 """
 import _json
@@ -15,6 +15,9 @@ import threading
 from .errors import PROTOCOL_VERSION
 
 _FATAL_SIGNALS = (_signal.SIGTERM, _signal.SIGHUP)
+# Called, in order and with no argument, as SIGTERM or SIGHUP ends the process (before the
+# file goes): what must outlive the process is written there (a trace's file, trace.py).
+before_fatal_signal = []
 
 
 def directory():
@@ -89,6 +92,11 @@ def remove_at_exit(path):
         return      # signal handlers can only be set from the main thread
 
     def die(signum, frame):
+        for hook in list(before_fatal_signal):
+            try:
+                hook()
+            except Exception:
+                pass
         remove(path, pid)
         _signal.signal(signum, _signal.SIG_DFL)
         os.kill(os.getpid(), signum)

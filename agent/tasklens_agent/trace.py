@@ -242,7 +242,17 @@ def start(path, max_steps, child=False):
     atexit.register(_at_exit)
     os.register_at_fork(after_in_child=_forked)
     _write_on_os_exit()
+    from . import discovery     # SIGTERM (`timeout`, `systemctl stop`, `docker stop`), SIGHUP
+    discovery.before_fatal_signal.append(_write_now)
     _install_signal()
+
+
+def _write_now():
+    """The file, as the process ends past atexit (os._exit, a fatal signal); a failure said."""
+    try:
+        _at_exit()
+    except OSError as e:
+        sys.stderr.write("tasklens: cannot write the trace: %s\n" % (e.strerror or e))
 
 
 def _write_on_os_exit():
@@ -252,9 +262,7 @@ def _write_on_os_exit():
 
     def _exit(status):
         try:
-            _at_exit()
-        except OSError as e:
-            sys.stderr.write("tasklens: cannot write the trace: %s\n" % (e.strerror or e))
+            _write_now()
         finally:
             real_exit(status)   # whatever writing did: the program asked to end now
     _exit.__doc__, _exit.__wrapped__ = real_exit.__doc__, real_exit

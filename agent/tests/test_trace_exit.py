@@ -1,6 +1,9 @@
 """While a trace records, os._exit writes the trace's file first (trace.py), and whatever
-writing does, the process still ends at once with the status it was given."""
+writing does, the process still ends at once with the status it was given. SIGTERM (what
+`timeout`, `systemctl stop` and `docker stop` send) writes it too, and the process still dies
+by the signal."""
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -40,6 +43,39 @@ class OsExitTest(unittest.TestCase):
         self.assertEqual(done.returncode, 7, done.stderr)
         self.assertIn("tasklens: cannot write the trace", done.stderr)
         self.assertNotIn("not reached", done.stdout)
+
+
+SERVICE = """
+import asyncio
+async def main():
+    print("ready", flush=True)
+    while True:
+        await asyncio.sleep(0.01)
+asyncio.run(main())
+"""
+
+
+class SigtermTest(unittest.TestCase):
+    def test_sigterm_writes_the_trace_and_dies_by_the_signal(self):
+        with tempfile.TemporaryDirectory() as folder:
+            path, program = os.path.join(folder, "t.json"), os.path.join(folder, "service.py")
+            with open(program, "w") as f:
+                f.write(SERVICE)
+            proc = subprocess.Popen([sys.executable, os.path.join(AGENT, "launch.py"), "--trace",
+                                     path, "--", program], stdout=subprocess.PIPE,
+                                    stderr=subprocess.PIPE, text=True, start_new_session=True)
+            try:
+                self.assertEqual(proc.stdout.readline(), "ready\n")
+                proc.send_signal(signal.SIGTERM)
+                _, err = proc.communicate(timeout=60)
+            finally:
+                if proc.poll() is None:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                    proc.wait()
+            self.assertEqual(proc.returncode, -signal.SIGTERM, err)
+            self.assertIn("tasklens: trace written to %s" % path, err)
+            with open(path) as f:
+                self.assertIn('"traceEvents"', f.read())
 
 
 if __name__ == "__main__":
