@@ -197,7 +197,7 @@ def add_warnings(core, task, row, kinds, warnings):
 
 def _stuck_warning(core, task, st, row, now, warnings):
     """The warning of a task nothing can wake (topview_stuck.verdict said so)."""
-    waited = now - (st.last_end or st.first_seen)
+    waited = topview_stuck.waited_for(task, st, now)
     warnings.append({
         "kind": "stuck", "task": row["name"], "taskId": row["taskId"],
         "at": row.get("waitsAt") or _user_frame(core, task),

@@ -20,6 +20,7 @@ meanwhile their verdicts are not in, and no warning is shown.
 import threading
 import time
 
+from . import looptime
 from . import tasks as taskmod
 from .diagnostics import waits as wm
 
@@ -38,10 +39,21 @@ class _Unjudged:
     result = {}
 
 
+def waited_for(task, st, now):
+    """How long `task` has waited: since its last step; for a task that has not run since the
+    counting began, since then, or since the diagnostics saw it begin to wait (`--diagnose`
+    samples every task's wait), when that is earlier. Both clocks are looptime's monotonic."""
+    if st.last_end is not None:
+        return now - st.last_end
+    since = st.first_seen
+    seen = looptime.waited_since(task)
+    return now - (seen if seen is not None and seen < since else since)
+
+
 def verdict(task, st, now, stuck):
     """Whether `task`, waiting, is stuck: True or False, or None when its verdict is not in
     yet (asked of its loop now or earlier): `settle` then, and ask again."""
-    waited = now - (st.last_end or st.first_seen)
+    waited = waited_for(task, st, now)
     if waited < stuck / 2:
         return False
     waiter = getattr(task, "_fut_waiter", None)

@@ -10,6 +10,7 @@ import threading
 import time
 import unittest
 
+from tasklens_agent import looptime
 from tasklens_agent import tasktime
 from tasklens_agent import topview
 from tasklens_agent import topview_screen
@@ -116,6 +117,28 @@ class StuckVerdicts(unittest.TestCase):
         self.assertTrue(answered_meanwhile, "the answer waited for a loop that could not run")
         self.assertEqual(stuck_names(answer), [])
         self.assertEqual(stuck_count(later), 3)
+
+    def test_a_wait_the_diagnostics_saw_begin_counts_from_then(self):
+        """Tasks that began to wait before `top` asked: where the diagnostics saw a wait begin
+        (`--diagnose` samples every task's wait), it counts from then, not from top's start;
+        a task they did not see counts from top's start."""
+        async def main():
+            loop = asyncio.get_running_loop()
+            seen = asyncio.create_task(asyncio.Event().wait(), name="seen-long-ago")
+            unseen = asyncio.create_task(asyncio.Event().wait(), name="unseen")
+            await asyncio.sleep(0)      # both wait, before the counting begins
+            tasktime.watch(loop)
+            looptime.sample_waits(looptime.record_of(loop), [seen], time.monotonic() - 100)
+            answer = await ask({"stuckS": 10, "limit": 10})
+            for t in (seen, unseen):
+                t.cancel()
+            await asyncio.gather(seen, unseen, return_exceptions=True)
+            return answer
+        answer = asyncio.run(main())
+        self.assertEqual(stuck_names(answer), ["seen-long-ago"])
+        warning = next(w for w in answer["warnings"] if w["kind"] == "stuck")
+        self.assertRegex(warning["message"], r"^waiting 10\d s on ")
+
     def test_a_loops_next_walk_waits_pace_times_its_last(self):
         """A walk of 0.05 s: the tasks that newly wait long meanwhile are judged 1 s after it
         (onloop.PACE = 20), in one walk, not one per answer."""
