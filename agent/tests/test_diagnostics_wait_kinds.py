@@ -2,7 +2,7 @@
 `Queue.join()` is a wait on the queue (its workers' `task_done` ends it), not on an Event of
 the queue's that no task refers to; `Barrier.wait()` a wait on the barrier (another party's
 `wait` ends it), not on its Condition. A live task that will call those can end the wait; once
-none is left, nothing can."""
+none is left, nothing can. A Semaphore at 0 that no task took has no holder to name."""
 import asyncio
 import unittest
 
@@ -79,6 +79,28 @@ class BarrierWait(unittest.TestCase):
     def test_with_the_last_party_missing_nothing_can(self):
         self.assertEqual(wait_of(self.make(late=False))[::2], ("barrier", []))
 
+
+
+class SemaphoreAtZero(unittest.TestCase):
+    def test_no_holder_is_invented_for_a_counter_at_zero(self):
+        async def scenario():
+            sem = asyncio.Semaphore(0)
+
+            async def worker():
+                async with sem:
+                    pass
+            task = asyncio.create_task(worker(), name="worker")
+            await settle()
+            w = waits.build([task], lambda obj: [], everyone=[task])[id(task)]
+            why = (w.kind, w.why, w.edges)
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+            return why
+        kind, why, edges = asyncio.run(scenario())
+        self.assertEqual((kind, edges), ("lock", []))
+        self.assertIn("its counter is 0", why)
+        self.assertIn("only a release() frees it", why)
+        self.assertNotIn("held", why)
 
 if __name__ == "__main__":
     unittest.main()

@@ -366,7 +366,10 @@ def _guess_holders(w, owners, texts):
             label(rp.task_info(task)), site["path"], site["line"])
         texts.append("held by %s inside its async with at %s:%d (taken before tasklens "
                      "attached)" % (rp.task_text(rp.task_info(task)), site["path"], site["line"]))
-    if not found:
+    if not found and hasattr(w.obj, "_value"):     # a Semaphore: a counter, not an owner
+        texts.append("no task holds it while tasklens watches: its counter is 0 (made so, or "
+                     "taken before tasklens watched it); only a release() frees it")
+    elif not found:
         texts.append("held (by whom is unknown: acquired before tasklens watched it)")
 
 
