@@ -175,6 +175,7 @@ eachPythonAndLoop('diagnose: deadlock', true, (py, loop) => {
     ['condition', /Condition cond.wait\(\); no other live task uses this Condition/, 'COND_WAIT'],
     ['future', /Future object; no other live task uses this Future/, 'FUTURE_WAIT'],
     ['semaphore', /Semaphore sem.acquire\(\); held by a task that has finished without releasing it \(acquired at .*diag_deadlock.py:\d+\)/, 'SEM_WAIT'],
+    ['semaphore-zero', /Semaphore zero.acquire\(\); no task holds it while tasklens watches: its counter is 0 .*only a release\(\) frees it/, 'ZERO_WAIT'],
   ];
   for (const [shape, why, marker] of others) {
     it(`${shape}: the whole loop, with what each task waits on and why${uv ? ' ("likely": uvloop hides its timers and I/O)' : ''}`, async () => {
@@ -186,6 +187,16 @@ eachPythonAndLoop('diagnose: deadlock', true, (py, loop) => {
       assert.match(block.replace(/\n\s+/g, '; '), why);
     });
   }
+});
+
+eachPythonAndLoop("diagnose: the loop's one task", true, (py, loop) => {
+  it('waiting for an Event nobody sets: said of one task, not of "all 1 tasks"', async () => {
+    const run = await runDiagnosed(py, deadlock, ['alone', ...loop.args], { stuckS: 1, until: /^tasklens: (likely )?deadlock/m, timeoutMs: 20_000 });
+    const [block] = blocks(run.stderr, loop.label === 'uvloop' ? 'likely deadlock' : 'deadlock');
+    assert.ok(block, run.stderr);
+    assert.match(block, /deadlock: the one task of the event loop in thread MainThread is waiting and nothing can wake it/);
+    assert.ok(block.includes(at(deadlock, 'ALONE_WAIT')), block);
+  });
 });
 
 eachPythonAndLoop('diagnose: a loop with a signal handler', true, (py, loop) => {

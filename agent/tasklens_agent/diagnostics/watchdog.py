@@ -173,8 +173,11 @@ class Watchdog:
         lines.extend("%s failed earlier with %s at %s" % (rp.task_text(i), i["failure"],
                                                            i["failedAt"]) for i in failed[:5])
         if whole_loop:
-            first = "%sdeadlock: all %d tasks of the event loop in thread %s are waiting and " \
-                "nothing can wake them" % ("likely " if likely else "", len(waits), thread)
+            first = "%sdeadlock: %s of the event loop in thread %s %s waiting and nothing " \
+                "can wake %s" % ("likely " if likely else "",
+                                 "all %d tasks" % len(waits) if len(waits) > 1 else "the one task",
+                                 thread, "are" if len(waits) > 1 else "is",
+                                 "them" if len(waits) > 1 else "it")
             if likely and rec.selector:
                 lines.append("likely: a signal handler of the loop could still wake it")
             elif likely:
