@@ -81,13 +81,19 @@ test('the live screen\'s details of a task, and a filter being typed: escaped to
 eachPython('tasklens top --once on a program with hostile names', (py) => {
   it('the text is escaped, one row per task; --json keeps the names as they are', async () => {
     const pid = await ready(start(BIN, ['run', '--python', py.path, fixture('top_hostile.py')], { env: rt.env }));
-    const once = await run(process.execPath, [MAIN_JS, 'top', String(pid), '--once', '--interval', '0.3'], { env: rt.env });
+    const once = await run(process.execPath, [MAIN_JS, 'top', String(pid), '--once', '--interval', '0.3'], { env: { ...rt.env, COLUMNS: '160' } });
     assert.equal(once.code, 0, once.stderr);
     assert.ok(!RAW.test(once.stdout.replace(/\n/g, '')), `a raw control character in:\n${JSON.stringify(once.stdout)}`);
     const rows = once.stdout.split('\n').filter((l) => /^[> ]\S/.test(l));
     assert.deepEqual(rows.map((r) => r.slice(1, 8)).sort(), ['Task-1 ', '\\e[31mr', 'evil\\u2'], once.stdout);
     assert.ok(once.stdout.includes('co\\e[1mro\\nutine'), once.stdout);
     assert.ok(once.stdout.includes('mod\\u202e.py:3'), once.stdout);
+    // $COLUMNS is the width, as for ps (into a pipe it is 120 otherwise): 80 leave COROUTINE out
+    const narrow = await run(process.execPath, [MAIN_JS, 'top', String(pid), '--once', '--interval', '0.3'], { env: { ...rt.env, COLUMNS: '80' } });
+    assert.equal(narrow.code, 0, narrow.stderr);
+    assert.ok(narrow.stdout.split('\n').every((l) => l.length <= 80), narrow.stdout);
+    assert.match(once.stdout, /COROUTINE/);
+    assert.doesNotMatch(narrow.stdout, /COROUTINE/);
     const json = await run(process.execPath, [MAIN_JS, 'top', String(pid), '--once', '--json', '--interval', '0.3'], { env: rt.env });
     assert.equal(json.code, 0, json.stderr);
     const view = JSON.parse(json.stdout) as TopView;

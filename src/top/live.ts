@@ -49,7 +49,9 @@ export async function top(pid: number, o: TopOptions): Promise<void> {
 
 function onceText(view: TopView, o: TopOptions): string {
   const ui: UiState = { ...initialUi(), sort: o.sort ?? 'busy', filter: o.filter ?? '' };
-  const width = process.stdout.columns || 120;
+  // $COLUMNS when set (as ps), else the terminal's width; into a pipe, 120
+  const asked = Number(process.env.COLUMNS);
+  const width = Number.isInteger(asked) && asked >= 40 ? asked : process.stdout.columns || 120;
   const rows = visibleRows(view, ui).length;
   const lines = render(view, ui, width, rows + view.loops.length + Math.min(view.warnings.length, 4) + 4, plain);
   const more = view.warnings.slice(3).map((w) => escapeText(`! ${warningTitle(w.kind)}: ${w.task ?? ''}: ${w.message}`));
