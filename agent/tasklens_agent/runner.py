@@ -78,20 +78,23 @@ def prepare_script(program, args):
 
 
 def _is_zip(path):
-    """A zip file (a zipapp, `app.pyz`), which python runs by its `__main__.py`."""
+    """A zip file (a zipapp, `app.pyz`, maybe behind a `#!` line), which python runs by its
+    `__main__.py`: its end record is in its last 64 KiB. Only then is zipimport asked, which
+    python loaded at start-up (zipfile would import pathlib and more into the program)."""
     try:
         with open(path, "rb") as f:
-            f.seek(-22, os.SEEK_END)    # the end-of-central-directory record, no comment
-            tail = f.read(22)
+            size = f.seek(0, os.SEEK_END)
+            f.seek(max(0, size - 65557))     # the record (22 bytes) and its longest comment
+            if b"PK\x05\x06" not in f.read():
+                return False
     except OSError:
         return False
-    if tail[:4] == b"PK\x05\x06":
-        return True
-    import zipfile      # a zip with a comment: let zipfile look for the record
+    import zipimport
     try:
-        return zipfile.is_zipfile(path)
-    except OSError:
+        zipimport.zipimporter(path)
+    except (zipimport.ZipImportError, OSError):
         return False
+    return True
 
 
 def prepare_module(module, args):
