@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Python } from './support/pythons';
-import { ROOT } from './support/paths';
+import { LAUNCHER } from './support/paths';
 
 export interface Report {
   kind: string;
@@ -33,7 +33,7 @@ export interface RunOptions {
   extra?: string[];
 }
 
-export const LAUNCH = path.join(ROOT, 'agent', 'launch.py');
+export const LAUNCH = LAUNCHER;
 
 export async function runDiagnosed(py: Python, program: string, args: string[], options: RunOptions = {}): Promise<Run> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tasklens-diag-'));

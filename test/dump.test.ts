@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { describe, test } from 'node:test';
 import { pythons } from './support/pythons';
-import { fixture } from './support/paths';
+import { fixture, LAUNCHER } from './support/paths';
 import { Running, startReady, tasklens } from './ps_fixture';
 import type { DumpReport } from '../src/inspect/dumpReport';
 
@@ -51,6 +51,24 @@ for (const py of pythons()) {
         assert.match(main, /event loop 0x[0-9a-f]+: 2 task\(s\)/);
         assert.match(main, new RegExp(`idle \\S*${FIXTURE}:${lineOf('IDLE_TASK')}`));
       }));
+
+    test('under the agent (tasklens run --diagnose): the same threads and stacks, none of its own', { timeout: 60_000 }, async () => {
+      const p = await startReady(py.path, [LAUNCHER, '--diagnose', '--', fixture(FIXTURE)]);
+      try {
+        const r = await tasklens(['dump', String(p.pid)]);
+        assert.equal(r.code, 0, r.stderr);
+        // its listener and watchdog threads are left out, as its frames under the program's
+        assert.match(r.stdout, new RegExp(`^Process ${p.pid}: Python [\\d.]+, 4 thread\\(s\\)$`, 'm'));
+        assert.doesNotMatch(r.stdout, /tasklens_agent|launch\.py/);
+        assert.match(r.stdout, /^ {2}<module> \S*dump_deadlock\.py:\d+$/m);
+        const ps = await tasklens(['ps', '--source', 'memory', String(p.pid)]);
+        assert.equal(ps.code, 0, ps.stderr);
+        assert.match(ps.stdout, /idle/);
+        assert.doesNotMatch(ps.stdout, /tasklens_agent|launch\.py/);
+      } finally {
+        await p.stop();
+      }
+    });
 
     test('--json and --locals', { timeout: 60_000 }, () =>
       withStuck(py.path, async (p) => {

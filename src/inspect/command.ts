@@ -88,12 +88,13 @@ export async function dump(pid: number, o: InspectOptions): Promise<void> {
   const { openMemory } = require('./memorySource') as typeof import('./memorySource');
   const { readDump } = require('../procmem/dump') as typeof import('../procmem/dump');
   const { dumpReport, dumpText } = require('./dumpReport') as typeof import('./dumpReport');
+  const { programDump } = require('./agentFrames') as typeof import('./agentFrames');
   /* eslint-enable @typescript-eslint/no-require-imports */
   let text: string;
   try {
     const open = openMemory(pid, { maxTasks: o.maxTasks, maxFrames: o.maxFrames });
     try {
-      const d = readDump(open.target, open.limits, { locals: !!o.locals });
+      const d = programDump(readDump(open.target, open.limits, { locals: !!o.locals }));
       if (o.json) text = `${JSON.stringify(dumpReport(d), null, 2)}\n`;
       else {
         for (const w of dumpReport(d).warnings) process.stderr.write(`tasklens: warning: ${w}\n`);

@@ -3,6 +3,7 @@
 import { Limits } from '../procmem/objects';
 import { openTarget, Target } from '../procmem/target';
 import { DEFAULT_LIMITS, RawSnapshot, snapshotWithRetries } from '../procmem/walker';
+import { programTasks } from './agentFrames';
 import { OpenSource, Snapshot, TaskSource } from './model';
 
 export interface ReadLimits {
@@ -20,7 +21,7 @@ export function fromRaw(raw: RawSnapshot): Snapshot {
     pythonVersion: raw.pythonVersion,
     truncated: raw.truncated,
     warnings,
-    tasks: raw.tasks,
+    tasks: programTasks(raw.tasks),
   };
 }
 
