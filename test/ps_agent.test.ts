@@ -79,6 +79,7 @@ for (const py of pythons()) {
         assert.equal(taskNamed(report, 'event-waiter').waitingOn, 'Event.wait()');
         assert.equal(taskNamed(report, 'future-waiter').waitingOn, 'future Future');
         assert.equal(taskNamed(report, 'pair').waitingOn, 'gather of 2 awaitables');
+        assert.match(taskNamed(report, 'group').waitingOn ?? '', /^the end of its TaskGroup \(\d+ tasks? left\)$/);
         const sleep = /^asyncio\.sleep\(3600\) until loop time (\d+\.\d+) \(in (\d+\.\d+) s\)$/.exec(taskNamed(report, 'sleeper').waitingOn ?? '');
         assert.ok(sleep, `sleeper waits on ${taskNamed(report, 'sleeper').waitingOn}`);
         assert.ok(Number(sleep[2]) > 3500 && Number(sleep[2]) <= 3600, 'the deadline is an hour away');

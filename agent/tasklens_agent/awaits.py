@@ -200,6 +200,13 @@ def _known_wait(frame):
         return "%s.%s() (%d items)" % (kind, name, owner.qsize())
     if module[1] == "locks.py" and name in ("acquire", "wait", "wait_for"):
         return "%s.%s()" % (kind, name)
+    if module[1] == "taskgroups.py" and name in ("__aexit__", "_aexit"):    # _aexit: 3.13+
+        left = len(getattr(owner, "_tasks", ()) or ())
+        return "the end of its TaskGroup (%d task%s left)" % (left, "" if left == 1 else "s")
+    if module[1] == "tasks.py" and name == "_wait":
+        fs = loc.get("fs") or ()
+        return "asyncio.wait() on %d awaitable%s (%s)" % (
+            len(fs), "" if len(fs) == 1 else "s", loc.get("return_when"))
     return None
 
 
