@@ -77,6 +77,7 @@ describe('tasklens run: errors are one line and status 2, before anything runs',
     [['--stuck-s', 'soon', prog], /--stuck-s <N>' argument 'soon' is invalid/],
     [['--diagnose-json', '/no/such/dir/r.json', prog], /--diagnose-json \/no\/such\/dir\/r\.json: no such folder \/no\/such\/dir/],
     [['--diagnose-json', os.tmpdir(), prog], /is a folder/],
+    [['--no-wait', prog], /--no-wait needs --listen HOST:PORT/],
   ];
   for (const [args, message] of cases) {
     test(`run ${args.join(' ').replace(prog, 'prog.py')}`, async () => {

@@ -119,6 +119,7 @@ export function planRun(words: string[], print: (text: string) => void): RunPlan
   if (o.module === '') throw new UsageError('-m needs a module name');
   const agentArgs: string[] = [agentLauncher()];
   if (o.listen !== undefined) agentArgs.push('--listen', listenAddress(o.listen));
+  if (!o.wait && o.listen === undefined) throw new UsageError('--no-wait needs --listen HOST:PORT (without it nothing waits)');
   if (!o.wait) agentArgs.push('--no-wait');
   if (!o.subprocess) agentArgs.push('--no-subprocess');
   agentArgs.push(...diagnoseArgs(o));
