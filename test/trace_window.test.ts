@@ -112,6 +112,27 @@ test('tasklens trace PID --for: a program under tasklens run without --trace rec
   assert.equal(plain.child.exitCode, null, 'the program runs on');
 });
 
+test('tasklens trace PID --for 60, Ctrl-C after a moment: the window ends there, its file written, the program runs on', async () => {
+  const program = start(BIN, ['run', '--python', 'python3', APP], { env: rt.env });
+  const pid = await ready(program);
+  const file = path.join(dir, 'stopped.json');
+  const recording = start(process.execPath, [MAIN_JS, 'trace', String(pid), '--for', '60', '--out', file], { env: rt.env });
+  await waitUntil(() => /recording process/.test(recording.stderr()), 10_000, 'the window began');
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  const asked = Date.now();
+  recording.child.kill('SIGINT');
+  const r = await recording.ended;
+  assert.ok(Date.now() - asked < 10_000, 'not the whole minute');
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /stopping the recording now; writing what it holds/);
+  const said = new RegExp(`^${file}: (\\d+) events, \\d+ bytes \\(stopped after ([\\d.]+) s\\)\\n$`).exec(r.stdout);
+  assert.ok(said, r.stdout);
+  assert.ok(Number(said[2]) >= 0.9 && Number(said[2]) < 10, said[2]);
+  assert.equal(load(file).traceEvents.length, Number(said[1]));
+  assert.ok(stepNames(load(file)).has('ticker'));
+  assert.equal(program.child.exitCode, null, 'the program runs on');
+});
+
 test('tasklens trace PID --for with an --out that cannot be written: refused at once, before the window, with status 2 as `run --trace`', async () => {
   const target = await startTarget('python3', APP);
   const threads = fs.readdirSync(`/proc/${target.pid}/task`).length;

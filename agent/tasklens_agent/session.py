@@ -279,7 +279,7 @@ class Session:
         if type(seconds) not in (int, float) or not 0 < seconds <= trace_window.MAX_WINDOW_S:
             raise AgentError(BAD_ARGUMENTS, "traceRecord: seconds must be a number in (0, %d]"
                              % trace_window.MAX_WINDOW_S)
-        return trace_window.record_for(path, seconds)
+        return trace_window.record_for(path, seconds, asker=self.conn.sock)
 
     def r_pause(self, args):
         self.core.request_pause(args.get("threadId"))

@@ -20,12 +20,14 @@ from .protocol import AgentError, BAD_ARGUMENTS
 MAX_WINDOW_S = 3600
 
 
-def record_for(path, seconds, max_steps=trace.DEFAULT_MAX_STEPS):
+def record_for(path, seconds, max_steps=trace.DEFAULT_MAX_STEPS, asker=None):
     """`tasklens trace PID --for S`: records S seconds of a program that records no trace (a
     program under `tasklens run` without --trace, or one the agent was loaded into for this),
     writes the file and stops recording: the counting goes back to what it was. Runs on the
     asking connection's thread, which answers when the file is written. A program that exits
-    during the window writes what it recorded as it exits (its atexit; not on os._exit)."""
+    during the window writes what it recorded as it exits (its atexit; not on os._exit).
+    `asker`: the asking connection's socket; once it stops writing (Ctrl-C on `trace --for`
+    half-closes it), the window ends there and the file holds what it recorded so far."""
     if trace._recorder is not None:
         raise AgentError(BAD_ARGUMENTS, "this program records a trace already (--trace %s): "
                          "`tasklens trace PID` without --for writes it now" % trace._recorder.path)
@@ -58,7 +60,9 @@ def record_for(path, seconds, max_steps=trace.DEFAULT_MAX_STEPS):
     tasktime.trace_sink = rec
     try:
         tasktime.acquire(rec)
-        time.sleep(seconds)
+        began = time.monotonic()
+        early = _window(seconds, asker)
+        took = time.monotonic() - began
     finally:
         tasktime.release(rec)
         tasktime.trace_sink = None
@@ -74,4 +78,31 @@ def record_for(path, seconds, max_steps=trace.DEFAULT_MAX_STEPS):
             except OSError:
                 pass
         raise AgentError(BAD_ARGUMENTS, "cannot write the trace %s: %s" % (path, e.strerror or e))
-    return {"path": path, "events": events, "bytes": size}
+    out = {"path": path, "events": events, "bytes": size}
+    if early:
+        out.update(stoppedEarly=True, seconds=round(took, 3))
+    return out
+
+
+def _window(seconds, asker):
+    """Sleeps the window; True if it ended early, the asker having stopped writing (end of
+    stream, or the connection gone)."""
+    if asker is None:
+        time.sleep(seconds)
+        return False
+    import select
+    import socket
+    end = time.monotonic() + seconds
+    while True:
+        left = end - time.monotonic()
+        if left <= 0:
+            return False
+        try:
+            readable = select.select([asker], [], [], left)[0]
+            if readable and not asker.recv(1, socket.MSG_PEEK):
+                return True
+        except (OSError, ValueError):   # reset, or closed under us: nobody waits for the file
+            return True
+        if readable:    # something more came: not for now, the window goes on as asked
+            time.sleep(max(0.0, end - time.monotonic()))
+            return False

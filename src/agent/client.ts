@@ -85,6 +85,12 @@ export class AgentClient extends EventEmitter<ClientEvents> {
     setTimeout(() => this.socket.destroy(), 1000).unref();
   }
 
+  /** Ends the writing side only (a half-close): the agent reads the end of the stream, and
+   *  what it answers still comes (`trace --for` stopped early: the file written so far). */
+  endWriting(): void {
+    this.socket.end();
+  }
+
   destroy(): void {
     this.socket.destroy();
   }

@@ -26,7 +26,9 @@ export interface TopConnection {
   sample(args?: TaskTimesArgs): Promise<AgentTaskTimes>;
   request<T>(command: 'traceDump'): Promise<T>;
   /** Records `seconds` of the program's timeline into `path` (absolute), answered once written. */
-  record(path: string, seconds: number): Promise<{ path: string; events: number; bytes: number }>;
+  record(path: string, seconds: number): Promise<{ path: string; events: number; bytes: number; stoppedEarly?: boolean; seconds?: number }>;
+  /** Ends `record`'s window now: the agent writes what it recorded so far and answers. */
+  stopRecording(): void;
   close(): Promise<void>;
   closed: Promise<void>;
 }
@@ -55,6 +57,7 @@ export async function connectTop(asked: number, loadFor: string | false = 'this 
     request: <T>(command: 'traceDump') => client.request(command, {}, SAMPLE_MS) as Promise<T>,
     // the window, then the file written (a million steps take seconds to turn into JSON)
     record: (path, seconds) => client.request('traceRecord', { path, seconds }, seconds * 1000 + WRITE_MS),
+    stopRecording: () => client.endWriting(),
     close: async () => {
       await client.request('disconnect', { terminate: false }, 200).catch(() => undefined);
       client.destroy();
