@@ -10,6 +10,8 @@ import atexit
 import os
 import sys
 
+from . import os_exit
+
 SESSION_WAIT = 30.0     # the longest a stop, or the exit, waits for the child's own session
 
 
@@ -56,18 +58,15 @@ def track(agent):
     if _exits["installed"]:
         return
     _exits["installed"] = True
-    real_os_exit = os._exit
 
-    def _exit(status):
+    def report(status):
         current = _exits["agent"]
         core = current._core if current is not None else None
         if core is not None and core.conn is not None:
             current.started.wait(SESSION_WAIT)
             core.event("programExited", {
                 "exitCode": status & 0xFF if isinstance(status, int) else 1})
-        real_os_exit(status)
-    _exit.__doc__, _exit.__wrapped__ = real_os_exit.__doc__, real_os_exit
-    os._exit = _exit
+    os_exit.register(report)
     if sys.version_info < (3, 12):
         _wrap_exit_calls()
 

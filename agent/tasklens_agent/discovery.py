@@ -3,8 +3,9 @@
 It is removed on every exit the agent can see: a normal end, an uncaught exception, an
 uncaught KeyboardInterrupt (atexit runs before python dies by SIGINT), and SIGTERM or SIGHUP
 while the program leaves them at their default (the handler runs `before_fatal_signal` and
-removes the file, then the process dies by the same signal, as plain python would). SIGKILL and os._exit leave it behind; `ps`
-knows a file whose process is gone.
+removes the file, then the process dies by the same signal, as plain python would), and
+os._exit (os_exit.py). SIGKILL and a crash leave it behind; `ps` knows a file whose process is
+gone.
 """
 import _json
 import atexit
@@ -86,8 +87,12 @@ def remove(path, pid):
 
 
 def remove_at_exit(path):
+    """At every exit the agent sees (above), os._exit too: a forked pool worker leaves that way,
+    and each would leave its file behind."""
+    from . import os_exit
     pid = os.getpid()
     atexit.register(remove, path, pid)
+    os_exit.register(lambda status: remove(path, pid))
     if threading.get_ident() != threading.main_thread().ident:
         return      # signal handlers can only be set from the main thread
 

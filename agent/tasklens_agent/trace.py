@@ -241,8 +241,10 @@ def start(path, max_steps, child=False):
     tasktime.acquire(_recorder)
     atexit.register(_at_exit)
     os.register_at_fork(after_in_child=_forked)
-    _write_on_os_exit()
-    from . import discovery     # SIGTERM (`timeout`, `systemctl stop`, `docker stop`), SIGHUP
+    # os._exit (a plain os.fork child, a multiprocessing worker, a program that leaves that way)
+    # and SIGTERM (`timeout`, `systemctl stop`, `docker stop`) or SIGHUP end it past atexit
+    from . import discovery, os_exit
+    os_exit.register(lambda status: _write_now())
     discovery.before_fatal_signal.append(_write_now)
     _install_signal()
 

@@ -1,7 +1,8 @@
-"""While a trace records, os._exit writes the trace's file first (trace.py), and whatever
-writing does, the process still ends at once with the status it was given. SIGTERM (what
-`timeout`, `systemctl stop` and `docker stop` send) writes it too, and the process still dies
-by the signal."""
+"""What must outlive a process that ends past atexit. While a trace records, os._exit writes
+the trace's file first (trace.py), and whatever writing does, the process still ends at once
+with the status it was given. SIGTERM (what `timeout`, `systemctl stop` and `docker stop` send)
+writes it too, and the process still dies by the signal. A forked child that leaves by os._exit
+(a pool worker) removes its discovery file (os_exit.py)."""
 import os
 import signal
 import subprocess
@@ -77,6 +78,32 @@ class SigtermTest(unittest.TestCase):
             with open(path) as f:
                 self.assertIn('"traceEvents"', f.read())
 
+
+
+FORKS = """
+import os, sys, time
+pid = os.fork()
+if pid == 0:
+    time.sleep(0.3)         # its agent has written the child's own discovery file by now
+    os._exit(3)
+_, status = os.waitpid(pid, 0)
+print("child", os.waitstatus_to_exitcode(status))
+"""
+
+
+class ForkedChildLeavingByOsExitTest(unittest.TestCase):
+    def test_it_takes_its_discovery_file_with_it(self):
+        """A pool worker forked under `tasklens run` leaves by os._exit: its file must go too."""
+        with tempfile.TemporaryDirectory() as runtime:
+            program = os.path.join(runtime, "forks.py")
+            with open(program, "w") as f:
+                f.write(FORKS)
+            done = subprocess.run([sys.executable, os.path.join(AGENT, "launch.py"), "--",
+                                   program], capture_output=True, text=True, timeout=60,
+                                  env=dict(os.environ, XDG_RUNTIME_DIR=runtime))
+            self.assertEqual((done.returncode, done.stdout), (0, "child 3\n"), done.stderr)
+            folder = os.path.join(runtime, "tasklens")
+            self.assertEqual(os.listdir(folder) if os.path.isdir(folder) else [], [])
 
 if __name__ == "__main__":
     unittest.main()
