@@ -2,11 +2,14 @@
 `Queue.join()` is a wait on the queue (its workers' `task_done` ends it), not on an Event of
 the queue's that no task refers to; `Barrier.wait()` a wait on the barrier (another party's
 `wait` ends it), not on its Condition. A live task that will call those can end the wait; once
-none is left, nothing can. A Semaphore at 0 that no task took has no holder to name."""
+none is left, nothing can. A Semaphore at 0 that no task took has no holder to name. What a
+task waits on is named as its code names it, a local or a module global (`Lock GUARD`)."""
 import asyncio
 import unittest
 
 from tasklens_agent.diagnostics import waits
+
+GUARD = None    # a module-level lock, made in the scenario (asyncio's objects bind a loop)
 
 
 async def settle():
@@ -101,6 +104,35 @@ class SemaphoreAtZero(unittest.TestCase):
         self.assertIn("its counter is 0", why)
         self.assertIn("only a release() frees it", why)
         self.assertNotIn("held", why)
+
+
+class NamedAsTheCodeNamesIt(unittest.TestCase):
+    def test_a_local_and_a_module_global(self):
+        async def scenario():
+            global GUARD
+            GUARD = asyncio.Lock()
+            mine = asyncio.Lock()
+
+            async def take_global():
+                async with GUARD:
+                    pass
+
+            async def take_local(lock):
+                async with lock:
+                    pass
+            await GUARD.acquire()
+            await mine.acquire()
+            tasks = [asyncio.create_task(take_global()), asyncio.create_task(take_local(mine))]
+            await settle()
+            built = waits.build(tasks, lambda obj: [], everyone=tasks)
+            named = [(built[id(t)].short, built[id(t)].what) for t in tasks]
+            for t in tasks:
+                t.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            GUARD = None
+            return named
+        self.assertEqual(asyncio.run(scenario()), [("Lock GUARD", "Lock GUARD.acquire()"),
+                                                   ("Lock lock", "Lock lock.acquire()")])
 
 if __name__ == "__main__":
     unittest.main()

@@ -37,17 +37,35 @@ class Wait:
         self.chain = chain
         user = [f for f in chain if paths.is_user(f.f_code.co_filename)]
         self.at = rp.where(user[0]) if user else (rp.where(chain[0]) if chain else None)
-        self.kind, self.obj, self.what = _classify(task, chain)
-        named = _local_name(user[0] if user else None, self.obj)
-        self.short = "%s %s" % (type(self.obj).__name__, named) if named else self.what
-        if named and self.what.startswith(type(self.obj).__name__ + "."):
-            self.what = "%s %s%s" % (type(self.obj).__name__, named,
-                                     self.what[len(type(self.obj).__name__):])
+        self.kind, self.obj, self._what = _classify(task, chain)
+        self._user = user[0] if user else None
+        self._short = None      # named when a report asks (`_name`): most Waits are never shown
         self.edges = []         # [(task, label)] tasks that must act for this one to go on
         self.why = None         # why nothing will wake it, where known
         self.wakeable = self.kind in WAKEABLE
         self.explained = False
         self.globally_known = False
+
+    @property
+    def what(self):
+        """What it waits on, the object named as the user's code names it (`Lock a.acquire()`)."""
+        self._name()
+        return self._what
+
+    @property
+    def short(self):
+        """The object alone, by its name where it has one (`Lock a`), for a cycle's line."""
+        self._name()
+        return self._short
+
+    def _name(self):
+        if self._short is not None:
+            return
+        named = _name_of(self._user, self.obj)
+        kind = type(self.obj).__name__
+        self._short = "%s %s" % (kind, named) if named else self._what
+        if named and self._what.startswith(kind + "."):
+            self._what = "%s %s%s" % (kind, named, self._what[len(kind):])
 
     @property
     def info(self):
@@ -58,13 +76,18 @@ class Wait:
         return self._info
 
 
-def _local_name(frame, obj):
-    """The name the waiting user frame gives `obj` (`Lock b`), or None."""
+def _name_of(frame, obj):
+    """The name the waiting user frame gives `obj` (`Lock b`): a local, else a global of its
+    module (a lock made at module level); or None."""
     if frame is None or obj is None:
         return None
-    for name, value in frame.f_locals.items():
-        if value is obj:
-            return name
+    try:
+        for space in (frame.f_locals, frame.f_globals):
+            for name, value in list(space.items()):
+                if value is obj:
+                    return name
+    except Exception:   # a frame that finished meanwhile, a mapping that changed
+        pass
     return None
 
 
