@@ -31,6 +31,24 @@ describe('ps and pstree errors', () => {
     }
   });
 
+  test('a process that has exited and waits to be reaped (a zombie): says so, status 10', async () => {
+    // sh starts python in the background, then becomes `sleep`, which never reaps it
+    const parent = spawn('sh', ['-c', 'python3 -c pass & echo "child $!"; exec sleep 60'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    try {
+      const [line] = (await once(parent.stdout!, 'data')) as [Buffer];
+      const pid = Number(/child (\d+)/.exec(line.toString())![1]);
+      for (let i = 0; i < 100 && !/\) Z /.test(fs.readFileSync(`/proc/${pid}/stat`, 'latin1')); i++) await new Promise((r) => setTimeout(r, 50));
+      for (const cmd of ['ps', 'pstree', 'dump']) {
+        const r = await tasklens([cmd, String(pid)]);
+        assert.equal(r.code, 10, r.stderr);
+        assert.match(r.stderr, new RegExp(`process ${pid} has exited \\(its parent has not reaped it yet\\)`));
+      }
+    } finally {
+      parent.kill('SIGKILL');
+      await once(parent, 'exit');
+    }
+  });
+
   test('not a Python process', async () => {
     await withProcess('sh', ['-c', 'echo ready; exec sleep 60'], async (p) => {
       const r = await tasklens(['ps', String(p.pid)]);

@@ -4,6 +4,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ErrorCode, UserError } from '../dap/errors';
+import { isZombie } from '../procmem/maps';
 
 export interface AttachTarget {
   pid: number;
@@ -72,14 +73,6 @@ export function remoteExecWakes(target: AttachTarget): boolean {
 
 export function isGone(pid: number): boolean {
   return !fs.existsSync(`/proc/${pid}`) || isZombie(pid);
-}
-
-function isZombie(pid: number): boolean {
-  try {
-    return /\) [ZX] /.test(fs.readFileSync(`/proc/${pid}/stat`, 'latin1'));
-  } catch {
-    return true;
-  }
 }
 
 function commandName(pid: number): string {

@@ -50,3 +50,13 @@ export function mappedFiles(maps: Mapping[]): Map<string, Mapping[]> {
   }
   return files;
 }
+
+/** Whether `pid` has exited and waits to be reaped (a zombie; also true once it is gone): its
+ *  maps are empty, which says nothing about what ran in it. */
+export function isZombie(pid: number): boolean {
+  try {
+    return /\) [ZX] /.test(fs.readFileSync(`/proc/${pid}/stat`, 'latin1'));
+  } catch {
+    return true;
+  }
+}

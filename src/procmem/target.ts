@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { readElf, readSymbols, Section } from './elf';
 import { errnoCode, noSuchProcess, permissionDenied, ProcError } from './errors';
-import { mappedFiles, Mapping, readMaps } from './maps';
+import { isZombie, mappedFiles, Mapping, readMaps } from './maps';
 import { checkAgainstDebug, Layout, layoutFromDebug, ROWS } from './layouts';
 import { BadRead, ProcessMemory } from './mem';
 import {
@@ -90,6 +90,7 @@ export function openTarget(pid: number): Target {
     throw noSuchProcess(pid);
   }
   const maps = readMaps(pid);
+  if (maps.length === 0 && isZombie(pid)) throw new ProcError('exited', `process ${pid} has exited (its parent has not reaped it yet)`);
   const files = mappedFiles(maps);
   const ordered = [...files.keys()].sort((a, b) => Number(!looksLikePython(a)) - Number(!looksLikePython(b)));
 
