@@ -125,6 +125,18 @@ describe('no usable interpreter on PATH', () => {
   });
 });
 
+describe('a PATH without the tools bin/tasklens finds itself with', () => {
+  test('one line naming readlink and dirname, exit status 2, not "not built"', async () => {
+    const r = await new Promise<Ran>((resolve) => {
+      execFile('/bin/sh', [path.join(ROOT, 'bin', 'tasklens'), 'ps', '1'], { env: { PATH: '' } }, (err, stdout, stderr) => {
+        resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
+      });
+    });
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /^tasklens: needs readlink and dirname on PATH \(coreutils\) to find itself; PATH is: empty\n$/);
+  });
+});
+
 describe('a checkout that was never built', () => {
   // bin/tasklens copied into a tree of its own with no dist/ beside it: what `./bin/tasklens`
   // meets in a fresh clone before `npm ci` (or after dist/ was removed).
