@@ -52,6 +52,16 @@ function treeTasks(nodes: TreeNode[], out: Array<TreeNode & { kind: 'task' }> = 
 for (const py of pythons()) {
   const readable = /^3\.(1[1-9])\./.test(py.version);
   describe(`ps / pstree ask the agent [${py.label}]`, () => {
+    test('a program without asyncio: no tasks, and the warning a memory read gives', { timeout: 60_000 }, () =>
+      withApp(py.path, 'psagent_plain.py', false, async (app, xdg) => {
+        const r = await lens(['ps', '--json', String(app.pid)], xdg);
+        assert.equal(r.code, 0, r.stderr);
+        const report = JSON.parse(r.stdout) as PsReport;
+        assert.equal(report.source, 'agent');
+        assert.deepEqual(report.tasks, []);
+        assert.deepEqual(report.warnings, ['asyncio is not loaded in this process: it has no tasks']);
+      }));
+
     test('tasks, stacks and what each task waits on, from the agent; the program runs on', { timeout: 90_000 }, () =>
       withApp(py.path, APP, false, async (app, xdg) => {
         const r = await lens(['ps', '--json', String(app.pid)], xdg);

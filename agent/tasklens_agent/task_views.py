@@ -175,7 +175,7 @@ def task_table(core):
             rows.append(row(core, task, threads_by_ident, loop_threads, now))
         except Exception:   # finished or changed under us while the program runs
             continue
-    body = {"tasks": rows}
+    body = {"tasks": rows, "asyncioLoaded": "asyncio.tasks" in sys.modules}
     diagnosed = diagnosed_table()
     if diagnosed is not None:
         body["deadlocks"] = diagnosed.verdicts()

@@ -191,7 +191,7 @@ export interface AgentRequests {
   source: [{ sourceReference: number }, { content: string }];
   loadedSources: [object, { sources: Array<{ path: string; name: string }> }];
   disconnect: [{ terminate: boolean }, object];
-  taskTable: [object, { tasks: AgentTask[]; deadlocks?: AgentDeadlock[] }];
+  taskTable: [object, { tasks: AgentTask[]; deadlocks?: AgentDeadlock[]; asyncioLoaded?: boolean }];
   /** `tasklens top` (src/top/types.ts); the first ask starts the counters, the connection's end stops them. */
   taskTimes: [import('../top/types').TaskTimesArgs, import('../top/types').AgentTaskTimes];
   /** `tasklens trace PID`: write the trace of a program run with `--trace` now. */

@@ -6,7 +6,7 @@ import { AgentConnectError, connectAgent } from '../agent/connect';
 import type { AgentAddress } from '../agent/discovery';
 import type { AgentDeadlock, AgentTask } from '../agent/protocol';
 import type { ReadLimits } from './memorySource';
-import { Frame, Snapshot, Task, TaskSource, TaskState } from './model';
+import { Frame, NO_ASYNCIO, Snapshot, Task, TaskSource, TaskState } from './model';
 
 /** Connecting, the agent's greeting and the handshake: a live agent answers in milliseconds. */
 export const CONNECT_TIMEOUT_MS = 1000;
@@ -48,7 +48,7 @@ export async function askAgent(pid: number, a: AgentAddress, limits: ReadLimits 
   } catch (err) {
     throw unavailable(a, err);
   }
-  let body: { tasks: AgentTask[]; deadlocks?: AgentDeadlock[] };
+  let body: { tasks: AgentTask[]; deadlocks?: AgentDeadlock[]; asyncioLoaded?: boolean };
   try {
     body = await within(TABLE_TIMEOUT_MS, 'taskTable', c.request('taskTable', {}, TABLE_TIMEOUT_MS));
   } catch (err) {
@@ -56,7 +56,9 @@ export async function askAgent(pid: number, a: AgentAddress, limits: ReadLimits 
   } finally {
     await leave(c);
   }
-  return toSnapshot(pid, pythonVersion, body.tasks, limits, body.deadlocks);
+  const snapshot = toSnapshot(pid, pythonVersion, body.tasks, limits, body.deadlocks);
+  if (body.asyncioLoaded === false) snapshot.warnings.push(NO_ASYNCIO);   // as a memory read says
+  return snapshot;
 }
 
 function unavailable(a: AgentAddress, err: unknown): AgentUnavailable {

@@ -4,7 +4,7 @@ import { Limits } from '../procmem/objects';
 import { openTarget, Target } from '../procmem/target';
 import { DEFAULT_LIMITS, RawSnapshot, snapshotWithRetries } from '../procmem/walker';
 import { programTasks } from './agentFrames';
-import { OpenSource, Snapshot, TaskSource } from './model';
+import { NO_ASYNCIO, OpenSource, Snapshot, TaskSource } from './model';
 
 export interface ReadLimits {
   maxTasks?: number;
@@ -13,7 +13,7 @@ export interface ReadLimits {
 
 export function fromRaw(raw: RawSnapshot): Snapshot {
   const warnings = [...raw.warnings];
-  if (!raw.asyncioLoaded) warnings.push('asyncio is not loaded in this process: it has no tasks');
+  if (!raw.asyncioLoaded) warnings.push(NO_ASYNCIO);
   if (raw.truncated) warnings.push('the task limit was reached: the list is incomplete (see --max-tasks)');
   return {
     pid: raw.pid,

@@ -88,3 +88,5 @@ export function frameLabel(f: Frame): string {
   return `${f.function} ${f.file}:${f.line}`;
 }
 
+/** The warning of a process without asyncio, whichever source read it. */
+export const NO_ASYNCIO = 'asyncio is not loaded in this process: it has no tasks';
