@@ -13,11 +13,10 @@
 // thread pays is exact: the hooks on the program's own path.
 //
 //   node dist/bench/diagnose-instructions.js [--tasks N] [--items N] [--only throughput|cpu] [--out FILE]
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { matrix, pythonVersion, repoRoot } from './support';
+import { instructions, matrix, pythonVersion, repoRoot, requireValgrind } from './support';
 
 const launcher = path.join(repoRoot, 'agent', 'launch.py');
 const throughput = path.join(repoRoot, 'bench', 'programs', 'async_throughput.py');
@@ -36,32 +35,8 @@ function argv(mode: Mode, program: string[]): string[] {
   return [launcher, ...(mode === 'diagnose' ? ['--diagnose'] : []), '--', ...program];
 }
 
-/**
- * Instructions executed by `python argv…` as callgrind counts them: on every thread, or
- * (`mainOnly`) on the main thread alone, from the per-thread profile callgrind writes first.
- */
-function instructions(python: string, args: string[], mainOnly = false): number {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tasklens-callgrind-'));
-  try {
-    const out = path.join(dir, 'cg.out');
-    const run = spawnSync('valgrind', ['--tool=callgrind', '--separate-threads=yes', `--callgrind-out-file=${out}`, python, ...args],
-      { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
-    const m = /Collected : (\d+)/.exec(run.stderr);
-    if (run.status !== 0 || !m) throw new Error(`valgrind ${python} ${args.join(' ')} failed: ${run.stderr.slice(-1500)}`);
-    if (!mainOnly) return Number(m[1]);
-    const main = /^summary: (\d+)/m.exec(fs.readFileSync(`${out}-01`, 'utf8'));
-    if (!main) throw new Error(`no main-thread summary in ${out}-01`);
-    return Number(main[1]);
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-}
-
 function main(): void {
-  if (spawnSync('valgrind', ['--version']).status !== 0) {
-    process.stderr.write('diagnose-instructions: valgrind is not installed (Debian package valgrind)\n');
-    process.exit(2);
-  }
+  requireValgrind('diagnose-instructions');
   const tasks = option('--tasks', '5000');
   const items = option('--items', '20000');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tasklens-bench-'));
@@ -83,7 +58,7 @@ function main(): void {
   ];
   for (const python of matrix()) {
     const version = pythonVersion(python);
-    const count = (m: Mode, program: string[]): number => instructions(python, argv(m, program), m === 'diagnose');
+    const count = (m: Mode, program: string[]): number => instructions(python, argv(m, program), { mainOnly: m === 'diagnose' });
     for (const [label, program, startupProgram] of programs) {
       const startup = new Map(MODES.map((m) => [m, count(m, [startupProgram])]));
       const own = new Map(MODES.map((m) => [m, count(m, program) - startup.get(m)!]));

@@ -1,7 +1,8 @@
-// What the benchmarks share: where things are, the interpreter matrix, and a DAP client driven
-// over an adapter's own pipes.
+// What the benchmarks share: where things are, the interpreter matrix, a DAP client driven
+// over an adapter's own pipes, and instructions counted by valgrind's callgrind.
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { DebugClient } from '@vscode/debugadapter-testsupport';
@@ -53,4 +54,33 @@ export function printTable(lines: string[]): void {
   process.stdout.write(table);
   const out = option('--out');
   if (out) fs.writeFileSync(out, table);
+}
+
+/** Ends benchmark `name` with status 2, saying which package has valgrind, when it is missing. */
+export function requireValgrind(name: string): void {
+  if (spawnSync('valgrind', ['--version']).status !== 0) {
+    process.stderr.write(`${name}: valgrind is not installed (Debian package valgrind)\n`);
+    process.exit(2);
+  }
+}
+
+/**
+ * Instructions executed by `python args…` as callgrind counts them: on every thread, or
+ * (`mainOnly`) on the main thread alone, from the per-thread profile callgrind writes first.
+ */
+export function instructions(python: string, args: string[], o: { env?: NodeJS.ProcessEnv; mainOnly?: boolean } = {}): number {
+  const dir = o.mainOnly ? fs.mkdtempSync(path.join(os.tmpdir(), 'tasklens-callgrind-')) : undefined;
+  try {
+    const out = dir ? path.join(dir, 'cg.out') : '/dev/null';
+    const run = spawnSync('valgrind', ['--tool=callgrind', ...(dir ? ['--separate-threads=yes'] : []), `--callgrind-out-file=${out}`, python, ...args],
+      { encoding: 'utf8', env: o.env ?? process.env, maxBuffer: 64 * 1024 * 1024 });
+    const m = /Collected : (\d+)/.exec(run.stderr);
+    if (run.status !== 0 || !m) throw new Error(`valgrind ${python} ${args.join(' ')} failed: ${run.stderr.slice(-1500)}`);
+    if (!dir) return Number(m[1]);
+    const main = /^summary: (\d+)/m.exec(fs.readFileSync(`${out}-01`, 'utf8'));
+    if (!main) throw new Error(`no main-thread summary in ${out}-01`);
+    return Number(main[1]);
+  } finally {
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  }
 }

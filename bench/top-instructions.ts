@@ -11,11 +11,10 @@
 // `--program echo` counts the I/O-bound echo server (bench/programs/echo_server.py) instead.
 //
 //   node dist/bench/top-instructions.js [--tasks N] [--items N] [--program echo] [--out FILE]
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { matrix, option, printTable, pythonVersion, repoRoot } from './support';
+import { instructions, matrix, option, printTable, pythonVersion, repoRoot, requireValgrind } from './support';
 
 const launcher = path.join(repoRoot, 'agent', 'launch.py');
 const throughput = path.join(repoRoot, 'bench', 'programs', 'async_throughput.py');
@@ -33,20 +32,8 @@ function argv(mode: Mode, program: string[]): string[] {
   return [launcher, '--', mode === 'counters' ? counted : traced, ...program];
 }
 
-/** Instructions executed by `python argv…`, all threads, as callgrind counts them. */
-function instructions(python: string, args: string[]): number {
-  const run = spawnSync('valgrind', ['--tool=callgrind', '--callgrind-out-file=/dev/null', python, ...args],
-    { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
-  const m = /Collected : (\d+)/.exec(run.stderr);
-  if (run.status !== 0 || !m) throw new Error(`valgrind ${python} ${args.join(' ')} failed: ${run.stderr.slice(-1500)}`);
-  return Number(m[1]);
-}
-
 function main(): void {
-  if (spawnSync('valgrind', ['--version']).status !== 0) {
-    process.stderr.write('top-instructions: valgrind is not installed (Debian package valgrind)\n');
-    process.exit(2);
-  }
+  requireValgrind('top-instructions');
   const tasks = option('--tasks') ?? '5000';
   const items = option('--items') ?? '20000';
   const echoing = option('--program') === 'echo';

@@ -7,29 +7,19 @@
 // counted too, in the same run.
 //
 //   node dist/bench/verdict-instructions.js [--clients N] [--judged K] [--before DIR] [--out FILE]
-import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
-import { matrix, option, printTable, pythonVersion, repoRoot } from './support';
+import { instructions, matrix, option, printTable, pythonVersion, repoRoot, requireValgrind } from './support';
 
 const program = path.join(repoRoot, 'bench', 'programs', 'verdict_once.py');
 
-function instructions(python: string, agentDir: string, args: string[]): number {
-  const run = spawnSync('valgrind', ['--tool=callgrind', '--callgrind-out-file=/dev/null', python, program, ...args],
-    { encoding: 'utf8', env: { ...process.env, PYTHONPATH: agentDir }, maxBuffer: 16 * 1024 * 1024 });
-  const m = /Collected : (\d+)/.exec(run.stderr);
-  if (run.status !== 0 || !m) throw new Error(`valgrind ${python} ${args.join(' ')} failed: ${run.stderr.slice(-1500)}`);
-  return Number(m[1]);
-}
-
 function perVerdict(python: string, agentDir: string, clients: string, judged: string): number {
-  return (instructions(python, agentDir, [clients, judged, '2']) - instructions(python, agentDir, [clients, judged, '0'])) / 2;
+  const env = { ...process.env, PYTHONPATH: agentDir };
+  const count = (reps: string) => instructions(python, [program, clients, judged, reps], { env });
+  return (count('2') - count('0')) / 2;
 }
 
 function main(): void {
-  if (spawnSync('valgrind', ['--version']).status !== 0) {
-    process.stderr.write('verdict-instructions: valgrind is not installed (Debian package valgrind)\n');
-    process.exit(2);
-  }
+  requireValgrind('verdict-instructions');
   const clients = option('--clients') ?? '5000';
   const judged = option('--judged') ?? '1000';
   const before = option('--before');
