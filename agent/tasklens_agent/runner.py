@@ -45,7 +45,7 @@ def _fresh_main(original):
 
 def prepare_script(program, args):
     """Set argv, path and __main__ for a script; returns the code to run, or (None, path) for a
-    directory or zip file with a `__main__.py`, which runs as python runs it (run_archive).
+    directory or zip file with a `__main__.py`, which runs as python runs it (`run`).
     As python does, `__file__` and the code's file name are absolute; argv[0] is as given."""
     original = sys.modules["__main__"]
     sys.argv[:] = [program] + list(args)
