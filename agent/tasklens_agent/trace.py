@@ -257,20 +257,6 @@ def _write_now():
         sys.stderr.write("tasklens: cannot write the trace: %s\n" % (e.strerror or e))
 
 
-def _write_on_os_exit():
-    """os._exit ends the process past atexit: a fork that leaves that way (a plain os.fork
-    child, a multiprocessing worker) writes its file first, as does a program that does."""
-    real_exit = os._exit
-
-    def _exit(status):
-        try:
-            _write_now()
-        finally:
-            real_exit(status)   # whatever writing did: the program asked to end now
-    _exit.__doc__, _exit.__wrapped__ = real_exit.__doc__, real_exit
-    os._exit = _exit
-
-
 def _forked():
     """A forked child records its own timeline, from the fork on, into a file of its own (the
     PID before the extension; a fork of a fork too, beside the others): the parent's file stays
