@@ -56,8 +56,10 @@ e2e() {
     local files
     mapfile -t files < <(find dist/test -name '*.test.js' | sort)
     ((${#files[@]})) || { echo "no end-to-end test files in dist/test"; return 1; }
-    timeout --kill-after=30 "$E2E_LIMIT" node --test --test-concurrency=1 --test-reporter=spec \
-        --test-timeout="$TEST_TIMEOUT_MS" "${files[@]}"
+    TASKLENS_TEST_TIMEOUT_MS=$TEST_TIMEOUT_MS timeout --kill-after=30 "$E2E_LIMIT" \
+        node --test --test-concurrency=1 --test-timeout="$TEST_TIMEOUT_MS" \
+        --test-reporter=spec --test-reporter-destination=stdout \
+        --test-reporter=./scripts/file-times.mjs --test-reporter-destination=stdout "${files[@]}"
 }
 
 # Counts from the closing lines: test-agent.sh's "agent: N passed, N failed[, N skipped]" and

@@ -1,13 +1,13 @@
 // `--diagnose` as `tasklens run` passes it to the agent: each of the five diagnostics on several
 // program shapes, as stderr blocks naming `/abs/path.py:line` and as `--diagnose-json` reports,
-// on every interpreter, on uvloop (3.14) and with eager tasks (3.12+); programs with nothing
-// wrong stay quiet; bad options stop before the program with exit status 2.
+// on every interpreter, on uvloop (3.14) and with eager tasks (3.12+); bad options stop before
+// the program with exit status 2. Deadlocks are in diagnose_deadlock.test.ts, programs that must
+// stay quiet in diagnose_quiet.test.ts.
 import * as assert from 'node:assert/strict';
 import { eachPythonAndLoop, lineOf } from './async_support';
-import { blocks, kinds, runDiagnosed, type Report } from './diagnose_support';
+import { at, blocks, eagerToo, kinds, only, runDiagnosed } from './diagnose_support';
 import { it } from './support/matrix';
-import * as path from 'node:path';
-import { fixture, ROOT } from './support/paths';
+import { fixture } from './support/paths';
 
 const blocked = fixture('diag_blocked.py');
 const unawaited = fixture('diag_unawaited.py');
@@ -15,21 +15,7 @@ const lost = fixture('diag_lost.py');
 const deadlock = fixture('diag_deadlock.py');
 const stuck = fixture('diag_stuck.py');
 const alikeStuck = fixture('diag_stuck_alike.py');
-const quiet = fixture('diag_quiet.py');
 const common = fixture('diag_common.py');
-
-function at(file: string, marker: string): string {
-  return `${file}:${lineOf(file, marker)}`;
-}
-
-/** [[]] and, where asyncio has eager tasks (3.12+), [['--eager']] too. */
-function eagerToo(py: { version: string }): string[][] {
-  return Number(py.version.split('.')[1]) >= 12 ? [[], ['--eager']] : [[]];
-}
-
-function only(reports: Report[], kind: string): Report[] {
-  return reports.filter((r) => r.kind === kind);
-}
 
 eachPythonAndLoop('diagnose: blocked loop', true, (py, loop) => {
   const eager = eagerToo(py).slice(1);
@@ -129,75 +115,6 @@ eachPythonAndLoop('diagnose: task exception never retrieved', true, (py, loop) =
   }
 });
 
-eachPythonAndLoop('diagnose: deadlock', true, (py, loop) => {
-  const uv = loop.label === 'uvloop';
-  const whole = /^tasklens: deadlock: all \d+ tasks of the event loop in thread MainThread are waiting and nothing can wake them/m;
-  for (const extra of eagerToo(py)) {
-    it(`two locks taken in opposite orders: the cycle first, owners and acquiring lines${extra.length ? ' (eager tasks)' : ''}`, async () => {
-      const run = await runDiagnosed(py, deadlock, ['locks', ...loop.args, ...extra], { stuckS: 1, until: /^tasklens: deadlock/m, timeoutMs: 20_000 });
-      const [block] = blocks(run.stderr, 'deadlock');
-      assert.ok(block, run.stderr);
-      if (!uv) assert.match(block, whole);
-      const cycle = block.split('\n')[1];
-      assert.match(cycle, /^ {2}cycle: /, block);
-      assert.match(cycle, /\(second\) → Lock a \(held by [^)]*\(first\) since /);
-      assert.match(cycle, /\(first\) → Lock b \(held by [^)]*\(second\) since /);
-      assert.ok(block.includes(`since ${at(deadlock, 'FIRST_HOLDS')}`) && block.includes(`since ${at(deadlock, 'SECOND_HOLDS')}`), block);
-      assert.ok(block.includes(`waits at ${at(deadlock, 'FIRST_WAITS')} in first on Lock b`), block);
-      const [report] = only(run.reports, 'deadlock');
-      assert.equal((report.cycles as number[][])[0].length, 2);
-    });
-  }
-
-  it('two locks taken in opposite orders while another task keeps the loop awake: the two named', async () => {
-    const run = await runDiagnosed(py, deadlock, ['locks', '--busy', ...loop.args], { stuckS: 1, until: /^tasklens: deadlock/m, timeoutMs: 20_000 });
-    const [block] = blocks(run.stderr, 'deadlock');
-    assert.ok(block, run.stderr);
-    assert.match(block, /^tasklens: deadlock: tasks Task-\d+, Task-\d+ of the event loop in thread MainThread wait on each other/, block);
-    assert.match(block.split('\n')[1], /^ {2}cycle: .*\(first\) → Lock b \(held by [^)]*\(second\) since /, block);
-    const [report] = only(run.reports, 'deadlock');
-    assert.equal(report.wholeLoop, false);
-    assert.equal((report.cycles as number[][])[0].length, 2);
-    assert.doesNotMatch(run.stderr, /ticker/);
-  });
-
-  it('two tasks awaiting each other form a cycle', async () => {
-    const run = await runDiagnosed(py, deadlock, ['tasks', ...loop.args], { stuckS: 1, until: /^tasklens: deadlock/m, timeoutMs: 20_000 });
-    const [block] = blocks(run.stderr, 'deadlock');
-    assert.ok(block, run.stderr);
-    assert.match(block, /cycle: [xy] \(await_other\) → task [xy] \(await_other\) → [xy]/);
-    assert.ok(block.includes(at(deadlock, 'AWAIT_OTHER')), block);
-  });
-
-  const others: [string, RegExp, string][] = [
-    ['events', /Event mine.wait\(\); could be completed by task/, 'EVENT_WAIT'],
-    ['queue', /Queue queue.get\(\) \(0 items\); no other live task uses this Queue .*task producer \(producer\), which used it, failed with ValueError: producer broke at .*diag_deadlock.py:\d+/, 'QUEUE_GET'],
-    ['condition', /Condition cond.wait\(\); no other live task uses this Condition/, 'COND_WAIT'],
-    ['future', /Future object; no other live task uses this Future/, 'FUTURE_WAIT'],
-    ['semaphore', /Semaphore sem.acquire\(\); held by a task that has finished without releasing it \(acquired at .*diag_deadlock.py:\d+\)/, 'SEM_WAIT'],
-    ['semaphore-zero', /Semaphore zero.acquire\(\); no task holds it while tasklens watches: its counter is 0 .*only a release\(\) frees it/, 'ZERO_WAIT'],
-  ];
-  for (const [shape, why, marker] of others) {
-    it(`${shape}: the whole loop, with what each task waits on and why${uv ? ' ("likely": uvloop hides its timers and I/O)' : ''}`, async () => {
-      const run = await runDiagnosed(py, deadlock, [shape, ...loop.args], { stuckS: 1, until: /^tasklens: (likely )?deadlock/m, timeoutMs: 20_000 });
-      const [block] = blocks(run.stderr, uv ? 'likely deadlock' : 'deadlock');
-      assert.ok(block, run.stderr);
-      assert.match(block, uv ? /^tasklens: likely deadlock: all \d+ tasks of the event loop/ : whole);
-      assert.ok(block.includes(at(deadlock, marker)), block);
-      assert.match(block.replace(/\n\s+/g, '; '), why);
-    });
-  }
-});
-
-eachPythonAndLoop("diagnose: the loop's one task", true, (py, loop) => {
-  it('waiting for an Event nobody sets: said of one task, not of "all 1 tasks"', async () => {
-    const run = await runDiagnosed(py, deadlock, ['alone', ...loop.args], { stuckS: 1, until: /^tasklens: (likely )?deadlock/m, timeoutMs: 20_000 });
-    const [block] = blocks(run.stderr, loop.label === 'uvloop' ? 'likely deadlock' : 'deadlock');
-    assert.ok(block, run.stderr);
-    assert.match(block, /deadlock: the one task of the event loop in thread MainThread is waiting and nothing can wake it/);
-    assert.ok(block.includes(at(deadlock, 'ALONE_WAIT')), block);
-  });
-});
 
 eachPythonAndLoop('diagnose: a loop with a signal handler', true, (py, loop) => {
   it('waiting only for the signal that stops the program is no deadlock', async () => {
@@ -261,46 +178,6 @@ eachPythonAndLoop('diagnose: tasks stuck alike', true, (py, loop) => {
   });
 });
 
-eachPythonAndLoop('diagnose: no false alarms', true, (py, loop) => {
-  it('a long sleep, a server, an executor job, a future set from a thread, a lock held across a sleep, an event and a queue a timer callback completes, a queue and a condition a thread completes, an event another loop\'s reader sets', async () => {
-    const run = await runDiagnosed(py, quiet, loop.args, { stuckS: 1, slowMs: 2000 });
-    assert.equal(run.code, 0, run.stderr);
-    assert.match(run.stdout, /finished \[1, 7\]/);
-    assert.deepEqual(run.reports, [], run.stderr);
-    assert.doesNotMatch(run.stderr, /tasklens:/);
-  });
-
-  it('waits only the loop\'s own callbacks end, no other thread about: an RPC client\'s future its protocol completes, an fd\'s reader, a signal handler, a timer', async () => {
-    const run = await runDiagnosed(py, fixture('diag_quiet_io.py'), loop.args, { stuckS: 1, slowMs: 2000 });
-    assert.equal(run.code, 0, run.stderr);
-    assert.match(run.stdout, /finished \[7, b'x'\]/);
-    assert.deepEqual(run.reports, [], run.stderr);
-  });
-
-  for (const name of ['async_many.py', 'async_awaiters.py', 'async_steps.py']) {
-    it(`the fixture ${name} runs as before, with no report`, async () => {
-      const run = await runDiagnosed(py, fixture(name), loop.args, { stuckS: 2, slowMs: 2000, timeoutMs: 30_000 });
-      assert.deepEqual(run.reports.filter((r) => r.kind !== 'exceptionNotRetrieved'), [], run.stderr);
-    });
-  }
-
-  it('a program building tuples from generators while its waits are judged: the heap walks never break one', async () => {
-    // Before the walks ran on the loop's own thread, this program died of "SystemError: bad
-    // argument to internal function" at BUILD_LINE in most runs of 4 s.
-    const run = await runDiagnosed(py, fixture('diag_tuples.py'), [...loop.args, '4'], { stuckS: 0.5, slowMs: 2000 });
-    assert.doesNotMatch(run.stderr, /SystemError/);
-    assert.equal(run.code, 0, run.stderr);
-    assert.match(run.stdout, /built \d{2,} tuples/);
-    assert.deepEqual(run.reports, [], run.stderr);
-  });
-
-  it('the bundled example (examples/orders.py) runs as before, with no report', async () => {
-    const run = await runDiagnosed(py, path.join(ROOT, 'examples', 'orders.py'), [], { stuckS: 1, slowMs: 2000 });
-    assert.equal(run.code, 0, run.stderr);
-    assert.match(run.stdout, /total revenue: 88/);
-    assert.deepEqual(run.reports, [], run.stderr);
-  });
-});
 
 eachPythonAndLoop('diagnose: bad options', false, (py) => {
   for (const [flags, message] of [

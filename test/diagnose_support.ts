@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { lineOf } from './async_support';
 import type { Python } from './support/pythons';
 import { LAUNCHER } from './support/paths';
 
@@ -96,4 +97,18 @@ export function blocks(stderr: string, kind: string): string[] {
 
 export function kinds(reports: Report[]): string[] {
   return reports.map((r) => r.kind);
+}
+
+/** `file:line` of the line carrying `marker`, as reports name it. */
+export function at(file: string, marker: string): string {
+  return `${file}:${lineOf(file, marker)}`;
+}
+
+/** [[]] and, where asyncio has eager tasks (3.12+), [['--eager']] too. */
+export function eagerToo(py: { version: string }): string[][] {
+  return Number(py.version.split('.')[1]) >= 12 ? [[], ['--eager']] : [[]];
+}
+
+export function only(reports: Report[], kind: string): Report[] {
+  return reports.filter((r) => r.kind === kind);
 }
