@@ -2,8 +2,9 @@
 // or a path with a control or reordering character (an escape sequence, a newline, a
 // right-to-left override) is written `\e`, `\n`, `\u202e`, on the live screen (its list, a
 // task's details, the warnings, the filter) and in `--once`'s text, so that no row is split
-// and nothing drives the terminal. `--json` carries the text unchanged. And `--sort` takes the
-// sort letters only.
+// and nothing drives the terminal. Text is measured in terminal columns, so names of CJK or emoji
+// characters keep the columns in line. `--json` carries the text unchanged. And `--sort` takes
+// the sort letters only.
 import * as assert from 'node:assert/strict';
 import { after, afterEach, test } from 'node:test';
 import { BIN, killAll, privateRuntime, ready, run, start } from './run_support';
@@ -11,6 +12,7 @@ import { eachPython, it } from './support/matrix';
 import { fixture, MAIN_JS } from './support/paths';
 import type { TopRow, TopView } from '../src/top/model';
 import { initialUi, plain, render, type UiState } from '../src/top/screen';
+import { displayWidth } from '../src/inspect/text';
 
 const rt = privateRuntime();
 after(rt.remove);
@@ -65,6 +67,20 @@ test('the live screen\'s list: names, coroutines, paths, warnings and the loop h
   assert.ok(text.includes('mod\\u202e.py:3'), text);
   assert.ok(text.includes('loop Main\\eThread'), text);
   assert.match(text, /^! stuck: \\e\[31mred\\nline: waiting on co\\e\[1mro\\nutine at mod\\u202e\.py:3/m);
+});
+
+test('names that take two columns a character (CJK, emoji) keep every row the width of the screen, its columns in line', () => {
+  const wide: TopView = { ...VIEW, tasks: [task(1, '注文処理タスク一二三', 'handle', '/app/ファイル/mod.py'), task(2, 'ok 🙂🙂', 'handle', '/app/main.py'), task(3, 'plain', 'handle', '/app/main.py')] };
+  for (const width of [80, 120]) {
+    const lines = render(wide, { ...initialUi(), selected: '0x1' }, width, 20, plain);
+    for (const line of lines) assert.equal(displayWidth(line), width, `a line not ${width} columns wide: ${JSON.stringify(line)}`);
+    const rows = lines.filter((l) => /^[> ]\S.* waiting \d/.test(l));
+    assert.equal(rows.length, 3, lines.join('\n'));
+    // The STATE column begins at the same terminal column in every row.
+    const stateAt = rows.map((l) => displayWidth(l.slice(0, l.indexOf(' waiting'))));
+    assert.deepEqual(stateAt, [stateAt[0], stateAt[0], stateAt[0]], rows.join('\n'));
+    assert.match(rows[0], /^>注文処理タ… +[a-z]/, 'a wide name is cut to its column, at a character boundary');
+  }
 });
 
 test('the live screen\'s details of a task, and a filter being typed: escaped too', () => {

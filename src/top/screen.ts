@@ -4,8 +4,10 @@
 // library would add a dependency for what is a dozen escape sequences here.
 // Every text the program supplies (task and coroutine names, paths, what a task waits on, a
 // warning's message) is escaped as `ps` escapes it (src/inspect/text.ts): a task name built from
-// request data must neither split a row nor drive the terminal.
-import { escapeText } from '../inspect/text';
+// request data must neither split a row nor drive the terminal; and it is measured in terminal
+// columns as ps measures it, so a CJK or emoji name (two columns a character) keeps its row's
+// columns in line.
+import { cutEnd, cutStart, escapeText, padTo } from '../inspect/text';
 import { duration, filterRows, sortRows, SORT_KEYS, type SortKey, type TopRow, type TopView } from './model';
 
 export interface UiState {
@@ -35,16 +37,12 @@ export function paint(color: boolean): Paint {
 }
 
 function fit(text: string, width: number): string {
-  const s = escapeText(text);
-  const chars = [...s];
-  return chars.length <= width ? s + ' '.repeat(width - chars.length) : `${chars.slice(0, Math.max(0, width - 1)).join('')}…`;
+  return padTo(cutEnd(escapeText(text), width), width);
 }
 
 /** Shortened from the left: the file name and line matter more than the folders. */
 function fitLeft(text: string, width: number): string {
-  const s = escapeText(text);
-  const chars = [...s];
-  return chars.length <= width ? s + ' '.repeat(width - chars.length) : `…${chars.slice(chars.length - width + 1).join('')}`;
+  return padTo(cutStart(escapeText(text), width), width);
 }
 
 const base = (p: string): string => p.slice(p.lastIndexOf('/') + 1);
