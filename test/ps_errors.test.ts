@@ -110,6 +110,14 @@ describe('ps and pstree errors', () => {
     assert.match(r.stderr, /positive integer/);
   });
 
+  test('--wide with --width: refused, status 2, naming both (which should win is not ours to guess)', async () => {
+    for (const command of ['ps', 'pstree']) {
+      const r = await tasklens([command, String(process.pid), '--wide', '--width', '50']);
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, /^tasklens: option '--wide' cannot be used with option '--width <n>'/);
+    }
+  });
+
   test('a reader that stops early (`tasklens ps PID | head`) ends tasklens quietly', async () => {
     const py = pythons().find((p) => p.version.startsWith('3.14'));
     assert.ok(py, 'CPython 3.14 is in the matrix');

@@ -106,7 +106,7 @@ describe('the quick parser of `ps` / `pstree` / `dump` arguments', () => {
       [], ['ps'], ['run', 'x.py'], ['ps', '--help'], ['ps', '0'], ['ps', '-1'], ['ps', '1', '2'], ['ps', '1x'],
       ['ps', '--width', '0', '1'], ['ps', '--width=5', '1'], ['pstree', '--width', '5', '1'], ['ps', '--width', '39', '1'],
       ['ps', '1', '--max-tasks'], ['ps', '--locals', '1'], ['dump', '--wide', '1'], ['dump', '--width', '80', '1'],
-      ['dump', '--source', 'agent', '1'],
+      ['dump', '--source', 'agent', '1'], ['ps', '--wide', '--width', '80', '1'],
     ]) {
       assert.equal(quickInspectArgs(argv), null, argv.join(' '));
     }

@@ -22,7 +22,7 @@ export function inspectCommand(program: Command, name: string, description: stri
     .addOption(new Option('--source <source>', 'ask the agent of a program run under `tasklens run`, read memory, or the agent when there is one')
       .choices(SOURCE_CHOICES).default('auto'))
     .option('--width <n>', 'fit each line in N columns (default: the terminal\'s width; unlimited when not a terminal)', lineWidth)
-    .option('--wide', 'show everything, however long the lines')
+    .addOption(new Option('--wide', 'show everything, however long the lines').conflicts('width'))
     .addHelpText('after', '\nWhen lines are too long, paths are shortened from the left, coroutine stacks lose library\n' +
       'frames first, and ids and the awaiter\'s stack are left out before the task, its state and its\n' +
       'own frames. $COLUMNS, when set, is the width. Control characters in names are shown escaped.\n' +

@@ -66,5 +66,7 @@ export function quickInspectArgs(argv: string[]): InspectCall | null {
     if (pid !== undefined || !POSITIVE.test(arg)) return null;
     pid = Number(arg);
   }
-  return pid === undefined ? null : { command, pid, options };
+  // --wide with --width: the full parser refuses the pair.
+  if (pid === undefined || (options.wide && options.width !== undefined)) return null;
+  return { command, pid, options };
 }
