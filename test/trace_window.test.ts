@@ -86,6 +86,7 @@ test('tasklens trace PID --for: a program under tasklens run without --trace rec
   assert.doesNotMatch(r.stderr, /its agent is loaded/);
   assert.match(r.stdout, new RegExp(`^${file}: \\d+ events, \\d+ bytes\\n$`));
   assert.ok(stepNames(load(file)).has('ticker'));
+  assert.match(r.stderr, new RegExp(`^tasklens: recording process ${pid} for 0.5 s into ${file}$`, 'm'));
   const top = await run(process.execPath, [MAIN_JS, 'top', String(pid), '--once', '--json', '--interval', '0.5'], { env: rt.env });
   assert.equal(top.code, 0, top.stderr);
   assert.ok((JSON.parse(top.stdout) as TopView).tasks.some((x) => x.name === 'ticker' && x.polls > 5), top.stdout);
@@ -96,12 +97,14 @@ test('tasklens trace PID --for: a program under tasklens run without --trace rec
   const crowded = await trace(pid, ['--for', '0.2']);
   assert.equal(crowded.code, 1);
   assert.match(crowded.stderr, /a `tasklens top` counts this program's steps: record once it has ended/);
+  assert.doesNotMatch(crowded.stderr, /recording process/, 'a refused window never says it records');
   assert.equal((await counting).code, 0);
 
   const recording = start(BIN, ['run', '--python', 'python3', '--trace', path.join(dir, 'whole.json'), APP], { env: rt.env });
   const busy = await trace(await ready(recording), ['--for', '0.5']);
   assert.equal(busy.code, 1);
   assert.match(busy.stderr, /records a trace already \(--trace \S+whole\.json\): `tasklens trace PID` without --for writes it now/);
+  assert.equal(busy.stderr.trim().split('\n').length, 1, `the refusal alone: ${busy.stderr}`);
 
   const usage = await trace(pid, ['--out', file]);
   assert.equal(usage.code, 2);

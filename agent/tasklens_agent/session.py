@@ -271,7 +271,8 @@ class Session:
         return trace.dump_now()
 
     def r_traceRecord(self, args):
-        """`tasklens trace PID --for S`: this connection waits the S seconds."""
+        """`tasklens trace PID --for S`: this connection waits the S seconds, told by event
+        `traceRecording` once the window has begun (the CLI says "recording" only then)."""
         from . import trace_window
         path, seconds = args.get("path"), args.get("seconds")
         if not isinstance(path, str) or not os.path.isabs(path):
@@ -279,7 +280,8 @@ class Session:
         if type(seconds) not in (int, float) or not 0 < seconds <= trace_window.MAX_WINDOW_S:
             raise AgentError(BAD_ARGUMENTS, "traceRecord: seconds must be a number in (0, %d]"
                              % trace_window.MAX_WINDOW_S)
-        return trace_window.record_for(path, seconds, asker=self.conn.sock)
+        return trace_window.record_for(path, seconds, asker=self.conn.sock, started=lambda: self.conn.event(
+            "traceRecording", {"path": path, "seconds": seconds}))
 
     def r_pause(self, args):
         self.core.request_pause(args.get("threadId"))

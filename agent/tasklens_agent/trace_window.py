@@ -20,14 +20,15 @@ from .protocol import AgentError, BAD_ARGUMENTS
 MAX_WINDOW_S = 3600
 
 
-def record_for(path, seconds, max_steps=trace.DEFAULT_MAX_STEPS, asker=None):
+def record_for(path, seconds, max_steps=trace.DEFAULT_MAX_STEPS, asker=None, started=None):
     """`tasklens trace PID --for S`: records S seconds of a program that records no trace (a
     program under `tasklens run` without --trace, or one the agent was loaded into for this),
     writes the file and stops recording: the counting goes back to what it was. Runs on the
     asking connection's thread, which answers when the file is written. A program that exits
     during the window writes what it recorded as it exits (its atexit; not on os._exit).
     `asker`: the asking connection's socket; once it stops writing (Ctrl-C on `trace --for`
-    half-closes it), the window ends there and the file holds what it recorded so far."""
+    half-closes it), the window ends there and the file holds what it recorded so far.
+    `started()` is called once the window has begun, past every refusal."""
     if trace._recorder is not None:
         raise AgentError(BAD_ARGUMENTS, "this program records a trace already (--trace %s): "
                          "`tasklens trace PID` without --for writes it now" % trace._recorder.path)
@@ -61,6 +62,8 @@ def record_for(path, seconds, max_steps=trace.DEFAULT_MAX_STEPS, asker=None):
     try:
         tasktime.acquire(rec)
         began = time.monotonic()
+        if started is not None:
+            started()
         early = _window(seconds, asker)
         took = time.monotonic() - began
     finally:

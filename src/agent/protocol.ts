@@ -219,6 +219,8 @@ export interface AgentEvents {
   output: { category: 'console' | 'important'; output: string };
   breakpoint: { reason: string; breakpoint: AgentBreakpoint };
   programExited: { exitCode: number };
+  /** To the connection that asked `traceRecord`, once its window has begun. */
+  traceRecording: { path: string; seconds: number };
 }
 
 // Runtime lists of the names above; the Record types make the compiler keep them complete.
@@ -230,7 +232,7 @@ const COMMANDS: Record<AgentCommand, true> = {
   taskTable: true, taskTimes: true, traceDump: true, traceRecord: true,
 };
 const EVENTS: Record<keyof AgentEvents, true> = {
-  hello: true, stopped: true, continued: true, thread: true, output: true, breakpoint: true, programExited: true,
+  hello: true, stopped: true, continued: true, thread: true, output: true, breakpoint: true, programExited: true, traceRecording: true,
 };
 const BACKENDS: Record<AgentBackend, true> = { monitoring: true, hooked: true, settrace: true };
 export const AGENT_COMMANDS = Object.keys(COMMANDS) as AgentCommand[];

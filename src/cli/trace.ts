@@ -49,7 +49,6 @@ export function register(program: Command): void {
         }
         const file = path.resolve(o.out ?? `tasklens-trace-${c.pid}.json`);
         const existed = fs.existsSync(file);
-        if (!o.json) process.stderr.write(`tasklens: recording process ${c.pid} for ${o.for} s into ${file}\n`);
         // Ctrl-C ends the window there, and the file holds what it recorded; a second one, at once.
         const stop = (): void => {
           process.stderr.write('tasklens: stopping the recording now; writing what it holds (Ctrl-C again to leave at once)\n');
@@ -57,7 +56,11 @@ export function register(program: Command): void {
           c.stopRecording();
         };
         process.once('SIGINT', stop);
-        const r = await c.record(file, o.for).catch(async (err: Error) => endedMeanwhile(c, file, existed, err))
+        // Said once the agent has begun the window: a refusal is the only line then.
+        const started = (): void => {
+          if (!o.json) process.stderr.write(`tasklens: recording process ${c.pid} for ${o.for} s into ${file}\n`);
+        };
+        const r = await c.record(file, o.for, started).catch(async (err: Error) => endedMeanwhile(c, file, existed, err))
           .finally(() => process.removeListener('SIGINT', stop));
         if ('stoppedEarly' in r && r.stoppedEarly) process.stdout.write(o.json ? `${JSON.stringify(r)}\n` : `${r.path}: ${r.events} events, ${r.bytes} bytes (stopped after ${r.seconds} s)\n`);
         else if ('ended' in r) process.stdout.write(o.json ? `${JSON.stringify(r)}\n` : `${r.path}: written as the program ended, ${r.bytes} bytes\n`);

@@ -25,8 +25,11 @@ export interface TopConnection {
   pythonVersion: string;
   sample(args?: TaskTimesArgs): Promise<AgentTaskTimes>;
   request<T>(command: 'traceDump'): Promise<T>;
-  /** Records `seconds` of the program's timeline into `path` (absolute), answered once written. */
-  record(path: string, seconds: number): Promise<{ path: string; events: number; bytes: number; stoppedEarly?: boolean; seconds?: number }>;
+  /**
+   * Records `seconds` of the program's timeline into `path` (absolute), answered once written;
+   * `started` is called when the window has begun (not for a refusal).
+   */
+  record(path: string, seconds: number, started?: () => void): Promise<{ path: string; events: number; bytes: number; stoppedEarly?: boolean; seconds?: number }>;
   /** Ends `record`'s window now: the agent writes what it recorded so far and answers. */
   stopRecording(): void;
   close(): Promise<void>;
@@ -56,7 +59,10 @@ export async function connectTop(asked: number, loadFor: string | false = 'this 
     sample: (args = {}) => client.request('taskTimes', args, SAMPLE_MS),
     request: <T>(command: 'traceDump') => client.request(command, {}, SAMPLE_MS) as Promise<T>,
     // the window, then the file written (a million steps take seconds to turn into JSON)
-    record: (path, seconds) => client.request('traceRecord', { path, seconds }, seconds * 1000 + WRITE_MS),
+    record: (path, seconds, started) => {
+      if (started) client.once('traceRecording', started);
+      return client.request('traceRecord', { path, seconds }, seconds * 1000 + WRITE_MS);
+    },
     stopRecording: () => client.endWriting(),
     close: async () => {
       await client.request('disconnect', { terminate: false }, 200).catch(() => undefined);
