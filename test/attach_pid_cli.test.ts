@@ -51,3 +51,31 @@ it('a PID that is not running fails at once as ps, top and trace do: "no process
   const json = spawnSync(process.execPath, [MAIN_JS, 'attach', '999999999', '--json'], { encoding: 'utf8', timeout: 20_000 });
   assert.deepEqual(JSON.parse(json.stdout), { schema: 1, error: { code: 'no-such-process', message: 'no process 999999999', exitStatus: 3 } });
 });
+
+it('a process it cannot attach to fails at once with the status ps gives the same process: 5 not Python, 10 exited', async () => {
+  const sleeper = spawn('sleep', ['60'], { stdio: 'ignore' });
+  // A zombie: a child that has exited and that its parent (this sh) has not reaped yet.
+  const parent = spawn('sh', ['-c', 'sleep 0.1 & exec sleep 60'], { stdio: 'ignore' });
+  try {
+    const run = spawnSync(process.execPath, [MAIN_JS, 'attach', String(sleeper.pid), '--json'], { encoding: 'utf8', timeout: 20_000 });
+    assert.equal(run.status, 5, run.stderr);
+    assert.deepEqual(JSON.parse(run.stdout).error.code, 'not-python');
+    assert.match(run.stderr, /^tasklens: Process \d+ \(sleep\) is not a Python process/);
+    const ps = spawnSync(process.execPath, [MAIN_JS, 'ps', String(sleeper.pid)], { encoding: 'utf8', timeout: 20_000 });
+    assert.equal(ps.status, run.status, 'the same status as ps');
+
+    let zombie: number | undefined;
+    for (let i = 0; i < 100 && zombie === undefined; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      const kids = spawnSync('ps', ['-o', 'pid=,stat=', '--ppid', String(parent.pid)], { encoding: 'utf8' }).stdout;
+      zombie = kids.split('\n').map((l) => l.trim().split(/\s+/)).find(([, stat]) => stat?.startsWith('Z'))?.map(Number)[0];
+    }
+    assert.ok(zombie !== undefined, 'the zombie child was never seen');
+    const gone = spawnSync(process.execPath, [MAIN_JS, 'attach', String(zombie)], { encoding: 'utf8', timeout: 20_000 });
+    assert.equal(gone.status, 10, gone.stderr);
+    assert.match(gone.stderr, /has exited/);
+  } finally {
+    sleeper.kill('SIGKILL');
+    parent.kill('SIGKILL');
+  }
+});

@@ -12,6 +12,15 @@ interface AttachOptions {
   json?: boolean;
 }
 
+/** What the process check finds, as the status and code `ps` ends with on the same finding. */
+const TARGET_STATUS: Partial<Record<number, [number, string]>> = {
+  [ErrorCode.AttachNotPermitted]: [4, 'permission-denied'],
+  [ErrorCode.AttachNotPython]: [5, 'not-python'],
+  [ErrorCode.AttachPythonUnsupported]: [6, 'unsupported-python'],
+  [ErrorCode.AttachFreeThreaded]: [6, 'free-threaded'],
+  [ErrorCode.AttachProcessExited]: [10, 'exited'],
+};
+
 function parseWhole(what: string, max: number) {
   return (text: string): number => {
     const n = Number(text);
@@ -34,7 +43,9 @@ export function register(program: Command): void {
         'evaluateTimeout and maxTaskThreads apply). The agent is loaded into the process then\n' +
         '(docs/attach.md: sys.remote_exec on 3.14+, gdb on 3.11-3.13), and taken out again when the\n' +
         'client disconnects; the program runs on. Serves one session, then exits.\n' +
-        'Exit status: 0 after the session; 1 the attach failed (its message says why); 2 bad usage; 3 no such process.',
+        'Exit status: 0 after the session; 1 the attach failed in the session (its message says why); 2 bad\n' +
+        'usage; 3 no such process; and before the port opens, as ps: 4 no permission to attach, 5 not a\n' +
+        'Python process, 6 a Python tasklens cannot attach to (older than 3.11, free-threaded), 10 exited.',
     )
     .action(async (pid: number, options: AttachOptions) => {
       const { inspectTarget } = await import('../inject/target.js');
@@ -42,8 +53,11 @@ export function register(program: Command): void {
       try {
         target = inspectTarget(pid);
       } catch (err) {
-        // An editor shows the DAP error's sentence; the command line says it as ps, top and trace do.
+        // An editor shows the DAP error's sentence; the command line says it as ps, top and trace
+        // do, with the exit status ps gives the same finding (docs/ps.md).
         if (err instanceof UserError && err.code === ErrorCode.AttachNoSuchProcess) throw new CliError(`no process ${pid}`, EXIT.noProcess, 'no-such-process');
+        const found = err instanceof UserError ? TARGET_STATUS[err.code] : undefined;
+        if (found) throw new CliError((err as UserError).message, found[0], found[1]);
         throw err;
       }
       const { runDap } = await import('./dapServe.js');
