@@ -8,7 +8,7 @@ import unittest
 
 from tasklens_agent import task_origins
 from tasklens_agent.diagnostics import alike
-from tasklens_agent.diagnostics import waits
+from tasklens_agent.diagnostics import wait_text, waits
 
 
 async def on_event(ev):
@@ -107,11 +107,11 @@ class Grouping(unittest.TestCase):
         got = waits_of(lambda: [asyncio.create_task(on_event(asyncio.Event()), name="w%d" % i)
                                 for i in range(3)])
         [group] = alike.groups(got)
-        line = waits.line_of(group[0], group)
+        line = wait_text.line_of(group[0], group)
         self.assertRegex(line, r"^task w0 \(on_event\) and 2 more like it \(w1, w2\) wait at "
                                r".*test_diagnostics_alike\.py:\d+ in on_event on Event "
                                r"ev\.wait\(\), each on an Event of its own$")
-        self.assertEqual(waits.line_of(group[0], group[:1]), waits.line_of(group[0]))
+        self.assertEqual(wait_text.line_of(group[0], group[:1]), wait_text.line_of(group[0]))
 
 
 if __name__ == "__main__":

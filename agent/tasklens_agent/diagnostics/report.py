@@ -80,6 +80,11 @@ def task_text(info):
     return "task %s (%s)" % (info["name"], info["coroutine"])
 
 
+def label(info):
+    """A task as a deadlock's cycle names it: its name and coroutine."""
+    return "%s (%s)" % (info["name"], info["coroutine"])
+
+
 def created_text(info):
     c = info.get("createdAt")
     return "task created at %s:%d" % (c["path"], c["line"]) if c else None

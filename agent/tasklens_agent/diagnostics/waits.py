@@ -6,8 +6,6 @@ find which tasks still refer to an Event, Queue or Future). Nothing here runs us
 """
 from .. import awaits
 from .. import paths
-from .. import tasks as taskmod
-from . import alike
 from . import locks
 from . import owners as lock_owners
 from . import outside as outside_refs
@@ -90,9 +88,6 @@ def _name_of(frame, obj):
         pass
     return None
 
-
-def label(info):
-    return "%s (%s)" % (info["name"], info["coroutine"])
 
 
 def _asyncio_frames(chain):
@@ -303,7 +298,7 @@ def _explain(w, waits, owners, failed_using, found_for, done_callbacks, held, me
                     name, " (acquired at %s:%d)" % (site["path"], site["line"]) if site else ""))
             else:
                 w.edges.append((task, "held by"))
-                w.held = "held by %s%s" % (label(rp.task_info(task)), since)
+                w.held = "held by %s%s" % (rp.label(rp.task_info(task)), since)
                 texts.append("held by %s%s" % (rp.task_text(rp.task_info(task)), since))
         if not held and getattr(w.obj, "locked", lambda: True)():
             _guess_holders(w, owners, texts)
@@ -386,7 +381,7 @@ def _guess_holders(w, owners, texts):
     for task, site in found:
         w.edges.append((task, "held by"))
         w.held = "held by %s since %s:%d, before tasklens attached" % (
-            label(rp.task_info(task)), site["path"], site["line"])
+            rp.label(rp.task_info(task)), site["path"], site["line"])
         texts.append("held by %s inside its async with at %s:%d (taken before tasklens "
                      "attached)" % (rp.task_text(rp.task_info(task)), site["path"], site["line"]))
     if not found and hasattr(w.obj, "_value"):     # a Semaphore: a counter, not an owner
@@ -448,33 +443,3 @@ def cycles(waits, weak=False):
         done.update(path)
     return found
 
-
-def line_of(w, group=None):
-    """A task's line in a report; with `group` (w first, alike.py), the line of them all."""
-    at = " at %s" % rp.where_text(w.at) if w.at else ""
-    tail = "; %s" % w.why if w.why else ""
-    if group is None or len(group) < 2:
-        return "%s waits%s on %s%s" % (rp.task_text(w.info), at, w.what, tail)
-    shared = alike.objects_text(group)
-    return "%s and %s more like it (%s) wait%s on %s%s%s" % (
-        rp.task_text(w.info), alike.count_text(len(group) - 1), alike.others_text(group), at,
-        w.what, ", " + shared if shared else "", tail)
-
-
-def cycle_text(cycle):
-    parts = []
-    for w in cycle:
-        held = getattr(w, "held", None)
-        parts.append("%s → %s%s" % (label(w.info), w.short, " (%s)" % held if held else ""))
-    return " → ".join(parts) + " → " + label(cycle[0].info)
-
-
-def as_json(w):
-    out = {"task": w.info, "waitsOn": w.what, "waitKind": w.kind}
-    if w.at:
-        out["at"] = w.at
-    if w.why:
-        out["why"] = w.why
-    if w.edges:
-        out["blockedBy"] = [taskmod.task_id(t) for t, _ in w.edges]
-    return out

@@ -24,6 +24,7 @@ from . import onloop
 from . import report as rp
 from . import table
 from . import verdicts
+from . import wait_text
 from . import waits as wm
 from .blocked import BlockedWatch
 from .lost import LostWatch
@@ -162,13 +163,13 @@ class Watchdog:
     def _report_deadlock(self, rec, waits, likely, whole_loop, cycles=None):
         thread = rp.thread_name(rec.ident)
         cycles = wm.cycles(waits, weak=True) if cycles is None else cycles
-        lines = ["cycle: " + wm.cycle_text(c) for c in cycles]
+        lines = ["cycle: " + wait_text.cycle_text(c) for c in cycles]
         in_cycles = {id(w.task) for c in cycles for w in c}
         rest = alike.groups((w for w in waits.values() if id(w.task) not in in_cycles),
                             order=lambda w: w.kind in ("gather", "task"))
         ordered = [w for c in cycles for w in c] + [w for group in rest for w in group]
-        lines.extend(wm.line_of(w) for c in cycles for w in c)
-        lines.extend(wm.line_of(group[0], group) for group in rest)
+        lines.extend(wait_text.line_of(w) for c in cycles for w in c)
+        lines.extend(wait_text.line_of(group[0], group) for group in rest)
         failed = self.lost.failed_infos()
         lines.extend("%s failed earlier with %s at %s" % (rp.task_text(i), i["failure"],
                                                            i["failedAt"]) for i in failed[:5])
@@ -190,7 +191,7 @@ class Watchdog:
                 % (names, thread)
         fields = {"thread": thread, "likely": likely, "wholeLoop": whole_loop,
                   "cycles": [[w.info["threadId"] for w in c] for c in cycles],
-                  "tasks": [wm.as_json(w) for w in ordered]}
+                  "tasks": [wait_text.as_json(w) for w in ordered]}
         table.remember(rec, {"message": first, "thread": thread, "likely": likely,
                              "wholeLoop": whole_loop, "tasks": [w.info["threadId"] for w in ordered],
                              "cycles": fields["cycles"]}, [w.task for w in ordered])
@@ -305,7 +306,7 @@ class Watchdog:
             lines = ["waiting on %s%s" % (w.what, ", " + shared if shared else ""), w.why,
                      created and created.replace("task created", "all created", 1),
                      "the others: " + alike.others_text(group)]
-        fields = wm.as_json(w)
+        fields = wait_text.as_json(w)
         fields.update({"waitedSeconds": round(waited[id(w.task)], 1),
                        "thread": rp.thread_name(rec.ident), "count": len(group)})
         if before:
