@@ -9,6 +9,12 @@ that asked lives; so it is held by an agent thread, never by the program's:
   when the adapter detaches on purpose (DAP `disconnect` with `terminateDebuggee: false`),
   before answering, so the adapter may exit right after the answer;
 - behind a wrapper, by a thread of its own that holds it for the program's life.
+
+What a launched program started goes with it when the session ends it: the adapter starts the
+program as the leader of a process group of its own, which its children join unless they leave
+it on purpose; `end_group` sends them SIGTERM as the agent ends the program (the adapter then
+ends any that outlive that). A program that ends by itself leaves its children alone, as it
+would without a debugger.
 """
 import os
 import _signal   # as discovery.py
@@ -51,3 +57,26 @@ def hold_for_life(parent):
         threading.Event().wait()
     AgentThread(hold, "tasklens-lifeline").start()
     armed.wait()
+
+
+def end_group():
+    """SIGTERM to every other process of the calling process's group, when it leads one (a
+    launched program); the caller is about to end. Read from /proc: killpg would signal the
+    caller too, which must end by its own exit status, not by the signal."""
+    me = os.getpid()
+    if not sys.platform.startswith("linux") or os.getpgrp() != me:
+        return
+    try:
+        pids = [int(p) for p in os.listdir("/proc") if p.isdigit()]
+    except OSError:
+        return
+    for pid in pids:
+        if pid == me:
+            continue
+        try:
+            with open("/proc/%d/stat" % pid, "rb") as f:
+                fields = f.read().rsplit(b")", 1)[1].split()
+            if int(fields[2]) == me:       # state, ppid, pgrp
+                os.kill(pid, _signal.SIGTERM)
+        except (OSError, IndexError, ValueError):
+            continue    # gone meanwhile, or not ours to read

@@ -171,9 +171,12 @@ class Agent:
             lifeline.disarm()       # on the adapter's control thread, which armed it
 
     def end_now(self):
-        """Ends the process at once, as `disconnect` with `terminate` asks (exit status 1)."""
+        """Ends the process at once, as `disconnect` with `terminate` asks (exit status 1); a
+        launched program's children too (lifeline.end_group)."""
         if self.discovery is not None and os.getpid() == self.discovery_pid:
             discovery.remove(self.discovery, self.discovery_pid)
+        if self.parent is not None:
+            lifeline.end_group()
         os._exit(1)
 
     def connect(self, address, token, mode="launch"):

@@ -177,6 +177,20 @@ function exitFromAgent(client: AgentClient): Promise<ExitInfo | undefined> {
   });
 }
 
+/**
+ * Signals what is left of the child's process group once the child itself has exited (what it
+ * started and did not take out of its group); false when nothing is left. Signal 0 only asks.
+ */
+export function signalGroup(child: ChildProcess, signal: NodeJS.Signals | 0): boolean {
+  if (child.pid === undefined) return false;
+  try {
+    process.kill(-child.pid, signal);
+    return true;
+  } catch {
+    return false;   // ESRCH: the group is empty; EPERM: what is left is not ours to end
+  }
+}
+
 /** Ends the child and everything it started (its process group). */
 export function killTree(child: ChildProcess, signal: NodeJS.Signals): void {
   if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;

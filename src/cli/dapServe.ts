@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import { DapConnection } from '../dap/connection';
 import { fileLog, noLog, type Log } from '../dap/log';
 import { acceptOneTcpClient, stdioTransport, type Transport } from '../dap/transport';
+import { signalGroup } from '../agent/launcher';
 import { startSession } from '../session';
 import { childSessionsEnded, serveChildSessionsWith } from '../session/childServer';
 import type { Session } from '../session/session';
@@ -51,7 +52,11 @@ function serve(transport: Transport, log: Log, finish: () => void): Session {
   };
   const session = startSession(conn, log.sink, end);
   conn.onClose(() => {
+    // The client is gone: its launched program ends (the agent sees its connection close), and
+    // so does what that program started in its process group, before this adapter may exit.
+    const launched = session.debuggee?.process;
     session.debuggee?.client.destroy();
+    if (launched) signalGroup(launched, 'SIGTERM');
     end();
   });
   return session;

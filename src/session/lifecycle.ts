@@ -1,7 +1,8 @@
 // initialize, launch, attach, configurationDone, disconnect, terminate, restart.
 import * as path from 'node:path';
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import { attachDebuggee, killTree, launchDebuggee, type Debuggee, type TerminalRunner } from '../agent/launcher';
+import type { ChildProcess } from 'node:child_process';
+import { attachDebuggee, killTree, launchDebuggee, signalGroup, type Debuggee, type TerminalRunner } from '../agent/launcher';
 import { findPython } from '../agent/findPython';
 import { attachToPid } from '../inject/attachPid';
 import { pinProcess } from '../inject/pinned';
@@ -98,8 +99,10 @@ export function registerLifecycle(session: Session): void {
     session.terminating = true;
     if (debuggee.process) {
       // A signal first: the program's own SIGTERM handling is the polite way to end it.
-      killTree(debuggee.process, 'SIGTERM');
+      const child = debuggee.process;
+      killTree(child, 'SIGTERM');
       escalate(debuggee, SIGTERM_MS * 2);
+      child.once('exit', () => void endGroup(child));
     } else {
       await debuggee.client.request('disconnect', { terminate: true }, POLITE_MS).catch(() => undefined);
     }
@@ -212,20 +215,40 @@ async function connect(
   session.setState('configuring');
 }
 
-/** Asks the agent to end the program, then signals the process group, harder each time. */
+/**
+ * Asks the agent to end the program, then signals the process group, harder each time; then
+ * ends what the program started and left running in its group (its children end with it).
+ */
 async function stopProgram(debuggee: Debuggee): Promise<void> {
   if (!debuggee.client.isClosed) {
     await debuggee.client.request('disconnect', { terminate: true }, POLITE_MS).catch(() => undefined);
   }
-  if (!debuggee.process) {
+  const child = debuggee.process;
+  if (!child) {
     debuggee.client.close();
     return;
   }
-  if (await within(debuggee.exited, POLITE_MS)) return;
-  killTree(debuggee.process, 'SIGTERM');
-  if (await within(debuggee.exited, SIGTERM_MS)) return;
-  killTree(debuggee.process, 'SIGKILL');
+  // The process's own exit, not `exited`: that also waits for its pipes, which children hold.
+  const gone = new Promise<void>((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', () => resolve())));
+  if (!(await within(gone, POLITE_MS))) {
+    killTree(child, 'SIGTERM');
+    if (!(await within(gone, SIGTERM_MS))) {
+      killTree(child, 'SIGKILL');
+      await within(gone, SIGTERM_MS);
+    }
+  }
+  await endGroup(child);
   await within(debuggee.exited, SIGTERM_MS);
+}
+
+/** What the program left in its process group: SIGTERM, then SIGKILL for what outlives it. */
+async function endGroup(child: ChildProcess): Promise<void> {
+  if (!signalGroup(child, 'SIGTERM')) return;
+  for (let waited = 0; waited < SIGTERM_MS; waited += 50) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    if (!signalGroup(child, 0)) return;
+  }
+  signalGroup(child, 'SIGKILL');
 }
 
 async function detach(debuggee: Debuggee): Promise<void> {
