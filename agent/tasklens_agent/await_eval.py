@@ -55,7 +55,8 @@ def run(coro, text, core):
     swap = getattr(asyncio.tasks, "_swap_current_task", None)
     # 3.14 keeps the current task per thread: the paused task must not look like the running
     # one to the new loop's tasks (3.12-3.13 key it by loop, where the swap changes nothing).
-    saved = swap(paused, None) if paused is not None and swap is not None else None
+    saved = (paused_loop.swap_current(asyncio.tasks, paused, None)
+             if paused is not None and swap is not None else None)
     asyncio.events._set_running_loop(None)
     loop = None
     try:
@@ -67,7 +68,7 @@ def run(coro, text, core):
             _unbind(asyncio, spaces, loop)
         asyncio.events._set_running_loop(paused)
         if paused is not None and swap is not None:
-            swap(paused, saved)
+            paused_loop.swap_current(asyncio.tasks, paused, saved)
 
 
 def _on_fresh_loop(asyncio, loop, coro, text):

@@ -54,7 +54,7 @@ def run(asyncio, loop, coro, watched_type, limit, grace, core):
     tasks = asyncio.tasks
     before = _positions(asyncio, loop)
     queued = len(loop._ready)
-    saved = _swap(tasks, loop, None)
+    saved = swap_current(tasks, loop, None)
     owner = loop._thread_id
     started = time.monotonic()
     watched = watched_type(coro, loop)
@@ -81,7 +81,7 @@ def run(asyncio, loop, coro, watched_type, limit, grace, core):
         for turner in reversed(held):   # each held step ends first thing when the loop goes on
             loop._ready.appendleft(asyncio.events.Handle(turner.baton, (), loop))
         loop._thread_id = owner
-        _swap(tasks, loop, saved)
+        swap_current(tasks, loop, saved)
         if task is not None and not task.done():
             task._log_destroy_pending = False
     if failure is not None:
@@ -183,7 +183,7 @@ class _Turner:
         self.retired = True
         self.core.console_threads.discard(self.thread.ident)
         if not _RUNNING_TASK_PER_THREAD:
-            self.current = _swap(tasks, self.loop, None)
+            self.current = swap_current(tasks, self.loop, None)
         self.pops_left = _pops_left(self.asyncio, self.thread.ident)
         self.ts.held = self.go.wait
         _held.append(self)
@@ -194,7 +194,7 @@ class _Turner:
         self.loop._ready.extendleft(self.asyncio.events.Handle(_nothing, (), self.loop)
                                     for _ in range(self.pops_left))
         if self.current is not None:
-            _swap(self.asyncio.tasks, self.loop, self.current)
+            swap_current(self.asyncio.tasks, self.loop, self.current)
         self.go.set()
         self.finished.wait()
         _held.remove(self)
@@ -241,11 +241,16 @@ def _nothing():
     pass
 
 
-def _swap(tasks, loop, task):
-    """Make `task` the loop's current task; returns the one it was (3.11 has no swap)."""
+def swap_current(tasks, loop, task):
+    """Make `task` the loop's current task (None: no task); returns the one it was (3.11 has no
+    swap). 3.12's swap raises KeyError taking the current task from a loop that has none (a
+    stop in a loop callback, or a pause while the loop waits in select), changing nothing."""
     swap = getattr(tasks, "_swap_current_task", None)
     if swap is not None:
-        return swap(loop, task)
+        try:
+            return swap(loop, task)
+        except KeyError:
+            return None
     current = tasks._current_tasks
     previous = current.pop(loop, None)
     if task is not None:
