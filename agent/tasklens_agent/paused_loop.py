@@ -264,8 +264,17 @@ def _positions(asyncio, loop):
 
 
 def _place(task):
+    """Where a task is, and what it waits for: a task that went once round a `while True` is
+    back at the same instruction, but waits on a new future (the old one is held in the place
+    while the loop turns, so the new one cannot take its address)."""
     frame = getattr(task.get_coro(), "cr_frame", None)
-    return (task.done(), frame.f_lasti if frame is not None else None)
+    return (task.done(), frame.f_lasti if frame is not None else None,
+            getattr(task, "_fut_waiter", None))
+
+
+def _moved(task, place):
+    done, lasti, waiter = _place(task)
+    return (done, lasti) != place[:2] or waiter is not place[2]
 
 
 def _advanced(asyncio, loop, before, console_task):
@@ -273,5 +282,5 @@ def _advanced(asyncio, loop, before, console_task):
     now.discard(console_task)
     started = [t for t in now if t not in before]
     ended = [t for t in before if t.done()]
-    ran = [t for t, place in before.items() if _place(t) != place] + started
+    ran = [t for t, place in before.items() if _moved(t, place)] + started
     return [safe_str(t.get_name(), 60) for t in ran], (started, ended)
