@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { listDiscoveryRecords } from '../src/agent/discovery';
 import { eachPythonAndLoop, launchAsync, lineOf, threads } from './async_support';
 import { LAUNCH } from './diagnose_support';
-import { withAdapter, type Harness } from './support/harness';
+import { sleep, withAdapter, type Harness } from './support/harness';
 import { it } from './support/matrix';
 import { fixture } from './support/paths';
 
@@ -126,6 +126,13 @@ eachPythonAndLoop('diagnose in a debug session', true, (py, loop) => {
         assert.deepEqual([frames[0].name, frames[0].line], ['first', lineOf(deadlock, 'FIRST_WAITS')]);
         const scopes = await h.locals(frames[0].id);
         assert.ok(scopes.has('a') && scopes.has('b'), 'the waiting frame is alive');
+        // Continued, the same deadlock is not told again (the stop woke the loop once; the
+        // watchdog looks again each second): no second stop, one report.
+        const resumed = h.mark();
+        await h.dc.continueRequest({ threadId: stop.body.threadId });
+        await sleep(3000);
+        assert.deepEqual(h.history.slice(resumed).filter((e) => e.event === 'stopped'), [], 'stopped again on the same deadlock');
+        assert.equal(h.output('important').match(/tasklens: deadlock/g)?.length, 1, h.output('important'));
       });
     });
   }

@@ -62,6 +62,7 @@ class LoopRecord:
         self.waits = {}                 # weakref(task) -> [waiter, since, reported stuck]
         self.waits_sampled = -1e9       # when `waits` was sampled last
         self.deadlock_iteration = None  # the idle period already reported as a deadlock
+        self.deadlock_key = None        # which tasks waited on what in the last one reported
         self.deadlock_checked = -1e9
         self.cycles_reported = set()
         self.verdicts = []              # deadlocks reported, for ps (diagnostics/table.py)

@@ -132,6 +132,12 @@ class Watchdog:
         if likely and len(verdicts.Judge(rec.loop, rec.ident, tasks, self.lost.failed_using)
                           .hopeless(tasks)) < len(tasks):
             return      # a signal handler holds what a task waits on (a shutdown Event)
+        # The same tasks on the same futures: the deadlock told already. A debugger's stop on it
+        # wakes the loop once (an iteration), which must not make it a new one at each continue.
+        key = frozenset((id(t), id(getattr(t, "_fut_waiter", None))) for t in tasks)
+        if key == rec.deadlock_key:
+            return
+        rec.deadlock_key = key
         waits = wm.build(tasks, self.lost.failed_using)
         self._report_deadlock(rec, waits, likely, whole_loop=True)
 
