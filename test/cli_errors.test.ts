@@ -50,6 +50,7 @@ const CASES: Array<[string[], number]> = [
   [['demo', '--python'], 2],
   [['demo', '--python', '/nonexistent/python3'], 9],
   [['demo', '--python', '/bin/ls'], 9],
+  [['demo', '--python', ''], 9],
   [['demo', '--python', fixture('old_python.sh')], 9],
   [['doctor', '--bogus'], 2],
   [['top', NO_PID, '--once'], 3],

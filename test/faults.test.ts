@@ -56,6 +56,16 @@ test('launch argument errors name the problem', async () => {
     await assert.rejects(h.dc.launchRequest({ program: fixture('basic_add.py'), args: 'x' } as never), /"args" must be an array/);
     await assert.rejects(h.dc.launchRequest({ program: fixture('basic_add.py'), python: '/nonexistent/python3' } as never), /Python interpreter not found: "\/nonexistent\/python3"/);
     await assert.rejects(h.dc.launchRequest({ program: fixture('basic_add.py'), python: fixture('old_python.sh') } as never), /Python 3\.9\.2 .* too old.*3\.11/);
+    await assert.rejects(h.dc.launchRequest({ program: fixture('basic_add.py'), python: '' } as never), /^Error: The Python interpreter is given as an empty string/);
+    // A launcher that fails (a pyenv shim for a version not installed): its first line says why.
+    const shim = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'tasklens-shim-')), 'python2');
+    fs.writeFileSync(shim, '#!/bin/sh\necho "pyenv: python2: command not found" >&2\necho >&2\necho "Note: See pyenv help global for tips on allowing both" >&2\necho "      python2 and python3 to be found." >&2\nexit 127\n', { mode: 0o755 });
+    try {
+      await assert.rejects(h.dc.launchRequest({ program: fixture('basic_add.py'), python: shim } as never), /failed the Python version probe .*: pyenv: python2: command not found\.$/);
+    } finally {
+      fs.rmSync(path.dirname(shim), { recursive: true, force: true });
+    }
+    await assert.rejects(h.dc.setExceptionBreakpointsRequest({ filters: 'raised' } as never), /"filters" must be an array of filter names, not "raised"/);
   });
 });
 

@@ -14,6 +14,9 @@ export interface Interpreter {
 
 /** `python`'s version, whatever it is; a UserError when it does not run or is not a Python. */
 export function probeVersion(python: string, env: NodeJS.ProcessEnv = process.env): Promise<Interpreter> {
+  if (python.trim() === '') {
+    return Promise.reject(new UserError(ErrorCode.InterpreterNotFound, 'The Python interpreter is given as an empty string: name one on PATH ("python3") or give its path, or leave it out for the default.'));
+  }
   return new Promise((resolve, reject) => {
     execFile(python, ['-c', PROBE], { timeout: PROBE_TIMEOUT_MS, env }, (err, stdout, stderr) => {
       if (err) {
@@ -23,7 +26,7 @@ export function probeVersion(python: string, env: NodeJS.ProcessEnv = process.en
         } else if ((err as { killed?: boolean }).killed) {
           reject(new UserError(ErrorCode.InterpreterNotFound, `Python interpreter "${python}" did not answer a version probe within ${PROBE_TIMEOUT_MS / 1000} s.`));
         } else {
-          const detail = (String(stderr).trim().split('\n').slice(-1)[0] ?? '').slice(0, 160);
+          const detail = probeDetail(String(stderr)).slice(0, 160);
           reject(new UserError(ErrorCode.InterpreterNotFound, `"${python}" failed the Python version probe (\`${python} -c …\`)${detail ? `: ${detail}` : ''}.`));
         }
         return;
@@ -55,4 +58,15 @@ export async function probeInterpreter(python: string, env: NodeJS.ProcessEnv = 
     throw new UserError(ErrorCode.InterpreterTooOld, `Python ${interpreter.version.join('.')} at "${python}" is too old: tasklens needs Python ${MIN_VERSION.join('.')} or newer.`);
   }
   return interpreter;
+}
+
+/**
+ * The line of a failed probe's stderr that says why: a Python traceback's last line (the
+ * exception), else the first (a launcher's own complaint, e.g. pyenv's "python2: command not
+ * found", whose last lines are advice).
+ */
+function probeDetail(stderr: string): string {
+  const lines = stderr.split('\n').map((l) => l.trim()).filter((l) => l !== '');
+  if (lines.length === 0) return '';
+  return lines.some((l) => l.startsWith('Traceback (most recent call last)')) ? lines[lines.length - 1] : lines[0];
 }

@@ -56,7 +56,10 @@ export function registerBreakpoints(session: Session): void {
   });
 
   session.register<DebugProtocol.SetExceptionBreakpointsArguments>('setExceptionBreakpoints', async (args) => {
-    const filters = args.filters ?? [];
+    const filters: unknown = args.filters ?? [];
+    if (!Array.isArray(filters) || filters.some((f) => typeof f !== 'string')) {
+      throw new UserError(ErrorCode.BadArguments, `setExceptionBreakpoints: "filters" must be an array of filter names, not ${JSON.stringify(filters)}.`);
+    }
     const known = new Set(EXCEPTION_FILTERS.map((f) => f.filter));
     const unknown = filters.filter((f) => !known.has(f));
     if (unknown.length > 0) {
