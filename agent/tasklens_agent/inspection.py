@@ -180,8 +180,9 @@ class Inspector:
             elif kind == "globals":
                 obj.f_globals[name] = new
             elif isinstance(obj, dict):
-                key = next((k for k in dict.keys(obj) if safe_repr(k, 200) == name), None)
-                if key is None:
+                missing = object()     # None is a key like any other
+                key = next((k for k in dict.keys(obj) if safe_repr(k, 200) == name), missing)
+                if key is missing:
                     raise AgentError(BAD_ARGUMENTS, "no key %s in this dict" % name)
                 obj[key] = new
             elif isinstance(obj, list):

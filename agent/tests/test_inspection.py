@@ -112,6 +112,14 @@ class InspectionTests(AgentTestCase):
                                        "value": "'changed'"})
         self.s.request("setVariable", {"variablesReference": self.vars["mapping"][
             "variablesReference"], "name": "'b'", "value": "'new b'"})
+        # None is a key like any other (it was taken for "no such key")
+        self.s.request("evaluate", {"expression": "mapping[None] = 'n'",
+                                    "frameId": self.frame["id"], "context": "repl"})
+        self.s.request("setVariable", {"variablesReference": self.vars["mapping"][
+            "variablesReference"], "name": "None", "value": "'set'"})
+        self.assertEqual(self.s.request("evaluate", {"expression": "mapping.pop(None)",
+                                                     "frameId": self.frame["id"],
+                                                     "context": "repl"})["result"], "'set'")
         obj = self.children(self.vars["obj"]["variablesReference"])
         self.s.request("setVariable", {"variablesReference": obj["child"]["variablesReference"],
                                        "name": "x", "value": "7"})
