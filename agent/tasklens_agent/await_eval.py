@@ -103,7 +103,9 @@ def _outcome(task, watched, text):
     if isinstance(exc, LoopBound):
         raise AgentError(EVAL_ERROR, refusal(exc.awaited))
     if isinstance(exc, RuntimeError) and "bound to a different event loop" in str(exc):
-        raise AgentError(EVAL_ERROR, refusal(None, str(exc)))     # a queue's or lock's
+        # a queue's or lock's own words: "<Queue …> is bound to a different event loop"
+        what = str(exc).replace(" is bound to a different event loop", "")
+        raise AgentError(EVAL_ERROR, refusal(None, what))
     if exc is not None:
         raise exc
     return task.result()

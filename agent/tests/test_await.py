@@ -2,7 +2,9 @@
 paused loop's pending futures are refused, timeouts cancel, statements write to the frame, and
 the program's loop runs on afterwards as if nothing happened."""
 import os
+import unittest
 
+from tasklens_agent.errors import AgentError
 from tests.harness import AGENT_DIR, AgentTestCase, line_of, settrace_variant
 
 # The end-to-end tests' program (test/console_await.test.ts), run here on the default loop.
@@ -161,3 +163,28 @@ class AwaitWithoutAsyncioTests(AgentTestCase):
 
 
 globals().update(settrace_variant(PausedLoopTests))
+
+
+class RefusalWordsTest(unittest.TestCase):
+    def test_a_queue_bound_to_the_paused_loop_is_named_in_one_sentence(self):
+        """asyncio's own words for a queue or lock of another loop ("<Queue …> is bound to a
+        different event loop") are not pasted whole into the refusal's sentence."""
+        from tasklens_agent import await_eval
+
+        class Done:
+            timed_out = False
+        import asyncio
+
+        async def bound():
+            raise RuntimeError("<Queue at 0x1 maxsize=0> is bound to a different event loop")
+        loop = asyncio.new_event_loop()
+        try:
+            task = loop.create_task(bound())
+            loop.run_until_complete(asyncio.wait([task]))
+        finally:
+            loop.close()
+        with self.assertRaises(AgentError) as caught:
+            await_eval._outcome(task, Done(), "await q.join()")
+        self.assertTrue(str(caught.exception.message).startswith(
+            "cannot wait for <Queue at 0x1 maxsize=0> here: it belongs to a paused event loop"),
+            caught.exception.message)

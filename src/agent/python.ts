@@ -26,7 +26,7 @@ export function probeVersion(python: string, env: NodeJS.ProcessEnv = process.en
         } else if ((err as { killed?: boolean }).killed) {
           reject(new UserError(ErrorCode.InterpreterNotFound, `Python interpreter "${python}" did not answer a version probe within ${PROBE_TIMEOUT_MS / 1000} s.`));
         } else {
-          const detail = probeDetail(String(stderr)).slice(0, 160);
+          const detail = probeDetail(String(stderr)).slice(0, 160).replace(/\.+$/, '');
           reject(new UserError(ErrorCode.InterpreterNotFound, `"${python}" failed the Python version probe (\`${python} -c …\`)${detail ? `: ${detail}` : ''}.`));
         }
         return;
