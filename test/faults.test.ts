@@ -69,6 +69,14 @@ test('launch argument errors name the problem', async () => {
   });
 });
 
+test('an attach argument of the wrong type is named as an argument, not a launch argument', async () => {
+  await withAdapter(async (h) => {
+    await h.dc.initializeRequest();
+    const err = await h.dc.attachRequest({ processId: process.pid, justMyCode: 'no' } as never).then(() => '', (e: Error) => e.message);
+    assert.match(err, /^Argument "justMyCode" must be a boolean, not "no"\.$/);
+  });
+});
+
 eachPython('faults', (py) => {
   it('a missing program gives an error naming the path', async () => {
     await withAdapter(async (h) => {

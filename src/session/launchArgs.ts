@@ -74,20 +74,20 @@ function bad(message: string): UserError {
 function optional<T>(args: Record<string, unknown>, name: string, type: string, fallback: T): T {
   const value = args[name];
   if (value === undefined || value === null) return fallback;
-  if (typeof value !== type) throw bad(`Launch argument "${name}" must be a ${type}, not ${JSON.stringify(value)}.`);
+  if (typeof value !== type) throw bad(`Argument "${name}" must be a ${type}, not ${JSON.stringify(value)}.`);
   return value as T;
 }
 
 function maxTaskThreads(args: Record<string, unknown>): number {
   const value = optional(args, 'maxTaskThreads', 'number', DEFAULT_MAX_TASK_THREADS);
-  if (!Number.isInteger(value) || value < 0) throw bad(`Launch argument "maxTaskThreads" must be a whole number ≥ 0, not ${value}.`);
+  if (!Number.isInteger(value) || value < 0) throw bad(`Argument "maxTaskThreads" must be a whole number ≥ 0, not ${value}.`);
   return value;
 }
 
 function seconds(args: Record<string, unknown>, name: 'evaluateTimeout' | 'awaitTimeout', fallback: number): number {
   const value = optional(args, name, 'number', fallback);
   if (!Number.isFinite(value) || value < 0.1 || value > 3600) {
-    throw bad(`Launch argument "${name}" must be a number of seconds from 0.1 to 3600, not ${value}.`);
+    throw bad(`Argument "${name}" must be a number of seconds from 0.1 to 3600, not ${value}.`);
   }
   return value;
 }
@@ -95,7 +95,7 @@ function seconds(args: Record<string, unknown>, name: 'evaluateTimeout' | 'await
 /** A positive threshold of the diagnostics: milliseconds for slowMs, seconds for stuckS. */
 function threshold(args: Record<string, unknown>, name: 'slowMs' | 'stuckS', fallback: number): number {
   const value = optional(args, name, 'number', fallback);
-  if (!Number.isFinite(value) || value <= 0) throw bad(`Launch argument "${name}" must be a positive number, not ${value}.`);
+  if (!Number.isFinite(value) || value <= 0) throw bad(`Argument "${name}" must be a positive number, not ${value}.`);
   return value;
 }
 
