@@ -107,6 +107,21 @@ eachPython('call stack view', (py) => {
     });
   });
 
+  // uvloop is the matrix's on 3.14 only (async_support.ts).
+  if (py.version.startsWith('3.14.')) it('a step cut short by main\'s breakpoint under uvloop.run names the task after main, not uvloop\'s wrapper', async () => {
+    const program = fixture('uvloop_run_step.py');
+    await withAdapter(async (h) => {
+      let stop = await launchAsync(h, py, program, [{ line: lineOf(program, 'WORKER'), condition: 'item == 4' }, { line: lineOf(program, 'JOINED') }]);
+      for (let i = 0; i === 0 || (i < 6 && stop.body.reason === 'step'); i++) {
+        const since = h.mark();
+        await h.dc.nextRequest({ threadId: stop.body.threadId });
+        stop = await h.waitStopped(since);
+      }
+      assert.equal(stop.body.reason, 'breakpoint');
+      assert.match(stop.body.description ?? '', /^Breakpoint in Task: main \(Task-1\) \(your step in w\d was interrupted\)$/);
+    });
+  });
+
   it('a function breakpoint or an exception in another task that cuts a step short says so too', async () => {
     const program = fixture('step_interrupted.py');
     const cases: Array<[string, (h: Harness) => Promise<unknown>, string]> = [

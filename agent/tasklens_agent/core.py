@@ -136,7 +136,7 @@ class Debugger(StopRules):
 
     def report_stop(self, ts, reason, exc=None, hit_ids=None, description=None, cut=None):
         if ts.task is not None:
-            tid, where = taskmod.task_id(ts.task), taskmod.task_name(ts.task)
+            tid, where = taskmod.task_id(ts.task), taskmod.task_name(ts.task, ts.frames)
         else:
             tid, where = thread_id(ts.thread), ts.thread.name
         body = {"reason": reason, "threadId": tid, "allThreadsStopped": True}

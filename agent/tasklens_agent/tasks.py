@@ -283,8 +283,10 @@ def live_tasks_unordered():
     return [t for t in found if t is not None and not t.done()]
 
 
-def coroutine_name(task):
-    """The task's coroutine; past a library wrapper (uvloop.run's) to the user's coroutine."""
+def coroutine_name(task, frames=None):
+    """The task's coroutine; past a library wrapper (uvloop.run's) to the user's coroutine.
+    A running wrapper has no `cr_await`: then `frames` (the stopped thread's, innermost first)
+    show whom it called."""
     coro = task.get_coro()
     if coro is None:
         return "<no coroutine>"
@@ -293,12 +295,16 @@ def coroutine_name(task):
         code = getattr(inner, "cr_code", None)
         if code is None or paths.is_user(code.co_filename):
             break
-        inner = inner.cr_await
+        outer, inner = inner, inner.cr_await
+        if inner is None and frames:
+            called = next((f for f in frames if f.f_back is outer.cr_frame), None)
+            if called is not None and paths.is_user(called.f_code.co_filename):
+                return called.f_code.co_qualname
     if getattr(inner, "cr_code", None) is not None and paths.is_user(inner.cr_code.co_filename):
         coro = inner
     return getattr(coro, "__qualname__", None) or getattr(coro, "__name__", None) \
         or type(coro).__name__
 
 
-def task_name(task):
-    return "Task: %s (%s)" % (coroutine_name(task), task.get_name())
+def task_name(task, frames=None):
+    return "Task: %s (%s)" % (coroutine_name(task, frames), task.get_name())
