@@ -111,11 +111,21 @@ export class Workbench {
 
   /** Opens a file of the workspace with Quick Open (Ctrl+P, its name, Enter). */
   async showFile(name: string): Promise<void> {
-    await this.openQuickPick('Control+P');
-    await this.page.keyboard.type(name);
-    // The file may be listed twice: recently opened, and found by name.
-    await this.quickPickRow(name).first().click({ timeout: WAIT_MS });
-    await this.page.locator('.tabs-container .tab.active', { hasText: name }).waitFor({ timeout: WAIT_MS });
+    // A click on a row while Quick Open still fills its list can be lost (seen once in CI under
+    // load: the tab never came forward): the pick is made again, up to three times.
+    for (let attempt = 1; ; attempt++) {
+      await this.openQuickPick('Control+P');
+      await this.page.keyboard.type(name);
+      // The file may be listed twice: recently opened, and found by name.
+      await this.quickPickRow(name).first().click({ timeout: WAIT_MS });
+      try {
+        await this.page.locator('.tabs-container .tab.active', { hasText: name }).waitFor({ timeout: attempt < 3 ? 10_000 : WAIT_MS });
+        return;
+      } catch (err) {
+        if (attempt >= 3) throw err;
+        await this.page.keyboard.press('Escape');
+      }
+    }
   }
 
   /** Presses the key and waits for its Quick Pick: keys typed before it shows would go to the editor. */
