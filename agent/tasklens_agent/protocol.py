@@ -27,6 +27,7 @@ STOPPED_COMMANDS = frozenset({
 TASK_COMMANDS = frozenset({"taskTable", "taskTimes", "traceDump", "traceRecord"})
 EVENTS = frozenset({
     "hello", "stopped", "continued", "thread", "output", "breakpoint", "programExited",
+    "traceRecording",
 })
 
 class Connection:
