@@ -7,19 +7,13 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { withTree } from './support/children';
-import { isAlive, sleep } from './support/harness';
+import { isAlive, sleep, survivorsOf } from './support/harness';
 import { eachPython, it } from './support/matrix';
 import { fixture } from './support/paths';
 import { BIN, killAll, run, start } from './run_support';
 
 const sleepers = fixture('children_sleepers.py');
 const popen = fixture('children_popen.py');
-
-async function gone(pids: number[], ms = 10_000): Promise<number[]> {
-  const deadline = Date.now() + ms;
-  while (pids.some(isAlive) && Date.now() < deadline) await sleep(100);
-  return pids.filter(isAlive);
-}
 
 eachPython('child process lifetimes', (py) => {
   it('a killed child ends its session cleanly; its parent sees the signal', async () => {
@@ -50,7 +44,7 @@ eachPython('child process lifetimes', (py) => {
       await h.dc.disconnectRequest({});
       await grouped.h.waitFor('terminated', 0);
       await own.h.waitFor('terminated', 0);
-      assert.deepEqual(await gone([grouped.pid, own.pid]), []);
+      assert.deepEqual(await survivorsOf([grouped.pid, own.pid], 10_000), []);
     });
   });
 

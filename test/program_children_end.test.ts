@@ -6,7 +6,7 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import { Harness, isAlive, sleep } from './support/harness';
+import { Harness, isAlive, sleep, survivorsOf } from './support/harness';
 import { eachPython, it } from './support/matrix';
 import { fixture } from './support/paths';
 import type { Python } from './support/pythons';
@@ -38,12 +38,6 @@ function descendants(root: number): number[] {
   return out;
 }
 
-async function gone(pids: number[], ms: number): Promise<number[]> {
-  const deadline = Date.now() + ms;
-  while (pids.some(isAlive) && Date.now() < deadline) await sleep(100);
-  return pids.filter(isAlive);
-}
-
 /** The program launched, its children started: its pid and theirs (the shell's sleep too). */
 async function launched(h: Harness, py: Python): Promise<{ pid: number; children: number[] }> {
   const since = h.mark();
@@ -73,7 +67,7 @@ eachPython('a launched program\'s children end with it', (py) => {
         left = [pid, ...children];
         const since = h.mark();
         await end(h);
-        assert.deepEqual(await gone([pid, ...children], 5000), [], `left running after ${way}`);
+        assert.deepEqual(await survivorsOf([pid, ...children], 5000), [], `left running after ${way}`);
         if (way === 'restart') {
           const again = (await h.waitFor<DebugProtocol.ProcessEvent>('process', since)).body.systemProcessId!;
           assert.notEqual(again, pid, 'a new program runs');

@@ -247,6 +247,13 @@ export function isAlive(pid: number): boolean {
   }
 }
 
+/** Those of `pids` still alive once all are gone or `ms` has passed. */
+export async function survivorsOf(pids: number[], ms: number): Promise<number[]> {
+  const deadline = Date.now() + ms;
+  while (pids.some(isAlive) && Date.now() < deadline) await sleep(100);
+  return pids.filter(isAlive);
+}
+
 let logs = 0;
 /** TASKLENS_TEST_LOGS=DIR: every adapter a test starts logs to a file of its own there (and its
  * agents beside it), to read after a failure that does not come back when run alone. */
