@@ -1,18 +1,15 @@
 // `tasklens trace PID --for S`: a window of the asyncio timeline of a program that records
-// none, written when the window ends. A program started by plain python gets the agent for the
-// window and loses it after (a second window records anew); a program under `tasklens run`
-// without --trace records through its agent and counts as before after. Every interpreter of
-// the matrix, and uvloop on 3.14; the refusals once.
+// none, written when the window ends. A program under `tasklens run` without --trace records
+// through its agent and counts as before after; Ctrl-C ends a window early; the refusals. A
+// program started by plain python, on every interpreter, is in trace_window_plain.test.ts.
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, afterEach, test } from 'node:test';
-import { eachPythonAndLoop } from './async_support';
 import { killAllTargets, startTarget } from './attach_pid_support';
 import { BIN, killAll, privateRuntime, ready, run, start, waitUntil } from './run_support';
-import { it } from './support/matrix';
 import { fixture, MAIN_JS } from './support/paths';
-import { load, sliceAt, validate, EPS, type Trace } from './trace_support';
+import { load, type Trace } from './trace_support';
 import type { TopView } from '../src/top/model';
 
 const APP = fixture('top_app.py');
@@ -31,51 +28,9 @@ function runUsage(args: string[]) {
   return run(process.execPath, [MAIN_JS, 'run', ...args, APP], { env: rt.env });
 }
 
-/** The wake edges of a trace, as "waker -> woken" (the slice at each flow's two ends). */
-function edges(t: Trace): Set<string> {
-  const tracks = validate(t);
-  const steps = t.traceEvents.filter((e) => e.cat === 'step');
-  const onLoop = tracks.get(`${steps[0].pid}/${steps[0].tid}`)!;
-  return new Set(t.traceEvents.filter((e) => e.ph === 's').map((s) => {
-    const f = t.traceEvents.find((e) => e.ph === 'f' && e.id === s.id)!;
-    return `${sliceAt(onLoop, s.ts!)?.name} -> ${onLoop.find((x) => Math.abs(x.ts! - f.ts!) <= EPS && x.cat === 'step')?.name}`;
-  }));
-}
-
 function stepNames(t: Trace): Set<string> {
   return new Set(t.traceEvents.filter((e) => e.cat === 'step').map((e) => String(e.name)));
 }
-
-eachPythonAndLoop('tasklens trace PID --for', true, (py, loop) => {
-  it('a program started by plain python: one window of its steps, wake edges and blocked loop; the agent gone after; a second window anew', async () => {
-    const target = await startTarget(py.path, APP, loop.args);
-    const file = path.join(dir, `plain-${py.version}-${loop.args.length}.json.gz`);
-    const r = await trace(target.pid, ['--for', '1', '--out', file, '--json']);
-    assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stderr, new RegExp(`process ${target.pid} ran without tasklens: its agent is loaded for the recording and removed when it ends`));
-    const said = JSON.parse(r.stdout) as { path: string; events: number; bytes: number };
-    assert.equal(said.path, file);
-    assert.equal(fs.statSync(file).size, said.bytes);
-    const t = load(file);
-    assert.equal(t.traceEvents.length, said.events);
-    const wakes = edges(t);
-    const names = stepNames(t);
-    for (const n of ['hog', 'spinner', 'ticker']) assert.ok(names.has(n), [...names].join());
-    assert.ok(wakes.has('spinner -> spinner'), `a self-wake: ${[...wakes].join('; ')}`);
-    assert.ok([...wakes].some((w) => /^timer .* -> ticker$/.test(w)), `a timer: ${[...wakes].join('; ')}`);
-    assert.ok(t.traceEvents.some((e) => e.cat === 'blocked' && e.name === 'blocked by hog'), 'the hog\'s 150 ms steps block the loop');
-    const steps = t.traceEvents.filter((e) => e.cat === 'step');
-    const span = Math.max(...steps.map((e) => e.ts! + e.dur!)) - Math.min(...steps.map((e) => e.ts!));
-    assert.ok(span > 700_000 && span < 1_500_000, `the steps span the 1 s window: ${span} µs`);
-    // the window over, the agent leaves with its threads (the program has one)
-    await waitUntil(() => fs.readdirSync(`/proc/${target.pid}/task`).length === 1, 10_000, 'the agent\'s threads end with the window');
-    const again = path.join(dir, `plain-again-${py.version}-${loop.args.length}.json`);
-    const second = await trace(target.pid, ['--for', '0.5', '--out', again]);
-    assert.equal(second.code, 0, second.stderr);
-    assert.ok(stepNames(load(again)).has('ticker'), 'the second window has steps of its own');
-    assert.equal(target.child.exitCode, null, 'the program runs on');
-  });
-});
 
 test('tasklens trace PID --for: a program under tasklens run without --trace records a window, then top counts as before; the refusals', async () => {
   const plain = start(BIN, ['run', '--python', 'python3', APP], { env: rt.env });
