@@ -20,9 +20,13 @@ const forking = fixture('children_fork.py');
 const asyncChild = fixture('children_async.py');
 const raising = fixture('children_raise.py');
 
+/** The ids each session's adapter gave the breakpoints its client set. */
+const granted = new WeakMap<Harness, number[]>();
+
 function breakpointsAt(file: string, line: number, condition?: string): (h: Harness) => Promise<void> {
   return async (h) => {
-    await h.dc.setBreakpointsRequest({ source: { path: file }, breakpoints: [{ line, condition }] });
+    const set = await h.dc.setBreakpointsRequest({ source: { path: file }, breakpoints: [{ line, condition }] });
+    granted.set(h, set.body.breakpoints.map((bp) => bp.id!));
   };
 }
 
@@ -30,6 +34,8 @@ function breakpointsAt(file: string, line: number, condition?: string): (h: Harn
 async function stopsAt(child: ChildSession, file: string, line: number): Promise<DebugProtocol.StackFrame> {
   const stop = await child.h.waitStopped(0);
   assert.equal(stop.body.reason, 'breakpoint');
+  // met before the child's session had sent its own breakpoints, the stop names them all the same
+  assert.deepEqual(stop.body.hitBreakpointIds, granted.get(child.h));
   const frame = await child.h.topFrame(stop.body.threadId);
   assert.equal(frame.source?.path, file);
   assert.equal(frame.line, line);
