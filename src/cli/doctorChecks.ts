@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { discoveryDir } from '../agent/discovery';
 import { pythonsOnPath } from '../agent/findPython';
 import { MIN_VERSION } from '../agent/python';
+import { gdbUnusable } from '../inject/gdbCheck';
 import { supportedMinors } from '../procmem/offsets';
 
 export interface Check {
@@ -142,7 +143,15 @@ export function findOnPath(name: string, env: NodeJS.ProcessEnv = process.env): 
 export async function gdbCheck(): Promise<Check> {
   const gdb = findOnPath('gdb');
   const version = gdb ? (await run(gdb, ['--version'])).stdout?.split('\n')[0] : undefined;
-  if (gdb && version) return { id: 'gdb', ok: true, required: false, summary: `gdb: ${version} (${gdb})`, data: { path: gdb, version } };
+  if (gdb && version) {
+    // It runs; whether it can call into a process here and give it back intact (gdbCheck.ts).
+    const unusable = await gdbUnusable(gdb);
+    if (unusable === undefined) return { id: 'gdb', ok: true, required: false, summary: `gdb: ${version} (${gdb})`, data: { path: gdb, version } };
+    return {
+      id: 'gdb', ok: false, required: false, summary: `gdb: ${version} (${gdb}) cannot give a process back its registers on this CPU (${unusable})`,
+      fix: 'attach by PID to Python 3.11-3.13 (and to a 3.14+ process stuck in C) needs gdb 14 or newer here; tasklens does not use this one', data: { path: gdb, version, unusable },
+    };
+  }
   return {
     id: 'gdb', ok: false, required: false, summary: gdb ? `gdb at ${gdb} does not run` : 'gdb: not found on PATH',
     fix: 'attach by PID to Python 3.11-3.13 (and to a 3.14+ process stuck in C) uses it: install the Debian package gdb',

@@ -24,6 +24,7 @@ export enum ErrorCode {
   AttachProcessExited = 1067,
   AttachNoResponse = 1068,
   AttachAlreadyAttached = 1069,
+  AttachGdbUnusable = 1070,
   NotStopped = 1020,
   InvalidHandle = 1021,
   EvaluationFailed = 1022,

@@ -17,6 +17,7 @@ import type { HelloBody } from '../agent/protocol';
 import { ErrorCode, UserError } from '../dap/errors';
 import type { LogSink } from '../dap/log';
 import { bootstrapCode, leftoverScript, scriptText } from './bootstrap';
+import { gdbUnusable, gdbUnusableMessage } from './gdbCheck';
 import { findGdb, viaGdb, viaRemoteExec, type InjectResult } from './methods';
 import { inspectTarget, isGone, PTRACE_HINT, remoteExecWakes, type AttachTarget } from './target';
 import { listenOnLoopback } from '../agent/loopback';
@@ -58,11 +59,12 @@ export async function attachToPid(pid: number, log: LogSink, options: PidAttachO
         if (isGone(pid)) reject(new UserError(ErrorCode.AttachProcessExited, `Process ${pid} exited during the attach.`));
       }, 100);
     });
+    const gdbState: GdbState = {};
     const deadline = new Promise<never>((_, reject) => {
-      setTimeout(() => reject(noResponse(target)), CONNECT_MS).unref();
+      setTimeout(() => reject(noResponse(target, gdbState)), CONNECT_MS).unref();
     });
     const stop = new AbortController();
-    const injected = inject(target, port, token, files, log, accepted, stop.signal);
+    const injected = inject(target, port, token, files, log, accepted, stop.signal, gdbState);
     let agent: Accepted;
     try {
       agent = await Promise.race([accepted, gone, deadline, injected.then(() => new Promise<never>(() => undefined))]);
@@ -94,9 +96,18 @@ export async function attachToPid(pid: number, log: LogSink, options: PidAttachO
   }
 }
 
+/** The gdb found, and why it may not be used on this machine (gdbCheck.ts), once known. */
+interface GdbState {
+  found?: string | null;
+  unusable?: string;
+}
+
 /** Injects by the best way for this target; resolves when the injection is done (not when the agent answers). */
-async function inject(target: AttachTarget, port: number, token: string, files: Files, log: LogSink, accepted: Promise<Accepted>, stop: AbortSignal): Promise<void> {
-  const gdb = findGdb();
+async function inject(target: AttachTarget, port: number, token: string, files: Files, log: LogSink, accepted: Promise<Accepted>, stop: AbortSignal, state: GdbState): Promise<void> {
+  state.found = findGdb();
+  state.unusable = state.found === null ? undefined : await gdbUnusable(state.found);
+  if (state.unusable !== undefined) log('agent', 'note', { attach: target.pid, gdbUnusable: state.unusable });
+  const gdb = state.unusable === undefined ? state.found : null;
   const sameUser = target.uid === process.getuid?.();
   // On 3.14+ the interpreter's own way is tried first, even where gdb will be needed: it is
   // what refuses a program started with remote debugging disabled.
@@ -113,6 +124,9 @@ async function inject(target: AttachTarget, port: number, token: string, files: 
     // then, else after a bounded wait (the script, if it runs after all, finds its token used).
     if (gdb === null || (await arrives(accepted, remoteExecWakes(target) ? REMOTE_EXEC_MS : 0))) return;
     log('agent', 'note', { attach: target.pid, via: 'gdb', after: 'remote_exec did not run' });
+  }
+  if (gdb === null && state.found && state.unusable !== undefined) {
+    throw new UserError(ErrorCode.AttachGdbUnusable, `Attaching to Python 3.${target.minor} (process ${target.pid}) needs gdb, but ${gdbUnusableMessage(state.found, state.unusable)}. \`tasklens ps ${target.pid}\` and \`tasklens dump ${target.pid}\` read its threads and tasks without attaching.`);
   }
   if (gdb === null) {
     throw new UserError(ErrorCode.AttachGdbMissing, `Attaching to Python 3.${target.minor} (process ${target.pid}) needs gdb, which is not installed: ${GDB_INSTALL}.`);
@@ -142,16 +156,20 @@ function fail(target: AttachTarget, result: InjectResult, how: 'remote' | 'gdb')
     case 'gone':
       throw new UserError(ErrorCode.AttachProcessExited, `Process ${pid} exited during the attach.`);
     case 'timeout':
-      throw noResponse(target);
+      throw noResponse(target, {});
     default:
       throw new UserError(ErrorCode.AttachFailed, `Cannot attach to process ${pid} (${how === 'gdb' ? 'gdb' : 'sys.remote_exec'}): ${result.message ?? 'unknown failure'}.`);
   }
 }
 
-function noResponse(target: AttachTarget): UserError {
+function noResponse(target: AttachTarget, gdb: GdbState): UserError {
+  const only = 'or its main thread waits where only gdb can reach it';
+  const why = target.minor < 14 ? ''
+    : gdb.found && gdb.unusable !== undefined ? `, ${only}, but ${gdbUnusableMessage(gdb.found, gdb.unusable)}`
+      : (gdb.found ?? findGdb()) === null ? `, ${only} (${GDB_INSTALL})` : '';
   return new UserError(ErrorCode.AttachNoResponse,
     `Process ${target.pid} did not run the attach code within ${CONNECT_MS / 1000} s: a thread may hold the GIL in native code and never release it` +
-    `${findGdb() === null && target.minor >= 14 ? `, or its main thread waits where only gdb can reach it (${GDB_INSTALL})` : ''}. ` +
+    `${why}. ` +
     `\`tasklens ps ${target.pid}\` and \`tasklens dump ${target.pid}\` read its threads and tasks without attaching.`);
 }
 
