@@ -20,7 +20,7 @@ function alive(pid: number): boolean {
 it('a target dies with the test process that started it, finally or not', async () => {
   const python = pythons()[0].path;
   const support = path.join(__dirname, 'attach_pid_support.js');
-  const script = `require(${JSON.stringify(support)}).startTarget(${JSON.stringify(python)}, ${JSON.stringify(fixture('attach_busy.py'))})` +
+  const script = `require(${JSON.stringify(support)}).startProgram(${JSON.stringify(python)}, ${JSON.stringify(fixture('attach_busy.py'))})` +
     '.then((t) => console.log(t.pid), (e) => { console.error(e); process.exit(1); });';
   const runner = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
   let pid = 0;

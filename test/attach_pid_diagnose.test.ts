@@ -8,6 +8,7 @@ import * as assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { sleep, withAdapter, type Harness } from './support/harness';
 import { eachPython, it, TEST_TIMEOUT_MS } from './support/matrix';
+import { needsGdbToReach, skippable } from './support/gdb';
 import { fixture } from './support/paths';
 import { attachTo, fixtureLine, hasUvloop, threadCount, killAllTargets, settledThreadCount, startTarget, type Target } from './attach_pid_support';
 
@@ -146,7 +147,8 @@ eachPython('attach by pid with diagnostics', (py) => {
   });
 
   const uvloop = hasUvloop(py);
-  test('a hung deadlock on uvloop: reported with its cycle, nothing left after the detach', { timeout: TEST_TIMEOUT_MS, skip: uvloop ? false : `uvloop is not installed for ${py.label}` }, async () => {
+  test('a hung deadlock on uvloop: reported with its cycle, nothing left after the detach', { timeout: TEST_TIMEOUT_MS, skip: uvloop ? false : `uvloop is not installed for ${py.label}` }, skippable(async () => {
+    needsGdbToReach('idle in uvloop');
     const target = await startTarget(py.path, PROGRAM, ['--loop=uvloop']);
     try {
       const before = threadCount(target.pid);
@@ -164,5 +166,5 @@ eachPython('attach by pid with diagnostics', (py) => {
     } finally {
       target.kill();
     }
-  });
+  }));
 });

@@ -11,8 +11,9 @@ import type { DebugProtocol } from '@vscode/debugprotocol';
 import { ErrorCode } from '../src/dap/errors';
 import { Harness, withAdapter } from './support/harness';
 import { eachPython, it, TEST_TIMEOUT_MS } from './support/matrix';
+import { skippable } from './support/gdb';
 import { fixture, MAIN_JS, ROOT } from './support/paths';
-import { attachError, attachTo, failure, killAllTargets, startTarget, tied } from './attach_pid_support';
+import { attachError, attachTo, failure, killAllTargets, startProgram, startTarget, tied } from './attach_pid_support';
 
 after(killAllTargets);
 
@@ -106,7 +107,7 @@ describe('attach by pid: errors without an interpreter', () => {
     timeout: TEST_TIMEOUT_MS,
     skip: freeThreaded ? false : 'no free-threaded CPython on this machine (no python3.Nt on PATH or in .cache/pythons, none in the Debian suite the matrix comes from); the stand-in above checks the same refusal',
   }, async () => {
-    const target = await startTarget(freeThreaded!, BUSY);
+    const target = await startProgram(freeThreaded!, BUSY);
     try {
       await withAdapter(async (h) => {
         const err = await attachError(h, { processId: target.pid });
@@ -139,7 +140,7 @@ async function asNobody(body: (dc: DebugClient) => Promise<void>): Promise<void>
 
 eachPython('attach by pid: errors', (py) => {
   const isRoot = process.getuid?.() === 0;
-  test('ptrace not permitted: another user\'s process', { timeout: TEST_TIMEOUT_MS, skip: isRoot ? false : 'needs root to start the adapter as another user' }, async () => {
+  test('ptrace not permitted: another user\'s process', { timeout: TEST_TIMEOUT_MS, skip: isRoot ? false : 'needs root to start the adapter as another user' }, skippable(async () => {
     const target = await startTarget(py.path, BUSY);
     try {
       await asNobody(async (dc) => {
@@ -152,7 +153,7 @@ eachPython('attach by pid: errors', (py) => {
     } finally {
       target.kill();
     }
-  });
+  }));
 
   it('a second debugger is refused while one is attached', async () => {
     const target = await startTarget(py.path, BUSY);
@@ -218,7 +219,7 @@ eachPython('attach by pid: errors', (py) => {
   });
 
   test('gdb needed but missing (TASKLENS_GDB empty)', { timeout: TEST_TIMEOUT_MS, skip: minor < 14 ? false : `${py.label} attaches without gdb` }, async () => {
-    const target = await startTarget(py.path, BUSY);
+    const target = await startProgram(py.path, BUSY);
     try {
       await withAdapter(async (h) => {
         const err = await attachError(h, { processId: target.pid });

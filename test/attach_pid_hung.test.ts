@@ -7,6 +7,7 @@ import { after, test } from 'node:test';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { withAdapter, type Harness } from './support/harness';
 import { eachPython, it, TEST_TIMEOUT_MS } from './support/matrix';
+import { needsGdbToReach, skippable } from './support/gdb';
 import { fixture } from './support/paths';
 import type { Python } from './support/pythons';
 import { attachTo, fixtureLine, hasUvloop, killAllTargets, startTarget } from './attach_pid_support';
@@ -27,6 +28,7 @@ async function frameNames(h: Harness, threadId: number): Promise<string[]> {
 }
 
 async function asyncDeadlock(py: Python, args: string[]): Promise<void> {
+  if (args.includes('--loop=uvloop')) needsGdbToReach('idle in uvloop');
   const target = await startTarget(py.path, fixture('pause_async_deadlock.py'), args);
   try {
     await withAdapter(async (h) => {
@@ -51,10 +53,11 @@ eachPython('attach by pid, hung programs', (py) => {
   it('an asyncio deadlock idle in epoll_wait: tasks, their stacks, pause', () => asyncDeadlock(py, []));
 
   const uvloop = hasUvloop(py);
-  test('an asyncio deadlock on uvloop', { timeout: TEST_TIMEOUT_MS, skip: uvloop ? false : `uvloop is not installed for ${py.label}` }, () =>
-    asyncDeadlock(py, ['--loop=uvloop']));
+  test('an asyncio deadlock on uvloop', { timeout: TEST_TIMEOUT_MS, skip: uvloop ? false : `uvloop is not installed for ${py.label}` }, skippable(() =>
+    asyncDeadlock(py, ['--loop=uvloop'])));
 
   it('threads deadlocked on threading.Lock: listed, paused, labelled blocked in native code', async () => {
+    needsGdbToReach('waiting on a threading.Lock');
     const target = await startTarget(py.path, fixture('pause_lock_deadlock.py'));
     try {
       await withAdapter(async (h) => {
@@ -74,6 +77,7 @@ eachPython('attach by pid, hung programs', (py) => {
   });
 
   it('a main thread in time.sleep: paused, its stack says where it sleeps', async () => {
+    needsGdbToReach('in time.sleep');
     const target = await startTarget(py.path, fixture('pause_sleep.py'), [], [], /tick 1/);
     try {
       await withAdapter(async (h) => {

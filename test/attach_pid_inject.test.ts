@@ -10,6 +10,7 @@ import { after, test } from 'node:test';
 import { findGdb, gdbArgs } from '../src/inject/methods';
 import { sleep } from './support/harness';
 import { eachPython, TEST_TIMEOUT_MS } from './support/matrix';
+import { gdbUnusableHere } from './support/gdb';
 import { fixture } from './support/paths';
 import { killAllTargets, startTarget } from './attach_pid_support';
 
@@ -28,7 +29,7 @@ function injectWatchingMalloc(pid: number, codeFile: string): Promise<{ out: str
 }
 
 eachPython('gdb injection', (py) => {
-  test('a busy program gets the attach code as a pending call, and gdb never calls its malloc', { timeout: TEST_TIMEOUT_MS, skip: gdb === null ? 'gdb is not installed' : false }, async () => {
+  test('a busy program gets the attach code as a pending call, and gdb never calls its malloc', { timeout: TEST_TIMEOUT_MS, skip: gdb === null ? 'gdb is not installed' : gdbUnusableHere() === null ? false : `this machine's gdb cannot give a process back its registers (${gdbUnusableHere()})` }, async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tasklens-inject-'));
     const target = await startTarget(py.path, fixture('attach_busy.py'));
     try {

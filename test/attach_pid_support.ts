@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { sleep, type Harness } from './support/harness';
 import type { Python } from './support/pythons';
+import { needsGdbFor } from './support/gdb';
 import { rawRequest } from './support/responses';
 
 export interface Target {
@@ -25,6 +26,12 @@ export function tied(command: string, ...args: string[]): string[] {
 
 /** Starts `python fixture args…` and waits for its "ready" line (or `ready`). */
 export async function startTarget(python: string, program: string, args: string[] = [], pythonArgs: string[] = [], ready = /ready/): Promise<Target> {
+  needsGdbFor(python);
+  return startProgram(python, program, args, pythonArgs, ready);
+}
+
+/** startTarget for a test that never loads the agent into it (a refusal): gdb does not matter. */
+export async function startProgram(python: string, program: string, args: string[] = [], pythonArgs: string[] = [], ready = /ready/): Promise<Target> {
   const child = spawn('setpriv', tied(python, ...pythonArgs, program, ...args), { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';

@@ -12,6 +12,7 @@ import { attachTo, killAllTargets, settledThreadCount, startTarget, threadCount 
 import { BIN, killAll, privateRuntime, ready, run, start, waitUntil } from './run_support';
 import { withAdapter } from './support/harness';
 import { it } from './support/matrix';
+import { needsGdbToReach } from './support/gdb';
 import { fixture, MAIN_JS } from './support/paths';
 import type { TopView } from '../src/top/model';
 
@@ -201,6 +202,7 @@ eachPythonAndLoop('tasklens top beside a debugger attached by PID', true, (py, l
 
 eachPythonAndLoop('tasklens top on a loop blocked before it came', true, (py, loop) => {
   it('the step running since before is the running step: a blocked-loop warning at its line, "at least"', async () => {
+    needsGdbToReach('blocked in a step that never ends (time.sleep)');
     const target = await startTarget(py.path, fixture('top_hung.py'), loop.args);
     const once = await run(process.execPath, [MAIN_JS, 'top', String(target.pid), '--once', '--json', '--interval', '0.5'], { env: rt.env });
     assert.equal(once.code, 0, once.stderr);

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { after, afterEach, test } from 'node:test';
 import { eachPythonAndLoop } from './async_support';
 import { BIN, killAll, privateRuntime, ready, run, start, waitUntil } from './run_support';
-import { killAllTargets, startTarget } from './attach_pid_support';
+import { killAllTargets, startProgram } from './attach_pid_support';
 import { withTree } from './support/children';
 import { withAdapter } from './support/harness';
 import { load, sliceAt, validate, EPS } from './trace_support';
@@ -182,7 +182,7 @@ test('tasklens trace PID of a program that records nothing, and --trace usage er
   assert.match(r.stderr, /not recording a trace \(record a window with `tasklens trace PID --for SECONDS`, or run it with `tasklens run --trace FILE.json`\)/);
   // a program started by plain python: no agent is loaded for a trace that would have to
   // have recorded from its start
-  const plain = await startTarget('python3', fixture('top_app.py'));
+  const plain = await startProgram('python3', fixture('top_app.py'));
   const none = await run(process.execPath, [MAIN_JS, 'trace', String(plain.pid)], { env: rt.env });
   assert.equal(none.code, 8, none.stderr);
   assert.match(none.stderr, new RegExp(`process ${plain.pid} has no tasklens agent, so it records no trace: record a window with \`tasklens trace ${plain.pid} --for SECONDS\``));

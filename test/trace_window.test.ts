@@ -6,8 +6,9 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, afterEach, test } from 'node:test';
-import { killAllTargets, startTarget } from './attach_pid_support';
+import { killAllTargets, startProgram, startTarget } from './attach_pid_support';
 import { BIN, killAll, privateRuntime, ready, run, start, waitUntil } from './run_support';
+import { skippable } from './support/gdb';
 import { fixture, MAIN_JS } from './support/paths';
 import { load, type Trace } from './trace_support';
 import type { TopView } from '../src/top/model';
@@ -32,7 +33,7 @@ function stepNames(t: Trace): Set<string> {
   return new Set(t.traceEvents.filter((e) => e.cat === 'step').map((e) => String(e.name)));
 }
 
-test('tasklens trace PID --for: a program under tasklens run without --trace records a window, then top counts as before; the refusals', async () => {
+test('tasklens trace PID --for: a program under tasklens run without --trace records a window, then top counts as before; the refusals', skippable(async () => {
   const plain = start(BIN, ['run', '--python', 'python3', APP], { env: rt.env });
   const pid = await ready(plain);
   const file = path.join(dir, 'under-run.json');
@@ -68,9 +69,9 @@ test('tasklens trace PID --for: a program under tasklens run without --trace rec
   assert.equal(long.code, 2);
   assert.match(long.stderr, /at most 3600 seconds/);
   assert.equal(plain.child.exitCode, null, 'the program runs on');
-});
+}));
 
-test('tasklens trace PID --for 60, Ctrl-C after a moment: the window ends there, its file written, the program runs on', async () => {
+test('tasklens trace PID --for 60, Ctrl-C after a moment: the window ends there, its file written, the program runs on', skippable(async () => {
   const program = start(BIN, ['run', '--python', 'python3', APP], { env: rt.env });
   const pid = await ready(program);
   const file = path.join(dir, 'stopped.json');
@@ -89,10 +90,10 @@ test('tasklens trace PID --for 60, Ctrl-C after a moment: the window ends there,
   assert.equal(load(file).traceEvents.length, Number(said[1]));
   assert.ok(stepNames(load(file)).has('ticker'));
   assert.equal(program.child.exitCode, null, 'the program runs on');
-});
+}));
 
 test('tasklens trace PID --for with an --out that cannot be written: refused at once, before the window, with status 2 as `run --trace`', async () => {
-  const target = await startTarget('python3', APP);
+  const target = await startProgram('python3', APP);
   const threads = fs.readdirSync(`/proc/${target.pid}/task`).length;
   for (const [out, why] of [['/nonexistent/x.json', 'no such folder /nonexistent'], [dir, 'is a folder']]) {
     const began = Date.now();
@@ -107,7 +108,7 @@ test('tasklens trace PID --for with an --out that cannot be written: refused at 
   assert.equal(fs.readdirSync(`/proc/${target.pid}/task`).length, threads, 'no agent was loaded into the program');
 });
 
-test('tasklens trace PID --for: a program that ends during the window writes what it recorded; one killed leaves no file', async () => {
+test('tasklens trace PID --for: a program that ends during the window writes what it recorded; one killed leaves no file', skippable(async () => {
   const short = await startTarget('python3', fixture('trace_short.py'));
   const file = path.join(dir, 'ended.json');
   const r = await trace(short.pid, ['--for', '5', '--out', file, '--json']);
@@ -124,9 +125,9 @@ test('tasklens trace PID --for: a program that ends during the window writes wha
   assert.equal(k.code, 1);
   assert.match(k.stderr, new RegExp(`process ${victim.pid} ended during the recording without writing it`));
   assert.ok(!fs.existsSync(lost), 'the empty file is gone');
-});
+}));
 
-test('a window asked while a top holds the agent it loaded reads that agent beside it, and is refused while the top counts, saying why', async () => {
+test('a window asked while a top holds the agent it loaded reads that agent beside it, and is refused while the top counts, saying why', skippable(async () => {
   const target = await startTarget('python3', APP);
   const top = run(process.execPath, [MAIN_JS, 'top', String(target.pid), '--once', '--interval', '4'], { env: rt.env });
   await waitUntil(() => fs.readdirSync(`/proc/${target.pid}/task`).length > 1, 15_000, 'the top\'s agent is in');
@@ -135,4 +136,4 @@ test('a window asked while a top holds the agent it loaded reads that agent besi
   assert.match(second.stderr, new RegExp(`process ${target.pid} has a tasklens agent loaded for another session \\(a debugger attached by PID, a top or a trace --for\\): the recording reads it beside that session`));
   assert.match(second.stderr, /a `tasklens top` counts this program's steps: record once it has ended/);
   assert.equal((await top).code, 0);
-});
+}));

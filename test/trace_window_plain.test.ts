@@ -23,14 +23,43 @@ function trace(pid: number, args: string[]) {
   return run(process.execPath, [MAIN_JS, 'trace', String(pid), ...args], { env: rt.env });
 }
 
-/** The wake edges of a trace, as "waker -> woken" (the slice at each flow's two ends). */
+/**
+ * The wake edges of a trace, as "waker -> woken" (the slice at each flow's two ends). A window of
+ * a second holds a few hundred thousand events: each end is found by binary search, not a scan.
+ */
 function edges(t: Trace): Set<string> {
   const tracks = validate(t);
   const steps = t.traceEvents.filter((e) => e.cat === 'step');
-  const onLoop = tracks.get(`${steps[0].pid}/${steps[0].tid}`)!;
+  const onLoop = tracks.get(`${steps[0].pid}/${steps[0].tid}`)!.filter((x) => x.cat !== undefined).sort((a, b) => a.ts! - b.ts!);
+  const ends = new Map(t.traceEvents.filter((e) => e.ph === 'f').map((e) => [e.id, e]));
+  /** Index of the last slice that starts at or before ts. */
+  const before = (ts: number): number => {
+    let lo = 0;
+    let hi = onLoop.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (onLoop[mid].ts! <= ts) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  };
+  /** The outermost slice that holds ts (as sliceAt), among the few that start just before it. */
+  const holding = (ts: number): Trace['traceEvents'][number] | undefined => {
+    let found;
+    for (let i = before(ts + EPS); i >= 0 && i > before(ts + EPS) - 64; i--) {
+      if (sliceAt([onLoop[i]], ts)) found = onLoop[i];
+    }
+    return found;
+  };
+  const startingAt = (ts: number) => {
+    for (let i = before(ts + EPS); i >= 0 && onLoop[i].ts! >= ts - EPS; i--) {
+      if (onLoop[i].cat === 'step') return onLoop[i];
+    }
+    return undefined;
+  };
   return new Set(t.traceEvents.filter((e) => e.ph === 's').map((s) => {
-    const f = t.traceEvents.find((e) => e.ph === 'f' && e.id === s.id)!;
-    return `${sliceAt(onLoop, s.ts!)?.name} -> ${onLoop.find((x) => Math.abs(x.ts! - f.ts!) <= EPS && x.cat === 'step')?.name}`;
+    const f = ends.get(s.id)!;
+    return `${holding(s.ts!)?.name} -> ${startingAt(f.ts!)?.name}`;
   }));
 }
 

@@ -1,6 +1,7 @@
 // Runs a test body once per interpreter; the test name carries the interpreter's version.
 import * as assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { skippable } from './gdb';
 import { pythons, type Python } from './pythons';
 
 export const TEST_TIMEOUT_MS = 45_000;
@@ -17,6 +18,7 @@ export function eachPython(suite: string, body: (py: Python) => void): void {
   }
 }
 
+/** One test; a body that finds this machine cannot run it (support/gdb.ts) is skipped, saying why. */
 export function it(name: string, body: () => Promise<void>): void {
-  test(name, { timeout: TEST_TIMEOUT_MS }, body);
+  test(name, { timeout: TEST_TIMEOUT_MS }, skippable(body));
 }

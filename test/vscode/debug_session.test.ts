@@ -16,6 +16,7 @@ import { EXCEPTION_FILTERS } from '../../src/session/breakpoints';
 import { ROOT } from '../support/paths';
 import { pythons, type Python } from '../support/pythons';
 import { adapters, ATTACH_BY_PID, debuggees, startVsCode, stopVsCode, unavailable, waitFor, type VsCode } from './codeServer';
+import { gdbUnusableHere } from '../support/gdb';
 import { startTarget } from './target';
 import { Workbench } from './workbench';
 
@@ -44,10 +45,11 @@ function attachSkip(py: Python): string | undefined {
   if (gdb === '') return 'attach by PID on Python < 3.14 needs gdb, and TASKLENS_GDB is empty';
   try {
     execFileSync(gdb, ['--version'], { stdio: 'ignore', timeout: 20_000 });
-    return undefined;
   } catch {
     return `attach by PID on Python < 3.14 needs gdb, and ${gdb} does not run (apt-get install gdb)`;
   }
+  const unusable = gdbUnusableHere();
+  return unusable === null ? undefined : `attach by PID on Python < 3.14 needs gdb, which cannot give a process back its registers on this machine's CPU (${unusable})`;
 }
 
 const SUITE = 'VS Code: debug sessions in a real VS Code through Chromium';
