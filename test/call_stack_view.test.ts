@@ -191,4 +191,20 @@ eachPythonAndLoop('task order', true, (py, loop) => {
     assert.ok(unnamed[0] < unnamed[1], `unnamed tasks in creation order: ${JSON.stringify(unnamed)}`);
     assert.deepEqual(await taskOrder(py, loop), first, 'a second session lists the same order');
   });
+
+  it('a task that stops before any listing is listed in its place of creation, not first (with diagnostics too, which date tasks instead)', async () => {
+    const program = fixture('task_order.py');
+    for (const extra of [{}, { diagnose: true }]) await withAdapter(async (h) => {
+      const stop = await launchAsync(h, py, program, [{ line: lineOf(program, 'IDLE'), condition: 'asyncio.current_task().get_name() == "gamma"' }], { loop, extra });
+      const listed = await threads(h);
+      assert.equal(listed.find((t) => t.id === stop.body.threadId)?.name, 'Task: idle (gamma)');
+      const mainLoop = listed.slice(1).map((t) => t.name.replace(/^Task: idle \((.*)\)$/, '$1')).filter((n) => !/side/.test(n));
+      const expected = [/^Task: main \(Task-\d+\)$/, 'zeta', 'alpha', /^Task-\d+$/, 'mu', 'beta', 'omega', /^Task-\d+$/, 'delta', 'kappa', 'gamma'];
+      assert.equal(mainLoop.length, expected.length, `tasks: ${JSON.stringify(listed.map((t) => t.name))}`);
+      expected.forEach((want, i) => {
+        if (typeof want === 'string') assert.equal(mainLoop[i], want, `place ${i} of ${JSON.stringify(mainLoop)}`);
+        else assert.match(mainLoop[i], want, `place ${i} of ${JSON.stringify(mainLoop)}`);
+      });
+    });
+  });
 });

@@ -136,6 +136,8 @@ class Debugger(StopRules):
 
     def report_stop(self, ts, reason, exc=None, hit_ids=None, description=None, cut=None):
         if ts.task is not None:
+            if not taskmod.has_id(ts.task):     # the first stop in it: ids in creation order
+                taskmod.live_tasks()
             tid, where = taskmod.task_id(ts.task), taskmod.task_name(ts.task, ts.frames)
         else:
             tid, where = thread_id(ts.thread), ts.thread.name

@@ -8,8 +8,10 @@ Order: every source of live tasks is an unordered set, so the threads list would
 sessions. Tasks are listed by loop (in the order the loops first ran), then by id; ids are
 handed out in creation order, which a wrapper of each loop's own `create_task` (an instance
 attribute, put there when the loop first runs) records as a list of weak references, drained at
-each listing; under `tasklens run`, task_origins.py dates every task instead, and those dates
-give the order. (uvloop's loop class is a Python subclass, so it has one too.) Tasks whose
+each listing, and before any task is given an id outside one (a task that stops first still
+comes after those created before it); under `tasklens run`, task_origins.py dates every task
+instead, and those dates give the order (core.py lists the tasks before it names a task that
+stops before any listing). (uvloop's loop class is a Python subclass, so it has one too.) Tasks whose
 creation was not seen (a loop with `__slots__`, tasks older than their loop's first run) get ids
 in a stable order of their names instead.
 
@@ -162,12 +164,21 @@ def _loop_rank(loops):
 def task_id(task):
     tid = _by_task.get(task)
     if tid is None:
+        if _created:    # the tasks created before this one get theirs first
+            _drain_created()
+            tid = _by_task.get(task)
+            if tid is not None:
+                return tid
         with _id_lock:
             tid = _by_task.get(task)
             if tid is None:
                 tid = _by_task[task] = next(_ids)
                 _by_id[tid] = task
     return tid
+
+
+def has_id(task):
+    return _by_task.get(task) is not None
 
 
 def task_by_id(tid):

@@ -19,7 +19,7 @@ from . import paths
 from . import task_ids
 from . import task_origins
 # The pseudo-threads' ids: the rest of the agent names tasks through this module.
-from .task_ids import is_task_id, task_by_id, task_id  # noqa: F401
+from .task_ids import has_id, is_task_id, task_by_id, task_id  # noqa: F401
 
 _PER_LOOP = sys.version_info >= (3, 14)
 
