@@ -21,12 +21,7 @@ import { attachError, attachTo, killAllTargets, startProgram, threadCount } from
 after(killAllTargets);
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tasklens-gdb13-'));
-const runtime = fs.mkdtempSync(path.join(os.tmpdir(), 'tasklens-gdb13-run-'));
-fs.chmodSync(runtime, 0o700);
-after(() => {
-  fs.rmSync(dir, { recursive: true, force: true });
-  fs.rmSync(runtime, { recursive: true, force: true });
-});
+after(() => fs.rmSync(dir, { recursive: true, force: true }));
 const calls = path.join(dir, 'calls');
 const fakeGdb = path.join(dir, 'gdb');
 // Every run is noted; a call into a process fails as gdb 13's does on an AMX CPU.
@@ -36,7 +31,12 @@ case "$*" in --version) echo "GNU gdb (stand-in) 13.1"; exit 0;; esac
 echo "Couldn't write extended state status: Bad address." >&2
 exit 1
 `, { mode: 0o755 });
-const env = { ...process.env, TASKLENS_GDB: fakeGdb, XDG_RUNTIME_DIR: runtime };
+/** A runtime folder of its own (where the verdict is kept) for each test, removed after. */
+function freshEnv(): NodeJS.ProcessEnv {
+  const runtime = fs.mkdtempSync(path.join(dir, 'run-'));
+  fs.chmodSync(runtime, 0o700);
+  return { ...process.env, TASKLENS_GDB: fakeGdb, XDG_RUNTIME_DIR: runtime };
+}
 
 function ranWith(): string[] {
   return fs.existsSync(calls) ? fs.readFileSync(calls, 'utf8').trim().split('\n') : [];
@@ -48,6 +48,7 @@ eachPython('attach by PID with a gdb that would break the program', (py) => {
     it('3.14+ attaches by sys.remote_exec and never runs that gdb in the program', async () => {
       const target = await startProgram(py.path, fixture('attach_busy.py'));
       fs.rmSync(calls, { force: true });
+      const env = freshEnv();
       await withAdapter(async (h) => {
         await attachTo(h, target.pid);
         await h.dc.disconnectRequest({});
@@ -61,6 +62,7 @@ eachPython('attach by PID with a gdb that would break the program', (py) => {
     const target = await startProgram(py.path, fixture('attach_busy.py'));
     const threads = threadCount(target.pid);
     fs.rmSync(calls, { force: true });
+    const env = freshEnv();
     for (let round = 0; round < 2; round++) {
       await withAdapter(async (h) => {
         const err = await attachError(h, { processId: target.pid });
@@ -80,7 +82,7 @@ eachPython('attach by PID with a gdb that would break the program', (py) => {
 
 test('tasklens doctor: a gdb that fails the check is ✗, with the fix', { timeout: 120_000 }, async () => {
   const r = await new Promise<{ code: number; stdout: string }>((resolve) => {
-    execFile(process.execPath, [MAIN_JS, 'doctor', '--json'], { env: { ...env, PATH: `${dir}:${process.env.PATH}` } }, (err, stdout) => {
+    execFile(process.execPath, [MAIN_JS, 'doctor', '--json'], { env: { ...freshEnv(), PATH: `${dir}:${process.env.PATH}` } }, (err, stdout) => {
       resolve({ code: err ? Number(err.code) : 0, stdout });
     });
   });

@@ -182,6 +182,19 @@ class BreakpointStore:
             bp.message = None
         return waiting
 
+    def current_ids(self, ids, frame):
+        """The ids of a stop's breakpoints as they stand now. A child process meets its parent's
+        breakpoints (children.py `_preset`) until its own session sets its own, whose ids that
+        session's adapter knows: a hit of a replaced one is named by those at its line now."""
+        live = {bp.id for bp in self.functions}
+        for table in self.by_file.values():
+            for bps in table.values():
+                live.update(bp.id for bp in bps)
+        if all(i in live for i in ids):
+            return ids
+        table = self.by_file.get(paths.canonical(frame.f_code.co_filename)) or {}
+        return [bp.id for bp in table.get(frame.f_lineno, ())]
+
     def lines_for_code(self, code):
         """{line: breakpoints} for the lines this code object itself executes, or None."""
         table = self.by_file.get(paths.canonical(code.co_filename))

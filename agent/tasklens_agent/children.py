@@ -31,7 +31,6 @@ import threading
 
 from . import child_exits
 from . import diagnostics_options
-from . import paths
 from .threads import AgentThread
 
 ENV = "TASKLENS_SUBPROCESS"
@@ -262,17 +261,8 @@ def _wait_for_parents_session(agent):
     def stop_once_seen(*args, **kwargs):
         if not agent.started.is_set():
             agent.started.wait(SESSION_WAIT)
-            if kwargs.get("hit_ids") and args:
-                kwargs["hit_ids"] = _hit_now(core, args[0])
         return stop(*args, **kwargs)
     core.stop = stop_once_seen
-
-
-def _hit_now(core, frame):
-    """The breakpoints at a stop's line as the child's own session has set them: the stop was
-    met with the parent's (`_preset`), whose ids that session's adapter does not know."""
-    table = core.bps.by_file.get(paths.canonical(frame.f_code.co_filename)) or {}
-    return [bp.id for bp in table.get(frame.f_lineno, ())]
 
 
 def _wait_at_exit(agent):

@@ -145,7 +145,8 @@ class Debugger(StopRules):
         if description is not None:
             body["description"] = description
         if hit_ids:
-            body["hitBreakpointIds"] = hit_ids
+            body["hitBreakpointIds"] = self.bps.current_ids(hit_ids, ts.frames[0]) \
+                if ts.frames else hit_ids
         if exc is not None:
             body["description"] = "%s: %s" % (type(exc).__name__, safe_str(exc, 500))
             body["text"] = type(exc).__name__
