@@ -39,10 +39,13 @@ def threads_body(core, args):
     live = taskmod.live_tasks()
     shown = live[:cap]
     if len(live) > cap:
+        # The cap holds with the stopped tasks in it: they take the places of the last ones.
         listed = {id(t) for t in shown}
-        for task in stopped_tasks(core):
-            if id(task) not in listed:
-                shown.append(task)
+        extra = [t for t in stopped_tasks(core) if id(t) not in listed]
+        if extra:
+            place = {id(t): i for i, t in enumerate(live)}
+            shown = live[:max(cap - len(extra), 0)] + extra
+            shown.sort(key=lambda t: place.get(id(t), len(live)))
         body["tasksOmitted"] = len(live) - len(shown)
     body["threads"].extend({"id": taskmod.task_id(t), "name": taskmod.task_name(t)}
                            for t in shown)
