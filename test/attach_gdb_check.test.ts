@@ -7,7 +7,7 @@
 // `tasklens doctor` reports it. (test/support/gdb.ts skips the tests that need a working gdb
 // on a machine whose real gdb fails the check.)
 import * as assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -45,7 +45,7 @@ function ranWith(): string[] {
 eachPython('attach by PID with a gdb that would break the program', (py) => {
   const minor = Number(py.version.split('.')[1]);
   if (minor >= 14) {
-    it('3.14+ attaches by sys.remote_exec and never runs that gdb in the program', async () => {
+    it('3.14+ attaches by sys.remote_exec and never runs that gdb, not even its check, when the script runs', async () => {
       const target = await startProgram(py.path, fixture('attach_busy.py'));
       fs.rmSync(calls, { force: true });
       const env = freshEnv();
@@ -53,7 +53,7 @@ eachPython('attach by PID with a gdb that would break the program', (py) => {
         await attachTo(h, target.pid);
         await h.dc.disconnectRequest({});
       }, { env });
-      assert.ok(ranWith().every((line) => !/gdb_inject/.test(line)), ranWith().join('\n'));
+      assert.deepEqual(ranWith(), [], 'gdb is checked only once it is needed');
       target.kill();
     });
     return;
@@ -76,6 +76,21 @@ eachPython('attach by PID with a gdb that would break the program', (py) => {
     assert.doesNotMatch(runs[0], new RegExp(`-p ${target.pid} `), 'never into the program');
     assert.equal(target.child.exitCode, null, 'the program runs on');
     assert.equal(threadCount(target.pid), threads, 'nothing was loaded into it');
+    target.kill();
+  });
+
+  it('3.11-3.13: `tasklens attach PID` says so before it serves a port (exit status 1, --json names it)', async () => {
+    const target = await startProgram(py.path, fixture('attach_busy.py'));
+    const env = freshEnv();
+    const run = spawnSync(process.execPath, [MAIN_JS, 'attach', String(target.pid), '--json'], { encoding: 'utf8', timeout: 30_000, env });
+    assert.equal(run.status, 1, run.stderr);
+    assert.equal(JSON.parse(run.stdout).error.code, 'gdb-unusable', run.stdout);
+    assert.match(run.stderr, new RegExp(`^tasklens: Attaching to Python 3\\.${minor} \\(process ${target.pid}\\) needs gdb, but gdb \\(${fakeGdb}\\) cannot give a process back its registers`));
+    assert.doesNotMatch(run.stdout, /"port"/, 'no port was served');
+    const none = spawnSync(process.execPath, [MAIN_JS, 'attach', String(target.pid)], { encoding: 'utf8', timeout: 30_000, env: { ...env, TASKLENS_GDB: '' } });
+    assert.equal(none.status, 1, none.stderr);
+    assert.match(none.stderr, /needs gdb, which is not installed: install gdb/);
+    assert.equal(target.child.exitCode, null, 'the program runs on');
     target.kill();
   });
 });

@@ -43,7 +43,8 @@ export function register(program: Command): void {
         'evaluateTimeout and maxTaskThreads apply). The agent is loaded into the process then\n' +
         '(docs/attach.md: sys.remote_exec on 3.14+, gdb on 3.11-3.13), and taken out again when the\n' +
         'client disconnects; the program runs on. Serves one session, then exits.\n' +
-        'Exit status: 0 after the session; 1 the attach failed in the session (its message says why); 2 bad\n' +
+        'Exit status: 0 after the session; 1 the attach failed (its message says why; before the port\n' +
+        'opens when 3.11-3.13 would need a gdb that is missing or cannot be used here); 2 bad\n' +
         'usage; 3 no such process; and before the port opens, as ps: 4 no permission to attach, 5 not a\n' +
         'Python process, 6 a Python tasklens cannot attach to (older than 3.11, free-threaded), 10 exited.',
     )
@@ -60,6 +61,10 @@ export function register(program: Command): void {
         if (found) throw new CliError((err as UserError).message, found[0], found[1]);
         throw err;
       }
+      // 3.11-3.13 attach through gdb: a missing or unusable one is said now, not in the client.
+      const { gdbRefusal } = await import('../inject/attachPid.js');
+      const refusal = await gdbRefusal(target);
+      if (refusal) throw new CliError(refusal.message, EXIT.failed, refusal.code === ErrorCode.AttachGdbUnusable ? 'gdb-unusable' : 'gdb-missing');
       const { runDap } = await import('./dapServe.js');
       await runDap({ port: options.port, log: options.log }, {
         pid,

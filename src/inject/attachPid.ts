@@ -99,15 +99,14 @@ export async function attachToPid(pid: number, log: LogSink, options: PidAttachO
 /** The gdb found, and why it may not be used on this machine (gdbCheck.ts), once known. */
 interface GdbState {
   found?: string | null;
+  /** Set once gdbCheck has run for `found`. */
+  checked?: boolean;
   unusable?: string;
 }
 
 /** Injects by the best way for this target; resolves when the injection is done (not when the agent answers). */
 async function inject(target: AttachTarget, port: number, token: string, files: Files, log: LogSink, accepted: Promise<Accepted>, stop: AbortSignal, state: GdbState): Promise<void> {
   state.found = findGdb();
-  state.unusable = state.found === null ? undefined : await gdbUnusable(state.found);
-  if (state.unusable !== undefined) log('agent', 'note', { attach: target.pid, gdbUnusable: state.unusable });
-  const gdb = state.unusable === undefined ? state.found : null;
   const sameUser = target.uid === process.getuid?.();
   // On 3.14+ the interpreter's own way is tried first, even where gdb will be needed: it is
   // what refuses a program started with remote debugging disabled.
@@ -122,15 +121,12 @@ async function inject(target: AttachTarget, port: number, token: string, files: 
     // A main thread that waits where the interrupt does not bring it back to Python (a lock, a
     // sleep, uvloop's libuv, which waits again after EINTR) never runs the script: gdb at once
     // then, else after a bounded wait (the script, if it runs after all, finds its token used).
-    if (gdb === null || (await arrives(accepted, remoteExecWakes(target) ? REMOTE_EXEC_MS : 0))) return;
+    // gdb is checked only when it is needed (its first check on a machine runs a gdb).
+    if (state.found === null || (await arrives(accepted, remoteExecWakes(target) ? REMOTE_EXEC_MS : 0))) return;
+    if ((await checkedGdb(target, state, log)) === null) return;
     log('agent', 'note', { attach: target.pid, via: 'gdb', after: 'remote_exec did not run' });
   }
-  if (gdb === null && state.found && state.unusable !== undefined) {
-    throw new UserError(ErrorCode.AttachGdbUnusable, `Attaching to Python 3.${target.minor} (process ${target.pid}) needs gdb, but ${gdbUnusableMessage(state.found, state.unusable)}. \`tasklens ps ${target.pid}\` and \`tasklens dump ${target.pid}\` read its threads and tasks without attaching.`);
-  }
-  if (gdb === null) {
-    throw new UserError(ErrorCode.AttachGdbMissing, `Attaching to Python 3.${target.minor} (process ${target.pid}) needs gdb, which is not installed: ${GDB_INSTALL}.`);
-  }
+  const gdb = refuseWithoutGdb(target, await checkedGdb(target, state, log), state);
   if (stop.aborted) return;
   const codeFile = files.code(target.pid);
   fs.writeFileSync(codeFile, bootstrapCode(agentDir(), port, token), { mode: 0o600 });
@@ -139,6 +135,43 @@ async function inject(target: AttachTarget, port: number, token: string, files: 
   log('agent', 'note', { attach: target.pid, gdb: result });
   // A gdb that failed after the code ran is no failure: the agent may be on its way.
   if (!result.ok && !(await arrives(accepted, 300))) fail(target, result, 'gdb');
+}
+
+/** The gdb to use once its check (gdbCheck.ts) is done, or null: none, or one that must not be used. */
+async function checkedGdb(target: AttachTarget, state: GdbState, log: LogSink): Promise<string | null> {
+  if (state.found === undefined) state.found = findGdb();
+  if (state.found === null) return null;
+  if (state.checked === undefined) {
+    state.unusable = await gdbUnusable(state.found);
+    state.checked = true;
+    if (state.unusable !== undefined) log('agent', 'note', { attach: target.pid, gdbUnusable: state.unusable });
+  }
+  return state.unusable === undefined ? state.found : null;
+}
+
+/** `gdb`, or the error that says why this attach cannot go on without one. */
+function refuseWithoutGdb(target: AttachTarget, gdb: string | null, state: GdbState): string {
+  if (gdb !== null) return gdb;
+  if (state.found && state.unusable !== undefined) {
+    throw new UserError(ErrorCode.AttachGdbUnusable, `Attaching to Python 3.${target.minor} (process ${target.pid}) needs gdb, but ${gdbUnusableMessage(state.found, state.unusable)}. \`tasklens ps ${target.pid}\` and \`tasklens dump ${target.pid}\` read its threads and tasks without attaching.`);
+  }
+  throw new UserError(ErrorCode.AttachGdbMissing, `Attaching to Python 3.${target.minor} (process ${target.pid}) needs gdb, which is not installed: ${GDB_INSTALL}.`);
+}
+
+/**
+ * Before anything opens: the refusal an attach to `pid` would end in for want of a usable gdb
+ * (3.11-3.13 with no agent in it yet), so that `tasklens attach` says it before it serves a port.
+ */
+export async function gdbRefusal(target: AttachTarget): Promise<UserError | undefined> {
+  if (target.minor >= 14 || locateAgent(target.pid)?.address) return undefined;
+  const state: GdbState = {};
+  try {
+    refuseWithoutGdb(target, await checkedGdb(target, state, () => undefined), state);
+    return undefined;
+  } catch (err) {
+    if (err instanceof UserError) return err;
+    throw err;
+  }
 }
 
 function arrives(accepted: Promise<Accepted>, ms: number): Promise<boolean> {

@@ -13,6 +13,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { discoveryDir } from '../agent/discovery';
+import { gdbQuietArgs } from './methods';
 
 const CHECK_MS = 6_000;
 const CACHE = 'gdb-check.json';
@@ -69,7 +70,7 @@ async function callInThrowaway(gdb: string): Promise<{ known: boolean; unusable?
   try {
     const pid = sleeper.pid;
     if (pid === undefined || !(await execed(pid))) return { known: false };
-    const args = ['-nx', '-batch', '--readnever', '-iex', 'set debuginfod enabled off', '-iex', 'set auto-load off', '-p', String(pid), '-ex', 'call (int)getpid()'];
+    const args = [...gdbQuietArgs(pid), '-ex', 'call (int)getpid()'];
     const text = await new Promise<string>((resolve) => {
       execFile(gdb, args, { timeout: CHECK_MS }, (_err, stdout, stderr) => resolve(`${stdout}\n${stderr}`));
     });

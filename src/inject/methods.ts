@@ -62,8 +62,12 @@ export function findGdb(): string | null {
  * exported symbols), no debuginfod download, no auto-loaded scripts of the target.
  */
 export function gdbArgs(pid: number, extra: string[] = []): string[] {
-  return ['-nx', '-batch', '--readnever', '-iex', 'set debuginfod enabled off', '-iex', 'set auto-load off', '-p', String(pid),
-    ...extra, '-x', helper('gdb_inject.py')];
+  return [...gdbQuietArgs(pid), ...extra, '-x', helper('gdb_inject.py')];
+}
+
+/** gdb in batch mode on `pid`, reading nothing of its own or the target's (see gdbArgs). */
+export function gdbQuietArgs(pid: number): string[] {
+  return ['-nx', '-batch', '--readnever', '-iex', 'set debuginfod enabled off', '-iex', 'set auto-load off', '-p', String(pid)];
 }
 
 /**
