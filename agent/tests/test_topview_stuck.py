@@ -15,6 +15,7 @@ from tasklens_agent import tasktime
 from tasklens_agent import topview
 from tasklens_agent import topview_screen
 from tasklens_agent import topview_stuck
+from tasklens_agent.diagnostics import onloop
 
 
 def ask(args):
@@ -143,10 +144,15 @@ class StuckVerdicts(unittest.TestCase):
         """A walk of 0.05 s: the tasks that newly wait long meanwhile are judged 1 s after it
         (onloop.PACE = 20), in one walk, not one per answer."""
         real = topview_stuck._judge
+        took = []
 
         def slow(loop, ident, tasks):
+            began = time.monotonic()
             time.sleep(0.05)
-            return real(loop, ident, tasks)
+            try:
+                return real(loop, ident, tasks)
+            finally:
+                took.append(time.monotonic() - began)
         topview_stuck._judge = slow     # under setUp's spy, which counts the walks
 
         async def body(loop_thread):
@@ -156,8 +162,9 @@ class StuckVerdicts(unittest.TestCase):
             late = [asyncio.create_task(asyncio.Event().wait(), name="late-%d" % i)
                     for i in range(2)]
             answers = []
-            # Till 3 s: on a loaded machine the paced walk, due at 1 s, may come late.
-            while time.monotonic() - walked < 3.0:
+            # Till 3 s, or longer where a loaded machine made the first walk longer than its
+            # 0.05 s (the pace follows the walk's own length) and the paced walk comes later.
+            while time.monotonic() - walked < max(3.0, 1.5 * onloop.PACE * max(took, default=0.05) + 0.5):
                 await asyncio.sleep(0.15)
                 answers.append((time.monotonic() - walked,
                                 await ask({"stuckS": 0.5, "limit": 10})))
