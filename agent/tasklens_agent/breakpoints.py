@@ -5,6 +5,7 @@ either the old or the new immutable per-file table, never a half-built one.
 """
 import itertools
 import sys
+import threading
 
 from . import paths
 
@@ -119,9 +120,24 @@ class BreakpointStore:
         self.pending = {}         # canonical path -> [valid Breakpoint not yet verified]
         self.functions = ()       # function Breakpoints
         self.loaded_files = set()  # canonical paths known to be running (main program, ...)
+        # A child's preset (children.py) and its own session's setBreakpoints come from two
+        # threads in either order; the session's always wins: the files it has set are kept
+        # from the preset, one setter at a time.
+        self.setting = threading.Lock()
+        self.session_files = set()
 
-    def set_line_breakpoints(self, path, specs):
+    def set_line_breakpoints(self, path, specs, preset=False):
+        """The breakpoints of one file, replacing its others; a `preset` (a child's parent's,
+        children.py) only for a file this process's session has not set: None then."""
         canon = paths.canonical(path)
+        with self.setting:
+            if preset and canon in self.session_files:
+                return None
+            if not preset:
+                self.session_files.add(canon)
+            return self._set_lines(path, canon, specs)
+
+    def _set_lines(self, path, canon, specs):
         bps = [Breakpoint(s) for s in specs]
         try:
             lines = executable_lines(path)
@@ -216,6 +232,7 @@ class BreakpointStore:
         self.by_file = {}
         self.pending = {}
         self.functions = ()
+        self.session_files = set()
 
 
 def hit_passes(bp):

@@ -276,14 +276,18 @@ def _seen(agent):
 
 
 def _preset(agent, reply):
-    """The breakpoints and filters the client has, until the child's session sends its own."""
+    """The breakpoints and filters the client has, until the child's session sends its own.
+    That session may have sent them already (its thread ran while this one waited for the
+    reply): what it set is kept."""
     core = agent.core
     for entry in reply.get("breakpoints") or []:
         path = (entry.get("source") or {}).get("path")
         if isinstance(path, str):
-            core.bps.set_line_breakpoints(path, entry.get("breakpoints") or [])
-    core.exception_filters = frozenset(f for f in reply.get("filters") or []
-                                       if f in _PRESET_FILTERS)
+            core.bps.set_line_breakpoints(path, entry.get("breakpoints") or [], preset=True)
+    with core.bps.setting:
+        if not core.filters_from_session:
+            core.exception_filters = frozenset(f for f in reply.get("filters") or []
+                                               if f in _PRESET_FILTERS)
 
 
 def _register(agent, debug, name):

@@ -52,6 +52,7 @@ class Debugger(StopRules):
         self.just_my_code = True
         self.terminate_on_disconnect = False
         self.exception_filters = frozenset()
+        self.filters_from_session = False     # set by this process's session (children._preset)
         self.stopped = False          # the session is stopped (all threads are to park)
         self.pause_requested = False
         self.pause_gen = 0            # which pause a loop's wake-up or the grace belongs to
@@ -265,6 +266,7 @@ class Debugger(StopRules):
             self.conn = None
             self.bps.clear()
             self.exception_filters = frozenset()
+            self.filters_from_session = False
             self.step = None
             self.pause_requested = False
             self.stopped = False

@@ -237,7 +237,9 @@ class Session:
         unknown = [f for f in filters if f not in _FILTERS]
         if unknown:
             raise AgentError(BAD_ARGUMENTS, "unknown exception filter(s): %s" % ", ".join(unknown))
-        self.core.exception_filters = frozenset(filters)
+        with self.core.bps.setting:     # kept from a child's preset (children._preset)
+            self.core.filters_from_session = True
+            self.core.exception_filters = frozenset(filters)
         self.core.backend.refresh(plans_changed=True)
         return {}
 

@@ -100,7 +100,9 @@ class AsyncTaskTests(AsyncTestCase):
         self.assertEqual(stack[2]["line"], line_of(WORKERS, "main-await-task"))
 
     def test_task_table(self):
-        s, tid = self.at(WORKERS, "helper-first", "n == 2")
+        # worker 1 in helper: workers 2 and 3 sleep till 0.04 and 0.06 s. (At worker 2's helper
+        # worker 1's helper ends its sleep at the same 0.04 s: a slow machine ran it to its end.)
+        s, tid = self.at(WORKERS, "helper-first", "n == 1")
         rows = {r["threadId"]: r for r in s.request("taskTable")["tasks"]}
         self.assertEqual(rows[tid]["state"], "running")
         self.assertEqual(rows[tid]["stack"][0]["name"], "helper")

@@ -4,9 +4,12 @@ are tested end to end in test/children*.test.ts."""
 import os
 import subprocess
 import tempfile
+import types
 import unittest
 
 from tasklens_agent import children
+from tasklens_agent.breakpoints import BreakpointStore
+from tasklens_agent.session import Session
 from tests.harness import PYTHON, TIMEOUT, fixture
 
 PROBE = ("import os, sys; print(os.environ.get('HIDDEN_RAN'), 'tasklens_agent' in sys.modules, "
@@ -74,3 +77,54 @@ class BootstrapTests(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class PresetTests(unittest.TestCase):
+    """A child meets its parent's breakpoints (the registry's reply, `_preset`) and its own
+    session's from two threads, in either order: what its session set stays."""
+    FILE = fixture("bp_basic.py")
+    OTHER = fixture("exceptions.py")
+
+    def setUp(self):
+        core = types.SimpleNamespace(bps=BreakpointStore(), exception_filters=frozenset(),
+                                     filters_from_session=False,
+                                     backend=types.SimpleNamespace(refresh=lambda **kw: None))
+        self.agent = types.SimpleNamespace(core=core)
+        self.session = types.SimpleNamespace(core=core)
+        self.reply = {"breakpoints": [{"source": {"path": self.FILE}, "breakpoints": [{"line": 2}]},
+                                      {"source": {"path": self.OTHER}, "breakpoints": [{"line": 1}]}],
+                      "filters": ["raised"]}
+
+    def session_sets(self):
+        """What the child's own session sends, through the session's own handlers."""
+        body = Session.r_setBreakpoints(self.session, {"source": {"path": self.FILE},
+                                                       "breakpoints": [{"line": 3}]})
+        Session.r_setExceptionBreakpoints(self.session, {"filters": ["uncaught"]})
+        return [bp["id"] for bp in body["breakpoints"]]
+
+    def lines(self, path):
+        return {line: [bp.id for bp in bps]
+                for line, bps in self.agent.core.bps.by_file.get(path, {}).items()}
+
+    def test_the_session_first_then_a_late_preset_keeps_the_sessions(self):
+        ids = self.session_sets()
+        children._preset(self.agent, self.reply)
+        self.assertEqual(self.lines(self.FILE), {3: ids})
+        self.assertEqual(self.agent.core.exception_filters, frozenset({"uncaught"}))
+        self.assertEqual(list(self.lines(self.OTHER)), [1], "a file the session did not set")
+
+    def test_the_preset_first_then_the_session_replaces_it(self):
+        children._preset(self.agent, self.reply)
+        self.assertEqual(list(self.lines(self.FILE)), [2])
+        self.assertEqual(self.agent.core.exception_filters, frozenset({"raised"}))
+        ids = self.session_sets()
+        self.assertEqual(self.lines(self.FILE), {3: ids})
+        self.assertEqual(self.agent.core.exception_filters, frozenset({"uncaught"}))
+
+    def test_a_cleared_store_takes_a_preset_again(self):
+        """A forked child's store is cleared (main.Agent._forked): its session is a new one."""
+        self.session_sets()
+        self.agent.core.bps.clear()
+        self.agent.core.filters_from_session = False
+        children._preset(self.agent, self.reply)
+        self.assertEqual(list(self.lines(self.FILE)), [2])
