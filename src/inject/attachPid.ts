@@ -126,7 +126,8 @@ async function inject(target: AttachTarget, port: number, token: string, files: 
     if ((await checkedGdb(target, state, log)) === null) return;
     log('agent', 'note', { attach: target.pid, via: 'gdb', after: 'remote_exec did not run' });
   }
-  const gdb = refuseWithoutGdb(target, await checkedGdb(target, state, log), state);
+  const gdb = await checkedGdb(target, state, log);
+  if (gdb === null) throw withoutGdb(target, state);
   if (stop.aborted) return;
   const codeFile = files.code(target.pid);
   fs.writeFileSync(codeFile, bootstrapCode(agentDir(), port, token), { mode: 0o600 });
@@ -149,13 +150,12 @@ async function checkedGdb(target: AttachTarget, state: GdbState, log: LogSink): 
   return state.unusable === undefined ? state.found : null;
 }
 
-/** `gdb`, or the error that says why this attach cannot go on without one. */
-function refuseWithoutGdb(target: AttachTarget, gdb: string | null, state: GdbState): string {
-  if (gdb !== null) return gdb;
+/** The error that says why this attach cannot go on without a gdb (none found, or one that must not be used). */
+function withoutGdb(target: AttachTarget, state: GdbState): UserError {
   if (state.found && state.unusable !== undefined) {
-    throw new UserError(ErrorCode.AttachGdbUnusable, `Attaching to Python 3.${target.minor} (process ${target.pid}) needs gdb, but ${gdbUnusableMessage(state.found, state.unusable)}. \`tasklens ps ${target.pid}\` and \`tasklens dump ${target.pid}\` read its threads and tasks without attaching.`);
+    return new UserError(ErrorCode.AttachGdbUnusable, `Attaching to Python 3.${target.minor} (process ${target.pid}) needs gdb, but ${gdbUnusableMessage(state.found, state.unusable)}. \`tasklens ps ${target.pid}\` and \`tasklens dump ${target.pid}\` read its threads and tasks without attaching.`);
   }
-  throw new UserError(ErrorCode.AttachGdbMissing, `Attaching to Python 3.${target.minor} (process ${target.pid}) needs gdb, which is not installed: ${GDB_INSTALL}.`);
+  return new UserError(ErrorCode.AttachGdbMissing, `Attaching to Python 3.${target.minor} (process ${target.pid}) needs gdb, which is not installed: ${GDB_INSTALL}.`);
 }
 
 /**
@@ -165,13 +165,7 @@ function refuseWithoutGdb(target: AttachTarget, gdb: string | null, state: GdbSt
 export async function gdbRefusal(target: AttachTarget): Promise<UserError | undefined> {
   if (target.minor >= 14 || locateAgent(target.pid)?.address) return undefined;
   const state: GdbState = {};
-  try {
-    refuseWithoutGdb(target, await checkedGdb(target, state, () => undefined), state);
-    return undefined;
-  } catch (err) {
-    if (err instanceof UserError) return err;
-    throw err;
-  }
+  return (await checkedGdb(target, state, () => undefined)) === null ? withoutGdb(target, state) : undefined;
 }
 
 function arrives(accepted: Promise<Accepted>, ms: number): Promise<boolean> {
