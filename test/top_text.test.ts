@@ -44,6 +44,7 @@ const VIEW: TopView = {
   tasks: [task(1, RED, CORO, ODD_FILE), task(2, 'evil\u202etxt', 'handle', '/app/main.py')],
   finished: [],
   warnings: [{ kind: 'stuck', task: RED, taskId: 1, id: '0x1', at: { path: ODD_FILE, line: 3 }, message: `waiting on ${CORO}` }],
+  sampled: 1,
 };
 
 function screen(ui: Partial<UiState>, width = 160, height = 30): string[] {
@@ -67,6 +68,12 @@ test('the live screen\'s list: names, coroutines, paths, warnings and the loop h
   assert.ok(text.includes('mod\\u202e.py:3'), text);
   assert.ok(text.includes('loop Main\\eThread'), text);
   assert.match(text, /^! stuck: \\e\[31mred\\nline: waiting on co\\e\[1mro\\nutine at mod\\u202e\.py:3/m);
+});
+
+test('the header says when the counters are estimates (sampled counting), and says nothing when every step is timed', () => {
+  assert.doesNotMatch(screen({})[0], /sampled/);
+  const sampled = render({ ...VIEW, sampled: 32 }, initialUi(), 120, 30, plain);
+  assert.match(sampled[0], /pid 42 {2}Python 3\.11\.7 {2}sampled 1 in 32/);
 });
 
 test('names that take two columns a character (CJK, emoji) keep every row the width of the screen, its columns in line', () => {

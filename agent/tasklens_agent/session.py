@@ -30,6 +30,7 @@ _STEPS = {"next": OVER, "stepIn": IN, "stepOut": OUT}
 _FILTERS = ("raised", "uncaught", "taskUnhandled", "blockedLoop", "neverAwaited", "deadlock")
 # The longest line read before the handshake: a stranger cannot make the agent buffer more.
 UNTRUSTED_LINE = 64 * 1024
+MAX_SAMPLE = 1000         # `top --sample N`: more would leave most tasks never timed
 # Handles the adapter passes through from its client: numbers, whatever a client sends.
 _HANDLES = frozenset({"threadId", "frameId", "variablesReference", "sourceReference"})
 # What a read-only client (`ps`) may ask: reads that change nothing, and leaving.
@@ -263,9 +264,14 @@ class Session:
         return task_views.task_table(self.core)
 
     def r_taskTimes(self, args):
-        """`tasklens top`: counting starts with this connection's first ask, ends with it."""
+        """`tasklens top`: counting starts with this connection's first ask, ends with it;
+        `sample` N > 1 asks for sampled counting (one wake in about N timed), if it starts."""
         from . import topview       # loaded on first use: most programs never see a top
-        tasktime.acquire(self)
+        sample = args.get("sample", 1)
+        if type(sample) is not int or not 1 <= sample <= MAX_SAMPLE:
+            raise AgentError(BAD_ARGUMENTS, "taskTimes: sample must be an integer in [1, %d]"
+                             % MAX_SAMPLE)
+        tasktime.acquire(self, sample)
         return topview.task_times(self.core, args)
 
     def r_traceDump(self, args):

@@ -37,7 +37,7 @@ _lock = threading.Lock()
 _timed = {}             # id(loop) -> LoopTimes, while counting
 _NAMES = ("call_soon", "call_later", "call_at")
 _ASYNCIO_NAMES = ("_call_soon", "call_later", "call_at")
-_asyncio_hooks = {}     # trace sink (None: no trace) -> tasktime_handle's _call_soon, once made
+_asyncio_hooks = {}     # (trace sink or None, sample_every) -> tasktime_handle's _call_soon
 HIST_FIRST = 8          # buckets a task's histogram starts with: steps under 128 µs
 _classes = {}           # loop class wrapped -> {name: method before} of the names wrapped
 _owned = {}             # loop class wrapped -> those of them its own dict held before
@@ -46,6 +46,7 @@ FINISHED_KEPT = 256
 LAG_PROBE_S = 0.1
 TIMER = "timer"         # LoopTimes.current while a timer callback runs
 trace_sink = None       # trace.Recorder while --trace records
+sample_every = 1        # while counting: 1 exact; N: one wake in about N timed (tasktime_handle)
 
 
 class _TaskRef(weakref.ref):
@@ -112,6 +113,9 @@ class LoopTimes:
         # has not run since (`probed`: the lag probe, posted as counting starts, never ran)
         self.early = None
         self.probed = False
+        # sampled counting: the task whose step, not sampled, a snapshot saw running, since when
+        # (at least), and that step's frame (topview._see_unsampled)
+        self.unsampled = self.unsampled_frame = self.unsampled_since = None
         self.seq = 0                    # the last step's number: the running one's while
                                         # `current` is set (trace.py's wake edges)
         self.done_steps = 0             # the steps and busy time of tasks no longer in `stats`
@@ -154,10 +158,11 @@ class LoopTimes:
         return self.done_busy + sum(st.busy for st in list(self.stats.values()))
 
 
-def grow(hist, bucket):
-    """Count a step in a bucket past the end of `hist`, lengthening it."""
+def grow(hist, bucket, n=1):
+    """Count a step (`n`: a sampled one's weight) in a bucket past the end of `hist`,
+    lengthening it."""
     hist.extend([0] * (bucket + 1 - len(hist)))
-    hist[bucket] += 1
+    hist[bucket] += n
 
 
 def finish(lt, st, task, now):
@@ -206,13 +211,14 @@ def _names(cls):
     inner = base.__dict__.get("_call_soon") if base is not None else None
     if inner is None or getattr(cls, "_call_soon", None) is not inner:
         return _NAMES
-    sink = trace_sink
-    if sink not in _asyncio_hooks:
+    key = (trace_sink, sample_every)
+    if key not in _asyncio_hooks:
         # a traced hook appends to its recorder's buffers, bound once: a recording that ended
         # (`trace PID --for S`) lets go of its hook and, with it, of its buffers
-        for old in [k for k in _asyncio_hooks if k is not None]:
+        for old in [k for k in _asyncio_hooks if k[0] is not None]:
             del _asyncio_hooks[old]
-        _asyncio_hooks[sink] = tasktime_handle.build(sys.modules[__name__], sink is not None)
+        _asyncio_hooks[key] = tasktime_handle.build(sys.modules[__name__], key[0] is not None,
+                                                    key[1])
     return _ASYNCIO_NAMES
 
 
@@ -229,7 +235,7 @@ def _install(loop, lt):
         if any(fn is None or getattr(fn, "_tasklens_time", False) for fn in originals.values()):
             return False
         wrappers = tasktime_wrap.build(sys.modules[__name__], originals,
-                                       _asyncio_hooks.get(trace_sink))
+                                       _asyncio_hooks.get((trace_sink, sample_every)))
         own = {name: cls.__dict__[name] for name in names if name in cls.__dict__}
         try:
             for name in names:
@@ -309,11 +315,17 @@ def watch(loop, *_):
     return None
 
 
-def acquire(owner):
+def acquire(owner, sample=1):
     """Start counting (if not yet) for `owner`: a top session, or the trace. Loops that start
-    later are counted from their start (task_origins' loop hook, under `tasklens run`)."""
+    later are counted from their start (task_origins' loop hook, under `tasklens run`).
+    `sample`: time one wake in about that many (1: every one), if the counting starts now; a
+    later lease gets the counting that is on (`sample_every` says which). A trace counts
+    exactly: it starts with the program, or refuses while a top counts (trace_window.py)."""
+    global sample_every
     from . import task_origins
     with _lock:
+        if not _leases:
+            sample_every = 1 if trace_sink is not None else max(1, int(sample))
         _leases.add(owner)
         looptime.use(__name__, iterations=False)
         if watch not in task_origins.loop_watchers:

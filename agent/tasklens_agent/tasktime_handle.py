@@ -12,17 +12,26 @@ asyncio's own Handle and runs as it would without tasklens. While a trace record
 `TracedHandle` and its `call_soon` also number the steps and hand each to the trace, packed
 as bytes (trace.STEP): the counting alone carries no test of whether a trace records.
 
+Sampled counting (`top --sample N`, tasktime.sample_every > 1): the `call_soon` below counts
+down every callback scheduled and, once in about N (a random gap, so that no program's rhythm
+lines up with it), takes the exact path for that one wake and its step, in a `SampledHandle`
+whose counts are weighted by N: busy, sched, the histogram's steps and the self-wakes are then
+estimates of the whole, and a step not sampled costs one decrement and a test. Tasks get their
+counters at their first sampled wake (or when `top` lists them).
+
 Who runs where: both run on the loop's thread; topview reads the counters from the control
 thread (tasktime.py).
 """
+import random
 import sys
 
 from . import looptime
 
 
-def build(tt, traced):
+def build(tt, traced, sample=1):
     """A `_call_soon` for asyncio's loop classes over tasktime `tt`'s records (numbering steps
-    for the trace if `traced`); made once asyncio is loaded."""
+    for the trace if `traced`; timing one wake in about `sample` if more than 1); made once
+    asyncio is loaded."""
     events = sys.modules["asyncio.events"]
     helpers = sys.modules["asyncio.format_helpers"]
     handle_type = events.Handle
@@ -156,8 +165,61 @@ def build(tt, traced):
                 finish(lt, st, task, end)
             self = None
 
+    weight = sample
+
+    # TimedHandle._run's counting a third time, each count weighted: the step stands for the
+    # `weight` steps of the sample it was drawn from (see TracedHandle for why it is repeated)
+    class SampledHandle(TimedHandle):
+        __slots__ = ()
+
+        def _run(self):
+            st = self._tasklens
+            lt = st.lt
+            callback = self._callback
+            start = clock()
+            ready = st.ready_at
+            if ready is not None:
+                st.sched += (start - ready) * weight
+                st.ready_at = None
+            lt.current = st
+            lt.current_since = start
+            try:
+                self._context.run(callback, *self._args)
+            except (SystemExit, KeyboardInterrupt):
+                lt.current = None
+                raise
+            except BaseException as exc:
+                report(self, exc)
+            end = clock()
+            lt.current = None
+            took = end - start
+            st.busy += took * weight
+            st.last_end = end
+            if took > st.max_step:
+                st.max_step = took
+            if took > lt.longest:
+                lt.longest = took
+                lt.longest_key = st.key
+            if took < 1.6e-05:
+                if took < 4e-06:
+                    bucket = 0 if took < 1e-06 else 1 if took < 2e-06 else 2
+                else:
+                    bucket = 3 if took < 8e-06 else 4
+            elif took < 0.000128:
+                bucket = 5 if took < 3.2e-05 else 6 if took < 6.4e-05 else 7
+            else:
+                bucket = int(took * 1e6).bit_length()
+            try:
+                st.hist[bucket] += weight
+            except IndexError:
+                grow(st.hist, bucket, weight)
+            task = callback.__self__
+            if task.done():
+                finish(lt, st, task, end)
+            self = None
+
     # asyncio's repr names the class: these are asyncio's handles to whoever looks
-    for kind in (TimedHandle, TracedHandle):
+    for kind in (TimedHandle, TracedHandle, SampledHandle):
         kind.__name__ = kind.__qualname__ = handle_type.__name__
         looptime.STEP_CODES.add(kind._run.__code__)     # where a step starts, to the sampler
 
@@ -205,4 +267,38 @@ def build(tt, traced):
             del handle._source_traceback[-1]
         self._ready.append(handle)
         return handle
-    return call_soon_traced if traced else call_soon
+    current_task = sys.modules["asyncio.tasks"].current_task
+    # the gaps between sampled wakes: 1 .. 2N-1 at random, N on average
+    draw = random.Random().randrange
+    left = 1
+
+    def call_soon_sampled(self, callback, args, context):
+        nonlocal left
+        left -= 1
+        if left:
+            handle = handle_type(callback, args, self, context)
+        else:
+            left = draw(1, 2 * weight)
+            owner = getattr(callback, "__self__", None)
+            st = None
+            if owner is not None:
+                st = by_task_get(id(owner))
+                if st is None:
+                    st = adopt(owner, self)
+            if st is not None:
+                # the step running may not be sampled: asyncio knows which task runs
+                if current_task(self) is owner:
+                    st.self_wakes += weight
+                if st.ready_at is None:
+                    st.ready_at = clock()
+                handle = SampledHandle(callback, args, self, context)
+                handle._tasklens = st
+            else:
+                handle = handle_type(callback, args, self, context)
+        if handle._source_traceback:
+            del handle._source_traceback[-1]
+        self._ready.append(handle)
+        return handle
+    if traced:
+        return call_soon_traced
+    return call_soon_sampled if sample > 1 else call_soon

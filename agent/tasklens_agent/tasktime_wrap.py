@@ -8,9 +8,13 @@ apart (a timer) from one made by a task step or by I/O. The wrapper's `__self__`
 those of the callback, as the diagnostics read them. On asyncio's own loops tasktime_handle.py
 times the steps instead, without a wrapper.
 
+Sampled counting (tasktime.sample_every > 1): `call_soon` wraps one task wake in about N, at
+random gaps, and the step's counts are weighted by N, as tasktime_handle's SampledHandle does.
+
 Who runs where: on the loop's thread (tasktime.py).
 """
 import functools
+import random
 
 from . import looptime
 
@@ -34,9 +38,10 @@ def _run_step(fn, task, st, lt, waker, *args):
     """A step scheduled through a wrapped `call_soon` (not asyncio's own loops: those time it
     in tasktime_handle's handle, as this does)."""
     start = clock()
+    weight = tt.sample_every
     ready = st.ready_at
     if ready is not None:
-        st.sched += start - ready
+        st.sched += (start - ready) * weight
         st.ready_at = None
     lt.seq = seq = lt.seq + 1
     lt.current, lt.current_since = st, start
@@ -46,7 +51,7 @@ def _run_step(fn, task, st, lt, waker, *args):
         end = clock()
         took = end - start
         lt.current = None
-        st.busy += took
+        st.busy += took * weight
         st.last_end = end
         if took > st.max_step:
             st.max_step = took
@@ -62,9 +67,9 @@ def _run_step(fn, task, st, lt, waker, *args):
         else:
             bucket = int(took * 1e6).bit_length()
         try:
-            st.hist[bucket] += 1
+            st.hist[bucket] += weight
         except IndexError:
-            tt.grow(st.hist, bucket)
+            tt.grow(st.hist, bucket, weight)
         sink = tt.trace_sink
         if sink is not None:    # a packed record in its ring buffer (trace.STEP)
             sink.add_step(sink.pack_step(lt.key, seq, start, end, st.serial, waker,
@@ -92,20 +97,32 @@ def build(tasktime, originals, asyncio_call_soon):
     each passes straight through for a loop not counted."""
     global tt
     tt = tasktime
+    running_task = tt.taskmod.running_task_of_loop
     timed_get, step, run_step, run_timer = tt._timed.get, _Step, _run_step, _run_timer
     by_task_get, adopt_at_wake, probe = tt.by_task.get, tt.adopt_at_wake, tt._probe
     original, later, at = originals.get("call_soon"), originals["call_later"], originals["call_at"]
+    sample = tt.sample_every
+    draw = random.Random().randrange
+    left = 1
 
     def call_soon(self, callback, *args, context=None):
-        owner = getattr(callback, "__self__", None)
+        nonlocal left
+        owner = None
+        if sample == 1:
+            owner = getattr(callback, "__self__", None)
+        else:
+            left -= 1
+            if not left:
+                left = draw(1, 2 * sample)
+                owner = getattr(callback, "__self__", None)
         if owner is not None:
             st = by_task_get(id(owner))
             if st is None:
                 st = adopt_at_wake(owner, self)
             if st is not None:
                 lt = st.lt
-                if lt.current is st:
-                    st.self_wakes += 1
+                if lt.current is st if sample == 1 else running_task(self) is owner:
+                    st.self_wakes += sample
                 if st.ready_at is None:
                     st.ready_at = clock()
                 callback = step(run_step, callback, owner, st, lt, lt.seq if lt.current is not None else 0)

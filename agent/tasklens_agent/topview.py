@@ -4,6 +4,11 @@ per loop, and the warnings someone chasing a slow service looks for first.
 Runs on the control thread while the program runs: it reads tasktime's counters (written by
 the loop threads) and the tasks themselves, never runs user code. A snapshot resets the
 "longest step" and "max lag" of each loop: they are per interval between two snapshots.
+
+Under sampled counting (`top --sample N`) the counters are estimates (tasktime_handle.py), and
+what a step not sampled leaves unsaid is read from the program at the snapshot: which task
+runs (asyncio's current task), whether a task is ready (it waits on no future) and, for a loop
+held by one step, since when (the same step's frame seen by the snapshots before).
 """
 import sys
 import threading
@@ -53,20 +58,31 @@ def _running_for(st, lt, now):
     that task busy while it blocks, not only once the step ends."""
     if lt.current is st and lt.current_since:
         return max(0.0, now - lt.current_since)
+    if lt.unsampled is st:  # at least since a snapshot saw it begun
+        return max(0.0, now - lt.unsampled_since)
     if lt.early is st:      # began before the counting: at least since then
         return max(0.0, now - max(lt.started, st.first_seen))
     return 0.0
 
 
-def _times(st, lt, now, full):
+def state(task, st, lt):
+    """running, ready or waiting: of a pending task, with its counters `st` of loop `lt`."""
+    if lt.current is st or lt.early is st or lt.unsampled is st:
+        return "running"
+    if tasktime.sample_every == 1:
+        return "ready" if st.ready_at is not None else "waiting"
+    # sampled: a pending task that waits on no future is scheduled to run
+    return "ready" if getattr(task, "_fut_waiter", None) is None else "waiting"
+
+
+def _times(task, st, lt, now, full):
     tracked = now - st.first_seen
-    state = "running" if lt.current is st or lt.early is st else \
-        "ready" if st.ready_at is not None else "waiting"
+    state_now = state(task, st, lt)
     running = _running_for(st, lt, now)
     busy = st.busy + running
     r = _r if full else float     # rounding thousands of compact rows costs more than it saves
     out = {
-        "state": state, "busy": r(busy), "sched": r(st.sched),
+        "state": state_now, "busy": r(busy), "sched": r(st.sched),
         "idle": r(max(0.0, tracked - busy - st.sched)), "polls": st.polls,
         "wakes": st.wakes, "selfWakes": st.self_wakes, "tracked": r(tracked),
         "maxStep": r(max(st.max_step, running)),
@@ -102,10 +118,15 @@ def mark_early(timed, now):
     callback it is inside, is its running step, running at least since then."""
     frames = None
     for lt in timed.values():
-        lt.early = None
+        lt.early = lt.unsampled = None
+        loop = lt.loop_ref()
+        if tasktime.sample_every > 1 and lt.probed and lt.current is None and loop is not None:
+            if frames is None:
+                frames = other_frames()
+            _see_unsampled(lt, loop, now, frames)
+            continue
         if lt.probed or lt.current is not None:
             continue
-        loop = lt.loop_ref()
         if loop is None:
             continue
         task = taskmod.running_task_of_loop(loop)
@@ -119,6 +140,21 @@ def mark_early(timed, now):
             lt.early = tasktime.TIMER     # a callback: "blocked by a callback"
 
 
+def _see_unsampled(lt, loop, now, frames):
+    """Sampled counting: the step running now, most often not sampled and so timed by nothing,
+    is the task asyncio says runs; it has run at least since the first snapshot that saw the
+    same step (the same frame of the handle's `_run`: a new one per step)."""
+    task = taskmod.running_task_of_loop(loop)
+    frame = frames.get(lt.record.ident)
+    key = looptime.step_frames(lt.record, frame)[0] if frame is not None else None
+    if task is None or key is None:
+        lt.unsampled = lt.unsampled_frame = None
+        return
+    if key is not lt.unsampled_frame:
+        lt.unsampled_frame, lt.unsampled_since = key, now
+    lt.unsampled = lt.of(task, now)
+
+
 def _loop_header(loop, lt, counts, now, slow, warnings):
     rec = lt.record
     thread = threading._active.get(rec.ident)
@@ -127,6 +163,8 @@ def _loop_header(loop, lt, counts, now, slow, warnings):
     early = current is None and lt.early is not None
     if early:
         current, running_for = lt.early, now - lt.started   # at least: it began before
+    elif current is None and lt.unsampled is not None:
+        current, running_for, early = lt.unsampled, now - lt.unsampled_since, True
     head = {
         "loopId": id(loop), "thread": thread.name if thread is not None else None,
         "osThreadId": getattr(thread, "native_id", None), "kind": type(loop).__module__,
@@ -269,7 +307,7 @@ def task_times(core, args):
         if lt is None:
             continue
         st = lt.of(task, now)
-        row["times"] = _times(st, lt, now, full)
+        row["times"] = _times(task, st, lt, now, full)
         counts[loop_key][row["times"]["state"]] += 1
         pending.add(row["taskId"])
         _task_warnings(core, task, st, row, now, slow, warnings)
@@ -302,7 +340,7 @@ def answer(timed, counts, pending, rows, now, slow, warnings):
         finished.extend(done)
         loops.append(_loop_header(loop, lt, counts[key], now, slow, warnings))
     body = {"tasks": rows, "now": _r(now), "wall": time.time(), "loops": loops,
-            "finished": finished, "warnings": warnings}
+            "finished": finished, "warnings": warnings, "sampled": tasktime.sample_every}
     diagnosed = task_views.diagnosed_table()
     if diagnosed is not None:
         body["deadlocks"] = diagnosed.verdicts()

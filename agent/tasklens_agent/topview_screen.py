@@ -100,6 +100,7 @@ def screenful(core, args, limit, slow, stuck):
     counts = {key: {"running": 0, "ready": 0, "waiting": 0, "done": 0} for key in timed}
     warnings, every = [], []
     self_wake_min = topview.SELF_WAKE_MIN
+    topview_state = topview.state
 
     def full_row(task, st, lt):
         row = task_views.row(core, task, threads_by_ident, loop_threads, now)
@@ -110,7 +111,7 @@ def screenful(core, args, limit, slow, stuck):
         at = topview._user_frame(core, task)
         if at is not None:
             row["waitsAt"] = at
-        row["times"] = topview._times(st, lt, now, True)
+        row["times"] = topview._times(task, st, lt, now, True)
         return row
 
     by_loop = _tasks_by_loop()
@@ -153,8 +154,7 @@ def screenful(core, args, limit, slow, stuck):
             try:
                 key = id(task)
                 st = times_of(task, now)
-                state = "running" if lt.current is st or lt.early is st else \
-                    "ready" if st.ready_at is not None else "waiting"
+                state = topview_state(task, st, lt)
                 counted[state] += 1
                 stuck_now = state == "waiting" and verdict(task, st, now, stuck)
                 row = None

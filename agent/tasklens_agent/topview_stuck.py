@@ -22,11 +22,13 @@ import time
 
 from . import looptime
 from . import tasks as taskmod
+from . import tasktime
 from .diagnostics import waits as wm
 
 JUDGE_WAIT = 0.5        # seconds an answer waits in all for the loops to judge what it asked
 _verdicts = {}          # id(task) -> [its waiter, the Job judging it (None until posted)]
 _asked = {}             # LoopTimes.key -> (LoopTimes, [tasks]) asked, not yet posted
+_seen_waiting = {}      # sampled counting: id(task) -> [its waiter, when a snapshot first saw it]
 _last = {}              # LoopTimes.key -> the last Job posted to that loop
 _lock = threading.Lock()    # two `top`s answered at once each post what they asked
 
@@ -42,7 +44,15 @@ class _Unjudged:
 def waited_for(task, st, now):
     """How long `task` has waited: since its last step; for a task that has not run since the
     counting began, since then, or since the diagnostics saw it begin to wait (`--diagnose`
-    samples every task's wait), when that is earlier. Both clocks are looptime's monotonic."""
+    samples every task's wait), when that is earlier. Both clocks are looptime's monotonic.
+    Under sampled counting its last step may not be the last sampled one: it has waited at
+    least since a snapshot first saw it wait on the future it waits on now."""
+    if tasktime.sample_every > 1:
+        waiter = getattr(task, "_fut_waiter", None)
+        seen = _seen_waiting.get(id(task))
+        if seen is None or seen[0] is not waiter:
+            _seen_waiting[id(task)] = seen = [waiter, now]
+        return now - max(seen[1], st.last_end or st.first_seen)
     if st.last_end is not None:
         return now - st.last_end
     since = st.first_seen
@@ -116,6 +126,8 @@ def forget(pending):
     of loops that may take the next."""
     for key in [k for k in _verdicts if k not in pending]:
         del _verdicts[key]
+    for key in [k for k in _seen_waiting if k not in pending]:
+        del _seen_waiting[key]
     with _lock:
         now = time.monotonic()
         for key in [k for k, job in _last.items() if _walked_long_ago(job, now)]:

@@ -1,10 +1,15 @@
 """Runs the program named by its first argument with `tasklens top`'s per-task counters on from
-the start, as while a `top` is connected (bench/top-bench.ts). Run under agent/launch.py."""
+the start, as while a `top` is connected (bench/top-bench.ts). Run under agent/launch.py.
+`--sample N` first: sampled counting, as `top --sample N` asks it."""
 import runpy
 import sys
 
 from tasklens_agent import tasktime
 
-tasktime.acquire("bench")
+sample = 1
+if sys.argv[1] == "--sample":
+    sample = int(sys.argv[2])
+    del sys.argv[1:3]
+tasktime.acquire("bench", sample)
 sys.argv = sys.argv[1:]
 runpy.run_path(sys.argv[0], run_name="__main__")

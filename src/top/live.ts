@@ -15,13 +15,14 @@ export interface TopOptions {
   stuckS?: number;
   sort?: SortKey;
   filter?: string;
+  sample?: number;
 }
 
 const EXIT_NOT_A_TERMINAL = 2;
 const ONCE_DETAIL = 1000;
 
 async function twoSamples(c: TopConnection, o: TopOptions): Promise<TopView> {
-  const args = { slowMs: o.slowMs, stuckS: o.stuckS };
+  const args = { slowMs: o.slowMs, stuckS: o.stuckS, sample: o.sample };
   const first = await c.sample({ ...args, detail: [] });
   await new Promise((r) => setTimeout(r, o.interval * 1000));
   // Full rows cost the program ~70 µs of its GIL each: for thousands of tasks, the oldest
@@ -78,7 +79,7 @@ async function live(c: TopConnection, o: TopOptions): Promise<void> {
       // Sorted, filtered and cut to the screen by the agent: only the rows it can show come.
       const height = out.rows || 24;
       const s = await c.sample({
-        slowMs: o.slowMs, stuckS: o.stuckS, sort: ui.sort, reverse: ui.reverse, filter: ui.filter,
+        slowMs: o.slowMs, stuckS: o.stuckS, sample: o.sample, sort: ui.sort, reverse: ui.reverse, filter: ui.filter,
         limit: ui.scroll + 2 * height, ...(view ? { detail: wanted(view, ui, height) } : {}),
       });
       view = toView(c.pid, c.pythonVersion, s, before);

@@ -54,6 +54,8 @@ export interface TopView {
   matched?: number;
   /** The live screen's samples: warnings counted but not sent. */
   warningsLeftOut?: number;
+  /** 1: every step timed; N: one in about N, busy, sched, idle, polls and wakes estimates. */
+  sampled: number;
 }
 
 const hex = (n: number): string => `0x${n.toString(16)}`;
@@ -122,6 +124,7 @@ export function toView(pid: number, pythonVersion: string, s: AgentTaskTimes, be
     warnings: s.warnings.map((w) => ({ ...w, id: w.taskId !== null ? hex(w.taskId) : null })),
     ...(s.matched !== undefined ? { matched: s.matched } : {}),
     ...(s.warningsLeftOut ? { warningsLeftOut: s.warningsLeftOut } : {}),
+    sampled: s.sampled ?? 1,
   };
 }
 

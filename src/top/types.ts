@@ -15,6 +15,8 @@ export interface TaskTimesArgs {
   sort?: string;
   reverse?: boolean;
   filter?: string;
+  /** Sampled counting, if the counting starts with this ask: one wake in about N timed. */
+  sample?: number;
 }
 
 export type TopState = 'running' | 'ready' | 'waiting' | 'done';
@@ -99,6 +101,8 @@ export interface AgentTaskTimes {
   warnings: TopWarning[];
   now: number;
   wall: number;
+  /** 1: every step timed; N: one in about N, the counters estimates (`top --sample N`). */
+  sampled?: number;
   /** With `limit`: how many tasks the filter let through (the rows are the first of them). */
   matched?: number;
   /** With `limit`: tasks' warnings left out of `warnings` (counted, not built: each needs the
