@@ -3,14 +3,16 @@
 // where CPU ratios on a shared 2-core machine move by ±10 % between runs. Modes: bare; top's
 // counters on from the start (bench/programs/top_counted.py); a trace recording from the start,
 // the file not written (bench/programs/trace_counted.py: writing happens at exit, outside the
-// program's time); and the floor under the counters: one lookup and three clock reads per step,
-// no counter kept, no agent (bench/programs/top_floor.py). Each mode's start-up (the same
-// command on an empty program) is subtracted.
+// program's time); the floor under the counters: one lookup and three clock reads per step,
+// no counter kept, no agent (bench/programs/top_floor.py); and top's sampled counting
+// (`top --sample N`, `--sample N` here, 32 by default: top_counted.py --sample N). Each mode's
+// start-up (the same command on an empty program) is subtracted.
 // Smaller sizes than the timed benchmark (valgrind runs ~50× slower).
 //
 // `--program echo` counts the I/O-bound echo server (bench/programs/echo_server.py) instead.
 //
-//   node dist/bench/top-instructions.js [--tasks N] [--items N] [--program echo] [--out FILE]
+//   node dist/bench/top-instructions.js [--tasks N] [--items N] [--program echo] [--sample N]
+//     [--modes bare,sampled] [--out FILE]      (--modes: only these; bare is always counted)
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -23,12 +25,13 @@ const counted = path.join(repoRoot, 'bench', 'programs', 'top_counted.py');
 const traced = path.join(repoRoot, 'bench', 'programs', 'trace_counted.py');
 const floor = path.join(repoRoot, 'bench', 'programs', 'top_floor.py');
 
-type Mode = 'bare' | 'counters' | 'trace' | 'floor';
-const MODES: Mode[] = ['bare', 'counters', 'trace', 'floor'];
+type Mode = 'bare' | 'counters' | 'sampled' | 'trace' | 'floor';
+const MODES: Mode[] = ['bare', 'counters', 'sampled', 'trace', 'floor'];
 
-function argv(mode: Mode, program: string[]): string[] {
+function argv(mode: Mode, program: string[], sample: string): string[] {
   if (mode === 'bare') return program;
   if (mode === 'floor') return [floor, ...program];
+  if (mode === 'sampled') return [launcher, '--', counted, '--sample', sample, ...program];
   return [launcher, '--', mode === 'counters' ? counted : traced, ...program];
 }
 
@@ -37,6 +40,12 @@ function main(): void {
   const tasks = option('--tasks') ?? '5000';
   const items = option('--items') ?? '20000';
   const echoing = option('--program') === 'echo';
+  const sample = option('--sample') ?? '32';
+  const only = (option('--modes') ?? MODES.join(',')).split(',');
+  const bad = only.filter((m) => !MODES.includes(m as Mode));
+  if (bad.length) throw new Error(`--modes takes ${MODES.join(', ')}, not ${bad.join(', ')}`);
+  const modes = MODES.filter((m) => m === 'bare' || only.includes(m));
+  if (!/^[1-9][0-9]*$/.test(sample)) throw new Error(`--sample takes a whole number, not ${sample}`);
   const empty = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'tasklens-bench-')), 'empty.py');
   fs.writeFileSync(empty, '');
   const lines = [
@@ -44,17 +53,17 @@ function main(): void {
       ? 'Instructions executed by the echo server (start-up subtracted), and the ratio to bare:'
       : `Instructions executed by the asyncio throughput program (${tasks} tasks, ${items} items; start-up subtracted), and the ratio to bare:`,
     '',
-    '| Python | bare | top counters on | `--trace` recording | floor: a lookup and 3 clock reads a step |',
-    '| --- | ---: | ---: | ---: | ---: |',
+    `| Python | bare | top counters on | \`top --sample ${sample}\` | \`--trace\` recording | floor: a lookup and 3 clock reads a step |`,
+    '| --- | ---: | ---: | ---: | ---: | ---: |',
   ];
   for (const python of matrix()) {
     const version = pythonVersion(python);
     const program = echoing ? [echo] : [throughput, tasks, items];
-    const own = new Map(MODES.map((m) => [m, instructions(python, argv(m, program)) - instructions(python, argv(m, [empty]))]));
+    const own = new Map(modes.map((m) => [m, instructions(python, argv(m, program, sample)) - instructions(python, argv(m, [empty], sample))]));
     // top_floor.py loads asyncio at start-up, which the others load in the program: put it back
-    own.set('floor', own.get('floor')! + instructions(python, ['-c', 'import asyncio']) - instructions(python, [empty]));
-    const cell = (m: Mode): string => `${(own.get(m)! / 1e6).toFixed(0)} M (${(own.get(m)! / own.get('bare')!).toFixed(2)}×)`;
-    lines.push(`| ${version} | ${cell('bare')} | ${cell('counters')} | ${cell('trace')} | ${cell('floor')} |`);
+    if (own.has('floor')) own.set('floor', own.get('floor')! + instructions(python, ['-c', 'import asyncio']) - instructions(python, [empty]));
+    const cell = (m: Mode): string => !own.has(m) ? '' : `${(own.get(m)! / 1e6).toFixed(0)} M (${(own.get(m)! / own.get('bare')!).toFixed(2)}×)`;
+    lines.push(`| ${version} | ${cell('bare')} | ${cell('counters')} | ${cell('sampled')} | ${cell('trace')} | ${cell('floor')} |`);
     process.stderr.write(`${lines[lines.length - 1]}\n`);
   }
   fs.rmSync(path.dirname(empty), { recursive: true, force: true });

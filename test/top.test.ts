@@ -91,6 +91,37 @@ eachPythonAndLoop('tasklens top', true, (py, loop) => {
     assert.ok(view.finished.some((f) => f.name === 'lost' && f.outcome === 'exception'));
   });
 
+  it('--sample 8: the counters are estimates, said so; states, the stuck task and its neighbours as exactly', async () => {
+    const pid = await startApp(py.path, loop.args);
+    const once = await run(process.execPath, [MAIN_JS, 'top', String(pid), '--once', '--json', '--sample', '8', '--interval', '2', '--stuck-s', '1'], { env: rt.env });
+    assert.equal(once.code, 0, once.stderr);
+    const view = JSON.parse(once.stdout) as TopView;
+    assert.equal(view.sampled, 8);
+    const task = (name: string) => {
+      const t = view.tasks.find((x) => x.name === name);
+      assert.ok(t, `no task ${name} in ${view.tasks.map((x) => x.name).join(', ')}`);
+      return t;
+    };
+    // the spinner steps thousands of times in the 2 s: its estimates come of hundreds of samples
+    // (a task of a few dozen steps, as the ticker between the hog's blocking steps, may get none)
+    const spinner = task('spinner');
+    assert.ok(spinner.polls > 50 && spinner.selfWakes > spinner.wakes / 2, JSON.stringify(spinner));
+    assert.equal(spinner.polls % 8, 0, 'each sample stands for 8 steps');
+    assert.ok(spinner.busy > 0 && spinner.busy < 2, JSON.stringify(spinner));
+    assert.equal(task('sleeper').polls, 0);
+    assert.equal(task('sleeper').state, 'waiting');
+    assert.equal(task('patient').state, 'waiting');
+    const kinds = new Map(view.warnings.map((w) => [`${w.kind} ${w.task}`, w]));
+    assert.ok(kinds.has('stuck sleeper'), `no stuck sleeper in ${[...kinds.keys()].join('; ')}`);
+    assert.ok(!kinds.has('stuck patient'), `a false alarm: ${JSON.stringify(kinds.get('stuck patient'))}`);
+    const head = view.loops[0];
+    const states = head.tasks.running + head.tasks.ready + head.tasks.waiting;
+    assert.equal(states, view.tasks.length, JSON.stringify(head));
+    const text = await run(process.execPath, [MAIN_JS, 'top', String(pid), '--once', '--sample', '8', '--interval', '0.5'], { env: rt.env });
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(text.stdout.split('\n')[0], /sampled 1 in 8/);
+  });
+
   it('the live screen in a terminal: sort keys, filter, a task\'s details, NO_COLOR, 80x24', async () => {
     const pid = await startApp(py.path, loop.args);
     const sock = `tasklens-top-${process.pid}-${pid}`;
