@@ -49,30 +49,28 @@ trace_sink = None       # trace.Recorder while --trace records
 sample_every = 1        # while counting: 1 exact; N: one wake in about N timed (tasktime_handle)
 
 
-class _TaskRef(weakref.ref):
-    """A task's weak reference that takes its counters out of the lookups when the task goes
-    (a task dropped while pending never finishes): so an id in `by_task` always names its
-    task, and the hook needs no check that it does."""
-    __slots__ = ("key",)
-
-
-def _gone(ref):
-    st = by_task.get(ref.key)
-    if st is not None and st.ref is ref:
-        by_task.pop(ref.key, None)
+def _gone(st):
+    """A task went (a task dropped while pending never finishes): its counters leave the
+    lookups, so that an id in `by_task` always names its task and the hook needs no check."""
+    if by_task.get(st.key) is st:
+        by_task.pop(st.key, None)
         st.lt.forget(st)
 
 
-class TaskTimes:
-    """One task's counters. `ref` is a weak reference: a record never keeps its task alive.
+class TaskTimes(weakref.ref):
+    """One task's counters, and the task's weak reference (a record never keeps its task
+    alive; `_gone` is its callback): one object for the garbage collector per task, not two, as
+    a task-heavy program adopts thousands a second and each one kept adds to the collections.
     Its steps are counted once, in `hist` (step times by power of two of microseconds)."""
-    __slots__ = ("ref", "key", "serial", "busy", "sched", "self_wakes", "ready_at",
+    __slots__ = ("key", "serial", "busy", "sched", "self_wakes", "ready_at",
                  "first_seen", "last_end", "max_step", "hist", "finished", "outcome", "name",
                  "lt", "waker", "shown")
 
+    def __new__(cls, task, now, lt):
+        return weakref.ref.__new__(cls, task, _gone)
+
     def __init__(self, task, now, lt):
-        self.ref = _TaskRef(task, _gone)
-        self.ref.key = self.key = id(task)  # for lookups: ids are reused once a task is gone
+        self.key = id(task)                 # for lookups: ids are reused once a task is gone
         self.lt = lt                        # its loop's LoopTimes
         self.waker = 0                      # the step that made it ready last (trace)
         self.serial = next(_serials)        # for records that outlive the task (trace.py)
@@ -83,12 +81,18 @@ class TaskTimes:
         self.last_end = None
         # a list: its item is updated for a third of an array's cost (the cyclic garbage
         # collector walks it, once per full collection); as long as the longest step needs
-        # (`grow`), most tasks' steps fit in the first few
+        # (`grow`), most tasks' steps fit in the first few (slots h0-h7 instead were tried:
+        # more instructions, 1921 M against 1878 M on docs/bench-top.md's 3.11 count)
         self.hist = [0] * HIST_FIRST
         self.finished = None
         self.outcome = None
         self.name = None
         self.shown = None                   # its state in top's last screenful answer
+
+    @property
+    def ref(self):
+        """The task's weak reference: the record itself (`st.ref()` is the task, or None)."""
+        return self
 
     @property
     def polls(self):

@@ -270,7 +270,7 @@ def build(tt, traced, sample=1):
     current_task = sys.modules["asyncio.tasks"].current_task
     # the gaps between sampled wakes: 1 .. 2N-1 at random, N on average
     draw = random.Random().randrange
-    left = 1
+    left = draw(1, 2 * weight)
 
     def call_soon_sampled(self, callback, args, context):
         nonlocal left

@@ -103,7 +103,7 @@ def build(tasktime, originals, asyncio_call_soon):
     original, later, at = originals.get("call_soon"), originals["call_later"], originals["call_at"]
     sample = tt.sample_every
     draw = random.Random().randrange
-    left = 1
+    left = draw(1, 2 * sample) if sample > 1 else 1
 
     def call_soon(self, callback, *args, context=None):
         nonlocal left

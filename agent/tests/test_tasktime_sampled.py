@@ -100,6 +100,45 @@ class SampledCountingTest(unittest.TestCase):
             return states
         self.assertEqual(self.run_counted(body), {"waiting": "waiting", "ready": "ready"})
 
+    def test_a_step_not_sampled_that_blocks_is_seen_running_by_two_snapshots(self):
+        """One wake in 1000 sampled: the hog's blocking step is not one, and nothing times it;
+        the snapshots see it running (asyncio's current task), the second one since the first
+        at least, and warn of the blocked loop."""
+        import threading
+        tasktime.release(self.owner)
+        tasktime.acquire(self.owner, 1000)
+        seen = []
+
+        def ask_meanwhile():
+            for pause in (0.2, 0.3):
+                time.sleep(pause)
+                seen.append(topview.task_times(None, {"detail": []}))
+
+        async def hog():
+            await asyncio.sleep(0)
+            time.sleep(0.9)
+
+        async def body():
+            await asyncio.sleep(0.05)       # the counting's lag probe has run: the loop runs
+            task = asyncio.create_task(hog(), name="hog")
+            await asyncio.sleep(0)
+            asker = threading.Thread(target=ask_meanwhile)
+            asker.start()
+            await task
+            asker.join()
+        self.run_counted(body)
+        first, second = seen
+        row = next(r for r in second["tasks"] if r["name"] == "hog")
+        self.assertEqual(row["times"]["state"], "running")
+        self.assertGreaterEqual(row["times"]["maxStep"], 0.25)
+        self.assertGreaterEqual(second["loops"][0]["runningFor"], 0.25)
+        self.assertTrue(second["loops"][0].get("runningForAtLeast"))
+        blocked = [w for w in second["warnings"] if w["kind"] == "blockedLoop"]
+        self.assertEqual(len(blocked), 1, second["warnings"])
+        self.assertEqual(blocked[0]["task"], "hog")
+        self.assertIn("at least", blocked[0]["message"])
+        self.assertEqual(second["sampled"], 1000)
+
     def test_uvloop(self):
         try:
             import uvloop
