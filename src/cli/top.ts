@@ -31,7 +31,7 @@ export function register(program: Command): void {
     .option('--filter <text>', 'only tasks whose name or coroutine contains text')
     .option('--slow-ms <N>', 'a step this long is a warning (never yields, blocked loop)', positive, 100)
     .option('--stuck-s <N>', 'a task waiting this long with nothing to wake it is a warning', positive, 10)
-    .option('--sample <N>', 'time one task step in about N (2-1000), not every one: busy, sched, idle, polls and wakes become estimates, and the program pays far less (docs/top.md)', sampleRate)
+    .option('--sample <N>', 'time one task step in about N (1-1000; without it, every one): busy, sched, idle, polls and wakes become estimates, and the program pays far less; 64 keeps a task-heavy program within 10 % (docs/top.md)', sampleRate)
     .addHelpText('after', '\nKeys on the live screen: the sort letters, r reverse, / filter, arrows and Enter to see a task\n'
       + '(stack, await tree, step time histogram), Esc back, q quit. NO_COLOR turns colours off.\n'
       + 'The program pays for the counters only while a top is connected. A program not run under\n'
