@@ -72,7 +72,8 @@ class TaskTimes(weakref.ref):
     def __init__(self, task, now, lt):
         self.key = id(task)                 # for lookups: ids are reused once a task is gone
         self.lt = lt                        # its loop's LoopTimes
-        self.waker = 0                      # the step that made it ready last (trace)
+        self.waker = 0.0                    # the start of the step (or timer callback) that
+                                            # made it ready last, 0.0 none (trace)
         self.serial = next(_serials)        # for records that outlive the task (trace.py)
         self.busy = self.sched = self.max_step = 0.0
         self.self_wakes = 0
@@ -112,7 +113,8 @@ class LoopTimes:
         self.stats = {}                 # id(task) -> TaskTimes
         self.finished = collections.deque(maxlen=FINISHED_KEPT)
         self.current = None             # TaskTimes of the step running, TIMER, or None
-        self.current_since = None
+        self.current_since = None       # when it began: also the step's name in a trace's
+                                        # wake edges (trace.py)
         # a step that began before the counting and still runs (topview.mark_early): the loop
         # has not run since (`probed`: the lag probe, posted as counting starts, never ran)
         self.early = None
@@ -120,8 +122,6 @@ class LoopTimes:
         # sampled counting: the task whose step, not sampled, a snapshot saw running, since when
         # (at least), and that step's frame (topview._see_unsampled)
         self.unsampled = self.unsampled_frame = self.unsampled_since = None
-        self.seq = 0                    # the last step's number: the running one's while
-                                        # `current` is set (trace.py's wake edges)
         self.done_steps = 0             # the steps and busy time of tasks no longer in `stats`
         self.done_busy = 0.0
         self.longest = 0.0              # longest step since the last snapshot

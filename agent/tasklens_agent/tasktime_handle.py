@@ -9,8 +9,9 @@ counters) and a `_run` that times the step inline. So a counted step costs its c
 counter updates, not a wrapper object and two calls (tasktime's `_Step` path, kept for uvloop
 and loop classes of their own, whose handles are not asyncio's). Every other callback gets
 asyncio's own Handle and runs as it would without tasklens. While a trace records, the
-`TracedHandle` and its `call_soon` also number the steps and hand each to the trace, packed
-as bytes (trace.STEP): the counting alone carries no test of whether a trace records.
+`TracedHandle` and its `call_soon` also hand each step to the trace, packed as bytes
+(trace.STEP), with the step or timer callback that woke it, known by its start time (the
+loop's `current_since`): the counting alone carries no test of whether a trace records.
 
 Sampled counting (`top --sample N`, tasktime.sample_every > 1): the `call_soon` below counts
 down every callback scheduled and, once in about N (a random gap, so that no program's rhythm
@@ -107,7 +108,7 @@ def build(tt, traced, sample=1):
                 finish(lt, st, task, end)
             self = None     # as asyncio's: no cycle through a traceback
 
-    # TimedHandle._run's counting again, with the trace's numbering: written out twice on
+    # TimedHandle._run's counting again, with the trace's record: written out twice on
     # purpose, as a shared helper would cost a call per step, the cost this module exists to
     # avoid. A change to one is a change to both (and to call_soon_traced below).
     class TracedHandle(TimedHandle):
@@ -124,7 +125,6 @@ def build(tt, traced, sample=1):
                 st.ready_at = None
             else:
                 ready = -1.0    # none known (trace.STEP holds floats only)
-            lt.seq = seq = lt.seq + 1
             lt.current = st
             lt.current_since = start
             try:
@@ -159,7 +159,7 @@ def build(tt, traced, sample=1):
                 st.hist[bucket] += 1
             except IndexError:
                 grow(st.hist, bucket)
-            add_step(pack(lt.key, seq, start, end, st.serial, st.waker, ready))
+            add_step(pack(start, end, st.serial, st.waker, ready))
             task = callback.__self__
             if task.done():
                 finish(lt, st, task, end)
@@ -258,7 +258,7 @@ def build(tt, traced, sample=1):
                 st.self_wakes += 1
             if st.ready_at is None:
                 st.ready_at = clock()
-            st.waker = lt.seq if running is not None else 0
+            st.waker = lt.current_since if running is not None else 0.0
             handle = TracedHandle(callback, args, self, context)
             handle._tasklens = st
         else:

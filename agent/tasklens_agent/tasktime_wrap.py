@@ -43,7 +43,6 @@ def _run_step(fn, task, st, lt, waker, *args):
     if ready is not None:
         st.sched += (start - ready) * weight
         st.ready_at = None
-    lt.seq = seq = lt.seq + 1
     lt.current, lt.current_since = st, start
     try:
         return fn(*args) if args else fn()
@@ -72,7 +71,7 @@ def _run_step(fn, task, st, lt, waker, *args):
             tt.grow(st.hist, bucket, weight)
         sink = tt.trace_sink
         if sink is not None:    # a packed record in its ring buffer (trace.STEP)
-            sink.add_step(sink.pack_step(lt.key, seq, start, end, st.serial, waker,
+            sink.add_step(sink.pack_step(start, end, st.serial, waker,
                                          -1.0 if ready is None else ready))
         if task.done():
             tt.finish(lt, st, task, end)
@@ -80,7 +79,6 @@ def _run_step(fn, task, st, lt, waker, *args):
 
 def _run_timer(fn, lt, *args):
     start = clock()
-    lt.seq = seq = lt.seq + 1
     lt.current, lt.current_since = tt.TIMER, start
     try:
         return fn(*args)
@@ -88,7 +86,7 @@ def _run_timer(fn, lt, *args):
         lt.current = None
         sink = tt.trace_sink
         if sink is not None:
-            sink.add_callback((lt.key, seq, start, clock(), getattr(fn, "__qualname__", "timer")))
+            sink.add_callback((lt.key, start, clock(), getattr(fn, "__qualname__", "timer")))
 
 
 def build(tasktime, originals, asyncio_call_soon):
@@ -125,7 +123,8 @@ def build(tasktime, originals, asyncio_call_soon):
                     st.self_wakes += sample
                 if st.ready_at is None:
                     st.ready_at = clock()
-                callback = step(run_step, callback, owner, st, lt, lt.seq if lt.current is not None else 0)
+                callback = step(run_step, callback, owner, st, lt,
+                                lt.current_since if lt.current is not None else 0.0)
         if args:
             return original(self, callback, *args, context=context)
         return original(self, callback, context=context)    # no tuple and dict made to call it

@@ -33,12 +33,11 @@ class Recorder:
         self.child = child   # a child writes its file only if it recorded something
         self.slow = slow
         self.max_steps = max_steps
-        # (loop, seq, start, end, task serial, waker seq, ready or None): a tuple of atoms
-        # only, which the garbage collector stops walking after its first collection; a flat
-        # array('d') costs five times as much to append to (each number parsed on the way in)
+        # a flat array('d') costs five times as much to append to (each number parsed on the
+        # way in), a tuple more in collections (STEP below)
         self.steps = collections.deque(maxlen=max_steps)      # STEP records (bytes)
         self.pack_step = STEP.pack
-        self.callbacks = collections.deque(maxlen=max_steps)    # (loop, seq, start, end, name)
+        self.callbacks = collections.deque(maxlen=max_steps)    # (loop, start, end, name)
         # tasktime appends with these, a C call per step and no Python frame
         self.add_step, self.add_callback = self.steps.append, self.callbacks.append
         self.marks = collections.deque(maxlen=max_steps)    # (loop, key, ts, kind)
@@ -68,7 +67,7 @@ class Recorder:
     def _forget_old_tasks(self):
         """Tasks none of whose records are left in the ring buffers (amortised: the buffers
         hold at most as many tasks as records)."""
-        kept = {r[4] for r in unpack_steps(list(self.steps))} | {m[1] for m in list(self.marks)}
+        kept = {r[2] for r in unpack_steps(list(self.steps))} | {m[1] for m in list(self.marks)}
         with self.lock:
             self.tasks = {k: v for k, v in self.tasks.items() if k in kept}
 
@@ -123,19 +122,23 @@ def _name_now(entry):
     return st.name or "Task-%d" % st.serial
 
 
-# A task step as the ring buffer keeps it: loop key, step number, start, end, the task's serial,
-# the number of the step that woke it (0: none known), when it became ready (-1: not known).
+# A task step as the ring buffer keeps it: start, end, the task's serial, the start of the step
+# or timer callback that woke it (0: none known), when it became ready (-1: not known). A step
+# is known by its start time (one loop runs one step at a time, and its clock moves between
+# two), its loop by its task's (`tasks`), so the loop thread numbers nothing and packs five
+# fields, not seven (1849 M -> FILL M instructions on 3.15, docs/bench-top.md).
 # Packed into bytes rather than kept as a tuple: a tuple (and the floats and ints it holds) is
 # a new object the garbage collector counts and walks, and a million of them kept made each
 # collection longer (on the throughput benchmark, 3.11: 2135 M instructions with tuples, 2014 M
 # packed; bytes are not tracked by the collector).
-STEP = struct.Struct("<QQddQQd")
+STEP = struct.Struct("<ddQdd")
 
 
 def unpack_steps(records):
-    """The ring buffer's records as tuples (ready None where not known)."""
-    return [(loop, seq, start, end, key, waker, ready if ready >= 0 else None)
-            for loop, seq, start, end, key, waker, ready in STEP.iter_unpack(b"".join(records))]
+    """The ring buffer's records as (start, end, serial, waker, ready) tuples (waker 0 and
+    ready None where not known)."""
+    return [(start, end, key, waker, ready if ready >= 0 else None)
+            for start, end, key, waker, ready in STEP.iter_unpack(b"".join(records))]
 
 
 def _events(rec, steps, callbacks, marks, lags, tasks, threads):
@@ -151,13 +154,16 @@ def _events(rec, steps, callbacks, marks, lags, tasks, threads):
     append = out.append
     origin = rec.origin
     task_tid, label = {}, {}
+    loop_of = {key: entry[2].lt.key for key, entry in tasks.items()}     # a task's loop for life
+    steps = [(loop_of.get(key, 0), start, end, key, waker, ready)
+             for start, end, key, waker, ready in steps]
     for key, entry in tasks.items():
         task_tid[key] = len(task_tid) + 1
         entry[0] = _name_now(entry)
         label[key] = dumps(entry[0])
     loop_tid = {key: threads.get(key, (0, ""))[0] or (index + 1)
-                for index, key in enumerate(set(threads) | {s[0] for s in steps})}
-    loop_index = {key: i for i, key in enumerate(loop_tid)}
+                for index, key in enumerate(set(threads) | {s[0] for s in steps}
+                                            | {c[0] for c in callbacks})}
     blocked_tid = {key: 1_000_000_000 + i for i, key in enumerate(loop_tid)}
     tpid = pid + _TASK_PID_OFFSET
     meta = [{"ph": "M", "pid": pid, "name": "process_name", "args": {"name": "python %d" % pid}},
@@ -172,8 +178,9 @@ def _events(rec, steps, callbacks, marks, lags, tasks, threads):
         meta.append({"ph": "M", "pid": tpid, "tid": tid, "name": "thread_name",
                      "args": {"name": "task %s" % tasks[key][0]}})
     out.extend((-1.0, dumps(m)) for m in meta)
+    # a wake's waker is known by its loop and start time, if still in the buffers
     present = {(s[0], s[1]) for s in steps} | {(c[0], c[1]) for c in callbacks}
-    for loop, seq, start, end, name in callbacks:
+    for loop, start, end, name in callbacks:
         ts = round((start - origin) * 1e6, 3)
         append((ts, '{"ph":"X","pid":%d,"tid":%d,"ts":%r,"dur":%r,"name":%s,"cat":"callback"}'
                 % (pid, loop_tid[loop], ts, round((end - start) * 1e6, 3), dumps("timer " + name))))
@@ -183,7 +190,8 @@ def _events(rec, steps, callbacks, marks, lags, tasks, threads):
     flow_start = '{"ph":"s","pid":%d,"tid":%%d,"ts":%%r,"id":%%d,"name":"wake","cat":"wake"}' % pid
     flow_end = '{"ph":"f","bp":"e","pid":%d,"tid":%%d,"ts":%%r,"id":%%d,"name":"wake","cat":"wake"}' % pid
     slow = rec.slow
-    for loop, seq, start, end, key, waker, ready in steps:
+    flow = 0
+    for loop, start, end, key, waker, ready in steps:
         ts, dur = round((start - origin) * 1e6, 3), round((end - start) * 1e6, 3)
         tid = loop_tid[loop]
         append((ts, step_text % (tid, ts, dur, label.get(key, unknown))))
@@ -195,7 +203,7 @@ def _events(rec, steps, callbacks, marks, lags, tasks, threads):
             append((ts, dumps({"ph": "X", "pid": pid, "tid": blocked_tid[loop], "ts": ts, "dur": dur,
                                "name": "blocked by %s" % tasks.get(key, ("?",))[0], "cat": "blocked"})))
         if waker and ready is not None and (loop, waker) in present:
-            flow = seq * 64 + loop_index[loop] % 64
+            flow += 1
             at = round((ready - origin) * 1e6, 3)
             append((at, flow_start % (tid, at, flow)))
             append((ts, flow_end % (tid, ts, flow)))

@@ -15,10 +15,10 @@ class Sink:
         self.serials = {}
         self.pack_step = trace.STEP.pack     # the loop thread hands steps over packed
         self.add_step = lambda b: self.steps.append(self._step(*trace.unpack_steps([b])[0]))
-        self.add_callback = lambda r: self.callbacks.append((r[1], r[4]))
+        self.add_callback = lambda r: self.callbacks.append((r[1], r[3]))
 
-    def _step(self, loop, seq, start, end, serial, waker, ready):
-        return self.serials[serial], seq, waker
+    def _step(self, start, end, serial, waker, ready):
+        return self.serials[serial], start, waker
 
     def task_seen(self, lt, st, task, now):
         self.serials[st.serial] = task
@@ -159,14 +159,15 @@ class TaskTimeTest(unittest.TestCase):
             await asyncio.gather(c, p)
             return c, p
         c, p = self.run_counted(body)
-        seq_of = {}
-        for task, seq, _ in sink.steps:
-            seq_of.setdefault(task, []).append(seq)
+        # a step (or timer callback) is known by its start time
+        starts_of = {}
+        for task, start, _ in sink.steps:
+            starts_of.setdefault(task, []).append(start)
         woken = [waker for task, _, waker in sink.steps if task is c][-1]
-        self.assertIn(woken, seq_of[p])     # the queue put in producer's last step
-        timer_seqs = {seq for seq, name in sink.callbacks if "set_result" in name}
+        self.assertEqual(woken, starts_of[p][-1])     # the queue put in producer's last step
+        timer_starts = {start for start, name in sink.callbacks if "set_result" in name}
         producer_wakers = [waker for task, _, waker in sink.steps if task is p]
-        self.assertTrue(timer_seqs & set(producer_wakers), (sink.callbacks, producer_wakers))
+        self.assertTrue(timer_starts & set(producer_wakers), (sink.callbacks, producer_wakers))
         self.assertIn(("consumer", "ok"), sink.done)
 
     def test_release_puts_the_loop_back(self):
