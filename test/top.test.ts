@@ -53,12 +53,13 @@ function rows(screen: string): string[] {
 eachPythonAndLoop('tasklens top', true, (py, loop) => {
   const eager = Number(py.version.split('.')[1]) >= 12;
 
-  it('--once --json: per-task counters, the loop header and every warning', async () => {
+  it('--once --json --sample 1: exact per-task counters, the loop header and every warning', async () => {
     const pid = await startApp(py.path, loop.args);
-    const once = await run(process.execPath, [MAIN_JS, 'top', String(pid), '--once', '--json', '--interval', '1.5', '--stuck-s', '1'], { env: rt.env });
+    const once = await run(process.execPath, [MAIN_JS, 'top', String(pid), '--once', '--json', '--sample', '1', '--interval', '1.5', '--stuck-s', '1'], { env: rt.env });
     assert.equal(once.code, 0, once.stderr);
     const view = JSON.parse(once.stdout) as TopView;
     assert.equal(view.schema, 1);
+    assert.deepEqual([view.sampled, view.auto], [1, false], 'every step timed, as asked, however much it costs');
     assert.equal(view.pid, pid);
     assert.equal(view.loops.length, 1);
     const head = view.loops[0];
@@ -122,11 +123,28 @@ eachPythonAndLoop('tasklens top', true, (py, loop) => {
     assert.match(text.stdout.split('\n')[0], /sampled 1 in 8/);
   });
 
+  it('by default, a loop making tens of thousands of steps a second gets sampled counting, and says so', async () => {
+    const pid = await ready(start(BIN, ['run', '--python', py.path, fixture('top_busy.py'), ...loop.args], { env: rt.env }));
+    const once = await run(process.execPath, [MAIN_JS, 'top', String(pid), '--once', '--json', '--interval', '2'], { env: rt.env });
+    assert.equal(once.code, 0, once.stderr);
+    const view = JSON.parse(once.stdout) as TopView;
+    assert.equal(view.auto, true);
+    // exact counting would cost it far past 5 %: one wake in 8 or more is timed (tasktime_auto.py)
+    assert.ok(view.sampled >= 8 && view.sampled <= 1000, `sampled 1 in ${view.sampled}`);
+    const hoppers = view.tasks.filter((t) => t.name.startsWith('hopper-'));
+    assert.equal(hoppers.length, 20);
+    assert.ok(hoppers.every((t) => t.polls > 0 && t.selfWakes > 0), JSON.stringify(hoppers.map((t) => [t.polls, t.selfWakes])));
+    // a second top starts exact again (the first one's end switched the counting off)
+    const text = await run(process.execPath, [MAIN_JS, 'top', String(pid), '--once', '--interval', '2'], { env: rt.env });
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(text.stdout.split('\n')[0], /sampled 1 in \d+ \(auto\)/);
+  });
+
   it('the live screen in a terminal: sort keys, filter, a task\'s details, NO_COLOR, 80x24', async () => {
     const pid = await startApp(py.path, loop.args);
     const sock = `tasklens-top-${process.pid}-${pid}`;
     try {
-      tmux(sock, ['new-session', '-d', '-s', 'top', '-x', '80', '-y', '24', `${process.execPath} ${MAIN_JS} top ${pid} --interval 0.5`],
+      tmux(sock, ['new-session', '-d', '-s', 'top', '-x', '80', '-y', '24', `${process.execPath} ${MAIN_JS} top ${pid} --interval 0.5 --sample 1`],
         { ...rt.env, NO_COLOR: '1' });
       let screen = await screenWhen(sock, (s) => rows(s).includes('spinner') && rows(s).includes('hog'), 'the task list shows');
       const lines = screen.split('\n');
@@ -182,7 +200,7 @@ eachPythonAndLoop('tasklens top: tasks stuck alike', true, (py, loop) => {
 eachPythonAndLoop('tasklens top on a program started by plain python', true, (py, loop) => {
   it('loads the agent for the top (the tasks it found have an age at least), and takes it out after', async () => {
     const target = await startTarget(py.path, APP, loop.args);
-    const top = () => run(process.execPath, [MAIN_JS, 'top', String(target.pid), '--once', '--json', '--interval', '1'], { env: rt.env });
+    const top = () => run(process.execPath, [MAIN_JS, 'top', String(target.pid), '--once', '--json', '--sample', '1', '--interval', '1'], { env: rt.env });
     const first = await top();
     assert.equal(first.code, 0, first.stderr);
     assert.match(first.stderr, new RegExp(`process ${target.pid} ran without tasklens: its agent is loaded for this top and removed when it ends`));

@@ -45,6 +45,7 @@ const VIEW: TopView = {
   finished: [],
   warnings: [{ kind: 'stuck', task: RED, taskId: 1, id: '0x1', at: { path: ODD_FILE, line: 3 }, message: `waiting on ${CORO}` }],
   sampled: 1,
+  auto: true,
 };
 
 function screen(ui: Partial<UiState>, width = 160, height = 30): string[] {
@@ -72,8 +73,10 @@ test('the live screen\'s list: names, coroutines, paths, warnings and the loop h
 
 test('the header says when the counters are estimates (sampled counting), and says nothing when every step is timed', () => {
   assert.doesNotMatch(screen({})[0], /sampled/);
-  const sampled = render({ ...VIEW, sampled: 32 }, initialUi(), 120, 30, plain);
-  assert.match(sampled[0], /pid 42 {2}Python 3\.11\.7 {2}sampled 1 in 32/);
+  const sampled = render({ ...VIEW, sampled: 32, auto: false }, initialUi(), 120, 30, plain);
+  assert.match(sampled[0], /pid 42 {2}Python 3\.11\.7 {2}sampled 1 in 32 {2}/);
+  const switched = render({ ...VIEW, sampled: 64, auto: true }, initialUi(), 80, 24, plain);
+  assert.match(switched[0], /sampled 1 in 64 \(auto\)/, 'auto counting that turned to sampling says so');
 });
 
 test('names that take two columns a character (CJK, emoji) keep every row the width of the screen, its columns in line', () => {

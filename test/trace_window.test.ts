@@ -43,7 +43,7 @@ test('tasklens trace PID --for: a program under tasklens run without --trace rec
   assert.match(r.stdout, new RegExp(`^${file}: \\d+ events, \\d+ bytes\\n$`));
   assert.ok(stepNames(load(file)).has('ticker'));
   assert.match(r.stderr, new RegExp(`^tasklens: recording process ${pid} for 0.5 s into ${file}$`, 'm'));
-  const top = await run(process.execPath, [MAIN_JS, 'top', String(pid), '--once', '--json', '--interval', '0.5'], { env: rt.env });
+  const top = await run(process.execPath, [MAIN_JS, 'top', String(pid), '--once', '--json', '--sample', '1', '--interval', '0.5'], { env: rt.env });
   assert.equal(top.code, 0, top.stderr);
   assert.ok((JSON.parse(top.stdout) as TopView).tasks.some((x) => x.name === 'ticker' && x.polls > 5), top.stdout);
 

@@ -265,12 +265,14 @@ class Session:
 
     def r_taskTimes(self, args):
         """`tasklens top`: counting starts with this connection's first ask, ends with it;
-        `sample` N > 1 asks for sampled counting (one wake in about N timed), if it starts."""
+        `sample` N > 1 asks for sampled counting (one wake in about N timed), "auto" for exact
+        counting that turns to sampling once it costs the program too much (tasktime_auto.py),
+        if it starts."""
         from . import topview       # loaded on first use: most programs never see a top
         sample = args.get("sample", 1)
-        if type(sample) is not int or not 1 <= sample <= MAX_SAMPLE:
-            raise AgentError(BAD_ARGUMENTS, "taskTimes: sample must be an integer in [1, %d]"
-                             % MAX_SAMPLE)
+        if sample != tasktime.AUTO and (type(sample) is not int or not 1 <= sample <= MAX_SAMPLE):
+            raise AgentError(BAD_ARGUMENTS, "taskTimes: sample must be \"auto\" or an integer in "
+                             "[1, %d]" % MAX_SAMPLE)
         tasktime.acquire(self, sample)
         return topview.task_times(self.core, args)
 

@@ -27,6 +27,7 @@ import weakref
 
 from . import looptime
 from . import tasks as taskmod
+from . import tasktime_auto
 from . import tasktime_handle
 from . import tasktime_wrap
 
@@ -47,6 +48,8 @@ LAG_PROBE_S = 0.1
 TIMER = "timer"         # LoopTimes.current while a timer callback runs
 trace_sink = None       # trace.Recorder while --trace records
 sample_every = 1        # while counting: 1 exact; N: one wake in about N timed (tasktime_handle)
+auto = False            # while counting: exact until it costs too much, then sampled (tasktime_auto)
+AUTO = "auto"
 
 
 def _gone(st):
@@ -122,6 +125,7 @@ class LoopTimes:
         # sampled counting: the task whose step, not sampled, a snapshot saw running, since when
         # (at least), and that step's frame (topview._see_unsampled)
         self.unsampled = self.unsampled_frame = self.unsampled_since = None
+        self.auto_mark = None           # tasktime_auto's last check: (when, steps)
         self.done_steps = 0             # the steps and busy time of tasks no longer in `stats`
         self.done_busy = 0.0
         self.longest = 0.0              # longest step since the last snapshot
@@ -215,15 +219,20 @@ def _names(cls):
     inner = base.__dict__.get("_call_soon") if base is not None else None
     if inner is None or getattr(cls, "_call_soon", None) is not inner:
         return _NAMES
+    return _ASYNCIO_NAMES
+
+
+def _wrappers(originals):
+    """tasktime_wrap's wrappers in front of `originals`, for the counting on now."""
     key = (trace_sink, sample_every)
-    if key not in _asyncio_hooks:
+    if "_call_soon" in originals and key not in _asyncio_hooks:
         # a traced hook appends to its recorder's buffers, bound once: a recording that ended
         # (`trace PID --for S`) lets go of its hook and, with it, of its buffers
         for old in [k for k in _asyncio_hooks if k[0] is not None]:
             del _asyncio_hooks[old]
         _asyncio_hooks[key] = tasktime_handle.build(sys.modules[__name__], key[0] is not None,
                                                     key[1])
-    return _ASYNCIO_NAMES
+    return tasktime_wrap.build(sys.modules[__name__], originals, _asyncio_hooks.get(key))
 
 
 def _install(loop, lt):
@@ -238,8 +247,7 @@ def _install(loop, lt):
         originals = {name: getattr(cls, name, None) for name in names}
         if any(fn is None or getattr(fn, "_tasklens_time", False) for fn in originals.values()):
             return False
-        wrappers = tasktime_wrap.build(sys.modules[__name__], originals,
-                                       _asyncio_hooks.get((trace_sink, sample_every)))
+        wrappers = _wrappers(originals)
         own = {name: cls.__dict__[name] for name in names if name in cls.__dict__}
         try:
             for name in names:
@@ -285,6 +293,8 @@ def _probe(lt, due):
             lt.lag_max = late
         if trace_sink is not None:
             trace_sink.lag(lt, due, late)
+    if auto:
+        tasktime_auto.check(sys.modules[__name__], lt, _clock())
     if lt.active:
         try:
             lt.later(LAG_PROBE_S, _probe, lt, _clock() + LAG_PROBE_S)
@@ -324,17 +334,39 @@ def acquire(owner, sample=1):
     later are counted from their start (task_origins' loop hook, under `tasklens run`).
     `sample`: time one wake in about that many (1: every one), if the counting starts now; a
     later lease gets the counting that is on (`sample_every` says which). A trace counts
-    exactly: it starts with the program, or refuses while a top counts (trace_window.py)."""
-    global sample_every
+    exactly: it starts with the program, or refuses while a top counts (trace_window.py).
+    AUTO: exact until that costs the program too much, then sampled (tasktime_auto.py)."""
+    global sample_every, auto
     from . import task_origins
     with _lock:
         if not _leases:
-            sample_every = 1 if trace_sink is not None else max(1, int(sample))
+            auto = sample == AUTO and trace_sink is None
+            sample_every = 1 if trace_sink is not None or auto else max(1, int(sample))
         _leases.add(owner)
         looptime.use(__name__, iterations=False)
         if watch not in task_origins.loop_watchers:
             task_origins.loop_watchers.append(watch)
     refresh()
+
+
+def resample(n):
+    """Count one wake in `n` from now on (tasktime_auto's switch), on every loop counted: the
+    hooks on their classes (or loop objects) replaced by ones built for `n`."""
+    global sample_every
+    with _lock:
+        if not _leases or trace_sink is not None or sample_every == n:
+            return
+        sample_every = n
+        for cls, originals in _classes.items():
+            for name, fn in _wrappers(originals).items():
+                if getattr(cls.__dict__.get(name), "_tasklens_time", False):
+                    setattr(cls, name, fn)
+        for lt in _timed.values():
+            loop = lt.loop_ref()
+            if lt.on_object and loop is not None:
+                originals = {name: getattr(type(loop), name) for name in _names(type(loop))}
+                for name, fn in _wrappers(originals).items():
+                    setattr(loop, name, types.MethodType(fn, loop))
 
 
 def counting():
@@ -344,12 +376,14 @@ def counting():
 
 def release(owner):
     """`owner` no longer needs the counters; the last one switches them off."""
+    global auto
     with _lock:
         if owner not in _leases:
             return
         _leases.discard(owner)
         if _leases:
             return
+        auto = False
         timed = list(_timed.values())
         _timed.clear()
         by_task.clear()

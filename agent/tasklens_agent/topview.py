@@ -340,7 +340,8 @@ def answer(timed, counts, pending, rows, now, slow, warnings):
         finished.extend(done)
         loops.append(_loop_header(loop, lt, counts[key], now, slow, warnings))
     body = {"tasks": rows, "now": _r(now), "wall": time.time(), "loops": loops,
-            "finished": finished, "warnings": warnings, "sampled": tasktime.sample_every}
+            "finished": finished, "warnings": warnings, "sampled": tasktime.sample_every,
+            "auto": tasktime.auto}
     diagnosed = task_views.diagnosed_table()
     if diagnosed is not None:
         body["deadlocks"] = diagnosed.verdicts()

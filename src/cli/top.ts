@@ -12,10 +12,12 @@ function sortKey(v: string): SortKey {
   return key;
 }
 
-/** `--sample N`: 1 is every step (the default, without the option), 1000 the sparsest the agent takes. */
-function sampleRate(v: string): number {
+/** `--sample N`: 1 is every step, 1000 the sparsest the agent takes; `auto` (the default) is
+ * every step until that costs the program more than 5 % of its time, then 1 in 8 or more. */
+function sampleRate(v: string): number | 'auto' {
+  if (v === 'auto') return v;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 1 || n > 1000) throw new InvalidArgumentError('expected a whole number from 1 to 1000');
+  if (!Number.isInteger(n) || n < 1 || n > 1000) throw new InvalidArgumentError('expected auto or a whole number from 1 to 1000');
   return n;
 }
 
@@ -31,7 +33,7 @@ export function register(program: Command): void {
     .option('--filter <text>', 'only tasks whose name or coroutine contains text')
     .option('--slow-ms <N>', 'a step this long is a warning (never yields, blocked loop)', positive, 100)
     .option('--stuck-s <N>', 'a task waiting this long with nothing to wake it is a warning', positive, 10)
-    .option('--sample <N>', 'time one task step in about N (1-1000; without it, every one): busy, sched, idle, polls and wakes become estimates, and the program pays far less; 64 keeps a task-heavy program within 10 % (docs/top.md)', sampleRate)
+    .option('--sample <N>', 'time one task step in about N (1-1000): busy, sched, idle, polls and wakes become estimates, and the program pays far less (64 keeps a task-heavy program within 10 %); 1: every step, whatever it costs; auto: every step until that costs the program more than 5 % of its time, then one in 8 or more, as needed to keep it under 0.5 % (docs/top.md)', sampleRate, 'auto')
     .addHelpText('after', '\nKeys on the live screen: the sort letters, r reverse, / filter, arrows and Enter to see a task\n'
       + '(stack, await tree, step time histogram), Esc back, q quit. NO_COLOR turns colours off.\n'
       + 'The program pays for the counters only while a top is connected. A program not run under\n'

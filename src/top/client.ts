@@ -15,7 +15,7 @@ import type { AgentTaskTimes, TaskTimesArgs } from './types';
 
 export const EXIT_NO_PROCESS = EXIT.noProcess;
 export const EXIT_NO_AGENT = 8;
-const CONNECT_MS = 1000;
+const CONNECT_MS = 10_000;
 // A sample of thousands of tasks is built while the program's loop runs on (both want the GIL).
 const SAMPLE_MS = 15_000;
 const WRITE_MS = 120_000;

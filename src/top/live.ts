@@ -15,7 +15,7 @@ export interface TopOptions {
   stuckS?: number;
   sort?: SortKey;
   filter?: string;
-  sample?: number;
+  sample?: number | 'auto';
 }
 
 const EXIT_NOT_A_TERMINAL = 2;

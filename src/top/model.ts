@@ -56,6 +56,8 @@ export interface TopView {
   warningsLeftOut?: number;
   /** 1: every step timed; N: one in about N, busy, sched, idle, polls and wakes estimates. */
   sampled: number;
+  /** Counting asked `auto` (top's default): exact until that costs too much, then sampled. */
+  auto: boolean;
 }
 
 const hex = (n: number): string => `0x${n.toString(16)}`;
@@ -125,6 +127,7 @@ export function toView(pid: number, pythonVersion: string, s: AgentTaskTimes, be
     ...(s.matched !== undefined ? { matched: s.matched } : {}),
     ...(s.warningsLeftOut ? { warningsLeftOut: s.warningsLeftOut } : {}),
     sampled: s.sampled ?? 1,
+    auto: s.auto ?? false,
   };
 }
 

@@ -89,7 +89,7 @@ export function visibleRows(view: TopView, ui: UiState): TopRow[] {
 export function render(view: TopView, ui: UiState, width: number, height: number, p: Paint, clock = ''): string[] {
   const lines: string[] = [];
   const push = (s: string, style?: (x: string) => string) => lines.push(style ? style(fit(s, width)) : fit(s, width));
-  const counting = view.sampled > 1 ? `  sampled 1 in ${view.sampled}` : '';
+  const counting = view.sampled > 1 ? `  sampled 1 in ${view.sampled}${view.auto ? ' (auto)' : ''}` : '';
   push(`tasklens top  pid ${view.pid}  Python ${view.pythonVersion}${counting}  ${clock}`, p.bold);
   for (const l of view.loops) push(loopLine(l));
   if (view.loops.length === 0) push('no event loop running yet');

@@ -16,7 +16,7 @@ export interface TaskTimesArgs {
   reverse?: boolean;
   filter?: string;
   /** Sampled counting, if the counting starts with this ask: one wake in about N timed. */
-  sample?: number;
+  sample?: number | 'auto';
 }
 
 export type TopState = 'running' | 'ready' | 'waiting' | 'done';
@@ -103,6 +103,8 @@ export interface AgentTaskTimes {
   wall: number;
   /** 1: every step timed; N: one in about N, the counters estimates (`top --sample N`). */
   sampled?: number;
+  /** The counting was asked `auto`: exact until too costly, then sampled (`sampled` says which). */
+  auto?: boolean;
   /** With `limit`: how many tasks the filter let through (the rows are the first of them). */
   matched?: number;
   /** With `limit`: tasks' warnings left out of `warnings` (counted, not built: each needs the

@@ -1,0 +1,117 @@
+"""`tasklens top` without `--sample`: exact counting while it costs the program little, sampled
+counting once it would cost more.
+
+Exact counting costs a fixed time per task step (tasktime_handle.py: a Python frame's worth of
+clock reads and counter updates). A program of a few tasks never notices it; a service making
+tens of thousands of short steps a second pays it in full (1.36-1.41x the instructions of the
+throughput benchmark, docs/bench-top.md). So the counting that a `top` asks by default starts
+exact, and each counted loop's lag probe (tasktime._probe), every CHECK_S, estimates what the
+counting costs the program: the steps counted since the last check, times the cost of counting
+one step measured once in this process (`calibrate`), over the wall time between. Past
+SWITCH_AT (5 %) the counting turns to sampling one wake in N (tasktime.resample), N the
+smallest power of two that brings the estimate under AIM (0.5 %), at least 8, for as long as the
+counting stays on: the last top to leave switches it off, and the next one starts exact again.
+
+Both sides of the estimate are times measured on the same machine in the same process, so a
+slower machine (or valgrind) moves them alike; the estimate leaves out a task's first wake
+(its counters made) and asyncio's own work the step's handle does anyway.
+
+Who runs where: `calibrate` on the thread that starts the counting; `check` on each loop's
+thread, in its probe. Switching is done once, under tasktime's lock.
+"""
+import collections
+import contextvars
+import sys
+import time
+import types
+
+CHECK_S = 0.5
+SWITCH_AT = 0.05
+AIM = 0.005
+MIN_SAMPLE = 8
+MAX_SAMPLE = 1000
+_ROUNDS = 200
+step_cost = None        # seconds exact counting adds to one task step here, once measured
+
+
+class _Owner:
+    """Stands in for a task: a callback's `__self__`, never done."""
+    __slots__ = ("__weakref__",)
+
+    def step(self):
+        pass
+
+    def done(self):
+        return False
+
+
+class _Loop:
+    """What asyncio's `_call_soon` and Handle touch of a loop."""
+
+    def __init__(self):
+        self._ready = collections.deque()
+
+    def get_debug(self):
+        return False
+
+
+def calibrate(tt):
+    """Measure, once per process, what exact counting adds to a step: asyncio's `_call_soon`
+    and Handle against tasktime_handle's, on a stand-in task, the best of three rounds."""
+    global step_cost
+    if step_cost is not None:
+        return step_cost
+    base = sys.modules.get("asyncio.base_events")
+    original = base.BaseEventLoop.__dict__.get("_call_soon") if base is not None else None
+    if original is None:
+        step_cost = 0.0
+        return step_cost
+    from . import tasktime_handle
+    hook = tasktime_handle.build(tt, False, 1)
+    loop, owner = _Loop(), _Owner()
+    lt = tt.LoopTimes(loop, types.SimpleNamespace(loop_ref=lambda: loop))
+    st = tt.TaskTimes(owner, tt._clock(), lt)
+    callback, context, ready = owner.step, contextvars.copy_context(), loop._ready
+    tt.by_task[id(owner)] = st
+    try:
+        best = None
+        for _ in range(3):
+            spent = []
+            for call_soon in (original, hook):
+                start = time.perf_counter()
+                for _ in range(_ROUNDS):
+                    call_soon(loop, callback, (), context)
+                    ready.popleft()._run()
+                spent.append(time.perf_counter() - start)
+            cost = max(0.0, (spent[1] - spent[0]) / _ROUNDS)
+            best = cost if best is None else min(best, cost)
+    finally:
+        if tt.by_task.get(id(owner)) is st:
+            del tt.by_task[id(owner)]
+    step_cost = best
+    return step_cost
+
+
+def check(tt, lt, now):
+    """On loop `lt`'s thread, from its probe: switch to sampling if exact counting has cost this
+    loop more than SWITCH_AT of the time since the last check."""
+    mark = lt.auto_mark
+    if tt.sample_every != 1 or mark is not None and now - mark[0] < CHECK_S:
+        return
+    if step_cost is None:
+        calibrate(tt)       # once, at the first check: asyncio is loaded by then
+    steps = lt.steps        # a sum over the loop's tasks: once per CHECK_S
+    lt.auto_mark = (now, steps)
+    if mark is None or not step_cost:
+        return
+    share = (steps - mark[1]) * step_cost / max(now - mark[0], 1e-9)
+    if share > SWITCH_AT:
+        tt.resample(sample_for(share))
+
+
+def sample_for(share):
+    """The N that brings an exact counting costing `share` of the time under AIM."""
+    n = MIN_SAMPLE
+    while share / n > AIM and n < MAX_SAMPLE:
+        n *= 2
+    return min(n, MAX_SAMPLE)
