@@ -125,7 +125,8 @@ class LoopTimes:
         # sampled counting: the task whose step, not sampled, a snapshot saw running, since when
         # (at least), and that step's frame (topview._see_unsampled)
         self.unsampled = self.unsampled_frame = self.unsampled_since = None
-        self.auto_mark = None           # tasktime_auto's last check: (when, steps)
+        self.auto_mark = None           # tasktime_auto's last check: (when, steps, adopted)
+        self.adopted = 0                # tasks given counters here (tasktime_auto)
         self.done_steps = 0             # the steps and busy time of tasks no longer in `stats`
         self.done_busy = 0.0
         self.longest = 0.0              # longest step since the last snapshot
@@ -145,6 +146,7 @@ class LoopTimes:
     def adopt(self, task, now):
         st = TaskTimes(task, now, self)
         self.stats[id(task)] = by_task[id(task)] = st
+        self.adopted += 1
         if trace_sink is not None:
             trace_sink.task_seen(self, st, task, now)
         return st

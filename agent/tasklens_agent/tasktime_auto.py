@@ -5,16 +5,18 @@ Exact counting costs a fixed time per task step (tasktime_handle.py: a Python fr
 clock reads and counter updates). A program of a few tasks never notices it; a service making
 tens of thousands of short steps a second pays it in full (1.36-1.41x the instructions of the
 throughput benchmark, docs/bench-top.md). So the counting that a `top` asks by default starts
-exact, and each counted loop's lag probe (tasktime._probe), every CHECK_S, estimates what the
-counting costs the program: the steps counted since the last check, times the cost of counting
-one step measured once in this process (`calibrate`), over the wall time between. Past
+exact, and each counted loop's lag probe (tasktime._probe) estimates what the counting costs
+the program, at its first run past FIRST_CHECK_S and then every CHECK_S: the steps counted since the counting
+began (or the last check) times the cost of counting one step, and the tasks first seen times
+the cost of a task's counters (made, and put away as it ends), both measured once in this
+process (`calibrate`), over the wall time between. Past
 SWITCH_AT (5 %) the counting turns to sampling one wake in N (tasktime.resample), N the
 smallest power of two that brings the estimate under AIM (0.5 %), at least 8, for as long as the
 counting stays on: the last top to leave switches it off, and the next one starts exact again.
 
 Both sides of the estimate are times measured on the same machine in the same process, so a
-slower machine (or valgrind) moves them alike; the estimate leaves out a task's first wake
-(its counters made) and asyncio's own work the step's handle does anyway.
+slower machine (or valgrind) moves them alike. The probe runs once per loop iteration at most:
+a loop whose iteration runs thousands of ready tasks decides after its first such iteration.
 
 Who runs where: `calibrate` on the thread that starts the counting; `check` on each loop's
 thread, in its probe. Switching is done once, under tasktime's lock.
@@ -25,6 +27,7 @@ import sys
 import time
 import types
 
+FIRST_CHECK_S = 0.1     # the first check, since the loop was first counted
 CHECK_S = 0.5
 SWITCH_AT = 0.05
 AIM = 0.005
@@ -32,6 +35,7 @@ MIN_SAMPLE = 8
 MAX_SAMPLE = 1000
 _ROUNDS = 200
 step_cost = None        # seconds exact counting adds to one task step here, once measured
+task_cost = 0.0         # and to one task: its counters made and put away
 
 
 class _Owner:
@@ -42,6 +46,12 @@ class _Owner:
         pass
 
     def done(self):
+        return False
+
+    def get_name(self):
+        return "stand-in"
+
+    def cancelled(self):
         return False
 
 
@@ -56,9 +66,10 @@ class _Loop:
 
 
 def calibrate(tt):
-    """Measure, once per process, what exact counting adds to a step: asyncio's `_call_soon`
-    and Handle against tasktime_handle's, on a stand-in task, the best of three rounds."""
-    global step_cost
+    """Measure, once per process, what exact counting adds to a step (asyncio's `_call_soon`
+    and Handle against tasktime_handle's, on a stand-in task) and to a task (its counters made
+    and put away), the best of three rounds each."""
+    global step_cost, task_cost
     if step_cost is not None:
         return step_cost
     base = sys.modules.get("asyncio.base_events")
@@ -85,6 +96,7 @@ def calibrate(tt):
                 spent.append(time.perf_counter() - start)
             cost = max(0.0, (spent[1] - spent[0]) / _ROUNDS)
             best = cost if best is None else min(best, cost)
+        task_cost = min(_task_round(tt, lt) for _ in range(3))
     finally:
         if tt.by_task.get(id(owner)) is st:
             del tt.by_task[id(owner)]
@@ -92,19 +104,28 @@ def calibrate(tt):
     return step_cost
 
 
+def _task_round(tt, lt):
+    """Seconds a task's counters cost, made and put away, over _ROUNDS stand-ins."""
+    owners = [_Owner() for _ in range(_ROUNDS)]
+    start = time.perf_counter()
+    for owner in owners:
+        tt.finish(lt, lt.adopt(owner, start), owner, start)
+    return (time.perf_counter() - start) / _ROUNDS
+
+
 def check(tt, lt, now):
     """On loop `lt`'s thread, from its probe: switch to sampling if exact counting has cost this
     loop more than SWITCH_AT of the time since the last check."""
-    mark = lt.auto_mark
-    if tt.sample_every != 1 or mark is not None and now - mark[0] < CHECK_S:
+    mark = lt.auto_mark or (lt.started, 0, 0)
+    wait = CHECK_S if lt.auto_mark is not None else FIRST_CHECK_S
+    if tt.sample_every != 1 or now - mark[0] < wait:
         return
     if step_cost is None:
         calibrate(tt)       # once, at the first check: asyncio is loaded by then
     steps = lt.steps        # a sum over the loop's tasks: once per CHECK_S
-    lt.auto_mark = (now, steps)
-    if mark is None or not step_cost:
-        return
-    share = (steps - mark[1]) * step_cost / max(now - mark[0], 1e-9)
+    lt.auto_mark = (now, steps, lt.adopted)
+    cost = (steps - mark[1]) * step_cost + (lt.adopted - mark[2]) * task_cost
+    share = cost / max(now - mark[0], 1e-9)
     if share > SWITCH_AT:
         tt.resample(sample_for(share))
 
