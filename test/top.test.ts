@@ -129,8 +129,8 @@ eachPythonAndLoop('tasklens top', true, (py, loop) => {
     assert.equal(once.code, 0, once.stderr);
     const view = JSON.parse(once.stdout) as TopView;
     assert.equal(view.auto, true);
-    // exact counting would cost it far past 5 %: one wake in 8 or more is timed (tasktime_auto.py)
-    assert.ok(view.sampled >= 8 && view.sampled <= 1000, `sampled 1 in ${view.sampled}`);
+    // exact counting would cost it far past 2 %: one wake in 64 or more is timed (tasktime_auto.py)
+    assert.ok(view.sampled >= 64 && view.sampled <= 1000, `sampled 1 in ${view.sampled}`);
     const hoppers = view.tasks.filter((t) => t.name.startsWith('hopper-'));
     assert.equal(hoppers.length, 20);
     assert.ok(hoppers.every((t) => t.polls > 0 && t.selfWakes > 0), JSON.stringify(hoppers.map((t) => [t.polls, t.selfWakes])));

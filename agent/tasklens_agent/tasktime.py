@@ -147,6 +147,8 @@ class LoopTimes:
         st = TaskTimes(task, now, self)
         self.stats[id(task)] = by_task[id(task)] = st
         self.adopted += 1
+        if auto and not self.adopted & 511:     # a burst of new tasks: judge it now, not only
+            tasktime_auto.check(sys.modules[__name__], self, now)   # between iterations
         if trace_sink is not None:
             trace_sink.task_seen(self, st, task, now)
         return st

@@ -2,24 +2,28 @@
 counting once it would cost more.
 
 Exact counting costs a fixed time per task step (tasktime_handle.py: a Python frame's worth of
-clock reads and counter updates). A program of a few tasks never notices it; a service making
-tens of thousands of short steps a second pays it in full (1.36-1.41x the instructions of the
-throughput benchmark, docs/bench-top.md). So the counting that a `top` asks by default starts
-exact, and each counted loop's lag probe (tasktime._probe) estimates what the counting costs
-the program, at its first run past FIRST_CHECK_S and then every CHECK_S: the steps counted since the counting
-began (or the last check) times the cost of counting one step, and the tasks first seen times
-the cost of a task's counters (made, and put away as it ends), both measured once in this
-process (`calibrate`), over the wall time between. Past
-SWITCH_AT (5 %) the counting turns to sampling one wake in N (tasktime.resample), N the
-smallest power of two that brings the estimate under AIM (0.5 %), at least 8, for as long as the
+clock reads and counter updates) and per task (its counters made and put away). A program of a
+few tasks never notices; a service making tens of thousands of short steps a second pays it in
+full (1.36-1.41x the instructions of the throughput benchmark, docs/bench-top.md). So the
+counting a `top` asks by default starts exact, and each counted loop estimates what it costs
+the program: the steps counted since the counting began (or the last check) times the cost of
+counting one step, plus the tasks first seen times the cost of a task's counters, both measured
+once in this process (`calibrate`), over the wall time between. It does so at its lag probe
+(tasktime._probe, between two loop iterations) and at every 512th task first seen (a burst of
+new tasks is judged as it comes), first once FIRST_CHECK_S has passed, then every CHECK_S. Past
+SWITCH_AT (2 %) the counting turns to sampling one wake in N (tasktime.resample), N the smallest
+power of two from MIN_SAMPLE (64) that brings the estimate under AIM (0.5 %), for as long as the
 counting stays on: the last top to leave switches it off, and the next one starts exact again.
 
 Both sides of the estimate are times measured on the same machine in the same process, so a
-slower machine (or valgrind) moves them alike. The probe runs once per loop iteration at most:
-a loop whose iteration runs thousands of ready tasks decides after its first such iteration.
+slower machine (or valgrind) moves them alike. The stand-in measured runs hot in the caches, so
+the estimate is below what a real program pays (the echo server of docs/bench-top.md: 4.6 %
+estimated, where exact counting costs it 1.10x its instructions): hence a threshold of 2 %. A loop whose iterations
+run thousands of ready tasks each, none of them new, decides after its first such iteration.
 
-Who runs where: `calibrate` on the thread that starts the counting; `check` on each loop's
-thread, in its probe. Switching is done once, under tasktime's lock.
+Who runs where: `check` (and `calibrate`, at the first) on each loop's thread, in its probe or
+as it gives a task counters, or on top's control thread when a snapshot gives counters to tasks
+not seen yet. Switching is done once, under tasktime's lock.
 """
 import collections
 import contextvars
@@ -27,11 +31,11 @@ import sys
 import time
 import types
 
-FIRST_CHECK_S = 0.1     # the first check, since the loop was first counted
+FIRST_CHECK_S = 0.02    # the first check, since the loop was first counted
 CHECK_S = 0.5
-SWITCH_AT = 0.05
+SWITCH_AT = 0.02
 AIM = 0.005
-MIN_SAMPLE = 8
+MIN_SAMPLE = 64
 MAX_SAMPLE = 1000
 _ROUNDS = 200
 step_cost = None        # seconds exact counting adds to one task step here, once measured
@@ -85,22 +89,19 @@ def calibrate(tt):
     callback, context, ready = owner.step, contextvars.copy_context(), loop._ready
     tt.by_task[id(owner)] = st
     try:
-        best = None
+        best = [float("inf"), float("inf")]     # asyncio's, ours: each its fastest round
         for _ in range(3):
-            spent = []
-            for call_soon in (original, hook):
+            for i, call_soon in enumerate((original, hook)):
                 start = time.perf_counter()
                 for _ in range(_ROUNDS):
                     call_soon(loop, callback, (), context)
                     ready.popleft()._run()
-                spent.append(time.perf_counter() - start)
-            cost = max(0.0, (spent[1] - spent[0]) / _ROUNDS)
-            best = cost if best is None else min(best, cost)
+                best[i] = min(best[i], time.perf_counter() - start)
         task_cost = min(_task_round(tt, lt) for _ in range(3))
     finally:
         if tt.by_task.get(id(owner)) is st:
             del tt.by_task[id(owner)]
-    step_cost = best
+    step_cost = max(0.0, (best[1] - best[0]) / _ROUNDS)
     return step_cost
 
 
