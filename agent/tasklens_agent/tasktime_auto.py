@@ -40,6 +40,7 @@ MAX_SAMPLE = 1000
 _ROUNDS = 200
 step_cost = None        # seconds exact counting adds to one task step here, once measured
 task_cost = 0.0         # and to one task: its counters made and put away
+_measuring = False      # while `calibrate` runs: its stand-ins' counters are judged by nobody
 
 
 class _Owner:
@@ -73,7 +74,7 @@ def calibrate(tt):
     """Measure, once per process, what exact counting adds to a step (asyncio's `_call_soon`
     and Handle against tasktime_handle's, on a stand-in task) and to a task (its counters made
     and put away), the best of three rounds each."""
-    global step_cost, task_cost
+    global step_cost, task_cost, _measuring
     if step_cost is not None:
         return step_cost
     base = sys.modules.get("asyncio.base_events")
@@ -88,6 +89,7 @@ def calibrate(tt):
     st = tt.TaskTimes(owner, tt._clock(), lt)
     callback, context, ready = owner.step, contextvars.copy_context(), loop._ready
     tt.by_task[id(owner)] = st
+    _measuring = True
     try:
         best = [float("inf"), float("inf")]     # asyncio's, ours: each its fastest round
         for _ in range(3):
@@ -99,6 +101,7 @@ def calibrate(tt):
                 best[i] = min(best[i], time.perf_counter() - start)
         task_cost = min(_task_round(tt, lt) for _ in range(3))
     finally:
+        _measuring = False
         if tt.by_task.get(id(owner)) is st:
             del tt.by_task[id(owner)]
     step_cost = max(0.0, (best[1] - best[0]) / _ROUNDS)
@@ -117,6 +120,8 @@ def _task_round(tt, lt):
 def check(tt, lt, now):
     """On loop `lt`'s thread, from its probe: switch to sampling if exact counting has cost this
     loop more than SWITCH_AT of the time since the last check."""
+    if _measuring:
+        return
     mark = lt.auto_mark or (lt.started, 0, 0)
     wait = CHECK_S if lt.auto_mark is not None else FIRST_CHECK_S
     if tt.sample_every != 1 or now - mark[0] < wait:

@@ -3,6 +3,7 @@ than 2 % of its time, then samples one wake in N (64 or more); a light program s
 a count asked exact (`--sample 1`) stays exact however much it costs."""
 import asyncio
 import unittest
+from unittest import mock
 
 from tasklens_agent import tasktime, tasktime_auto
 
@@ -49,6 +50,17 @@ class AutoSamplingTest(unittest.TestCase):
         self.assertIs(tasktime_auto.calibrate(tasktime), cost, "measured once per process")
         self.assertNotIn(id(self), tasktime.by_task)
         self.assertEqual(len(tasktime.by_task), 0, "the stand-in task leaves no counters behind")
+
+    def test_measuring_judges_none_of_its_stand_ins(self):
+        # under valgrind the 512th stand-in came past FIRST_CHECK_S, was judged, and the judging
+        # measured again, inside the measuring, until the recursion limit
+        tasktime.acquire(self.owner, tasktime.AUTO)
+        self.addCleanup(tasktime.release, self.owner)
+        with mock.patch.object(tasktime_auto, "FIRST_CHECK_S", 0.0), \
+                mock.patch.object(tasktime_auto, "step_cost", None):
+            cost = tasktime_auto.calibrate(tasktime)
+        self.assertGreater(cost, 0.0)
+        self.assertEqual(tasktime.sample_every, 1, "no stand-in made the counting switch")
 
     def test_the_sample_brings_the_cost_under_half_a_percent(self):
         self.assertEqual(tasktime_auto.sample_for(0.3), 64)
