@@ -41,6 +41,7 @@ _ROUNDS = 200
 step_cost = None        # seconds exact counting adds to one task step here, once measured
 task_cost = 0.0         # and to one task: its counters made and put away
 _measuring = False      # while `calibrate` runs: its stand-ins' counters are judged by nobody
+_failed = False         # a check failed once: no more (tasktime_auto's own error, logged)
 
 
 class _Owner:
@@ -118,10 +119,25 @@ def _task_round(tt, lt):
 
 
 def check(tt, lt, now):
-    """On loop `lt`'s thread, from its probe: switch to sampling if exact counting has cost this
-    loop more than SWITCH_AT of the time since the last check."""
-    if _measuring:
+    """On loop `lt`'s thread (from its probe, or as it gives a task counters): switch to
+    sampling if exact counting has cost this loop more than SWITCH_AT of the time since the
+    last check. A failure here is the agent's own: logged, and the counting stays as it is (the
+    program never sees it, and the lag probe goes on)."""
+    global _failed
+    if _measuring or _failed:
         return
+    try:
+        _check(tt, lt, now)
+    except Exception:
+        _failed = True
+        from . import log
+        if log.enabled():
+            import traceback
+            log.write("tasktime_auto: judging the counting failed; it stays as it is\n%s"
+                      % traceback.format_exc())
+
+
+def _check(tt, lt, now):
     mark = lt.auto_mark or (lt.started, 0, 0)
     wait = CHECK_S if lt.auto_mark is not None else FIRST_CHECK_S
     if tt.sample_every != 1 or now - mark[0] < wait:

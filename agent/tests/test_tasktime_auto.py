@@ -62,6 +62,18 @@ class AutoSamplingTest(unittest.TestCase):
         self.assertGreater(cost, 0.0)
         self.assertEqual(tasktime.sample_every, 1, "no stand-in made the counting switch")
 
+    def test_a_failure_of_its_own_leaves_the_counting_as_it_is(self):
+        tasktime.acquire(self.owner, tasktime.AUTO)
+        self.addCleanup(tasktime.release, self.owner)
+        broken = mock.Mock(side_effect=RuntimeError("a bug of ours"))
+        with mock.patch.object(tasktime_auto, "_check", broken), \
+                mock.patch.object(tasktime_auto, "_failed", False):
+            tasktime_auto.check(tasktime, None, 0.0)      # raises nothing into the loop
+            tasktime_auto.check(tasktime, None, 0.0)
+            self.assertTrue(tasktime_auto._failed)
+        self.assertEqual(broken.call_count, 1, "not tried again")
+        self.assertEqual(tasktime.sample_every, 1)
+
     def test_the_sample_brings_the_cost_under_half_a_percent(self):
         self.assertEqual(tasktime_auto.sample_for(0.3), 64)
         self.assertEqual(tasktime_auto.sample_for(0.4), 128)
