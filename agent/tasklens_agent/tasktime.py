@@ -127,6 +127,7 @@ class LoopTimes:
         self.unsampled = self.unsampled_frame = self.unsampled_since = None
         self.auto_mark = None           # tasktime_auto's last check: (when, steps, adopted)
         self.adopted = 0                # tasks given counters here (tasktime_auto)
+        self.burst_mark = None          # when its last BURST of them was judged (tasktime_auto)
         self.done_steps = 0             # the steps and busy time of tasks no longer in `stats`
         self.done_busy = 0.0
         self.longest = 0.0              # longest step since the last snapshot
@@ -147,8 +148,8 @@ class LoopTimes:
         st = TaskTimes(task, now, self)
         self.stats[id(task)] = by_task[id(task)] = st
         self.adopted += 1
-        if auto and not self.adopted & 511:     # a burst of new tasks: judge it now, not only
-            tasktime_auto.check(sys.modules[__name__], self, now)   # between iterations
+        if auto and not self.adopted % tasktime_auto.BURST:     # a burst of new tasks: judged
+            tasktime_auto.check(sys.modules[__name__], self, now, True)     # as it comes
         if trace_sink is not None:
             trace_sink.task_seen(self, st, task, now)
         return st

@@ -9,11 +9,15 @@ counting a `top` asks by default starts exact, and each counted loop estimates w
 the program: the steps counted since the counting began (or the last check) times the cost of
 counting one step, plus the tasks first seen times the cost of a task's counters, both measured
 once in this process (`calibrate`), over the wall time between. It does so at its lag probe
-(tasktime._probe, between two loop iterations) and at every 512th task first seen (a burst of
-new tasks is judged as it comes), first once FIRST_CHECK_S has passed, then every CHECK_S. Past
-SWITCH_AT (2 %) the counting turns to sampling one wake in N (tasktime.resample), N the smallest
-power of two from MIN_SAMPLE (64) that brings the estimate under AIM (0.5 %), for as long as the
-counting stays on: the last top to leave switches it off, and the next one starts exact again.
+(tasktime._probe, between two loop iterations), first once FIRST_CHECK_S has passed, then every
+CHECK_S; and at every BURST-th task first seen, where the BURST tasks' counters and first steps
+are judged over the time they took to come (a burst of new tasks is judged as it comes, not half
+a second later). Past SWITCH_AT (2 %) the counting turns to sampling one wake in N
+(tasktime.resample), N the smallest power of two from MIN_SAMPLE (64) that brings the estimate
+under AIM (0.5 %). Sampled steps are weighed (a sampled step counts N), so the same estimate
+says what exact counting would cost: under BACK_AT (0.5 %) at a periodic check, the counting
+turns back to exact (a burst at start-up does not sample a quiet program for ever). The last
+top to leave switches the counting off, and the next one starts exact again.
 
 Both sides of the estimate are times measured on the same machine in the same process, so a
 slower machine (or valgrind) moves them alike. The stand-in measured runs hot in the caches, so
@@ -34,9 +38,11 @@ import types
 FIRST_CHECK_S = 0.02    # the first check, since the loop was first counted
 CHECK_S = 0.5
 SWITCH_AT = 0.02
+BACK_AT = 0.005         # sampled, and exact counting would cost less than this: exact again
 AIM = 0.005
 MIN_SAMPLE = 64
 MAX_SAMPLE = 1000
+BURST = 512             # tasks first seen: every BURST of them judged as they come
 _ROUNDS = 100
 step_cost = None        # seconds exact counting adds to one task step here, once measured
 task_cost = 0.0         # and to one task: its counters made and put away
@@ -118,16 +124,16 @@ def _task_round(tt, lt):
     return (time.perf_counter() - start) / _ROUNDS
 
 
-def check(tt, lt, now):
-    """On loop `lt`'s thread (from its probe, or as it gives a task counters): switch to
-    sampling if exact counting has cost this loop more than SWITCH_AT of the time since the
-    last check. A failure here is the agent's own: logged, and the counting stays as it is (the
-    program never sees it, and the lag probe goes on)."""
+def check(tt, lt, now, burst=False):
+    """On loop `lt`'s thread (from its probe, or as it gives a task counters, `burst`): judge
+    what exact counting costs this loop, and switch the counting if it should. A failure here
+    is the agent's own: logged, and the counting stays as it is (the program never sees it, and
+    the lag probe goes on)."""
     global _failed
     if _measuring or _failed:
         return
     try:
-        _check(tt, lt, now)
+        _check(tt, lt, now, burst)
     except Exception:
         _failed = True
         from . import log
@@ -137,19 +143,27 @@ def check(tt, lt, now):
                       % traceback.format_exc())
 
 
-def _check(tt, lt, now):
-    mark = lt.auto_mark or (lt.started, 0, 0)
-    wait = CHECK_S if lt.auto_mark is not None else FIRST_CHECK_S
-    if tt.sample_every != 1 or now - mark[0] < wait:
-        return
+def _check(tt, lt, now, burst):
     if step_cost is None:
         calibrate(tt)       # once, at the first check: asyncio is loaded by then
-    steps = lt.steps        # a sum over the loop's tasks: once per CHECK_S
+    if burst:
+        # BURST tasks given counters (each with a step at least) over the time they came in
+        since, lt.burst_mark = lt.burst_mark or lt.started, now
+        share = BURST * (task_cost + step_cost) / max(now - since, 1e-9)
+        if tt.sample_every == 1 and share > SWITCH_AT:
+            tt.resample(sample_for(share))
+        return
+    mark = lt.auto_mark or (lt.started, 0, 0)
+    if now - mark[0] < (CHECK_S if lt.auto_mark is not None else FIRST_CHECK_S):
+        return
+    steps = lt.steps        # a sum over the loop's tasks (sampled steps weighed): once a check
     lt.auto_mark = (now, steps, lt.adopted)
     cost = (steps - mark[1]) * step_cost + (lt.adopted - mark[2]) * task_cost
-    share = cost / max(now - mark[0], 1e-9)
-    if share > SWITCH_AT:
+    share = cost / max(now - mark[0], 1e-9)     # what exact counting costs, or would
+    if tt.sample_every == 1 and share > SWITCH_AT:
         tt.resample(sample_for(share))
+    elif tt.sample_every != 1 and share < BACK_AT:
+        tt.resample(1)
 
 
 def sample_for(share):

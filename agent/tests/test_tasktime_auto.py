@@ -52,11 +52,12 @@ class AutoSamplingTest(unittest.TestCase):
         self.assertEqual(len(tasktime.by_task), 0, "the stand-in task leaves no counters behind")
 
     def test_measuring_judges_none_of_its_stand_ins(self):
-        # under valgrind the 512th stand-in came past FIRST_CHECK_S, was judged, and the judging
-        # measured again, inside the measuring, until the recursion limit
+        # the stand-ins are given counters as tasks are: under valgrind the 512th was judged, and
+        # the judging measured again, inside the measuring, until the recursion limit
         tasktime.acquire(self.owner, tasktime.AUTO)
         self.addCleanup(tasktime.release, self.owner)
         with mock.patch.object(tasktime_auto, "FIRST_CHECK_S", 0.0), \
+                mock.patch.object(tasktime_auto, "BURST", 64), \
                 mock.patch.object(tasktime_auto, "step_cost", None):
             cost = tasktime_auto.calibrate(tasktime)
         self.assertGreater(cost, 0.0)
@@ -92,6 +93,29 @@ class AutoSamplingTest(unittest.TestCase):
         self.assertTrue(auto)
         self.assertEqual(sample, 1)
         self.assertTrue(all(st.polls >= 50 for st in counters), [st.polls for st in counters])
+
+    def test_a_burst_of_new_tasks_then_quiet_is_exact_again(self):
+        async def waiter(event):
+            await event.wait()
+
+        tasktime.acquire(self.owner, tasktime.AUTO)
+        self.addCleanup(tasktime.release, self.owner)
+        seen = []
+
+        async def main():
+            self.assertIsNotNone(tasktime.watch(asyncio.get_running_loop()))
+            await asyncio.sleep(0.05)
+            event = asyncio.Event()
+            tasks = [asyncio.create_task(waiter(event)) for _ in range(5000)]
+            await asyncio.sleep(0)
+            seen.append(tasktime.sample_every)      # the burst: thousands of counters made
+            await asyncio.sleep(1.5)                # then quiet: a tick or so a check
+            seen.append(tasktime.sample_every)
+            event.set()
+            await asyncio.gather(*tasks)
+        asyncio.run(main())
+        self.assertGreaterEqual(seen[0], 64, "the burst turned the counting to sampling")
+        self.assertEqual(seen[1], 1, "quiet again: counted exactly again")
 
     def test_exact_when_asked_whatever_it_costs(self):
         sample, auto, _ = self.count(1, hopper, 10, 1.5)
