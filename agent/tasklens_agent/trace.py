@@ -126,7 +126,7 @@ def _name_now(entry):
 # or timer callback that woke it (0: none known), when it became ready (-1: not known). A step
 # is known by its start time (one loop runs one step at a time, and its clock moves between
 # two), its loop by its task's (`tasks`), so the loop thread numbers nothing and packs five
-# fields, not seven (1849 M -> FILL M instructions on 3.15, docs/bench-top.md).
+# fields, not seven (1849 M -> 1786 M instructions on 3.15, docs/bench-top.md).
 # Packed into bytes rather than kept as a tuple: a tuple (and the floats and ints it holds) is
 # a new object the garbage collector counts and walks, and a million of them kept made each
 # collection longer (on the throughput benchmark, 3.11: 2135 M instructions with tuples, 2014 M

@@ -13,7 +13,8 @@ function sortKey(v: string): SortKey {
 }
 
 /** `--sample N`: 1 is every step, 1000 the sparsest the agent takes; `auto` (the default) is
- * every step until that costs the program more than 2 % of its time, then 1 in 64 or more. */
+ * every step until that costs the program more than 2 % of its time, then 1 in 64 or more
+ * (and back to every step once that would cost under 0.5 %). */
 function sampleRate(v: string): number | 'auto' {
   if (v === 'auto') return v;
   const n = Number(v);
@@ -33,7 +34,7 @@ export function register(program: Command): void {
     .option('--filter <text>', 'only tasks whose name or coroutine contains text')
     .option('--slow-ms <N>', 'a step this long is a warning (never yields, blocked loop)', positive, 100)
     .option('--stuck-s <N>', 'a task waiting this long with nothing to wake it is a warning', positive, 10)
-    .option('--sample <N>', 'time one task step in about N (1-1000): busy, sched, idle, polls and wakes become estimates, and the program pays far less (64 keeps a task-heavy program within 10 %); 1: every step, whatever it costs; auto (the default): every step until that costs the program more than 2 % of its time, then one in 64 or more, as needed to keep it under 0.5 % (docs/top.md)', sampleRate, 'auto')
+    .option('--sample <N>', 'time one task step in about N (1-1000): busy, sched, idle, polls and wakes become estimates, and the program pays far less (64 keeps a task-heavy program within 10 %); 1: every step, whatever it costs; auto (the default): every step until that costs the program more than 2 % of its time, then one in 64 or more, as needed to keep it under 0.5 %, and every step again once that would cost under 0.5 % (docs/top.md)', sampleRate, 'auto')
     .addHelpText('after', '\nKeys on the live screen: the sort letters, r reverse, / filter, arrows and Enter to see a task\n'
       + '(stack, await tree, step time histogram), Esc back, q quit. NO_COLOR turns colours off.\n'
       + 'The program pays for the counters only while a top is connected. A program not run under\n'
