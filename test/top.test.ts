@@ -140,6 +140,20 @@ eachPythonAndLoop('tasklens top', true, (py, loop) => {
     assert.match(text.stdout.split('\n')[0], /sampled 1 in \d+ \(auto\)/);
   });
 
+  it('a loop that never sleeps (200 tasks back to back) is answered: each top\'s first contact and its samples', async () => {
+    // Such a loop lets go of the GIL only in select(0) and takes it straight back: without
+    // gil_share.py's turns the agent's threads waited seconds per turn, and a top's first
+    // contact failed its 10 s (exit 8) or a sample its 15 s.
+    const pid = await ready(start(BIN, ['run', '--python', py.path, fixture('top_hot.py'), ...loop.args], { env: rt.env }));
+    for (let i = 0; i < 3; i++) {
+      const once = await run(process.execPath, [MAIN_JS, 'top', String(pid), '--once', '--json', '--interval', '0.5'], { env: rt.env });
+      assert.equal(once.code, 0, `top ${i + 1}: ${once.stderr}`);
+      const view = JSON.parse(once.stdout) as TopView;
+      assert.equal(view.tasks.filter((t) => t.name.startsWith('hopper-')).length, 200);
+      assert.ok(view.loops[0].stepsPerSecond > 10_000, `${view.loops[0].stepsPerSecond} steps/s: the loop ran on`);
+    }
+  });
+
   it('the live screen in a terminal: sort keys, filter, a task\'s details, NO_COLOR, 80x24', async () => {
     const pid = await startApp(py.path, loop.args);
     const sock = `tasklens-top-${process.pid}-${pid}`;

@@ -19,6 +19,7 @@ import threading
 from . import children
 from . import diagnostics_options
 from . import discovery
+from . import gil_share
 from .launch_args import address as _address, fail as _fail, parse, shown as _shown
 from . import lifeline
 from . import paths
@@ -231,6 +232,8 @@ class Agent:
             reason = ("the port is in use; choose another one, or port 0 for a free one"
                       if e.errno == errno.EADDRINUSE else e.strerror)
             _fail("cannot listen on %s: %s" % (_shown(host, port), reason))
+        gil_share.watch_listener(server.fileno())
+        task_origins.loop_watchers.append(gil_share.loop_started)
         self.address = (host, server.getsockname()[1])
         self.server, self.token = server, token
         self.discovery = discovery.write(host, self.address[1], token, sys.executable,
@@ -240,19 +243,30 @@ class Agent:
 
         def accept_loop():
             while True:
-                fd, _ = server._accept()
-                import socket   # loaded at the first connection, not before
-                sock = socket.socket(fileno=fd)
-                # A connection has HANDSHAKE_TIMEOUT to prove it knows the token, and only
-                # so many may try at once: a flood cannot hold the agent's files or threads.
-                self.strangers = [s for s in self.strangers if not s.conn.closed
-                                  and not s.handshaken]
-                if len(self.strangers) >= MAX_STRANGERS:
-                    sock.close()
-                    continue
-                sock.settimeout(HANDSHAKE_TIMEOUT)
-                self.strangers.append(self._open_session(sock, "listen", token))
+                fd = gil_share.accept(server)
+                try:    # the session's imports: many turns of the GIL
+                    self._accepted(server, fd, token)
+                finally:
+                    gil_share.release()
         AgentThread(accept_loop, "tasklens-listen").start()
+
+    def _accepted(self, server, fd, token):
+        import socket   # loaded at the first connection, not before
+        sock = socket.socket(fileno=fd)
+        # A connection has HANDSHAKE_TIMEOUT to prove it knows the token, and only
+        # so many may try at once: a flood cannot hold the agent's files or threads.
+        self.strangers = [s for s in self.strangers if not s.conn.closed
+                          and not s.handshaken]
+        if len(self.strangers) >= MAX_STRANGERS:
+            sock.close()
+            return
+        sock.settimeout(HANDSHAKE_TIMEOUT)
+        gil_share.opened()      # closed() as its session ends
+        try:
+            self.strangers.append(self._open_session(sock, "listen", token))
+        except BaseException:
+            gil_share.closed()
+            raise
 
     # --- the three steps: reachable, hooked, running ---
     def serve(self):

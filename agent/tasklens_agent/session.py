@@ -15,6 +15,7 @@ import sys
 from . import await_eval
 from . import children
 from . import diagnostics_options
+from . import gil_share
 from . import inspection
 from . import pausing
 from . import task_views
@@ -33,6 +34,9 @@ UNTRUSTED_LINE = 64 * 1024
 MAX_SAMPLE = 1000         # `top --sample N`: more would leave most tasks never timed
 # Handles the adapter passes through from its client: numbers, whatever a client sends.
 _HANDLES = frozenset({"threadId", "frameId", "variablesReference", "sourceReference"})
+# Answered while the program may run: the agent's thread gets turns of the GIL meanwhile
+# (gil_share.py). Not the stopped thread's requests: its loop does not run until they are done.
+SHARED_COMMANDS = RUNNING_COMMANDS | TASK_COMMANDS
 # What a read-only client (`ps`) may ask: reads that change nothing, and leaving.
 READ_ONLY_COMMANDS = frozenset({"threads", "taskTable", "taskTimes", "traceDump", "traceRecord",
                                 "loadedSources", "source", "disconnect"})
@@ -91,10 +95,17 @@ class Session:
                     break
                 if msg.get("type") != "request":
                     continue
-                if not self.dispatch(msg):
+                command = msg.get("command")
+                if type(command) is str and command in SHARED_COMMANDS:  # the program runs on
+                    with gil_share.sharing():
+                        if not self.dispatch(msg):
+                            break
+                elif not self.dispatch(msg):
                     break
         finally:
             self.conn.close()
+            if self.mode == "listen":
+                gil_share.closed()
             tasktime.release(self)
             self.agent.session_ended(self)
 

@@ -16,6 +16,7 @@ import sys
 import time
 import weakref
 
+from .. import gil_share
 from .. import looptime
 from ..threads import other_frames
 from . import alike
@@ -146,9 +147,10 @@ class Watchdog:
         loop = rec.loop
         if loop is None or loop._ready or loop._scheduled:
             return None
-        own = getattr(getattr(loop, "_ssock", None), "fileno", lambda: -1)()
+        own = (getattr(getattr(loop, "_ssock", None), "fileno", lambda: -1)(),
+               gil_share.listener_fd)   # the loop's wake-up socket, the agent's listener
         for key in list(loop._selector.get_map().values()):
-            if key.fd != own:
+            if key.fd not in own:
                 return None     # a reader or writer: I/O can wake it
         if verdicts.wakers(rec.ident):
             return None
