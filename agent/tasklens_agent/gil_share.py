@@ -95,7 +95,9 @@ def accept(server):
     an answer's claim held (`release()` once the session is open)."""
     global _accepted
     import select
-    select.select([server], [], [])
+    waiting = select.poll()     # not select(): a forked child's listener may be past fd 1023
+    waiting.register(server.fileno(), select.POLLIN)
+    waiting.poll()
     fd, _ = server._accept()
     claim()
     _accepted += 1
