@@ -25,7 +25,7 @@ and a busy one finds it at its next iteration); on others (uvloop) through
 The first turn, when a connection arrives, cannot come that way: only a thread holding the GIL
 can post the callback, and the listener thread is the one waiting (a busy loop of a few hundred
 ready tasks kept a `top` out for more than its 10 s). So the listener thread waits for a
-connection with `select` before it accepts it, and each loop started under `tasklens run` also
+connection with `poll` before it accepts it, and each loop started under `tasklens run` also
 watches the listening socket (`add_reader`: one `epoll_ctl` at the loop's start, nothing per
 iteration). A connection waiting to be accepted makes the loop's `select` return it too, and
 the reader lets go of the GIL in short sleeps until the listener thread has accepted it and
