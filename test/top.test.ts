@@ -144,7 +144,7 @@ eachPythonAndLoop('tasklens top', true, (py, loop) => {
     // Such a loop lets go of the GIL only in select(0) and takes it straight back: without
     // gil_share.py's turns the agent's threads waited seconds per turn, and a top's first
     // contact failed its 10 s (exit 8) or a sample its 15 s.
-    const pid = await ready(start(BIN, ['run', '--python', py.path, fixture('top_hot.py'), ...loop.args], { env: rt.env }));
+    const pid = await ready(start(BIN, ['run', '--python', py.path, fixture('top_busy.py'), '--tasks', '200', ...loop.args], { env: rt.env }));
     for (let i = 0; i < 3; i++) {
       const once = await run(process.execPath, [MAIN_JS, 'top', String(pid), '--once', '--json', '--interval', '0.5'], { env: rt.env });
       assert.equal(once.code, 0, `top ${i + 1}: ${once.stderr}`);
