@@ -8,8 +8,7 @@ few dozen microseconds, and takes the GIL straight back before the woken thread 
 waiter never asks, and gets a turn only when it happens to win that race (measured on such a
 loop: seconds for the 300 file reads of an `import`, a first `top` taking 3-8 s). Each file an
 answer reads, each module it imports, each socket call is such a turn. A smaller switch
-interval does not cure it (the loop's own wait is as short) and costs a thread that computes a
-switch every microsecond.
+interval alone does not cure it during an answer (see the last paragraph).
 
 So while an answer is being worked on, each event loop running on another thread gets a
 callback of ours in its ready queue that lets go of the GIL for a moment (`YIELD_S`) once per
@@ -62,6 +61,10 @@ listener_fd = None      # the agent's listening socket (under `tasklens run`)
 _listener_pid = None
 _watching = weakref.WeakSet()   # the loops that watch it (one that takes no weak reference
                                 # is asked again at each start: add_reader replaces its own)
+_accepted = 0           # connections the listener thread has taken (a waiting loop counts them)
+_calm_until = 0.0       # a loop that waited KNOCK_WAIT_S in vain waits no more until then
+_open = 0               # connections through the listener, open now
+_program_interval = None    # the program's switch interval, while ours is set
 
 
 def watch_listener(fd):
@@ -104,10 +107,6 @@ def accept(server):
     return fd
 
 
-_accepted = 0
-_calm_until = 0.0
-
-
 def _knocked(loop):
     """A connection waits for the listener thread, which waits for the GIL."""
     global _calm_until
@@ -126,10 +125,6 @@ def _knocked(loop):
             _calm_until = until + 1.0
             return
         time.sleep(YIELD_S)
-
-
-_open = 0               # connections through the listener, open now
-_program_interval = None    # the program's switch interval, while ours is set
 
 
 def opened():
@@ -190,14 +185,20 @@ def release():
 
 
 class sharing:
-    """`with gil_share.sharing():` around the work of one answer."""
-    __slots__ = ()
+    """`with gil_share.sharing():` around the work of one answer (`sharing(False)`: an answer
+    that needs no turns, the program being stopped)."""
+    __slots__ = ("on",)
+
+    def __init__(self, on=True):
+        self.on = on
 
     def __enter__(self):
-        claim()
+        if self.on:
+            claim()
 
     def __exit__(self, *exc):
-        release()
+        if self.on:
+            release()
         return False
 
 

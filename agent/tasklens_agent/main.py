@@ -233,7 +233,8 @@ class Agent:
                       if e.errno == errno.EADDRINUSE else e.strerror)
             _fail("cannot listen on %s: %s" % (_shown(host, port), reason))
         gil_share.watch_listener(server.fileno())
-        task_origins.loop_watchers.append(gil_share.loop_started)
+        if gil_share.loop_started not in task_origins.loop_watchers:   # a forked child: again
+            task_origins.loop_watchers.append(gil_share.loop_started)
         self.address = (host, server.getsockname()[1])
         self.server, self.token = server, token
         self.discovery = discovery.write(host, self.address[1], token, sys.executable,
@@ -245,12 +246,12 @@ class Agent:
             while True:
                 fd = gil_share.accept(server)
                 try:    # the session's imports: many turns of the GIL
-                    self._accepted(server, fd, token)
+                    self._accepted(fd, token)
                 finally:
                     gil_share.release()
         AgentThread(accept_loop, "tasklens-listen").start()
 
-    def _accepted(self, server, fd, token):
+    def _accepted(self, fd, token):
         import socket   # loaded at the first connection, not before
         sock = socket.socket(fileno=fd)
         # A connection has HANDSHAKE_TIMEOUT to prove it knows the token, and only

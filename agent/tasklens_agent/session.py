@@ -96,12 +96,9 @@ class Session:
                 if msg.get("type") != "request":
                     continue
                 command = msg.get("command")
-                if type(command) is str and command in SHARED_COMMANDS:  # the program runs on
-                    with gil_share.sharing():
-                        if not self.dispatch(msg):
-                            break
-                elif not self.dispatch(msg):
-                    break
+                with gil_share.sharing(type(command) is str and command in SHARED_COMMANDS):
+                    if not self.dispatch(msg):
+                        break
         finally:
             self.conn.close()
             if self.mode == "listen":
@@ -124,7 +121,7 @@ class Session:
             if self.read_only and cmd not in READ_ONLY_COMMANDS:
                 raise AgentError(BAD_ARGUMENTS, "%s is not allowed on a read-only connection"
                                  % cmd)
-            if cmd in RUNNING_COMMANDS or cmd in TASK_COMMANDS:
+            if cmd in SHARED_COMMANDS:
                 body = getattr(self, "r_" + cmd)(args)
             elif cmd in _STEPS or cmd == "continue":
                 self.resume(req, cmd, args)
