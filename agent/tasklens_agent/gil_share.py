@@ -164,7 +164,6 @@ def claim():
     global _claims
     with _lock:
         _claims += 1
-        _set_interval()
         me = threading.get_ident()
         for ident, loop in list(taskmod._running.items()):
             if ident != me and id(loop) not in _posted:
@@ -173,6 +172,10 @@ def claim():
                 except Exception:   # a closed or strange loop: its program still runs
                     continue
                 _posted.add(id(loop))
+        # Only now the program's interval, if a short one is on: a thread that lost the GIL
+        # before its callbacks were queued got it back only by luck under the long one (seen:
+        # a `top` sample waiting 4-15 s, its thread stopped inside Handle() above).
+        _set_interval()
 
 
 def release():
