@@ -8,8 +8,8 @@ in, a pause or a stop of all threads turns LINE on globally until the program re
 Callbacks run on program threads; `refresh` runs on whichever thread changed the core state.
 """
 import sys
-import threading
 
+from . import forksafe
 from .async_step import suspends
 from .backend import Backend
 from .conditions import line_check
@@ -32,7 +32,7 @@ class MonitoringBackend(Backend):
         self.first_at_line = {}   # line -> one such entry, to skip id() on the hot path
         self.instrumented = {}    # id(code) -> code with local LINE events
         self.step_codes = {}      # id(code) -> code with local events for a step
-        self.lock = threading.RLock()
+        self.lock = forksafe.rlock()
         cb = mon.register_callback
         cb(self.tool, E.PY_START, self._on_start)
         cb(self.tool, E.PY_RESUME, self._on_start)

@@ -10,6 +10,7 @@ over/out, and every frame of every thread during a step in, a pause or a stop of
 import sys
 import threading
 
+from . import forksafe
 from . import async_step
 from .backend import Backend
 from .stepping import current_owner
@@ -30,7 +31,7 @@ class SettraceBackend(Backend):
         self.funcs = {}           # id(code) -> function breakpoints
         self.hook_sites = {}      # id(code) -> (code, offsets of lines hooks handle); 3.11
         self.unwinding = {}       # id(frame) -> (frame, f_lasti, exc, tb) of a coroutine raising
-        self.lock = threading.RLock()
+        self.lock = forksafe.rlock()
         cache_get = self.cache.get
         classify = self._classify
 

@@ -5,8 +5,8 @@ either the old or the new immutable per-file table, never a half-built one.
 """
 import itertools
 import sys
-import threading
 
+from . import forksafe
 from . import paths
 
 _ids = itertools.count(1)
@@ -123,7 +123,7 @@ class BreakpointStore:
         # A child's preset (children.py) and its own session's setBreakpoints come from two
         # threads in either order; the session's always wins: the files it has set are kept
         # from the preset, one setter at a time.
-        self.setting = threading.Lock()
+        self.setting = forksafe.lock()
         self.session_files = set()
 
     def set_line_breakpoints(self, path, specs, preset=False):

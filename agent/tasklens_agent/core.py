@@ -18,6 +18,7 @@ import queue
 import sys
 import threading
 
+from . import forksafe
 from . import awaits
 from . import breakpoints as bpmod
 from . import frames as framemod
@@ -46,7 +47,7 @@ class ThreadState:
 
 class Debugger(StopRules):
     def __init__(self):
-        self.lock = threading.RLock()
+        self.lock = forksafe.rlock()
         self.conn = None
         self.bps = bpmod.BreakpointStore()
         self.just_my_code = True

@@ -48,13 +48,14 @@ import threading
 import time
 import weakref
 
+from . import forksafe
 from . import tasks as taskmod
 
 YIELD_S = 0.0002        # per loop iteration, while an answer is in progress
 KNOCK_WAIT_S = 0.05     # the longest a loop waits for the listener thread to take a connection
 WAIT_INTERVAL_S = 1e-5  # the switch interval between answers, while a connection is open
 
-_lock = threading.Lock()
+_lock = forksafe.lock()
 _claims = 0
 _posted = set()         # id(loop) of the loops whose callback is queued
 listener_fd = None      # the agent's listening socket (under `tasklens run`)
@@ -236,9 +237,9 @@ class _Turn:
 
 
 def _forked():
-    """A child forked mid-answer: its threads are gone, and so are the answers."""
-    global _lock, _claims, _open
-    _lock = threading.Lock()
+    """A child forked mid-answer: its threads are gone, and so are the answers (`_lock` is
+    free again: forksafe)."""
+    global _claims, _open
     _claims = _open = 0
     _set_interval()
     _posted.clear()

@@ -7,10 +7,10 @@ created here and die when the program resumes.
 import itertools
 import os
 import sys
-import threading
 import time
 import traceback
 
+from . import forksafe
 from . import await_eval
 from . import completions
 from . import frames as framemod
@@ -28,7 +28,7 @@ REQUEST_BUDGET = 1.5   # seconds of user __repr__ time one variables request may
 _source_refs = {}      # filename -> sourceReference, for code with no file on disk
 _source_names = {}
 # Stack traces of different threads are built at once (parked threads answer on their own).
-_source_lock = threading.Lock()
+_source_lock = forksafe.lock()
 _source_ids = itertools.count(1)
 
 

@@ -21,11 +21,12 @@ import threading
 import time
 import weakref
 
+from . import forksafe
 from . import tasks
 
 _monotonic = time.monotonic
 _records = {}       # id(loop) -> LoopRecord
-_records_lock = threading.Lock()
+_records_lock = forksafe.lock()
 _HANDLE_RUN = None  # the code object of asyncio.events.Handle._run
 STEP_CODES = set()  # other handles' `_run` that steps start in (tasktime_handle.py's)
 excused = {}        # thread ident -> seconds the agent itself spent inside steps there

@@ -16,6 +16,7 @@ import os
 import sys
 import threading
 
+from . import forksafe
 from . import children
 from . import diagnostics_options
 from . import discovery
@@ -88,7 +89,7 @@ class Agent:
         self.started = threading.Event()
         self.stop_on_entry = False
         self.session = None
-        self.claim_lock = threading.Lock()
+        self.claim_lock = forksafe.lock()
         self.strangers = []         # listen mode: connections that have not passed handshake
         self.exit_code = None
         # Whether a debugger may attach (listen and run modes); under an adapter that

@@ -15,6 +15,7 @@ import sys
 import threading
 import time
 
+from . import forksafe
 from .threads import AgentThread, forget_dummy
 
 LIMIT = 4096
@@ -96,7 +97,7 @@ class _Worker:
 
 
 _worker = None
-_worker_lock = threading.Lock()
+_worker_lock = forksafe.lock()
 
 
 def call_with_deadline(fn, timeout):

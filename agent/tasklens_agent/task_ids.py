@@ -21,9 +21,9 @@ diagnostics' watchdog) drains it and hands out ids, under `_id_lock`.
 """
 import itertools
 import sys
-import threading
 import weakref
 
+from . import forksafe
 from . import loop_patch
 from . import task_origins
 
@@ -32,7 +32,7 @@ TASK_ID_BASE = 1_000_000
 _ids = itertools.count(TASK_ID_BASE)
 _by_task = weakref.WeakKeyDictionary()
 _by_id = weakref.WeakValueDictionary()
-_id_lock = threading.Lock()
+_id_lock = forksafe.lock()
 _created = []       # weak references to tasks in creation order, not yet given ids
 _created_limit = [4096]     # compact `_created` past this length (grows with live tasks)
 _order_watched = weakref.WeakSet()

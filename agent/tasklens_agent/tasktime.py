@@ -21,10 +21,10 @@ its creator's step and is counted there, as the loop sees it. Times are `looptim
 import collections
 import itertools
 import sys
-import threading
 import types
 import weakref
 
+from . import forksafe
 from . import looptime
 from . import tasks as taskmod
 from . import tasktime_auto
@@ -34,7 +34,7 @@ from . import tasktime_wrap
 _clock = clock = looptime._monotonic
 by_task = {}            # id(task) -> TaskTimes, of every loop counted: the hook's one lookup
 _leases = set()
-_lock = threading.Lock()
+_lock = forksafe.lock()
 _timed = {}             # id(loop) -> LoopTimes, while counting
 _NAMES = ("call_soon", "call_later", "call_at")
 _ASYNCIO_NAMES = ("_call_soon", "call_later", "call_at")

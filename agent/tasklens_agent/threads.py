@@ -13,11 +13,12 @@ import itertools
 import sys
 import threading
 import weakref
+from . import forksafe
 
 _ids = itertools.count(1)
 _by_thread = weakref.WeakKeyDictionary()
 _by_id = weakref.WeakValueDictionary()
-_lock = threading.Lock()
+_lock = forksafe.lock()
 agent_idents = set()
 hidden = weakref.WeakSet()  # program-visible threads the agent runs program code on, unlisted
 

@@ -17,9 +17,9 @@ newly waiting long (a service's clients, each on a queue of its own) a walk at e
 would hold the loop 0.3-0.4 s each second (docs/bench-diagnose.md has the walk's length);
 meanwhile their verdicts are not in, and no warning is shown.
 """
-import threading
 import time
 
+from . import forksafe
 from . import looptime
 from . import tasks as taskmod
 from . import tasktime
@@ -30,7 +30,7 @@ _verdicts = {}          # id(task) -> [its waiter, the Job judging it (None unti
 _asked = {}             # LoopTimes.key -> (LoopTimes, [tasks]) asked, not yet posted
 _seen_waiting = {}      # sampled counting: id(task) -> [its waiter, when a snapshot first saw it]
 _last = {}              # LoopTimes.key -> the last Job posted to that loop
-_lock = threading.Lock()    # two `top`s answered at once each post what they asked
+_lock = forksafe.lock()    # two `top`s answered at once each post what they asked
 
 
 class _Unjudged:

@@ -20,6 +20,7 @@ not yet delivered (`Run.finish`), so it never reaches the program's own code.
 import threading
 import time
 
+from . import forksafe
 from .errors import AgentError, BAD_ARGUMENTS, INTERNAL, TIMEOUT, internal_error
 from .saferepr import set_async_exc
 from .threads import AgentThread
@@ -28,7 +29,7 @@ LIMIT = 2.0                 # seconds; configure's `evaluateTimeout`
 USER_CODE = frozenset({"evaluate", "setVariable", "completions"})
 
 _current = {}               # thread ident -> the Run it is in
-_lock = threading.Lock()    # routing: a parked thread's queue and its run change together
+_lock = forksafe.lock()    # routing: a parked thread's queue and its run change together
 _watchdog = None
 
 

@@ -11,6 +11,7 @@ import os
 import threading
 import time
 
+from .. import forksafe
 from .. import paths
 from .. import task_origins
 from .. import tasks as taskmod
@@ -19,7 +20,7 @@ from .. import awaits
 
 class Reporter:
     def __init__(self, json_path=None, stderr=True):
-        self.lock = threading.RLock()
+        self.lock = forksafe.rlock()
         self.stderr = stderr
         self.json_file = open(json_path, "a", encoding="utf-8") if json_path else None
         self.listeners = []     # callables(report dict, text) (a debug session)
