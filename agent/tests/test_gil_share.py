@@ -9,6 +9,7 @@ import sys
 import threading
 import time
 import unittest
+from unittest import mock
 
 from tasklens_agent import gil_share, tasks as taskmod
 
@@ -124,6 +125,47 @@ class TurnsTest(unittest.TestCase):
         took, _ = hot_loop(answers, hoppers=2000)
         self.assertIsNotNone(took, "an answer of 20 system calls took more than %s s" % DEADLINE_S)
         self.assertLess(max(took), DEADLINE_S, "answers took %s s" % ["%.3f" % t for t in took])
+
+    def test_an_idle_loop_woken_during_an_answer_is_not_held_by_the_turn(self):
+        """A loop with nothing ready waits in select without the GIL. Woken during an answer
+        (a timer), it runs what woke it and goes back to waiting: the turn never sleeps there
+        (each sleep makes the loop wait for the GIL once more) and leaves."""
+        loop_sleeps = []
+        real_sleep = time.sleep
+
+        def sleep(seconds):
+            if threading.get_ident() == loop_thread:
+                loop_sleeps.append(seconds)
+            real_sleep(seconds)
+
+        async def main():
+            loop = asyncio.get_running_loop()
+            taskmod._running[threading.get_ident()] = loop
+            left = threading.Event()
+
+            def answer():
+                real_sleep(0.05)    # the loop waits in select for its timer by now
+                with gil_share.sharing():
+                    posted = id(loop) in gil_share._posted
+                    for _ in range(50):     # the answer goes on; the loop wakes for its timer
+                        real_sleep(0.01)
+                        if id(loop) not in gil_share._posted:
+                            left.set()
+                            break
+                return posted
+            try:
+                timer = loop.call_later(0.1, lambda: None)      # wakes the loop once
+                posted = await loop.run_in_executor(None, answer)
+                timer.cancel()
+            finally:
+                taskmod._running.pop(threading.get_ident(), None)
+            return posted, left.is_set()
+        loop_thread = threading.get_ident()
+        with mock.patch.object(gil_share.time, "sleep", sleep):
+            posted, left = asyncio.run(main())
+        self.assertTrue(posted, "no turn was posted")
+        self.assertTrue(left, "the turn stayed on an idle loop during the answer")
+        self.assertEqual(loop_sleeps, [], "the turn slept on a loop that had just woken")
 
     def test_uvloop_gets_its_turns_through_call_soon_threadsafe(self):
         try:
