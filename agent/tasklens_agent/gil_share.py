@@ -16,9 +16,8 @@ iteration of the loop, while nothing of the loop's wants it: the waiting agent t
 then, and keeps it until it waits on something or its switch interval is up. The callback puts
 itself back for the next iteration until no answer is in progress, then leaves; it leaves too
 when nothing else is ready (the loop then waits in `select` without the GIL: an idle loop woken
-by a timer is not kept turning). A program no
-one asks anything pays nothing; while one is answered, its loop shares the interpreter with the
-answer. On asyncio's loops the callback goes straight into the ready queue (a thread-safe
+by a timer is not kept turning). A program no one asks anything pays nothing; while one is
+answered, its loop shares the interpreter with the answer. On asyncio's loops the callback goes straight into the ready queue (a thread-safe
 `deque.append`, with no wake-up write: a loop that sleeps in `select` does not hold the GIL,
 and a busy one finds it at its next iteration); on others (uvloop) through
 `call_soon_threadsafe`.
